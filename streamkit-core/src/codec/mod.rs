@@ -1,0 +1,1 @@
+//! Codec configuration: H.264, H.265, AAC and Opus.

@@ -1,0 +1,33 @@
+//! streamkit-core: the media model every streamkit crate shares.
+//!
+//! - [`time`]: timescales, media times with exact integer rescaling, and
+//!   wrap-aware RTP sequence numbers, RTP timestamps and 33-bit MPEG-TS
+//!   timestamps.
+//! - [`codec`]: codec configuration for H.264, H.265, AAC and Opus, with
+//!   their RFC 6381 codec strings.
+//! - [`nal`]: zero-copy iteration of Annex-B and length-prefixed NAL unit
+//!   streams, conversion between them, emulation-prevention removal.
+//! - [`sample`]: one access unit with its timing and `Bytes` data.
+//! - [`mp4`]: MP4 input: tracks, codec configuration and interleaved samples
+//!   as slices of the caller's buffer.
+//!
+//! The crate does no I/O: the caller reads files and sockets and passes
+//! bytes in; time comes in as arguments.
+//!
+//! # Example
+//!
+//! ```
+//! use streamkit_core::time::{MediaTime, Rounding, Timescale};
+//!
+//! // One second and a half of 90 kHz video time, expressed in milliseconds.
+//! let t = MediaTime::new(135_000, Timescale::VIDEO_90KHZ);
+//! assert_eq!(t.rescale(Timescale::MILLIS, Rounding::Down).ticks(), 1_500);
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod codec;
+pub mod mp4;
+pub mod nal;
+pub mod sample;
+pub mod time;

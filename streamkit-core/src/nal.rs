@@ -1,0 +1,1 @@
+//! NAL unit streams: Annex-B and length-prefixed.

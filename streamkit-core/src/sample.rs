@@ -1,0 +1,94 @@
+//! One access unit with its timing: the unit every streamkit pipeline moves.
+
+use bytes::Bytes;
+
+use crate::time::{MediaTime, Timescale};
+
+/// One access unit (a video frame or an audio frame) of one track.
+///
+/// Times are ticks of the track's [`Timescale`]. The decode time comes first;
+/// the presentation time is `dts + composition_offset` (negative offsets
+/// happen with B-frames in version-1 `ctts` boxes). `data` is a slice of the
+/// caller's input (for MP4 input, of the file itself): never a copy.
+///
+/// For H.264 and H.265 the data are length-prefixed NAL units (4-byte lengths
+/// unless the track's configuration says otherwise), as in MP4; for AAC a raw
+/// access unit without ADTS header; for Opus one Opus packet.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Sample {
+    /// The track this sample belongs to.
+    pub track_id: u32,
+    /// Decode time, in ticks of `timescale`.
+    pub dts: i64,
+    /// Presentation time minus decode time, in ticks of `timescale`.
+    pub composition_offset: i32,
+    /// Duration, in ticks of `timescale`.
+    pub duration: u32,
+    /// The track's clock.
+    pub timescale: Timescale,
+    /// `true` when decoding can start at this sample (an IDR or CRA frame;
+    /// every audio frame).
+    pub keyframe: bool,
+    /// The coded access unit.
+    pub data: Bytes,
+}
+
+impl Sample {
+    /// Presentation time in ticks: `dts + composition_offset`.
+    #[must_use]
+    pub fn pts(&self) -> i64 {
+        self.dts.saturating_add(i64::from(self.composition_offset))
+    }
+
+    /// Decode time as a [`MediaTime`].
+    #[must_use]
+    pub fn decode_time(&self) -> MediaTime {
+        MediaTime::new(self.dts, self.timescale)
+    }
+
+    /// Presentation time as a [`MediaTime`].
+    #[must_use]
+    pub fn presentation_time(&self) -> MediaTime {
+        MediaTime::new(self.pts(), self.timescale)
+    }
+
+    /// Duration as a [`MediaTime`].
+    #[must_use]
+    pub fn duration_time(&self) -> MediaTime {
+        MediaTime::new(i64::from(self.duration), self.timescale)
+    }
+
+    /// Decode time of the next sample: `dts + duration`.
+    #[must_use]
+    pub fn end_dts(&self) -> i64 {
+        self.dts.saturating_add(i64::from(self.duration))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        let s = Sample {
+            track_id: 1,
+            dts: 3_000,
+            composition_offset: -1_500,
+            duration: 3_000,
+            timescale: Timescale::VIDEO_90KHZ,
+            keyframe: true,
+            data: Bytes::from_static(b"\0\0\0\x01\x65"),
+        };
+        assert_eq!(s.pts(), 1_500);
+        assert_eq!(s.end_dts(), 6_000);
+        assert_eq!(
+            s.presentation_time(),
+            MediaTime::new(1_500, Timescale::VIDEO_90KHZ)
+        );
+        assert_eq!(
+            s.duration_time(),
+            MediaTime::new(1, Timescale::new(30).unwrap())
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! RTP for streamkit: RTP and RTCP packets, header extensions, SDP, payload
+//! formats, sender and receiver sessions and a jitter buffer, all Sans-IO.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
