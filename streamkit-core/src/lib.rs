@@ -8,8 +8,11 @@
 //! - [`nal`]: zero-copy iteration of Annex-B and length-prefixed NAL unit
 //!   streams, conversion between them, emulation-prevention removal.
 //! - [`sample`]: one access unit with its timing and `Bytes` data.
+//! - [`track`]: a track: id, timescale and codec configuration.
 //! - [`mp4`]: MP4 input: tracks, codec configuration and interleaved samples
 //!   as slices of the caller's buffer.
+//! - [`fmp4`], [`ts`]: fragmented MP4 / CMAF and MPEG-TS output.
+//! - [`segment`]: decides segment and part boundaries.
 //!
 //! The crate does no I/O: the caller reads files and sockets and passes
 //! bytes in; time comes in as arguments.
@@ -27,7 +30,11 @@
 #![deny(missing_docs)]
 
 pub mod codec;
+pub mod fmp4;
 pub mod mp4;
 pub mod nal;
 pub mod sample;
+pub mod segment;
 pub mod time;
+pub mod track;
+pub mod ts;

@@ -2,3 +2,10 @@
 //! formats, sender and receiver sessions and a jitter buffer, all Sans-IO.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod extension;
+pub mod jitter;
+pub mod packet;
+pub mod rtcp;
+pub mod sdp;
+pub mod session;
