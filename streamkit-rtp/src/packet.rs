@@ -1,1 +1,668 @@
-//! (being written)
+//! RTP packets (RFC 3550 section 5.1): a validated view of a received
+//! datagram, and a header description that writes packets.
+//!
+//! [`RtpPacket::parse`] checks a datagram once — version 2, the CSRC list,
+//! the extension block and the padding all fit — and keeps the `Bytes` with
+//! the offsets it found, so every accessor afterwards is infallible and
+//! [`RtpPacket::payload`] is a slice of the datagram, not a copy. Parsing
+//! allocates nothing.
+//!
+//! [`RtpHeader`] describes the header of a packet to send. It writes the
+//! header and a payload into the caller's [`BufMut`] ([`RtpHeader::write`])
+//! or `&mut [u8]` ([`RtpHeader::write_into`], answering
+//! [`WriteError::InsufficientSize`] when it does not fit), or builds an
+//! [`RtpDatagram`]: the header in a stack buffer beside the payload `Bytes`,
+//! ready for a vectored send, so the payload is never copied before the
+//! socket.
+//!
+//! Sequence numbers and timestamps use core's wrap-aware
+//! [`SequenceNumber`] and [`RtpTimestamp`]; their `.0` field (or `new`)
+//! converts from and to the plain `u16` / `u32` of the wire. SSRCs and CSRCs
+//! are plain `u32`.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use streamkit_core::time::{RtpTimestamp, SequenceNumber};
+//! use streamkit_rtp::packet::{RtpHeader, RtpPacket};
+//!
+//! let header = RtpHeader {
+//!     marker: true,
+//!     payload_type: 96,
+//!     sequence_number: SequenceNumber::new(65_535),
+//!     timestamp: RtpTimestamp::new(3_000),
+//!     ssrc: 0xdead_beef,
+//!     ..RtpHeader::default()
+//! };
+//! let datagram = header.datagram(Bytes::from_static(b"frame"))?;
+//! assert_eq!(datagram.header().len(), 12);
+//!
+//! let mut wire = Vec::new();
+//! datagram.write_to(&mut wire)?;
+//! let packet = RtpPacket::parse(Bytes::from(wire))?;
+//! assert!(packet.marker());
+//! assert_eq!(packet.sequence_number(), SequenceNumber::new(65_535));
+//! assert_eq!(packet.ssrc(), 0xdead_beef);
+//! assert_eq!(&packet.payload()[..], b"frame");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use core::fmt;
+use std::io::IoSlice;
+
+use bytes::{BufMut, Bytes};
+use streamkit_core::time::{RtpTimestamp, SequenceNumber};
+
+use crate::error::{ParseError, WriteError};
+use crate::extension::{ExtensionBlock, ExtensionForm, HeaderExtension};
+
+/// The RTP version this crate speaks.
+pub const RTP_VERSION: u8 = 2;
+
+/// The length of the fixed RTP header, without CSRCs and extension.
+pub const FIXED_HEADER_LEN: usize = 12;
+
+/// The most CSRCs a packet carries (the CC field is 4 bits).
+pub const MAX_CSRCS: usize = 15;
+
+/// The largest header (fixed part, CSRCs and extension block) an
+/// [`RtpDatagram`] holds in its stack buffer.
+pub const MAX_DATAGRAM_HEADER_LEN: usize = 256;
+
+/// A validated RTP packet: the datagram `Bytes` and the offsets of its
+/// parts.
+///
+/// Cloning is cheap (a reference-count increment).
+#[derive(Clone, PartialEq, Eq)]
+pub struct RtpPacket {
+    data: Bytes,
+    /// Start of the extension header (profile), 0 when there is none.
+    extension_start: usize,
+    payload_start: usize,
+    payload_end: usize,
+}
+
+/// Reads a big-endian `u16` at `at`; the caller checked the bound.
+fn be16(data: &[u8], at: usize) -> u16 {
+    match data.get(at..at + 2) {
+        Some(&[a, b]) => u16::from_be_bytes([a, b]),
+        _ => 0,
+    }
+}
+
+/// Reads a big-endian `u32` at `at`; the caller checked the bound.
+fn be32(data: &[u8], at: usize) -> u32 {
+    match data.get(at..at + 4) {
+        Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
+        _ => 0,
+    }
+}
+
+impl RtpPacket {
+    /// Validates `datagram` as an RTP packet.
+    ///
+    /// # Errors
+    ///
+    /// - [`ParseError::TooShort`] when it is shorter than the fixed header,
+    ///   or the extension header does not fit;
+    /// - [`ParseError::BadVersion`] when the version is not 2;
+    /// - [`ParseError::CsrcPastEnd`] when the CSRC list does not fit;
+    /// - [`ParseError::ExtensionPastEnd`] when the extension block does not
+    ///   fit;
+    /// - [`ParseError::PaddingZero`] / [`ParseError::PaddingTooLong`] when the
+    ///   P bit is set and the padding count is zero or longer than what
+    ///   follows the header.
+    pub fn parse(datagram: Bytes) -> Result<RtpPacket, ParseError> {
+        let d = &datagram[..];
+        let len = d.len();
+        let Some(&first) = d.first() else {
+            return Err(ParseError::TooShort {
+                offset: 0,
+                needed: FIXED_HEADER_LEN,
+            });
+        };
+        if len < FIXED_HEADER_LEN {
+            return Err(ParseError::TooShort {
+                offset: 0,
+                needed: FIXED_HEADER_LEN,
+            });
+        }
+        let version = first >> 6;
+        if version != RTP_VERSION {
+            return Err(ParseError::BadVersion { offset: 0, version });
+        }
+        let count = first & 0x0F;
+        let mut header_end = FIXED_HEADER_LEN + 4 * usize::from(count);
+        if header_end > len {
+            return Err(ParseError::CsrcPastEnd { offset: 0, count });
+        }
+        let mut extension_start = 0;
+        if first & 0x10 != 0 {
+            if header_end + 4 > len {
+                return Err(ParseError::TooShort {
+                    offset: header_end,
+                    needed: 4,
+                });
+            }
+            let length_words = be16(d, header_end + 2);
+            let end = header_end + 4 + 4 * usize::from(length_words);
+            if end > len {
+                return Err(ParseError::ExtensionPastEnd {
+                    offset: header_end,
+                    length_words,
+                });
+            }
+            extension_start = header_end;
+            header_end = end;
+        }
+        let mut payload_end = len;
+        if first & 0x20 != 0 {
+            let offset = len - 1;
+            let padding = d.get(offset).copied().unwrap_or(0);
+            if padding == 0 {
+                return Err(ParseError::PaddingZero { offset });
+            }
+            let available = len - header_end;
+            if usize::from(padding) > available {
+                return Err(ParseError::PaddingTooLong {
+                    offset,
+                    padding,
+                    available,
+                });
+            }
+            payload_end = len - usize::from(padding);
+        }
+        Ok(RtpPacket {
+            data: datagram,
+            extension_start,
+            payload_start: header_end,
+            payload_end,
+        })
+    }
+
+    fn first(&self) -> u8 {
+        self.data.first().copied().unwrap_or(0)
+    }
+
+    /// The whole datagram.
+    #[must_use]
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.data
+    }
+
+    /// The whole datagram, giving up the view.
+    #[must_use]
+    pub fn into_bytes(self) -> Bytes {
+        self.data
+    }
+
+    /// The P bit: the packet ends with padding.
+    #[must_use]
+    pub fn has_padding(&self) -> bool {
+        self.first() & 0x20 != 0
+    }
+
+    /// The number of padding bytes at the end (including the count byte),
+    /// 0 without padding.
+    #[must_use]
+    pub fn padding_len(&self) -> usize {
+        self.data.len() - self.payload_end
+    }
+
+    /// The X bit: the packet carries an extension block.
+    #[must_use]
+    pub fn has_extension(&self) -> bool {
+        self.first() & 0x10 != 0
+    }
+
+    /// The marker bit (its meaning is the payload format's: end of a video
+    /// frame, start of a talkspurt).
+    #[must_use]
+    pub fn marker(&self) -> bool {
+        self.data.get(1).copied().unwrap_or(0) & 0x80 != 0
+    }
+
+    /// The 7-bit payload type.
+    #[must_use]
+    pub fn payload_type(&self) -> u8 {
+        self.data.get(1).copied().unwrap_or(0) & 0x7F
+    }
+
+    /// The sequence number.
+    #[must_use]
+    pub fn sequence_number(&self) -> SequenceNumber {
+        SequenceNumber(be16(&self.data, 2))
+    }
+
+    /// The RTP timestamp.
+    #[must_use]
+    pub fn timestamp(&self) -> RtpTimestamp {
+        RtpTimestamp(be32(&self.data, 4))
+    }
+
+    /// The synchronization source.
+    #[must_use]
+    pub fn ssrc(&self) -> u32 {
+        be32(&self.data, 8)
+    }
+
+    /// The number of CSRCs (0 to 15).
+    #[must_use]
+    pub fn csrc_count(&self) -> usize {
+        usize::from(self.first() & 0x0F)
+    }
+
+    /// The contributing sources.
+    #[must_use]
+    pub fn csrcs(&self) -> Csrcs<'_> {
+        let end = FIXED_HEADER_LEN + 4 * self.csrc_count();
+        Csrcs {
+            data: self.data.get(FIXED_HEADER_LEN..end).unwrap_or(&[]),
+        }
+    }
+
+    /// The extension block, when the X bit is set.
+    #[must_use]
+    pub fn extension(&self) -> Option<HeaderExtension<'_>> {
+        if !self.has_extension() {
+            return None;
+        }
+        let at = self.extension_start;
+        let data = self.data.get(at + 4..self.payload_start).unwrap_or(&[]);
+        Some(HeaderExtension::new(be16(&self.data, at), data, at + 4))
+    }
+
+    /// The header length: fixed part, CSRCs and extension block.
+    #[must_use]
+    pub fn header_len(&self) -> usize {
+        self.payload_start
+    }
+
+    /// The header bytes.
+    #[must_use]
+    pub fn header_bytes(&self) -> &[u8] {
+        self.data.get(..self.payload_start).unwrap_or(&[])
+    }
+
+    /// The payload, a slice of the datagram (no copy), without padding.
+    #[must_use]
+    pub fn payload(&self) -> Bytes {
+        self.data.slice(self.payload_start..self.payload_end)
+    }
+
+    /// The payload bytes, borrowed.
+    #[must_use]
+    pub fn payload_bytes(&self) -> &[u8] {
+        self.data
+            .get(self.payload_start..self.payload_end)
+            .unwrap_or(&[])
+    }
+
+    /// Where the payload starts in the datagram.
+    #[must_use]
+    pub fn payload_offset(&self) -> usize {
+        self.payload_start
+    }
+}
+
+impl fmt::Debug for RtpPacket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RtpPacket")
+            .field("marker", &self.marker())
+            .field("payload_type", &self.payload_type())
+            .field("sequence_number", &self.sequence_number().0)
+            .field("timestamp", &self.timestamp().0)
+            .field("ssrc", &format_args!("{:#010x}", self.ssrc()))
+            .field("csrc_count", &self.csrc_count())
+            .field("extension", &self.extension().map(|e| e.profile()))
+            .field("payload_len", &(self.payload_end - self.payload_start))
+            .field("padding_len", &self.padding_len())
+            .finish()
+    }
+}
+
+/// Iterator over the CSRCs of an [`RtpPacket`].
+#[derive(Debug, Clone)]
+pub struct Csrcs<'a> {
+    data: &'a [u8],
+}
+
+impl Iterator for Csrcs<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        let (head, rest) = self.data.split_first_chunk::<4>()?;
+        self.data = rest;
+        Some(u32::from_be_bytes(*head))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.data.len() / 4;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Csrcs<'_> {}
+
+/// The header of an RTP packet to write.
+///
+/// `Default` gives payload type 0, sequence number 0, timestamp 0, SSRC 0,
+/// no marker, CSRCs, extension or padding; fill the rest with struct update
+/// syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct RtpHeader<'a> {
+    /// The marker bit.
+    pub marker: bool,
+    /// The payload type (0 to 127).
+    pub payload_type: u8,
+    /// The sequence number.
+    pub sequence_number: SequenceNumber,
+    /// The RTP timestamp.
+    pub timestamp: RtpTimestamp,
+    /// The synchronization source.
+    pub ssrc: u32,
+    /// The contributing sources (at most 15).
+    pub csrcs: &'a [u32],
+    /// The extension block, if any.
+    pub extension: Option<ExtensionBlock<'a>>,
+    /// Padding bytes to append after the payload, the last one holding the
+    /// count (RFC 3550 section 5.1); 0 for no padding (P bit clear).
+    pub padding: u8,
+}
+
+/// A validated header layout: total header length and extension layout.
+#[derive(Clone, Copy)]
+struct Layout {
+    header_len: usize,
+    extension: Option<(Option<ExtensionForm>, usize)>,
+}
+
+impl<'a> RtpHeader<'a> {
+    fn layout(&self) -> Result<Layout, WriteError> {
+        if self.payload_type > 127 {
+            return Err(WriteError::Invalid {
+                what: "payload type (must be 0 to 127)",
+            });
+        }
+        if self.csrcs.len() > MAX_CSRCS {
+            return Err(WriteError::TooMany {
+                what: "CSRCs",
+                count: self.csrcs.len(),
+                max: MAX_CSRCS,
+            });
+        }
+        let mut header_len = FIXED_HEADER_LEN + 4 * self.csrcs.len();
+        let extension = match &self.extension {
+            Some(block) => {
+                let layout = block.layout()?;
+                header_len += 4 + layout.1;
+                Some(layout)
+            }
+            None => None,
+        };
+        Ok(Layout {
+            header_len,
+            extension,
+        })
+    }
+
+    fn put_header(&self, layout: Layout, buf: &mut impl BufMut) {
+        let first = (RTP_VERSION << 6)
+            | if self.padding > 0 { 0x20 } else { 0 }
+            | if self.extension.is_some() { 0x10 } else { 0 }
+            | (self.csrcs.len() as u8 & 0x0F);
+        buf.put_u8(first);
+        buf.put_u8(if self.marker { 0x80 } else { 0 } | (self.payload_type & 0x7F));
+        buf.put_u16(self.sequence_number.0);
+        buf.put_u32(self.timestamp.0);
+        buf.put_u32(self.ssrc);
+        for &csrc in self.csrcs {
+            buf.put_u32(csrc);
+        }
+        if let (Some(block), Some(ext_layout)) = (&self.extension, layout.extension) {
+            block.put(ext_layout, buf);
+        }
+    }
+
+    fn put_padding(&self, buf: &mut impl BufMut) {
+        if self.padding > 0 {
+            buf.put_bytes(0, usize::from(self.padding) - 1);
+            buf.put_u8(self.padding);
+        }
+    }
+
+    /// The header length (fixed part, CSRCs and extension block), without
+    /// payload and padding.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::Invalid`] for a payload type above 127 or a malformed
+    /// extension block, [`WriteError::TooMany`] for more than 15 CSRCs,
+    /// [`WriteError::TooLong`] for an oversized extension.
+    pub fn header_len(&self) -> Result<usize, WriteError> {
+        Ok(self.layout()?.header_len)
+    }
+
+    /// The length of the whole packet with a payload of `payload_len` bytes
+    /// and the padding.
+    ///
+    /// # Errors
+    ///
+    /// As [`header_len`](RtpHeader::header_len).
+    pub fn packet_len(&self, payload_len: usize) -> Result<usize, WriteError> {
+        Ok(self.layout()?.header_len + payload_len + usize::from(self.padding))
+    }
+
+    /// Writes the header only (the P bit set when `padding` is non-zero; the
+    /// caller then appends payload and [`padding_tail`](RtpHeader::padding_tail)
+    /// bytes); returns the bytes written.
+    ///
+    /// # Errors
+    ///
+    /// As [`header_len`](RtpHeader::header_len), and
+    /// [`WriteError::InsufficientSize`] when `buf` has no room for it.
+    pub fn write_header(&self, buf: &mut impl BufMut) -> Result<usize, WriteError> {
+        let layout = self.layout()?;
+        if buf.remaining_mut() < layout.header_len {
+            return Err(WriteError::InsufficientSize {
+                required: layout.header_len,
+            });
+        }
+        self.put_header(layout, buf);
+        Ok(layout.header_len)
+    }
+
+    /// Writes the whole packet: header, `payload` and padding; returns the
+    /// bytes written.
+    ///
+    /// # Errors
+    ///
+    /// As [`header_len`](RtpHeader::header_len), and
+    /// [`WriteError::InsufficientSize`] when `buf` has no room for the whole
+    /// packet (nothing is written then).
+    pub fn write(&self, payload: &[u8], buf: &mut impl BufMut) -> Result<usize, WriteError> {
+        let layout = self.layout()?;
+        let required = layout.header_len + payload.len() + usize::from(self.padding);
+        if buf.remaining_mut() < required {
+            return Err(WriteError::InsufficientSize { required });
+        }
+        self.put_header(layout, buf);
+        buf.put_slice(payload);
+        self.put_padding(buf);
+        Ok(required)
+    }
+
+    /// Writes the whole packet into the start of `out`; returns the bytes
+    /// written.
+    ///
+    /// # Errors
+    ///
+    /// As [`header_len`](RtpHeader::header_len), and
+    /// [`WriteError::InsufficientSize`] with the packet's length when `out`
+    /// is shorter (nothing is written then).
+    pub fn write_into(&self, payload: &[u8], out: &mut [u8]) -> Result<usize, WriteError> {
+        let mut cursor = out;
+        self.write(payload, &mut cursor)
+    }
+
+    /// The padding bytes that follow the payload: zeros, then the count.
+    /// Empty when `padding` is 0.
+    #[must_use]
+    pub fn padding_tail(&self) -> PaddingTail {
+        PaddingTail {
+            count: [self.padding],
+        }
+    }
+
+    /// The packet as header bytes (in a stack buffer), the payload `Bytes`
+    /// and the padding, for a vectored send without copying the payload.
+    ///
+    /// # Errors
+    ///
+    /// As [`header_len`](RtpHeader::header_len), and
+    /// [`WriteError::TooLong`] when the header exceeds
+    /// [`MAX_DATAGRAM_HEADER_LEN`].
+    pub fn datagram(&self, payload: Bytes) -> Result<RtpDatagram, WriteError> {
+        let layout = self.layout()?;
+        if layout.header_len > MAX_DATAGRAM_HEADER_LEN {
+            return Err(WriteError::TooLong {
+                what: "RTP header for a vectored datagram",
+                len: layout.header_len,
+                max: MAX_DATAGRAM_HEADER_LEN,
+            });
+        }
+        let mut header = [0u8; MAX_DATAGRAM_HEADER_LEN];
+        {
+            let mut cursor = &mut header[..];
+            self.put_header(layout, &mut cursor);
+        }
+        Ok(RtpDatagram {
+            header,
+            header_len: layout.header_len,
+            payload,
+            padding: self.padding_tail(),
+        })
+    }
+}
+
+/// Zero bytes, the source of padding slices.
+static ZEROS: [u8; 255] = [0; 255];
+
+/// The padding after an RTP payload: `count - 1` zero bytes, then `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PaddingTail {
+    count: [u8; 1],
+}
+
+impl PaddingTail {
+    /// The padding length (0 for none).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        usize::from(self.count[0])
+    }
+
+    /// `true` without padding.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.count[0] == 0
+    }
+
+    /// The zero bytes before the count (borrowed from a static buffer).
+    #[must_use]
+    pub fn zeros(&self) -> &'static [u8] {
+        ZEROS
+            .get(..usize::from(self.count[0]).saturating_sub(1))
+            .unwrap_or(&[])
+    }
+
+    /// The final count byte, or an empty slice without padding.
+    #[must_use]
+    pub fn count_byte(&self) -> &[u8] {
+        if self.count[0] == 0 { &[] } else { &self.count }
+    }
+}
+
+/// An RTP packet ready for a vectored send: header bytes in a stack
+/// buffer, the payload `Bytes` as given, and the padding.
+#[derive(Clone)]
+pub struct RtpDatagram {
+    header: [u8; MAX_DATAGRAM_HEADER_LEN],
+    header_len: usize,
+    payload: Bytes,
+    padding: PaddingTail,
+}
+
+impl RtpDatagram {
+    /// The header bytes.
+    #[must_use]
+    pub fn header(&self) -> &[u8] {
+        self.header.get(..self.header_len).unwrap_or(&[])
+    }
+
+    /// The payload.
+    #[must_use]
+    pub fn payload(&self) -> &Bytes {
+        &self.payload
+    }
+
+    /// The padding.
+    #[must_use]
+    pub fn padding(&self) -> PaddingTail {
+        self.padding
+    }
+
+    /// The datagram length.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.header_len + self.payload.len() + self.padding.len()
+    }
+
+    /// Always `false`: a datagram has at least its 12-byte header.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The datagram as four slices in order: header, payload, padding
+    /// zeros, padding count (the last two empty without padding).
+    #[must_use]
+    pub fn slices(&self) -> [&[u8]; 4] {
+        [
+            self.header(),
+            &self.payload,
+            self.padding.zeros(),
+            self.padding.count_byte(),
+        ]
+    }
+
+    /// The datagram as [`IoSlice`]s for `send_vectored` / `sendmsg`.
+    #[must_use]
+    pub fn io_slices(&self) -> [IoSlice<'_>; 4] {
+        self.slices().map(IoSlice::new)
+    }
+
+    /// Copies the datagram into `buf`; returns the bytes written.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::InsufficientSize`] when `buf` has no room for it.
+    pub fn write_to(&self, buf: &mut impl BufMut) -> Result<usize, WriteError> {
+        let required = self.len();
+        if buf.remaining_mut() < required {
+            return Err(WriteError::InsufficientSize { required });
+        }
+        for s in self.slices() {
+            buf.put_slice(s);
+        }
+        Ok(required)
+    }
+}
+
+impl fmt::Debug for RtpDatagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RtpDatagram")
+            .field("header", &self.header())
+            .field("payload_len", &self.payload.len())
+            .field("padding", &self.padding.len())
+            .finish()
+    }
+}
