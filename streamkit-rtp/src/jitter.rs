@@ -1,1 +1,498 @@
-//! (being written)
+//! A jitter buffer: puts received RTP packets back in sequence order and
+//! decides when a missing packet is lost. Sans-IO: time is the caller's
+//! [`Instant`], passed to every call.
+//!
+//! The contract, in the shape of every streamkit state machine:
+//!
+//! 1. [`JitterBuffer::push`] each received packet with the time it arrived.
+//! 2. Call [`JitterBuffer::pop`] until it returns `None`. It gives
+//!    [`Released::Packet`] in sequence order (across the 16-bit wrap) and
+//!    [`Released::Lost`] for each run of sequence numbers it gave up on, at
+//!    the place in the order where they were missing.
+//! 3. Wake up at [`JitterBuffer::poll_timeout`] (or at the next push) and
+//!    call `pop` again.
+//!
+//! A packet that arrives in order is released at once. When one is missing,
+//! the packets after it wait; the gap is declared lost when the packet that
+//! has been waiting longest has waited the configured latency, so no packet
+//! is held longer than that.
+//!
+//! Duplicates of a held or already released packet are dropped and counted;
+//! so is a packet that arrives after its slot was given up (`late`). Memory
+//! is bounded: at most [`JitterConfig::capacity`] packets are held. When a
+//! packet arrives and the buffer is full, that packet is refused and counted
+//! in `overflow`, and the buffer gives up the gap in front of its earliest
+//! packet at once (reporting it lost), so the next `pop`s drain it.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use streamkit_core::time::SequenceNumber;
+//! use streamkit_rtp::jitter::{JitterBuffer, JitterConfig, Released};
+//!
+//! # #[allow(clippy::disallowed_methods)] // the example needs a starting instant
+//! let t0 = Instant::now();
+//! let mut jb = JitterBuffer::new(JitterConfig { latency: Duration::from_millis(50), capacity: 64 });
+//! jb.push(SequenceNumber::new(65_535), t0);
+//! jb.push(SequenceNumber::new(1), t0); // 0 is missing
+//! assert_eq!(jb.pop(t0), Some(Released::Packet(SequenceNumber::new(65_535))));
+//! assert_eq!(jb.pop(t0), None); // waiting for 0
+//! let wake = jb.poll_timeout().unwrap();
+//! assert_eq!(wake, t0 + Duration::from_millis(50));
+//! assert_eq!(jb.pop(wake), Some(Released::Lost { first: SequenceNumber::new(0), count: 1 }));
+//! assert_eq!(jb.pop(wake), Some(Released::Packet(SequenceNumber::new(1))));
+//! assert_eq!(jb.stats().lost, 1);
+//! ```
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use streamkit_core::time::{Extender, SequenceNumber, Wrapping};
+
+/// Anything with an RTP sequence number: the buffer's element type.
+pub trait Sequenced {
+    /// The packet's sequence number.
+    fn sequence_number(&self) -> SequenceNumber;
+}
+
+impl Sequenced for SequenceNumber {
+    fn sequence_number(&self) -> SequenceNumber {
+        *self
+    }
+}
+
+impl Sequenced for crate::packet::RtpPacket {
+    fn sequence_number(&self) -> SequenceNumber {
+        crate::packet::RtpPacket::sequence_number(self)
+    }
+}
+
+/// How long to wait for a missing packet and how many packets to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JitterConfig {
+    /// The longest a packet waits for the packets before it.
+    pub latency: Duration,
+    /// The most packets held at once (at least 1).
+    pub capacity: usize,
+}
+
+impl Default for JitterConfig {
+    /// 200 ms and 1024 packets.
+    fn default() -> Self {
+        JitterConfig {
+            latency: Duration::from_millis(200),
+            capacity: 1024,
+        }
+    }
+}
+
+/// What [`JitterBuffer::pop`] gives, in sequence order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Released<P> {
+    /// The next packet.
+    Packet(P),
+    /// `count` packets from `first` on (wrapping) were given up.
+    Lost {
+        /// The first missing sequence number.
+        first: SequenceNumber,
+        /// How many consecutive sequence numbers are missing.
+        count: u64,
+    },
+}
+
+/// What became of a pushed packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// Held for release.
+    Accepted,
+    /// A copy of a packet held or already released: dropped.
+    Duplicate,
+    /// Its slot was already given up (or is too far behind to tell):
+    /// dropped.
+    Late,
+    /// The buffer was full: dropped (see the module docs).
+    Overflow,
+}
+
+/// Counters since the buffer was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JitterStats {
+    /// Packets accepted.
+    pub accepted: u64,
+    /// Packets released by `pop`.
+    pub released: u64,
+    /// Sequence numbers declared lost.
+    pub lost: u64,
+    /// Duplicates dropped.
+    pub duplicates: u64,
+    /// Packets dropped because their slot had been given up.
+    pub late: u64,
+    /// Packets refused because the buffer was full.
+    pub overflow: u64,
+}
+
+/// How many recent slots remember whether they were released or given up,
+/// to tell a duplicate from a late packet.
+const HISTORY: i64 = 1024;
+
+struct Slot<P> {
+    packet: P,
+    arrival: Instant,
+}
+
+/// The jitter buffer; see the [module docs](self) for the contract.
+pub struct JitterBuffer<P> {
+    config: JitterConfig,
+    extender: Extender<SequenceNumber>,
+    held: BTreeMap<i64, Slot<P>>,
+    /// The extended sequence number released next; `None` before the first
+    /// packet.
+    next: Option<i64>,
+    /// `true` once anything was released or given up.
+    started: bool,
+    /// A lost range decided outside `pop` (when full), reported first.
+    pending_lost: Option<(i64, u64)>,
+    /// Bit `ext mod HISTORY` set: released; clear: given up.
+    history: [u64; (HISTORY / 64) as usize],
+    stats: JitterStats,
+}
+
+impl<P: Sequenced> JitterBuffer<P> {
+    /// An empty buffer.
+    #[must_use]
+    pub fn new(config: JitterConfig) -> JitterBuffer<P> {
+        JitterBuffer {
+            config: JitterConfig {
+                capacity: config.capacity.max(1),
+                ..config
+            },
+            extender: Extender::new(),
+            held: BTreeMap::new(),
+            next: None,
+            started: false,
+            pending_lost: None,
+            history: [0; (HISTORY / 64) as usize],
+            stats: JitterStats::default(),
+        }
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> JitterConfig {
+        self.config
+    }
+
+    /// Counters.
+    #[must_use]
+    pub fn stats(&self) -> JitterStats {
+        self.stats
+    }
+
+    /// Packets held now.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.held.len()
+    }
+
+    /// `true` when no packet is held.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+
+    fn history_index(ext: i64) -> (usize, u64) {
+        let i = ext.rem_euclid(HISTORY);
+        ((i / 64) as usize, 1u64 << (i % 64))
+    }
+
+    fn remember(&mut self, ext: i64, released: bool) {
+        let (word, bit) = Self::history_index(ext);
+        if let Some(w) = self.history.get_mut(word) {
+            if released {
+                *w |= bit;
+            } else {
+                *w &= !bit;
+            }
+        }
+    }
+
+    fn was_released(&self, ext: i64) -> bool {
+        let (word, bit) = Self::history_index(ext);
+        self.history.get(word).is_some_and(|w| w & bit != 0)
+    }
+
+    /// Gives up the slots from `next` to the first held packet.
+    fn give_up_head_gap(&mut self) -> Option<(i64, u64)> {
+        let next = self.next?;
+        let (&first_held, _) = self.held.first_key_value()?;
+        if first_held <= next {
+            return None;
+        }
+        let count = (first_held - next) as u64;
+        // Remember at most HISTORY of them; older bits are never consulted.
+        for ext in next.max(first_held - HISTORY)..first_held {
+            self.remember(ext, false);
+        }
+        self.next = Some(first_held);
+        self.started = true;
+        self.stats.lost += count;
+        Some((next, count))
+    }
+
+    /// Takes a received packet; `now` is its arrival time.
+    pub fn push(&mut self, packet: P, now: Instant) -> PushOutcome {
+        let ext = self.extender.extend(packet.sequence_number());
+        let next = match self.next {
+            None => {
+                self.next = Some(ext);
+                ext
+            }
+            Some(n) if ext < n && !self.started && n - ext < HISTORY => {
+                // Nothing released yet: an earlier packet moves the start back.
+                self.next = Some(ext);
+                ext
+            }
+            Some(n) => n,
+        };
+        if ext < next {
+            if next - ext <= HISTORY && self.was_released(ext) {
+                self.stats.duplicates += 1;
+                return PushOutcome::Duplicate;
+            }
+            self.stats.late += 1;
+            return PushOutcome::Late;
+        }
+        if self.held.contains_key(&ext) {
+            self.stats.duplicates += 1;
+            return PushOutcome::Duplicate;
+        }
+        if self.held.len() >= self.config.capacity {
+            self.stats.overflow += 1;
+            if self.pending_lost.is_none() {
+                self.pending_lost = self.give_up_head_gap();
+            }
+            return PushOutcome::Overflow;
+        }
+        self.held.insert(
+            ext,
+            Slot {
+                packet,
+                arrival: now,
+            },
+        );
+        self.stats.accepted += 1;
+        PushOutcome::Accepted
+    }
+
+    /// The next packet or lost range in sequence order, or `None` when the
+    /// next packet is missing and the wait for it is not over at `now`.
+    #[must_use]
+    pub fn pop(&mut self, now: Instant) -> Option<Released<P>> {
+        if let Some((first, count)) = self.pending_lost.take() {
+            return Some(Released::Lost {
+                first: SequenceNumber::from_truncated(first as u64),
+                count,
+            });
+        }
+        let next = self.next?;
+        if let Some(slot) = self.held.remove(&next) {
+            self.remember(next, true);
+            self.next = Some(next + 1);
+            self.started = true;
+            self.stats.released += 1;
+            return Some(Released::Packet(slot.packet));
+        }
+        let deadline = self.deadline()?;
+        if now < deadline {
+            return None;
+        }
+        let (first, count) = self.give_up_head_gap()?;
+        Some(Released::Lost {
+            first: SequenceNumber::from_truncated(first as u64),
+            count,
+        })
+    }
+
+    /// When the packet held longest will have waited the latency.
+    fn deadline(&self) -> Option<Instant> {
+        let oldest = self.held.values().map(|s| s.arrival).min()?;
+        Some(oldest + self.config.latency)
+    }
+
+    /// When to call [`pop`](JitterBuffer::pop) next if nothing is pushed
+    /// before: the moment the current gap will be given up, or a past
+    /// instant when something is ready now (after `pop` returned `None`
+    /// that does not happen); `None` when nothing is held.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.pending_lost.is_some() {
+            return self.held.values().map(|s| s.arrival).min();
+        }
+        let next = self.next?;
+        if let Some(slot) = self.held.get(&next) {
+            return Some(slot.arrival);
+        }
+        self.deadline()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seq(v: u16) -> SequenceNumber {
+        SequenceNumber::new(v)
+    }
+
+    fn drain(jb: &mut JitterBuffer<SequenceNumber>, now: Instant) -> Vec<Released<SequenceNumber>> {
+        core::iter::from_fn(|| jb.pop(now)).collect()
+    }
+
+    #[allow(clippy::disallowed_methods)] // the tests' virtual clock starts at a real instant
+    fn t0() -> Instant {
+        Instant::now()
+    }
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn reorders_across_the_wrap() {
+        let t = t0();
+        let mut jb = JitterBuffer::new(JitterConfig {
+            latency: 100 * MS,
+            capacity: 16,
+        });
+        for s in [65_534, 0, 65_535, 2, 1] {
+            assert_eq!(jb.push(seq(s), t), PushOutcome::Accepted);
+        }
+        let out = drain(&mut jb, t);
+        let want: Vec<_> = [65_534, 65_535, 0, 1, 2]
+            .into_iter()
+            .map(|s| Released::Packet(seq(s)))
+            .collect();
+        assert_eq!(out, want);
+        assert_eq!(jb.poll_timeout(), None);
+    }
+
+    #[test]
+    fn gap_is_lost_after_latency_of_the_longest_waiting() {
+        let t = t0();
+        let mut jb = JitterBuffer::new(JitterConfig {
+            latency: 100 * MS,
+            capacity: 16,
+        });
+        jb.push(seq(10), t);
+        assert_eq!(drain(&mut jb, t), [Released::Packet(seq(10))]);
+        jb.push(seq(14), t + 10 * MS);
+        jb.push(seq(13), t + 20 * MS);
+        assert_eq!(drain(&mut jb, t + 20 * MS), []);
+        assert_eq!(jb.poll_timeout(), Some(t + 110 * MS));
+        assert_eq!(drain(&mut jb, t + 109 * MS), []);
+        jb.push(seq(11), t + 109 * MS);
+        assert_eq!(drain(&mut jb, t + 109 * MS), [Released::Packet(seq(11))]);
+        assert_eq!(
+            drain(&mut jb, t + 110 * MS),
+            [
+                Released::Lost {
+                    first: seq(12),
+                    count: 1
+                },
+                Released::Packet(seq(13)),
+                Released::Packet(seq(14)),
+            ]
+        );
+        // 12 arrives after its slot was given up; 13 again is a duplicate.
+        assert_eq!(jb.push(seq(12), t + 120 * MS), PushOutcome::Late);
+        assert_eq!(jb.push(seq(13), t + 120 * MS), PushOutcome::Duplicate);
+        assert_eq!(jb.push(seq(15), t + 120 * MS), PushOutcome::Accepted);
+        assert_eq!(jb.push(seq(15), t + 120 * MS), PushOutcome::Duplicate);
+        let s = jb.stats();
+        assert_eq!(
+            (
+                s.accepted,
+                s.released,
+                s.lost,
+                s.duplicates,
+                s.late,
+                s.overflow
+            ),
+            (5, 4, 1, 2, 1, 0)
+        );
+    }
+
+    #[test]
+    fn earlier_first_packets_move_the_start_back() {
+        let t = t0();
+        let mut jb = JitterBuffer::new(JitterConfig::default());
+        jb.push(seq(5), t);
+        jb.push(seq(3), t);
+        jb.push(seq(4), t);
+        assert_eq!(
+            drain(&mut jb, t),
+            [3, 4, 5].map(|s| Released::Packet(seq(s)))
+        );
+    }
+
+    #[test]
+    fn full_buffer_refuses_and_gives_up_the_head_gap() {
+        let t = t0();
+        let mut jb = JitterBuffer::new(JitterConfig {
+            latency: Duration::from_secs(10),
+            capacity: 3,
+        });
+        jb.push(seq(0), t);
+        assert_eq!(drain(&mut jb, t), [Released::Packet(seq(0))]);
+        for s in [3, 4, 5] {
+            assert_eq!(jb.push(seq(s), t), PushOutcome::Accepted);
+        }
+        assert_eq!(jb.len(), 3);
+        assert_eq!(jb.push(seq(6), t), PushOutcome::Overflow);
+        assert_eq!(jb.len(), 3);
+        assert_eq!(jb.poll_timeout(), Some(t));
+        assert_eq!(
+            drain(&mut jb, t),
+            [
+                Released::Lost {
+                    first: seq(1),
+                    count: 2
+                },
+                Released::Packet(seq(3)),
+                Released::Packet(seq(4)),
+                Released::Packet(seq(5)),
+            ]
+        );
+        // 6 was refused, so it is now a gap like any other.
+        jb.push(seq(7), t);
+        assert_eq!(jb.poll_timeout(), Some(t + Duration::from_secs(10)));
+        assert_eq!(jb.stats().overflow, 1);
+        assert_eq!(jb.stats().lost, 2);
+    }
+
+    #[test]
+    fn full_of_ready_packets_refuses_without_losing_any() {
+        let t = t0();
+        let mut jb = JitterBuffer::new(JitterConfig {
+            latency: 10 * MS,
+            capacity: 2,
+        });
+        jb.push(seq(0), t);
+        jb.push(seq(1), t);
+        assert_eq!(jb.push(seq(2), t), PushOutcome::Overflow);
+        assert_eq!(
+            drain(&mut jb, t),
+            [Released::Packet(seq(0)), Released::Packet(seq(1))]
+        );
+        assert_eq!(jb.stats().lost, 0);
+    }
+
+    #[test]
+    fn very_old_packet_is_late() {
+        let t = t0();
+        let mut jb = JitterBuffer::new(JitterConfig::default());
+        for s in 0..3000u16 {
+            jb.push(seq(s), t);
+            let _ = drain(&mut jb, t);
+        }
+        assert_eq!(jb.push(seq(10), t), PushOutcome::Late);
+        assert_eq!(jb.push(seq(2990), t), PushOutcome::Duplicate);
+    }
+}
