@@ -1,0 +1,643 @@
+//! MP4 input: the tracks of an ISO BMFF file (MP4, ISO/IEC 14496-12) with
+//! their codec configuration, and their samples interleaved by decode time,
+//! each a [`Bytes`] slice of the file.
+//!
+//! The caller reads (or memory-maps) the whole file into a [`Bytes`] and
+//! hands it to [`Mp4File::parse`]. Parsing reads the `moov` box, wherever it
+//! is (before or after `mdat`), and checks every sample table against the
+//! others and against the file, so that iterating afterwards cannot fail.
+//! Nothing is allocated from a count in the file: the sample tables stay
+//! slices of the input and a cursor walks them.
+//!
+//! Supported sample entries: `avc1`/`avc3` + `avcC` (H.264), `hvc1`/`hev1` +
+//! `hvcC` (H.265), `mp4a` + `esds` (AAC; the AudioSpecificConfig is the
+//! DecoderSpecificInfo inside the ES_Descriptor), `Opus` + `dOps`. Other
+//! tracks (text, timed metadata, other codecs, tracks with several sample
+//! descriptions) are listed with their sample entry type and no
+//! [`Mp4Track::codec`], and their samples are skipped.
+//!
+//! # Times and edit lists
+//!
+//! A [`Sample`]'s `dts` counts from 0 at the track's first sample, in ticks of
+//! the track's timescale (`mdhd`), exactly as `stts` says;
+//! `composition_offset` comes from `ctts` (versions 0 and 1, negative offsets
+//! allowed). Edit lists (`elst`) are not applied to the samples; each track
+//! reports its [`Mp4Track::edits`], and for the common shape (optional empty
+//! edits, then one edit at normal rate) [`Mp4Track::presentation_shift`]:
+//! add it to `dts` and `pts` to place samples on the movie's presentation
+//! timeline, the view ffmpeg/ffprobe report. Samples whose presentation
+//! ends before 0 on that timeline (the AAC encoder-delay frame, say) are
+//! for the decoder only.
+//!
+//! # Example
+//!
+//! ```
+//! use bytes::Bytes;
+//! use streamkit_core::mp4::Mp4File;
+//!
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/h264_aac.mp4");
+//! let file = Mp4File::parse(Bytes::from(std::fs::read(path)?))?;
+//! for track in file.tracks() {
+//!     let codec = track.codec().map(|c| c.codec_string());
+//!     println!("track {} {}: {:?}", track.id(), track.handler(), codec);
+//! }
+//! let video = &file.tracks()[0];
+//! assert_eq!(video.codec().map(|c| c.codec_string()).as_deref(), Some("avc1.64000d"));
+//! // Every sample, all tracks, in decode order; `data` shares the file's buffer.
+//! let mut count = 0;
+//! for sample in file.samples() {
+//!     assert!(!sample.data.is_empty());
+//!     count += 1;
+//! }
+//! assert_eq!(count, 300 + 432);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod boxes;
+mod entry;
+mod error;
+mod table;
+
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
+
+use crate::codec::CodecConfig;
+use crate::sample::Sample;
+use crate::time::{Rounding, Timescale};
+use crate::track::Track;
+
+use boxes::{BoxIter, Mp4Box};
+pub use error::{BoxPath, FourCc, MAX_BOX_DEPTH, Mp4Error};
+use table::{SampleCursor, SampleRef, SampleTables};
+
+/// One entry of a track's edit list (`elst`): which part of the media is
+/// shown when on the movie timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Edit {
+    /// Length of this edit on the movie timeline, in ticks of the movie
+    /// timescale ([`Mp4File::movie_timescale`]).
+    pub segment_duration: u64,
+    /// Where in the media (track ticks, composition time) the edit starts;
+    /// `None` for an empty edit (nothing shown: a delay).
+    pub media_time: Option<i64>,
+    /// Playback rate as 16.16 fixed point: `0x1_0000` is normal speed, 0 a
+    /// dwell (a still frame).
+    pub media_rate: i32,
+}
+
+/// Normal playback rate in [`Edit::media_rate`].
+const RATE_ONE: i32 = 0x1_0000;
+
+/// One track of an MP4 file.
+#[derive(Clone, Debug)]
+pub struct Mp4Track {
+    id: u32,
+    handler: FourCc,
+    timescale: Timescale,
+    duration: u64,
+    language: Option<[u8; 3]>,
+    entry: entry::SampleEntry,
+    sample_count: u32,
+    sync_sample_count: Option<u32>,
+    edits: Vec<Edit>,
+    presentation_shift: Option<i64>,
+    composition_to_dts_shift: u32,
+    tables: Option<SampleTables>,
+}
+
+impl Mp4Track {
+    /// The track id (`tkhd`), the `track_id` of its [`Sample`]s.
+    #[must_use]
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The handler type (`hdlr`): `vide`, `soun`, `text`, `meta`, ...
+    #[must_use]
+    pub fn handler(&self) -> FourCc {
+        self.handler
+    }
+
+    /// The track's clock (`mdhd`): sample times count in its ticks.
+    #[must_use]
+    pub fn timescale(&self) -> Timescale {
+        self.timescale
+    }
+
+    /// The media duration (`mdhd`), in ticks of [`Mp4Track::timescale`].
+    #[must_use]
+    pub fn duration(&self) -> u64 {
+        self.duration
+    }
+
+    /// The language (`mdhd`, ISO 639-2/T: `eng`, `und`), when it is three
+    /// letters.
+    #[must_use]
+    pub fn language(&self) -> Option<[u8; 3]> {
+        self.language
+    }
+
+    /// The track as streamkit's [`Track`]: id, timescale, codec, language
+    /// and duration; `None` for a track without a supported codec.
+    #[must_use]
+    pub fn to_track(&self) -> Option<Track> {
+        Some(Track {
+            id: self.id,
+            timescale: self.timescale,
+            codec: self.entry.codec.clone()?,
+            language: self.language,
+            duration: Some(self.duration),
+        })
+    }
+
+    /// The type of the track's first sample entry (`avc1`, `hvc1`, `mp4a`,
+    /// `Opus`, `tx3g`, ...); `None` when `stsd` is empty.
+    #[must_use]
+    pub fn sample_entry(&self) -> Option<FourCc> {
+        self.entry.kind
+    }
+
+    /// Number of sample descriptions (`stsd` entries). This reader models
+    /// tracks with exactly one; others are listed without a codec.
+    #[must_use]
+    pub fn sample_description_count(&self) -> u32 {
+        self.entry.entry_count
+    }
+
+    /// The codec configuration, for the sample entries this crate models;
+    /// `None` for other tracks, whose samples [`Mp4File::samples`] skips.
+    #[must_use]
+    pub fn codec(&self) -> Option<&CodecConfig> {
+        self.entry.codec.as_ref()
+    }
+
+    /// Width and height in the visual sample entry (video tracks).
+    #[must_use]
+    pub fn visual_size(&self) -> Option<(u16, u16)> {
+        self.entry.size
+    }
+
+    /// Channel count and sample rate in Hz from the audio sample entry (for
+    /// Opus the entry says 48 000; the decoder configuration has the input
+    /// rate).
+    #[must_use]
+    pub fn audio_format(&self) -> Option<(u16, u32)> {
+        self.entry.audio
+    }
+
+    /// Number of samples (`stsz`/`stz2`); 0 when an unsupported track's
+    /// tables could not be read.
+    #[must_use]
+    pub fn sample_count(&self) -> u32 {
+        self.sample_count
+    }
+
+    /// Number of sync samples (`stss`); `None` when every sample is one.
+    #[must_use]
+    pub fn sync_sample_count(&self) -> Option<u32> {
+        self.sync_sample_count
+    }
+
+    /// The edit list (`edts/elst`), empty when the track has none.
+    #[must_use]
+    pub fn edits(&self) -> &[Edit] {
+        &self.edits
+    }
+
+    /// Ticks (of the track's timescale) to add to a sample's decode and
+    /// presentation times to place it on the movie's presentation timeline,
+    /// as the edit list says: the empty edits' duration minus the first
+    /// edit's `media_time`. `Some(0)` without an edit list; `None` when the
+    /// list is more than empty edits followed by one edit at normal rate
+    /// (then apply [`Mp4Track::edits`] yourself).
+    #[must_use]
+    pub fn presentation_shift(&self) -> Option<i64> {
+        self.presentation_shift
+    }
+
+    /// The smallest composition offset negated, or 0 when none is negative
+    /// (ISO/IEC 14496-12 `compositionToDTSShift`, computed from the
+    /// samples). With negative offsets (`ctts` version 1) some samples
+    /// present before they decode; subtracting this from every `dts` (or
+    /// adding it to every composition offset) restores `dts <= pts`, as
+    /// MPEG-TS requires and as ffmpeg reports such files.
+    #[must_use]
+    pub fn composition_to_dts_shift(&self) -> u32 {
+        self.composition_to_dts_shift
+    }
+
+    /// `true` when [`Mp4File::samples`] yields this track's samples (the
+    /// codec is supported).
+    #[must_use]
+    pub fn is_supported(&self) -> bool {
+        self.tables.is_some()
+    }
+}
+
+/// An MP4 file, parsed: its tracks, and its samples on demand.
+#[derive(Clone, Debug)]
+pub struct Mp4File {
+    data: Bytes,
+    major_brand: Option<FourCc>,
+    timescale: Timescale,
+    duration: u64,
+    fragmented: bool,
+    tracks: Vec<Mp4Track>,
+}
+
+impl Mp4File {
+    /// Parses the file held in `data`: the `moov` box and every track's
+    /// tables, and checks every sample lies inside `data`.
+    ///
+    /// # Errors
+    ///
+    /// [`Mp4Error`] when a box is malformed or out of bounds, `moov` or a
+    /// required box is missing, a table disagrees with the others or points
+    /// outside the file, or a supported codec's configuration is invalid.
+    pub fn parse(data: Bytes) -> Result<Mp4File, Mp4Error> {
+        let mut moov = None;
+        let mut major_brand = None;
+        for b in BoxIter::new(&data, 0, BoxPath::ROOT) {
+            let b = b?;
+            match &b.kind.0 {
+                b"moov" if moov.is_some() => {
+                    return Err(Mp4Error::DuplicateBox {
+                        path: b.path,
+                        offset: b.offset,
+                    });
+                }
+                b"moov" => moov = Some(b),
+                b"ftyp" if major_brand.is_none() => {
+                    major_brand = Some(b.fields().fourcc("major_brand")?);
+                }
+                _ => {}
+            }
+        }
+        let moov = moov.ok_or(Mp4Error::MissingBox {
+            path: BoxPath::ROOT
+                .child(FourCc(*b"moov"))
+                .unwrap_or(BoxPath::ROOT),
+        })?;
+        let (timescale, duration) = parse_mvhd(&moov.require(b"mvhd")?)?;
+        let fragmented = moov.child(b"mvex")?.is_some();
+        let mut tracks = Vec::new();
+        let mut ids = BTreeSet::new();
+        for b in moov.children() {
+            let b = b?;
+            if b.kind.0 == *b"trak" {
+                let track = parse_trak(&data, &b, timescale)?;
+                if !ids.insert(track.id) {
+                    return Err(Mp4Error::DuplicateTrackId { track_id: track.id });
+                }
+                tracks.push(track);
+            }
+        }
+        Ok(Mp4File {
+            data,
+            major_brand,
+            timescale,
+            duration,
+            fragmented,
+            tracks,
+        })
+    }
+
+    /// The tracks, in file order.
+    #[must_use]
+    pub fn tracks(&self) -> &[Mp4Track] {
+        &self.tracks
+    }
+
+    /// The track with id `id`.
+    #[must_use]
+    pub fn track(&self, id: u32) -> Option<&Mp4Track> {
+        self.tracks.iter().find(|t| t.id == id)
+    }
+
+    /// The movie timescale (`mvhd`), the clock of edit lists.
+    #[must_use]
+    pub fn movie_timescale(&self) -> Timescale {
+        self.timescale
+    }
+
+    /// The movie duration (`mvhd`), in ticks of
+    /// [`Mp4File::movie_timescale`].
+    #[must_use]
+    pub fn movie_duration(&self) -> u64 {
+        self.duration
+    }
+
+    /// The `ftyp` major brand (`isom`, `mp42`, ...), if the file has `ftyp`.
+    #[must_use]
+    pub fn major_brand(&self) -> Option<FourCc> {
+        self.major_brand
+    }
+
+    /// `true` when `moov` has `mvex`: the file is fragmented, and the
+    /// samples in its `moof` boxes are not read (only those in `moov`'s
+    /// tables, often none).
+    #[must_use]
+    pub fn is_fragmented(&self) -> bool {
+        self.fragmented
+    }
+
+    /// The whole file, as given to [`Mp4File::parse`].
+    #[must_use]
+    pub fn data(&self) -> &Bytes {
+        &self.data
+    }
+
+    /// The samples of every supported track, interleaved by decode time
+    /// (compared across timescales exactly; ties go to the sample earlier
+    /// in the file). Each sample's `data` is a slice of the file.
+    #[must_use]
+    pub fn samples(&self) -> Samples<'_> {
+        Samples::new(self, |_| true)
+    }
+
+    /// The samples of one track, in decode order; `None` when there is no
+    /// such track or it is not supported.
+    #[must_use]
+    pub fn track_samples(&self, id: u32) -> Option<Samples<'_>> {
+        self.track(id)
+            .filter(|t| t.is_supported())
+            .map(|_| Samples::new(self, |t| t.id == id))
+    }
+}
+
+fn parse_mvhd(mvhd: &Mp4Box<'_>) -> Result<(Timescale, u64), Mp4Error> {
+    let mut r = mvhd.fields();
+    let (version, _) = r.version_flags()?;
+    let wide = version == 1;
+    skip_times(&mut r, wide)?;
+    let at = r.offset();
+    let hz = r.u32("timescale")?;
+    let timescale =
+        Timescale::new(hz).ok_or_else(|| r.invalid(at, "timescale", 0, "must not be zero"))?;
+    let duration = if wide {
+        r.u64("duration")?
+    } else {
+        u64::from(r.u32("duration")?)
+    };
+    Ok((timescale, duration))
+}
+
+fn skip_times(r: &mut boxes::FieldReader<'_>, wide: bool) -> Result<(), Mp4Error> {
+    r.skip(
+        if wide { 16 } else { 8 },
+        "creation_time, modification_time",
+    )
+}
+
+fn parse_trak(file: &Bytes, trak: &Mp4Box<'_>, movie: Timescale) -> Result<Mp4Track, Mp4Error> {
+    // tkhd: the track id.
+    let tkhd = trak.require(b"tkhd")?;
+    let mut r = tkhd.fields();
+    let (version, _) = r.version_flags()?;
+    skip_times(&mut r, version == 1)?;
+    let at = r.offset();
+    let id = r.u32("track_ID")?;
+    if id == 0 {
+        return Err(r.invalid(at, "track_ID", 0, "must not be zero"));
+    }
+
+    let edits = match trak.child(b"edts")? {
+        Some(edts) => match edts.child(b"elst")? {
+            Some(elst) => parse_elst(&elst)?,
+            None => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+
+    let mdia = trak.require(b"mdia")?;
+    let mdhd = mdia.require(b"mdhd")?;
+    let mut r = mdhd.fields();
+    let (version, _) = r.version_flags()?;
+    let wide = version == 1;
+    skip_times(&mut r, wide)?;
+    let at = r.offset();
+    let hz = r.u32("timescale")?;
+    let timescale =
+        Timescale::new(hz).ok_or_else(|| r.invalid(at, "timescale", 0, "must not be zero"))?;
+    let duration = if wide {
+        r.u64("duration")?
+    } else {
+        u64::from(r.u32("duration")?)
+    };
+    let language = language(r.u16("language")?);
+
+    let hdlr = mdia.require(b"hdlr")?;
+    let mut r = hdlr.fields();
+    r.version_flags()?;
+    r.skip(4, "pre_defined")?;
+    let handler = r.fourcc("handler_type")?;
+
+    let stbl = mdia.require(b"minf")?.require(b"stbl")?;
+    let entry = entry::parse_stsd(&stbl.require(b"stsd")?)?;
+    let (tables, sample_count, sync_sample_count, min_offset) = if entry.codec.is_some() {
+        let tables = SampleTables::parse(file, &stbl, id)?;
+        let min_offset = tables.validate(file.len() as u64)?;
+        let (count, sync) = (tables.sample_count(), tables.sync_sample_count());
+        (Some(tables), count, sync, min_offset)
+    } else {
+        // Listed, not read: a damaged table in a track we skip is no error.
+        match SampleTables::parse(file, &stbl, id) {
+            Ok(t) => (None, t.sample_count(), t.sync_sample_count(), 0),
+            Err(_) => (None, 0, None, 0),
+        }
+    };
+
+    let presentation_shift = presentation_shift(&edits, movie, timescale);
+    Ok(Mp4Track {
+        id,
+        handler,
+        timescale,
+        duration,
+        language,
+        entry,
+        sample_count,
+        sync_sample_count,
+        edits,
+        presentation_shift,
+        composition_to_dts_shift: min_offset
+            .checked_neg()
+            .map_or(0, |n| n.max(0).unsigned_abs()),
+        tables,
+    })
+}
+
+/// The `mdhd` language: three letters of 5 bits each, offset by 0x60
+/// (ISO 639-2/T); `None` unless all three are `a`..=`z`.
+fn language(packed: u16) -> Option<[u8; 3]> {
+    let letter = |shift: u16| {
+        let c = ((packed >> shift) & 0x1f) as u8 + 0x60;
+        c.is_ascii_lowercase().then_some(c)
+    };
+    Some([letter(10)?, letter(5)?, letter(0)?])
+}
+
+fn parse_elst(elst: &Mp4Box<'_>) -> Result<Vec<Edit>, Mp4Error> {
+    let mut r = elst.fields();
+    let (version, _) = r.version_flags()?;
+    let count = r.u32("entry_count")?;
+    let entry_size: usize = if version == 1 { 20 } else { 12 };
+    if (count as usize).saturating_mul(entry_size) > r.remaining() {
+        return Err(Mp4Error::EntryCount {
+            path: elst.path,
+            offset: r.offset(),
+            entry_count: u64::from(count),
+            entry_size: entry_size as u64,
+            available: r.remaining() as u64,
+        });
+    }
+    // Bounded: the entries are present in the box.
+    let mut edits = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let (segment_duration, media_time) = if version == 1 {
+            (r.u64("segment_duration")?, r.i64("media_time")?)
+        } else {
+            (
+                u64::from(r.u32("segment_duration")?),
+                i64::from(r.i32("media_time")?),
+            )
+        };
+        let media_rate = r.i32("media_rate")?;
+        edits.push(Edit {
+            segment_duration,
+            media_time: (media_time != -1).then_some(media_time),
+            media_rate,
+        });
+    }
+    Ok(edits)
+}
+
+/// The shift the edit list applies when it is empty edits then one edit at
+/// normal rate.
+fn presentation_shift(edits: &[Edit], movie: Timescale, track: Timescale) -> Option<i64> {
+    let mut empty: u64 = 0;
+    let mut media_time = None;
+    for e in edits {
+        match (e.media_time, media_time) {
+            (None, None) => empty = empty.checked_add(e.segment_duration)?,
+            (Some(t), None) if e.media_rate == RATE_ONE => media_time = Some(t),
+            _ => return None,
+        }
+    }
+    let empty = crate::time::MediaTime::new(i64::try_from(empty).ok()?, movie)
+        .checked_rescale(track, Rounding::Down)?
+        .ticks();
+    empty.checked_sub(media_time.unwrap_or(0))
+}
+
+/// The samples of an [`Mp4File`]'s supported tracks, interleaved by decode
+/// time; see [`Mp4File::samples`].
+#[derive(Clone, Debug)]
+pub struct Samples<'a> {
+    file: &'a Mp4File,
+    heads: Vec<Head>,
+}
+
+/// One track's cursor and its next sample.
+#[derive(Clone, Debug)]
+struct Head {
+    track: usize,
+    cursor: SampleCursor,
+    next: SampleRef,
+}
+
+impl<'a> Samples<'a> {
+    fn new(file: &'a Mp4File, mut want: impl FnMut(&Mp4Track) -> bool) -> Samples<'a> {
+        let len = file.data.len() as u64;
+        let heads = file
+            .tracks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| want(t))
+            .filter_map(|(i, t)| {
+                let tables = t.tables.as_ref()?;
+                let mut cursor = SampleCursor::default();
+                // Validated in `Mp4File::parse`: cannot fail.
+                let next = cursor.next(tables, len).ok().flatten()?;
+                Some(Head {
+                    track: i,
+                    cursor,
+                    next,
+                })
+            })
+            .collect();
+        Samples { file, heads }
+    }
+
+    fn timescale(&self, head: &Head) -> u32 {
+        self.file
+            .tracks
+            .get(head.track)
+            .map_or(1, |t| t.timescale.hz())
+    }
+
+    /// `true` when `a` comes before `b`: earlier decode time, then earlier
+    /// in the file.
+    fn before(&self, a: &Head, b: &Head) -> bool {
+        let ta = i128::from(a.next.dts) * i128::from(self.timescale(b));
+        let tb = i128::from(b.next.dts) * i128::from(self.timescale(a));
+        (ta, a.next.offset) < (tb, b.next.offset)
+    }
+}
+
+impl Iterator for Samples<'_> {
+    type Item = Sample;
+
+    fn next(&mut self) -> Option<Sample> {
+        let mut best = 0;
+        for i in 1..self.heads.len() {
+            if let (Some(a), Some(b)) = (self.heads.get(i), self.heads.get(best)) {
+                if self.before(a, b) {
+                    best = i;
+                }
+            }
+        }
+        let file = self.file;
+        let head = self.heads.get_mut(best)?;
+        let track = file.tracks.get(head.track)?;
+        let s = head.next;
+        // Checked against the file length in `Mp4File::parse`.
+        let data = table::slice_of(&file.data, s.offset, s.size as usize)?;
+        let sample = Sample {
+            track_id: track.id,
+            dts: s.dts,
+            composition_offset: s.composition_offset,
+            duration: s.duration,
+            timescale: track.timescale,
+            keyframe: s.keyframe,
+            data,
+        };
+        let advanced = track
+            .tables
+            .as_ref()
+            .and_then(|t| head.cursor.next(t, file.data.len() as u64).ok().flatten());
+        match advanced {
+            Some(next) => head.next = next,
+            None => {
+                self.heads.swap_remove(best);
+            }
+        }
+        Some(sample)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n: usize = self
+            .heads
+            .iter()
+            .map(|h| {
+                let count = self.file.tracks.get(h.track).map_or(0, |t| t.sample_count);
+                count.saturating_sub(h.next.index) as usize
+            })
+            .sum();
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Samples<'_> {}
+
+impl core::iter::FusedIterator for Samples<'_> {}
