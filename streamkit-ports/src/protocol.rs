@@ -181,7 +181,7 @@ pub struct StreamingProtocol {
     pub transports: Transports,
     /// Its default ports; empty when it has none.
     pub default_ports: &'static [u16],
-    /// The URL schemes that select it (see [`scheme`](crate::scheme)).
+    /// The URL schemes that select it (see [`scheme()`](crate::scheme())).
     pub schemes: &'static [&'static str],
     /// How media reaches the client.
     pub delivery: Delivery,

@@ -194,7 +194,6 @@ impl Service {
         self.registration
     }
 
-    #[allow(dead_code)] // used by the registry
     pub(crate) fn transports_mut(&mut self) -> &mut Transports {
         &mut self.transports
     }
