@@ -185,7 +185,7 @@ impl HevcConfig {
                 "must be 1",
             ));
         }
-        let fixed = r.take(22, "general profile, tier and level")?;
+        let fixed = r.take(21, "general profile, tier and level")?;
         let mut b = BitReader::new(fixed, HVCC);
         let general = ProfileTierLevel {
             profile_space: b.read_u8(2, "general_profile_space")?,
