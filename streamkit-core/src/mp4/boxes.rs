@@ -304,3 +304,40 @@ impl<'a> FieldReader<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_refused() {
+        let mut path = BoxPath::ROOT;
+        for _ in 0..super::super::error::MAX_BOX_DEPTH {
+            path = path.child(FourCc(*b"moov")).unwrap_or(path);
+        }
+        let free = [0, 0, 0, 8, b'f', b'r', b'e', b'e'];
+        let mut boxes = BoxIter::new(&free, 100, path);
+        assert!(matches!(
+            boxes.next(),
+            Some(Err(Mp4Error::TooDeep { offset: 100, .. }))
+        ));
+        assert!(boxes.next().is_none());
+    }
+
+    #[test]
+    fn boxes_always_advance() {
+        // 8-byte boxes back to back, then a zero-size box to the end.
+        let mut buf = Vec::new();
+        for _ in 0..1000 {
+            buf.extend_from_slice(&[0, 0, 0, 8, b'f', b'r', b'e', b'e']);
+        }
+        buf.extend_from_slice(&[0, 0, 0, 0, b's', b'k', b'i', b'p', 1, 2, 3]);
+        let boxes: Vec<_> = BoxIter::new(&buf, 0, BoxPath::ROOT).collect();
+        assert_eq!(boxes.len(), 1001);
+        let last = boxes
+            .last()
+            .and_then(|b| b.as_ref().ok())
+            .map(|b| b.payload);
+        assert_eq!(last, Some(&[1u8, 2, 3][..]));
+    }
+}

@@ -1,0 +1,153 @@
+//! MP4 input never panics and stays within a memory bound on damaged
+//! fixtures and arbitrary bytes; iterating samples allocates nothing per
+//! sample.
+
+// Test code: a failed read is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use proptest::prelude::*;
+use streamkit_core::mp4::Mp4File;
+
+const FIXTURES: [&str; 4] = [
+    "h264_aac.mp4",
+    "h264_aac_moov_end.mp4",
+    "h265_aac.mp4",
+    "h264_opus.mp4",
+];
+
+fn fixtures() -> &'static [Vec<u8>] {
+    static DATA: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+        FIXTURES
+            .iter()
+            .map(|f| std::fs::read(dir.join(f)).unwrap())
+            .collect()
+    })
+}
+
+/// Parses and, when that succeeds, iterates every sample; checks each
+/// sample lies in the input and the peak heap use stays under a bound
+/// proportional to the input.
+fn parse_within_bounds(input: Vec<u8>) {
+    let len = input.len();
+    let data = Bytes::from(input);
+    let base = data.as_ptr() as usize;
+    let info = allocation_counter::measure(|| {
+        if let Ok(file) = Mp4File::parse(data.clone()) {
+            let mut count = 0usize;
+            for s in file.samples() {
+                let p = s.data.as_ptr() as usize;
+                assert!(s.data.is_empty() || (p >= base && p + s.data.len() <= base + len));
+                count += 1;
+            }
+            let supported: usize = file
+                .tracks()
+                .iter()
+                .filter(|t| t.is_supported())
+                .map(|t| t.sample_count() as usize)
+                .sum();
+            assert_eq!(count, supported);
+        }
+    });
+    let bound = 4 * len as u64 + 64 * 1024;
+    assert!(
+        info.bytes_max <= bound,
+        "peak heap {} bytes for a {len}-byte input",
+        info.bytes_max
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn byte_flips_never_panic(
+        which in 0usize..FIXTURES.len(),
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..16),
+    ) {
+        let mut input = fixtures()[which].clone();
+        for (at, xor) in flips {
+            let i = at.index(input.len());
+            input[i] ^= xor;
+        }
+        parse_within_bounds(input);
+    }
+
+    #[test]
+    fn flips_in_the_moov_never_panic(
+        which in 0usize..FIXTURES.len(),
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..8),
+    ) {
+        // Most bytes are media; aim the flips at the boxes that describe it.
+        let mut input = fixtures()[which].clone();
+        let moov = input.windows(4).position(|w| w == b"moov").unwrap() - 4;
+        let size = u32::from_be_bytes(input[moov..moov + 4].try_into().unwrap()) as usize;
+        for (at, xor) in flips {
+            let i = moov + at.index(size);
+            input[i] ^= xor;
+        }
+        parse_within_bounds(input);
+    }
+
+    #[test]
+    fn truncations_never_panic(which in 0usize..FIXTURES.len(), cut in any::<prop::sample::Index>()) {
+        let input = &fixtures()[which];
+        let keep = cut.index(input.len());
+        let result = Mp4File::parse(Bytes::copy_from_slice(&input[..keep]));
+        // Every fixture's last box (mdat or moov) is needed whole.
+        prop_assert!(result.is_err());
+        parse_within_bounds(input[..keep].to_vec());
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(input in proptest::collection::vec(any::<u8>(), 0..4096)) {
+        parse_within_bounds(input);
+    }
+
+    #[test]
+    fn arbitrary_boxes_never_panic(
+        boxes in proptest::collection::vec(
+            (
+                prop::sample::select(vec![*b"moov", *b"trak", *b"mdia", *b"minf", *b"stbl", *b"stsd", *b"mdat", *b"free"]),
+                proptest::collection::vec(any::<u8>(), 0..64),
+                any::<bool>(),
+            ),
+            0..12,
+        )
+    ) {
+        // Boxes nested (flag set) or in sequence, with random payloads.
+        let mut out: Vec<u8> = Vec::new();
+        for (kind, payload, nest) in boxes.into_iter().rev() {
+            let mut b = Vec::new();
+            let body_len = payload.len() + if nest { out.len() } else { 0 };
+            b.extend_from_slice(&((body_len + 8) as u32).to_be_bytes());
+            b.extend_from_slice(&kind);
+            b.extend_from_slice(&payload);
+            // The boxes after this one, inside it or beside it.
+            b.extend_from_slice(&out);
+            out = b;
+        }
+        parse_within_bounds(out);
+    }
+}
+
+#[test]
+fn iterating_samples_allocates_once_not_per_sample() {
+    for input in fixtures() {
+        let file = Mp4File::parse(Bytes::from(input.clone())).unwrap();
+        let mut n = 0;
+        let info = allocation_counter::measure(|| {
+            for s in file.samples() {
+                n += s.data.len();
+            }
+        });
+        assert!(n > 0);
+        // The one allocation is the per-track cursor list.
+        assert_eq!(info.count_total, 1);
+    }
+}
