@@ -449,7 +449,8 @@ pub fn rbsp_from_ebsp(ebsp: &[u8]) -> Cow<'_, [u8]> {
     };
     let mut out = Vec::with_capacity(ebsp.len());
     out.extend_from_slice(ebsp.get(..first + 2).unwrap_or(ebsp));
-    let mut zeros = 2usize;
+    // The 03 at `first + 2` is dropped; counting starts afresh after it.
+    let mut zeros = 0usize;
     for &b in ebsp.get(first + 3..).unwrap_or(&[]) {
         if zeros >= 2 && b == 3 {
             zeros = 0;
@@ -462,12 +463,16 @@ pub fn rbsp_from_ebsp(ebsp: &[u8]) -> Cow<'_, [u8]> {
 }
 
 /// Inserts emulation-prevention bytes: after `00 00`, a byte `00` to `03`
-/// gets an `03` before it, and an RBSP ending in `00` gets a final `03`.
-/// Borrows the input when nothing needs inserting.
+/// gets an `03` before it, and an RBSP ending in `00 00` (a
+/// `cabac_zero_word`) gets a final `03`. Borrows the input when nothing
+/// needs inserting.
+///
+/// A valid RBSP ends in its stop bit, so never in a single `00`; such input
+/// keeps its final `00`, which Annex-B framing would take for padding.
 #[must_use]
 pub fn ebsp_from_rbsp(rbsp: &[u8]) -> Cow<'_, [u8]> {
     let needs =
-        rbsp.windows(3).any(|w| w[0] == 0 && w[1] == 0 && w[2] <= 3) || rbsp.last() == Some(&0);
+        rbsp.windows(3).any(|w| w[0] == 0 && w[1] == 0 && w[2] <= 3) || rbsp.ends_with(&[0, 0]);
     if !needs {
         return Cow::Borrowed(rbsp);
     }
@@ -481,7 +486,7 @@ pub fn ebsp_from_rbsp(rbsp: &[u8]) -> Cow<'_, [u8]> {
         out.push(b);
         zeros = if b == 0 { zeros + 1 } else { 0 };
     }
-    if out.last() == Some(&0) {
+    if zeros >= 2 {
         out.push(3);
     }
     Cow::Owned(out)
@@ -638,5 +643,186 @@ impl H265NalHeader {
     #[must_use]
     pub const fn is_parameter_set(self) -> bool {
         matches!(self.nal_unit_type, Self::VPS | Self::SPS | Self::PPS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn units(data: &[u8]) -> Vec<&[u8]> {
+        AnnexBSlices::new(data).collect()
+    }
+
+    #[test]
+    fn annex_b_three_and_four_byte_start_codes() {
+        let data = [
+            0, 0, 0, 1, 0x67, 1, 2, // 4-byte start code
+            0, 0, 1, 0x68, 3, // 3-byte
+            0, 0, 0, 1, 0x65, 0, 0, 3, 1, 9, // unit containing 00 00 03
+            0, 0, // trailing_zero_8bits
+        ];
+        assert_eq!(
+            units(&data),
+            [&[0x67, 1, 2][..], &[0x68, 3], &[0x65, 0, 0, 3, 1, 9]]
+        );
+        let b = Bytes::copy_from_slice(&data);
+        let owned: Vec<Bytes> = AnnexBUnits::new(b.clone()).collect();
+        assert_eq!(owned.len(), 3);
+        // Zero-copy: each unit points into the input buffer.
+        assert_eq!(owned[1].as_ptr(), b[10..].as_ptr());
+    }
+
+    #[test]
+    fn annex_b_edges() {
+        assert!(units(&[]).is_empty());
+        assert!(units(&[0, 0, 1]).is_empty());
+        assert!(units(&[0, 0, 0, 0]).is_empty());
+        assert!(units(&[1, 2, 3]).is_empty());
+        // Garbage before the first start code is skipped by the iterator
+        // but refused by the converter.
+        assert_eq!(units(&[9, 9, 0, 0, 1, 5]), [&[5][..]]);
+        assert_eq!(
+            annex_b_to_length_prefixed(&[0, 9, 0, 0, 1, 5], NalLengthSize::Four, &mut Vec::new()),
+            Err(NalError::MissingStartCode { offset: 1 })
+        );
+        // Empty units between start codes are skipped.
+        assert_eq!(units(&[0, 0, 1, 0, 0, 1, 0, 0, 0, 1, 7]), [&[7][..]]);
+        // 01 bytes that are not start codes.
+        assert_eq!(
+            units(&[0, 0, 1, 1, 0, 1, 0, 0, 2, 1, 1]),
+            [&[1, 0, 1, 0, 0, 2, 1, 1][..]]
+        );
+        // A start code at the very end.
+        assert_eq!(units(&[0, 0, 1, 4, 0, 0, 1]), [&[4][..]]);
+    }
+
+    #[test]
+    fn length_prefixed_sizes_and_truncation() {
+        let two = [0, 2, 0xaa, 0xbb, 0, 0, 0, 1, 0xcc];
+        let got: Vec<_> = LengthPrefixedSlices::new(&two, NalLengthSize::Two).collect();
+        assert_eq!(got, [Ok(&[0xaa, 0xbb][..]), Ok(&[][..]), Ok(&[0xcc][..])]);
+        let one = [1, 0xaa, 3, 1];
+        let got: Vec<_> = LengthPrefixedSlices::new(&one, NalLengthSize::One).collect();
+        assert_eq!(
+            got,
+            [
+                Ok(&[0xaa][..]),
+                Err(NalError::Truncated {
+                    offset: 2,
+                    needed: 4,
+                    available: 2
+                })
+            ]
+        );
+        static FOUR: [u8; 3] = [0, 0, 0];
+        let got: Vec<_> =
+            LengthPrefixedUnits::new(Bytes::from_static(&FOUR), NalLengthSize::Four).collect();
+        assert_eq!(
+            got,
+            [Err(NalError::Truncated {
+                offset: 0,
+                needed: 4,
+                available: 3
+            })]
+        );
+        let huge = [0xff, 0xff, 0xff, 0xff, 1];
+        let mut it = LengthPrefixedSlices::new(&huge, NalLengthSize::Four);
+        assert!(matches!(it.next(), Some(Err(NalError::Truncated { .. }))));
+        assert_eq!(it.next(), None);
+    }
+
+    #[test]
+    fn conversions() {
+        let annex_b = [0, 0, 0, 1, 0x67, 1, 0, 0, 1, 0x68, 2, 2];
+        let mut lp = Vec::new();
+        assert_eq!(
+            annex_b_to_length_prefixed(&annex_b, NalLengthSize::Two, &mut lp),
+            Ok(2)
+        );
+        assert_eq!(lp, [0, 2, 0x67, 1, 0, 3, 0x68, 2, 2]);
+        let mut back = Vec::new();
+        assert_eq!(
+            length_prefixed_to_annex_b(&lp, NalLengthSize::Two, &mut back),
+            Ok(2)
+        );
+        assert_eq!(back, [0, 0, 0, 1, 0x67, 1, 0, 0, 0, 1, 0x68, 2, 2]);
+
+        // Too long for a one-byte length.
+        let mut long = vec![0, 0, 1];
+        long.extend(std::iter::repeat_n(7u8, 256));
+        assert_eq!(
+            annex_b_to_length_prefixed(&long, NalLengthSize::One, &mut Vec::new()),
+            Err(NalError::UnitTooLong {
+                offset: 3,
+                len: 256,
+                size: 1
+            })
+        );
+        // A fixed-size output that is too small.
+        let mut small = [0u8; 5];
+        let mut out = &mut small[..];
+        assert_eq!(
+            annex_b_to_length_prefixed(&annex_b, NalLengthSize::Four, &mut out),
+            Err(NalError::OutputFull {
+                needed: 6,
+                remaining: 5
+            })
+        );
+        let mut out = &mut small[..];
+        assert_eq!(
+            length_prefixed_to_annex_b(&lp, NalLengthSize::Two, &mut out),
+            Err(NalError::OutputFull {
+                needed: 13,
+                remaining: 5
+            })
+        );
+        // Truncated input: nothing is written.
+        let mut untouched = Vec::new();
+        assert!(length_prefixed_to_annex_b(&lp[..8], NalLengthSize::Two, &mut untouched).is_err());
+        assert!(untouched.is_empty());
+    }
+
+    #[test]
+    fn emulation_prevention() {
+        let plain = [1u8, 2, 0, 0, 4];
+        assert!(matches!(rbsp_from_ebsp(&plain), Cow::Borrowed(_)));
+        assert!(matches!(ebsp_from_rbsp(&plain), Cow::Borrowed(_)));
+        let ebsp = [0x42, 0, 0, 3, 0, 0, 3, 1, 0, 0, 3, 3, 0, 0, 3];
+        let rbsp = rbsp_from_ebsp(&ebsp);
+        assert_eq!(&*rbsp, &[0x42, 0, 0, 0, 0, 1, 0, 0, 3, 0, 0]);
+        assert_eq!(&*ebsp_from_rbsp(&rbsp), &ebsp[..]);
+        // 00 00 03 followed by a byte above 3 is kept as data by removal.
+        assert_eq!(&*rbsp_from_ebsp(&[0, 0, 3, 0x10]), &[0, 0, 0x10]);
+        // The byte after a removed 03 starts a new count: 00 00 03 03 is
+        // 00 00 03.
+        assert_eq!(&*rbsp_from_ebsp(&[0, 0, 3, 3]), &[0, 0, 3]);
+        assert_eq!(&*rbsp_from_ebsp(&[0, 0, 3, 0, 0, 3, 1]), &[0, 0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn headers() {
+        let h = H264NalHeader::parse(0x65);
+        assert_eq!((h.nal_ref_idc, h.nal_unit_type), (3, 5));
+        assert!(h.is_idr() && h.is_slice() && !h.is_parameter_set());
+        assert!(H264NalHeader::parse(0x67).is_parameter_set());
+        assert!(H264NalHeader::parse(0x80).forbidden_zero_bit);
+        assert_eq!(H264NalHeader::of_unit(&[]), None);
+
+        // 0x40 0x01: VPS, layer 0, TemporalId 0.
+        let v = H265NalHeader::parse([0x40, 0x01]);
+        assert_eq!(v.nal_unit_type, H265NalHeader::VPS);
+        assert_eq!((v.nuh_layer_id, v.temporal_id()), (0, 0));
+        assert!(v.is_parameter_set());
+        // 0x26 0x01: IDR_W_RADL.
+        assert!(H265NalHeader::parse([0x26, 0x01]).is_irap());
+        let h = H265NalHeader {
+            forbidden_zero_bit: false,
+            nal_unit_type: 21,
+            nuh_layer_id: 37,
+            nuh_temporal_id_plus1: 3,
+        };
+        assert_eq!(H265NalHeader::parse(h.to_bytes()), h);
+        assert_eq!(H265NalHeader::of_unit(&[0x40]), None);
     }
 }

@@ -19,6 +19,9 @@
 //! ffmpeg -f lavfi -i sine=frequency=440:sample_rate=44100 -ac 6 -t 0.2 -c:a libopus opus6.mp4
 //! ```
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use bytes::Bytes;
 use streamkit_core::codec::aac::{AacConfig, AdtsHeader};
 use streamkit_core::codec::h264::{self, AvcConfig, AvcHighProfileFields};

@@ -93,6 +93,12 @@ pub struct AacConfig {
     specific_bits: usize,
 }
 
+/// Object types an AudioSpecificConfig can carry: 31 is the escape code,
+/// and the escape reaches up to 32 + 63.
+const fn valid_object_type(aot: u8) -> bool {
+    matches!(aot, 1..=30 | 32..=95)
+}
+
 fn read_object_type(r: &mut BitReader<'_>) -> Result<u8, CodecError> {
     let aot = r.read_u8(5, "audioObjectType")?;
     if aot == 31 {
@@ -120,7 +126,7 @@ fn read_frequency(r: &mut BitReader<'_>) -> Result<(u32, Option<u8>), CodecError
 }
 
 fn write_object_type(w: &mut BitWriter, aot: u8) {
-    if aot >= 31 {
+    if aot >= 32 {
         w.write_bits(31, 5);
         w.write_bits(u64::from(aot - 32), 6);
     } else {
@@ -149,13 +155,13 @@ impl AacConfig {
         sampling_frequency: u32,
         channel_configuration: u8,
     ) -> Result<AacConfig, CodecError> {
-        if audio_object_type == 0 || audio_object_type > 95 {
+        if !valid_object_type(audio_object_type) {
             return Err(CodecError::InvalidValue {
                 structure: ASC,
                 field: "audioObjectType",
                 bit_offset: 0,
                 value: u64::from(audio_object_type),
-                reason: "must be 1 to 95",
+                reason: "must be 1 to 30 or 32 to 95 (31 is the escape)",
             });
         }
         if sampling_frequency == 0 || sampling_frequency >= 1 << 24 {
@@ -247,12 +253,12 @@ impl AacConfig {
             value,
             reason,
         };
-        if !(1..=95).contains(&self.audio_object_type) {
+        if !valid_object_type(self.audio_object_type) {
             return Err(bad(
                 "audioObjectType",
                 0,
                 u64::from(self.audio_object_type),
-                "must be 1 to 95",
+                "must be 1 to 30 or 32 to 95 (31 is the escape)",
             ));
         }
         let frequencies = [(self.sampling_frequency, self.sampling_frequency_index)]
