@@ -2,6 +2,7 @@
 //! and copies, every sequence number comes out exactly once, either as a
 //! packet or inside a lost range, in order; and every packet that arrived
 //! in time comes out as a packet.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
 use proptest::prelude::*;
 use std::time::{Duration, Instant};

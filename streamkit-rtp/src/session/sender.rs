@@ -1,0 +1,682 @@
+//! The sending side of an RTP session.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use streamkit_core::time::{MediaTime, Rounding, RtpTimestamp, SequenceNumber, Timescale};
+
+use super::{MAX_MEMBERS, RtcpSchedule, SessionError, SplitMix64, round_trip};
+use crate::packet::{RtpDatagram, RtpHeader};
+use crate::rtcp::{
+    NtpTimestamp, ReceiverReport, ReportBlock, RtcpPacket, SdesChunk, SdesItem, SenderReport,
+    SourceDescription, parse_compound, write_compound,
+};
+
+/// The most events held for [`RtpSender::poll_event`]; further ones are
+/// dropped and counted ([`RtpSender::events_dropped`]).
+const MAX_EVENTS: usize = 1024;
+
+/// How an [`RtpSender`] is set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SenderConfig {
+    /// The RTP payload type of the stream.
+    pub payload_type: u8,
+    /// The RTP clock rate of the payload format.
+    pub clock_rate: Timescale,
+    /// The canonical name sent in SDES (at most 255 bytes; longer is cut
+    /// at a character boundary).
+    pub cname: String,
+    /// The seed of the session's [`SplitMix64`]: SSRC, initial sequence
+    /// number and timestamp offset, and RTCP interval randomization.
+    pub seed: u64,
+    /// The session bandwidth in bits per second; RTCP uses 5 % of it.
+    pub session_bandwidth: u64,
+}
+
+impl SenderConfig {
+    /// A configuration with a 1 Mbit/s session bandwidth.
+    #[must_use]
+    pub fn new(payload_type: u8, clock_rate: Timescale, cname: &str, seed: u64) -> SenderConfig {
+        SenderConfig {
+            payload_type,
+            clock_rate,
+            cname: cname.to_owned(),
+            seed,
+            session_bandwidth: 1_000_000,
+        }
+    }
+}
+
+/// What the receivers told the sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SenderEvent {
+    /// A report block about this sender, from an RR or an SR.
+    ReceiverReport {
+        /// The SSRC of the reporter.
+        reporter: u32,
+        /// The block.
+        block: ReportBlock,
+        /// The round-trip time it implies (RFC 3550 section 6.4.1), when
+        /// it echoes an SR.
+        round_trip: Option<Duration>,
+    },
+    /// A generic NACK (RFC 4585) for this sender's packets.
+    Nack {
+        /// The SSRC of the reporter.
+        reporter: u32,
+        /// The sequence numbers asked for.
+        lost: Vec<SequenceNumber>,
+    },
+    /// A picture loss indication (RFC 4585) for this sender.
+    PictureLoss {
+        /// The SSRC of the reporter.
+        reporter: u32,
+    },
+    /// A full intra request (RFC 5104) for this sender.
+    FullIntraRequest {
+        /// The SSRC of the reporter.
+        reporter: u32,
+        /// The request's command sequence number.
+        sequence_number: u8,
+    },
+    /// A participant left (BYE).
+    Goodbye {
+        /// The SSRC that left.
+        ssrc: u32,
+    },
+}
+
+/// The sending side of an RTP session: numbers and stamps packets, counts
+/// them, sends sender reports and reads the receivers' feedback. See the
+/// [module docs](super) for the calling contract.
+#[derive(Debug)]
+pub struct RtpSender {
+    config: SenderConfig,
+    rng: SplitMix64,
+    ssrc: u32,
+    next_sequence: SequenceNumber,
+    timestamp_offset: u32,
+    packet_count: u32,
+    octet_count: u32,
+    last_rtp: Option<(Instant, RtpTimestamp)>,
+    sent_since_report: bool,
+    sent_since_previous_report: bool,
+    members: BTreeSet<u32>,
+    schedule: RtcpSchedule,
+    transmits: VecDeque<Bytes>,
+    events: VecDeque<SenderEvent>,
+    events_dropped: u64,
+}
+
+pub(super) fn bounded_cname(cname: &str) -> String {
+    let mut end = cname.len().min(255);
+    while !cname.is_char_boundary(end) {
+        end -= 1;
+    }
+    cname.get(..end).unwrap_or("").to_owned()
+}
+
+impl RtpSender {
+    /// A sender starting at `now`. Draws, in this order, the SSRC (32 bits),
+    /// the initial sequence number (16) and the timestamp offset (32) from
+    /// the seed.
+    #[must_use]
+    pub fn new(mut config: SenderConfig, now: Instant) -> RtpSender {
+        config.cname = bounded_cname(&config.cname);
+        let mut rng = SplitMix64::new(config.seed);
+        let ssrc = rng.next_u32();
+        let next_sequence = SequenceNumber::new((rng.next_u32() >> 16) as u16);
+        let timestamp_offset = rng.next_u32();
+        let first_size = 28 + 4 + sdes_len(&config.cname);
+        let schedule = RtcpSchedule::new(
+            now,
+            config.session_bandwidth,
+            first_size,
+            2,
+            1,
+            true,
+            &mut rng,
+        );
+        RtpSender {
+            config,
+            rng,
+            ssrc,
+            next_sequence,
+            timestamp_offset,
+            packet_count: 0,
+            octet_count: 0,
+            last_rtp: None,
+            sent_since_report: false,
+            sent_since_previous_report: false,
+            members: BTreeSet::new(),
+            schedule,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            events_dropped: 0,
+        }
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &SenderConfig {
+        &self.config
+    }
+
+    /// The synchronization source of this sender.
+    #[must_use]
+    pub fn ssrc(&self) -> u32 {
+        self.ssrc
+    }
+
+    /// The sequence number the next packet gets.
+    #[must_use]
+    pub fn next_sequence_number(&self) -> SequenceNumber {
+        self.next_sequence
+    }
+
+    /// The random offset added to every RTP timestamp.
+    #[must_use]
+    pub fn timestamp_offset(&self) -> u32 {
+        self.timestamp_offset
+    }
+
+    /// Packets sent (the SR's sender packet count, wrapping at 2^32).
+    #[must_use]
+    pub fn packet_count(&self) -> u32 {
+        self.packet_count
+    }
+
+    /// Payload octets sent (the SR's sender octet count, wrapping at 2^32).
+    #[must_use]
+    pub fn octet_count(&self) -> u32 {
+        self.octet_count
+    }
+
+    /// Events dropped because [`poll_event`](RtpSender::poll_event) was not
+    /// drained.
+    #[must_use]
+    pub fn events_dropped(&self) -> u64 {
+        self.events_dropped
+    }
+
+    /// The RTP timestamp of media time `t`: `t` on the clock rate (rounded
+    /// to the nearest tick) plus the random offset, modulo 2^32.
+    pub fn rtp_timestamp(&self, t: MediaTime) -> Result<RtpTimestamp, SessionError> {
+        let ticks = t
+            .checked_rescale(self.config.clock_rate, Rounding::Nearest)
+            .ok_or(SessionError::MediaTimeOverflow {
+                ticks: t.ticks(),
+                hz: t.timescale().hz(),
+            })?
+            .ticks();
+        Ok(RtpTimestamp::new(
+            self.timestamp_offset.wrapping_add(ticks as u32),
+        ))
+    }
+
+    /// The header of the next packet, which carries media time `media_time`,
+    /// without counting it: use with [`RtpSender::record_sent`] when the
+    /// caller writes the packet itself (to add an extension, say).
+    pub fn next_header(
+        &self,
+        media_time: MediaTime,
+        marker: bool,
+    ) -> Result<RtpHeader<'static>, SessionError> {
+        Ok(RtpHeader {
+            marker,
+            payload_type: self.config.payload_type,
+            sequence_number: self.next_sequence,
+            timestamp: self.rtp_timestamp(media_time)?,
+            ssrc: self.ssrc,
+            ..RtpHeader::default()
+        })
+    }
+
+    /// Counts a packet built from [`RtpSender::next_header`], sent at `now`
+    /// with `payload_len` payload octets, and moves to the next sequence
+    /// number.
+    pub fn record_sent(&mut self, now: Instant, header: &RtpHeader<'_>, payload_len: usize) {
+        self.next_sequence = header.sequence_number.next();
+        self.packet_count = self.packet_count.wrapping_add(1);
+        self.octet_count = self.octet_count.wrapping_add(payload_len as u32);
+        self.last_rtp = Some((now, header.timestamp));
+        self.sent_since_report = true;
+    }
+
+    /// Makes the next packet, carrying `payload` for media time
+    /// `media_time`, sent at `now`: the header in a small buffer beside the
+    /// payload `Bytes`, which is not copied.
+    pub fn send(
+        &mut self,
+        now: Instant,
+        media_time: MediaTime,
+        marker: bool,
+        payload: Bytes,
+    ) -> Result<RtpDatagram, SessionError> {
+        let header = self.next_header(media_time, marker)?;
+        let len = payload.len();
+        let datagram = header.datagram(payload)?;
+        self.record_sent(now, &header, len);
+        Ok(datagram)
+    }
+
+    fn we_sent(&self) -> bool {
+        self.sent_since_report || self.sent_since_previous_report
+    }
+
+    fn members(&self) -> u64 {
+        1 + self.members.len() as u64
+    }
+
+    fn senders(&self) -> u64 {
+        u64::from(self.we_sent())
+    }
+
+    /// The sender report this sender would send at `now`, wall-clock time
+    /// `wallclock`: the RTP timestamp is the last packet's, advanced by the
+    /// time since it was sent.
+    #[must_use]
+    pub fn sender_report(&self, now: Instant, wallclock: NtpTimestamp) -> SenderReport {
+        let rtp_timestamp = match self.last_rtp {
+            Some((at, ts)) => {
+                let elapsed = now.saturating_duration_since(at);
+                let ticks =
+                    MediaTime::from_duration(elapsed, self.config.clock_rate, Rounding::Nearest)
+                        .map_or(0, MediaTime::ticks);
+                RtpTimestamp::new(ts.0.wrapping_add(ticks as u32))
+            }
+            None => RtpTimestamp::new(self.timestamp_offset),
+        };
+        SenderReport {
+            ssrc: self.ssrc,
+            ntp_time: wallclock,
+            rtp_timestamp,
+            packet_count: self.packet_count,
+            octet_count: self.octet_count,
+            reports: Vec::new(),
+            profile_extension: Bytes::new(),
+        }
+    }
+
+    /// Runs the report timer: when a report is due at `now`, queues a
+    /// compound SR (or RR when nothing was sent in the last two intervals)
+    /// with SDES CNAME, stamped with the caller's wall-clock `wallclock`.
+    pub fn handle_timeout(&mut self, now: Instant, wallclock: NtpTimestamp) {
+        let (members, senders, we_sent) = (self.members(), self.senders(), self.we_sent());
+        if !self
+            .schedule
+            .expire(now, members, senders, we_sent, &mut self.rng)
+        {
+            return;
+        }
+        let first = if we_sent {
+            RtcpPacket::SenderReport(self.sender_report(now, wallclock))
+        } else {
+            RtcpPacket::ReceiverReport(ReceiverReport {
+                ssrc: self.ssrc,
+                reports: Vec::new(),
+                profile_extension: Bytes::new(),
+            })
+        };
+        let sdes = RtcpPacket::SourceDescription(SourceDescription {
+            chunks: vec![SdesChunk {
+                source: self.ssrc,
+                items: vec![SdesItem::cname(&self.config.cname)],
+            }],
+        });
+        let mut out = Vec::with_capacity(128);
+        // The packets are built here within their limits, so writing them
+        // cannot fail; a failure would leave `out` empty and send nothing.
+        if write_compound(&[first, sdes], &mut out).is_ok() {
+            let size = out.len() as u64;
+            self.transmits.push_back(Bytes::from(out));
+            self.sent_since_previous_report = self.sent_since_report;
+            self.sent_since_report = false;
+            let (members, senders, we_sent) = (self.members(), self.senders(), self.we_sent());
+            self.schedule
+                .sent(now, size, members, senders, we_sent, &mut self.rng);
+        }
+    }
+
+    /// When [`handle_timeout`](RtpSender::handle_timeout) is next needed.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        Some(self.schedule.next())
+    }
+
+    /// The next RTCP datagram to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<SenderEvent> {
+        self.events.pop_front()
+    }
+
+    fn event(&mut self, e: SenderEvent) {
+        if self.events.len() < MAX_EVENTS {
+            self.events.push_back(e);
+        } else {
+            self.events_dropped += 1;
+        }
+    }
+
+    fn member(&mut self, ssrc: u32) {
+        if ssrc != self.ssrc && self.members.len() < MAX_MEMBERS {
+            self.members.insert(ssrc);
+        }
+    }
+
+    fn blocks(&mut self, reporter: u32, blocks: &[ReportBlock], wallclock: NtpTimestamp) {
+        let me = self.ssrc;
+        for block in blocks.iter().filter(|b| b.ssrc == me) {
+            self.event(SenderEvent::ReceiverReport {
+                reporter,
+                block: *block,
+                round_trip: round_trip(
+                    wallclock,
+                    block.last_sender_report,
+                    block.delay_since_last_sender_report,
+                ),
+            });
+        }
+    }
+
+    /// Reads an RTCP datagram received at `now` (wall-clock `wallclock`,
+    /// for round-trip times). A datagram that does not parse is rejected
+    /// whole, with no event.
+    pub fn handle_rtcp(
+        &mut self,
+        now: Instant,
+        wallclock: NtpTimestamp,
+        datagram: Bytes,
+    ) -> Result<(), SessionError> {
+        let _ = now;
+        let size = datagram.len() as u64;
+        let packets = parse_compound(datagram)?;
+        self.schedule.observe(size);
+        for packet in packets {
+            match packet {
+                RtcpPacket::SenderReport(sr) => {
+                    self.member(sr.ssrc);
+                    self.blocks(sr.ssrc, &sr.reports, wallclock);
+                }
+                RtcpPacket::ReceiverReport(rr) => {
+                    self.member(rr.ssrc);
+                    self.blocks(rr.ssrc, &rr.reports, wallclock);
+                }
+                RtcpPacket::SourceDescription(sdes) => {
+                    for chunk in &sdes.chunks {
+                        self.member(chunk.source);
+                    }
+                }
+                RtcpPacket::Goodbye(bye) => {
+                    for ssrc in bye.sources {
+                        self.members.remove(&ssrc);
+                        self.event(SenderEvent::Goodbye { ssrc });
+                    }
+                }
+                RtcpPacket::GenericNack(nack) if nack.media_ssrc == self.ssrc => {
+                    let lost = nack.lost_sequence_numbers().collect();
+                    self.event(SenderEvent::Nack {
+                        reporter: nack.sender_ssrc,
+                        lost,
+                    });
+                }
+                RtcpPacket::PictureLossIndication(pli) if pli.media_ssrc == self.ssrc => {
+                    self.event(SenderEvent::PictureLoss {
+                        reporter: pli.sender_ssrc,
+                    });
+                }
+                RtcpPacket::FullIntraRequest(fir) => {
+                    let me = self.ssrc;
+                    for entry in fir.entries.iter().filter(|e| e.ssrc == me) {
+                        self.event(SenderEvent::FullIntraRequest {
+                            reporter: fir.sender_ssrc,
+                            sequence_number: entry.sequence_number,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Octets of an SDES packet with one chunk holding one CNAME item.
+pub(super) fn sdes_len(cname: &str) -> u64 {
+    // header 4 + SSRC 4 + type/len 2 + text + terminating null, padded to 4
+    let body = 4 + 2 + cname.len() as u64 + 1;
+    4 + body.div_ceil(4) * 4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::RtpPacket;
+    use crate::rtcp::{FirEntry, FullIntraRequest, GenericNack, PictureLossIndication};
+
+    #[allow(clippy::disallowed_methods)] // the tests' virtual clock starts at a real instant
+    fn t0() -> Instant {
+        Instant::now()
+    }
+
+    fn ntp(secs: u32) -> NtpTimestamp {
+        NtpTimestamp::new(3_900_000_000 + secs, 0)
+    }
+
+    /// Calls `handle_timeout` at each `poll_timeout` until a report comes
+    /// out (timer reconsideration may move the timer first); returns it and
+    /// when it was sent.
+    fn next_report(s: &mut RtpSender, wallclock: NtpTimestamp) -> (Instant, Bytes) {
+        for _ in 0..10 {
+            let at = s.poll_timeout().unwrap();
+            s.handle_timeout(at, wallclock);
+            if let Some(b) = s.poll_transmit() {
+                return (at, b);
+            }
+        }
+        panic!("no report after 10 timeouts");
+    }
+
+    #[test]
+    fn numbers_stamps_and_counts() {
+        let t = t0();
+        let mut s = RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "a@b", 42), t);
+        let mut r = SplitMix64::new(42);
+        assert_eq!(s.ssrc(), r.next_u32());
+        let seq0 = (r.next_u32() >> 16) as u16;
+        let off = r.next_u32();
+        assert_eq!(s.next_sequence_number(), SequenceNumber::new(seq0));
+        assert_eq!(s.timestamp_offset(), off);
+        // 1/30 s in milliseconds rescales to 3 000 ticks at 90 kHz; 40 ms of
+        // 1 kHz is exactly 3 600.
+        let d = s
+            .send(
+                t,
+                MediaTime::new(40, Timescale::MILLIS),
+                true,
+                Bytes::from_static(b"abcde"),
+            )
+            .unwrap();
+        let mut wire = Vec::new();
+        d.write_to(&mut wire).unwrap();
+        let p = RtpPacket::parse(Bytes::from(wire)).unwrap();
+        assert_eq!(p.sequence_number(), SequenceNumber::new(seq0));
+        assert_eq!(p.timestamp(), RtpTimestamp::new(off.wrapping_add(3_600)));
+        assert_eq!(p.payload_type(), 96);
+        assert!(p.marker());
+        assert_eq!(p.ssrc(), s.ssrc());
+        let _ = s
+            .send(
+                t,
+                MediaTime::new(1, Timescale::new(48_000).unwrap()),
+                false,
+                Bytes::from_static(b"xy"),
+            )
+            .unwrap();
+        // 1/48000 s = 1.875 ticks: nearest is 2.
+        assert_eq!(
+            s.rtp_timestamp(MediaTime::new(1, Timescale::AUDIO_48KHZ))
+                .unwrap(),
+            RtpTimestamp::new(off.wrapping_add(2))
+        );
+        assert_eq!(
+            s.next_sequence_number(),
+            SequenceNumber::new(seq0.wrapping_add(2))
+        );
+        assert_eq!((s.packet_count(), s.octet_count()), (2, 7));
+    }
+
+    #[test]
+    fn sender_report_extrapolates_the_rtp_timestamp() {
+        let t = t0();
+        let mut s = RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "a@b", 1), t);
+        let _ = s
+            .send(
+                t,
+                MediaTime::new(0, Timescale::VIDEO_90KHZ),
+                true,
+                Bytes::from_static(b"x"),
+            )
+            .unwrap();
+        let sr = s.sender_report(t + Duration::from_millis(500), ntp(1));
+        assert_eq!(
+            sr.rtp_timestamp,
+            RtpTimestamp::new(s.timestamp_offset().wrapping_add(45_000))
+        );
+        assert_eq!((sr.packet_count, sr.octet_count), (1, 1));
+        assert_eq!(sr.ntp_time, ntp(1));
+    }
+
+    #[test]
+    fn sends_compound_sr_with_cname_when_due() {
+        let t = t0();
+        let mut s = RtpSender::new(
+            SenderConfig::new(96, Timescale::VIDEO_90KHZ, "me@host", 5),
+            t,
+        );
+        let _ = s
+            .send(
+                t,
+                MediaTime::new(0, Timescale::VIDEO_90KHZ),
+                true,
+                Bytes::from_static(b"x"),
+            )
+            .unwrap();
+        let due = s.poll_timeout().unwrap();
+        assert!(due > t);
+        s.handle_timeout(due - Duration::from_millis(1), ntp(0));
+        assert_eq!(s.poll_transmit(), None);
+        let (sent_at, wire) = next_report(&mut s, ntp(2));
+        assert!(sent_at >= due);
+        let packets = parse_compound(wire).unwrap();
+        assert_eq!(packets.len(), 2);
+        let RtcpPacket::SenderReport(sr) = &packets[0] else {
+            panic!("{packets:?}")
+        };
+        assert_eq!(sr.ssrc, s.ssrc());
+        assert_eq!(sr.ntp_time, ntp(2));
+        let RtcpPacket::SourceDescription(sdes) = &packets[1] else {
+            panic!("{packets:?}")
+        };
+        assert_eq!(
+            sdes.chunks[0].cname().map(|c| &c[..]),
+            Some(&b"me@host"[..])
+        );
+        let next = s.poll_timeout().unwrap();
+        // 5 s minimum, randomized into [0.5, 1.5) / 1.21828.
+        let gap = next - sent_at;
+        assert!(gap >= Duration::from_millis(2_052) && gap < Duration::from_millis(6_157));
+        // Packets were sent in the previous interval: still an SR.
+        let p = parse_compound(next_report(&mut s, ntp(8)).1).unwrap();
+        assert!(matches!(p[0], RtcpPacket::SenderReport(_)));
+        // Nothing sent for two intervals: the report becomes an RR.
+        let p = parse_compound(next_report(&mut s, ntp(14)).1).unwrap();
+        assert!(matches!(p[0], RtcpPacket::ReceiverReport(_)));
+    }
+
+    #[test]
+    fn surfaces_feedback_as_events() {
+        let t = t0();
+        let mut s = RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "a@b", 9), t);
+        let me = s.ssrc();
+        let other = me.wrapping_add(1);
+        let block = ReportBlock {
+            ssrc: me,
+            fraction_lost: 25,
+            cumulative_lost: 3,
+            extended_highest_sequence: 70_000,
+            jitter: 12,
+            last_sender_report: 0xb705_2000,
+            delay_since_last_sender_report: 0x0005_4000,
+        };
+        let packets = [
+            RtcpPacket::ReceiverReport(ReceiverReport {
+                ssrc: 77,
+                reports: vec![
+                    block,
+                    ReportBlock {
+                        ssrc: other,
+                        ..block
+                    },
+                ],
+                profile_extension: Bytes::new(),
+            }),
+            RtcpPacket::GenericNack(GenericNack::from_lost(
+                77,
+                me,
+                &[SequenceNumber::new(65_535), SequenceNumber::new(1)],
+            )),
+            RtcpPacket::GenericNack(GenericNack::from_lost(77, other, &[SequenceNumber::new(5)])),
+            RtcpPacket::PictureLossIndication(PictureLossIndication {
+                sender_ssrc: 77,
+                media_ssrc: me,
+            }),
+            RtcpPacket::FullIntraRequest(FullIntraRequest {
+                sender_ssrc: 77,
+                media_ssrc: 0,
+                entries: vec![FirEntry {
+                    ssrc: me,
+                    sequence_number: 4,
+                }],
+            }),
+        ];
+        let mut wire = Vec::new();
+        write_compound(&packets, &mut wire).unwrap();
+        s.handle_rtcp(t, NtpTimestamp::new(0xb710, 0x8000_0000), Bytes::from(wire))
+            .unwrap();
+        let events: Vec<_> = core::iter::from_fn(|| s.poll_event()).collect();
+        assert_eq!(
+            events,
+            [
+                SenderEvent::ReceiverReport {
+                    reporter: 77,
+                    block,
+                    round_trip: Some(Duration::from_millis(6_125))
+                },
+                SenderEvent::Nack {
+                    reporter: 77,
+                    lost: vec![SequenceNumber::new(65_535), SequenceNumber::new(1)]
+                },
+                SenderEvent::PictureLoss { reporter: 77 },
+                SenderEvent::FullIntraRequest {
+                    reporter: 77,
+                    sequence_number: 4
+                },
+            ]
+        );
+        assert!(
+            s.handle_rtcp(t, ntp(0), Bytes::from_static(&[0x80, 201, 0, 5]))
+                .is_err()
+        );
+        assert_eq!(s.poll_event(), None);
+    }
+}
