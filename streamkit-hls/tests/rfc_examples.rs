@@ -5,6 +5,8 @@
 //! The RFC breaks long EXT-X-MEDIA lines with a trailing `\` for the page;
 //! the texts here have those lines joined, as the RFC says to read them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::Duration;
 
 use streamkit_hls::playlist::{

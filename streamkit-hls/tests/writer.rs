@@ -2,6 +2,8 @@
 //! byte ranges, EVENT, multivariant playlists, and the derived values
 //! (EXT-X-VERSION, EXT-X-TARGETDURATION, BANDWIDTH).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::Duration;
 
 use streamkit_hls::playlist::{
