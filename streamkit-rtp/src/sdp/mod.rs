@@ -12,7 +12,8 @@
 //! Attributes stay in their order as `(name, Option<value>)`
 //! ([`Attribute`]); [`Attributes`] has typed accessors for `rtpmap`, `fmtp`,
 //! `control`, `rtcp-mux`, the direction attributes, `ssrc`, `framerate` and
-//! `rtcp`.
+//! `rtcp`. The [`codec`] module builds media sections from core's codec
+//! configuration and turns them back into it.
 //!
 //! ```
 //! use streamkit_rtp::sdp::{Direction, SessionDescription};
@@ -34,6 +35,7 @@
 
 mod attributes;
 pub mod base64;
+pub mod codec;
 
 pub use attributes::{
     Attribute, Attributes, Direction, Fmtp, FrameRate, RtcpAttribute, RtpMap, SsrcAttribute,
