@@ -6,9 +6,11 @@ use core::ops::Range;
 use bytes::Bytes;
 
 use super::{
-    BufferList, Fmp4Error, FragmentWriter, SegmentIndex, SubsegmentReference, init_segment,
+    BufferList, Fmp4Error, FragmentWriter, PresentationShift, SegmentIndex, SubsegmentReference,
+    init_segment_with_shifts,
 };
 use crate::codec::MediaKind;
+use crate::mp4::Mp4File;
 use crate::sample::Sample;
 use crate::time::{MediaTime, Rounding, Timescale};
 use crate::track::Track;
@@ -20,7 +22,8 @@ pub struct SegmentRange {
     /// `start..=end - 1`).
     pub byte_range: Range<u64>,
     /// Earliest presentation time of the reference track's samples, in
-    /// ticks of [`FragmentedFile::timescale`].
+    /// ticks of [`FragmentedFile::timescale`], on the presentation
+    /// timeline (the track's [`PresentationShift`] applied).
     pub earliest_presentation_time: i64,
     /// Presentation duration in ticks of [`FragmentedFile::timescale`] (the
     /// `sidx` subsegment duration).
@@ -51,8 +54,60 @@ pub struct FragmentedFile {
     pub timescale: Timescale,
 }
 
+/// Converts a whole MP4 file into one fragmented MP4 with a `sidx`, cutting
+/// segments of about `segment_duration` at video keyframes (see
+/// [`fragment_samples`]).
+///
+/// Every track with a codec the demuxer models is kept, with its edit list
+/// carried over as a [`PresentationShift`] when it has the common shape
+/// ([`crate::mp4::Mp4Track::presentation_shift`]); a track whose edit list
+/// is more complex keeps its media timeline. Tracks without a supported
+/// codec are left out. The file's samples are not copied: the result's
+/// `mdat` payloads are slices of `file`'s buffer.
+///
+/// ```
+/// use bytes::Bytes;
+/// use streamkit_core::fmp4::fragment_file;
+/// use streamkit_core::mp4::Mp4File;
+/// use streamkit_core::time::{MediaTime, Timescale};
+///
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/h264_aac.mp4");
+/// let file = Mp4File::parse(Bytes::from(std::fs::read(path)?))?;
+/// let out = fragment_file(&file, MediaTime::new(2, Timescale::SECONDS))?;
+/// assert_eq!(out.segments.len(), 5); // a keyframe every 2 s, 10 s long
+/// assert_eq!(out.init_range.start, 0);
+/// assert_eq!(out.index_range.start, out.init_range.end);
+/// assert_eq!(out.segments[0].byte_range.start, out.index_range.end);
+/// assert_eq!(out.segments[4].byte_range.end, out.bytes.len());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// Those of [`fragment_samples`].
+pub fn fragment_file(
+    file: &Mp4File,
+    segment_duration: MediaTime,
+) -> Result<FragmentedFile, Fmp4Error> {
+    let mut tracks = Vec::new();
+    let mut shifts = Vec::new();
+    for t in file.tracks().iter().filter(|t| t.is_supported()) {
+        let Some(codec) = t.codec() else { continue };
+        tracks.push(Track::new(t.id(), t.timescale(), codec.clone()));
+        if let Some(ticks) = t.presentation_shift() {
+            shifts.push(PresentationShift {
+                track_id: t.id(),
+                ticks,
+            });
+        }
+    }
+    let samples: Vec<Sample> = file.samples().collect();
+    fragment_samples(&tracks, &shifts, &samples, segment_duration)
+}
+
 /// Fragments `samples` (interleaved, in decode order per track) of `tracks`
-/// into one file with a `sidx`.
+/// into one file with a `sidx`; `shifts` go into the init segment's edit
+/// lists (see [`init_segment_with_shifts`]).
 ///
 /// Segments are cut at keyframes of the reference track (the first video
 /// track, else the first track): a new segment starts at the first keyframe
@@ -62,15 +117,17 @@ pub struct FragmentedFile {
 ///
 /// # Errors
 ///
-/// Those of [`init_segment`] and [`FragmentWriter::write_fragment`], and
+/// Those of [`init_segment_with_shifts`] and
+/// [`FragmentWriter::write_fragment`], and
 /// [`Fmp4Error::EmptyFragment`] when no sample belongs to the reference
 /// track.
 pub fn fragment_samples(
     tracks: &[Track],
+    shifts: &[PresentationShift],
     samples: &[Sample],
     segment_duration: MediaTime,
 ) -> Result<FragmentedFile, Fmp4Error> {
-    let init = init_segment(tracks)?;
+    let init = init_segment_with_shifts(tracks, shifts)?;
     let reference = tracks
         .iter()
         .find(|t| t.codec.kind() == MediaKind::Video)
@@ -96,20 +153,26 @@ pub fn fragment_samples(
     if cuts.is_empty() {
         return Err(Fmp4Error::EmptyFragment);
     }
-    let mut buckets: Vec<Vec<Sample>> = vec![Vec::new(); cuts.len()];
-    for s in samples {
-        let t = s.decode_time();
-        let i = cuts[1..].partition_point(|c| *c <= t);
-        buckets[i].push(s.clone());
-    }
-
+    // The samples in segment order (a stable sort keeps each track's decode
+    // order), then one fragment per run of equal segment index.
+    let segment_of = |s: &Sample| cuts[1..].partition_point(|c| *c <= s.decode_time());
+    let mut ordered = samples.to_vec();
+    ordered.sort_by_key(segment_of);
     let mut writer = FragmentWriter::new(tracks);
-    let mut fragments = Vec::with_capacity(buckets.len());
-    for bucket in buckets.iter().filter(|b| !b.is_empty()) {
-        fragments.push(writer.write_fragment(bucket)?);
+    let mut fragments = Vec::with_capacity(cuts.len());
+    for run in ordered.chunk_by(|a, b| segment_of(a) == segment_of(b)) {
+        fragments.push(writer.write_fragment(run)?);
     }
 
-    // Times of the reference track's run in each fragment.
+    // Times of the reference track's run in each fragment, on the
+    // presentation timeline (the edit list's shift applied), as ffmpeg's
+    // reader and writer count the sidx earliest presentation time.
+    let shift = shifts
+        .iter()
+        .filter(|s| s.track_id == ref_id)
+        .map(|s| s.ticks)
+        .next_back()
+        .unwrap_or(0);
     let times: Vec<(i64, i64, bool, Option<i64>)> = fragments
         .iter()
         .map(|f| {
@@ -118,10 +181,11 @@ pub fn fragment_samples(
                 .find(|r| r.track_id == ref_id)
                 .map(|r| {
                     (
-                        r.earliest_presentation_time,
-                        r.end_presentation_time,
+                        r.earliest_presentation_time.saturating_add(shift),
+                        r.end_presentation_time.saturating_add(shift),
                         r.starts_with_sync_sample,
-                        r.first_sync_presentation_time,
+                        r.first_sync_presentation_time
+                            .map(|p| p.saturating_add(shift)),
                     )
                 })
                 .ok_or(Fmp4Error::EmptyFragment)

@@ -4,9 +4,11 @@ use bytes::Bytes;
 
 use super::Fmp4Error;
 use super::boxes::{
-    put_u8, put_u16, put_u24, put_u32, put_unity_matrix, put_zeros, write_box, write_full_box,
+    put_u8, put_u16, put_u24, put_u32, put_u64, put_unity_matrix, put_zeros, write_box,
+    write_full_box,
 };
 use crate::codec::{CodecConfig, MediaKind};
+use crate::time::{MediaTime, Rounding, Timescale};
 use crate::track::Track;
 
 /// `ftyp` brands of a single-track init segment, major brand first: `iso6`
@@ -17,7 +19,7 @@ use crate::track::Track;
 pub const INIT_BRANDS: &[[u8; 4]] = &[*b"iso6", *b"iso6", *b"cmfc", *b"mp41"];
 
 /// Movie timescale of `mvhd` (the movie has no duration: it is fragmented).
-const MOVIE_TIMESCALE: u32 = 1_000;
+const MOVIE_TIMESCALE: Timescale = Timescale::MILLIS;
 
 /// Writes the initialization segment of `tracks`: `ftyp`, then `moov` with
 /// `mvhd`, one `trak` per track (with `tkhd`, `mdhd`, `hdlr`, `vmhd` or
@@ -35,6 +37,46 @@ const MOVIE_TIMESCALE: u32 = 1_000;
 /// video configuration without a parsable SPS or without a PPS; and
 /// [`Fmp4Error::Codec`] when a configuration record cannot be written.
 pub fn init_segment(tracks: &[Track]) -> Result<Bytes, Fmp4Error> {
+    init_segment_with_shifts(tracks, &[])
+}
+
+/// Where a track's samples sit on the presentation timeline: `ticks` (of
+/// the track's timescale) added to every decode and presentation time.
+///
+/// [`init_segment_with_shifts`] writes it as an edit list (`edts/elst`),
+/// as CMAF allows in the header: a negative shift (B-frame composition
+/// delay, AAC encoder delay) becomes one edit starting at `media_time =
+/// -ticks`; a positive shift an empty edit (a delay, in movie ticks of
+/// 1/1000 s, rounded to nearest) followed by an edit at `media_time = 0`.
+/// Each edit runs to the end of the media (`segment_duration = 0`). This is
+/// [`crate::mp4::Mp4Track::presentation_shift`] of MP4 input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PresentationShift {
+    /// The track.
+    pub track_id: u32,
+    /// Ticks of the track's timescale to add to its sample times.
+    pub ticks: i64,
+}
+
+/// [`init_segment`], with an edit list for each track that `shifts` names
+/// with a non-zero shift.
+///
+/// # Errors
+///
+/// Those of [`init_segment`], and [`Fmp4Error::UnknownTrack`] for a shift
+/// of a track not in `tracks`.
+pub fn init_segment_with_shifts(
+    tracks: &[Track],
+    shifts: &[PresentationShift],
+) -> Result<Bytes, Fmp4Error> {
+    if let Some(s) = shifts
+        .iter()
+        .find(|s| !tracks.iter().any(|t| t.id == s.track_id))
+    {
+        return Err(Fmp4Error::UnknownTrack {
+            track_id: s.track_id,
+        });
+    }
     if tracks.is_empty() {
         return Err(Fmp4Error::NoTracks);
     }
@@ -64,7 +106,13 @@ pub fn init_segment(tracks: &[Track]) -> Result<Bytes, Fmp4Error> {
     write_box(&mut buf, b"moov", |buf| {
         write_mvhd(buf, next_track_id);
         for (track, entry) in tracks.iter().zip(&entries) {
-            write_trak(buf, track, entry);
+            let shift = shifts
+                .iter()
+                .filter(|s| s.track_id == track.id)
+                .map(|s| s.ticks)
+                .next_back()
+                .unwrap_or(0);
+            write_trak(buf, track, entry, shift);
         }
         write_box(buf, b"mvex", |buf| {
             for track in tracks {
@@ -155,7 +203,7 @@ fn write_mvhd(buf: &mut Vec<u8>, next_track_id: u32) {
     write_full_box(buf, b"mvhd", 0, 0, |buf| {
         put_u32(buf, 0); // creation_time
         put_u32(buf, 0); // modification_time
-        put_u32(buf, MOVIE_TIMESCALE);
+        put_u32(buf, MOVIE_TIMESCALE.hz());
         put_u32(buf, 0); // duration: unknown, the movie is fragmented
         put_u32(buf, 0x0001_0000); // rate 1.0
         put_u16(buf, 0x0100); // volume 1.0
@@ -166,7 +214,48 @@ fn write_mvhd(buf: &mut Vec<u8>, next_track_id: u32) {
     });
 }
 
-fn write_trak(buf: &mut Vec<u8>, track: &Track, entry: &SampleEntry) {
+/// Writes `edts` with the edit list for a presentation shift (nothing for
+/// a zero shift).
+fn write_edts(buf: &mut Vec<u8>, track: &Track, shift: i64) {
+    if shift == 0 {
+        return;
+    }
+    // (segment_duration in movie ticks, media_time in track ticks).
+    let mut edits: [(u64, i64); 2] = [(0, 0); 2];
+    let count = if shift < 0 {
+        edits[0] = (0, shift.saturating_neg());
+        1
+    } else {
+        let movie = MediaTime::new(shift, track.timescale)
+            .rescale(MOVIE_TIMESCALE, Rounding::Nearest)
+            .ticks();
+        edits[0] = (movie.unsigned_abs(), -1);
+        edits[1] = (0, 0);
+        2
+    };
+    let edits = &edits[..count];
+    let wide = edits
+        .iter()
+        .any(|&(d, m)| u32::try_from(d).is_err() || i32::try_from(m).is_err());
+    write_box(buf, b"edts", |buf| {
+        write_full_box(buf, b"elst", u8::from(wide), 0, |buf| {
+            put_u32(buf, count as u32);
+            for &(duration, media_time) in edits {
+                if wide {
+                    put_u64(buf, duration);
+                    put_u64(buf, media_time as u64);
+                } else {
+                    put_u32(buf, duration as u32);
+                    put_u32(buf, media_time as i32 as u32);
+                }
+                put_u16(buf, 1); // media_rate_integer
+                put_u16(buf, 0); // media_rate_fraction
+            }
+        });
+    });
+}
+
+fn write_trak(buf: &mut Vec<u8>, track: &Track, entry: &SampleEntry, shift: i64) {
     let video = entry.kind == MediaKind::Video;
     write_box(buf, b"trak", |buf| {
         // flags: track_enabled | track_in_movie.
@@ -186,6 +275,7 @@ fn write_trak(buf: &mut Vec<u8>, track: &Track, entry: &SampleEntry) {
             put_u32(buf, entry.size.0.min(0xffff) << 16);
             put_u32(buf, entry.size.1.min(0xffff) << 16);
         });
+        write_edts(buf, track, shift);
         write_box(buf, b"mdia", |buf| {
             write_full_box(buf, b"mdhd", 0, 0, |buf| {
                 put_u32(buf, 0); // creation_time

@@ -59,12 +59,12 @@ mod init;
 mod sidx;
 
 pub use buffers::BufferList;
-pub use file::{FragmentedFile, SegmentRange, fragment_samples};
+pub use file::{FragmentedFile, SegmentRange, fragment_file, fragment_samples};
 pub use fragment::{
     CHUNK_BRANDS, Fragment, FragmentWriter, NON_SYNC_SAMPLE_FLAGS, SEGMENT_BRANDS,
     SYNC_SAMPLE_FLAGS, TrackRun, sample_flags, styp,
 };
-pub use init::{INIT_BRANDS, init_segment};
+pub use init::{INIT_BRANDS, PresentationShift, init_segment, init_segment_with_shifts};
 pub use sidx::{SegmentIndex, SubsegmentReference};
 
 use crate::codec::CodecError;
@@ -171,7 +171,4 @@ pub enum Fmp4Error {
         /// The value.
         value: u64,
     },
-    /// The MP4 input of [`fragment_file`] could not be read.
-    #[error("MP4 input: {0}")]
-    Input(String),
 }
