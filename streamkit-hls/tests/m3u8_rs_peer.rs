@@ -14,7 +14,10 @@ use streamkit_hls::playlist::{
     ProgramDateTime, Rendition, Resolution, VariantStream,
 };
 
-fn segments() -> impl Strategy<Value = Vec<(u64, String, Option<(u64, u64)>, bool)>> {
+/// Duration in ms, URI, byte range (length, offset), discontinuity.
+type SegmentSpec = (u64, String, Option<(u64, u64)>, bool);
+
+fn segments() -> impl Strategy<Value = Vec<SegmentSpec>> {
     vec(
         (
             1u64..20_000,
