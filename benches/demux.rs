@@ -1,2 +1,58 @@
-//! Criterion benchmark (being written).
-fn main() {}
+//! MP4 demux: open the largest fixture (parse `moov`, check every sample
+//! table) and iterate every sample of every track, interleaved by decode
+//! time. Reported as samples per second and as file megabytes per second.
+//!
+//! Run: `cargo bench --bench demux`
+
+// A missing or broken fixture is a broken benchmark: stop loudly.
+#![allow(clippy::expect_used)]
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use streamkit::core::mp4::Mp4File;
+
+/// The largest fixture (scripts/make-fixtures.sh): 10 s of H.264 with
+/// B-frames and AAC.
+const FIXTURE: &str = "h264_aac.mp4";
+
+fn demux(c: &mut Criterion) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(FIXTURE);
+    let data = Bytes::from(std::fs::read(&path).expect("fixture present"));
+    let samples = Mp4File::parse(data.clone())
+        .expect("fixture parses")
+        .samples()
+        .count() as u64;
+
+    let open_and_iterate = |data: &Bytes| {
+        let file = Mp4File::parse(data.clone()).expect("fixture parses");
+        let mut bytes = 0usize;
+        for s in file.samples() {
+            bytes += black_box(s).data.len();
+        }
+        bytes
+    };
+
+    let mut group = c.benchmark_group("mp4_demux");
+    group
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1))
+        .sample_size(30);
+    group.throughput(Throughput::Elements(samples));
+    group.bench_function("samples/streamkit", |b| {
+        b.iter(|| open_and_iterate(black_box(&data)))
+    });
+    group.throughput(Throughput::Bytes(data.len() as u64));
+    group.bench_function("bytes/streamkit", |b| {
+        b.iter(|| open_and_iterate(black_box(&data)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, demux);
+criterion_main!(benches);

@@ -542,6 +542,7 @@ pub struct Samples<'a> {
 #[derive(Clone, Debug)]
 struct Head {
     track: usize,
+    timescale: u32,
     cursor: SampleCursor,
     next: SampleRef,
 }
@@ -561,6 +562,7 @@ impl<'a> Samples<'a> {
                 let next = cursor.next(tables, len).ok().flatten()?;
                 Some(Head {
                     track: i,
+                    timescale: t.timescale.hz(),
                     cursor,
                     next,
                 })
@@ -569,18 +571,14 @@ impl<'a> Samples<'a> {
         Samples { file, heads }
     }
 
-    fn timescale(&self, head: &Head) -> u32 {
-        self.file
-            .tracks
-            .get(head.track)
-            .map_or(1, |t| t.timescale.hz())
-    }
-
     /// `true` when `a` comes before `b`: earlier decode time, then earlier
     /// in the file.
-    fn before(&self, a: &Head, b: &Head) -> bool {
-        let ta = i128::from(a.next.dts) * i128::from(self.timescale(b));
-        let tb = i128::from(b.next.dts) * i128::from(self.timescale(a));
+    fn before(a: &Head, b: &Head) -> bool {
+        if a.timescale == b.timescale {
+            return (a.next.dts, a.next.offset) < (b.next.dts, b.next.offset);
+        }
+        let ta = i128::from(a.next.dts) * i128::from(b.timescale);
+        let tb = i128::from(b.next.dts) * i128::from(a.timescale);
         (ta, a.next.offset) < (tb, b.next.offset)
     }
 }
@@ -592,7 +590,7 @@ impl Iterator for Samples<'_> {
         let mut best = 0;
         for i in 1..self.heads.len() {
             if let (Some(a), Some(b)) = (self.heads.get(i), self.heads.get(best)) {
-                if self.before(a, b) {
+                if Samples::before(a, b) {
                     best = i;
                 }
             }
