@@ -21,8 +21,11 @@
 //!   33-bit [`MpegTsTimestamp`]s (they wrap). The PCR rides on the first
 //!   video track's PID (the first track's, without video), in the
 //!   adaptation field of the first packet of every PES packet of that
-//!   track, at the PES's DTS minus [`TsConfig::pcr_delay`]; so it comes at
-//!   least once per frame.
+//!   track, at the PES's DTS minus [`TsConfig::pcr_delay`] (never below
+//!   the previous PCR). When a sample of another track comes 100 ms or more
+//!   past the last PCR (a low frame rate, or video that has ended), a
+//!   packet with only an adaptation field carries a PCR first, on the PCR
+//!   PID; so PCRs come at least every 100 ms while any track has samples.
 //! - **Packets**: continuity counters per PID (continuing across segments,
 //!   so that segments concatenate into one valid stream),
 //!   `random_access_indicator` on the first packet of every keyframe,
@@ -313,6 +316,51 @@ pub struct TsMuxer {
     streams: Vec<Elementary>,
     pcr_pid: u16,
     tables: ProgramTables,
+    /// The last PCR written (90 kHz ticks, not wrapped).
+    last_pcr: Option<i64>,
+}
+
+/// The longest gap between PCRs when another stream's samples come: 100 ms.
+const PCR_INTERVAL: i64 = 9_000;
+
+/// What goes before a PES packet: the tables (before the first sample when
+/// `begin_segment` was not called) and a PCR-only packet.
+struct Prologue {
+    tables: bool,
+    pcr_only: Option<[u8; PACKET_SIZE]>,
+}
+
+impl Prologue {
+    fn len(&self) -> usize {
+        let tables = if self.tables { 2 * PACKET_SIZE } else { 0 };
+        tables + self.pcr_only.map_or(0, |_| PACKET_SIZE)
+    }
+
+    fn write(&self, tables: &mut ProgramTables, out: &mut impl BufMut) {
+        if self.tables {
+            tables.write(out);
+        }
+        if let Some(p) = &self.pcr_only {
+            out.put_slice(p);
+        }
+    }
+}
+
+/// A packet on `pid` with only an adaptation field carrying the PCR `base`
+/// (90 kHz ticks; wrapped to 33 bits). Without payload, its continuity
+/// counter repeats the PID's last one, `cc`.
+fn pcr_packet(pid: u16, cc: u8, base: i64) -> [u8; PACKET_SIZE] {
+    let mut p = [0xFF; PACKET_SIZE];
+    p[..6].copy_from_slice(&[
+        SYNC_BYTE,
+        (pid >> 8) as u8 & 0x1F,
+        pid as u8,
+        0x20 | (cc & 0x0F),
+        (PACKET_SIZE - 5) as u8,
+        0x10,
+    ]);
+    p[6..12].copy_from_slice(&pcr_field(MpegTsTimestamp::new(base as u64)));
+    p
 }
 
 /// The PAT and PMT packets, ready but for their continuity counters.
@@ -484,6 +532,7 @@ impl TsMuxer {
                 pmt_continuity: 0,
                 written: false,
             },
+            last_pcr: None,
         })
     }
 
@@ -543,10 +592,30 @@ impl TsMuxer {
         let pts90 = to_90k(sample.pts());
         let pts = MpegTsTimestamp::new(pts90 as u64);
         let dts_ts = MpegTsTimestamp::new(dts90 as u64);
-        let tables = if self.tables.written {
-            0
-        } else {
-            2 * PACKET_SIZE
+        // PCR: on every PES packet of the PCR PID; and between them, when
+        // another stream's sample comes 100 ms or more past the last PCR,
+        // in a packet of its own on the PCR PID (adaptation field only).
+        let pcr_value = dts90.saturating_sub(i64::from(self.config.pcr_delay));
+        let on_pcr_pid = self.streams[index].stream.pid == self.pcr_pid;
+        let (pes_pcr, pcr_only) = match self.last_pcr {
+            _ if on_pcr_pid => (
+                Some(self.last_pcr.map_or(pcr_value, |l| pcr_value.max(l))),
+                None,
+            ),
+            Some(last) if pcr_value >= last.saturating_add(PCR_INTERVAL) => {
+                let cc = self
+                    .streams
+                    .iter()
+                    .find(|s| s.stream.pid == self.pcr_pid)
+                    .map_or(0, |s| s.continuity.wrapping_sub(1) & 0x0F);
+                (None, Some(pcr_packet(self.pcr_pid, cc, pcr_value)))
+            }
+            _ => (None, None),
+        };
+        let last_pcr = pes_pcr.or(pcr_only.map(|_| pcr_value)).or(self.last_pcr);
+        let prologue = Prologue {
+            tables: !self.tables.written,
+            pcr_only,
         };
 
         let Elementary {
@@ -555,11 +624,8 @@ impl TsMuxer {
             continuity,
         } = &mut self.streams[index];
         let pid = stream.pid;
-        let pcr = (pid == self.pcr_pid).then(|| {
-            MpegTsTimestamp::new(dts90.wrapping_sub(i64::from(self.config.pcr_delay)) as u64)
-        });
         let first = FirstPacket {
-            pcr,
+            pcr: pes_pcr.map(|v| MpegTsTimestamp::new(v as u64)),
             random_access: sample.keyframe,
         };
         match &*payload {
@@ -594,11 +660,10 @@ impl TsMuxer {
                 let header =
                     pes_header(stream.stream_id, pts, (dts_ts != pts).then_some(dts_ts), 0);
                 let total = header.len() + es_len;
-                let required = tables + packet_count(total, first) * PACKET_SIZE;
+                let required = prologue.len() + packet_count(total, first) * PACKET_SIZE;
                 check_space(out, required)?;
-                if tables > 0 {
-                    self.tables.write(out);
-                }
+                prologue.write(&mut self.tables, out);
+                self.last_pcr = last_pcr;
                 let sets: &[Bytes] = if sample.keyframe { parameter_sets } else { &[] };
                 let pieces = core::iter::once(header.as_slice())
                     .chain(core::iter::once(aud))
@@ -626,11 +691,10 @@ impl TsMuxer {
                 let es_len = ADTS_HEADER_LEN + len;
                 let header = pes_header(stream.stream_id, pts, None, es_len);
                 let total = header.len() + es_len;
-                let required = tables + packet_count(total, first) * PACKET_SIZE;
+                let required = prologue.len() + packet_count(total, first) * PACKET_SIZE;
                 check_space(out, required)?;
-                if tables > 0 {
-                    self.tables.write(out);
-                }
+                prologue.write(&mut self.tables, out);
+                self.last_pcr = last_pcr;
                 let pieces = [header.as_slice(), &adts[..], &sample.data[..]].into_iter();
                 write_packets(out, pid, continuity, first, total, pieces);
                 Ok(required)
@@ -1142,6 +1206,21 @@ mod tests {
         );
         assert_eq!(cc, 6);
         assert!(out[12..].iter().all(|&b| b == 0xAB));
+    }
+
+    #[test]
+    fn pcr_only_packet() {
+        let p = pcr_packet(0x100, 3, 63_000);
+        assert_eq!(
+            &p[..12],
+            [
+                0x47, 0x01, 0x00, 0x23, 183, 0x10, 0x00, 0x00, 0x7B, 0x0C, 0x7E, 0x00
+            ]
+        );
+        assert!(p[12..].iter().all(|&b| b == 0xFF));
+        // Past 2^33 the base wraps.
+        let p = pcr_packet(0x100, 0, (1 << 33) + 1);
+        assert_eq!(&p[6..12], [0x00, 0x00, 0x00, 0x00, 0xFE, 0x00]);
     }
 
     #[test]

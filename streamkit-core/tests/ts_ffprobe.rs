@@ -55,7 +55,8 @@ fn demux(file: &Mp4File) -> (Vec<Track>, Vec<Sample>) {
     (tracks, samples)
 }
 
-/// A file in the temp directory, removed when dropped.
+/// A file in the temp directory, removed when dropped (kept when the
+/// environment variable `STREAMKIT_KEEP_TS` is set, to look at a failure).
 struct TempFile(PathBuf);
 
 impl TempFile {
@@ -75,19 +76,18 @@ impl TempFile {
 
 impl Drop for TempFile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        if std::env::var_os("STREAMKIT_KEEP_TS").is_none() {
+            let _ = std::fs::remove_file(&self.0);
+        }
     }
 }
 
-fn run(tool: &str, args: &[&str], file: &Path) -> (String, String) {
+/// Runs `tool args file after`.
+fn run(tool: &str, args: &[&str], file: &Path, after: &[&str]) -> (String, String) {
     let out = Command::new(tool)
         .args(args)
         .arg(file)
-        .args(if tool == "ffmpeg" {
-            &["-f", "null", "-"][..]
-        } else {
-            &[][..]
-        })
+        .args(after)
         .output()
         .unwrap_or_else(|e| {
             panic!("{tool} is needed for this test (scripts/test installs it): {e}")
@@ -120,6 +120,7 @@ fn probe_streams(file: &Path) -> Vec<(String, String, u64, u64)> {
             "flat",
         ],
         file,
+        &[],
     );
     // Lines like `streams.stream.0.codec_name="h264"`; the same streams
     // listed again under `programs.` are left out.
@@ -153,10 +154,18 @@ fn probe_streams(file: &Path) -> Vec<(String, String, u64, u64)> {
 /// line at error level or above (what `-v error` would print) and no
 /// continuity-check failure (which FFmpeg logs at debug level).
 fn assert_decodes_cleanly(file: &Path) {
+    assert_decodes_cleanly_with(file, &[]);
+}
+
+/// [`assert_decodes_cleanly`] with output options (`-an`, `-vn`).
+fn assert_decodes_cleanly_with(file: &Path, options: &[&str]) {
+    let mut after = options.to_vec();
+    after.extend(["-f", "null", "-"]);
     let (_, log) = run(
         "ffmpeg",
         &["-nostdin", "-loglevel", "repeat+level+debug", "-i"],
         file,
+        &after,
     );
     let errors: Vec<&str> = log
         .lines()
@@ -181,6 +190,8 @@ struct PacketCheck {
     pcrs: HashMap<u16, Vec<u64>>,
     /// PIDs of the first two packets.
     first_pids: Vec<u16>,
+    /// Packets with an adaptation field and no payload.
+    pcr_only_packets: usize,
 }
 
 /// Reads every packet: sync bytes, continuity counters per PID (starting
@@ -197,12 +208,15 @@ fn check_packets(ts: &[u8], cc: &mut HashMap<u16, u8>) -> PacketCheck {
         if check.first_pids.len() < 2 {
             check.first_pids.push(pid);
         }
-        assert!(control == 1 || control == 3, "payload in every packet");
+        assert_ne!(control, 0, "reserved adaptation_field_control");
+        // A packet without payload (a PCR alone) repeats the counter.
+        let step = if control == 2 { 0 } else { 1 };
         if let Some(prev) = cc.insert(pid, counter) {
-            assert_eq!(counter, (prev + 1) & 0x0F, "continuity on PID {pid:#x}");
+            assert_eq!(counter, (prev + step) & 0x0F, "continuity on PID {pid:#x}");
         }
+        check.pcr_only_packets += usize::from(control == 2);
         let mut payload_start = 4;
-        if control == 3 {
+        if control & 2 != 0 {
             let len = usize::from(p[4]);
             payload_start = 5 + len;
             assert!(payload_start <= PACKET_SIZE);
@@ -287,6 +301,10 @@ fn whole_files_probe_and_decode() {
         // A PCR with every video frame, none on audio, always increasing.
         let pcrs = &check.pcrs[&0x100];
         assert_eq!(pcrs.len() as u64, video_frames, "{name}");
+        assert_eq!(
+            check.pcr_only_packets, 0,
+            "{name}: 30 fps needs no extra PCR"
+        );
         assert!(pcrs.windows(2).all(|w| w[0] < w[1]), "{name}");
         assert!(!check.pcrs.contains_key(&0x101));
     }
@@ -413,6 +431,62 @@ fn skipped_rasl(types: &[u8]) -> u64 {
         .take_while(|t| !(16..=23).contains(*t))
         .filter(|t| matches!(t, 8 | 9))
         .count() as u64
+}
+
+#[test]
+fn slow_video_gets_pcr_packets_between_frames() {
+    // The H.264 fixture slowed to 7.5 fps (133 ms a frame), AAC unchanged:
+    // the audio frames between video frames bring PCR-only packets, so the
+    // PCR still comes at least every 100 ms (plus one audio frame, the
+    // granularity it is checked at) while there is audio.
+    let file = fixture("h264_aac.mp4");
+    let (tracks, samples) = demux(&file);
+    let mut samples: Vec<Sample> = samples
+        .into_iter()
+        .map(|mut s| {
+            if s.track_id == 1 {
+                s.dts *= 4;
+                s.composition_offset *= 4;
+                s.duration *= 4;
+            }
+            s
+        })
+        .collect();
+    samples.sort_by_key(|s| s.decode_time());
+    let audio = || samples.iter().filter(|s| s.track_id == 2);
+    let audio_start = audio().map(|s| s.dts).min().unwrap();
+    let audio_end = audio().map(|s| s.end_dts()).max().unwrap();
+    // 90 kHz ticks, shifted as the muxer shifts a DTS to its PCR.
+    let to_pcr = |t: i64| (t * 90_000).div_euclid(44_100) + 126_000 - 63_000;
+    let (audio_start_pcr, audio_end_pcr) = (to_pcr(audio_start) as u64, to_pcr(audio_end) as u64);
+    let mut muxer = TsMuxer::new(&tracks).unwrap();
+    let ts = mux_all(&mut muxer, &samples);
+    let check = check_packets(&ts, &mut HashMap::new());
+    assert!(check.pcr_only_packets > 0);
+    let pcrs = &check.pcrs[&0x100];
+    assert_eq!(pcrs.len(), 300 + check.pcr_only_packets);
+    assert!(pcrs.windows(2).all(|w| w[0] <= w[1]));
+    let one_audio_frame = 1_024 * 90_000 / 44_100 + 1;
+    let with_audio = |w: &&[u64]| w[0] >= audio_start_pcr && w[1] <= audio_end_pcr;
+    assert!(pcrs.windows(2).filter(with_audio).count() > 100);
+    for w in pcrs.windows(2).filter(with_audio) {
+        assert!(w[1] - w[0] <= 9_000 + one_audio_frame, "PCR gap {w:?}");
+    }
+    let tmp = TempFile::new("slow", &ts);
+    assert_eq!(
+        probe_streams(&tmp.0),
+        [
+            ("0x100".to_owned(), "h264".to_owned(), 300, 300),
+            ("0x101".to_owned(), "aac".to_owned(), 432, 432),
+        ]
+    );
+    // Each stream decodes cleanly. Together, ffmpeg's command-line output
+    // side (its null muxer, not the demuxer or the decoders) reports
+    // non-monotonic timestamps for this slowed stream; it reports them for
+    // ffmpeg's own MPEG-TS of it too (`-c copy -bsf:v setts=ts=TS*4`), so
+    // the two streams are decoded one at a time.
+    assert_decodes_cleanly_with(&tmp.0, &["-an"]);
+    assert_decodes_cleanly_with(&tmp.0, &["-vn"]);
 }
 
 #[test]

@@ -52,6 +52,7 @@ fn demux(ts: &[u8]) -> (Vec<u16>, HashMap<u16, Vec<Pes>>) {
         assert_eq!(p[0], 0x47);
         let pid = (u16::from(p[1] & 0x1F) << 8) | u16::from(p[2]);
         let pusi = p[1] & 0x40 != 0;
+        assert!(p[3] & 0x10 != 0, "every packet has a payload");
         if let Some(prev) = cc.insert(pid, p[3] & 0x0F) {
             assert_eq!(p[3] & 0x0F, (prev + 1) & 0x0F);
         }
@@ -78,7 +79,6 @@ fn demux(ts: &[u8]) -> (Vec<u16>, HashMap<u16, Vec<Pes>>) {
                 assert!(p[5 + used..start].iter().all(|&b| b == 0xFF));
             }
         }
-        assert!(p[3] & 0x10 != 0, "every packet has a payload");
         if pid == 0 || pid == 0x1000 {
             assert!(pusi);
             psi.push(pid);
