@@ -92,8 +92,8 @@ pub fn fragment_file(
     let mut tracks = Vec::new();
     let mut shifts = Vec::new();
     for t in file.tracks().iter().filter(|t| t.is_supported()) {
-        let Some(codec) = t.codec() else { continue };
-        tracks.push(Track::new(t.id(), t.timescale(), codec.clone()));
+        let Some(track) = t.to_track() else { continue };
+        tracks.push(track);
         if let Some(ticks) = t.presentation_shift() {
             shifts.push(PresentationShift {
                 track_id: t.id(),
