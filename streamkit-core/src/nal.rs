@@ -40,6 +40,7 @@
 use std::borrow::Cow;
 
 use bytes::{BufMut, Bytes};
+use memchr::memmem::Finder;
 
 /// Why a NAL unit stream could not be iterated or converted.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -132,43 +133,42 @@ impl NalLengthSize {
     }
 }
 
+/// The three bytes every start code ends with.
+const START_CODE: &[u8; 3] = &[0, 0, 1];
+
+/// A SIMD substring searcher for [`START_CODE`], built once per iterator.
+fn start_code_finder() -> Finder<'static> {
+    Finder::new(START_CODE)
+}
+
 /// Finds the next start code (`00 00 01`) at or after `from`: returns the
 /// offset of its first zero byte.
 #[inline]
-fn find_start_code(data: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    loop {
-        let hay = data.get(i..)?;
-        // Look for the 0x01 and check the two bytes before it.
-        let j = memchr::memchr(1, hay.get(2..)?)? + 2;
-        let at = i + j;
-        if data.get(at - 2..at) == Some(&[0, 0]) {
-            return Some(at - 2);
-        }
-        // The 0x01 at `at` can't end a start code; a later one might. If
-        // the byte before it is non-zero, the next start code can begin
-        // no earlier than `at - 1`... but 00 00 01 needs two zeros before
-        // the 01, so jumping past `at - 1` is safe.
-        i = at - 1;
-    }
+fn find_start_code(finder: &Finder<'static>, data: &[u8], from: usize) -> Option<usize> {
+    finder.find(data.get(from..)?).map(|i| from + i)
 }
 
 /// The range of the next NAL unit at or after `pos` (which is just past a
 /// start code, or anywhere before the first): `(start, end, next_pos)`.
 #[inline]
-fn next_annex_b(data: &[u8], pos: usize, started: bool) -> Option<(usize, usize, usize)> {
+fn next_annex_b(
+    finder: &Finder<'static>,
+    data: &[u8],
+    pos: usize,
+    started: bool,
+) -> Option<(usize, usize, usize)> {
     let mut pos = pos;
     let mut started = started;
     loop {
         if !started {
-            let sc = find_start_code(data, pos)?;
+            let sc = find_start_code(finder, data, pos)?;
             pos = sc + 3;
             started = true;
         }
         if pos >= data.len() {
             return None;
         }
-        let (mut end, next) = match find_start_code(data, pos) {
+        let (mut end, next) = match find_start_code(finder, data, pos) {
             Some(sc) => (sc, sc + 3),
             None => (data.len(), data.len()),
         };
@@ -195,6 +195,7 @@ pub struct AnnexBSlices<'a> {
     data: &'a [u8],
     pos: usize,
     started: bool,
+    finder: Finder<'static>,
 }
 
 impl<'a> AnnexBSlices<'a> {
@@ -205,6 +206,7 @@ impl<'a> AnnexBSlices<'a> {
             data,
             pos: 0,
             started: false,
+            finder: start_code_finder(),
         }
     }
 }
@@ -213,7 +215,9 @@ impl<'a> Iterator for AnnexBSlices<'a> {
     type Item = &'a [u8];
 
     fn next(&mut self) -> Option<&'a [u8]> {
-        let Some((start, end, next)) = next_annex_b(self.data, self.pos, self.started) else {
+        let Some((start, end, next)) =
+            next_annex_b(&self.finder, self.data, self.pos, self.started)
+        else {
             self.pos = self.data.len();
             self.started = true;
             return None;
@@ -233,6 +237,7 @@ pub struct AnnexBUnits {
     data: Bytes,
     pos: usize,
     started: bool,
+    finder: Finder<'static>,
 }
 
 impl AnnexBUnits {
@@ -243,6 +248,7 @@ impl AnnexBUnits {
             data,
             pos: 0,
             started: false,
+            finder: start_code_finder(),
         }
     }
 }
@@ -251,7 +257,9 @@ impl Iterator for AnnexBUnits {
     type Item = Bytes;
 
     fn next(&mut self) -> Option<Bytes> {
-        let Some((start, end, next)) = next_annex_b(&self.data, self.pos, self.started) else {
+        let Some((start, end, next)) =
+            next_annex_b(&self.finder, &self.data, self.pos, self.started)
+        else {
             self.pos = self.data.len();
             self.started = true;
             return None;
@@ -387,7 +395,8 @@ pub fn annex_b_to_length_prefixed(
     size: NalLengthSize,
     out: &mut impl BufMut,
 ) -> Result<usize, NalError> {
-    let first_sc = find_start_code(data, 0).unwrap_or(data.len());
+    let finder = start_code_finder();
+    let first_sc = find_start_code(&finder, data, 0).unwrap_or(data.len());
     if let Some(offset) = data
         .get(..first_sc)
         .and_then(|head| head.iter().position(|&b| b != 0))
@@ -397,7 +406,7 @@ pub fn annex_b_to_length_prefixed(
     let n = usize::from(size.bytes());
     let mut count = 0;
     let (mut pos, mut started) = (0, false);
-    while let Some((start, end, next)) = next_annex_b(data, pos, started) {
+    while let Some((start, end, next)) = next_annex_b(&finder, data, pos, started) {
         (pos, started) = (next, true);
         let unit = data.get(start..end).unwrap_or_default();
         if unit.len() > size.max_unit_len() {
