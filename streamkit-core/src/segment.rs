@@ -105,8 +105,10 @@
 
 use std::collections::VecDeque;
 
+use crate::codec::MediaKind;
 use crate::sample::Sample;
 use crate::time::{MediaTime, Rounding, Timescale};
+use crate::track::Track;
 
 /// The most tracks a [`Segmenter`] follows; a sample of one more track is
 /// rejected with [`SegmentError::TooManyTracks`].
@@ -225,6 +227,22 @@ impl SegmenterConfig {
             ),
             max_segment_samples: 1_000_000,
         }
+    }
+
+    /// [`SegmenterConfig::new`] with the first video track of `tracks` as
+    /// the reference (the first track, when none is video); `None` when
+    /// `tracks` is empty.
+    #[must_use]
+    pub fn for_tracks(tracks: &[Track], target_duration: MediaTime) -> Option<SegmenterConfig> {
+        let reference = tracks
+            .iter()
+            .find(|t| t.kind() == MediaKind::Video)
+            .or(tracks.first())?;
+        Some(SegmenterConfig::new(
+            reference.id,
+            reference.timescale,
+            target_duration,
+        ))
     }
 
     /// The same configuration with parts of at most `part_target`.

@@ -6,12 +6,14 @@
 
 use bytes::Bytes;
 use proptest::prelude::*;
+use streamkit_core::mp4::Mp4File;
 use streamkit_core::sample::Sample;
 use streamkit_core::segment::{
     DropReason, DroppedSample, Part, Segment, SegmentError, SegmentEvent, Segmenter,
     SegmenterConfig,
 };
 use streamkit_core::time::{MediaTime, Timescale};
+use streamkit_core::track::Track;
 
 const V: Timescale = Timescale::VIDEO_90KHZ;
 const A: Timescale = Timescale::AUDIO_48KHZ;
@@ -401,6 +403,27 @@ fn empty_stream_emits_nothing() {
     assert!(out.parts.is_empty() && out.segments.is_empty());
 }
 
+#[test]
+fn reference_track_from_tracks() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/h264_aac.mp4"
+    );
+    let file = Mp4File::parse(Bytes::from(std::fs::read(path).unwrap())).unwrap();
+    let mut tracks: Vec<Track> = file.tracks().iter().filter_map(|t| t.to_track()).collect();
+    tracks.reverse(); // audio first: the video track is still the reference
+    let c = SegmenterConfig::for_tracks(&tracks, secs(2)).unwrap();
+    assert_eq!(c.reference_track, 1);
+    assert_eq!(c.reference_timescale, Timescale::new(15_360).unwrap());
+    assert_eq!(c.target_duration, secs(2));
+    assert_eq!(c.max_duration, secs(6));
+    assert_eq!(c.part_target, None);
+    let audio_only = SegmenterConfig::for_tracks(&tracks[..1], secs(2)).unwrap();
+    assert_eq!(audio_only.reference_track, 2);
+    assert_eq!(audio_only.reference_timescale, Timescale::AUDIO_44_1KHZ);
+    assert_eq!(SegmenterConfig::for_tracks(&[], secs(2)), None);
+}
+
 /// A random A/V stream: video with random keyframes and frame durations,
 /// audio frames of 1024 ticks at 48 kHz, interleaved by decode time.
 fn arb_stream() -> impl Strategy<Value = Vec<Sample>> {
@@ -488,5 +511,54 @@ proptest! {
         let parts_in_events: usize = out.parts.len();
         let parts_in_segments: usize = out.segments.iter().map(|s| s.parts.len()).sum();
         prop_assert_eq!(parts_in_events, parts_in_segments);
+    }
+
+    /// Any input: each push is taken or refused with an error, and a refused
+    /// sample leaves no trace (a second segmenter fed only the taken samples
+    /// reports exactly the same events).
+    #[test]
+    fn refused_samples_leave_no_trace(
+        input in proptest::collection::vec(
+            (0u32..3, 0usize..3, -2_000i64..6_000, 0u32..4_000, any::<bool>()), 0..300),
+        target_ms in 1i64..2_000,
+        max_samples in 1usize..50,
+        finish_early in any::<bool>(),
+    ) {
+        let clocks = [V, A, Timescale::MILLIS];
+        let config = SegmenterConfig::new(0, V, millis(target_ms))
+            .with_part_target(millis((target_ms / 3).max(1)))
+            .with_max_segment_samples(max_samples);
+        let mut a = Segmenter::new(config).unwrap();
+        let mut b = Segmenter::new(config).unwrap();
+        let (mut out_a, mut out_b) = (Collected::default(), Collected::default());
+        let mut dts = [0i64; 3];
+        let mut taken = 0usize;
+        for (i, (track, clock, step, duration, keyframe)) in input.iter().enumerate() {
+            let t = *track as usize;
+            dts[t] += step;
+            let s = sample(*track, clocks[*clock], dts[t], *duration, *keyframe);
+            if finish_early && i == input.len() / 2 {
+                a.finish();
+                b.finish();
+            }
+            if a.push(s.clone()).is_ok() {
+                b.push(s).unwrap();
+                taken += 1;
+            }
+            drain(&mut a, &mut out_a);
+            drain(&mut b, &mut out_b);
+        }
+        a.finish();
+        b.finish();
+        drain(&mut a, &mut out_a);
+        drain(&mut b, &mut out_b);
+        prop_assert_eq!(&out_a.parts, &out_b.parts);
+        prop_assert_eq!(&out_a.segments, &out_b.segments);
+        prop_assert_eq!(&out_a.dropped, &out_b.dropped);
+        prop_assert_eq!(all_samples(&out_a).len() + out_a.dropped.len(), taken);
+        for seg in &out_a.segments {
+            prop_assert!(seg.duration.ticks() >= 0);
+            prop_assert!(seg.sample_count <= max_samples);
+        }
     }
 }
