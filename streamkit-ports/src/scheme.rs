@@ -16,7 +16,7 @@
 use std::fmt;
 
 use crate::protocol::ProtocolId;
-use crate::service::cmp_ignore_ascii_case;
+use crate::service::name_key;
 use crate::transport::Transports;
 
 /// What a URL scheme implies: where to connect when the URL names no port,
@@ -128,12 +128,27 @@ const fn sorted(table: &[UrlScheme]) -> bool {
 }
 const _: () = assert!(sorted(&SCHEMES), "SCHEMES must be sorted by name");
 
+/// The packed names of [`SCHEMES`], in the same (sorted) order.
+static SCHEME_KEYS: [u128; SCHEMES.len()] = {
+    let mut keys = [0; SCHEMES.len()];
+    let mut i = 0;
+    while i < SCHEMES.len() {
+        keys[i] = match name_key(SCHEMES[i].name) {
+            Some(key) => key,
+            None => panic!("scheme names must be at most 16 bytes"),
+        };
+        i += 1;
+    }
+    keys
+};
+
 /// What `scheme` (ASCII case ignored, without `:`) implies; `None` for a
 /// scheme this crate does not know. Allocates nothing.
 #[must_use]
 pub fn scheme(scheme: &str) -> Option<&'static UrlScheme> {
-    SCHEMES
-        .binary_search_by(|s| cmp_ignore_ascii_case(s.name, scheme))
+    let key = name_key(scheme)?;
+    SCHEME_KEYS
+        .binary_search(&key)
         .ok()
         .and_then(|i| SCHEMES.get(i))
 }
@@ -181,7 +196,19 @@ mod tests {
 
     #[test]
     fn unknown_schemes() {
-        for name in ["", "h", "htt", "httpx", "rtmpz", "zzz", "rtsp:", "é"] {
+        for name in [
+            "",
+            "h",
+            "htt",
+            "httpx",
+            "rtmpz",
+            "zzz",
+            "rtsp:",
+            "é",
+            "rtsp\0",
+            "\0",
+            "http-but-much-longer",
+        ] {
             assert_eq!(scheme(name), None, "{name}");
         }
     }

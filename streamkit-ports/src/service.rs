@@ -413,11 +413,55 @@ static NAME_INDEX: [(&str, u16); NAME_COUNT] = {
     index
 };
 
-/// Compares `key` (lower case) with `query` as if `query` were lower-cased.
-pub(crate) fn cmp_ignore_ascii_case(key: &str, query: &str) -> core::cmp::Ordering {
-    let q = query.bytes().map(|b| b.to_ascii_lowercase());
-    key.bytes().cmp(q)
+/// Packs up to 16 bytes, ASCII-lower-cased, big-endian and zero-padded, so
+/// that comparing keys compares the strings; `None` for longer strings and
+/// for strings holding a NUL byte (which no name in the tables has).
+pub(crate) const fn name_key(text: &str) -> Option<u128> {
+    let bytes = text.as_bytes();
+    if bytes.len() > 16 {
+        return None;
+    }
+    let mut key: u128 = 0;
+    let mut i = 0;
+    while i < 16 {
+        key <<= 8;
+        if i < bytes.len() {
+            if bytes[i] == 0 {
+                return None;
+            }
+            key |= bytes[i].to_ascii_lowercase() as u128;
+        }
+        i += 1;
+    }
+    Some(key)
 }
+
+/// The keys of [`NAME_INDEX`], in the same order; a compile-time assertion
+/// checks every name fits.
+static NAME_KEYS: [u128; NAME_COUNT] = {
+    let mut keys = [0; NAME_COUNT];
+    let mut i = 0;
+    while i < NAME_COUNT {
+        keys[i] = match name_key(NAME_INDEX[i].0) {
+            Some(key) => key,
+            None => panic!("service names must be at most 16 bytes"),
+        };
+        i += 1;
+    }
+    keys
+};
+
+/// The first port of every entry of [`SERVICES`]: the compact array port
+/// lookups search.
+static FIRST_PORTS: [u16; TABLE.len()] = {
+    let mut ports = [0; TABLE.len()];
+    let mut i = 0;
+    while i < TABLE.len() {
+        ports[i] = TABLE[i].ports.first();
+        i += 1;
+    }
+    ports
+};
 
 /// Services in the static table at `port` over `transport`, in table order
 /// (IANA assignments before conventions). Allocates nothing.
@@ -430,10 +474,15 @@ pub(crate) fn cmp_ignore_ascii_case(key: &str, query: &str) -> core::cmp::Orderi
 /// assert!(services_at(554, Transport::Sctp).next().is_none());
 /// ```
 pub fn services_at(port: u16, transport: Transport) -> impl Iterator<Item = &'static Service> {
-    let end = SERVICES.partition_point(|s| s.ports.first() <= port);
+    let end = FIRST_PORTS.partition_point(|&first| first <= port);
     let low = port.saturating_sub(MAX_SPAN);
-    let start = SERVICES[..end].partition_point(|s| s.ports.first() < low);
-    SERVICES[start..end]
+    let start = FIRST_PORTS
+        .get(..end)
+        .unwrap_or_default()
+        .partition_point(|&first| first < low);
+    SERVICES
+        .get(start..end)
+        .unwrap_or_default()
         .iter()
         .filter(move |s| s.serves(port, transport))
 }
@@ -441,10 +490,17 @@ pub fn services_at(port: u16, transport: Transport) -> impl Iterator<Item = &'st
 /// Every service in the static table named or aliased `name`, ignoring ASCII
 /// case, in port order.
 pub fn services_named(name: &str) -> impl Iterator<Item = &'static Service> {
-    let start = NAME_INDEX.partition_point(|(k, _)| cmp_ignore_ascii_case(k, name).is_lt());
-    NAME_INDEX[start..]
+    let (start, end) = match name_key(name) {
+        Some(key) => (
+            NAME_KEYS.partition_point(|&k| k < key),
+            NAME_KEYS.partition_point(|&k| k <= key),
+        ),
+        None => (0, 0),
+    };
+    NAME_INDEX
+        .get(start..end)
+        .unwrap_or_default()
         .iter()
-        .take_while(move |(k, _)| cmp_ignore_ascii_case(k, name).is_eq())
         .filter_map(|(_, i)| SERVICES.get(usize::from(*i)))
 }
 
@@ -518,6 +574,9 @@ mod tests {
         assert!(service("htt").is_none());
         assert!(service("httpss").is_none());
         assert!(service("ftp\u{e9}").is_none());
+        assert!(service("ftp\0").is_none());
+        assert!(service("\0").is_none());
+        assert!(service("macromedia-fcs-x-longer").is_none());
     }
 
     #[test]
