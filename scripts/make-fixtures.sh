@@ -14,10 +14,20 @@
 #
 # Usage: scripts/make-fixtures.sh            (from anywhere in the checkout)
 #        scripts/make-fixtures.sh --manifest (only rewrite the manifests)
+#        scripts/make-fixtures.sh --manifest-to DIR
+#                                 (write the manifests of the committed media
+#                                  into DIR; the tests compare them with the
+#                                  committed ones)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=tests/fixtures
 mkdir -p "$out"
+# Where the manifests go (the media's directory unless --manifest-to).
+mout=$out
+if [ "${1:-}" = "--manifest-to" ]; then
+    mout=${2:?--manifest-to needs a directory}
+    mkdir -p "$mout"
+fi
 
 for tool in ffmpeg ffprobe; do
     command -v "$tool" >/dev/null 2>&1 || {
@@ -75,14 +85,14 @@ make_media() {
 # height, sample rate, channels, then counts and times computed from the
 # packet rows.
 write_manifest() {
-    local manifest="$out/manifest.tsv"
+    local manifest="$mout/manifest.tsv"
     {
         echo "# Written by scripts/make-fixtures.sh from ffprobe $(ffprobe -version | head -n1 | cut -d' ' -f3). Times in ticks of the track timescale, as ffprobe reports them (edit lists applied)."
         printf '#file\tname\tbytes\tduration_us\n'
         printf '#track\tname\tindex\ttrack_id\tcodec\tfourcc\ttimescale\twidth\theight\tsample_rate\tchannels\tsamples\tkeyframes\tfirst_dts\tfirst_pts\tlast_dts\tlast_pts\tduration\n'
     } >"$manifest"
     for f in h264_aac h264_aac_moov_end h265_aac h264_opus; do
-        local media="$out/$f.mp4" packets="$out/$f.packets.tsv"
+        local media="$out/$f.mp4" packets="$mout/$f.packets.tsv"
         {
             echo "# ffprobe -show_packets -show_data_hash CRC32 $f.mp4: stream index, dts, pts, duration, size, keyframe (1/0), discard (1/0), CRC-32 (IEEE, as zlib) of the data"
             printf '#index\tdts\tpts\tduration\tsize\tkeyframe\tdiscard\tcrc32\n'
@@ -133,9 +143,12 @@ write_manifest() {
     done
 }
 
-if [ "${1:-}" != "--manifest" ]; then
-    make_media
-fi
+case "${1:-}" in
+--manifest | --manifest-to) ;;
+*) make_media ;;
+esac
 write_manifest
-ls -l "$out"
-du -ch "$out"/*.mp4 | tail -n1
+if [ "$mout" = "$out" ]; then
+    ls -l "$out"
+    du -ch "$out"/*.mp4 | tail -n1
+fi

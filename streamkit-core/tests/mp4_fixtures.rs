@@ -66,6 +66,31 @@ fn open(name: &str) -> Mp4File {
     Mp4File::parse(Bytes::from(data)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
+/// Runs ffprobe (through scripts/make-fixtures.sh) on the committed media
+/// and checks the committed manifests still say what it says.
+#[test]
+fn manifests_match_what_ffprobe_says_now() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::env::temp_dir().join(format!("streamkit-mp4-manifest-{}", std::process::id()));
+    let status = std::process::Command::new("bash")
+        .arg(root.join("scripts/make-fixtures.sh"))
+        .arg("--manifest-to")
+        .arg(&out)
+        .status()
+        .expect("bash runs");
+    assert!(
+        status.success(),
+        "scripts/make-fixtures.sh failed: is ffprobe installed (apt-get install ffmpeg)?"
+    );
+    let mut names = vec!["manifest.tsv".to_owned()];
+    names.extend(FIXTURES.iter().map(|f| f.replace(".mp4", ".packets.tsv")));
+    for name in names {
+        let now = std::fs::read_to_string(out.join(&name)).unwrap();
+        assert_eq!(rows(&now), rows(&read(&name)), "{name}");
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
 #[test]
 fn manifest_lists_every_fixture() {
     let manifest = rows(&read("manifest.tsv"));

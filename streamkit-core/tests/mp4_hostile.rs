@@ -716,3 +716,93 @@ fn error_messages_name_box_offset_track_and_sample() {
         "{msg}"
     );
 }
+
+/// ffprobe's packets for a file: (dts, pts, duration, size, keyframe).
+fn ffprobe_packets(name: &str, bytes: &[u8]) -> Vec<(i64, i64, i64, usize, bool)> {
+    type Row = (i64, i64, i64, usize, bool);
+    let path = std::env::temp_dir().join(format!("streamkit-{}-{name}.mp4", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "packet=dts,pts,duration,size,flags",
+        ])
+        .arg(&path)
+        .output()
+        .expect("ffprobe runs (apt-get install ffmpeg)");
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Default output: one [PACKET] ... [/PACKET] block of key=value lines
+    // per packet (side data may add lines of its own).
+    let mut packets: Vec<Row> = Vec::new();
+    let mut kv: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        if line == "[/PACKET]" {
+            packets.push((
+                kv["dts"].parse().unwrap(),
+                kv["pts"].parse().unwrap(),
+                kv["duration"].parse().unwrap(),
+                kv["size"].parse().unwrap(),
+                kv["flags"].starts_with('K'),
+            ));
+            kv.clear();
+        } else if let Some((k, v)) = line.split_once('=') {
+            kv.entry(k.to_owned()).or_insert_with(|| v.to_owned());
+        }
+    }
+    packets
+}
+
+#[test]
+fn ffprobe_reads_the_hand_made_layouts_as_we_do() {
+    let data = payload();
+    // Audio as encoders write it: every sample a sync sample, no composition
+    // offsets (ffmpeg treats every audio sample as a keyframe).
+    let audio = |offsets: [u64; 2]| {
+        let mut spec = TrackSpec::aac(offsets);
+        spec.ctts = None;
+        spec.stss = None;
+        spec
+    };
+    let spec = audio([36, 48]);
+    let mut mdat = cat(&[&be32(1), b"mdat", &((data.len() + 16) as u64).to_be_bytes()]);
+    mdat.extend_from_slice(&data);
+    let large = cat(&[&ftyp(), &mdat, &moov(&[trak(&spec)])]);
+    let moov_len = moov(&[trak(&audio([0, 0]))]).len() as u64;
+    let base = 20 + moov_len + 8;
+    let spec = audio([base, base + 12]);
+    let zero = cat(&[&ftyp(), &moov(&[trak(&spec)]), &be32(0), b"mdat", &data]);
+    for (name, bytes) in [("large", large), ("zero", zero)] {
+        let file = parse(bytes.clone()).unwrap();
+        let t = &file.tracks()[0];
+        let shift = t.presentation_shift().unwrap();
+        let dts_shift = shift - i64::from(t.composition_to_dts_shift());
+        let ours: Vec<_> = file
+            .samples()
+            .map(|s| {
+                (
+                    s.dts + dts_shift,
+                    s.pts() + shift,
+                    i64::from(s.duration),
+                    s.data.len(),
+                    s.keyframe,
+                )
+            })
+            .collect();
+        let mut theirs = ffprobe_packets(name, &bytes);
+        // ffmpeg's edit-list code moves the last audio packet's end (here by
+        // the edit's media time); every other packet keeps its stts
+        // duration, which the fixtures check for the last one too.
+        assert_eq!(theirs.last().map(|p| p.2), Some(512 + 100), "{name}");
+        if let Some(last) = theirs.last_mut() {
+            last.2 = 512;
+        }
+        assert_eq!(ours, theirs, "{name}");
+    }
+}
