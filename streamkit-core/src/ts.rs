@@ -181,6 +181,20 @@ pub enum TsError {
         /// Where the NAL units break.
         source: NalError,
     },
+    /// A sample presents before it decodes (a negative composition offset),
+    /// which MPEG-TS cannot express: shift the track's decode times back by
+    /// its largest negative offset first (`compositionToDTSShift`).
+    #[error(
+        "MPEG-TS: track {track_id}: sample at decode time {dts} presents {composition_offset} ticks before it decodes"
+    )]
+    PresentationBeforeDecode {
+        /// The sample's track.
+        track_id: u32,
+        /// The sample's decode time.
+        dts: i64,
+        /// Its composition offset.
+        composition_offset: i32,
+    },
     /// An AAC access unit is too long for an ADTS frame.
     #[error(
         "MPEG-TS: track {track_id}: AAC frame at decode time {dts} is {len} bytes, ADTS carries at most {max}"
@@ -590,6 +604,13 @@ impl TsMuxer {
         };
         let dts90 = to_90k(sample.dts);
         let pts90 = to_90k(sample.pts());
+        if pts90 < dts90 {
+            return Err(TsError::PresentationBeforeDecode {
+                track_id,
+                dts,
+                composition_offset: sample.composition_offset,
+            });
+        }
         let pts = MpegTsTimestamp::new(pts90 as u64);
         let dts_ts = MpegTsTimestamp::new(dts90 as u64);
         // PCR: on every PES packet of the PCR PID; and between them, when

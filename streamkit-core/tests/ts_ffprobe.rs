@@ -37,18 +37,30 @@ fn fixture(name: &str) -> Mp4File {
 }
 
 /// The tracks, and every sample placed on the movie timeline (edit lists
-/// applied, as ffprobe reports them).
+/// applied, as ffprobe reports them), with decode times moved back by the
+/// track's `compositionToDTSShift` so that no sample presents before it
+/// decodes (as MPEG-TS requires; h264_opus.mp4 has negative offsets).
 fn demux(file: &Mp4File) -> (Vec<Track>, Vec<Sample>) {
     let tracks: Vec<Track> = file.tracks().iter().filter_map(|t| t.to_track()).collect();
-    let shifts: HashMap<u32, i64> = file
+    let shifts: HashMap<u32, (i64, u32)> = file
         .tracks()
         .iter()
-        .map(|t| (t.id(), t.presentation_shift().unwrap()))
+        .map(|t| {
+            (
+                t.id(),
+                (
+                    t.presentation_shift().unwrap(),
+                    t.composition_to_dts_shift(),
+                ),
+            )
+        })
         .collect();
     let samples = file
         .samples()
         .map(|mut s| {
-            s.dts += shifts[&s.track_id];
+            let (shift, to_dts) = shifts[&s.track_id];
+            s.dts += shift - i64::from(to_dts);
+            s.composition_offset += i32::try_from(to_dts).unwrap();
             s
         })
         .collect();

@@ -285,6 +285,17 @@ fn typed_errors_write_nothing() {
             dts: 0
         })
     );
+    assert_eq!(
+        muxer.write_sample(
+            &video_sample(vec![0, 0, 0, 1, 0x41], 3_000, -512, false),
+            &mut out
+        ),
+        Err(TsError::PresentationBeforeDecode {
+            track_id: 1,
+            dts: 3_000,
+            composition_offset: -512
+        })
+    );
     let mut stranger = audio_sample(vec![1], 5);
     stranger.track_id = 7;
     assert_eq!(
