@@ -80,7 +80,7 @@ pub static SCHEMES: [UrlScheme; 23] = [
     s("ftp", Some(21), TCP, None, "File Transfer Protocol (control connection)", "RFC 1738, RFC 959"),
     s("http", Some(80), TCP, None, "Hypertext Transfer Protocol; HLS, DASH, HDS and Smooth Streaming ride on it", "RFC 9110"),
     s("https", Some(443), Transports::TCP_UDP, None, "HTTP over TLS (tcp) or HTTP/3 over QUIC (udp)", "RFC 9110, RFC 9114"),
-    s("mms", Some(1755), Transports::TCP_UDP, Some(P::Mms), "Microsoft Media Server; clients try MMSU, then MMST, then MMSH", "[MS-MMSP]"),
+    s("mms", Some(1755), Transports::TCP_UDP, Some(P::Mms), "Microsoft Media Server, data over UDP or TCP", "[MS-MMSP]"),
     s("mmsh", Some(80), TCP, Some(P::MsWmsp), "MMS over HTTP: Windows Media HTTP Streaming Protocol", "[MS-WMSP]"),
     s("mmst", Some(1755), TCP, Some(P::Mms), "Microsoft Media Server over TCP", "[MS-MMSP]"),
     s("mmsu", Some(1755), UDP, Some(P::Mms), "Microsoft Media Server with UDP data", "[MS-MMSP]"),
