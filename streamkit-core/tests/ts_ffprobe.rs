@@ -322,6 +322,77 @@ fn whole_files_probe_and_decode() {
     }
 }
 
+/// (stream index, dts, pts) of each packet, as ffprobe reports them.
+fn probe_packets(file: &Path) -> Vec<(usize, i64, i64)> {
+    let (stdout, _) = run(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-show_entries",
+            "packet=stream_index,dts,pts",
+            "-of",
+            "csv=p=0",
+        ],
+        file,
+        &[],
+    );
+    stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].parse().unwrap(),
+                f[2].parse().unwrap(),
+                f[1].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn timestamps_match_the_source() {
+    // ffprobe's PTS and DTS of every packet of our MPEG-TS are the source's
+    // (tests/fixtures/*.packets.tsv, ffprobe's view of the MP4) on the
+    // 90 kHz clock, rounded to nearest, plus the 1.4 s offset.
+    for (name, _, _, _) in AV_FIXTURES {
+        let file = fixture(name);
+        let (tracks, samples) = demux(&file);
+        let mut muxer = TsMuxer::new(&tracks).unwrap();
+        let ts = mux_all(&mut muxer, &samples);
+        let tmp = TempFile::new(name, &ts);
+        let to_90k = |t: i64, hz: u32| {
+            let (num, den) = (i128::from(t) * 90_000, i128::from(hz));
+            ((2 * num + den).div_euclid(2 * den) + 126_000) as i64
+        };
+        let manifest = std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../tests/fixtures")
+                .join(name.replace(".mp4", ".packets.tsv")),
+        )
+        .unwrap();
+        let mut want: Vec<Vec<(i64, i64)>> = vec![Vec::new(); tracks.len()];
+        for line in manifest.lines().filter(|l| !l.starts_with('#')) {
+            let f: Vec<&str> = line.split('\t').collect();
+            let index: usize = f[0].parse().unwrap();
+            let hz = tracks[index].timescale.hz();
+            want[index].push((
+                to_90k(f[1].parse().unwrap(), hz),
+                to_90k(f[2].parse().unwrap(), hz),
+            ));
+        }
+        let mut got: Vec<Vec<(i64, i64)>> = vec![Vec::new(); tracks.len()];
+        for (index, dts, pts) in probe_packets(&tmp.0) {
+            got[index].push((dts, pts));
+        }
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert_eq!(g.len(), w.len(), "{name} stream {i}");
+            assert_eq!(g, w, "{name} stream {i}");
+        }
+    }
+}
+
 #[test]
 fn segments_start_with_tables_and_decode_alone() {
     for (name, video_codec, video_frames, audio_frames) in AV_FIXTURES {
