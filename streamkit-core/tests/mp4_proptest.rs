@@ -151,3 +151,48 @@ fn iterating_samples_allocates_once_not_per_sample() {
         assert_eq!(info.count_total, 1);
     }
 }
+
+fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(body);
+    out
+}
+
+#[test]
+fn a_moov_packed_with_minimal_tracks_stays_within_four_times_its_size() {
+    // The smallest track the reader accepts: ids, a timescale, a handler
+    // and an empty sample description (listed, nothing to read).
+    let trak = |id: u32| {
+        let mut tkhd = vec![0u8; 12];
+        tkhd.extend_from_slice(&id.to_be_bytes());
+        let mut mdhd = vec![0u8; 12];
+        mdhd.extend_from_slice(&1000u32.to_be_bytes());
+        mdhd.extend_from_slice(&[0; 6]);
+        let hdlr = [&[0u8; 8][..], b"meta"].concat();
+        let stsd = [0u8; 8];
+        let stbl = bx(b"stbl", &bx(b"stsd", &stsd));
+        let mdia = [bx(b"mdhd", &mdhd), bx(b"hdlr", &hdlr), bx(b"minf", &stbl)].concat();
+        bx(b"trak", &[bx(b"tkhd", &tkhd), bx(b"mdia", &mdia)].concat())
+    };
+    let mut mvhd = vec![0u8; 12];
+    mvhd.extend_from_slice(&1000u32.to_be_bytes());
+    mvhd.extend_from_slice(&[0; 4]);
+    let mut body = bx(b"mvhd", &mvhd);
+    for id in 1..=20_000 {
+        body.extend_from_slice(&trak(id));
+    }
+    let input = bx(b"moov", &body);
+    let len = input.len();
+    let data = Bytes::from(input);
+    let mut tracks = 0;
+    let info = allocation_counter::measure(|| {
+        tracks = Mp4File::parse(data.clone()).unwrap().tracks().len();
+    });
+    assert_eq!(tracks, 20_000);
+    assert!(
+        info.bytes_max <= 4 * len as u64,
+        "peak heap {} bytes for a {len}-byte moov",
+        info.bytes_max
+    );
+}

@@ -14,7 +14,8 @@ pub(crate) struct SampleEntry {
     pub(crate) kind: Option<FourCc>,
     /// Number of entries in `stsd`.
     pub(crate) entry_count: u32,
-    pub(crate) codec: Option<CodecConfig>,
+    /// Boxed: most of a track's size, and absent for unsupported tracks.
+    pub(crate) codec: Option<Box<CodecConfig>>,
     /// Width and height of a visual sample entry.
     pub(crate) size: Option<(u16, u16)>,
     /// Channel count and sample rate (integer Hz) of an audio sample entry.
@@ -121,9 +122,9 @@ fn codec(
     bytes: &[u8],
     offset: u64,
     parse: impl FnOnce(&[u8]) -> Result<CodecConfig, CodecError>,
-) -> Result<Option<CodecConfig>, Mp4Error> {
+) -> Result<Option<Box<CodecConfig>>, Mp4Error> {
     match parse(bytes) {
-        Ok(c) => Ok(Some(c)),
+        Ok(c) => Ok(Some(Box::new(c))),
         Err(CodecError::Unsupported { .. }) => Ok(None),
         Err(source) => Err(Mp4Error::Codec {
             path: b.path,

@@ -14,7 +14,22 @@
 //! DecoderSpecificInfo inside the ES_Descriptor), `Opus` + `dOps`. Other
 //! tracks (text, timed metadata, other codecs, tracks with several sample
 //! descriptions) are listed with their sample entry type and no
-//! [`Mp4Track::codec`], and their samples are skipped.
+//! [`Mp4Track::codec`], and their samples are skipped (their tables are not
+//! checked, so damage there does not stop the file from opening).
+//! Fragmented files (`moov/mvex`, samples in `moof` boxes) open, but only
+//! the samples in `moov`'s own tables are read; see
+//! [`Mp4File::is_fragmented`].
+//!
+//! # Bounds
+//!
+//! Every box must fit in its parent (size 0 runs to the parent's end; size
+//! 1 takes a 64-bit size), nesting stops at [`MAX_BOX_DEPTH`], every table's
+//! entry count is checked against the bytes its box holds, a fixed sample
+//! size times the sample count must fit in the file, and every sample must
+//! lie inside the file. Memory grows with the `moov` box only: at worst
+//! (`moov` packed with minimal empty tracks) under three times its size,
+//! for real files a small fraction of it; iterating allocates once (the
+//! per-track cursors), not per sample.
 //!
 //! # Times and edit lists
 //!
@@ -103,7 +118,8 @@ pub struct Mp4Track {
     edits: Vec<Edit>,
     presentation_shift: Option<i64>,
     composition_to_dts_shift: u32,
-    tables: Option<SampleTables>,
+    /// Boxed: large, and absent for unsupported tracks.
+    tables: Option<Box<SampleTables>>,
 }
 
 impl Mp4Track {
@@ -145,7 +161,7 @@ impl Mp4Track {
         Some(Track {
             id: self.id,
             timescale: self.timescale,
-            codec: self.entry.codec.clone()?,
+            codec: self.entry.codec.as_deref()?.clone(),
             language: self.language,
             duration: Some(self.duration),
         })
@@ -169,7 +185,7 @@ impl Mp4Track {
     /// `None` for other tracks, whose samples [`Mp4File::samples`] skips.
     #[must_use]
     pub fn codec(&self) -> Option<&CodecConfig> {
-        self.entry.codec.as_ref()
+        self.entry.codec.as_deref()
     }
 
     /// Width and height in the visual sample entry (video tracks).
@@ -439,7 +455,7 @@ fn parse_trak(file: &Bytes, trak: &Mp4Box<'_>, movie: Timescale) -> Result<Mp4Tr
         let tables = SampleTables::parse(file, &stbl, id)?;
         let min_offset = tables.validate(file.len() as u64)?;
         let (count, sync) = (tables.sample_count(), tables.sync_sample_count());
-        (Some(tables), count, sync, min_offset)
+        (Some(Box::new(tables)), count, sync, min_offset)
     } else {
         // Listed, not read: a damaged table in a track we skip is no error.
         match SampleTables::parse(file, &stbl, id) {
