@@ -475,11 +475,17 @@ static FIRST_PORTS: [u16; TABLE.len()] = {
 /// ```
 pub fn services_at(port: u16, transport: Transport) -> impl Iterator<Item = &'static Service> {
     let end = FIRST_PORTS.partition_point(|&first| first <= port);
+    // Entries starting up to MAX_SPAN below `port` may reach it: a few at
+    // most, so walk back rather than search again.
     let low = port.saturating_sub(MAX_SPAN);
-    let start = FIRST_PORTS
-        .get(..end)
-        .unwrap_or_default()
-        .partition_point(|&first| first < low);
+    let mut start = end;
+    while start > 0
+        && FIRST_PORTS
+            .get(start - 1)
+            .is_some_and(|&first| first >= low)
+    {
+        start -= 1;
+    }
     SERVICES
         .get(start..end)
         .unwrap_or_default()
