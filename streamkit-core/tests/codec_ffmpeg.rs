@@ -161,8 +161,14 @@ fn h264_avcc_and_sps_agree_with_ffprobe_and_dash_codecs() {
             &["-pix_fmt", "yuv420p10le", "-profile:v", "high10"],
         ),
         (
-            "testsrc=size=176x144:rate=15",
+            "testsrc=size=176x144:rate=15,setsar=12/11",
             &["-pix_fmt", "yuv420p", "-profile:v", "baseline"],
+        ),
+        // Full range, an explicit SAR, custom quantisation matrices (the
+        // SPS carries scaling lists).
+        (
+            "testsrc=size=200x100:rate=10,setsar=7/5",
+            &["-pix_fmt", "yuvj420p", "-x264-params", "cqm=jvt"],
         ),
         (
             "testsrc=size=642x362:rate=50",
@@ -198,7 +204,7 @@ fn h264_avcc_and_sps_agree_with_ffprobe_and_dash_codecs() {
         let p = probe(
             &file,
             "v",
-            "profile,level,width,height,pix_fmt,r_frame_rate",
+            "profile,level,width,height,pix_fmt,r_frame_rate,sample_aspect_ratio,color_range",
         );
         let what = format!("{source} {extra:?}");
         assert_eq!(
@@ -209,13 +215,28 @@ fn h264_avcc_and_sps_agree_with_ffprobe_and_dash_codecs() {
         assert_eq!(sps.level_idc.to_string(), p["level"], "{what}");
         assert_eq!(sps.width.to_string(), p["width"], "{what}");
         assert_eq!(sps.height.to_string(), p["height"], "{what}");
-        assert_eq!(
-            pix_fmt(sps.chroma_format_idc, sps.bit_depth_luma),
-            p["pix_fmt"],
-            "{what}"
-        );
+        let pix = pix_fmt(sps.chroma_format_idc, sps.bit_depth_luma);
+        // ffmpeg's H.264 decoder names 8-bit full-range 4:2:0 `yuvj420p`.
+        let pix = if sps.full_range == Some(true) && pix == "yuv420p" {
+            "yuvj420p".to_string()
+        } else {
+            pix
+        };
+        assert_eq!(pix, p["pix_fmt"], "{what}");
         let rate = sps.frame_rate.map(|r: FrameRate| r.to_string());
         assert_eq!(rate.as_deref(), Some(p["r_frame_rate"].as_str()), "{what}");
+        let sar = sps.sample_aspect_ratio.map(|(w, h)| format!("{w}:{h}"));
+        assert_eq!(
+            sar.as_deref(),
+            Some(p["sample_aspect_ratio"].as_str()),
+            "{what}"
+        );
+        let range = match sps.full_range {
+            Some(true) => "pc",
+            Some(false) => "tv",
+            None => "unknown",
+        };
+        assert_eq!(range, p["color_range"], "{what}");
         let codec = CodecConfig::H264(config);
         assert_eq!(dash_codecs(&file, &dir), [codec.codec_string()], "{what}");
         std::fs::remove_dir_all(&dir).unwrap();
@@ -224,14 +245,35 @@ fn h264_avcc_and_sps_agree_with_ffprobe_and_dash_codecs() {
 
 #[test]
 fn h265_hvcc_and_sps_agree_with_ffprobe() {
-    let cases: &[(&str, &str, &str)] = &[
-        ("testsrc=size=320x240:rate=30", "yuv420p", "Main"),
-        ("testsrc=size=426x240:rate=30", "yuv420p10le", "Main 10"),
-        ("testsrc=size=318x180:rate=25", "yuv420p", "Main"),
+    // (source, pix_fmt, extra x265 parameters, ffprobe profile)
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("testsrc=size=320x240:rate=30", "yuv420p", "", "Main"),
+        ("testsrc=size=426x240:rate=30", "yuv420p10le", "", "Main 10"),
+        // More reference pictures and B-frames: more short-term RPS in the SPS.
+        (
+            "testsrc=size=318x180:rate=24000/1001",
+            "yuv420p",
+            ":ref=5:bframes=8:b-pyramid=1",
+            "Main",
+        ),
+        // Scaling lists, HRD parameters, full range, a SAR, 4:4:4.
+        (
+            "testsrc=size=256x144:rate=60,setsar=4/3",
+            "yuv444p",
+            ":scaling-list=default:hrd=1:vbv-bufsize=1000:vbv-maxrate=1000:range=full",
+            "Rext",
+        ),
+        (
+            "testsrc=size=200x120:rate=50",
+            "yuv422p10le",
+            ":amp=1:rect=1",
+            "Rext",
+        ),
     ];
-    for (i, (source, pix, profile)) in cases.iter().enumerate() {
+    for (i, (source, pix, extra, profile)) in cases.iter().enumerate() {
         let dir = work_dir(&format!("h265-{i}"));
         let file = dir.join("v.mp4");
+        let params = format!("log-level=error{extra}");
         ffmpeg(
             source,
             &[
@@ -244,7 +286,7 @@ fn h265_hvcc_and_sps_agree_with_ffprobe() {
                 "-tag:v",
                 "hvc1",
                 "-x265-params",
-                "log-level=error",
+                &params,
                 "-movflags",
                 "+faststart",
             ],
@@ -259,17 +301,37 @@ fn h265_hvcc_and_sps_agree_with_ffprobe() {
             "{source}: hvcC round trip"
         );
         let sps = config.sps_info().unwrap();
-        let p = probe(&file, "v", "profile,level,width,height,pix_fmt");
-        assert_eq!(p["profile"], *profile, "{source}");
-        assert_eq!(sps.general.level_idc.to_string(), p["level"], "{source}");
-        assert_eq!(sps.width.to_string(), p["width"], "{source}");
-        assert_eq!(sps.height.to_string(), p["height"], "{source}");
+        let p = probe(
+            &file,
+            "v",
+            "profile,level,width,height,pix_fmt,r_frame_rate,sample_aspect_ratio,color_range",
+        );
+        let what = format!("{source} {extra}");
+        assert_eq!(p["profile"], *profile, "{what}");
+        assert_eq!(sps.general.level_idc.to_string(), p["level"], "{what}");
+        assert_eq!(sps.width.to_string(), p["width"], "{what}");
+        assert_eq!(sps.height.to_string(), p["height"], "{what}");
         assert_eq!(
             pix_fmt(sps.chroma_format_idc, sps.bit_depth_luma),
             p["pix_fmt"],
-            "{source}"
+            "{what}"
         );
+        let rate = sps.frame_rate.map(|r| r.to_string());
+        assert_eq!(rate.as_deref(), Some(p["r_frame_rate"].as_str()), "{what}");
+        let sar = sps.sample_aspect_ratio.map(|(w, h)| format!("{w}:{h}"));
+        assert_eq!(
+            sar.as_deref(),
+            Some(p["sample_aspect_ratio"].as_str()),
+            "{what}"
+        );
+        let range = match sps.full_range {
+            Some(true) => "pc",
+            Some(false) => "tv",
+            None => "unknown",
+        };
+        assert_eq!(range, p["color_range"], "{what}");
         assert_eq!(config.general, sps.general);
+        assert_eq!(CodecConfig::H265(config).frame_rate(), sps.frame_rate);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

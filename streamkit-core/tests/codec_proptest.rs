@@ -457,7 +457,7 @@ proptest! {
         prop_assert_eq!(sps.frame_mbs_only, f.frame_mbs_only);
         prop_assert_eq!(sps.frame_rate, f.timing.and_then(|(u, s)| FrameRate::new(u64::from(s), 2 * u64::from(u))));
         prop_assert_eq!(sps.sample_aspect_ratio, f.timing.map(|_| (4, 3)));
-        prop_assert_eq!(sps.full_range, f.timing.is_some());
+        prop_assert_eq!(sps.full_range, f.timing.map(|_| true));
     }
 
     #[test]

@@ -289,7 +289,16 @@ fn hvcc_main_320x240() {
     assert_eq!(sps.chroma_format_idc, 1);
     assert_eq!((sps.bit_depth_luma, sps.bit_depth_chroma), (8, 8));
     assert_eq!(sps.general, c.general);
-    assert_eq!(CodecConfig::H265(c).dimensions(), Some((320, 240)));
+    // x265 writes VUI timing (1 / 30) and limited range.
+    assert_eq!(sps.frame_rate, Some(FrameRate { num: 30, den: 1 }));
+    assert_eq!(
+        sps.timing.map(|t| (t.num_units_in_tick, t.time_scale)),
+        Some((1, 30))
+    );
+    assert_eq!(sps.full_range, Some(false));
+    let codec = CodecConfig::H265(c);
+    assert_eq!(codec.dimensions(), Some((320, 240)));
+    assert_eq!(codec.frame_rate(), Some(FrameRate { num: 30, den: 1 }));
 }
 
 #[test]

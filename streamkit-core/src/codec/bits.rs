@@ -129,14 +129,18 @@ impl<'a> BitReader<'a> {
 
     /// `n` bits (at most 8) as a `u8`.
     pub fn read_u8(&mut self, n: u32, field: &'static str) -> Result<u8, CodecError> {
-        let v = self.read_bits(n.min(8), field)?;
-        Ok(v as u8)
+        if n > 8 {
+            return Err(self.invalid(field, self.pos, u64::from(n), "at most 8 bits for a u8"));
+        }
+        Ok(self.read_bits(n, field)? as u8)
     }
 
     /// `n` bits (at most 32) as a `u32`.
     pub fn read_u32(&mut self, n: u32, field: &'static str) -> Result<u32, CodecError> {
-        let v = self.read_bits(n.min(32), field)?;
-        Ok(v as u32)
+        if n > 32 {
+            return Err(self.invalid(field, self.pos, u64::from(n), "at most 32 bits for a u32"));
+        }
+        Ok(self.read_bits(n, field)? as u32)
     }
 
     /// Skips `n` bits.
@@ -442,6 +446,18 @@ mod tests {
         r.read_flag("x").unwrap();
         assert!(!r.more_rbsp_data());
         assert!(!BitReader::new(&[0, 0], "t").more_rbsp_data());
+    }
+
+    #[test]
+    fn narrow_reads_refuse_wide_fields() {
+        let mut r = BitReader::new(&[0xff; 8], "t");
+        assert!(matches!(
+            r.read_u8(9, "x"),
+            Err(CodecError::InvalidValue { value: 9, .. })
+        ));
+        assert!(r.read_u32(33, "x").is_err());
+        assert_eq!(r.bit_position(), 0);
+        assert_eq!(r.read_u32(32, "x").unwrap(), u32::MAX);
     }
 
     #[test]

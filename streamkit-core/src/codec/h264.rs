@@ -380,13 +380,40 @@ pub struct Sps {
     pub crop: Crop,
     /// Sample aspect ratio from the VUI, as `(width, height)`.
     pub sample_aspect_ratio: Option<(u16, u16)>,
-    /// `video_full_range_flag` from the VUI (`false` when absent).
-    pub full_range: bool,
+    /// `video_full_range_flag` from the VUI: `Some(true)` for full range,
+    /// `Some(false)` for limited ("TV") range, `None` when the VUI does not
+    /// say (decoders then assume limited range).
+    pub full_range: Option<bool>,
     /// VUI timing information, when present.
     pub timing: Option<TimingInfo>,
     /// Frame rate from the VUI timing, `time_scale / (2 * num_units_in_tick)`
     /// reduced; `None` without timing (or with a zero field).
     pub frame_rate: Option<FrameRate>,
+}
+
+/// The sample aspect ratio of `aspect_ratio_idc` 1 to 16 (H.264 table E-1,
+/// H.265 table E.1); `None` for 0 (unspecified), 255 (explicit) and
+/// reserved values.
+pub(crate) fn aspect_ratio_from_idc(idc: u8) -> Option<(u16, u16)> {
+    const TABLE: [(u16, u16); 16] = [
+        (1, 1),
+        (12, 11),
+        (10, 11),
+        (16, 11),
+        (40, 33),
+        (24, 11),
+        (20, 11),
+        (32, 11),
+        (80, 33),
+        (18, 11),
+        (15, 11),
+        (64, 33),
+        (160, 99),
+        (4, 3),
+        (3, 2),
+        (2, 1),
+    ];
+    TABLE.get(usize::from(idc).checked_sub(1)?).copied()
 }
 
 fn skip_scaling_list(r: &mut BitReader<'_>, size: usize) -> Result<(), CodecError> {
@@ -583,7 +610,7 @@ impl Sps {
             height,
             crop,
             sample_aspect_ratio: None,
-            full_range: false,
+            full_range: None,
             timing: None,
             frame_rate: None,
         };
@@ -603,28 +630,7 @@ impl Sps {
                     let h = r.read_bits(16, "sar_height")? as u16;
                     Some((w, h))
                 }
-                // H.264 table E-1.
-                1..=16 => Some(
-                    [
-                        (1, 1),
-                        (12, 11),
-                        (10, 11),
-                        (16, 11),
-                        (40, 33),
-                        (24, 11),
-                        (20, 11),
-                        (32, 11),
-                        (80, 33),
-                        (18, 11),
-                        (15, 11),
-                        (64, 33),
-                        (160, 99),
-                        (4, 3),
-                        (3, 2),
-                        (2, 1),
-                    ][usize::from(idc - 1)],
-                ),
-                _ => None,
+                idc => aspect_ratio_from_idc(idc),
             };
         }
         if r.read_flag("overscan_info_present_flag")? {
@@ -632,7 +638,7 @@ impl Sps {
         }
         if r.read_flag("video_signal_type_present_flag")? {
             r.read_bits(3, "video_format")?;
-            self.full_range = r.read_flag("video_full_range_flag")?;
+            self.full_range = Some(r.read_flag("video_full_range_flag")?);
             if r.read_flag("colour_description_present_flag")? {
                 r.read_bits(24, "colour_primaries/transfer/matrix")?;
             }

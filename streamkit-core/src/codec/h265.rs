@@ -21,8 +21,8 @@
 
 use bytes::{BufMut, Bytes};
 
-use super::CodecError;
 use super::bits::{BitReader, ByteReader};
+use super::{CodecError, FrameRate};
 use crate::nal::{H265NalHeader, NalLengthSize, rbsp_from_ebsp};
 
 const HVCC: &str = "hvcC";
@@ -448,7 +448,7 @@ impl HevcConfig {
 }
 
 /// What an H.265 sequence parameter set says (ITU-T H.265 7.3.2.2.1), up to
-/// the bit depths.
+/// and including the VUI timing information.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Sps {
     /// `sps_video_parameter_set_id`.
@@ -479,6 +479,91 @@ pub struct Sps {
     pub bit_depth_luma: u8,
     /// Chroma bit depth (8 to 16).
     pub bit_depth_chroma: u8,
+    /// Sample aspect ratio from the VUI, as `(width, height)`.
+    pub sample_aspect_ratio: Option<(u16, u16)>,
+    /// `video_full_range_flag` from the VUI: `Some(true)` for full range,
+    /// `Some(false)` for limited ("TV") range, `None` when the VUI does not
+    /// say (decoders then assume limited range).
+    pub full_range: Option<bool>,
+    /// VUI timing information, when present.
+    pub timing: Option<TimingInfo>,
+    /// Frame rate from the VUI timing, `vui_time_scale /
+    /// vui_num_units_in_tick` reduced; `None` without timing (or with a zero
+    /// field).
+    pub frame_rate: Option<FrameRate>,
+}
+
+/// VUI timing information (H.265 E.2.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimingInfo {
+    /// `vui_num_units_in_tick`.
+    pub num_units_in_tick: u32,
+    /// `vui_time_scale`.
+    pub time_scale: u32,
+    /// `vui_num_ticks_poc_diff_one_minus1 + 1`, when
+    /// `vui_poc_proportional_to_timing_flag` is set.
+    pub num_ticks_poc_diff_one: Option<u64>,
+}
+
+/// Skips `scaling_list_data()` (H.265 7.3.4).
+fn skip_scaling_list_data(r: &mut BitReader<'_>) -> Result<(), CodecError> {
+    for size_id in 0..4u32 {
+        let step = if size_id == 3 { 3 } else { 1 };
+        for _ in (0..6).step_by(step) {
+            if !r.read_flag("scaling_list_pred_mode_flag")? {
+                r.read_ue("scaling_list_pred_matrix_id_delta")?;
+            } else {
+                let coef_num = 64.min(1u32 << (4 + (size_id << 1)));
+                if size_id > 1 {
+                    r.read_se("scaling_list_dc_coef_minus8")?;
+                }
+                for _ in 0..coef_num {
+                    r.read_se("scaling_list_delta_coef")?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Skips `st_ref_pic_set(idx)` (H.265 7.3.7) as it appears in an SPS;
+/// returns `NumDeltaPocs[idx]`. `num_delta_pocs` holds the earlier sets'.
+fn skip_st_ref_pic_set(
+    r: &mut BitReader<'_>,
+    idx: usize,
+    num_delta_pocs: &[u32],
+) -> Result<u32, CodecError> {
+    if idx != 0 && r.read_flag("inter_ref_pic_set_prediction_flag")? {
+        // In an SPS, delta_idx_minus1 is absent: the reference is idx - 1.
+        r.read_flag("delta_rps_sign")?;
+        r.read_ue("abs_delta_rps_minus1")?;
+        let reference = num_delta_pocs.get(idx - 1).copied().unwrap_or(0);
+        let mut count = 0;
+        for _ in 0..=reference {
+            let used = r.read_flag("used_by_curr_pic_flag")?;
+            let use_delta = used || r.read_flag("use_delta_flag")?;
+            if use_delta {
+                count += 1;
+            }
+        }
+        return Ok(count);
+    }
+    let start = r.bit_position();
+    let negative = r.read_ue_max(16, "num_negative_pics")?;
+    let positive = r.read_ue_max(16, "num_positive_pics")?;
+    if negative + positive > 16 {
+        return Err(r.invalid(
+            "num_negative_pics + num_positive_pics",
+            start,
+            u64::from(negative + positive),
+            "at most 16 (sps_max_dec_pic_buffering)",
+        ));
+    }
+    for _ in 0..negative + positive {
+        r.read_ue("delta_poc_minus1")?;
+        r.read_flag("used_by_curr_pic_flag")?;
+    }
+    Ok(negative + positive)
 }
 
 impl Sps {
@@ -580,6 +665,104 @@ impl Sps {
             })?;
         let bit_depth_luma = 8 + r.read_ue_max(8, "bit_depth_luma_minus8")? as u8;
         let bit_depth_chroma = 8 + r.read_ue_max(8, "bit_depth_chroma_minus8")? as u8;
+        let log2_max_poc_lsb = 4 + r.read_ue_max(12, "log2_max_pic_order_cnt_lsb_minus4")?;
+        let ordering_info_for_all = r.read_flag("sps_sub_layer_ordering_info_present_flag")?;
+        let first = if ordering_info_for_all {
+            0
+        } else {
+            max_sub_layers_minus1
+        };
+        for _ in first..=max_sub_layers_minus1 {
+            r.read_ue("sps_max_dec_pic_buffering_minus1")?;
+            r.read_ue("sps_max_num_reorder_pics")?;
+            r.read_ue("sps_max_latency_increase_plus1")?;
+        }
+        r.read_ue("log2_min_luma_coding_block_size_minus3")?;
+        r.read_ue("log2_diff_max_min_luma_coding_block_size")?;
+        r.read_ue("log2_min_luma_transform_block_size_minus2")?;
+        r.read_ue("log2_diff_max_min_luma_transform_block_size")?;
+        r.read_ue("max_transform_hierarchy_depth_inter")?;
+        r.read_ue("max_transform_hierarchy_depth_intra")?;
+        if r.read_flag("scaling_list_enabled_flag")?
+            && r.read_flag("sps_scaling_list_data_present_flag")?
+        {
+            skip_scaling_list_data(&mut r)?;
+        }
+        r.read_flag("amp_enabled_flag")?;
+        r.read_flag("sample_adaptive_offset_enabled_flag")?;
+        if r.read_flag("pcm_enabled_flag")? {
+            r.read_bits(8, "pcm_sample_bit_depth_luma/chroma_minus1")?;
+            r.read_ue("log2_min_pcm_luma_coding_block_size_minus3")?;
+            r.read_ue("log2_diff_max_min_pcm_luma_coding_block_size")?;
+            r.read_flag("pcm_loop_filter_disabled_flag")?;
+        }
+        let num_sets = r.read_ue_max(64, "num_short_term_ref_pic_sets")? as usize;
+        let mut num_delta_pocs = Vec::new();
+        for idx in 0..num_sets {
+            let n = skip_st_ref_pic_set(&mut r, idx, &num_delta_pocs)?;
+            num_delta_pocs.push(n);
+        }
+        if r.read_flag("long_term_ref_pics_present_flag")? {
+            let n = r.read_ue_max(32, "num_long_term_ref_pics_sps")?;
+            for _ in 0..n {
+                r.read_bits(log2_max_poc_lsb, "lt_ref_pic_poc_lsb_sps")?;
+                r.read_flag("used_by_curr_pic_lt_sps_flag")?;
+            }
+        }
+        r.read_flag("sps_temporal_mvp_enabled_flag")?;
+        r.read_flag("strong_intra_smoothing_enabled_flag")?;
+        let mut sample_aspect_ratio = None;
+        let mut full_range = None;
+        let mut timing = None;
+        if r.read_flag("vui_parameters_present_flag")? {
+            if r.read_flag("aspect_ratio_info_present_flag")? {
+                let idc = r.read_u8(8, "aspect_ratio_idc")?;
+                sample_aspect_ratio = if idc == 255 {
+                    let w = r.read_bits(16, "sar_width")? as u16;
+                    let h = r.read_bits(16, "sar_height")? as u16;
+                    Some((w, h))
+                } else {
+                    super::h264::aspect_ratio_from_idc(idc)
+                };
+            }
+            if r.read_flag("overscan_info_present_flag")? {
+                r.read_flag("overscan_appropriate_flag")?;
+            }
+            if r.read_flag("video_signal_type_present_flag")? {
+                r.read_bits(3, "video_format")?;
+                full_range = Some(r.read_flag("video_full_range_flag")?);
+                if r.read_flag("colour_description_present_flag")? {
+                    r.read_bits(24, "colour_primaries/transfer/matrix")?;
+                }
+            }
+            if r.read_flag("chroma_loc_info_present_flag")? {
+                r.read_ue("chroma_sample_loc_type_top_field")?;
+                r.read_ue("chroma_sample_loc_type_bottom_field")?;
+            }
+            r.read_flag("neutral_chroma_indication_flag")?;
+            r.read_flag("field_seq_flag")?;
+            r.read_flag("frame_field_info_present_flag")?;
+            if r.read_flag("default_display_window_flag")? {
+                for _ in 0..4 {
+                    r.read_ue("def_disp_win_offset")?;
+                }
+            }
+            if r.read_flag("vui_timing_info_present_flag")? {
+                let num_units_in_tick = r.read_u32(32, "vui_num_units_in_tick")?;
+                let time_scale = r.read_u32(32, "vui_time_scale")?;
+                let num_ticks_poc_diff_one =
+                    if r.read_flag("vui_poc_proportional_to_timing_flag")? {
+                        Some(u64::from(r.read_ue("vui_num_ticks_poc_diff_one_minus1")?) + 1)
+                    } else {
+                        None
+                    };
+                timing = Some(TimingInfo {
+                    num_units_in_tick,
+                    time_scale,
+                    num_ticks_poc_diff_one,
+                });
+            }
+        }
         Ok(Sps {
             video_parameter_set_id,
             max_sub_layers: max_sub_layers_minus1 + 1,
@@ -601,6 +784,12 @@ impl Sps {
             ],
             bit_depth_luma,
             bit_depth_chroma,
+            sample_aspect_ratio,
+            full_range,
+            timing,
+            frame_rate: timing.and_then(|t| {
+                FrameRate::new(u64::from(t.time_scale), u64::from(t.num_units_in_tick))
+            }),
         })
     }
 }

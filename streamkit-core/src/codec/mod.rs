@@ -154,13 +154,14 @@ impl CodecConfig {
         }
     }
 
-    /// The frame rate the video's SPS signals (H.264 VUI timing); `None` for
-    /// audio, or when not signalled.
+    /// The frame rate the video's first SPS signals in its VUI timing
+    /// information; `None` for audio, or when not signalled.
     #[must_use]
     pub fn frame_rate(&self) -> Option<FrameRate> {
         match self {
             CodecConfig::H264(c) => c.sps_info().ok().and_then(|s| s.frame_rate),
-            _ => None,
+            CodecConfig::H265(c) => c.sps_info().ok().and_then(|s| s.frame_rate),
+            CodecConfig::Aac(_) | CodecConfig::Opus(_) => None,
         }
     }
 
