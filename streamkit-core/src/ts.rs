@@ -1,4 +1,4 @@
-//! MPEG-TS output (ISO/IEC 13818-1): H.264, H.265 and AAC in 188-byte
+//! MPEG-TS output (ISO/IEC 13818-1): H.264, H.265, AAC and Opus in 188-byte
 //! transport packets, for HLS segments and MPEG-TS over UDP.
 //!
 //! A [`TsMuxer`] is built from the presentation's [`Track`]s. It gives each
@@ -16,6 +16,12 @@
 //! - **AAC** (stream type `0x0F`, stream id `0xC0` and up): each raw access
 //!   unit gets an ADTS header built from the track's AudioSpecificConfig;
 //!   one frame per PES packet, with its PTS.
+//! - **Opus** (stream type `0x06`, private stream 1 `0xBD`; in the PMT the
+//!   `Opus` registration descriptor and the DVB extension descriptor with
+//!   the channel configuration): each Opus packet after an Opus control
+//!   header (prefix `0x7FE` plus flags, the packet size, and on the first
+//!   packets the trim of the configuration's pre-skip), as FFmpeg writes
+//!   and reads it. Mono and stereo (channel mapping family 0) only.
 //! - **Timing**: PTS and DTS are the sample's times on the 90 kHz clock
 //!   (rounded to the nearest tick) plus [`TsConfig::timestamp_offset`], as
 //!   33-bit [`MpegTsTimestamp`]s (they wrap). The PCR rides on the first
@@ -30,9 +36,6 @@
 //!   so that segments concatenate into one valid stream),
 //!   `random_access_indicator` on the first packet of every keyframe,
 //!   adaptation-field stuffing in the last packet of each PES packet.
-//!
-//! Opus in MPEG-TS is not supported: a track with an Opus configuration is
-//! refused with [`TsError::UnsupportedCodec`].
 //!
 //! # Copies
 //!
@@ -230,6 +233,9 @@ pub enum StreamType {
     H265,
     /// `0x0F`: AAC audio with ADTS framing.
     AdtsAac,
+    /// `0x06` (PES packets of private data) with the `Opus` registration
+    /// descriptor: Opus audio, each packet after an Opus control header.
+    Opus,
 }
 
 impl StreamType {
@@ -240,6 +246,7 @@ impl StreamType {
             StreamType::H264 => 0x1B,
             StreamType::H265 => 0x24,
             StreamType::AdtsAac => 0x0F,
+            StreamType::Opus => 0x06,
         }
     }
 }
@@ -290,7 +297,8 @@ pub struct TsStream {
     pub pid: u16,
     /// Its `stream_type` in the PMT.
     pub stream_type: StreamType,
-    /// Its PES `stream_id` (`0xE0`.. for video, `0xC0`.. for audio).
+    /// Its PES `stream_id` (`0xE0`.. for video, `0xC0`.. for AAC, `0xBD`,
+    /// private stream 1, for Opus).
     pub stream_id: u8,
 }
 
@@ -307,11 +315,55 @@ enum Payload {
     Aac {
         adts: [u8; ADTS_HEADER_LEN],
     },
+    Opus {
+        /// Samples (48 kHz) of the pre-skip not yet trimmed.
+        pending_trim: u16,
+    },
+}
+
+/// The descriptors of one elementary stream in the PMT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EsDescriptor {
+    None,
+    /// registration_descriptor "HEVC", as FFmpeg writes it, for demuxers
+    /// that predate stream type 0x24.
+    HevcRegistration,
+    /// registration_descriptor "Opus" and the DVB extension descriptor
+    /// with the Opus channel configuration (1 mono, 2 stereo).
+    Opus {
+        channel_config: u8,
+    },
+}
+
+impl EsDescriptor {
+    fn push_to(self, s: &mut Section) {
+        match self {
+            EsDescriptor::None => s.push(&[0xF0, 0x00]),
+            EsDescriptor::HevcRegistration => {
+                s.push(&[0xF0, 0x06, 0x05, 0x04, b'H', b'E', b'V', b'C']);
+            }
+            EsDescriptor::Opus { channel_config } => s.push(&[
+                0xF0,
+                0x0A,
+                0x05,
+                0x04,
+                b'O',
+                b'p',
+                b'u',
+                b's',
+                0x7F,
+                0x02,
+                0x80,
+                channel_config,
+            ]),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
 struct Elementary {
     stream: TsStream,
+    descriptor: EsDescriptor,
     payload: Payload,
     continuity: u8,
 }
@@ -499,12 +551,27 @@ impl TsMuxer {
                     audio_ids += 1;
                     (StreamType::AdtsAac, id, Payload::Aac { adts })
                 }
-                CodecConfig::Opus(_) => {
-                    return Err(TsError::UnsupportedCodec {
-                        track_id,
-                        codec: "Opus",
-                    });
+                CodecConfig::Opus(opus) => {
+                    if opus.channel_mapping_family != 0
+                        || !(1..=2).contains(&opus.output_channel_count)
+                    {
+                        return Err(TsError::UnsupportedCodec {
+                            track_id,
+                            codec: "Opus beyond mono and stereo (channel mapping family 0)",
+                        });
+                    }
+                    let payload = Payload::Opus {
+                        pending_trim: opus.pre_skip,
+                    };
+                    (StreamType::Opus, PRIVATE_STREAM_1, payload)
                 }
+            };
+            let descriptor = match (&track.codec, stream_type) {
+                (CodecConfig::Opus(opus), _) => EsDescriptor::Opus {
+                    channel_config: opus.output_channel_count,
+                },
+                (_, StreamType::H265) => EsDescriptor::HevcRegistration,
+                _ => EsDescriptor::None,
             };
             streams.push(Elementary {
                 stream: TsStream {
@@ -513,6 +580,7 @@ impl TsMuxer {
                     stream_type,
                     stream_id,
                 },
+                descriptor,
                 payload,
                 continuity: 0,
             });
@@ -522,7 +590,8 @@ impl TsMuxer {
             .find(|s| matches!(s.stream.stream_type, StreamType::H264 | StreamType::H265))
             .or(streams.first())
             .map_or(config.first_pid, |s| s.stream.pid);
-        let stream_list: Vec<TsStream> = streams.iter().map(|s| s.stream).collect();
+        let stream_list: Vec<(TsStream, EsDescriptor)> =
+            streams.iter().map(|s| (s.stream, s.descriptor)).collect();
         let pat = psi_packet(
             PAT_PID,
             &program_association_section(
@@ -643,13 +712,15 @@ impl TsMuxer {
             stream,
             payload,
             continuity,
+            ..
         } = &mut self.streams[index];
         let pid = stream.pid;
         let first = FirstPacket {
             pcr: pes_pcr.map(|v| MpegTsTimestamp::new(v as u64)),
             random_access: sample.keyframe,
         };
-        match &*payload {
+        let h265 = matches!(payload, Payload::H265 { .. });
+        match payload {
             Payload::H264 {
                 nal_length_size,
                 parameter_sets,
@@ -658,7 +729,6 @@ impl TsMuxer {
                 nal_length_size,
                 parameter_sets,
             } => {
-                let h265 = matches!(payload, Payload::H265 { .. });
                 let aud: &[u8] = if h265 { &H265_AUD } else { &H264_AUD };
                 let units = LengthPrefixedSlices::new(&sample.data, *nal_length_size);
                 let mut es_len = aud.len();
@@ -720,7 +790,77 @@ impl TsMuxer {
                 write_packets(out, pid, continuity, first, total, pieces);
                 Ok(required)
             }
+            Payload::Opus { pending_trim } => {
+                let len = sample.data.len();
+                if len > MAX_OPUS_PACKET {
+                    return Err(TsError::FrameTooLong {
+                        track_id,
+                        dts,
+                        len,
+                        max: MAX_OPUS_PACKET,
+                    });
+                }
+                // The pre-skip is trimmed from the first packets' decoded
+                // samples, at most a packet's duration each.
+                let samples = MediaTime::new(i64::from(sample.duration), sample.timescale)
+                    .rescale(OPUS_CLOCK, Rounding::Nearest)
+                    .ticks();
+                let trim = (*pending_trim).min(u16::try_from(samples).unwrap_or(u16::MAX));
+                let control = OpusControlHeader::new(len, trim);
+                let es_len = control.len() + len;
+                let header = pes_header(stream.stream_id, pts, None, es_len);
+                let total = header.len() + es_len;
+                let required = prologue.len() + packet_count(total, first) * PACKET_SIZE;
+                check_space(out, required)?;
+                prologue.write(&mut self.tables, out);
+                self.last_pcr = last_pcr;
+                *pending_trim -= trim;
+                let pieces = [header.as_slice(), control.as_slice(), &sample.data[..]].into_iter();
+                write_packets(out, pid, continuity, first, total, pieces);
+                Ok(required)
+            }
         }
+    }
+}
+
+const PRIVATE_STREAM_1: u8 = 0xBD;
+const OPUS_CLOCK: Timescale = Timescale::AUDIO_48KHZ;
+
+/// The largest Opus packet (RFC 6716 3.2.5: 48 frames of at most 1 275
+/// bytes).
+const MAX_OPUS_PACKET: usize = 48 * 1_275;
+
+/// The Opus control header before each Opus packet in a PES packet: the
+/// 11-bit prefix 0x3FF, the trim flags, the packet's size as a run of 0xFF
+/// bytes and a final byte below 255, and the start trim when flagged.
+struct OpusControlHeader {
+    bytes: [u8; 2 + MAX_OPUS_PACKET / 255 + 1 + 2],
+    len: usize,
+}
+
+impl OpusControlHeader {
+    fn new(packet_len: usize, trim_start: u16) -> OpusControlHeader {
+        let mut bytes = [0xFF; 2 + MAX_OPUS_PACKET / 255 + 1 + 2];
+        bytes[0] = 0x7F;
+        bytes[1] = if trim_start > 0 { 0xF0 } else { 0xE0 };
+        let runs = packet_len / 255;
+        // bytes[2..2 + runs] stay 0xFF.
+        let mut len = 2 + runs;
+        bytes[len] = (packet_len % 255) as u8;
+        len += 1;
+        if trim_start > 0 {
+            bytes[len..len + 2].copy_from_slice(&trim_start.to_be_bytes());
+            len += 2;
+        }
+        OpusControlHeader { bytes, len }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 
@@ -846,22 +986,21 @@ fn program_association_section(
 }
 
 /// The PMT section (table id 2) of one program.
-fn program_map_section(program_number: u16, pcr_pid: u16, streams: &[TsStream]) -> Section {
+fn program_map_section(
+    program_number: u16,
+    pcr_pid: u16,
+    streams: &[(TsStream, EsDescriptor)],
+) -> Section {
     let mut s = Section::new();
     s.push(&[0x02, 0xB0, 0x00]);
     s.push(&program_number.to_be_bytes());
     s.push(&[0xC1, 0x00, 0x00]);
     s.push(&(0xE000 | pcr_pid).to_be_bytes());
     s.push(&[0xF0, 0x00]); // program_info_length 0
-    for stream in streams {
+    for (stream, descriptor) in streams {
         s.push(&[stream.stream_type.value()]);
         s.push(&(0xE000 | stream.pid).to_be_bytes());
-        match stream.stream_type {
-            // registration_descriptor with format_identifier "HEVC", as
-            // FFmpeg writes it, for demuxers that predate stream type 0x24.
-            StreamType::H265 => s.push(&[0xF0, 0x06, 0x05, 0x04, b'H', b'E', b'V', b'C']),
-            _ => s.push(&[0xF0, 0x00]),
-        }
+        descriptor.push_to(&mut s);
     }
     s.finish()
 }
@@ -1093,6 +1232,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn opus_control_header() {
+        // FFmpeg 5.1's first Opus packet of h264_opus.mp4: 76 bytes, trim
+        // 312 (the pre-skip).
+        let h = OpusControlHeader::new(76, 312);
+        assert_eq!(h.as_slice(), [0x7F, 0xF0, 0x4C, 0x01, 0x38]);
+        let h = OpusControlHeader::new(58, 0);
+        assert_eq!(h.as_slice(), [0x7F, 0xE0, 0x3A]);
+        // 255 is one full run and a final zero; 600 is two runs and 90.
+        assert_eq!(
+            OpusControlHeader::new(255, 0).as_slice(),
+            [0x7F, 0xE0, 0xFF, 0x00]
+        );
+        assert_eq!(
+            OpusControlHeader::new(600, 0).as_slice(),
+            [0x7F, 0xE0, 0xFF, 0xFF, 90]
+        );
+        let max = OpusControlHeader::new(MAX_OPUS_PACKET, 1);
+        assert_eq!(max.len(), 2 + 240 + 1 + 2);
+    }
+
+    #[test]
     fn crc_check_value() {
         // The CRC-32/MPEG-2 check value of "123456789".
         assert_eq!(crc32_mpeg2(b"123456789"), 0x0376_E6E7);
@@ -1116,13 +1276,26 @@ mod tests {
         assert!(p[21..].iter().all(|&b| b == 0xFF));
     }
 
-    fn stream(track_id: u32, pid: u16, stream_type: StreamType, stream_id: u8) -> TsStream {
-        TsStream {
-            track_id,
-            pid,
-            stream_type,
-            stream_id,
-        }
+    fn stream(
+        track_id: u32,
+        pid: u16,
+        stream_type: StreamType,
+        stream_id: u8,
+    ) -> (TsStream, EsDescriptor) {
+        let descriptor = match stream_type {
+            StreamType::H265 => EsDescriptor::HevcRegistration,
+            StreamType::Opus => EsDescriptor::Opus { channel_config: 2 },
+            _ => EsDescriptor::None,
+        };
+        (
+            TsStream {
+                track_id,
+                pid,
+                stream_type,
+                stream_id,
+            },
+            descriptor,
+        )
     }
 
     #[test]
@@ -1153,6 +1326,25 @@ mod tests {
                 0x00, 0xF0, 0x06, 0x05, 0x04, 0x48, 0x45, 0x56, 0x43, 0xCB, 0x9E, 0x00, 0x52
             ]
         );
+        // FFmpeg 5.1's PMT for H.264 and stereo Opus, less the ISO 639
+        // language descriptor FFmpeg adds for the track's "und".
+        let s = program_map_section(
+            1,
+            0x100,
+            &[
+                stream(1, 0x100, StreamType::H264, 0xE0),
+                stream(2, 0x101, StreamType::Opus, 0xBD),
+            ],
+        );
+        assert_eq!(
+            &s.as_slice()[..s.len - 4],
+            [
+                0x02, 0xB0, 0x21, 0x00, 0x01, 0xC1, 0x00, 0x00, 0xE1, 0x00, 0xF0, 0x00, 0x1B, 0xE1,
+                0x00, 0xF0, 0x00, 0x06, 0xE1, 0x01, 0xF0, 0x0A, 0x05, 0x04, b'O', b'p', b'u', b's',
+                0x7F, 0x02, 0x80, 0x02
+            ]
+        );
+        assert_eq!(crc32_mpeg2(s.as_slice()), 0);
         // AAC alone: the PCR on the audio PID.
         let s = program_map_section(1, 0x100, &[stream(1, 0x100, StreamType::AdtsAac, 0xC0)]);
         assert_eq!(

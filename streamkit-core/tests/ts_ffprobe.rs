@@ -1,5 +1,5 @@
-//! MPEG-TS output judged by FFmpeg: every H.264/H.265 + AAC fixture, muxed
-//! whole and cut into segments by the segmenter, must show ffprobe the
+//! MPEG-TS output judged by FFmpeg: every fixture (H.264/H.265 with AAC or
+//! Opus), muxed whole and cut into segments by the segmenter, must show ffprobe the
 //! expected PIDs and stream types and exactly the source's frame counts,
 //! decode with `ffmpeg -v error` printing nothing, and pass FFmpeg's
 //! continuity check (logged at debug level) and our own packet-level checks.
@@ -19,14 +19,15 @@ use streamkit_core::sample::Sample;
 use streamkit_core::segment::{SegmentEvent, Segmenter, SegmenterConfig};
 use streamkit_core::time::{MediaTime, Timescale};
 use streamkit_core::track::Track;
-use streamkit_core::ts::{PACKET_SIZE, TsError, TsMuxer};
+use streamkit_core::ts::{PACKET_SIZE, TsMuxer};
 
-/// The fixtures with H.264 or H.265 video and AAC audio, with ffprobe's
+/// Every fixture (H.264 or H.265 video, AAC or Opus audio), with ffprobe's
 /// codec names and the frame counts of tests/fixtures/manifest.tsv.
-const AV_FIXTURES: [(&str, &str, u64, u64); 3] = [
-    ("h264_aac.mp4", "h264", 300, 432),
-    ("h264_aac_moov_end.mp4", "h264", 200, 376),
-    ("h265_aac.mp4", "hevc", 180, 260),
+const AV_FIXTURES: [(&str, &str, u64, &str, u64); 4] = [
+    ("h264_aac.mp4", "h264", 300, "aac", 432),
+    ("h264_aac_moov_end.mp4", "h264", 200, "aac", 376),
+    ("h265_aac.mp4", "hevc", 180, "aac", 260),
+    ("h264_opus.mp4", "h264", 180, "opus", 301),
 ];
 
 fn fixture(name: &str) -> Mp4File {
@@ -271,7 +272,7 @@ fn mux_all(muxer: &mut TsMuxer, samples: &[Sample]) -> Vec<u8> {
 
 #[test]
 fn whole_files_probe_and_decode() {
-    for (name, video_codec, video_frames, audio_frames) in AV_FIXTURES {
+    for (name, video_codec, video_frames, audio_codec, audio_frames) in AV_FIXTURES {
         let file = fixture(name);
         let (tracks, samples) = demux(&file);
         let mut muxer = TsMuxer::new(&tracks).unwrap();
@@ -290,7 +291,7 @@ fn whole_files_probe_and_decode() {
                 ),
                 (
                     "0x101".to_owned(),
-                    "aac".to_owned(),
+                    audio_codec.to_owned(),
                     audio_frames,
                     audio_frames
                 ),
@@ -356,7 +357,7 @@ fn timestamps_match_the_source() {
     // ffprobe's PTS and DTS of every packet of our MPEG-TS are the source's
     // (tests/fixtures/*.packets.tsv, ffprobe's view of the MP4) on the
     // 90 kHz clock, rounded to nearest, plus the 1.4 s offset.
-    for (name, _, _, _) in AV_FIXTURES {
+    for (name, ..) in AV_FIXTURES {
         let file = fixture(name);
         let (tracks, samples) = demux(&file);
         let mut muxer = TsMuxer::new(&tracks).unwrap();
@@ -395,7 +396,7 @@ fn timestamps_match_the_source() {
 
 #[test]
 fn segments_start_with_tables_and_decode_alone() {
-    for (name, video_codec, video_frames, audio_frames) in AV_FIXTURES {
+    for (name, video_codec, video_frames, audio_codec, audio_frames) in AV_FIXTURES {
         let file = fixture(name);
         let (tracks, samples) = demux(&file);
         let video = &tracks[0];
@@ -471,7 +472,7 @@ fn segments_start_with_tables_and_decode_alone() {
                     ),
                     (
                         "0x101".to_owned(),
-                        "aac".to_owned(),
+                        audio_codec.to_owned(),
                         *audio_count,
                         *audio_count
                     ),
@@ -570,19 +571,6 @@ fn slow_video_gets_pcr_packets_between_frames() {
     // the two streams are decoded one at a time.
     assert_decodes_cleanly_with(&tmp.0, &["-an"]);
     assert_decodes_cleanly_with(&tmp.0, &["-vn"]);
-}
-
-#[test]
-fn opus_tracks_are_refused() {
-    let file = fixture("h264_opus.mp4");
-    let (tracks, _) = demux(&file);
-    assert_eq!(
-        TsMuxer::new(&tracks).unwrap_err(),
-        TsError::UnsupportedCodec {
-            track_id: 2,
-            codec: "Opus"
-        }
-    );
 }
 
 #[test]

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use proptest::prelude::*;
 use streamkit_core::codec::CodecConfig;
 use streamkit_core::codec::aac::{AacConfig, AdtsHeader};
+use streamkit_core::codec::opus::{ChannelMappingTable, OpusConfig};
 use streamkit_core::mp4::Mp4File;
 use streamkit_core::nal::NalError;
 use streamkit_core::sample::Sample;
@@ -399,6 +400,99 @@ fn configuration_errors() {
         TsMuxer::new(&[he]).unwrap_err(),
         TsError::InvalidCodecConfig { track_id: 3, .. }
     ));
+}
+
+fn opus_track(config: OpusConfig) -> Track {
+    Track::new(2, Timescale::AUDIO_48KHZ, CodecConfig::Opus(config))
+}
+
+fn opus_sample(len: usize, dts: i64) -> Sample {
+    Sample {
+        track_id: 2,
+        dts,
+        composition_offset: 0,
+        duration: 960,
+        timescale: Timescale::AUDIO_48KHZ,
+        keyframe: true,
+        data: Bytes::from((0..len).map(|i| (i % 251) as u8).collect::<Vec<u8>>()),
+    }
+}
+
+#[test]
+fn opus_packets_carry_control_headers_and_trim_the_pre_skip() {
+    // Pre-skip 2 000 samples over 960-sample packets: trims of 960, 960 and
+    // 80, then none.
+    let tracks = [
+        h264_aac()[0].clone(),
+        opus_track(OpusConfig::stereo(2_000, 48_000)),
+    ];
+    let mut muxer = TsMuxer::new(&tracks).unwrap();
+    assert_eq!(
+        muxer.streams().nth(1).unwrap(),
+        TsStream {
+            track_id: 2,
+            pid: 0x101,
+            stream_type: StreamType::Opus,
+            stream_id: 0xBD
+        }
+    );
+    let mut out = Vec::new();
+    muxer.begin_segment(&mut out).unwrap();
+    let lens = [100usize, 254, 255, 600, 3];
+    for (i, len) in lens.iter().enumerate() {
+        muxer
+            .write_sample(&opus_sample(*len, i as i64 * 960), &mut out)
+            .unwrap();
+    }
+    let (_, pes) = demux(&out);
+    let opus = &pes[&0x101];
+    assert_eq!(opus.len(), lens.len());
+    let trims = [Some(960u16), Some(960), Some(80), None, None];
+    for (i, (p, (len, trim))) in opus.iter().zip(lens.iter().zip(trims)).enumerate() {
+        assert!(p.random_access);
+        let (stream_id, pes_len, pts, dts, es) = parse_pes(&p.bytes);
+        assert_eq!(stream_id, 0xBD);
+        assert_eq!(pts, ts90(i as i64 * 960, 48_000));
+        assert_eq!(dts, None);
+        let mut want = vec![0x7F, if trim.is_some() { 0xF0 } else { 0xE0 }];
+        want.extend(std::iter::repeat_n(0xFF, len / 255));
+        want.push((len % 255) as u8);
+        if let Some(t) = trim {
+            want.extend_from_slice(&t.to_be_bytes());
+        }
+        want.extend_from_slice(&opus_sample(*len, 0).data);
+        assert_eq!(es, want, "packet {i}");
+        assert_eq!(usize::from(pes_len), 3 + 5 + want.len());
+    }
+    // Too long for an Opus packet (RFC 6716: 48 frames of 1 275 bytes).
+    assert_eq!(
+        muxer.write_sample(&opus_sample(61_201, 9_600), &mut Vec::new()),
+        Err(TsError::FrameTooLong {
+            track_id: 2,
+            dts: 9_600,
+            len: 61_201,
+            max: 61_200
+        })
+    );
+}
+
+#[test]
+fn opus_beyond_stereo_is_refused() {
+    let mut surround = OpusConfig::stereo(312, 48_000);
+    surround.output_channel_count = 6;
+    surround.channel_mapping_family = 1;
+    surround.channel_mapping = Some(ChannelMappingTable {
+        stream_count: 4,
+        coupled_count: 2,
+        channel_mapping: vec![0, 4, 1, 2, 3, 5],
+    });
+    assert_eq!(
+        TsMuxer::new(&[opus_track(surround)]).unwrap_err(),
+        TsError::UnsupportedCodec {
+            track_id: 2,
+            codec: "Opus beyond mono and stereo (channel mapping family 0)"
+        }
+    );
 }
 
 proptest! {
