@@ -366,6 +366,288 @@ fn write_sps(f: &SpsFields) -> Vec<u8> {
     nal
 }
 
+/// An H.265 SPS written field by field (every optional part reachable),
+/// and what it must parse to.
+#[derive(Debug, Clone)]
+struct HevcSpsFields {
+    max_sub_layers_minus1: u8,
+    sub_layer_flags: Vec<(bool, bool)>,
+    ptl: (u8, bool, u8, u32, u64, u8),
+    chroma_format_idc: u32,
+    size: (u32, u32),
+    window: Option<[u32; 4]>,
+    bit_depth_minus8: (u32, u32),
+    log2_max_poc_lsb_minus4: u32,
+    ordering_for_all: bool,
+    scaling: Option<Vec<(bool, u32)>>,
+    pcm: bool,
+    rps: Vec<(bool, u32, u32)>,
+    long_term: Vec<u32>,
+    vui: Option<(
+        Option<u8>,
+        Option<bool>,
+        bool,
+        Option<(u32, u32, Option<u32>)>,
+    )>,
+}
+
+fn hevc_sps_fields() -> impl Strategy<Value = HevcSpsFields> {
+    (
+        (0u8..=6, proptest::collection::vec(any::<(bool, bool)>(), 6)),
+        (
+            0u8..4,
+            any::<bool>(),
+            0u8..32,
+            any::<u32>(),
+            0u64..(1 << 48),
+            any::<u8>(),
+        ),
+        (
+            0u32..4,
+            16u32..2_000,
+            16u32..2_000,
+            proptest::option::of([0u32..4, 0u32..4, 0u32..4, 0u32..4]),
+        ),
+        (0u32..=8, 0u32..=8, 0u32..=12, any::<bool>()),
+        (
+            proptest::option::of(proptest::collection::vec((any::<bool>(), 0u32..6), 24)),
+            any::<bool>(),
+        ),
+        proptest::collection::vec((any::<bool>(), 0u32..5, 0u32..5), 0..6),
+        proptest::collection::vec(any::<u32>(), 0..4),
+        proptest::option::of((
+            proptest::option::of(prop_oneof![1u8..=16, Just(255u8)]),
+            proptest::option::of(any::<bool>()),
+            any::<bool>(),
+            proptest::option::of((
+                1u32..100_000,
+                1u32..200_000,
+                proptest::option::of(0u32..1000),
+            )),
+        )),
+    )
+        .prop_map(
+            |(
+                (msl, slf),
+                ptl,
+                (chroma, w, h, window),
+                (bl, bc, poc, ord),
+                (scaling, pcm),
+                rps,
+                long_term,
+                vui,
+            )| {
+                HevcSpsFields {
+                    max_sub_layers_minus1: msl,
+                    sub_layer_flags: slf,
+                    ptl,
+                    chroma_format_idc: chroma,
+                    size: (w, h),
+                    window,
+                    bit_depth_minus8: (bl, bc),
+                    log2_max_poc_lsb_minus4: poc,
+                    ordering_for_all: ord,
+                    scaling,
+                    pcm,
+                    rps,
+                    long_term,
+                    vui,
+                }
+            },
+        )
+}
+
+fn write_hevc_sps(f: &HevcSpsFields) -> Vec<u8> {
+    let mut w = BitWriter::new();
+    w.write_bits(0, 4); // sps_video_parameter_set_id
+    w.write_bits(u64::from(f.max_sub_layers_minus1), 3);
+    w.write_flag(true);
+    let (space, tier, idc, compat, constraint, level) = f.ptl;
+    w.write_bits(u64::from(space), 2);
+    w.write_flag(tier);
+    w.write_bits(u64::from(idc), 5);
+    w.write_bits(u64::from(compat), 32);
+    w.write_bits(constraint, 48);
+    w.write_bits(u64::from(level), 8);
+    let n = usize::from(f.max_sub_layers_minus1);
+    for &(p, l) in &f.sub_layer_flags[..n] {
+        w.write_flag(p);
+        w.write_flag(l);
+    }
+    if n > 0 {
+        w.write_bits(0, 2 * (8 - n as u32));
+    }
+    for &(p, l) in &f.sub_layer_flags[..n] {
+        if p {
+            w.write_bits(0x5a5a_5a5a_5a5a_5a5a, 64);
+            w.write_bits(0x5a5a5a, 24);
+        }
+        if l {
+            w.write_bits(0x5a, 8);
+        }
+    }
+    w.write_ue(3); // sps_seq_parameter_set_id
+    w.write_ue(f.chroma_format_idc);
+    if f.chroma_format_idc == 3 {
+        w.write_flag(false);
+    }
+    w.write_ue(f.size.0);
+    w.write_ue(f.size.1);
+    match f.window {
+        Some(win) => {
+            w.write_flag(true);
+            for v in win {
+                w.write_ue(v);
+            }
+        }
+        None => w.write_flag(false),
+    }
+    w.write_ue(f.bit_depth_minus8.0);
+    w.write_ue(f.bit_depth_minus8.1);
+    w.write_ue(f.log2_max_poc_lsb_minus4);
+    w.write_flag(f.ordering_for_all);
+    let first = if f.ordering_for_all {
+        0
+    } else {
+        f.max_sub_layers_minus1
+    };
+    for _ in first..=f.max_sub_layers_minus1 {
+        w.write_ue(4);
+        w.write_ue(2);
+        w.write_ue(0);
+    }
+    for v in [0, 3, 0, 3, 1, 1] {
+        w.write_ue(v); // block sizes and transform depths
+    }
+    match &f.scaling {
+        Some(lists) => {
+            w.write_flag(true);
+            w.write_flag(true);
+            let mut it = lists.iter();
+            for size_id in 0..4u32 {
+                let step = if size_id == 3 { 3 } else { 1 };
+                for _ in (0..6).step_by(step) {
+                    let &(explicit, delta) = it.next().unwrap();
+                    w.write_flag(explicit);
+                    if explicit {
+                        if size_id > 1 {
+                            w.write_se(-3);
+                        }
+                        for k in 0..64.min(1 << (4 + (size_id << 1))) {
+                            w.write_se(if k % 2 == 0 { 1 } else { -1 });
+                        }
+                    } else {
+                        w.write_ue(delta);
+                    }
+                }
+            }
+        }
+        None => w.write_flag(false),
+    }
+    w.write_flag(true); // amp
+    w.write_flag(true); // sao
+    w.write_flag(f.pcm);
+    if f.pcm {
+        w.write_bits(0x77, 8);
+        w.write_ue(0);
+        w.write_ue(1);
+        w.write_flag(true);
+    }
+    w.write_ue(f.rps.len() as u32);
+    let mut num_delta_pocs: Vec<u32> = Vec::new();
+    for (idx, &(inter, a, b)) in f.rps.iter().enumerate() {
+        if idx != 0 {
+            w.write_flag(inter);
+        }
+        if idx != 0 && inter {
+            w.write_flag(true);
+            w.write_ue(0);
+            let mut count = 0;
+            for j in 0..=num_delta_pocs[idx - 1] {
+                let used = (j + a) % 2 == 0;
+                let use_delta = (j + b) % 3 != 0;
+                w.write_flag(used);
+                if !used {
+                    w.write_flag(use_delta);
+                }
+                if used || use_delta {
+                    count += 1;
+                }
+            }
+            num_delta_pocs.push(count);
+        } else {
+            w.write_ue(a);
+            w.write_ue(b);
+            for k in 0..a + b {
+                w.write_ue(k);
+                w.write_flag(k % 2 == 0);
+            }
+            num_delta_pocs.push(a + b);
+        }
+    }
+    w.write_flag(!f.long_term.is_empty());
+    if !f.long_term.is_empty() {
+        w.write_ue(f.long_term.len() as u32);
+        for &lsb in &f.long_term {
+            w.write_bits(u64::from(lsb), f.log2_max_poc_lsb_minus4 + 4);
+            w.write_flag(lsb % 2 == 1);
+        }
+    }
+    w.write_flag(true); // sps_temporal_mvp_enabled_flag
+    w.write_flag(false); // strong_intra_smoothing_enabled_flag
+    match f.vui {
+        None => w.write_flag(false),
+        Some((sar, range, window, timing)) => {
+            w.write_flag(true);
+            w.write_flag(sar.is_some());
+            if let Some(idc) = sar {
+                w.write_bits(u64::from(idc), 8);
+                if idc == 255 {
+                    w.write_bits(5, 16);
+                    w.write_bits(7, 16);
+                }
+            }
+            w.write_flag(true); // overscan_info_present_flag
+            w.write_flag(false);
+            w.write_flag(range.is_some());
+            if let Some(full) = range {
+                w.write_bits(5, 3);
+                w.write_flag(full);
+                w.write_flag(true);
+                w.write_bits(0x01_0101, 24);
+            }
+            w.write_flag(true); // chroma_loc_info_present_flag
+            w.write_ue(1);
+            w.write_ue(2);
+            w.write_flag(false);
+            w.write_flag(false);
+            w.write_flag(false);
+            w.write_flag(window);
+            if window {
+                for v in [1, 2, 3, 4] {
+                    w.write_ue(v);
+                }
+            }
+            w.write_flag(timing.is_some());
+            if let Some((units, scale, poc)) = timing {
+                w.write_bits(u64::from(units), 32);
+                w.write_bits(u64::from(scale), 32);
+                w.write_flag(poc.is_some());
+                if let Some(p) = poc {
+                    w.write_ue(p);
+                }
+                w.write_flag(false); // vui_hrd_parameters_present_flag
+            }
+            w.write_flag(false); // bitstream_restriction_flag
+        }
+    }
+    w.write_flag(false); // sps_extension_present_flag
+    w.write_rbsp_trailing_bits();
+    let mut nal = vec![0x42, 0x01];
+    nal.extend_from_slice(&ebsp_from_rbsp(&w.finish()));
+    nal
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -458,6 +740,49 @@ proptest! {
         prop_assert_eq!(sps.frame_rate, f.timing.and_then(|(u, s)| FrameRate::new(u64::from(s), 2 * u64::from(u))));
         prop_assert_eq!(sps.sample_aspect_ratio, f.timing.map(|_| (4, 3)));
         prop_assert_eq!(sps.full_range, f.timing.map(|_| true));
+    }
+
+    #[test]
+    fn h265_sps_built_then_parsed(f in hevc_sps_fields()) {
+        let nal = write_hevc_sps(&f);
+        let (sub_w, sub_h) = match f.chroma_format_idc { 1 => (2, 2), 2 => (2, 1), _ => (1, 1) };
+        let win = f.window.unwrap_or([0; 4]);
+        let crop_x = sub_w * (win[0] + win[1]);
+        let crop_y = sub_h * (win[2] + win[3]);
+        let parsed = h265::Sps::parse(&nal);
+        if crop_x >= f.size.0 || crop_y >= f.size.1 {
+            prop_assert!(parsed.is_err());
+            return Ok(());
+        }
+        let sps = parsed.unwrap();
+        prop_assert_eq!(sps.max_sub_layers, f.max_sub_layers_minus1 + 1);
+        let (space, tier, idc, compat, constraint, level) = f.ptl;
+        prop_assert_eq!(sps.general, ProfileTierLevel {
+            profile_space: space, tier_flag: tier, profile_idc: idc,
+            compatibility_flags: compat, constraint_indicator_flags: constraint, level_idc: level,
+        });
+        prop_assert_eq!(sps.seq_parameter_set_id, 3);
+        prop_assert_eq!(u32::from(sps.chroma_format_idc), f.chroma_format_idc);
+        prop_assert_eq!((sps.coded_width, sps.coded_height), f.size);
+        prop_assert_eq!((sps.width, sps.height), (f.size.0 - crop_x, f.size.1 - crop_y));
+        prop_assert_eq!(u32::from(sps.bit_depth_luma), 8 + f.bit_depth_minus8.0);
+        prop_assert_eq!(u32::from(sps.bit_depth_chroma), 8 + f.bit_depth_minus8.1);
+        let vui = f.vui;
+        let sar = vui.and_then(|v| v.0).map(|idc| match idc {
+            255 => (5, 7),
+            14 => (4, 3),
+            _ => sps.sample_aspect_ratio.unwrap_or((0, 0)),
+        });
+        prop_assert_eq!(sps.sample_aspect_ratio.is_some(), sar.is_some());
+        prop_assert_eq!(sps.sample_aspect_ratio, sar);
+        prop_assert_eq!(sps.full_range, vui.and_then(|v| v.1));
+        let timing = vui.and_then(|v| v.3);
+        prop_assert_eq!(sps.timing.map(|t| (t.num_units_in_tick, t.time_scale)), timing.map(|t| (t.0, t.1)));
+        prop_assert_eq!(
+            sps.timing.and_then(|t| t.num_ticks_poc_diff_one),
+            timing.and_then(|t| t.2).map(|p| u64::from(p) + 1)
+        );
+        prop_assert_eq!(sps.frame_rate, timing.and_then(|(u, s, _)| FrameRate::new(u64::from(s), u64::from(u))));
     }
 
     #[test]

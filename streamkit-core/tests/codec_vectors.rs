@@ -360,6 +360,12 @@ fn hevc_sps_parse_checks_type_and_truncation() {
     for cut in 0..20 {
         assert!(h265::Sps::parse(&sps[..cut]).is_err(), "cut at {cut}");
     }
+    let mut layered = sps.to_vec();
+    layered[1] |= 1 << 3; // nuh_layer_id = 1
+    assert!(matches!(
+        h265::Sps::parse(&layered),
+        Err(CodecError::Unsupported { .. })
+    ));
     let vps = c.vps().next().unwrap();
     assert!(matches!(
         h265::Sps::parse(vps),

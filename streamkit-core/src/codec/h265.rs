@@ -586,6 +586,14 @@ impl Sps {
                 reason: "an SPS has nal_unit_type 33",
             });
         }
+        if header.nuh_layer_id != 0 {
+            // Layered (MV-HEVC, SHVC) SPSs have a different syntax (F.7.3.2.2).
+            return Err(CodecError::Unsupported {
+                structure: SPS,
+                feature: "an SPS of a layer other than the base layer",
+                offset: 0,
+            });
+        }
         Sps::parse_rbsp(&rbsp_from_ebsp(nal.get(2..).unwrap_or_default()))
     }
 
