@@ -191,6 +191,10 @@ impl Scanner<'_> {
         }
         let (start, line) = (self.pos, self.line);
         let limit = start.saturating_add(MAX_LINE_BYTES);
+        // Searches look no further than one byte past the limit, so a long
+        // record costs at most MAX_LINE_BYTES of scanning, however the input
+        // continues.
+        let window = limit.saturating_add(1).min(self.input.len());
         let mut pos = start;
         loop {
             let field = if self.byte(pos) == Some(b'"') {
@@ -198,10 +202,10 @@ impl Scanner<'_> {
                 let mut i = content;
                 let mut escaped = false;
                 loop {
-                    let rest = self.input.get(i..).unwrap_or_default();
+                    let rest = self.input.get(i..window).unwrap_or_default();
                     let Some(q) = rest.iter().position(|&b| b == b'"').map(|q| i + q) else {
                         let error = self.error(start, line, pos, ParseErrorKind::UnterminatedQuote);
-                        if self.input.len() > limit {
+                        if window < self.input.len() {
                             return self.too_long(start, line, limit);
                         }
                         self.advance(self.input.len());
@@ -223,11 +227,11 @@ impl Scanner<'_> {
                     }
                 }
             } else {
-                let rest = self.input.get(pos..).unwrap_or_default();
+                let rest = self.input.get(pos..window).unwrap_or_default();
                 let stop = rest
                     .iter()
                     .position(|&b| b == b',' || b == b'\n')
-                    .map_or(self.input.len(), |i| pos + i);
+                    .map_or(window, |i| pos + i);
                 if stop > limit {
                     return self.too_long(start, line, limit);
                 }
@@ -656,6 +660,26 @@ mod tests {
         assert_eq!(p.errors, [e]);
         assert_eq!(p.records.len(), 1);
         assert_eq!(p.records[0].service_name, "after");
+        // Many long lines that each open a quote: every one is an error of
+        // its own, found without scanning the rest of the input each time.
+        let line = format!("\"{}\n", "z".repeat(70_000));
+        let text = header() + &line.repeat(150) + "\"";
+        let p = parse_iana_csv(&text, Mode::Lenient).unwrap();
+        assert_eq!(p.errors.len(), 151);
+        assert!(
+            p.errors[..150]
+                .iter()
+                .enumerate()
+                .all(|(i, e)| e.line == i + 2
+                    && e.kind
+                        == ParseErrorKind::LineTooLong {
+                            limit: MAX_LINE_BYTES
+                        })
+        );
+        assert_eq!(
+            (p.errors[150].line, p.errors[150].kind.clone()),
+            (152, ParseErrorKind::UnterminatedQuote)
+        );
         // The same inside an unclosed quote.
         let text = header() + "big,1,tcp,\"" + &"y".repeat(10 * 1024 * 1024);
         let e = strict(&text).unwrap_err();
