@@ -20,7 +20,8 @@ use std::process::Command;
 
 use bytes::Bytes;
 use streamkit_core::fmp4::{
-    FragmentWriter, PresentationShift, SEGMENT_BRANDS, init_segment_with_shifts, styp,
+    CHUNK_BRANDS, FragmentWriter, PresentationShift, SEGMENT_BRANDS, fragment_file,
+    init_segment_with_shifts, styp,
 };
 use streamkit_core::mp4::Mp4File;
 use streamkit_core::sample::Sample;
@@ -33,9 +34,10 @@ fn repo() -> PathBuf {
 }
 
 /// Writes the init segment and one file per 2 s segment (each `styp` +
-/// `moof` + `mdat`) of a fixture into a new directory, with the
+/// `moof` + `mdat`, or with `part_target` `styp` + one `moof` + `mdat` per
+/// low-latency part) of a fixture into a new directory, with the
 /// manifest.json that play.mjs reads.
-fn write_segments(name: &str) -> PathBuf {
+fn write_segments(name: &str, part_target: Option<MediaTime>) -> PathBuf {
     let data = Bytes::from(std::fs::read(repo().join("tests/fixtures").join(name)).unwrap());
     let file = Mp4File::parse(data).unwrap();
     let tracks: Vec<Track> = file.tracks().iter().filter_map(|t| t.to_track()).collect();
@@ -48,9 +50,14 @@ fn write_segments(name: &str) -> PathBuf {
         })
         .collect();
     let dir = std::env::temp_dir().join(format!(
-        "streamkit-mse-{}-{}",
+        "streamkit-mse-{}-{}-{}",
         std::process::id(),
-        name.trim_end_matches(".mp4")
+        name.trim_end_matches(".mp4"),
+        if part_target.is_some() {
+            "chunks"
+        } else {
+            "segments"
+        }
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let mut files = vec!["init.mp4".to_owned()];
@@ -60,38 +67,58 @@ fn write_segments(name: &str) -> PathBuf {
     )
     .unwrap();
 
-    let config = SegmenterConfig::new(
+    let mut config = SegmenterConfig::new(
         tracks[0].id,
         tracks[0].timescale,
         MediaTime::new(2, Timescale::SECONDS),
     );
+    if let Some(p) = part_target {
+        config = config.with_part_target(p);
+    }
     let mut segmenter = Segmenter::new(config).unwrap();
     let mut writer = FragmentWriter::new(&tracks);
+    // Samples of the open segment (whole segments), or its chunks' bytes
+    // (low latency: each part is written as it completes).
     let mut pending: Vec<Sample> = Vec::new();
-    let mut emit =
-        |segmenter: &mut Segmenter, pending: &mut Vec<Sample>, files: &mut Vec<String>| {
-            while let Some(event) = segmenter.poll() {
-                match event {
-                    SegmentEvent::Part(p) => pending.extend(p.samples),
-                    SegmentEvent::Segment(s) => {
+    let mut chunks: Vec<u8> = Vec::new();
+    let brands = if part_target.is_some() {
+        CHUNK_BRANDS
+    } else {
+        SEGMENT_BRANDS
+    };
+    let mut emit = |segmenter: &mut Segmenter,
+                    pending: &mut Vec<Sample>,
+                    chunks: &mut Vec<u8>,
+                    files: &mut Vec<String>| {
+        while let Some(event) = segmenter.poll() {
+            match event {
+                SegmentEvent::Part(p) if part_target.is_some() => {
+                    let chunk = writer.write_fragment(&p.samples).unwrap();
+                    chunks.extend_from_slice(&chunk.bytes.to_bytes());
+                }
+                SegmentEvent::Part(p) => pending.extend(p.samples),
+                SegmentEvent::Segment(s) => {
+                    if !pending.is_empty() {
                         let fragment = writer.write_fragment(pending).unwrap();
                         pending.clear();
-                        let mut bytes = styp(SEGMENT_BRANDS).to_vec();
-                        bytes.extend_from_slice(&fragment.bytes.to_bytes());
-                        let name = format!("seg-{}.m4s", s.sequence);
-                        std::fs::write(dir.join(&name), bytes).unwrap();
-                        files.push(name);
+                        chunks.extend_from_slice(&fragment.bytes.to_bytes());
                     }
-                    other => panic!("unexpected {other:?}"),
+                    let mut bytes = styp(brands).to_vec();
+                    bytes.append(chunks);
+                    let name = format!("seg-{}.m4s", s.sequence);
+                    std::fs::write(dir.join(&name), bytes).unwrap();
+                    files.push(name);
                 }
+                other => panic!("unexpected {other:?}"),
             }
-        };
+        }
+    };
     for s in file.samples() {
         segmenter.push(s).unwrap();
-        emit(&mut segmenter, &mut pending, &mut files);
+        emit(&mut segmenter, &mut pending, &mut chunks, &mut files);
     }
     segmenter.finish();
-    emit(&mut segmenter, &mut pending, &mut files);
+    emit(&mut segmenter, &mut pending, &mut chunks, &mut files);
 
     let codecs: Vec<String> = tracks.iter().map(Track::codec_string).collect();
     let manifest = format!(
@@ -107,6 +134,36 @@ fn write_segments(name: &str) -> PathBuf {
     dir
 }
 
+/// Writes the whole-file conversion (init, `sidx`, fragments) as one file,
+/// appended in one piece.
+fn write_whole_file(name: &str) -> PathBuf {
+    let data = Bytes::from(std::fs::read(repo().join("tests/fixtures").join(name)).unwrap());
+    let file = Mp4File::parse(data).unwrap();
+    let out = fragment_file(&file, MediaTime::new(2, Timescale::SECONDS)).unwrap();
+    let dir = std::env::temp_dir().join(format!(
+        "streamkit-mse-{}-{}-sidx",
+        std::process::id(),
+        name.trim_end_matches(".mp4")
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("file.mp4"), out.bytes.to_bytes()).unwrap();
+    let codecs: Vec<String> = file
+        .tracks()
+        .iter()
+        .filter_map(|t| t.to_track())
+        .map(|t| t.codec_string())
+        .collect();
+    std::fs::write(
+        dir.join("manifest.json"),
+        format!(
+            "{{\"mime\": \"video/mp4; codecs=\\\"{}\\\"\", \"files\": [\"file.mp4\"]}}",
+            codecs.join(",")
+        ),
+    )
+    .unwrap();
+    dir
+}
+
 /// A number field of play.mjs's one-line JSON report.
 fn number(json: &str, key: &str) -> f64 {
     let at = json
@@ -118,7 +175,7 @@ fn number(json: &str, key: &str) -> f64 {
     json[at..end].parse().unwrap()
 }
 
-fn play(name: &str) {
+fn play(name: &str, dir: PathBuf) {
     let script = repo().join("tests/mse/play.mjs");
     assert!(
         repo()
@@ -130,7 +187,6 @@ fn play(name: &str) {
         Path::new("/usr/bin/chromium").exists() || std::env::var_os("CHROMIUM").is_some(),
         "chromium is missing: apt-get install chromium (scripts/test does), or set CHROMIUM"
     );
-    let dir = write_segments(name);
     let out = Command::new("node")
         .arg(&script)
         .arg(&dir)
@@ -159,15 +215,30 @@ fn play(name: &str) {
 
 #[test]
 fn chromium_plays_h264_aac() {
-    play("h264_aac.mp4");
+    play("h264_aac.mp4", write_segments("h264_aac.mp4", None));
 }
 
 #[test]
 fn chromium_plays_h264_aac_moov_end() {
-    play("h264_aac_moov_end.mp4");
+    play(
+        "h264_aac_moov_end.mp4",
+        write_segments("h264_aac_moov_end.mp4", None),
+    );
 }
 
 #[test]
 fn chromium_plays_h264_opus() {
-    play("h264_opus.mp4");
+    play("h264_opus.mp4", write_segments("h264_opus.mp4", None));
+}
+
+#[test]
+fn chromium_plays_h264_aac_low_latency_chunks() {
+    // 500 ms parts, each its own moof + mdat (a CMAF chunk).
+    let part = MediaTime::new(500, Timescale::MILLIS);
+    play("h264_aac.mp4", write_segments("h264_aac.mp4", Some(part)));
+}
+
+#[test]
+fn chromium_plays_whole_file_with_sidx() {
+    play("h264_opus.mp4", write_whole_file("h264_opus.mp4"));
 }
