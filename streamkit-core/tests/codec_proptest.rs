@@ -366,6 +366,15 @@ fn write_sps(f: &SpsFields) -> Vec<u8> {
     nal
 }
 
+/// VUI choices: aspect_ratio_idc, video_full_range_flag, a default display
+/// window, timing (units in tick, time scale, ticks per POC difference - 1).
+type HevcVui = (
+    Option<u8>,
+    Option<bool>,
+    bool,
+    Option<(u32, u32, Option<u32>)>,
+);
+
 /// An H.265 SPS written field by field (every optional part reachable),
 /// and what it must parse to.
 #[derive(Debug, Clone)]
@@ -383,12 +392,7 @@ struct HevcSpsFields {
     pcm: bool,
     rps: Vec<(bool, u32, u32)>,
     long_term: Vec<u32>,
-    vui: Option<(
-        Option<u8>,
-        Option<bool>,
-        bool,
-        Option<(u32, u32, Option<u32>)>,
-    )>,
+    vui: Option<HevcVui>,
 }
 
 fn hevc_sps_fields() -> impl Strategy<Value = HevcSpsFields> {
