@@ -133,3 +133,41 @@ impl Drop for Guard {
         let _ = self.0.wait();
     }
 }
+
+/// Datagrams received on a port pair, with their arrival times.
+#[derive(Default)]
+pub struct Capture {
+    /// RTP datagrams.
+    pub rtp: Vec<(Instant, bytes::Bytes)>,
+    /// RTCP datagrams.
+    pub rtcp: Vec<(Instant, bytes::Bytes)>,
+}
+
+/// Receives on `pair` until the sockets are quiet and the child has
+/// exited or `stop` says the stream is over, at most `limit`.
+pub fn capture(
+    pair: &PortPair,
+    child: &mut Guard,
+    limit: Duration,
+    stop: impl Fn(&Capture) -> bool,
+) -> Capture {
+    #[allow(clippy::disallowed_methods)] // tests measure real time
+    let start = Instant::now();
+    let mut cap = Capture::default();
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        assert!(start.elapsed() < limit, "no end of stream within {limit:?}");
+        let mut got = false;
+        for (socket, list) in [(&pair.rtp, &mut cap.rtp), (&pair.rtcp, &mut cap.rtcp)] {
+            if let Ok(n) = socket.recv(&mut buf) {
+                #[allow(clippy::disallowed_methods)] // arrival time on the real clock
+                let now = Instant::now();
+                list.push((now, bytes::Bytes::copy_from_slice(&buf[..n])));
+                got = true;
+            }
+        }
+        if !got && (stop(&cap) || child.finished()) {
+            return cap;
+        }
+    }
+}
