@@ -523,8 +523,9 @@ pub static PROTOCOLS: [StreamingProtocol; 17] = [
         lowest_latency: LatencyClass::SubSecond,
         standard: "ISO/IEC 13818-1",
         status: Status::Current,
-        implemented_by: None,
-        note: "usually seven 188-byte TS packets per datagram, often multicast; no retransmission",
+        implemented_by: Some("streamkit-core"),
+        note: "usually seven 188-byte TS packets per datagram, often multicast; no retransmission; \
+               streamkit-core's ts module writes the packets, the caller sends the datagrams",
     },
     StreamingProtocol {
         id: ProtocolId::Srt,

@@ -39,6 +39,10 @@ use crate::transport::Transport;
 
 /// The static table plus added services; see the [module docs](self) for
 /// the override rules.
+///
+/// Added services are kept in a plain list: [`insert`](Self::insert) and the
+/// lookups are linear in the number added. The static table keeps its
+/// compile-time index.
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
     added: Vec<Service>,
