@@ -1,7 +1,6 @@
 //! Media playlists: VOD, EVENT and live (sliding window), with fMP4 init
 //! sections, byte ranges, program date-times and low-latency parts.
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,7 +10,7 @@ use super::tags::{
     Key, KeyMethod, Map, Part, PartInf, PreloadHint, RenditionReport, ServerControl, Skip, Tag,
 };
 use super::value::{
-    ByteRange, ProgramDateTime, parse_decimal_integer, parse_seconds, round_to_seconds,
+    ByteRange, ProgramDateTime, parse_decimal_integer, parse_seconds, push_u64, round_to_seconds,
     write_seconds,
 };
 use super::{Line, Lines, attribute_list, attribute_problem, check_uri, write_version};
@@ -321,17 +320,17 @@ impl MediaPlaylist {
     pub fn write_to(&self, out: &mut String) -> Result<(), WriteError> {
         out.push_str("#EXTM3U\n");
         write_version(out, self.version, self.required_version());
-        let _ = writeln!(
+        line_u64(
             out,
-            "#EXT-X-TARGETDURATION:{}",
-            self.written_target_duration()
+            "#EXT-X-TARGETDURATION:",
+            self.written_target_duration(),
         );
-        let _ = writeln!(out, "#EXT-X-MEDIA-SEQUENCE:{}", self.media_sequence);
+        line_u64(out, "#EXT-X-MEDIA-SEQUENCE:", self.media_sequence);
         if self.discontinuity_sequence != 0 {
-            let _ = writeln!(
+            line_u64(
                 out,
-                "#EXT-X-DISCONTINUITY-SEQUENCE:{}",
-                self.discontinuity_sequence
+                "#EXT-X-DISCONTINUITY-SEQUENCE:",
+                self.discontinuity_sequence,
             );
         }
         match self.playlist_type {
@@ -377,12 +376,18 @@ impl MediaPlaylist {
                 out.push_str("#EXT-X-GAP\n");
             }
             if let Some(rate) = segment.bitrate {
-                let _ = writeln!(out, "#EXT-X-BITRATE:{rate}");
+                line_u64(out, "#EXT-X-BITRATE:", rate);
             }
             out.push_str("#EXTINF:");
             write_seconds(out, segment.duration);
             out.push(',');
-            if segment.title.contains(['\r', '\n']) || segment.title.trim_end() != segment.title {
+            if segment.title.bytes().any(|b| b == b'\r' || b == b'\n')
+                || segment
+                    .title
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_whitespace)
+            {
                 return Err(WriteError::InvalidText {
                     what: "EXTINF title",
                     reason: "contains a line break or ends with whitespace",
@@ -439,6 +444,12 @@ impl MediaPlaylist {
     pub fn to_bytes(&self) -> Result<Bytes, WriteError> {
         self.to_m3u8().map(Bytes::from)
     }
+}
+
+fn line_u64(out: &mut String, tag: &str, value: u64) {
+    out.push_str(tag);
+    push_u64(out, value);
+    out.push('\n');
 }
 
 fn write_segment_head(

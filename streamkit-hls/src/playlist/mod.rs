@@ -169,7 +169,13 @@ impl<'a> Lines<'a> {
 
 /// Checks a URI line before it is written.
 pub(crate) fn check_uri(uri: &str, what: &'static str) -> Result<(), WriteError> {
-    if uri.is_empty() || uri.starts_with('#') || uri.trim() != uri || uri.contains(['\r', '\n']) {
+    let ends_ok = match (uri.chars().next(), uri.chars().next_back()) {
+        (Some(first), Some(last)) => {
+            first != '#' && !first.is_whitespace() && !last.is_whitespace()
+        }
+        _ => false,
+    };
+    if !ends_ok || uri.bytes().any(|b| b == b'\r' || b == b'\n') {
         return Err(WriteError::InvalidText {
             what,
             reason: "empty, starts with '#', has surrounding whitespace or a line break",
@@ -180,10 +186,11 @@ pub(crate) fn check_uri(uri: &str, what: &'static str) -> Result<(), WriteError>
 
 /// Writes `#EXT-X-VERSION:n` when the version is not 1.
 pub(crate) fn write_version(out: &mut String, declared: Option<u64>, required: u64) {
-    use std::fmt::Write as _;
     let version = declared.map_or(required, |v| v.max(required));
     if declared.is_some() || version > 1 {
-        let _ = writeln!(out, "#EXT-X-VERSION:{version}");
+        out.push_str("#EXT-X-VERSION:");
+        value::push_u64(out, version);
+        out.push('\n');
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::attribute::{AttributeList, AttributeValue, is_enumerated_text};
 use super::error::WriteError;
-use super::value::{ByteRange, parse_seconds, write_seconds};
+use super::value::{ByteRange, parse_seconds, push_u64, write_seconds};
 
 /// What went wrong reading one attribute of a typed tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +124,7 @@ impl<'a> Writer<'a> {
     }
 
     pub(crate) fn quoted(&mut self, name: &str, value: &str) -> Result<(), WriteError> {
-        if value.contains(['"', '\r', '\n']) {
+        if value.bytes().any(|b| matches!(b, b'"' | b'\r' | b'\n')) {
             return Err(WriteError::InvalidText {
                 what: self.what,
                 reason: "a quoted-string contains '\"' or a line break",
@@ -139,7 +139,7 @@ impl<'a> Writer<'a> {
 
     pub(crate) fn integer(&mut self, name: &str, value: u64) {
         self.name(name);
-        let _ = write!(self.out, "{value}");
+        push_u64(self.out, value);
     }
 
     pub(crate) fn seconds(&mut self, name: &str, value: Duration) {

@@ -1,7 +1,6 @@
 //! The value types of playlist tags and attributes: decimal seconds, byte
 //! ranges, resolutions, frame rates and program date-times.
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 /// Parses a decimal-floating-point number of seconds (`9.009`, `10`,
@@ -35,29 +34,52 @@ pub fn parse_seconds(text: &str) -> Option<Duration> {
     Some(Duration::new(secs, nanos))
 }
 
+/// Appends the decimal digits of `n`, without the formatting machinery
+/// (playlist rendering is mostly numbers).
+pub(crate) fn push_u64(out: &mut String, n: u64) {
+    push_padded(out, n, 1);
+}
+
+/// Appends `n` in decimal, zero-padded to at least `width` digits.
+pub(crate) fn push_padded(out: &mut String, mut n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut len = 0;
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+        len += 1;
+        if n == 0 && len >= width {
+            break;
+        }
+    }
+    let start = digits.len() - len;
+    out.push_str(std::str::from_utf8(digits.get(start..).unwrap_or(&[])).unwrap_or(""));
+}
+
 /// Writes a [`Duration`] as decimal seconds with at least three decimals
 /// (`9.009`, `10.000`) and as many more as the value needs to be exact
 /// (`4.00008`), so that [`parse_seconds`] gives the same value back.
 pub fn write_seconds(out: &mut String, value: Duration) {
-    let nanos = value.subsec_nanos();
+    push_u64(out, value.as_secs());
+    out.push('.');
+    write_fraction(out, value.subsec_nanos());
+}
+
+/// Writes nanoseconds as a decimal fraction: three digits, more only when
+/// they are not zero.
+fn write_fraction(out: &mut String, nanos: u32) {
+    let nanos = nanos.min(999_999_999);
     if nanos % 1_000_000 == 0 {
-        let _ = write!(out, "{}.{:03}", value.as_secs(), nanos / 1_000_000);
-    } else {
-        let mut digits = [0u8; 9];
-        let mut rest = nanos;
-        for slot in digits.iter_mut().rev() {
-            *slot = b'0' + (rest % 10) as u8;
-            rest /= 10;
-        }
-        let mut len = 9;
-        while len > 3 && digits.get(len - 1) == Some(&b'0') {
-            len -= 1;
-        }
-        let _ = write!(out, "{}.", value.as_secs());
-        for digit in digits.iter().take(len) {
-            out.push(char::from(*digit));
-        }
+        push_padded(out, u64::from(nanos / 1_000_000), 3);
+        return;
     }
+    let mut digits = 9;
+    let mut value = nanos;
+    while digits > 3 && value % 10 == 0 {
+        value /= 10;
+        digits -= 1;
+    }
+    push_padded(out, u64::from(value), digits);
 }
 
 /// Rounds a duration to the nearest whole second, halves rounding up: the
@@ -97,9 +119,10 @@ impl ByteRange {
 
     /// Writes `length[@offset]`.
     pub fn write(&self, out: &mut String) {
-        let _ = write!(out, "{}", self.length);
+        push_u64(out, self.length);
         if let Some(offset) = self.offset {
-            let _ = write!(out, "@{offset}");
+            out.push('@');
+            push_u64(out, offset);
         }
     }
 }
@@ -261,23 +284,24 @@ impl ProgramDateTime {
         let days = local.div_euclid(86_400);
         let secs_of_day = local.rem_euclid(86_400);
         let (year, month, day) = civil_from_days(days);
-        let _ = write!(
-            out,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-            secs_of_day / 3600,
-            (secs_of_day / 60) % 60,
-            secs_of_day % 60
-        );
-        // Fraction: reuse the seconds writer on the sub-second part.
-        let mut fraction = String::new();
-        write_seconds(&mut fraction, Duration::new(0, self.nanos.min(999_999_999)));
-        out.push_str(fraction.get(1..).unwrap_or(".000"));
+        let field = |out: &mut String, n: i64, width: usize, after: char| {
+            push_padded(out, n.unsigned_abs(), width);
+            out.push(after);
+        };
+        field(out, year, 4, '-');
+        field(out, month, 2, '-');
+        field(out, day, 2, 'T');
+        field(out, secs_of_day / 3600, 2, ':');
+        field(out, (secs_of_day / 60) % 60, 2, ':');
+        field(out, secs_of_day % 60, 2, '.');
+        write_fraction(out, self.nanos);
         if self.offset_minutes == 0 {
             out.push('Z');
         } else {
-            let sign = if self.offset_minutes < 0 { '-' } else { '+' };
-            let abs = self.offset_minutes.unsigned_abs();
-            let _ = write!(out, "{sign}{:02}:{:02}", abs / 60, abs % 60);
+            out.push(if self.offset_minutes < 0 { '-' } else { '+' });
+            let abs = u64::from(self.offset_minutes.unsigned_abs());
+            field(out, (abs / 60) as i64, 2, ':');
+            push_padded(out, abs % 60, 2);
         }
     }
 
