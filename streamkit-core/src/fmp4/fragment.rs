@@ -144,7 +144,9 @@ struct TrackState {
 /// - The first sample of every track must be a sync sample (for video, a
 ///   keyframe): otherwise [`Fmp4Error::MissingLeadingKeyframe`]. The writer
 ///   does not drop samples on its own: a caller joining a live stream drops
-///   video samples until the first keyframe.
+///   video samples until the first keyframe. Later fragments may start
+///   anywhere (a low-latency chunk usually does not start with a
+///   keyframe); [`TrackRun::starts_with_sync_sample`] says whether one does.
 /// - Every sample has a non-zero duration ([`Fmp4Error::ZeroDuration`]).
 /// - Within a fragment, the duration written for each sample but the last of
 ///   its track is the distance to the next sample's decode time, so the
