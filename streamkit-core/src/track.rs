@@ -19,7 +19,7 @@ use crate::codec::{CodecConfig, MediaKind};
 use crate::time::Timescale;
 
 /// One elementary stream: its id, its clock and its codec configuration.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Track {
     /// The track id (the MP4 `track_ID`; unique within a presentation, not
     /// zero).

@@ -96,7 +96,7 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 }
 
 /// The configuration of one elementary stream, by codec.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CodecConfig {
     /// H.264 / AVC, from an `avcC` box.
