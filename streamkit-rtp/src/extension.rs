@@ -238,6 +238,45 @@ impl ExtensionForm {
     }
 }
 
+/// Writes `elements` in `form` into the start of `out`, then zeros up to
+/// `padded`; returns `padded`. The caller validated the elements and sized
+/// `out` (at least `padded` bytes); a short `out` is left partly written
+/// rather than panicking.
+fn encode_data(
+    form: ExtensionForm,
+    elements: &[ExtensionElement<'_>],
+    padded: usize,
+    out: &mut [u8],
+) -> usize {
+    let mut pos = 0usize;
+    for e in elements {
+        let len = e.data.len();
+        let header = match form {
+            ExtensionForm::OneByte => {
+                if let Some(b) = out.get_mut(pos) {
+                    *b = (e.id << 4) | ((len as u8).wrapping_sub(1) & 0x0F);
+                }
+                1
+            }
+            ExtensionForm::TwoByte { .. } => {
+                if let Some(b) = out.get_mut(pos..pos + 2) {
+                    b.copy_from_slice(&[e.id, len as u8]);
+                }
+                2
+            }
+        };
+        pos += header;
+        if let Some(dst) = out.get_mut(pos..pos + len) {
+            dst.copy_from_slice(e.data);
+        }
+        pos += len;
+    }
+    if let Some(tail) = out.get_mut(pos..padded) {
+        tail.fill(0);
+    }
+    padded
+}
+
 /// One RFC 8285 element: a local id and its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExtensionElement<'a> {
@@ -273,8 +312,41 @@ impl ExtensionBlock<'_> {
     pub(crate) fn layout(&self) -> Result<(Option<ExtensionForm>, usize), WriteError> {
         match *self {
             ExtensionBlock::Elements(els) => {
-                let form = ExtensionForm::choose(els)?;
-                Ok((Some(form), form.data_len(els)?))
+                // One pass: validity, the form, and both forms' lengths.
+                let mut one_byte = true;
+                let (mut one_len, mut two_len) = (0usize, 0usize);
+                for e in els {
+                    let len = e.data.len();
+                    if e.id == 0 {
+                        return Err(WriteError::Invalid {
+                            what: "header extension element id 0 (reserved for padding)",
+                        });
+                    }
+                    if len > TWO_BYTE_MAX_LEN {
+                        return Err(WriteError::TooLong {
+                            what: "header extension element",
+                            len,
+                            max: TWO_BYTE_MAX_LEN,
+                        });
+                    }
+                    one_byte &= e.id <= 14 && (1..=ONE_BYTE_MAX_LEN).contains(&len);
+                    one_len += 1 + len;
+                    two_len += 2 + len;
+                }
+                let (form, len) = if one_byte {
+                    (ExtensionForm::OneByte, one_len)
+                } else {
+                    (ExtensionForm::TwoByte { appbits: 0 }, two_len)
+                };
+                let padded = len.div_ceil(4) * 4;
+                if padded / 4 > usize::from(u16::MAX) {
+                    return Err(WriteError::TooLong {
+                        what: "header extension block",
+                        len: padded,
+                        max: usize::from(u16::MAX) * 4,
+                    });
+                }
+                Ok((Some(form), padded))
             }
             ExtensionBlock::ElementsInForm(form, els) => Ok((Some(form), form.data_len(els)?)),
             ExtensionBlock::Raw { data, .. } => {
@@ -293,6 +365,34 @@ impl ExtensionBlock<'_> {
                 Ok((None, data.len()))
             }
         }
+    }
+
+    /// Writes header and data into the start of `out`, which the caller
+    /// sized from `layout` (from [`Self::layout`]); returns the bytes
+    /// written.
+    pub(crate) fn encode(&self, layout: (Option<ExtensionForm>, usize), out: &mut [u8]) -> usize {
+        let (form, data_len) = layout;
+        let words = ((data_len / 4) as u16).to_be_bytes();
+        let (profile, data_out) = match out.split_at_mut_checked(4) {
+            Some(parts) => parts,
+            None => return 0,
+        };
+        let p = match (*self, form) {
+            (ExtensionBlock::Raw { profile, data }, _) => {
+                if let Some(dst) = data_out.get_mut(..data.len()) {
+                    dst.copy_from_slice(data);
+                }
+                profile
+            }
+            (ExtensionBlock::Elements(els) | ExtensionBlock::ElementsInForm(_, els), Some(f)) => {
+                encode_data(f, els, data_len, data_out);
+                f.profile()
+            }
+            (_, None) => 0,
+        };
+        let p = p.to_be_bytes();
+        profile.copy_from_slice(&[p[0], p[1], words[0], words[1]]);
+        4 + data_len
     }
 
     /// Writes header and data; `layout` came from [`Self::layout`] and the

@@ -49,7 +49,7 @@
 use core::fmt;
 use std::io::IoSlice;
 
-use bytes::{BufMut, Bytes};
+use bytes::{Buf, BufMut, Bytes};
 use streamkit_core::time::{RtpTimestamp, SequenceNumber};
 
 use crate::error::{ParseError, WriteError};
@@ -289,6 +289,16 @@ impl RtpPacket {
         self.data.slice(self.payload_start..self.payload_end)
     }
 
+    /// The payload, giving up the view: the datagram `Bytes` narrowed to
+    /// the payload, without touching its reference count.
+    #[must_use]
+    pub fn into_payload(self) -> Bytes {
+        let mut data = self.data;
+        data.truncate(self.payload_end);
+        data.advance(self.payload_start);
+        data
+    }
+
     /// The payload bytes, borrowed.
     #[must_use]
     pub fn payload_bytes(&self) -> &[u8] {
@@ -410,16 +420,82 @@ impl<'a> RtpHeader<'a> {
             | if self.padding > 0 { 0x20 } else { 0 }
             | if self.extension.is_some() { 0x10 } else { 0 }
             | (self.csrcs.len() as u8 & 0x0F);
-        buf.put_u8(first);
-        buf.put_u8(if self.marker { 0x80 } else { 0 } | (self.payload_type & 0x7F));
-        buf.put_u16(self.sequence_number.0);
-        buf.put_u32(self.timestamp.0);
-        buf.put_u32(self.ssrc);
+        let seq = self.sequence_number.0.to_be_bytes();
+        let ts = self.timestamp.0.to_be_bytes();
+        let ssrc = self.ssrc.to_be_bytes();
+        let fixed: [u8; FIXED_HEADER_LEN] = [
+            first,
+            if self.marker { 0x80 } else { 0 } | (self.payload_type & 0x7F),
+            seq[0],
+            seq[1],
+            ts[0],
+            ts[1],
+            ts[2],
+            ts[3],
+            ssrc[0],
+            ssrc[1],
+            ssrc[2],
+            ssrc[3],
+        ];
+        buf.put_slice(&fixed);
         for &csrc in self.csrcs {
             buf.put_u32(csrc);
         }
         if let (Some(block), Some(ext_layout)) = (&self.extension, layout.extension) {
             block.put(ext_layout, buf);
+        }
+    }
+
+    /// Writes the header into the start of `out`, which the caller sized
+    /// from `layout`; returns the bytes written.
+    fn encode_header(&self, layout: Layout, out: &mut [u8]) -> usize {
+        let first = (RTP_VERSION << 6)
+            | if self.padding > 0 { 0x20 } else { 0 }
+            | if self.extension.is_some() { 0x10 } else { 0 }
+            | (self.csrcs.len() as u8 & 0x0F);
+        let seq = self.sequence_number.0.to_be_bytes();
+        let ts = self.timestamp.0.to_be_bytes();
+        let ssrc = self.ssrc.to_be_bytes();
+        let Some((fixed, mut rest)) = out.split_first_chunk_mut::<FIXED_HEADER_LEN>() else {
+            return 0;
+        };
+        *fixed = [
+            first,
+            if self.marker { 0x80 } else { 0 } | (self.payload_type & 0x7F),
+            seq[0],
+            seq[1],
+            ts[0],
+            ts[1],
+            ts[2],
+            ts[3],
+            ssrc[0],
+            ssrc[1],
+            ssrc[2],
+            ssrc[3],
+        ];
+        for &csrc in self.csrcs {
+            let Some((word, tail)) = rest.split_first_chunk_mut::<4>() else {
+                return 0;
+            };
+            *word = csrc.to_be_bytes();
+            rest = tail;
+        }
+        if let (Some(block), Some(ext_layout)) = (&self.extension, layout.extension) {
+            block.encode(ext_layout, rest);
+        }
+        layout.header_len
+    }
+
+    /// Writes the header into `buf` through a stack buffer (one `put_slice`)
+    /// when it is small, field by field otherwise.
+    fn put_header_fast(&self, layout: Layout, buf: &mut impl BufMut) {
+        const STACK: usize = 128;
+        if layout.header_len <= STACK {
+            let mut stack = [0u8; STACK];
+            let n = self.encode_header(layout, &mut stack);
+            buf.put_slice(stack.get(..n).unwrap_or(&[]));
+        } else {
+            self.put_header(layout, buf);
         }
     }
 
@@ -467,8 +543,24 @@ impl<'a> RtpHeader<'a> {
                 required: layout.header_len,
             });
         }
-        self.put_header(layout, buf);
+        self.put_header_fast(layout, buf);
         Ok(layout.header_len)
+    }
+
+    /// Writes the header only into the start of `out` (see
+    /// [`write_header`](RtpHeader::write_header)): the vectored path, where
+    /// `out` is a small stack buffer sent beside the payload.
+    ///
+    /// # Errors
+    ///
+    /// As [`write_header`](RtpHeader::write_header).
+    pub fn write_header_into(&self, out: &mut [u8]) -> Result<usize, WriteError> {
+        let layout = self.layout()?;
+        let required = layout.header_len;
+        let Some(out) = out.get_mut(..required) else {
+            return Err(WriteError::InsufficientSize { required });
+        };
+        Ok(self.encode_header(layout, out))
     }
 
     /// Writes the whole packet: header, `payload` and padding; returns the
@@ -485,7 +577,7 @@ impl<'a> RtpHeader<'a> {
         if buf.remaining_mut() < required {
             return Err(WriteError::InsufficientSize { required });
         }
-        self.put_header(layout, buf);
+        self.put_header_fast(layout, buf);
         buf.put_slice(payload);
         self.put_padding(buf);
         Ok(required)
@@ -500,8 +592,22 @@ impl<'a> RtpHeader<'a> {
     /// [`WriteError::InsufficientSize`] with the packet's length when `out`
     /// is shorter (nothing is written then).
     pub fn write_into(&self, payload: &[u8], out: &mut [u8]) -> Result<usize, WriteError> {
-        let mut cursor = out;
-        self.write(payload, &mut cursor)
+        let layout = self.layout()?;
+        let header_len = layout.header_len;
+        let padding = usize::from(self.padding);
+        let required = header_len + payload.len() + padding;
+        let Some(out) = out.get_mut(..required) else {
+            return Err(WriteError::InsufficientSize { required });
+        };
+        let (header, rest) = out.split_at_mut(header_len);
+        self.encode_header(layout, header);
+        let (body, tail) = rest.split_at_mut(payload.len());
+        body.copy_from_slice(payload);
+        if let Some((count, zeros)) = tail.split_last_mut() {
+            zeros.fill(0);
+            *count = self.padding;
+        }
+        Ok(required)
     }
 
     /// The padding bytes that follow the payload: zeros, then the count.
@@ -531,10 +637,7 @@ impl<'a> RtpHeader<'a> {
             });
         }
         let mut header = [0u8; MAX_DATAGRAM_HEADER_LEN];
-        {
-            let mut cursor = &mut header[..];
-            self.put_header(layout, &mut cursor);
-        }
+        self.encode_header(layout, &mut header);
         Ok(RtpDatagram {
             header,
             header_len: layout.header_len,
