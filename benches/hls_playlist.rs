@@ -105,7 +105,21 @@ fn peer(ours: &MediaPlaylist) -> m3u8_rs::MediaPlaylist {
                 uri: m.uri.clone(),
                 ..Default::default()
             }),
-            unknown_tags: s.parts.iter().map(part_tag).collect(),
+            // m3u8-rs's date-time is a chrono value; the text is handed
+            // over already written, which only spares it work.
+            unknown_tags: s
+                .program_date_time
+                .iter()
+                .map(|t| {
+                    let mut text = String::new();
+                    pdt_text(t, &mut text);
+                    m3u8_rs::ExtTag {
+                        tag: "X-PROGRAM-DATE-TIME".into(),
+                        rest: Some(text),
+                    }
+                })
+                .chain(s.parts.iter().map(part_tag))
+                .collect(),
             ..Default::default()
         })
         .collect();
@@ -127,9 +141,39 @@ fn peer(ours: &MediaPlaylist) -> m3u8_rs::MediaPlaylist {
             PlaylistType::Vod => m3u8_rs::MediaPlaylistType::Vod,
             PlaylistType::Event => m3u8_rs::MediaPlaylistType::Event,
         }),
-        unknown_tags: Vec::new(),
+        // The low-latency header and hint lines, already written.
+        unknown_tags: ours
+            .to_m3u8()
+            .unwrap()
+            .lines()
+            .filter(|l| {
+                l.starts_with("#EXT-X-SERVER-CONTROL")
+                    || l.starts_with("#EXT-X-PART-INF")
+                    || l.starts_with("#EXT-X-PRELOAD-HINT")
+            })
+            .map(|l| {
+                let (tag, rest) = l.trim_start_matches("#EXT-").split_once(':').unwrap();
+                m3u8_rs::ExtTag {
+                    tag: tag.into(),
+                    rest: Some(rest.into()),
+                }
+            })
+            .collect(),
         ..Default::default()
     }
+}
+
+fn pdt_text(t: &ProgramDateTime, out: &mut String) {
+    let mut playlist = MediaPlaylist::default();
+    let mut s = MediaSegment::new(Duration::ZERO, "x");
+    s.program_date_time = Some(*t);
+    playlist.segments.push(s);
+    let text = playlist.to_m3u8().unwrap();
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("#EXT-X-PROGRAM-DATE-TIME:"))
+        .unwrap();
+    out.push_str(line);
 }
 
 fn render(c: &mut Criterion) {
