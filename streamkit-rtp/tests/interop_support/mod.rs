@@ -65,7 +65,7 @@ impl PortPair {
             }
             if let Ok(rtcp) = UdpSocket::bind(("127.0.0.1", port + 1)) {
                 for s in [&rtp, &rtcp] {
-                    s.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+                    s.set_nonblocking(true).unwrap();
                 }
                 return PortPair { rtp, rtcp };
             }
@@ -158,16 +158,22 @@ pub fn capture(
     loop {
         assert!(start.elapsed() < limit, "no end of stream within {limit:?}");
         let mut got = false;
+        // Drain both sockets before looking at the clock or the child, so a
+        // burst never waits in the kernel's buffer longer than needed.
         for (socket, list) in [(&pair.rtp, &mut cap.rtp), (&pair.rtcp, &mut cap.rtcp)] {
-            if let Ok(n) = socket.recv(&mut buf) {
+            while let Ok(n) = socket.recv(&mut buf) {
                 #[allow(clippy::disallowed_methods)] // arrival time on the real clock
                 let now = Instant::now();
                 list.push((now, bytes::Bytes::copy_from_slice(&buf[..n])));
                 got = true;
             }
         }
-        if !got && (stop(&cap) || child.finished()) {
-            return cap;
+        if !got {
+            if stop(&cap) || child.finished() {
+                return cap;
+            }
+            #[allow(clippy::disallowed_methods)] // tests may sleep
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 }
