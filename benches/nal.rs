@@ -1,9 +1,14 @@
-//! Annex-B NAL unit scanning throughput.
+//! Annex-B NAL unit scanning throughput, on two inputs:
 //!
-//! The input is a few megabytes of Annex-B H.264-like stream made here: NAL
-//! units of realistic sizes (parameter sets, small and large slices) whose
-//! payloads are pseudo-random bytes (coded slice data is high-entropy), with
-//! emulation prevention applied so no start code appears inside a unit.
+//! - `annex_b_scan`: a few megabytes of Annex-B H.264-like stream made here:
+//!   NAL units of realistic sizes (parameter sets, small and large slices)
+//!   whose payloads are pseudo-random bytes (coded slice data is
+//!   high-entropy), with emulation prevention applied so no start code
+//!   appears inside a unit;
+//! - `annex_b_scan_fixture`: the real x264 video of
+//!   `tests/fixtures/h264_aac.mp4` (10 s, 320x240), its length-prefixed
+//!   samples rewritten as Annex-B with the parameter sets before each
+//!   keyframe.
 //!
 //! Peers in the same group:
 //! - `streamkit AnnexBSlices` and `AnnexBUnits` (the library);
@@ -13,13 +18,20 @@
 //!
 //! Run: `cargo bench --bench nal`.
 
+// A missing fixture is a setup error the bench reports by panicking.
+#![allow(clippy::expect_used)]
+
 use std::hint::black_box;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use streamkit::core::codec::CodecConfig;
+use streamkit::core::mp4::Mp4File;
 use streamkit::core::nal::{
     AnnexBSlices, AnnexBUnits, NalLengthSize, annex_b_to_length_prefixed, ebsp_from_rbsp,
+    length_prefixed_to_annex_b,
 };
 
 /// xorshift64*: a fixed-seed generator, so every run scans the same bytes.
@@ -98,14 +110,46 @@ fn naive_units(data: &[u8]) -> (usize, usize) {
     (count, total)
 }
 
+/// The fixture's H.264 track as one Annex-B stream.
+fn fixture_stream() -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/h264_aac.mp4");
+    let file = Mp4File::parse(Bytes::from(std::fs::read(&path).expect("fixture present")))
+        .expect("fixture parses");
+    let track = file
+        .tracks()
+        .iter()
+        .find(|t| matches!(t.codec(), Some(CodecConfig::H264(_))))
+        .expect("an H.264 track");
+    let Some(CodecConfig::H264(avcc)) = track.codec() else {
+        unreachable!("found above")
+    };
+    let mut out = Vec::new();
+    for sample in file.track_samples(track.id()).expect("track exists") {
+        if sample.keyframe {
+            for ps in avcc.sps.iter().chain(&avcc.pps) {
+                out.extend_from_slice(&[0, 0, 0, 1]);
+                out.extend_from_slice(ps);
+            }
+        }
+        length_prefixed_to_annex_b(&sample.data, avcc.nal_length_size, &mut out)
+            .expect("well-formed sample");
+    }
+    out
+}
+
 fn scan(c: &mut Criterion) {
-    let data = make_stream(4 << 20);
+    scan_group(c, "annex_b_scan", make_stream(4 << 20));
+    scan_group(c, "annex_b_scan_fixture", fixture_stream());
+}
+
+fn scan_group(c: &mut Criterion, name: &str, data: Vec<u8>) {
     let bytes = Bytes::from(data.clone());
     let expected = naive_units(&data);
     let ours = AnnexBSlices::new(&data).fold((0, 0), |(n, t), u| (n + 1, t + u.len()));
     assert_eq!(ours, expected, "scanners disagree");
+    println!("{name}: {} bytes, {} NAL units", data.len(), ours.0);
 
-    let mut group = c.benchmark_group("annex_b_scan");
+    let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Bytes(data.len() as u64));
     group.bench_function("streamkit AnnexBSlices", |b| {
         b.iter(|| AnnexBSlices::new(black_box(&data)).fold(0usize, |t, u| t + u.len()))
@@ -119,12 +163,8 @@ fn scan(c: &mut Criterion) {
     group.bench_function("memchr memmem (start codes only)", |b| {
         b.iter(|| memchr::memmem::find_iter(black_box(&data), &[0, 0, 1]).count())
     });
-    group.finish();
-
-    let mut group = c.benchmark_group("annex_b_to_length_prefixed");
-    group.throughput(Throughput::Bytes(data.len() as u64));
     let mut out = Vec::with_capacity(data.len());
-    group.bench_function("streamkit", |b| {
+    group.bench_function("streamkit annex_b_to_length_prefixed", |b| {
         b.iter(|| {
             out.clear();
             annex_b_to_length_prefixed(black_box(&data), NalLengthSize::Four, &mut out)
