@@ -176,16 +176,17 @@ impl SourceState {
     /// The jitter update of appendix A.8 for a packet with RTP timestamp
     /// `timestamp` arriving at `arrival` (in the same clock's units):
     /// `transit = arrival - timestamp; d = |transit - s->transit|;
-    /// s->jitter += d - ((s->jitter + 8) >> 4)`. With `first` the transit
-    /// is only recorded.
+    /// s->jitter += d - ((s->jitter + 8) >> 4)`, saturating at `u32::MAX`
+    /// instead of wrapping. With `first` the transit is only recorded.
     pub fn update_jitter(&mut self, arrival: u32, timestamp: u32, first: bool) {
         let transit = arrival.wrapping_sub(timestamp);
         if !first {
-            let d = (transit.wrapping_sub(self.transit) as i32).unsigned_abs();
-            self.jitter = self
-                .jitter
-                .wrapping_add(d)
-                .wrapping_sub((self.jitter + 8) >> 4);
+            let d = u64::from((transit.wrapping_sub(self.transit) as i32).unsigned_abs());
+            // In 64 bits, then saturated: the C code's 32-bit estimate would
+            // wrap once the jitter passes 2^28 timestamp units.
+            let j = u64::from(self.jitter);
+            let j = j + d - ((j + 8) >> 4);
+            self.jitter = u32::try_from(j).unwrap_or(u32::MAX);
         }
         self.transit = transit;
     }
@@ -872,6 +873,14 @@ mod tests {
         // 310 - ((310 + 8) >> 4) = 310 - 19 = 291
         assert_eq!(s.jitter, 291);
         assert_eq!(s.jitter(), 18);
+        // Transit jumping by 2^31 - 1 each packet saturates, never wraps.
+        let mut big = SourceState::new(0);
+        big.update_jitter(0, 0, true);
+        for k in 1..200u32 {
+            let transit = if k % 2 == 1 { i32::MAX as u32 } else { 0 };
+            big.update_jitter(transit, 0, false);
+        }
+        assert_eq!(big.jitter, u32::MAX);
     }
 
     #[test]
