@@ -14,8 +14,8 @@ use streamkit_core::codec::h264::{self, AvcConfig, AvcHighProfileFields};
 use streamkit_core::codec::h265::{self, HevcConfig, HevcNalArray, ProfileTierLevel};
 use streamkit_core::codec::opus::{ChannelMappingTable, OpusConfig, OpusHead};
 use streamkit_core::nal::{
-    AnnexBSlices, AnnexBUnits, LengthPrefixedSlices, LengthPrefixedUnits, NalLengthSize,
-    annex_b_to_length_prefixed, ebsp_from_rbsp, length_prefixed_to_annex_b, rbsp_from_ebsp,
+    AnnexBSlices, AnnexBUnits, LengthPrefixedUnits, NalLengthSize, annex_b_to_length_prefixed,
+    ebsp_from_rbsp, length_prefixed_to_annex_b, rbsp_from_ebsp,
 };
 
 /// x264's SPS for 426x240 High (from an ffmpeg-made avcC).
@@ -43,23 +43,7 @@ fn flip(base: &[u8], flips: &[(usize, u8)], cut: usize) -> Vec<u8> {
 }
 
 fn every_parser(data: &[u8]) {
-    let _ = h264::Sps::parse(data);
-    let _ = h264::Sps::parse_rbsp(data);
-    let _ = h265::Sps::parse(data);
-    let _ = h265::Sps::parse_rbsp(data);
-    let _ = AvcConfig::parse(data).map(|c| (c.sps_info(), c.to_bytes(), c.codec_string()));
-    let _ = HevcConfig::parse(data).map(|c| (c.sps_info(), c.to_bytes(), c.codec_string()));
-    let _ = AacConfig::parse(data).map(|c| (c.to_bytes(), c.frame_length(), c.channels()));
-    let _ = AdtsHeader::parse(data).map(|h| h.to_config());
-    let _ = OpusConfig::parse_dops(data).map(|c| c.to_bytes());
-    let _ = OpusHead::parse(data);
-    let _ = rbsp_from_ebsp(data);
-    let _ = AnnexBSlices::new(data).count();
-    for size in [NalLengthSize::One, NalLengthSize::Two, NalLengthSize::Four] {
-        let _ = LengthPrefixedSlices::new(data, size).count();
-        let _ = annex_b_to_length_prefixed(data, size, &mut Vec::new());
-        let _ = length_prefixed_to_annex_b(data, size, &mut Vec::new());
-    }
+    streamkit_core::codec::fuzz_parsers(data);
 }
 
 fn length_size() -> impl Strategy<Value = NalLengthSize> {

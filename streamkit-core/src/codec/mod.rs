@@ -188,6 +188,47 @@ impl CodecConfig {
     }
 }
 
+/// Runs every codec and NAL parser of this crate over `data`, and every
+/// writer over what parses: the body of fuzz targets and of the "arbitrary
+/// bytes never panic" property tests. Not part of the stable API.
+#[doc(hidden)]
+pub fn fuzz_parsers(data: &[u8]) {
+    use crate::nal::{self, NalLengthSize};
+
+    let _ = h264::Sps::parse(data);
+    let _ = h264::Sps::parse_rbsp(data);
+    let _ = h265::Sps::parse(data);
+    let _ = h265::Sps::parse_rbsp(data);
+    if let Ok(c) = h264::AvcConfig::parse(data) {
+        let _ = (c.sps_info(), c.to_bytes(), c.codec_string());
+        let _ = CodecConfig::H264(c).dimensions();
+    }
+    if let Ok(c) = h265::HevcConfig::parse(data) {
+        let _ = (c.sps_info(), c.to_bytes(), c.codec_string());
+        let _ = CodecConfig::H265(c).frame_rate();
+    }
+    if let Ok(c) = aac::AacConfig::parse(data) {
+        let _ = (c.to_bytes(), c.frame_length(), c.channels());
+        let _ = aac::AdtsHeader::from_config(&c, data.len());
+    }
+    if let Ok(h) = aac::AdtsHeader::parse(data) {
+        let _ = h.to_config();
+        h.write(&mut Vec::new());
+    }
+    if let Ok(c) = opus::OpusConfig::parse_dops(data) {
+        let _ = c.to_bytes();
+        let _ = opus::OpusHead::from(c).write(&mut Vec::new());
+    }
+    let _ = opus::OpusHead::parse(data);
+    let _ = nal::rbsp_from_ebsp(data);
+    let _ = nal::AnnexBSlices::new(data).count();
+    for size in [NalLengthSize::One, NalLengthSize::Two, NalLengthSize::Four] {
+        let _ = nal::LengthPrefixedSlices::new(data, size).count();
+        let _ = nal::annex_b_to_length_prefixed(data, size, &mut Vec::new());
+        let _ = nal::length_prefixed_to_annex_b(data, size, &mut Vec::new());
+    }
+}
+
 /// Why a codec configuration, parameter set or frame header could not be
 /// parsed or written.
 ///
