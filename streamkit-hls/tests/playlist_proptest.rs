@@ -598,6 +598,26 @@ proptest! {
                 ].prop_flat_map(|tag| "[A-Z0-9=,\"@.x:-]{0,30}".prop_map(move |v| format!("{tag}{v}"))),
                 "[a-z0-9./]{1,10}",
                 "#[ -~]{0,10}",
+                prop_oneof![
+                    Just("#EXTINF:4.000,"), Just("#EXTINF:2.5,title"), Just("seg.ts"),
+                    Just("#EXT-X-VERSION:3"), Just("#EXT-X-INDEPENDENT-SEGMENTS"),
+                    Just("#EXT-X-TARGETDURATION:4"), Just("#EXT-X-ENDLIST"),
+                    Just("#EXT-X-DISCONTINUITY"), Just("#EXT-X-GAP"), Just("#EXT-X-BITRATE:800"),
+                    Just("#EXT-X-BYTERANGE:100@0"), Just("#EXT-X-MAP:URI=\"init.mp4\""),
+                    Just("#EXT-X-KEY:METHOD=AES-128,URI=\"k\",IV=0x01"),
+                    Just("#EXT-X-PROGRAM-DATE-TIME:2026-11-25T20:00:00.000+01:00"),
+                    Just("#EXT-X-PART:DURATION=0.5,URI=\"p.mp4\",INDEPENDENT=YES"),
+                    Just("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"h.mp4\""),
+                    Just("#EXT-X-RENDITION-REPORT:URI=\"r.m3u8\",LAST-MSN=3"),
+                    Just("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,X-A=0x00"),
+                    Just("#EXT-X-PART-INF:PART-TARGET=0.5"), Just("#EXT-X-SKIP:SKIPPED-SEGMENTS=2"),
+                    Just("#EXT-X-DATERANGE:ID=\"a\""), Just("#EXT-X-CUE-OUT:30"),
+                    Just("#EXT-X-START:TIME-OFFSET=2"), Just("#EXT-X-DEFINE:NAME=\"x\""),
+                    Just("#EXT-X-STREAM-INF:BANDWIDTH=1,CODECS=\"a.1, b.2\""), Just("v.m3u8"),
+                    Just("#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"g\",NAME=\"n\",DEFAULT=YES"),
+                    Just("#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=2,URI=\"i.m3u8\""),
+                    Just("#EXT-X-SESSION-DATA:DATA-ID=\"d\""),
+                ].prop_map(str::to_owned),
                 Just(String::new()),
             ],
             0..24,
@@ -619,6 +639,83 @@ proptest! {
             };
             prop_assert_eq!(rewritten, written);
         }
+    }
+
+    #[test]
+    fn valid_media_text_reads_and_writes_to_the_same_value(
+        units in vec(prop_oneof![
+            Just("#EXT-X-VERSION:3"), Just("#EXT-X-INDEPENDENT-SEGMENTS"),
+            Just("#EXT-X-TARGETDURATION:4"), Just("#EXT-X-ENDLIST"),
+            Just("#EXT-X-PLAYLIST-TYPE:EVENT"), Just("#EXT-X-MEDIA-SEQUENCE:7"),
+            Just("#EXT-X-DISCONTINUITY-SEQUENCE:2"), Just("#EXT-X-I-FRAMES-ONLY"),
+            Just("#EXT-X-SERVER-CONTROL:HOLD-BACK=6.0,X-A=0x00,CAN-SKIP-UNTIL=24"),
+            Just("#EXT-X-PART-INF:PART-TARGET=0.33334"),
+            Just("#EXT-X-START:TIME-OFFSET=-2.5"), Just("#EXT-X-DEFINE:NAME=\"x\",VALUE=\"y\""),
+            Just("#EXT-X-DISCONTINUITY"), Just("#EXT-X-MAP:URI=\"init.mp4\",BYTERANGE=\"10@0\""),
+            Just("#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"k\",IV=0xABC,KEYFORMAT=\"identity\""),
+            Just("#EXT-X-KEY:METHOD=NONE"),
+            Just("#EXT-X-PROGRAM-DATE-TIME:2026-11-25T20:00:00.123456+05:30"),
+            Just("#EXT-X-DATERANGE:ID=\"a\",START-DATE=\"2026-11-25T20:00:00Z\""),
+            Just("#EXT-X-CUE-OUT:30"), Just("#EXT-X-CUE-IN"),
+            Just("#EXT-X-PART:DURATION=0.5,URI=\"p.mp4\",INDEPENDENT=YES,BYTERANGE=\"5@1\""),
+            Just("#EXT-X-PART:GAP=YES,URI=\"q.mp4\",DURATION=1"),
+            Just("#EXTINF:4.000,\nseg.ts"), Just("#EXTINF:9.009,A title, with commas\nhttp://e/x.ts"),
+            Just("#EXT-X-GAP\n#EXT-X-BITRATE:800\n#EXTINF:2.5\n#EXT-X-BYTERANGE:100@0\nfile.ts"),
+            Just("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"h.mp4\",BYTERANGE-START=5"),
+            Just("#EXT-X-RENDITION-REPORT:URI=\"r.m3u8\",LAST-MSN=3,LAST-PART=0"),
+            Just("# a comment"), Just(""), Just("  "),
+        ], 0..30),
+        crlf in any::<bool>(),
+    ) {
+        let eol = if crlf { "\r\n" } else { "\n" };
+        let text = format!("#EXTM3U{eol}{}{eol}", units.join(eol).replace('\n', eol));
+        let playlist = match parse_playlist(text.as_bytes()) {
+            Ok(Playlist::Media(m)) => m,
+            other => panic!("{other:?}\n{text}"),
+        };
+        let written = playlist.to_m3u8().unwrap();
+        let back = MediaPlaylist::parse(written.as_bytes()).unwrap();
+        let mut expected = playlist.clone();
+        let required = playlist.required_version();
+        expected.version = match playlist.version {
+            None if required == 1 => None,
+            declared => Some(declared.unwrap_or(1).max(required)),
+        };
+        expected.target_duration = playlist.written_target_duration();
+        prop_assert_eq!(&back, &expected, "written:\n{}", written);
+        prop_assert_eq!(back.to_m3u8().unwrap(), written);
+    }
+
+    #[test]
+    fn valid_multivariant_text_reads_and_writes_to_the_same_value(
+        units in vec(prop_oneof![
+            Just("#EXT-X-VERSION:7"), Just("#EXT-X-INDEPENDENT-SEGMENTS"),
+            Just("#EXT-X-STREAM-INF:BANDWIDTH=1,CODECS=\"a.1, b.2\",FRAME-RATE=29.97\nv.m3u8"),
+            Just("#EXT-X-STREAM-INF:RESOLUTION=1x2,BANDWIDTH=9,CLOSED-CAPTIONS=\"cc\",PROGRAM-ID=1\nw.m3u8"),
+            Just("#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"g\",NAME=\"n\",DEFAULT=YES,CHANNELS=\"2\""),
+            Just("#EXT-X-MEDIA:NAME=\"c\",TYPE=CLOSED-CAPTIONS,GROUP-ID=\"cc\",INSTREAM-ID=\"CC1\""),
+            Just("#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=2,URI=\"i.m3u8\",VIDEO=\"v\""),
+            Just("#EXT-X-SESSION-DATA:DATA-ID=\"d\",VALUE=\"v\""),
+            Just("#EXT-X-SESSION-KEY:METHOD=AES-128,URI=\"k\""),
+            Just("#EXT-X-CONTENT-STEERING:SERVER-URI=\"s\""),
+            Just("#EXT-X-START:TIME-OFFSET=1"), Just("# a comment"), Just(""),
+        ], 1..20),
+    ) {
+        let text = format!("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=5\nfirst.m3u8\n{}\n", units.join("\n"));
+        let playlist = match parse_playlist(text.as_bytes()) {
+            Ok(Playlist::Multivariant(m)) => m,
+            other => panic!("{other:?}\n{text}"),
+        };
+        let written = playlist.to_m3u8().unwrap();
+        let back = MultivariantPlaylist::parse(written.as_bytes()).unwrap();
+        let mut expected = playlist.clone();
+        let required = playlist.required_version();
+        expected.version = match playlist.version {
+            None if required == 1 => None,
+            declared => Some(declared.unwrap_or(1).max(required)),
+        };
+        prop_assert_eq!(&back, &expected, "written:\n{}", written);
+        prop_assert_eq!(back.to_m3u8().unwrap(), written);
     }
 
     #[test]

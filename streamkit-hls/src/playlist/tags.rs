@@ -228,6 +228,15 @@ impl Tag {
                 reason: "not an EXT tag name (starts with EXT, no ':' or whitespace)",
             });
         }
+        if matches!(
+            self.name.as_str(),
+            "EXTM3U" | "EXT-X-VERSION" | "EXT-X-INDEPENDENT-SEGMENTS"
+        ) {
+            return Err(WriteError::InvalidText {
+                what: "tag name",
+                reason: "EXTM3U, EXT-X-VERSION and EXT-X-INDEPENDENT-SEGMENTS are written from their fields",
+            });
+        }
         if self
             .value
             .as_deref()
