@@ -1,9 +1,10 @@
 //! Real tools as judges: ffmpeg packages a fixture as HLS (MPEG-TS and fMP4,
 //! one file per segment and single-file with byte ranges); we read its
-//! playlist, write our own for the same segments, and ffprobe decodes every
-//! video frame of the source through ours, and through a multivariant
-//! playlist whose BANDWIDTH we measure and whose CODECS come from
-//! streamkit-core.
+//! playlist, write our own for the same segments, and ffprobe and
+//! GStreamer's HLS demuxer decode every video frame of the source through
+//! ours, through ours with low-latency tags added, and through a
+//! multivariant playlist whose BANDWIDTH we measure and whose CODECS come
+//! from streamkit-core.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -14,7 +15,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use streamkit_core::mp4::Mp4File;
 use streamkit_hls::playlist::{
-    BitRates, MediaPlaylist, MultivariantPlaylist, PlaylistType, Resolution, VariantStream,
+    BitRates, ByteRange, MediaPlaylist, MultivariantPlaylist, Part, PartInf, PlaylistType,
+    RenditionReport, Resolution, ServerControl, VariantStream,
 };
 
 /// The fixture: 10 s, 300 video frames (320x240, a keyframe every 2 s) and
@@ -82,6 +84,20 @@ fn probe_video_frames(playlist: &Path) -> u64 {
         .unwrap_or_else(|| panic!("no frame count in ffprobe output {out:?}"))
 }
 
+/// Video frames GStreamer's playbin (hlsdemux) hands its video sink
+/// through a playlist, to the end of the stream.
+fn gstreamer_video_frames(playlist: &Path) -> u64 {
+    let uri = format!("uri=file://{}", playlist.canonicalize().unwrap().display());
+    let out = run(Command::new("gst-launch-1.0")
+        .args(["-v", "playbin"])
+        .arg(uri)
+        .arg("video-sink=fakesink name=vsink sync=false silent=false")
+        .arg("audio-sink=fakesink sync=false"));
+    out.lines()
+        .filter(|l| l.contains("(vsink:sink)") && l.contains("chain"))
+        .count() as u64
+}
+
 /// Reads ffmpeg's playlist, checks what it must hold, writes ours beside it
 /// and lets ffprobe decode through ours.
 fn check(name: &str, extra: &[&str], fmp4: bool, single_file: bool) -> (PathBuf, MediaPlaylist) {
@@ -122,6 +138,7 @@ fn check(name: &str, extra: &[&str], fmp4: bool, single_file: bool) -> (PathBuf,
     assert!(ours.contains("#EXTINF:2.000,\n"), "{ours}");
     std::fs::write(dir.join("ours.m3u8"), &ours).unwrap();
     assert_eq!(probe_video_frames(&dir.join("ours.m3u8")), VIDEO_FRAMES);
+    assert_eq!(gstreamer_video_frames(&dir.join("ours.m3u8")), VIDEO_FRAMES);
     (dir, playlist)
 }
 
@@ -144,6 +161,55 @@ fn fmp4_segments_through_our_playlist() {
         true,
         false,
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The fMP4 playlist with low-latency tags added: each segment is also
+/// listed as one independent part (a byte range of its file), with
+/// EXT-X-SERVER-CONTROL, EXT-X-PART-INF and a rendition report. Players
+/// that do not do low latency must play it as before.
+#[test]
+fn fmp4_with_low_latency_tags_through_our_playlist() {
+    let (dir, mut playlist) = check(
+        "fmp4-ll",
+        &[
+            "-hls_segment_type",
+            "fmp4",
+            "-hls_fmp4_init_filename",
+            "init.mp4",
+        ],
+        true,
+        false,
+    );
+    let mut longest = Duration::ZERO;
+    for s in &mut playlist.segments {
+        let len = std::fs::metadata(dir.join(&s.uri)).unwrap().len();
+        let mut part = Part::new(s.duration, s.uri.clone());
+        part.independent = true;
+        part.byte_range = Some(ByteRange {
+            length: len,
+            offset: Some(0),
+        });
+        s.parts.push(part);
+        longest = longest.max(s.duration);
+    }
+    playlist.server_control = Some(ServerControl {
+        can_block_reload: true,
+        part_hold_back: Some(3 * longest),
+        ..Default::default()
+    });
+    playlist.part_inf = Some(PartInf::new(longest));
+    playlist.rendition_reports.push(RenditionReport {
+        uri: "../audio/ours.m3u8".into(),
+        last_msn: Some(4),
+        last_part: Some(0),
+        other_attributes: Default::default(),
+    });
+    let text = playlist.to_m3u8().unwrap();
+    assert_eq!(text.matches("#EXT-X-PART:").count(), 5);
+    std::fs::write(dir.join("ll.m3u8"), &text).unwrap();
+    assert_eq!(probe_video_frames(&dir.join("ll.m3u8")), VIDEO_FRAMES);
+    assert_eq!(gstreamer_video_frames(&dir.join("ll.m3u8")), VIDEO_FRAMES);
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -202,5 +268,9 @@ fn multivariant_playlist_with_measured_bandwidth_and_core_codecs() {
     let text = master.to_m3u8().unwrap();
     std::fs::write(dir.join("master.m3u8"), &text).unwrap();
     assert_eq!(probe_video_frames(&dir.join("master.m3u8")), VIDEO_FRAMES);
+    assert_eq!(
+        gstreamer_video_frames(&dir.join("master.m3u8")),
+        VIDEO_FRAMES
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
