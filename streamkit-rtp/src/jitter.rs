@@ -18,11 +18,16 @@
 //! is held longer than that.
 //!
 //! Duplicates of a held or already released packet are dropped and counted;
-//! so is a packet that arrives after its slot was given up (`late`). Memory
-//! is bounded: at most [`JitterConfig::capacity`] packets are held. When a
-//! packet arrives and the buffer is full, that packet is refused and counted
-//! in `overflow`, and the buffer gives up the gap in front of its earliest
-//! packet at once (reporting it lost), so the next `pop`s drain it.
+//! so is a packet that arrives after its slot was given up (`late`).
+//!
+//! Memory is bounded and allocated once: the buffer is a ring of
+//! [`JitterConfig::capacity`] slots covering the sequence numbers from the
+//! next one to release on, so it holds at most that many packets and a
+//! held packet never costs an allocation. A packet beyond that window is
+//! refused and counted in `overflow`, and the buffer stops waiting: the
+//! next `pop`s release what it holds at once, reporting the gaps between as
+//! lost. A packet beyond the window of an empty buffer (the sender jumped
+//! ahead) is taken, and everything between is reported lost.
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -43,7 +48,6 @@
 //! assert_eq!(jb.stats().lost, 1);
 //! ```
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use streamkit_core::time::{Extender, SequenceNumber, Wrapping};
@@ -134,6 +138,9 @@ pub struct JitterStats {
 /// to tell a duplicate from a late packet.
 const HISTORY: i64 = 1024;
 
+/// The largest capacity: half the sequence number space.
+const MAX_CAPACITY: usize = 1 << 15;
+
 struct Slot<P> {
     packet: P,
     arrival: Instant,
@@ -143,39 +150,53 @@ struct Slot<P> {
 pub struct JitterBuffer<P> {
     config: JitterConfig,
     extender: Extender<SequenceNumber>,
-    held: BTreeMap<i64, Slot<P>>,
+    /// The ring: extended sequence number `e` lives at `e mod capacity`,
+    /// for `next <= e < next + capacity`.
+    slots: Vec<Option<Slot<P>>>,
+    /// Packets held.
+    held: usize,
+    /// The highest extended sequence number held (meaningful when
+    /// `held > 0`).
+    highest: i64,
     /// The extended sequence number released next; `None` before the first
     /// packet.
     next: Option<i64>,
     /// `true` once anything was released or given up.
     started: bool,
-    /// A lost range decided outside `pop` (when full), reported first.
+    /// Release what is held without waiting (after an overflow).
+    flush: bool,
+    /// A lost range decided in `push` (a jump ahead), reported first.
     pending_lost: Option<(i64, u64)>,
+    /// The last push's time, for `poll_timeout` while a report is pending.
+    last_push: Option<Instant>,
     /// Bit `ext mod HISTORY` set: released; clear: given up.
     history: [u64; (HISTORY / 64) as usize],
     stats: JitterStats,
 }
 
 impl<P: Sequenced> JitterBuffer<P> {
-    /// An empty buffer.
+    /// An empty buffer; its ring of `config.capacity` slots (clamped to
+    /// 1..=32768) is allocated here, once.
     #[must_use]
     pub fn new(config: JitterConfig) -> JitterBuffer<P> {
+        let capacity = config.capacity.clamp(1, MAX_CAPACITY);
         JitterBuffer {
-            config: JitterConfig {
-                capacity: config.capacity.max(1),
-                ..config
-            },
+            config: JitterConfig { capacity, ..config },
             extender: Extender::new(),
-            held: BTreeMap::new(),
+            slots: (0..capacity).map(|_| None).collect(),
+            held: 0,
+            highest: 0,
             next: None,
             started: false,
+            flush: false,
             pending_lost: None,
+            last_push: None,
             history: [0; (HISTORY / 64) as usize],
             stats: JitterStats::default(),
         }
     }
 
-    /// The configuration.
+    /// The configuration (with the capacity as clamped).
     #[must_use]
     pub fn config(&self) -> JitterConfig {
         self.config
@@ -190,13 +211,21 @@ impl<P: Sequenced> JitterBuffer<P> {
     /// Packets held now.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.held.len()
+        self.held
     }
 
     /// `true` when no packet is held.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.held.is_empty()
+        self.held == 0
+    }
+
+    fn window(&self) -> i64 {
+        self.slots.len() as i64
+    }
+
+    fn index(&self, ext: i64) -> usize {
+        ext.rem_euclid(self.window()) as usize
     }
 
     fn history_index(ext: i64) -> (usize, u64) {
@@ -220,33 +249,56 @@ impl<P: Sequenced> JitterBuffer<P> {
         self.history.get(word).is_some_and(|w| w & bit != 0)
     }
 
-    /// Gives up the slots from `next` to the first held packet.
-    fn give_up_head_gap(&mut self) -> Option<(i64, u64)> {
-        let next = self.next?;
-        let (&first_held, _) = self.held.first_key_value()?;
-        if first_held <= next {
-            return None;
-        }
-        let count = (first_held - next) as u64;
+    /// Marks `from..to` given up and moves the release point to `to`.
+    fn give_up(&mut self, from: i64, to: i64) -> (i64, u64) {
+        let count = (to - from) as u64;
         // Remember at most HISTORY of them; older bits are never consulted.
-        for ext in next.max(first_held - HISTORY)..first_held {
+        for ext in from.max(to - HISTORY)..to {
             self.remember(ext, false);
         }
-        self.next = Some(first_held);
+        self.next = Some(to);
         self.started = true;
         self.stats.lost += count;
-        Some((next, count))
+        (from, count)
+    }
+
+    /// The earliest held packet after `next`, if any.
+    fn first_held_after(&self, next: i64) -> Option<i64> {
+        if self.held == 0 {
+            return None;
+        }
+        (next + 1..=self.highest)
+            .find(|&e| self.slots.get(self.index(e)).is_some_and(Option::is_some))
+    }
+
+    /// When the packet held longest arrived.
+    fn oldest_arrival(&self) -> Option<Instant> {
+        let next = self.next?;
+        if self.held == 0 {
+            return None;
+        }
+        (next..=self.highest)
+            .filter_map(|e| self.slots.get(self.index(e)).and_then(Option::as_ref))
+            .map(|s| s.arrival)
+            .min()
     }
 
     /// Takes a received packet; `now` is its arrival time.
     pub fn push(&mut self, packet: P, now: Instant) -> PushOutcome {
+        self.last_push = Some(now);
         let ext = self.extender.extend(packet.sequence_number());
+        let window = self.window();
         let next = match self.next {
             None => {
                 self.next = Some(ext);
                 ext
             }
-            Some(n) if ext < n && !self.started && n - ext < HISTORY => {
+            Some(n)
+                if ext < n
+                    && !self.started
+                    && n - ext < HISTORY
+                    && (self.held == 0 || self.highest - ext < window) =>
+            {
                 // Nothing released yet: an earlier packet moves the start back.
                 self.next = Some(ext);
                 ext
@@ -261,24 +313,37 @@ impl<P: Sequenced> JitterBuffer<P> {
             self.stats.late += 1;
             return PushOutcome::Late;
         }
-        if self.held.contains_key(&ext) {
+        if ext - next >= window {
+            if self.held > 0 {
+                self.stats.overflow += 1;
+                self.flush = true;
+                return PushOutcome::Overflow;
+            }
+            // Empty, and the sender jumped ahead: give up everything between.
+            let (from, count) = self.give_up(next, ext);
+            self.pending_lost = Some(match self.pending_lost {
+                Some((first, c)) if first + c as i64 == from => (first, c + count),
+                _ => (from, count),
+            });
+        }
+        let index = self.index(ext);
+        let Some(slot) = self.slots.get_mut(index) else {
+            return PushOutcome::Overflow;
+        };
+        if slot.is_some() {
             self.stats.duplicates += 1;
             return PushOutcome::Duplicate;
         }
-        if self.held.len() >= self.config.capacity {
-            self.stats.overflow += 1;
-            if self.pending_lost.is_none() {
-                self.pending_lost = self.give_up_head_gap();
-            }
-            return PushOutcome::Overflow;
-        }
-        self.held.insert(
-            ext,
-            Slot {
-                packet,
-                arrival: now,
-            },
-        );
+        *slot = Some(Slot {
+            packet,
+            arrival: now,
+        });
+        self.highest = if self.held == 0 {
+            ext
+        } else {
+            self.highest.max(ext)
+        };
+        self.held += 1;
         self.stats.accepted += 1;
         PushOutcome::Accepted
     }
@@ -294,28 +359,30 @@ impl<P: Sequenced> JitterBuffer<P> {
             });
         }
         let next = self.next?;
-        if let Some(slot) = self.held.remove(&next) {
+        let index = self.index(next);
+        if let Some(slot) = self.slots.get_mut(index).and_then(Option::take) {
+            self.held -= 1;
+            if self.held == 0 {
+                self.flush = false;
+            }
             self.remember(next, true);
             self.next = Some(next + 1);
             self.started = true;
             self.stats.released += 1;
             return Some(Released::Packet(slot.packet));
         }
-        let deadline = self.deadline()?;
-        if now < deadline {
-            return None;
+        if !self.flush {
+            let deadline = self.oldest_arrival()? + self.config.latency;
+            if now < deadline {
+                return None;
+            }
         }
-        let (first, count) = self.give_up_head_gap()?;
+        let first_held = self.first_held_after(next)?;
+        let (first, count) = self.give_up(next, first_held);
         Some(Released::Lost {
             first: SequenceNumber::from_truncated(first as u64),
             count,
         })
-    }
-
-    /// When the packet held longest will have waited the latency.
-    fn deadline(&self) -> Option<Instant> {
-        let oldest = self.held.values().map(|s| s.arrival).min()?;
-        Some(oldest + self.config.latency)
     }
 
     /// When to call [`pop`](JitterBuffer::pop) next if nothing is pushed
@@ -325,13 +392,18 @@ impl<P: Sequenced> JitterBuffer<P> {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.pending_lost.is_some() {
-            return self.held.values().map(|s| s.arrival).min();
+            return self.last_push;
         }
         let next = self.next?;
-        if let Some(slot) = self.held.get(&next) {
+        if let Some(slot) = self.slots.get(self.index(next)).and_then(Option::as_ref) {
             return Some(slot.arrival);
         }
-        self.deadline()
+        let oldest = self.oldest_arrival()?;
+        Some(if self.flush {
+            oldest
+        } else {
+            oldest + self.config.latency
+        })
     }
 }
 
@@ -433,19 +505,20 @@ mod tests {
     }
 
     #[test]
-    fn full_buffer_refuses_and_gives_up_the_head_gap() {
+    fn beyond_the_window_refuses_and_flushes() {
         let t = t0();
         let mut jb = JitterBuffer::new(JitterConfig {
             latency: Duration::from_secs(10),
-            capacity: 3,
+            capacity: 4,
         });
         jb.push(seq(0), t);
         assert_eq!(drain(&mut jb, t), [Released::Packet(seq(0))]);
-        for s in [3, 4, 5] {
+        for s in [2, 4, 3] {
             assert_eq!(jb.push(seq(s), t), PushOutcome::Accepted);
         }
         assert_eq!(jb.len(), 3);
-        assert_eq!(jb.push(seq(6), t), PushOutcome::Overflow);
+        // The window is 1..=4: 5 does not fit.
+        assert_eq!(jb.push(seq(5), t), PushOutcome::Overflow);
         assert_eq!(jb.len(), 3);
         assert_eq!(jb.poll_timeout(), Some(t));
         assert_eq!(
@@ -453,18 +526,18 @@ mod tests {
             [
                 Released::Lost {
                     first: seq(1),
-                    count: 2
+                    count: 1
                 },
+                Released::Packet(seq(2)),
                 Released::Packet(seq(3)),
                 Released::Packet(seq(4)),
-                Released::Packet(seq(5)),
             ]
         );
-        // 6 was refused, so it is now a gap like any other.
-        jb.push(seq(7), t);
+        // 5 was refused, so it is now a gap like any other.
+        assert_eq!(jb.push(seq(7), t), PushOutcome::Accepted);
         assert_eq!(jb.poll_timeout(), Some(t + Duration::from_secs(10)));
         assert_eq!(jb.stats().overflow, 1);
-        assert_eq!(jb.stats().lost, 2);
+        assert_eq!(jb.stats().lost, 1);
     }
 
     #[test]
@@ -482,6 +555,46 @@ mod tests {
             [Released::Packet(seq(0)), Released::Packet(seq(1))]
         );
         assert_eq!(jb.stats().lost, 0);
+    }
+
+    #[test]
+    fn a_jump_ahead_of_an_empty_buffer_resynchronizes() {
+        let t = t0();
+        let mut jb = JitterBuffer::new(JitterConfig {
+            latency: 10 * MS,
+            capacity: 4,
+        });
+        jb.push(seq(65_000), t);
+        assert_eq!(drain(&mut jb, t), [Released::Packet(seq(65_000))]);
+        assert_eq!(jb.push(seq(464), t), PushOutcome::Accepted);
+        assert_eq!(jb.poll_timeout(), Some(t));
+        assert_eq!(
+            drain(&mut jb, t),
+            [
+                Released::Lost {
+                    first: seq(65_001),
+                    count: 999
+                },
+                Released::Packet(seq(464)),
+            ]
+        );
+        assert_eq!(jb.stats().lost, 999);
+        assert_eq!(jb.push(seq(465), t), PushOutcome::Accepted);
+        assert_eq!(jb.push(seq(300), t), PushOutcome::Late);
+    }
+
+    #[test]
+    fn capacity_is_clamped() {
+        let jb = JitterBuffer::<SequenceNumber>::new(JitterConfig {
+            latency: MS,
+            capacity: 0,
+        });
+        assert_eq!(jb.config().capacity, 1);
+        let jb = JitterBuffer::<SequenceNumber>::new(JitterConfig {
+            latency: MS,
+            capacity: usize::MAX,
+        });
+        assert_eq!(jb.config().capacity, 1 << 15);
     }
 
     #[test]
