@@ -218,6 +218,13 @@ pub struct SourceStatistics {
 }
 
 /// NACK behaviour (RFC 4585 generic NACK).
+///
+/// A missing packet is asked for after `first_delay`, then every
+/// `retry_interval`, at most `max_retries` times, in a compound of an RR
+/// without report blocks, SDES and the NACKs (so the appendix A.3 interval
+/// counters are not disturbed). The RFC 4585 early-feedback timing rules
+/// (`T_rr_interval`, dithering) are not applied: the caller picks the
+/// delays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NackConfig {
     /// How long a gap waits before its first NACK, so that reordered
