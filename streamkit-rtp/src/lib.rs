@@ -7,6 +7,7 @@ pub mod error;
 pub mod extension;
 pub mod jitter;
 pub mod packet;
+pub mod payload;
 pub mod rtcp;
 pub mod sdp;
 pub mod session;

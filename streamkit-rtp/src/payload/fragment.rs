@@ -1,0 +1,833 @@
+//! The machinery H.264 (RFC 6184) and H.265 (RFC 7798) share: both carry
+//! NAL units as single NAL unit packets, aggregation packets (STAP-A, AP:
+//! a payload header then 16-bit sizes and units) and fragmentation units
+//! (FU-A, FU: a payload header, an FU header with start / end bits and the
+//! original type, then a piece of the unit without its header). They differ
+//! only in header sizes and bit layouts, which [`Codec`] holds.
+
+use std::collections::VecDeque;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use memchr::memmem;
+use streamkit_core::nal::NalLengthSize;
+use streamkit_core::time::{RtpTimestamp, SequenceNumber, Wrapping};
+
+use super::{
+    AccessUnit, DepacketizeError, Depacketized, Loss, MAX_AGGREGATED_UNITS, NalForm,
+    PacketizeError, RtpPayload,
+};
+use crate::packet::RtpPacket;
+
+/// The codec whose RTP format is in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Codec {
+    H264,
+    H265,
+}
+
+/// H.264 types: STAP-A and FU-A (RFC 6184 section 5.2).
+const STAP_A: u8 = 24;
+const FU_A: u8 = 28;
+/// H.265 types: AP, FU, PACI (RFC 7798 section 4.4).
+const AP: u8 = 48;
+const FU: u8 = 49;
+
+impl Codec {
+    /// The NAL unit header's length.
+    const fn header_len(self) -> usize {
+        match self {
+            Codec::H264 => 1,
+            Codec::H265 => 2,
+        }
+    }
+
+    /// The smallest payload budget: an FU with one byte of data.
+    pub(crate) const fn min_mtu(self) -> usize {
+        self.header_len() + 2
+    }
+
+    fn nal_type(self, first: u8) -> u8 {
+        match self {
+            Codec::H264 => first & 0x1f,
+            Codec::H265 => (first >> 1) & 0x3f,
+        }
+    }
+
+    /// Types the RTP format uses for its own packets, never in a stream.
+    fn reserved_for_rtp(self, t: u8) -> bool {
+        match self {
+            Codec::H264 => t == 0 || t >= 24,
+            Codec::H265 => t >= 48,
+        }
+    }
+
+    fn is_keyframe(self, t: u8) -> bool {
+        match self {
+            Codec::H264 => t == 5,
+            Codec::H265 => (16..=23).contains(&t),
+        }
+    }
+
+    fn is_aud(self, t: u8) -> bool {
+        match self {
+            Codec::H264 => t == 9,
+            Codec::H265 => t == 35,
+        }
+    }
+
+    /// The parameter-set slot of type `t` (H.264 SPS, PPS; H.265 VPS, SPS,
+    /// PPS), if it is one.
+    fn parameter_set_slot(self, t: u8) -> Option<usize> {
+        match (self, t) {
+            (Codec::H264, 7) | (Codec::H265, 32) => Some(0),
+            (Codec::H264, 8) | (Codec::H265, 33) => Some(1),
+            (Codec::H265, 34) => Some(2),
+            _ => None,
+        }
+    }
+}
+
+fn read_length(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
+}
+
+/// Where the next NAL unit of the access unit comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cursor {
+    /// Offset of the next length prefix in the sample.
+    data: usize,
+    /// Configured parameter sets already given.
+    set: usize,
+}
+
+/// A NAL unit found at a cursor, not yet sliced out.
+#[derive(Debug, Clone, Copy)]
+enum UnitRef {
+    Set(usize),
+    Data(usize, usize),
+}
+
+/// The packetizer both formats share.
+#[derive(Debug, Clone)]
+pub(crate) struct Packetizer {
+    codec: Codec,
+    mtu: usize,
+    aggregate: bool,
+    length_size: NalLengthSize,
+    parameter_sets: Vec<Bytes>,
+    insert_parameter_sets: bool,
+    data: Bytes,
+    timestamp: RtpTimestamp,
+    cursor: Cursor,
+    insert_at: usize,
+    sets_len: usize,
+    fragment: Option<(Bytes, usize)>,
+}
+
+impl Packetizer {
+    pub(crate) fn new(
+        codec: Codec,
+        mtu: usize,
+        length_size: NalLengthSize,
+    ) -> Result<Packetizer, PacketizeError> {
+        if mtu < codec.min_mtu() {
+            return Err(PacketizeError::MtuTooSmall {
+                mtu,
+                min: codec.min_mtu(),
+            });
+        }
+        Ok(Packetizer {
+            codec,
+            mtu,
+            aggregate: true,
+            length_size,
+            parameter_sets: Vec::new(),
+            insert_parameter_sets: false,
+            data: Bytes::new(),
+            timestamp: RtpTimestamp::new(0),
+            cursor: Cursor { data: 0, set: 0 },
+            insert_at: 0,
+            sets_len: 0,
+            fragment: None,
+        })
+    }
+
+    pub(crate) fn set_single_nal_unit_mode(&mut self) -> Result<(), PacketizeError> {
+        self.check_sets_fit(&self.parameter_sets, false)?;
+        self.aggregate = false;
+        Ok(())
+    }
+
+    fn check_sets_fit(&self, sets: &[Bytes], aggregate: bool) -> Result<(), PacketizeError> {
+        for set in sets {
+            if set.len() < self.codec.header_len() {
+                return Err(PacketizeError::InvalidNalUnit {
+                    offset: 0,
+                    what: "configured parameter set shorter than a NAL unit header",
+                });
+            }
+            if !aggregate && set.len() > self.mtu {
+                return Err(PacketizeError::TooLargeForSingleNalUnit {
+                    offset: None,
+                    len: set.len(),
+                    mtu: self.mtu,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn set_parameter_sets(&mut self, sets: Vec<Bytes>) -> Result<(), PacketizeError> {
+        self.check_sets_fit(&sets, self.aggregate)?;
+        self.parameter_sets = sets;
+        self.insert_parameter_sets = true;
+        Ok(())
+    }
+
+    pub(crate) fn mtu(&self) -> usize {
+        self.mtu
+    }
+
+    fn pending(&self) -> usize {
+        let in_fragment = self
+            .fragment
+            .as_ref()
+            .map_or(0, |(nal, off)| nal.len().saturating_sub(*off));
+        in_fragment + self.data.len().saturating_sub(self.cursor.data)
+    }
+
+    pub(crate) fn push(
+        &mut self,
+        timestamp: RtpTimestamp,
+        data: Bytes,
+    ) -> Result<(), PacketizeError> {
+        let pending = self.pending();
+        if pending > 0 || self.cursor.set < self.sets_len {
+            return Err(PacketizeError::Pending { pending });
+        }
+        let n = usize::from(self.length_size.bytes());
+        let (mut pos, mut index) = (0usize, 0usize);
+        let (mut keyframe, mut in_band_sets, mut insert_at) = (false, false, 0usize);
+        while pos < data.len() {
+            let prefix = data
+                .get(pos..pos + n)
+                .ok_or(PacketizeError::Truncated { offset: pos })?;
+            let len = read_length(prefix);
+            let start = pos + n;
+            let end = start
+                .checked_add(len)
+                .filter(|&e| e <= data.len())
+                .ok_or(PacketizeError::Truncated { offset: pos })?;
+            let first = match data.get(start..end) {
+                Some(unit) if unit.len() >= self.codec.header_len() => unit[0],
+                _ => {
+                    return Err(PacketizeError::InvalidNalUnit {
+                        offset: pos,
+                        what: "shorter than a NAL unit header",
+                    });
+                }
+            };
+            let t = self.codec.nal_type(first);
+            if self.codec.reserved_for_rtp(t) {
+                return Err(PacketizeError::InvalidNalUnit {
+                    offset: pos,
+                    what: "NAL unit type reserved for RTP packets",
+                });
+            }
+            if !self.aggregate && len > self.mtu {
+                return Err(PacketizeError::TooLargeForSingleNalUnit {
+                    offset: Some(pos),
+                    len,
+                    mtu: self.mtu,
+                });
+            }
+            keyframe |= self.codec.is_keyframe(t);
+            in_band_sets |= self.codec.parameter_set_slot(t).is_some();
+            if index == 0 && self.codec.is_aud(t) {
+                insert_at = end;
+            }
+            pos = end;
+            index += 1;
+        }
+        self.sets_len = if self.insert_parameter_sets && keyframe && !in_band_sets {
+            self.parameter_sets.len()
+        } else {
+            0
+        };
+        self.data = data;
+        self.timestamp = timestamp;
+        self.cursor = Cursor { data: 0, set: 0 };
+        self.insert_at = insert_at;
+        self.fragment = None;
+        Ok(())
+    }
+
+    /// The NAL unit at `c` (its reference and length) and the cursor after it.
+    fn unit_at(&self, c: Cursor) -> Option<(UnitRef, usize, Cursor)> {
+        if c.data == self.insert_at && c.set < self.sets_len {
+            let len = self.parameter_sets.get(c.set)?.len();
+            return Some((
+                UnitRef::Set(c.set),
+                len,
+                Cursor {
+                    data: c.data,
+                    set: c.set + 1,
+                },
+            ));
+        }
+        let n = usize::from(self.length_size.bytes());
+        let len = read_length(self.data.get(c.data..c.data + n)?);
+        let start = c.data + n;
+        let end = start.checked_add(len).filter(|&e| e <= self.data.len())?;
+        Some((
+            UnitRef::Data(start, end),
+            len,
+            Cursor {
+                data: end,
+                set: c.set,
+            },
+        ))
+    }
+
+    fn unit(&self, r: UnitRef) -> Bytes {
+        match r {
+            UnitRef::Set(i) => self.parameter_sets.get(i).cloned().unwrap_or_default(),
+            UnitRef::Data(start, end) => self.data.slice(start..end),
+        }
+    }
+
+    fn at_end(&self) -> bool {
+        self.fragment.is_none() && self.unit_at(self.cursor).is_none()
+    }
+
+    pub(crate) fn poll(&mut self) -> Option<RtpPayload> {
+        if let Some((nal, off)) = self.fragment.take() {
+            return Some(self.fragment_payload(nal, off));
+        }
+        let (first, first_len, next) = self.unit_at(self.cursor)?;
+        if first_len > self.mtu {
+            self.cursor = next;
+            let nal = self.unit(first);
+            return Some(self.fragment_payload(nal, self.codec.header_len()));
+        }
+        if self.aggregate {
+            let header_len = self.codec.header_len();
+            let mut total = header_len + 2 + first_len;
+            let (mut count, mut c) = (1usize, next);
+            while count < MAX_AGGREGATED_UNITS {
+                match self.unit_at(c) {
+                    Some((_, len, n)) if len <= 0xffff && total + 2 + len <= self.mtu => {
+                        total += 2 + len;
+                        count += 1;
+                        c = n;
+                    }
+                    _ => break,
+                }
+            }
+            if count >= 2 {
+                return Some(self.aggregation_payload(count, c));
+            }
+        }
+        self.cursor = next;
+        let mut payload = RtpPayload::new(self.timestamp, &[], false);
+        payload.add(self.unit(first));
+        payload.marker = self.at_end();
+        Some(payload)
+    }
+
+    fn aggregation_payload(&mut self, count: usize, end: Cursor) -> RtpPayload {
+        let mut c = self.cursor;
+        let mut payload = RtpPayload::new(self.timestamp, &[], true);
+        // F: OR of the units' F bits; H.264 NRI: the highest; H.265 LayerId
+        // and TID: the lowest (RFC 6184 5.7.1, RFC 7798 4.4.2).
+        let (mut forbidden, mut nri, mut layer, mut tid) = (0u8, 0u8, 0x3fu8, 7u8);
+        for _ in 0..count {
+            let Some((r, _, n)) = self.unit_at(c) else {
+                break;
+            };
+            let unit = self.unit(r);
+            let b0 = unit.first().copied().unwrap_or(0);
+            let b1 = unit.get(1).copied().unwrap_or(0);
+            forbidden |= b0 & 0x80;
+            nri = nri.max(b0 & 0x60);
+            layer = layer.min(((b0 & 1) << 5) | (b1 >> 3));
+            tid = tid.min(b1 & 7);
+            payload.add(unit);
+            c = n;
+        }
+        match self.codec {
+            Codec::H264 => payload.set_header(&[forbidden | nri | STAP_A]),
+            Codec::H265 => payload.set_header(&[
+                forbidden | (AP << 1) | (layer >> 5),
+                ((layer & 0x1f) << 3) | tid,
+            ]),
+        }
+        self.cursor = end;
+        payload.marker = self.at_end();
+        payload
+    }
+
+    fn fragment_payload(&mut self, nal: Bytes, off: usize) -> RtpPayload {
+        let header_len = self.codec.header_len();
+        let room = self.mtu - header_len - 1;
+        let take = room.min(nal.len().saturating_sub(off));
+        let start = off == header_len;
+        let end = off + take >= nal.len();
+        let b0 = nal.first().copied().unwrap_or(0);
+        let flags = if start { 0x80 } else { 0 } | if end { 0x40 } else { 0 };
+        let t = self.codec.nal_type(b0);
+        let mut payload = match self.codec {
+            Codec::H264 => RtpPayload::new(self.timestamp, &[(b0 & 0xe0) | FU_A, flags | t], false),
+            Codec::H265 => RtpPayload::new(
+                self.timestamp,
+                &[
+                    (b0 & 0x81) | (FU << 1),
+                    nal.get(1).copied().unwrap_or(0),
+                    flags | t,
+                ],
+                false,
+            ),
+        };
+        payload.add(nal.slice(off..off + take));
+        if end {
+            payload.marker = self.at_end();
+        } else {
+            self.fragment = Some((nal, off + take));
+        }
+        payload
+    }
+}
+
+impl RtpPayload {
+    fn set_header(&mut self, header: &[u8]) {
+        let n = header.len().min(3);
+        self.header[..n].copy_from_slice(&header[..n]);
+        self.len = self.len - usize::from(self.header_len) + n;
+        self.header_len = n as u8;
+    }
+}
+
+/// The fragmented NAL unit being put back together.
+#[derive(Debug, Clone, Copy)]
+struct FragmentInProgress {
+    /// Where its prefix starts in the access unit buffer.
+    prefix_at: usize,
+}
+
+/// The access unit being put back together.
+#[derive(Debug, Clone, Copy)]
+struct UnitInProgress {
+    timestamp: RtpTimestamp,
+    first: SequenceNumber,
+    last: SequenceNumber,
+    keyframe: bool,
+    /// Data were lost or refused: the unit is dropped at its end.
+    damaged: bool,
+}
+
+/// The depacketizer both formats share.
+#[derive(Debug)]
+pub(crate) struct Depacketizer {
+    codec: Codec,
+    form: NalForm,
+    max_access_unit: usize,
+    buf: BytesMut,
+    unit: Option<UnitInProgress>,
+    fragment: Option<FragmentInProgress>,
+    expected: Option<SequenceNumber>,
+    sets: [Option<Bytes>; 3],
+    sets_changed: bool,
+    awaiting_keyframe: bool,
+    events: VecDeque<Depacketized>,
+    finder: memmem::Finder<'static>,
+}
+
+const START_CODE: [u8; 4] = [0, 0, 0, 1];
+
+impl Depacketizer {
+    pub(crate) fn new(codec: Codec, form: NalForm, max_access_unit: usize) -> Depacketizer {
+        Depacketizer {
+            codec,
+            form,
+            max_access_unit,
+            buf: BytesMut::new(),
+            unit: None,
+            fragment: None,
+            expected: None,
+            sets: [None, None, None],
+            sets_changed: false,
+            awaiting_keyframe: false,
+            events: VecDeque::new(),
+            finder: memmem::Finder::new(&[0, 0, 1]),
+        }
+    }
+
+    pub(crate) fn set_max_access_unit(&mut self, limit: usize) {
+        self.max_access_unit = limit;
+    }
+
+    pub(crate) fn pull(&mut self) -> Option<Depacketized> {
+        self.events.pop_front()
+    }
+
+    pub(crate) fn parameter_sets(&self) -> impl Iterator<Item = &Bytes> {
+        self.sets.iter().flatten()
+    }
+
+    fn prefix_len(&self) -> usize {
+        match self.form {
+            NalForm::AnnexB => 4,
+            NalForm::LengthPrefixed(size) => usize::from(size.bytes()),
+        }
+    }
+
+    /// Reports a loss; the first since the last keyframe asks for one.
+    fn report_loss(&mut self, lost_packets: u16, seq: SequenceNumber, dropped: u32) {
+        let keyframe_request = !self.awaiting_keyframe;
+        self.awaiting_keyframe = true;
+        self.events.push_back(Depacketized::Loss(Loss {
+            lost_packets,
+            sequence_number: seq,
+            dropped_access_units: dropped,
+            keyframe_request,
+        }));
+    }
+
+    /// Drops the unit in progress (reporting it unless already reported).
+    fn damage(&mut self, seq: SequenceNumber) {
+        if let Some(unit) = self.unit.as_mut() {
+            if !unit.damaged {
+                unit.damaged = true;
+                self.report_loss(0, seq, 1);
+            }
+        }
+        self.buf.clear();
+        self.fragment = None;
+    }
+
+    /// Ends the unit in progress: emits it when whole.
+    fn finish(&mut self, seq: SequenceNumber) {
+        if self.fragment.is_some() {
+            // Its last fragment never came (or came without the end bit).
+            self.damage(seq);
+        }
+        if self.sets_changed {
+            self.sets_changed = false;
+            let sets = self.sets.iter().flatten().cloned().collect();
+            self.events.push_back(Depacketized::ParameterSets(sets));
+        }
+        if let Some(unit) = self.unit.take() {
+            if !unit.damaged && !self.buf.is_empty() {
+                if unit.keyframe {
+                    self.awaiting_keyframe = false;
+                }
+                let data = self.buf.split().freeze();
+                self.events.push_back(Depacketized::AccessUnit(AccessUnit {
+                    timestamp: unit.timestamp,
+                    keyframe: unit.keyframe,
+                    data,
+                    form: self.form,
+                    first_sequence_number: unit.first,
+                    last_sequence_number: unit.last,
+                }));
+            }
+        }
+        self.buf.clear();
+        self.fragment = None;
+    }
+
+    pub(crate) fn push(&mut self, packet: &RtpPacket) -> Result<(), DepacketizeError> {
+        let seq = packet.sequence_number();
+        let ts = packet.timestamp();
+        let mut lost = 0u16;
+        if let Some(expected) = self.expected {
+            match expected.distance_to(seq) {
+                0 => {}
+                d if d < 0 => return Ok(()), // a duplicate or a late packet
+                d => lost = u16::try_from(d).unwrap_or(u16::MAX),
+            }
+        }
+        self.expected = Some(seq.next());
+        let new_timestamp = self.unit.is_some_and(|u| u.timestamp != ts);
+        if lost > 0 {
+            // The lost packets may have been the tail of the unit in
+            // progress and the head of this packet's unit: both are dropped.
+            let mut dropped = 1;
+            if let Some(unit) = self.unit.as_mut() {
+                if new_timestamp && !unit.damaged {
+                    dropped += 1;
+                }
+                unit.damaged = true;
+            }
+            self.buf.clear();
+            self.fragment = None;
+            if new_timestamp {
+                self.finish(seq);
+            }
+            self.report_loss(lost, seq, dropped);
+        } else if new_timestamp {
+            // A new timestamp starts a new access unit, marker bit or not.
+            self.finish(seq);
+        }
+        let unit = self.unit.get_or_insert(UnitInProgress {
+            timestamp: ts,
+            first: seq,
+            last: seq,
+            keyframe: false,
+            damaged: lost > 0,
+        });
+        unit.last = seq;
+        let damaged = unit.damaged;
+        let result = if damaged {
+            Ok(())
+        } else {
+            self.payload(packet.payload(), seq)
+        };
+        if result.is_err() {
+            self.damage(seq);
+        }
+        if packet.marker() {
+            self.finish(seq);
+        }
+        result
+    }
+
+    fn payload(&mut self, payload: Bytes, seq: SequenceNumber) -> Result<(), DepacketizeError> {
+        let malformed = |what, offset| DepacketizeError::Malformed {
+            what,
+            sequence_number: seq.0,
+            offset,
+        };
+        let header_len = self.codec.header_len();
+        if payload.len() < header_len {
+            return Err(malformed("payload shorter than a NAL unit header", 0));
+        }
+        let b0 = payload.first().copied().unwrap_or(0);
+        let t = self.codec.nal_type(b0);
+        let unsupported = |what| DepacketizeError::Unsupported {
+            what,
+            packet_type: t,
+            sequence_number: seq.0,
+        };
+        match (self.codec, t) {
+            (Codec::H264, 1..=23) | (Codec::H265, 0..=47) => self.single(&payload, seq),
+            (Codec::H264, STAP_A) | (Codec::H265, AP) => {
+                let mut pos = header_len;
+                let mut count = 0usize;
+                while pos < payload.len() {
+                    let size = payload
+                        .get(pos..pos + 2)
+                        .map_or(0, |s| usize::from(u16::from_be_bytes([s[0], s[1]])));
+                    if size == 0 {
+                        // Padding after the last unit (seen from cameras).
+                        break;
+                    }
+                    let unit = payload
+                        .get(pos + 2..pos + 2 + size)
+                        .ok_or(malformed("aggregation unit runs past the payload", pos))?;
+                    self.single(unit, seq)?;
+                    count += 1;
+                    pos += 2 + size;
+                }
+                if count == 0 {
+                    return Err(malformed("aggregation packet without units", header_len));
+                }
+                Ok(())
+            }
+            (Codec::H264, FU_A) | (Codec::H265, FU) => self.fragment(&payload, seq),
+            (Codec::H264, 25) => Err(unsupported("STAP-B (interleaved mode)")),
+            (Codec::H264, 26) => Err(unsupported("MTAP16 (interleaved mode)")),
+            (Codec::H264, 27) => Err(unsupported("MTAP24 (interleaved mode)")),
+            (Codec::H264, 29) => Err(unsupported("FU-B (interleaved mode)")),
+            (Codec::H265, 50) => Err(unsupported("PACI packet")),
+            _ => Err(unsupported("reserved NAL unit type")),
+        }
+    }
+
+    fn fragment(&mut self, payload: &[u8], seq: SequenceNumber) -> Result<(), DepacketizeError> {
+        let header_len = self.codec.header_len();
+        let Some(&fu_header) = payload.get(header_len) else {
+            return Err(DepacketizeError::Malformed {
+                what: "fragmentation unit without its FU header",
+                sequence_number: seq.0,
+                offset: header_len,
+            });
+        };
+        let (start, end) = (fu_header & 0x80 != 0, fu_header & 0x40 != 0);
+        let data = payload.get(header_len + 1..).unwrap_or_default();
+        if start {
+            if self.fragment.is_some() {
+                // The previous unit's end never came.
+                return Err(DepacketizeError::Malformed {
+                    what: "fragment start before the previous fragmented unit ended",
+                    sequence_number: seq.0,
+                    offset: header_len,
+                });
+            }
+            let b0 = payload.first().copied().unwrap_or(0);
+            let mut nal_header = [0u8; 2];
+            match self.codec {
+                Codec::H264 => nal_header[0] = (b0 & 0xe0) | (fu_header & 0x1f),
+                Codec::H265 => {
+                    nal_header[0] = (b0 & 0x81) | ((fu_header & 0x3f) << 1);
+                    nal_header[1] = payload.get(1).copied().unwrap_or(0);
+                }
+            }
+            let prefix_at = self.buf.len();
+            self.reserve(self.prefix_len() + header_len + data.len(), seq)?;
+            match self.form {
+                NalForm::AnnexB => self.buf.put_slice(&START_CODE),
+                NalForm::LengthPrefixed(size) => {
+                    self.buf.put_bytes(0, usize::from(size.bytes()));
+                }
+            }
+            self.buf.put_slice(&nal_header[..header_len]);
+            self.buf.put_slice(data);
+            self.fragment = Some(FragmentInProgress { prefix_at });
+        } else {
+            if self.fragment.is_none() {
+                return Err(DepacketizeError::Malformed {
+                    what: "fragment without its start",
+                    sequence_number: seq.0,
+                    offset: header_len,
+                });
+            }
+            self.reserve(data.len(), seq)?;
+            self.buf.put_slice(data);
+        }
+        if end {
+            if let Some(f) = self.fragment.take() {
+                self.end_fragment(f, seq)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes a reassembled unit: its length prefix, or a split when it
+    /// holds start codes.
+    fn end_fragment(
+        &mut self,
+        f: FragmentInProgress,
+        seq: SequenceNumber,
+    ) -> Result<(), DepacketizeError> {
+        let body = f.prefix_at + self.prefix_len();
+        let has_start_code = self
+            .buf
+            .get(body..)
+            .is_some_and(|nal| self.finder.find(nal).is_some());
+        if has_start_code {
+            // A camera put Annex-B start codes inside: split (rare, a copy).
+            let nal = Bytes::copy_from_slice(self.buf.get(body..).unwrap_or_default());
+            self.buf.truncate(f.prefix_at);
+            return self.single(&nal, seq);
+        }
+        let len = self.buf.len() - body;
+        if let NalForm::LengthPrefixed(size) = self.form {
+            if len > size.max_unit_len() {
+                return Err(self.too_long(seq));
+            }
+            let n = usize::from(size.bytes());
+            let bytes = (len as u64).to_be_bytes();
+            if let (Some(dst), Some(src)) = (
+                self.buf.get_mut(f.prefix_at..body),
+                bytes.get(bytes.len() - n..),
+            ) {
+                dst.copy_from_slice(src);
+            }
+        }
+        let b0 = self.buf.get(body).copied().unwrap_or(0);
+        let range = body..self.buf.len();
+        self.note_unit(b0, range);
+        Ok(())
+    }
+
+    fn too_long(&self, seq: SequenceNumber) -> DepacketizeError {
+        DepacketizeError::Malformed {
+            what: "NAL unit longer than the output length prefix can say",
+            sequence_number: seq.0,
+            offset: 0,
+        }
+    }
+
+    fn reserve(&mut self, more: usize, seq: SequenceNumber) -> Result<(), DepacketizeError> {
+        if self.buf.len().saturating_add(more) > self.max_access_unit {
+            return Err(DepacketizeError::AccessUnitTooLarge {
+                limit: self.max_access_unit,
+                sequence_number: seq.0,
+            });
+        }
+        self.buf.reserve(more);
+        Ok(())
+    }
+
+    /// Adds whole NAL units from a single NAL unit packet or an aggregation
+    /// unit, splitting at any Annex-B start codes inside.
+    fn single(&mut self, nal: &[u8], seq: SequenceNumber) -> Result<(), DepacketizeError> {
+        match self.finder.find(nal) {
+            None => self.add_unit(nal, seq),
+            Some(first) => {
+                let mut end = first;
+                while end > 0 && nal.get(end - 1) == Some(&0) {
+                    end -= 1;
+                }
+                if let Some(head) = nal.get(..end).filter(|h| !h.is_empty()) {
+                    self.add_unit(head, seq)?;
+                }
+                let rest = nal.get(first..).unwrap_or_default();
+                for unit in streamkit_core::nal::AnnexBSlices::new(rest) {
+                    self.add_unit(unit, seq)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn add_unit(&mut self, nal: &[u8], seq: SequenceNumber) -> Result<(), DepacketizeError> {
+        if nal.len() < self.codec.header_len() {
+            return Err(DepacketizeError::Malformed {
+                what: "NAL unit shorter than its header",
+                sequence_number: seq.0,
+                offset: 0,
+            });
+        }
+        self.reserve(self.prefix_len() + nal.len(), seq)?;
+        match self.form {
+            NalForm::AnnexB => self.buf.put_slice(&START_CODE),
+            NalForm::LengthPrefixed(size) => {
+                if nal.len() > size.max_unit_len() {
+                    return Err(self.too_long(seq));
+                }
+                let bytes = (nal.len() as u64).to_be_bytes();
+                let n = usize::from(size.bytes());
+                self.buf
+                    .put_slice(bytes.get(bytes.len() - n..).unwrap_or_default());
+            }
+        }
+        let start = self.buf.len();
+        self.buf.put_slice(nal);
+        let b0 = nal.first().copied().unwrap_or(0);
+        self.note_unit(b0, start..self.buf.len());
+        Ok(())
+    }
+
+    /// Notes a finished unit's type: keyframe, parameter sets.
+    fn note_unit(&mut self, b0: u8, range: core::ops::Range<usize>) {
+        let t = self.codec.nal_type(b0);
+        if self.codec.is_keyframe(t) {
+            if let Some(unit) = self.unit.as_mut() {
+                unit.keyframe = true;
+            }
+        }
+        if let Some(slot) = self.codec.parameter_set_slot(t) {
+            let nal = self.buf.get(range).unwrap_or_default();
+            if let Some(stored) = self.sets.get_mut(slot) {
+                if stored.as_deref() != Some(nal) {
+                    *stored = Some(Bytes::copy_from_slice(nal));
+                    self.sets_changed = true;
+                }
+            }
+        }
+    }
+}
