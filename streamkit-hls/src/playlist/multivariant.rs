@@ -60,9 +60,10 @@ pub struct BitRates {
 
 impl BitRates {
     /// Measures `(size in bytes, duration)` segments against
-    /// `target_duration` seconds. Runs are found with two pointers, so the
-    /// cost is linear in the number of segments times the segments per
-    /// window.
+    /// `target_duration` seconds. Each run is grown from its first segment
+    /// until it lasts more than 1.5 target durations, so the cost is the
+    /// number of segments times the segments per window (zero-length
+    /// segments, which no real media has, make windows unbounded).
     #[must_use]
     pub fn measure(
         segments: impl IntoIterator<Item = (u64, Duration)>,
