@@ -287,3 +287,51 @@ fn lossy(codec: Codec, mtu: usize, aus: &[Bytes], seed: u64, rate_percent: u64) 
         assert_eq!(emitted.contains(&ts), whole, "access unit {i}");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Arbitrary payloads, sequence numbers, timestamps and markers never
+    /// make a depacketizer panic, and no access unit exceeds its limit.
+    #[test]
+    fn arbitrary_payloads_never_panic(
+        packets in proptest::collection::vec(
+            (proptest::collection::vec(any::<u8>(), 0..64), 0u16..6, 0u32..3, any::<bool>()),
+            0..40,
+        ),
+        h265: bool,
+        annex_b: bool,
+    ) {
+        let form = if annex_b { NalForm::AnnexB } else { NalForm::LengthPrefixed(NalLengthSize::Two) };
+        let mut d264 = H264Depacketizer::new(form).with_max_access_unit(200);
+        let mut d265 = H265Depacketizer::new(form).with_max_access_unit(200);
+        let mut seq = 0u16;
+        for (payload, step, ts, marker) in packets {
+            seq = seq.wrapping_add(step);
+            let mut datagram = Vec::new();
+            RtpHeader {
+                marker,
+                payload_type: 96,
+                sequence_number: SequenceNumber::new(seq),
+                timestamp: RtpTimestamp::new(ts),
+                ..RtpHeader::default()
+            }
+            .write(&payload, &mut datagram)
+            .unwrap();
+            let packet = RtpPacket::parse(Bytes::from(datagram)).unwrap();
+            let events: Vec<Depacketized> = if h265 {
+                let _ = d265.push(&packet);
+                std::iter::from_fn(|| d265.pull()).collect()
+            } else {
+                let _ = d264.push(&packet);
+                std::iter::from_fn(|| d264.pull()).collect()
+            };
+            for ev in events {
+                if let Depacketized::AccessUnit(u) = ev {
+                    prop_assert!(u.data.len() <= 200);
+                    prop_assert!(!u.data.is_empty());
+                }
+            }
+        }
+    }
+}

@@ -495,12 +495,16 @@ impl Depacketizer {
         }));
     }
 
-    /// Drops the unit in progress (reporting it unless already reported).
+    /// Drops the unit in progress, reporting it when it held data (unless
+    /// already reported).
     fn damage(&mut self, seq: SequenceNumber) {
+        let held_data = !self.buf.is_empty();
         if let Some(unit) = self.unit.as_mut() {
             if !unit.damaged {
                 unit.damaged = true;
-                self.report_loss(0, seq, 1);
+                if held_data {
+                    self.report_loss(0, seq, 1);
+                }
             }
         }
         self.buf.clear();
@@ -611,6 +615,10 @@ impl Depacketizer {
             packet_type: t,
             sequence_number: seq.0,
         };
+        if payload.starts_with(&[0, 0, 1]) || payload.starts_with(&[0, 0, 0, 1]) {
+            // A camera sent Annex-B: a start code where the header belongs.
+            return self.single(&payload, seq);
+        }
         match (self.codec, t) {
             (Codec::H264, 1..=23) | (Codec::H265, 0..=47) => self.single(&payload, seq),
             (Codec::H264, STAP_A) | (Codec::H265, AP) => {
