@@ -4,6 +4,9 @@
 //!   unit packets, STAP-A aggregation, FU-A fragmentation.
 //! - [`h265`]: H.265 (RFC 7798) without DONL: single NAL unit packets,
 //!   aggregation packets, fragmentation units.
+//! - [`aac`]: AAC (RFC 3640 `mpeg4-generic`, AAC-hbr): several frames per
+//!   packet, fragments of frames larger than the MTU.
+//! - [`opus`]: Opus (RFC 7587): one Opus packet per RTP packet.
 //!
 //! Both sides are Sans-IO state machines of the same shape:
 //!
@@ -72,9 +75,11 @@ use streamkit_core::time::{RtpTimestamp, SequenceNumber};
 
 use crate::error::WriteError;
 
+pub mod aac;
 mod fragment;
 pub mod h264;
 pub mod h265;
+pub mod opus;
 
 /// The most NAL units one aggregation packet (STAP-A, H.265 AP) carries.
 pub const MAX_AGGREGATED_UNITS: usize = 8;
