@@ -80,6 +80,7 @@ impl ExtensionForm {
     /// The form a profile names, or `None` for a profile that is not RFC
     /// 8285 (its data is then opaque).
     #[must_use]
+    #[inline]
     pub const fn from_profile(profile: u16) -> Option<ExtensionForm> {
         if profile == ONE_BYTE_PROFILE {
             Some(ExtensionForm::OneByte)
@@ -94,6 +95,7 @@ impl ExtensionForm {
 
     /// The profile value written in the extension header.
     #[must_use]
+    #[inline]
     pub const fn profile(self) -> u16 {
         match self {
             ExtensionForm::OneByte => ONE_BYTE_PROFILE,
@@ -109,6 +111,7 @@ impl ExtensionForm {
     /// [`WriteError::Invalid`] for an element with id 0 (reserved for
     /// padding in both forms), [`WriteError::TooLong`] for an element longer
     /// than 255 bytes.
+    #[inline]
     pub fn choose(elements: &[ExtensionElement<'_>]) -> Result<ExtensionForm, WriteError> {
         let mut one_byte = true;
         for e in elements {
@@ -144,6 +147,7 @@ impl ExtensionForm {
     /// form (id 0, id above 14 or length 0 or above 16 in the one-byte
     /// form), [`WriteError::TooLong`] when an element or the whole block is
     /// longer than its length field can say.
+    #[inline]
     pub fn data_len(self, elements: &[ExtensionElement<'_>]) -> Result<usize, WriteError> {
         let mut len = 0usize;
         for e in elements {
@@ -197,6 +201,7 @@ impl ExtensionForm {
     ///
     /// As [`data_len`](ExtensionForm::data_len), and
     /// [`WriteError::InsufficientSize`] when `buf` has less room than that.
+    #[inline]
     pub fn write_data(
         self,
         elements: &[ExtensionElement<'_>],
@@ -212,6 +217,7 @@ impl ExtensionForm {
 
     /// Writes already validated elements and `padded` minus their length in
     /// zero bytes; the caller checked room and validity with `data_len`.
+    #[inline]
     pub(crate) fn put_data(
         self,
         elements: &[ExtensionElement<'_>],
@@ -242,6 +248,7 @@ impl ExtensionForm {
 /// `padded`; returns `padded`. The caller validated the elements and sized
 /// `out` (at least `padded` bytes); a short `out` is left partly written
 /// rather than panicking.
+#[inline]
 fn encode_data(
     form: ExtensionForm,
     elements: &[ExtensionElement<'_>],
@@ -309,6 +316,7 @@ pub enum ExtensionBlock<'a> {
 impl ExtensionBlock<'_> {
     /// The block's resolved form (`None` for `Raw`) and its data length,
     /// padded to a multiple of 4, without the 4-byte header.
+    #[inline]
     pub(crate) fn layout(&self) -> Result<(Option<ExtensionForm>, usize), WriteError> {
         match *self {
             ExtensionBlock::Elements(els) => {
@@ -370,6 +378,7 @@ impl ExtensionBlock<'_> {
     /// Writes header and data into the start of `out`, which the caller
     /// sized from `layout` (from [`Self::layout`]); returns the bytes
     /// written.
+    #[inline]
     pub(crate) fn encode(&self, layout: (Option<ExtensionForm>, usize), out: &mut [u8]) -> usize {
         let (form, data_len) = layout;
         let words = ((data_len / 4) as u16).to_be_bytes();
@@ -397,6 +406,7 @@ impl ExtensionBlock<'_> {
 
     /// Writes header and data; `layout` came from [`Self::layout`] and the
     /// caller checked room.
+    #[inline]
     pub(crate) fn put(&self, layout: (Option<ExtensionForm>, usize), buf: &mut impl BufMut) {
         let (form, data_len) = layout;
         let words = (data_len / 4) as u16;
@@ -434,6 +444,7 @@ impl<'a> HeaderExtension<'a> {
     /// A view of extension `data` under `profile`; `data_offset` is where
     /// the data starts in the packet, used in error offsets.
     #[must_use]
+    #[inline]
     pub const fn new(profile: u16, data: &'a [u8], data_offset: usize) -> HeaderExtension<'a> {
         HeaderExtension {
             profile,
@@ -444,6 +455,7 @@ impl<'a> HeaderExtension<'a> {
 
     /// The 16-bit profile-defined value.
     #[must_use]
+    #[inline]
     pub const fn profile(&self) -> u16 {
         self.profile
     }
@@ -451,24 +463,28 @@ impl<'a> HeaderExtension<'a> {
     /// The extension data (a multiple of 4 bytes), without the profile and
     /// length.
     #[must_use]
+    #[inline]
     pub const fn data(&self) -> &'a [u8] {
         self.data
     }
 
     /// Where the data starts in the packet.
     #[must_use]
+    #[inline]
     pub const fn data_offset(&self) -> usize {
         self.data_offset
     }
 
     /// The RFC 8285 form, or `None` when the profile is not RFC 8285.
     #[must_use]
+    #[inline]
     pub const fn form(&self) -> Option<ExtensionForm> {
         ExtensionForm::from_profile(self.profile)
     }
 
     /// The RFC 8285 elements, or `None` when the profile is not RFC 8285.
     #[must_use]
+    #[inline]
     pub fn elements(&self) -> Option<ExtensionElements<'a>> {
         self.form()
             .map(|form| ExtensionElements::new(form, self.data, self.data_offset))
@@ -480,6 +496,7 @@ impl<'a> HeaderExtension<'a> {
     /// # Errors
     ///
     /// The first malformed element met before it.
+    #[inline]
     pub fn element(&self, id: u8) -> Result<Option<&'a [u8]>, ParseError> {
         if let Some(elements) = self.elements() {
             for e in elements {
@@ -494,6 +511,7 @@ impl<'a> HeaderExtension<'a> {
 
     /// This block for writing again, as is.
     #[must_use]
+    #[inline]
     pub const fn to_block(&self) -> ExtensionBlock<'a> {
         ExtensionBlock::Raw {
             profile: self.profile,
@@ -520,6 +538,7 @@ impl<'a> ExtensionElements<'a> {
     /// Elements of `data` in `form`; `base` is where `data` starts in the
     /// packet, used in error offsets.
     #[must_use]
+    #[inline]
     pub const fn new(form: ExtensionForm, data: &'a [u8], base: usize) -> ExtensionElements<'a> {
         ExtensionElements {
             form,
@@ -534,6 +553,7 @@ impl<'a> ExtensionElements<'a> {
 impl<'a> Iterator for ExtensionElements<'a> {
     type Item = Result<ExtensionElement<'a>, ParseError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;

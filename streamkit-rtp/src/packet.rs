@@ -82,6 +82,7 @@ pub struct RtpPacket {
 }
 
 /// Reads a big-endian `u16` at `at`; the caller checked the bound.
+#[inline]
 fn be16(data: &[u8], at: usize) -> u16 {
     match data.get(at..at + 2) {
         Some(&[a, b]) => u16::from_be_bytes([a, b]),
@@ -90,6 +91,7 @@ fn be16(data: &[u8], at: usize) -> u16 {
 }
 
 /// Reads a big-endian `u32` at `at`; the caller checked the bound.
+#[inline]
 fn be32(data: &[u8], at: usize) -> u32 {
     match data.get(at..at + 4) {
         Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
@@ -111,6 +113,7 @@ impl RtpPacket {
     /// - [`ParseError::PaddingZero`] / [`ParseError::PaddingTooLong`] when the
     ///   P bit is set and the padding count is zero or longer than what
     ///   follows the header.
+    #[inline]
     pub fn parse(datagram: Bytes) -> Result<RtpPacket, ParseError> {
         let d = &datagram[..];
         let len = d.len();
@@ -179,24 +182,28 @@ impl RtpPacket {
         })
     }
 
+    #[inline]
     fn first(&self) -> u8 {
         self.data.first().copied().unwrap_or(0)
     }
 
     /// The whole datagram.
     #[must_use]
+    #[inline]
     pub fn as_bytes(&self) -> &Bytes {
         &self.data
     }
 
     /// The whole datagram, giving up the view.
     #[must_use]
+    #[inline]
     pub fn into_bytes(self) -> Bytes {
         self.data
     }
 
     /// The P bit: the packet ends with padding.
     #[must_use]
+    #[inline]
     pub fn has_padding(&self) -> bool {
         self.first() & 0x20 != 0
     }
@@ -204,12 +211,14 @@ impl RtpPacket {
     /// The number of padding bytes at the end (including the count byte),
     /// 0 without padding.
     #[must_use]
+    #[inline]
     pub fn padding_len(&self) -> usize {
         self.data.len() - self.payload_end
     }
 
     /// The X bit: the packet carries an extension block.
     #[must_use]
+    #[inline]
     pub fn has_extension(&self) -> bool {
         self.first() & 0x10 != 0
     }
@@ -217,42 +226,49 @@ impl RtpPacket {
     /// The marker bit (its meaning is the payload format's: end of a video
     /// frame, start of a talkspurt).
     #[must_use]
+    #[inline]
     pub fn marker(&self) -> bool {
         self.data.get(1).copied().unwrap_or(0) & 0x80 != 0
     }
 
     /// The 7-bit payload type.
     #[must_use]
+    #[inline]
     pub fn payload_type(&self) -> u8 {
         self.data.get(1).copied().unwrap_or(0) & 0x7F
     }
 
     /// The sequence number.
     #[must_use]
+    #[inline]
     pub fn sequence_number(&self) -> SequenceNumber {
         SequenceNumber(be16(&self.data, 2))
     }
 
     /// The RTP timestamp.
     #[must_use]
+    #[inline]
     pub fn timestamp(&self) -> RtpTimestamp {
         RtpTimestamp(be32(&self.data, 4))
     }
 
     /// The synchronization source.
     #[must_use]
+    #[inline]
     pub fn ssrc(&self) -> u32 {
         be32(&self.data, 8)
     }
 
     /// The number of CSRCs (0 to 15).
     #[must_use]
+    #[inline]
     pub fn csrc_count(&self) -> usize {
         usize::from(self.first() & 0x0F)
     }
 
     /// The contributing sources.
     #[must_use]
+    #[inline]
     pub fn csrcs(&self) -> Csrcs<'_> {
         let end = FIXED_HEADER_LEN + 4 * self.csrc_count();
         Csrcs {
@@ -262,6 +278,7 @@ impl RtpPacket {
 
     /// The extension block, when the X bit is set.
     #[must_use]
+    #[inline]
     pub fn extension(&self) -> Option<HeaderExtension<'_>> {
         if !self.has_extension() {
             return None;
@@ -273,18 +290,21 @@ impl RtpPacket {
 
     /// The header length: fixed part, CSRCs and extension block.
     #[must_use]
+    #[inline]
     pub fn header_len(&self) -> usize {
         self.payload_start
     }
 
     /// The header bytes.
     #[must_use]
+    #[inline]
     pub fn header_bytes(&self) -> &[u8] {
         self.data.get(..self.payload_start).unwrap_or(&[])
     }
 
     /// The payload, a slice of the datagram (no copy), without padding.
     #[must_use]
+    #[inline]
     pub fn payload(&self) -> Bytes {
         self.data.slice(self.payload_start..self.payload_end)
     }
@@ -292,6 +312,7 @@ impl RtpPacket {
     /// The payload, giving up the view: the datagram `Bytes` narrowed to
     /// the payload, without touching its reference count.
     #[must_use]
+    #[inline]
     pub fn into_payload(self) -> Bytes {
         let mut data = self.data;
         data.truncate(self.payload_end);
@@ -301,6 +322,7 @@ impl RtpPacket {
 
     /// The payload bytes, borrowed.
     #[must_use]
+    #[inline]
     pub fn payload_bytes(&self) -> &[u8] {
         self.data
             .get(self.payload_start..self.payload_end)
@@ -309,6 +331,7 @@ impl RtpPacket {
 
     /// Where the payload starts in the datagram.
     #[must_use]
+    #[inline]
     pub fn payload_offset(&self) -> usize {
         self.payload_start
     }
@@ -339,12 +362,14 @@ pub struct Csrcs<'a> {
 impl Iterator for Csrcs<'_> {
     type Item = u32;
 
+    #[inline]
     fn next(&mut self) -> Option<u32> {
         let (head, rest) = self.data.split_first_chunk::<4>()?;
         self.data = rest;
         Some(u32::from_be_bytes(*head))
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         let n = self.data.len() / 4;
         (n, Some(n))
@@ -387,6 +412,7 @@ struct Layout {
 }
 
 impl<'a> RtpHeader<'a> {
+    #[inline]
     fn layout(&self) -> Result<Layout, WriteError> {
         if self.payload_type > 127 {
             return Err(WriteError::Invalid {
@@ -415,6 +441,7 @@ impl<'a> RtpHeader<'a> {
         })
     }
 
+    #[inline]
     fn put_header(&self, layout: Layout, buf: &mut impl BufMut) {
         let first = (RTP_VERSION << 6)
             | if self.padding > 0 { 0x20 } else { 0 }
@@ -448,6 +475,7 @@ impl<'a> RtpHeader<'a> {
 
     /// Writes the header into the start of `out`, which the caller sized
     /// from `layout`; returns the bytes written.
+    #[inline]
     fn encode_header(&self, layout: Layout, out: &mut [u8]) -> usize {
         let first = (RTP_VERSION << 6)
             | if self.padding > 0 { 0x20 } else { 0 }
@@ -488,6 +516,7 @@ impl<'a> RtpHeader<'a> {
 
     /// Writes the header into `buf` through a stack buffer (one `put_slice`)
     /// when it is small, field by field otherwise.
+    #[inline]
     fn put_header_fast(&self, layout: Layout, buf: &mut impl BufMut) {
         const STACK: usize = 128;
         if layout.header_len <= STACK {
@@ -499,6 +528,7 @@ impl<'a> RtpHeader<'a> {
         }
     }
 
+    #[inline]
     fn put_padding(&self, buf: &mut impl BufMut) {
         if self.padding > 0 {
             buf.put_bytes(0, usize::from(self.padding) - 1);
@@ -514,6 +544,7 @@ impl<'a> RtpHeader<'a> {
     /// [`WriteError::Invalid`] for a payload type above 127 or a malformed
     /// extension block, [`WriteError::TooMany`] for more than 15 CSRCs,
     /// [`WriteError::TooLong`] for an oversized extension.
+    #[inline]
     pub fn header_len(&self) -> Result<usize, WriteError> {
         Ok(self.layout()?.header_len)
     }
@@ -524,6 +555,7 @@ impl<'a> RtpHeader<'a> {
     /// # Errors
     ///
     /// As [`header_len`](RtpHeader::header_len).
+    #[inline]
     pub fn packet_len(&self, payload_len: usize) -> Result<usize, WriteError> {
         Ok(self.layout()?.header_len + payload_len + usize::from(self.padding))
     }
@@ -536,6 +568,7 @@ impl<'a> RtpHeader<'a> {
     ///
     /// As [`header_len`](RtpHeader::header_len), and
     /// [`WriteError::InsufficientSize`] when `buf` has no room for it.
+    #[inline]
     pub fn write_header(&self, buf: &mut impl BufMut) -> Result<usize, WriteError> {
         let layout = self.layout()?;
         if buf.remaining_mut() < layout.header_len {
@@ -554,6 +587,7 @@ impl<'a> RtpHeader<'a> {
     /// # Errors
     ///
     /// As [`write_header`](RtpHeader::write_header).
+    #[inline]
     pub fn write_header_into(&self, out: &mut [u8]) -> Result<usize, WriteError> {
         let layout = self.layout()?;
         let required = layout.header_len;
@@ -571,6 +605,7 @@ impl<'a> RtpHeader<'a> {
     /// As [`header_len`](RtpHeader::header_len), and
     /// [`WriteError::InsufficientSize`] when `buf` has no room for the whole
     /// packet (nothing is written then).
+    #[inline]
     pub fn write(&self, payload: &[u8], buf: &mut impl BufMut) -> Result<usize, WriteError> {
         let layout = self.layout()?;
         let required = layout.header_len + payload.len() + usize::from(self.padding);
@@ -591,6 +626,7 @@ impl<'a> RtpHeader<'a> {
     /// As [`header_len`](RtpHeader::header_len), and
     /// [`WriteError::InsufficientSize`] with the packet's length when `out`
     /// is shorter (nothing is written then).
+    #[inline]
     pub fn write_into(&self, payload: &[u8], out: &mut [u8]) -> Result<usize, WriteError> {
         let layout = self.layout()?;
         let header_len = layout.header_len;
@@ -613,6 +649,7 @@ impl<'a> RtpHeader<'a> {
     /// The padding bytes that follow the payload: zeros, then the count.
     /// Empty when `padding` is 0.
     #[must_use]
+    #[inline]
     pub fn padding_tail(&self) -> PaddingTail {
         PaddingTail {
             count: [self.padding],
@@ -627,6 +664,7 @@ impl<'a> RtpHeader<'a> {
     /// As [`header_len`](RtpHeader::header_len), and
     /// [`WriteError::TooLong`] when the header exceeds
     /// [`MAX_DATAGRAM_HEADER_LEN`].
+    #[inline]
     pub fn datagram(&self, payload: Bytes) -> Result<RtpDatagram, WriteError> {
         let layout = self.layout()?;
         if layout.header_len > MAX_DATAGRAM_HEADER_LEN {
@@ -659,18 +697,21 @@ pub struct PaddingTail {
 impl PaddingTail {
     /// The padding length (0 for none).
     #[must_use]
+    #[inline]
     pub fn len(&self) -> usize {
         usize::from(self.count[0])
     }
 
     /// `true` without padding.
     #[must_use]
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.count[0] == 0
     }
 
     /// The zero bytes before the count (borrowed from a static buffer).
     #[must_use]
+    #[inline]
     pub fn zeros(&self) -> &'static [u8] {
         ZEROS
             .get(..usize::from(self.count[0]).saturating_sub(1))
@@ -679,6 +720,7 @@ impl PaddingTail {
 
     /// The final count byte, or an empty slice without padding.
     #[must_use]
+    #[inline]
     pub fn count_byte(&self) -> &[u8] {
         if self.count[0] == 0 { &[] } else { &self.count }
     }
@@ -697,30 +739,35 @@ pub struct RtpDatagram {
 impl RtpDatagram {
     /// The header bytes.
     #[must_use]
+    #[inline]
     pub fn header(&self) -> &[u8] {
         self.header.get(..self.header_len).unwrap_or(&[])
     }
 
     /// The payload.
     #[must_use]
+    #[inline]
     pub fn payload(&self) -> &Bytes {
         &self.payload
     }
 
     /// The padding.
     #[must_use]
+    #[inline]
     pub fn padding(&self) -> PaddingTail {
         self.padding
     }
 
     /// The datagram length.
     #[must_use]
+    #[inline]
     pub fn len(&self) -> usize {
         self.header_len + self.payload.len() + self.padding.len()
     }
 
     /// Always `false`: a datagram has at least its 12-byte header.
     #[must_use]
+    #[inline]
     pub fn is_empty(&self) -> bool {
         false
     }
@@ -728,6 +775,7 @@ impl RtpDatagram {
     /// The datagram as four slices in order: header, payload, padding
     /// zeros, padding count (the last two empty without padding).
     #[must_use]
+    #[inline]
     pub fn slices(&self) -> [&[u8]; 4] {
         [
             self.header(),
@@ -739,6 +787,7 @@ impl RtpDatagram {
 
     /// The datagram as [`IoSlice`]s for `send_vectored` / `sendmsg`.
     #[must_use]
+    #[inline]
     pub fn io_slices(&self) -> [IoSlice<'_>; 4] {
         self.slices().map(IoSlice::new)
     }
@@ -748,6 +797,7 @@ impl RtpDatagram {
     /// # Errors
     ///
     /// [`WriteError::InsufficientSize`] when `buf` has no room for it.
+    #[inline]
     pub fn write_to(&self, buf: &mut impl BufMut) -> Result<usize, WriteError> {
         let required = self.len();
         if buf.remaining_mut() < required {
