@@ -464,7 +464,8 @@ pub fn segment_timeline(start_time: u64, durations: &[u64]) -> Result<SegmentTim
 }
 
 /// A SegmentTemplate over a SegmentTimeline (see [`segment_timeline`]);
-/// `media` uses `$Time$` (or `$Number$`, numbered from 1).
+/// `media` uses `$Time$` (or `$Number$`, numbered from 1, the default
+/// `@startNumber`).
 ///
 /// # Errors
 ///
@@ -486,7 +487,9 @@ pub fn timeline_template(
         initialization: Some(initialization.to_owned()),
         media: Some(media.to_owned()),
         timescale: Some(u64::from(timescale)),
-        startNumber: Some(1),
+        // @startNumber is left at its default of 1: FFmpeg's DASH demuxer
+        // (5.1) takes a written @startNumber as the index of the first S
+        // entry when it fills $Time$, and then skips the first segment.
         SegmentTimeline: Some(segment_timeline(start_time, durations)?),
         ..Default::default()
     })
