@@ -248,7 +248,7 @@ impl ExtensionForm {
 /// `padded`; returns `padded`. The caller validated the elements and sized
 /// `out` (at least `padded` bytes); a short `out` is left partly written
 /// rather than panicking.
-#[inline]
+#[inline(always)]
 fn encode_data(
     form: ExtensionForm,
     elements: &[ExtensionElement<'_>],
@@ -316,7 +316,7 @@ pub enum ExtensionBlock<'a> {
 impl ExtensionBlock<'_> {
     /// The block's resolved form (`None` for `Raw`) and its data length,
     /// padded to a multiple of 4, without the 4-byte header.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn layout(&self) -> Result<(Option<ExtensionForm>, usize), WriteError> {
         match *self {
             ExtensionBlock::Elements(els) => {
@@ -378,7 +378,7 @@ impl ExtensionBlock<'_> {
     /// Writes header and data into the start of `out`, which the caller
     /// sized from `layout` (from [`Self::layout`]); returns the bytes
     /// written.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn encode(&self, layout: (Option<ExtensionForm>, usize), out: &mut [u8]) -> usize {
         let (form, data_len) = layout;
         let words = ((data_len / 4) as u16).to_be_bytes();

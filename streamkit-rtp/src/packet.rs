@@ -412,7 +412,7 @@ struct Layout {
 }
 
 impl<'a> RtpHeader<'a> {
-    #[inline]
+    #[inline(always)]
     fn layout(&self) -> Result<Layout, WriteError> {
         if self.payload_type > 127 {
             return Err(WriteError::Invalid {
@@ -475,7 +475,7 @@ impl<'a> RtpHeader<'a> {
 
     /// Writes the header into the start of `out`, which the caller sized
     /// from `layout`; returns the bytes written.
-    #[inline]
+    #[inline(always)]
     fn encode_header(&self, layout: Layout, out: &mut [u8]) -> usize {
         let first = (RTP_VERSION << 6)
             | if self.padding > 0 { 0x20 } else { 0 }
