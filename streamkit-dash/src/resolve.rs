@@ -179,13 +179,18 @@ struct Plan<'a> {
     period_start_ticks: i128,
 }
 
+/// Window bounds are MPD times in units of 1/(timescale * 10^9) s, so a
+/// wall-clock `now` in nanoseconds compares exactly with tick counts.
+const SCALE: i128 = 1_000_000_000;
+
 #[derive(Clone, Copy, Debug, Default)]
 struct Window {
-    /// Segments ending before `lo` (MPD time) are gone.
+    /// Segments ending before `lo` (scaled MPD time) are gone.
     lo: Option<i128>,
-    /// Segments whose end minus `ato` is after `hi` are not yet available.
+    /// Segments whose end minus `ato` is after `hi` (scaled) are not yet
+    /// available.
     hi: Option<i128>,
-    /// `@availabilityTimeOffset` in ticks.
+    /// `@availabilityTimeOffset`, scaled.
     ato: i128,
     /// Segments starting at or after this MPD time are outside the Period.
     period_end: Option<i128>,
@@ -312,7 +317,7 @@ pub fn resolve<'a>(
 
     let mut window = Window {
         period_end,
-        ato: ato_ticks(ato_secs, ts)?,
+        ato: ato_scaled(ato_secs, ts)?,
         ..Window::default()
     };
     if dynamic {
@@ -329,10 +334,12 @@ pub fn resolve<'a>(
             - ast_ns
             - i128::from(period_start.as_secs()) * 1_000_000_000
             - i128::from(period_start.subsec_nanos());
-        let now_ticks = (rel_ns * ts).div_euclid(1_000_000_000) + i128::from(pto);
-        window.hi = Some(now_ticks);
+        let now_scaled = rel_ns * ts + i128::from(pto) * SCALE;
+        window.hi = Some(now_scaled);
         if let Some(tsbd) = mpd.timeShiftBufferDepth {
-            window.lo = Some(now_ticks - duration_ticks(tsbd, ts));
+            let tsbd_ns =
+                i128::from(tsbd.as_secs()) * 1_000_000_000 + i128::from(tsbd.subsec_nanos());
+            window.lo = Some(now_scaled - tsbd_ns * ts);
         }
     }
 
@@ -399,14 +406,16 @@ pub fn resolve<'a>(
             end = end.min(by_period);
         }
         let mut first = 0u64;
+        let d_scaled = i128::from(duration) * SCALE;
+        let pto_scaled = i128::from(pto) * SCALE;
         if let Some(lo) = window.lo {
             // First k whose end pto + (k + 1) d reaches lo.
-            let k = (lo - i128::from(pto)).div_euclid(i128::from(duration)) - 1;
+            let k = (lo - pto_scaled + d_scaled - 1).div_euclid(d_scaled) - 1;
             first = u64::try_from(k.max(0)).unwrap_or(u64::MAX);
         }
         if let Some(hi) = window.hi {
             // Available: pto + (k + 1) d - ato <= hi.
-            let k = (hi + window.ato - i128::from(pto)).div_euclid(i128::from(duration));
+            let k = (hi + window.ato - pto_scaled).div_euclid(d_scaled);
             end = end.min(u64::try_from(k.max(0)).unwrap_or(u64::MAX));
         }
         Ok(Walk::Fixed {
@@ -597,7 +606,7 @@ impl Segments<'_> {
             }
         }
         if let Some(hi) = w.hi {
-            if t + i128::from(d) - w.ato > hi {
+            if (t + i128::from(d)) * SCALE - w.ato > hi {
                 return Ok(None);
             }
         }
@@ -707,7 +716,7 @@ impl Segments<'_> {
             let mut skip: u64 = 0;
             if let Some(lo) = w.lo {
                 // Segments whose end t0 + (k + 1) d is before lo.
-                let k = (lo - t0 + d - 1).div_euclid(d) - 1;
+                let k = (lo - t0 * SCALE + d * SCALE - 1).div_euclid(d * SCALE) - 1;
                 skip = u64::try_from(k.max(0)).unwrap_or(u64::MAX).min(count);
             }
             st.s_index = i + 1;
@@ -782,7 +791,7 @@ fn integer_duration(d: f64) -> Result<u64, DashError> {
     Ok(d as u64)
 }
 
-fn ato_ticks(ato: Option<f64>, ts: i128) -> Result<i128, DashError> {
+fn ato_scaled(ato: Option<f64>, ts: i128) -> Result<i128, DashError> {
     let Some(a) = ato else { return Ok(0) };
     if a.is_nan() || a < 0.0 {
         return Err(DashError::InvalidValue {
@@ -790,11 +799,11 @@ fn ato_ticks(ato: Option<f64>, ts: i128) -> Result<i128, DashError> {
             value: a.to_string(),
         });
     }
-    // INF means "available at once"; cap at about 30 years of ticks.
+    // INF means "available at once"; cap at about 30 years.
     #[allow(clippy::cast_precision_loss)]
-    let ticks = (a * ts as f64).min(1e9 * ts as f64);
+    let scaled = (a * ts as f64 * 1e9).min(1e18 * ts as f64);
     #[allow(clippy::cast_possible_truncation)] // bounded above
-    Ok(ticks as i128)
+    Ok(scaled as i128)
 }
 
 fn duration_ticks(d: Duration, ts: i128) -> i128 {
