@@ -219,7 +219,8 @@ fn segment_list_and_segment_base() {
              <SegmentURL media="one.mp4" mediaRange="100-199"/><SegmentURL media="two.mp4"/><SegmentURL mediaRange="300-399"/></SegmentList>"#,
     );
     let s = segments(&text, None).unwrap();
-    let got: Vec<(String, Option<(u64, u64)>, u64)> = s
+    type Listed = (String, Option<(u64, u64)>, u64);
+    let got: Vec<Listed> = s
         .iter()
         .map(|s| {
             (
