@@ -446,6 +446,11 @@ pub(crate) struct Depacketizer {
 
 const START_CODE: [u8; 4] = [0, 0, 0, 1];
 
+/// The smallest growth of the reassembly buffer. Access units are split off
+/// it, so one chunk serves several small units; a unit kept by the caller
+/// keeps its chunk alive.
+const ALLOCATION_CHUNK: usize = 64 * 1024;
+
 impl Depacketizer {
     pub(crate) fn new(codec: Codec, form: NalForm, max_access_unit: usize) -> Depacketizer {
         Depacketizer {
@@ -587,7 +592,7 @@ impl Depacketizer {
         let result = if damaged {
             Ok(())
         } else {
-            self.payload(packet.payload(), seq)
+            self.payload(packet.payload_bytes(), seq)
         };
         if result.is_err() {
             self.damage(seq);
@@ -598,7 +603,7 @@ impl Depacketizer {
         result
     }
 
-    fn payload(&mut self, payload: Bytes, seq: SequenceNumber) -> Result<(), DepacketizeError> {
+    fn payload(&mut self, payload: &[u8], seq: SequenceNumber) -> Result<(), DepacketizeError> {
         let malformed = |what, offset| DepacketizeError::Malformed {
             what,
             sequence_number: seq.0,
@@ -617,10 +622,10 @@ impl Depacketizer {
         };
         if payload.starts_with(&[0, 0, 1]) || payload.starts_with(&[0, 0, 0, 1]) {
             // A camera sent Annex-B: a start code where the header belongs.
-            return self.single(&payload, seq);
+            return self.single(payload, seq);
         }
         match (self.codec, t) {
-            (Codec::H264, 1..=23) | (Codec::H265, 0..=47) => self.single(&payload, seq),
+            (Codec::H264, 1..=23) | (Codec::H265, 0..=47) => self.single(payload, seq),
             (Codec::H264, STAP_A) | (Codec::H265, AP) => {
                 let mut pos = header_len;
                 let mut count = 0usize;
@@ -644,7 +649,7 @@ impl Depacketizer {
                 }
                 Ok(())
             }
-            (Codec::H264, FU_A) | (Codec::H265, FU) => self.fragment(&payload, seq),
+            (Codec::H264, FU_A) | (Codec::H265, FU) => self.fragment(payload, seq),
             (Codec::H264, 25) => Err(unsupported("STAP-B (interleaved mode)")),
             (Codec::H264, 26) => Err(unsupported("MTAP16 (interleaved mode)")),
             (Codec::H264, 27) => Err(unsupported("MTAP24 (interleaved mode)")),
@@ -766,7 +771,13 @@ impl Depacketizer {
                 sequence_number: seq.0,
             });
         }
-        self.buf.reserve(more);
+        if self.buf.capacity() - self.buf.len() < more {
+            // Grow by doubling within a unit and by whole chunks across
+            // units (each unit is split off the chunk), so allocations stay
+            // few per access unit whatever the packet count.
+            let chunk = more.max(self.buf.len()).max(ALLOCATION_CHUNK);
+            self.buf.reserve(chunk.min(self.max_access_unit));
+        }
         Ok(())
     }
 
