@@ -463,8 +463,9 @@ pub fn segment_timeline(start_time: u64, durations: &[u64]) -> Result<SegmentTim
     Ok(SegmentTimeline { segments })
 }
 
-/// A SegmentTemplate over a SegmentTimeline (see [`segment_timeline`]);
-/// `media` uses `$Time$` (or `$Number$`, numbered from 1, the default
+/// A SegmentTemplate over a SegmentTimeline (see [`segment_timeline`])
+/// whose first segment, at `start_time`, starts the Period
+/// (`@presentationTimeOffset` is `start_time`); `media` uses `$Time$` (or `$Number$`, numbered from 1, the default
 /// `@startNumber`).
 ///
 /// # Errors
@@ -487,6 +488,8 @@ pub fn timeline_template(
         initialization: Some(initialization.to_owned()),
         media: Some(media.to_owned()),
         timescale: Some(u64::from(timescale)),
+        // The first segment starts the Period.
+        presentationTimeOffset: (start_time != 0).then_some(start_time),
         // @startNumber is left at its default of 1: FFmpeg's DASH demuxer
         // (5.1) takes a written @startNumber as the index of the first S
         // entry when it fills $Time$, and then skips the first segment.
