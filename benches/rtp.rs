@@ -131,6 +131,17 @@ fn parse(c: &mut Criterion) {
                 BatchSize::SmallInput,
             );
         });
+        g.bench_function("streamkit, into_payload", |b| {
+            b.iter_batched(
+                || datagram.clone(),
+                |d| {
+                    let p = RtpPacket::parse(d).unwrap();
+                    black_box((p.sequence_number(), p.timestamp()));
+                    p.into_payload()
+                },
+                BatchSize::SmallInput,
+            );
+        });
         if extension {
             // The peer decodes extension elements while parsing; this is
             // the same work on our side.
