@@ -59,4 +59,5 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod packager;
 pub mod playlist;

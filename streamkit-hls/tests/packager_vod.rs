@@ -1,0 +1,223 @@
+//! VOD packaging of every fixture, MPEG-TS and fMP4, judged by ffprobe and
+//! ffmpeg: reading `master.m3u8`, they decode exactly the source's frame
+//! count per stream (tests/fixtures/manifest.tsv) and its duration, with no
+//! error.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bytes::Bytes;
+use streamkit_core::mp4::Mp4File;
+use streamkit_core::time::{MediaTime, Timescale};
+use streamkit_hls::packager::{
+    Packager, PackagerConfig, PackagerEvent, RenditionLayout, SegmentFormat,
+};
+use streamkit_hls::playlist::{MediaPlaylist, MultivariantPlaylist};
+
+fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+}
+
+/// One fixture: file name, duration in µs, `(ffprobe codec name, samples)`
+/// per track.
+type FixtureEntry = (String, u64, Vec<(String, u64)>);
+
+/// The fixtures, from the manifest.
+fn manifest() -> Vec<FixtureEntry> {
+    let text = std::fs::read_to_string(fixtures_dir().join("manifest.tsv")).unwrap();
+    let mut out: Vec<FixtureEntry> = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        match cols[0] {
+            "file" => out.push((cols[1].to_owned(), cols[3].parse().unwrap(), Vec::new())),
+            "track" => {
+                let entry = out.iter_mut().find(|f| f.0 == cols[1]).unwrap();
+                entry
+                    .2
+                    .push((cols[4].to_owned(), cols[11].parse().unwrap()));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn write(root: &Path, name: &str, buffers: &[Bytes]) {
+    let path = root.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut f = std::fs::File::create(path).unwrap();
+    for b in buffers {
+        f.write_all(b).unwrap();
+    }
+}
+
+/// Packages `input` into `out` as the package example does; returns the
+/// multivariant playlist and the media playlists.
+fn package(
+    input: &Path,
+    out: &Path,
+    config: PackagerConfig,
+) -> (MultivariantPlaylist, Vec<MediaPlaylist>) {
+    let file = Mp4File::parse(Bytes::from(std::fs::read(input).unwrap())).unwrap();
+    let mut packager = Packager::for_mp4(&file, config).unwrap();
+    let mut master = None;
+    let mut media = Vec::new();
+    let mut handle = |event: PackagerEvent| match event {
+        PackagerEvent::InitSegment(r) => write(out, &r.name, r.body.buffers()),
+        PackagerEvent::Segment(s) => write(out, &s.resource.name, s.resource.body.buffers()),
+        PackagerEvent::Part(p) => write(out, &p.resource.name, p.resource.body.buffers()),
+        PackagerEvent::MediaPlaylist { name, playlist, .. } => {
+            write(out, &name, &[playlist.to_bytes().unwrap()]);
+            media.push(*playlist);
+        }
+        PackagerEvent::MultivariantPlaylist { name, playlist } => {
+            write(out, &name, &[playlist.to_bytes().unwrap()]);
+            master = Some(*playlist);
+        }
+        other => panic!("unexpected event in VOD: {other:?}"),
+    };
+    for sample in file.samples() {
+        packager.push(sample).unwrap();
+        while let Some(e) = packager.poll() {
+            handle(e);
+        }
+    }
+    packager.finish().unwrap();
+    while let Some(e) = packager.poll() {
+        handle(e);
+    }
+    (master.expect("a multivariant playlist"), media)
+}
+
+fn tool(name: &str) -> Command {
+    let probe = Command::new(name).arg("-version").output();
+    assert!(
+        probe.is_ok_and(|o| o.status.success()),
+        "{name} is required for this test (scripts/test installs it)"
+    );
+    Command::new(name)
+}
+
+/// `(codec, packets, decoded frames)` per stream and the duration in µs.
+fn probe(master: &Path) -> (Vec<(String, u64, u64)>, u64) {
+    let out = tool("ffprobe")
+        .args(["-v", "error", "-count_packets", "-count_frames"])
+        .args([
+            "-show_entries",
+            "stream=index,codec_name,nb_read_packets,nb_read_frames",
+        ])
+        .args(["-show_entries", "format=duration", "-of", "compact"])
+        .arg(master)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stderr.is_empty(),
+        "ffprobe: {stderr}"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // ffprobe lists the streams once per program, then once more: keep
+    // one entry per stream index.
+    let mut streams = Vec::new();
+    let mut seen = Vec::new();
+    let mut duration = 0;
+    for line in text.lines() {
+        let field = |key: &str| {
+            line.split('|')
+                .find_map(|f| f.strip_prefix(key))
+                .map(str::to_owned)
+        };
+        let line = line.strip_prefix("program|").unwrap_or(line);
+        if line.starts_with("stream|") {
+            let index: u64 = field("index=").unwrap().parse().unwrap();
+            if seen.contains(&index) {
+                continue;
+            }
+            seen.push(index);
+            streams.push((
+                field("codec_name=").unwrap(),
+                field("nb_read_packets=").unwrap().parse().unwrap(),
+                field("nb_read_frames=").unwrap().parse().unwrap(),
+            ));
+        } else if line.starts_with("format|") {
+            let d: f64 = field("duration=").unwrap().parse().unwrap();
+            duration = (d * 1e6).round() as u64;
+        }
+    }
+    (streams, duration)
+}
+
+fn check(format: SegmentFormat, layout: RenditionLayout, seconds: i64) {
+    for (name, duration_us, tracks) in manifest() {
+        let out = std::env::temp_dir().join(format!(
+            "streamkit-hls-vod-{}-{name}-{format:?}-{layout:?}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&out);
+        let config = PackagerConfig::vod(format, MediaTime::new(seconds, Timescale::SECONDS))
+            .with_layout(layout);
+        let (master, media) = package(&fixtures_dir().join(&name), &out, config);
+        let expected_renditions = match layout {
+            RenditionLayout::Muxed => 1,
+            RenditionLayout::PerTrack => tracks.len(),
+        };
+        assert_eq!(media.len(), expected_renditions, "{name}");
+        assert_eq!(master.variants.len(), 1, "{name}");
+        assert_eq!(master.renditions.len(), expected_renditions - 1, "{name}");
+        for m in &media {
+            assert!(m.end_list, "{name}");
+        }
+
+        let (streams, duration) = probe(&out.join("master.m3u8"));
+        let mut got: Vec<(String, u64, u64)> = streams;
+        got.sort();
+        let mut want: Vec<(String, u64, u64)> =
+            tracks.iter().map(|(c, n)| (c.clone(), *n, *n)).collect();
+        want.sort();
+        assert_eq!(
+            got, want,
+            "{name} {format:?} {layout:?}: per-stream packets, frames"
+        );
+        // The duration ffprobe reports: the source's, to within 1 ms.
+        assert!(
+            duration.abs_diff(duration_us) <= 1_000,
+            "{name} {format:?}: duration {duration} µs, source {duration_us} µs"
+        );
+
+        let decode = tool("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(out.join("master.m3u8"))
+            .args(["-f", "null", "-"])
+            .output()
+            .unwrap();
+        assert!(
+            decode.status.success() && decode.stderr.is_empty(),
+            "{name} {format:?}: ffmpeg: {}",
+            String::from_utf8_lossy(&decode.stderr)
+        );
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+}
+
+#[test]
+fn fmp4_per_track_renditions() {
+    check(SegmentFormat::Fmp4, RenditionLayout::PerTrack, 2);
+}
+
+#[test]
+fn fmp4_muxed() {
+    check(SegmentFormat::Fmp4, RenditionLayout::Muxed, 4);
+}
+
+#[test]
+fn ts_muxed() {
+    check(SegmentFormat::Ts, RenditionLayout::Muxed, 2);
+}
+
+#[test]
+fn ts_per_track_renditions() {
+    check(SegmentFormat::Ts, RenditionLayout::PerTrack, 6);
+}
