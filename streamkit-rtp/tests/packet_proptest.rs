@@ -207,3 +207,29 @@ proptest! {
         prop_assert_eq!(&back[..], &wire[..]);
     }
 }
+
+proptest! {
+    /// The writer picks the one-byte form exactly when every id is 1 to 14
+    /// and every length 1 to 16, and the block parses back to the elements.
+    #[test]
+    fn form_choice_follows_rfc8285(
+        els in proptest::collection::vec((1u8..=255, proptest::collection::vec(any::<u8>(), 0..20)), 0..6),
+    ) {
+        let elements: Vec<ExtensionElement<'_>> =
+            els.iter().map(|(id, d)| ExtensionElement { id: *id, data: d }).collect();
+        let one_byte = els.iter().all(|(id, d)| *id <= 14 && (1..=16).contains(&d.len()));
+        let form = ExtensionForm::choose(&elements).unwrap();
+        prop_assert_eq!(form == ExtensionForm::OneByte, one_byte);
+        let mut block = Vec::new();
+        let n = streamkit_rtp::extension::write_block(&elements, &mut block).unwrap();
+        prop_assert_eq!(n, block.len());
+        prop_assert_eq!(n % 4, 0);
+        prop_assert_eq!(u16::from_be_bytes([block[0], block[1]]), form.profile());
+        prop_assert_eq!(usize::from(u16::from_be_bytes([block[2], block[3]])) * 4, n - 4);
+        let back: Vec<(u8, Vec<u8>)> = ExtensionElements::new(form, &block[4..], 0)
+            .map(|e| e.map(|e| (e.id, e.data.to_vec())))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        prop_assert_eq!(back, els);
+    }
+}

@@ -219,3 +219,22 @@ proptest! {
         prop_assert_eq!(&again[..], &wire[..]);
     }
 }
+
+proptest! {
+    /// Padding (P bit, the last byte counting the padding) does not change
+    /// what a packet parses to.
+    #[test]
+    fn padding_is_transparent(packet in packet(), pad_words in 1usize..4) {
+        prop_assume!(!matches!(packet, RtcpPacket::Unknown(_)));
+        let mut wire = Vec::new();
+        packet.write(&mut wire).unwrap();
+        let pad = pad_words * 4;
+        wire[0] |= 0x20;
+        let words = u16::from_be_bytes([wire[2], wire[3]]) + pad_words as u16;
+        wire[2..4].copy_from_slice(&words.to_be_bytes());
+        wire.extend(std::iter::repeat_n(0u8, pad - 1));
+        wire.push(pad as u8);
+        let parsed = parse_compound(Bytes::from(wire)).unwrap();
+        prop_assert_eq!(parsed, vec![packet]);
+    }
+}
