@@ -59,5 +59,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod origin;
 pub mod packager;
 pub mod playlist;
