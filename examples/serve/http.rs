@@ -1,0 +1,256 @@
+//! The HTTP/1.1 layer: accepts connections, bounds them, maps a request's
+//! path to a catalog resource and logs each request.
+//!
+//! Bounds: request heads of at most [`Limits::max_head_bytes`] (hyper
+//! answers larger ones with an error and closes), a head must arrive within
+//! [`Limits::header_timeout`] (a stalled client is dropped, and never holds
+//! anything another connection waits for: each connection is its own task),
+//! at most [`Limits::max_connections`] connections at once (further ones
+//! wait in the listen backlog). Only `GET` and `HEAD`; request bodies are
+//! never read.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use crate::catalog::Catalog;
+
+/// The page at `/`.
+const INDEX_HTML: &str = include_str!("web/index.html");
+
+/// The longest request path served; longer ones are refused with 400.
+pub(crate) const MAX_PATH: usize = 256;
+
+/// The server's bounds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub(crate) header_timeout: Duration,
+    pub(crate) max_head_bytes: usize,
+    pub(crate) max_connections: usize,
+    /// How long a graceful shutdown waits for requests in flight.
+    pub(crate) drain_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(10),
+            max_head_bytes: 16 * 1024,
+            max_connections: 256,
+            drain_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Serves `catalog` on `listener` until `stop` resolves, then lets the
+/// requests in flight finish (up to the drain timeout).
+pub(crate) async fn serve(
+    listener: TcpListener,
+    catalog: Arc<Catalog>,
+    limits: Limits,
+    stop: impl Future<Output = ()>,
+) {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    tokio::pin!(stop);
+    loop {
+        let permit = tokio::select! {
+            () = &mut stop => break,
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let (stream, peer) = tokio::select! {
+            () = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!("accept: {e}");
+                    continue;
+                }
+            },
+        };
+        while connections.try_join_next().is_some() {}
+        let catalog = catalog.clone();
+        let mut shutdown_rx = shutdown_rx.clone();
+        connections.spawn(async move {
+            let _permit = permit;
+            let service = service_fn(move |request| {
+                let response = respond(&catalog, &request, peer);
+                async move { Ok::<_, Infallible>(response) }
+            });
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .max_buf_size(limits.max_head_bytes)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            let result = tokio::select! {
+                r = connection.as_mut() => r,
+                _ = shutdown_rx.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(%peer, "connection: {e}");
+            }
+        });
+    }
+    drop(listener);
+    let _ = shutdown.send(true);
+    let drained = tokio::time::timeout(limits.drain_timeout, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            "{} connections still open after {:?}; closing them",
+            connections.len(),
+            limits.drain_timeout
+        );
+        connections.shutdown().await;
+    }
+}
+
+/// Why a request path is refused before any lookup.
+fn check_path(path: &str) -> Result<(), &'static str> {
+    if path.len() > MAX_PATH {
+        return Err("path too long");
+    }
+    if !path.starts_with('/') {
+        return Err("not an absolute path");
+    }
+    // Every name the catalog holds is in this alphabet: percent-encoding,
+    // backslashes, control characters and the like never name anything.
+    if !path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-'))
+    {
+        return Err("character outside the names served");
+    }
+    if path.contains("//") || path.split('/').any(|s| s == "." || s == "..") {
+        return Err("empty, . or .. path segment");
+    }
+    Ok(())
+}
+
+fn respond(
+    catalog: &Catalog,
+    request: &Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let path = request.uri().path();
+    let response = route(catalog, request.method(), path);
+    let bytes = hyper::body::Body::size_hint(response.body())
+        .exact()
+        .unwrap_or(0);
+    // The path is logged only when it passed the check: it is then plain
+    // ASCII of bounded length.
+    let shown = if check_path(path).is_ok() {
+        path
+    } else {
+        "(refused path)"
+    };
+    tracing::info!(
+        %peer,
+        method = %request.method(),
+        path = shown,
+        status = response.status().as_u16(),
+        bytes,
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}
+
+fn route(catalog: &Catalog, method: &Method, path: &str) -> Response<Full<Bytes>> {
+    if method != Method::GET && method != Method::HEAD {
+        let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    if let Err(why) = check_path(path) {
+        return text(StatusCode::BAD_REQUEST, why);
+    }
+    if path == "/" {
+        return body(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            Bytes::from_static(INDEX_HTML.as_bytes()),
+        );
+    }
+    match catalog.get(path) {
+        Some(resource) => {
+            let mut r = body(StatusCode::OK, resource.content_type, resource.body.clone());
+            // Players on other origins (a test page, hls.js demos) may fetch.
+            r.headers_mut().insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
+            r
+        }
+        None => text(StatusCode::NOT_FOUND, "no such stream or resource\n"),
+    }
+}
+
+fn text(status: StatusCode, message: &'static str) -> Response<Full<Bytes>> {
+    body(
+        status,
+        "text/plain; charset=utf-8",
+        Bytes::from_static(message.as_bytes()),
+    )
+}
+
+fn body(status: StatusCode, content_type: &'static str, bytes: Bytes) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(bytes));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_path;
+
+    #[test]
+    fn paths_outside_the_names_are_refused() {
+        for bad in [
+            "/vod/../Cargo.toml",
+            "/vod/x/%2e%2e/Cargo.toml",
+            "/vod//etc/passwd",
+            "/vod/x/./master.m3u8",
+            "/vod/x\\master.m3u8",
+            "relative",
+            "/vod/x/master.m3u8\0",
+        ] {
+            assert!(check_path(bad).is_err(), "{bad:?} passed");
+        }
+        assert!(check_path(&format!("/{}", "a".repeat(super::MAX_PATH))).is_err());
+        for good in [
+            "/",
+            "/vod/h264_aac/master.m3u8",
+            "/vod/a-b/ts/main/seg-0.ts",
+        ] {
+            assert_eq!(check_path(good), Ok(()), "{good}");
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! A streaming server: MP4 files as HLS over HTTP, with a web page that
+//! plays them.
+//!
+//! ```text
+//! cargo run --release --example serve                 # the bundled fixture
+//! cargo run --release --example serve -- A.mp4 B.mp4  # these files
+//! ```
+//!
+//! For each file NAME (its stem) it serves
+//!
+//! - `/vod/NAME/master.m3u8`: HLS video on demand, fMP4 (CMAF) segments,
+//!   one rendition per track;
+//! - `/vod/NAME/ts/master.m3u8`: HLS video on demand, MPEG-TS segments;
+//! - `/`: a page listing the streams that plays them with the browser's
+//!   own HLS player and shows their codecs, resolution and bit rate;
+//! - `/streams.json`: the list the page reads.
+//!
+//! At start-up it prints the URLs to open; it logs each request; Ctrl-C
+//! stops it, letting requests in flight finish. `--bind ADDR` (default
+//! `127.0.0.1:8080`; port 0 picks a free port, printed). Run with `--help`
+//! for every option.
+//!
+//! The packaging is streamkit-hls's: at start-up each file is packaged in
+//! memory, and requests are answered from those bytes, looked up by their
+//! whole path among the names the packager gave. This program reads the
+//! files, owns the sockets, bounds the connections and moves bytes.
+#![allow(clippy::disallowed_methods)] // the example is the I/O layer: it reads the clock
+
+mod catalog;
+mod http;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use catalog::Catalog;
+use http::Limits;
+
+const USAGE: &str = "\
+serve: a streaming server for MP4 files (HLS, fMP4 and MPEG-TS) with a web page
+
+usage: serve [FILE.mp4 ...] [options]
+
+  FILE.mp4                 files to serve (default: tests/fixtures/h264_aac.mp4)
+  --bind ADDR              where to listen (default 127.0.0.1:8080; port 0: any free port)
+  --header-timeout SECS    drop a connection whose request head takes longer (default 10)
+  --max-connections N      connections served at once (default 256)
+  --help                   this text
+
+For each file NAME: /vod/NAME/master.m3u8 (HLS, fMP4), /vod/NAME/ts/master.m3u8
+(HLS, MPEG-TS); the page at / plays them. Ctrl-C stops the server.
+";
+
+struct Options {
+    files: Vec<PathBuf>,
+    bind: SocketAddr,
+    limits: Limits,
+}
+
+fn parse_options() -> Result<Option<Options>, String> {
+    let mut o = Options {
+        files: Vec::new(),
+        bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        limits: Limits::default(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--help" | "-h" => return Ok(None),
+            "--bind" => {
+                o.bind = value("--bind")?
+                    .parse()
+                    .map_err(|e| format!("--bind: {e}"))?;
+            }
+            "--header-timeout" => {
+                let secs: f64 = value("--header-timeout")?
+                    .parse()
+                    .map_err(|e| format!("--header-timeout: {e}"))?;
+                o.limits.header_timeout = Duration::try_from_secs_f64(secs)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or("--header-timeout must be above 0")?;
+            }
+            "--max-connections" => {
+                o.limits.max_connections = value("--max-connections")?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or("--max-connections must be a number above 0")?;
+            }
+            s if s.starts_with('-') => return Err(format!("unknown option {s}")),
+            file => o.files.push(PathBuf::from(file)),
+        }
+    }
+    if o.files.is_empty() {
+        o.files
+            .push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/h264_aac.mp4"));
+    }
+    Ok(Some(o))
+}
+
+fn main() -> ExitCode {
+    let options = match parse_options() {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("serve: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let catalog = match Catalog::package(&options.files) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            eprintln!("serve: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("serve: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(options, catalog)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(options: Options, catalog: Arc<Catalog>) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(options.bind)
+        .await
+        .map_err(|e| format!("--bind {}: {e}", options.bind))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("local address: {e}"))?;
+    print_urls(addr, &catalog);
+    let stop = async {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => tracing::info!("Ctrl-C: stopping"),
+            // Without a signal handler, run until killed.
+            Err(e) => {
+                tracing::warn!("no Ctrl-C handler: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    http::serve(listener, catalog, options.limits, stop).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The URLs to open, one per line, on stdout (tests read them).
+fn print_urls(addr: SocketAddr, catalog: &Catalog) {
+    let base = format!("http://{addr}");
+    let mut out = String::new();
+    out.push_str(&format!("serve: listening on {base}/\n"));
+    out.push_str(&format!("  the page:  {base}/\n"));
+    for stream in &catalog.streams {
+        out.push_str(&format!(
+            "  {} ({})\n",
+            stream.name,
+            stream.source.display()
+        ));
+        for (kind, path) in &stream.entry_points {
+            out.push_str(&format!("    {kind:<12} {base}{path}\n"));
+        }
+    }
+    out.push_str("press Ctrl-C to stop\n");
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
+}
