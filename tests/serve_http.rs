@@ -1,0 +1,299 @@
+//! examples/serve over real HTTP: the built example binary is started on
+//! 127.0.0.1:0, the URLs it prints are read back, and then
+//!
+//! - every printed URL answers, and ffmpeg decodes every VOD URL to exactly
+//!   the fixture's frames with no error;
+//! - request targets that try to leave the names served (`..`,
+//!   percent-encoded traversal, absolute paths, NUL, overlong paths) get
+//!   400 or 404 and never a file's contents;
+//! - a client that sends half a request and stalls delays nobody, and is
+//!   dropped after the header timeout;
+//! - SIGINT (Ctrl-C) stops the server cleanly.
+//!
+//! The example binary is the one `cargo test` (and scripts/test) builds
+//! beside this test, in target/<profile>/examples/.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+#![allow(clippy::disallowed_methods)] // tests measure real time
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// From tests/fixtures/manifest.tsv: h264_aac.mp4.
+const VIDEO_FRAMES: usize = 300;
+const AUDIO_FRAMES: usize = 432;
+const HEADER_TIMEOUT_SECS: u64 = 2;
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    urls: Vec<String>,
+}
+
+impl Server {
+    fn start() -> Server {
+        let exe = std::env::current_exe().expect("test executable path");
+        let dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>");
+        let bin = dir
+            .join("examples")
+            .join(format!("serve{}", std::env::consts::EXE_SUFFIX));
+        assert!(
+            bin.exists(),
+            "{} is missing: build the examples first (cargo build --examples)",
+            bin.display()
+        );
+        let mut child = Command::new(bin)
+            .args(["--bind", "127.0.0.1:0", "--header-timeout"])
+            .arg(HEADER_TIMEOUT_SECS.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start serve");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut urls = Vec::new();
+        let mut addr = None;
+        for line in lines.by_ref() {
+            let line = line.expect("serve's stdout");
+            if let Some(rest) = line.strip_prefix("serve: listening on http://") {
+                addr = Some(rest.trim_end_matches('/').parse().expect("bound address"));
+                continue;
+            }
+            urls.extend(
+                line.split_whitespace()
+                    .filter(|w| w.starts_with("http://"))
+                    .map(str::to_owned),
+            );
+            if line.starts_with("press Ctrl-C") {
+                break;
+            }
+        }
+        // Keep reading stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            addr: addr.expect("serve printed its address"),
+            urls,
+        }
+    }
+
+    /// Sends `request` as is, returns (status, body), reading to the end.
+    fn raw(&self, request: &[u8]) -> (u16, Vec<u8>) {
+        let mut stream = TcpStream::connect(self.addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(request).expect("send");
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).expect("response");
+        parse_response(&response)
+    }
+
+    fn get(&self, target: &str) -> (u16, Vec<u8>) {
+        self.raw(
+            format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn parse_response(response: &[u8]) -> (u16, Vec<u8>) {
+    let head_end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| {
+            panic!(
+                "no response head in {:?}",
+                String::from_utf8_lossy(response)
+            )
+        });
+    let head = std::str::from_utf8(&response[..head_end]).expect("ASCII head");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code");
+    (status, response[head_end + 4..].to_vec())
+}
+
+fn path_of(url: &str) -> &str {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    &rest[rest.find('/').expect("path")..]
+}
+
+#[test]
+fn every_printed_url_answers() {
+    let server = Server::start();
+    assert_eq!(server.urls.len(), 3, "{:?}", server.urls);
+    for url in &server.urls {
+        let (status, body) = server.get(path_of(url));
+        assert_eq!(status, 200, "{url}");
+        assert!(!body.is_empty(), "{url} is empty");
+    }
+    let (_, page) = server.get("/");
+    let page = String::from_utf8(page).expect("the page is text");
+    assert!(page.contains("<video") && page.contains("/streams.json"));
+    let (status, list) = server.get("/streams.json");
+    assert_eq!(status, 200);
+    let list = String::from_utf8(list).unwrap();
+    for url in &server.urls[1..] {
+        assert!(list.contains(path_of(url)), "{url} not in {list}");
+    }
+}
+
+#[test]
+fn ffmpeg_decodes_every_vod_url_to_the_source_frames() {
+    let server = Server::start();
+    let vod: Vec<&String> = server.urls.iter().filter(|u| u.contains("/vod/")).collect();
+    assert_eq!(vod.len(), 2);
+    for url in vod {
+        let out = Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error", "-i", url, "-f", "framecrc", "-"])
+            .output()
+            .unwrap_or_else(|e| panic!("ffmpeg is needed (scripts/test installs it): {e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{url}: {stderr}");
+        assert!(stderr.trim().is_empty(), "{url}: ffmpeg said {stderr}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let frames = |stream: &str| {
+            stdout
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .filter(|l| l.split(',').next() == Some(stream))
+                .count()
+        };
+        assert_eq!(frames("0"), VIDEO_FRAMES, "{url}: video frames");
+        assert_eq!(frames("1"), AUDIO_FRAMES, "{url}: audio frames");
+    }
+}
+
+#[test]
+fn request_targets_never_leave_the_names_served() {
+    let server = Server::start();
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    let long = format!("/vod/h264_aac/{}", "a".repeat(4000));
+    let targets = [
+        "/../Cargo.toml",
+        "/vod/../../Cargo.toml",
+        "/vod/h264_aac/../../../Cargo.toml",
+        "/vod/h264_aac/%2e%2e/%2e%2e/%2e%2e/Cargo.toml",
+        "/vod/h264_aac/..%2f..%2f..%2fCargo.toml",
+        "/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/vod/h264_aac/%252e%252e/Cargo.toml",
+        "/vod/h264_aac/master.m3u8%00",
+        "/vod/h264_aac/master.m3u8%00.png",
+        "//etc/passwd",
+        "/etc/passwd",
+        manifest,
+        "/vod/h264_aac/./master.m3u8",
+        "/vod/h264_aac//master.m3u8",
+        "http://127.0.0.1/../Cargo.toml",
+        "/vod/h264_aac/master.m3u8/..",
+        "/vod/h264_aac",
+        "/vod/",
+        &long,
+    ];
+    for target in targets {
+        let (status, body) = server.get(target);
+        assert!(status == 400 || status == 404, "{target}: status {status}");
+        let body = String::from_utf8_lossy(&body);
+        assert!(
+            !body.contains("[workspace]") && !body.contains("root:"),
+            "{target}: a file leaked"
+        );
+    }
+    // A raw NUL byte and a raw backslash in the request line.
+    for target in [
+        &b"/vod/h264_aac/master.m3u8\0"[..],
+        b"/vod/h264_aac/..\\..\\Cargo.toml",
+    ] {
+        let mut request = b"GET ".to_vec();
+        request.extend_from_slice(target);
+        request.extend_from_slice(b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let (status, _) = server.raw(&request);
+        assert!(
+            status == 400 || status == 404,
+            "{target:?}: status {status}"
+        );
+    }
+    // A request head beyond the bound (16 KiB) is refused.
+    let huge = format!("/{}", "a".repeat(20_000));
+    let (status, _) = server.get(&huge);
+    assert_eq!(status, 431, "oversized head");
+    // Other methods than GET and HEAD.
+    let (status, _) = server.raw(
+        b"POST /vod/h264_aac/master.m3u8 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
+    );
+    assert_eq!(status, 405);
+    // The good path still answers.
+    assert_eq!(server.get("/vod/h264_aac/master.m3u8").0, 200);
+}
+
+#[test]
+fn a_stalled_client_delays_nobody_and_is_dropped() {
+    let server = Server::start();
+    let mut stalled = Vec::new();
+    for _ in 0..20 {
+        let mut s = TcpStream::connect(server.addr).expect("connect");
+        s.write_all(b"GET /vod/h264_aac/master.m3u8 HTTP/1.1\r\nHo")
+            .expect("half a request");
+        stalled.push(s);
+    }
+    let started = Instant::now();
+    for _ in 0..5 {
+        let (status, body) = server.get("/vod/h264_aac/video/seg-0.m4s");
+        assert_eq!(status, 200);
+        assert!(!body.is_empty());
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(1),
+        "5 requests beside stalled clients took {took:?}"
+    );
+    // The stalled connections are closed after the header timeout.
+    for mut s in stalled {
+        s.set_read_timeout(Some(Duration::from_secs(HEADER_TIMEOUT_SECS + 5)))
+            .unwrap();
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest)
+            .expect("the server closes a stalled connection within the header timeout");
+    }
+    assert!(
+        started.elapsed() >= Duration::from_secs(HEADER_TIMEOUT_SECS) - Duration::from_millis(100)
+    );
+}
+
+#[test]
+fn sigint_stops_the_server_cleanly() {
+    let mut server = Server::start();
+    assert_eq!(server.get("/").0, 200);
+    let pid = server.child.id().to_string();
+    let status = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            assert!(status.success(), "serve exited with {status}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "serve still runs 10 s after SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(TcpStream::connect(server.addr).is_err(), "still listening");
+}
