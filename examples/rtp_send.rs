@@ -404,6 +404,26 @@ fn run(o: &Options) -> Result<(), String> {
         "[::]:0"
     };
     let socket = UdpSocket::bind(bind).map_err(|e| format!("bind: {e}"))?;
+
+    // How long a frame waits between its decode and its presentation time
+    // at most (B-frames: pts after dts). The sessions' clock runs that much
+    // ahead of the presentation clock, so a packet is never recorded as
+    // presented after the session's `now`, and each sender report's RTP
+    // time lies on the line through the packets' (presentation, timestamp)
+    // pairs.
+    let mut reorder_us = 0i64;
+    for sample in file.samples() {
+        if let Some(stream) = streams.iter().find(|s| s.track_id == sample.track_id) {
+            let ahead = sample.pts().saturating_add(stream.shift) - sample.dts;
+            reorder_us = reorder_us.max(
+                MediaTime::new(ahead, stream.timescale)
+                    .rescale(Timescale::MICROS, Rounding::Up)
+                    .ticks(),
+            );
+        }
+    }
+    let reorder = Duration::from_micros(reorder_us.max(0) as u64);
+    let session_start = start + reorder;
     let unix_start = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default();
@@ -412,11 +432,10 @@ fn run(o: &Options) -> Result<(), String> {
     // does: receivers that map RTP to wall-clock time from the first SR
     // (ffmpeg does) then use one mapping from the first packet on.
     for stream in &streams {
-        let report = RtcpPacket::SenderReport(
-            stream
-                .sender
-                .sender_report(start, NtpTimestamp::from_unix(unix_start)),
-        );
+        let report = RtcpPacket::SenderReport(stream.sender.sender_report(
+            start,
+            NtpTimestamp::from_unix(unix_start.saturating_sub(reorder)),
+        ));
         let sdes = RtcpPacket::SourceDescription(SourceDescription {
             chunks: vec![SdesChunk {
                 source: stream.sender.ssrc(),
@@ -452,7 +471,7 @@ fn run(o: &Options) -> Result<(), String> {
             }
             // Sessions run on the media clock, so sender reports tie RTP and
             // wall-clock time together at any --speed.
-            let media_now = start + media_elapsed;
+            let media_now = session_start + media_elapsed;
             let wallclock = NtpTimestamp::from_unix(unix_start + media_elapsed);
             let pts = MediaTime::new(
                 sample
@@ -478,7 +497,7 @@ fn run(o: &Options) -> Result<(), String> {
                 &socket,
                 &mut buf,
                 start,
-                start + end,
+                session_start + end,
                 NtpTimestamp::from_unix(unix_start + end),
             )?;
         }
