@@ -1,5 +1,5 @@
-//! MPEG-DASH for streamkit: MPDs on the [`dash_mpd_core`] model, and a
-//! client-side segment resolver.
+//! MPEG-DASH for streamkit: MPDs on the [`dash_mpd_core`] model, a
+//! client-side segment resolver and a VOD packager.
 //!
 //! - [`mpd`]: parse and write MPDs (with an input size limit and typed
 //!   errors), and builders for static (on-demand and live-profile VOD),
@@ -10,6 +10,9 @@
 //!   `$Time$`, SegmentTimeline), SegmentList and SegmentBase; the
 //!   availability window of a dynamic MPD at a caller-given `now`.
 //! - [`template`]: SegmentTemplate URL templates.
+//! - [`packager`]: a Sans-IO VOD packager, samples in, CMAF segments and the
+//!   MPD out, named like streamkit-hls's packager names them so both
+//!   manifests can share the files.
 //!
 //! The crate is Sans-IO: it reads no clock and opens nothing; wall-clock
 //! times are arguments. It depends on the MPD model (`dash-mpd-core`), not
@@ -61,6 +64,7 @@
 
 pub mod error;
 pub mod mpd;
+pub mod packager;
 pub mod resolve;
 pub mod template;
 

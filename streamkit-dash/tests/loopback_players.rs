@@ -633,3 +633,91 @@ fn gstreamer_dashdemux_decodes_every_frame() {
     drop(server);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Runs the VOD packager over the fixture and writes what it makes; gives
+/// the names of the init and media segments.
+fn write_packaged(dir: &Path) -> Vec<String> {
+    use streamkit_dash::packager::{VodEvent, VodPackager, VodPackagerConfig};
+    let file = Mp4File::parse(Bytes::from(std::fs::read(FIXTURE).unwrap())).unwrap();
+    let config = VodPackagerConfig::new(MediaTime::new(2, Timescale::SECONDS));
+    let mut packager = VodPackager::for_mp4(&file, config).unwrap();
+    let mut media = Vec::new();
+    let store = |event: VodEvent, media: &mut Vec<String>| {
+        let (name, bytes) = match event {
+            VodEvent::Init(r) => (r.name, r.bytes.to_bytes()),
+            VodEvent::Segment(s) => (s.resource.name, s.resource.bytes.to_bytes()),
+            VodEvent::Manifest { name, text } => (name, Bytes::from(text)),
+            other => panic!("unexpected {other:?}"),
+        };
+        let path = dir.join(&name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        assert!(!path.exists(), "{name} written twice");
+        std::fs::write(path, bytes).unwrap();
+        if name.ends_with(".m4s") || name.ends_with("init.mp4") {
+            media.push(name);
+        }
+    };
+    for sample in file.samples() {
+        packager.push(sample).unwrap();
+        while let Some(e) = packager.poll() {
+            store(e, &mut media);
+        }
+    }
+    packager.finish().unwrap();
+    while let Some(e) = packager.poll() {
+        store(e, &mut media);
+    }
+    media
+}
+
+#[test]
+fn packager_output_plays_and_resolves_to_its_files() {
+    let dir = out_dir("packager");
+    let mut written = write_packaged(&dir);
+    written.sort();
+    // The names streamkit-hls's packager gives the same segments.
+    let mut expected: Vec<String> = ["video", "audio"]
+        .iter()
+        .flat_map(|r| {
+            std::iter::once(format!("{r}/init.mp4"))
+                .chain((0..5).map(move |n| format!("{r}/seg-{n}.m4s")))
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(written, expected);
+    // The resolver lists exactly those files from the MPD.
+    let text = std::fs::read_to_string(dir.join("manifest.mpd")).unwrap();
+    let m = mpd::parse(&text).unwrap();
+    let base = "http://127.0.0.1/";
+    let mut listed = Vec::new();
+    for a in 0..2 {
+        let rep = resolve(&m, &format!("{base}manifest.mpd"), 0, a, 0, None).unwrap();
+        listed.push(
+            rep.initialization
+                .clone()
+                .unwrap()
+                .url
+                .strip_prefix(base)
+                .unwrap()
+                .to_owned(),
+        );
+        for s in rep.segments() {
+            listed.push(s.unwrap().url.strip_prefix(base).unwrap().to_owned());
+        }
+    }
+    listed.sort();
+    assert_eq!(listed, expected);
+    let server = FileServer::start(dir.clone());
+    let url = server.url("manifest.mpd");
+    assert_eq!(ffprobe_counts(&url, "v"), (VIDEO_FRAMES, VIDEO_FRAMES));
+    assert_eq!(ffprobe_counts(&url, "a"), (AUDIO_FRAMES, AUDIO_FRAMES));
+    ffmpeg_decodes_cleanly(&url);
+    assert_eq!(
+        gstreamer_counts(&url, &dir),
+        (VIDEO_FRAMES as u64, AUDIO_FRAMES as u64 * 1024)
+    );
+    let missed = server.not_found.lock().unwrap().clone();
+    assert!(missed.is_empty(), "404 for {missed:?}");
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
