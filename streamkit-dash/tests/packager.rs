@@ -89,3 +89,71 @@ fn bad_input_is_refused() {
         })
     );
 }
+
+/// All (name, bytes) of init and media segments, from either packager.
+type Files = Vec<(String, Vec<u8>)>;
+
+#[test]
+fn dash_and_hls_packagers_make_the_same_files() {
+    use streamkit_hls::packager::{
+        Packager, PackagerConfig, PackagerEvent, RenditionLayout, SegmentFormat,
+    };
+    let file = file();
+    let target = MediaTime::new(2, Timescale::SECONDS);
+
+    let mut dash: Files = Vec::new();
+    let mut p = VodPackager::for_mp4(&file, two_seconds()).unwrap();
+    let take_dash = |p: &mut VodPackager, out: &mut Files| {
+        while let Some(e) = p.poll() {
+            match e {
+                VodEvent::Init(r) => out.push((r.name, r.bytes.to_bytes().to_vec())),
+                VodEvent::Segment(s) => {
+                    out.push((s.resource.name, s.resource.bytes.to_bytes().to_vec()))
+                }
+                _ => {}
+            }
+        }
+    };
+    for s in file.samples() {
+        p.push(s).unwrap();
+        take_dash(&mut p, &mut dash);
+    }
+    p.finish().unwrap();
+    take_dash(&mut p, &mut dash);
+
+    let mut hls: Files = Vec::new();
+    let config =
+        PackagerConfig::vod(SegmentFormat::Fmp4, target).with_layout(RenditionLayout::PerTrack);
+    let mut p = Packager::for_mp4(&file, config).unwrap();
+    let take_hls = |p: &mut Packager, out: &mut Files| {
+        while let Some(e) = p.poll() {
+            match e {
+                PackagerEvent::InitSegment(r) => out.push((r.name, r.body.to_bytes().to_vec())),
+                PackagerEvent::Segment(s) => {
+                    out.push((s.resource.name, s.resource.body.to_bytes().to_vec()))
+                }
+                _ => {}
+            }
+        }
+    };
+    for s in file.samples() {
+        p.push(s).unwrap();
+        take_hls(&mut p, &mut hls);
+    }
+    p.finish().unwrap();
+    take_hls(&mut p, &mut hls);
+
+    dash.sort();
+    hls.sort();
+    let names = |f: &Files| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&dash), names(&hls));
+    assert_eq!(dash.len(), 12);
+    for ((name, d), (_, h)) in dash.iter().zip(&hls) {
+        assert!(
+            d == h,
+            "{name}: {} bytes from the DASH packager, {} from HLS",
+            d.len(),
+            h.len()
+        );
+    }
+}
