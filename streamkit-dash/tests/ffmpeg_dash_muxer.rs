@@ -15,6 +15,10 @@ const FIXTURE: &str = concat!(
 const BASE: &str = "http://127.0.0.1:8080/out/";
 
 fn run_ffmpeg(dir: &Path, template: bool, timeline: bool) {
+    run_ffmpeg_with(dir, template, timeline, &[]);
+}
+
+fn run_ffmpeg_with(dir: &Path, template: bool, timeline: bool, extra: &[&str]) {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();
     let status = Command::new("ffmpeg")
@@ -24,6 +28,7 @@ fn run_ffmpeg(dir: &Path, template: bool, timeline: bool) {
         .args(["-seg_duration", "2"])
         .args(["-use_template", if template { "1" } else { "0" }])
         .args(["-use_timeline", if timeline { "1" } else { "0" }])
+        .args(extra)
         .arg(dir.join("manifest.mpd"))
         .status()
         .expect("ffmpeg must be installed (scripts/test installs it)");
@@ -143,6 +148,45 @@ fn segment_list() {
             ],
             "{name}"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[test]
+fn single_file_byte_ranges_tile_each_file() {
+    for (template, name) in [(true, "single"), (false, "single-list")] {
+        let dir = out_dir(name);
+        run_ffmpeg_with(&dir, template, false, &["-single_file", "1"]);
+        let text = std::fs::read_to_string(dir.join("manifest.mpd")).unwrap();
+        let m = mpd::parse(&text).unwrap();
+        let mut files = BTreeSet::new();
+        let mut counts = Vec::new();
+        for a in 0..m.periods[0].adaptations.len() {
+            let rep = resolve(&m, &format!("{BASE}manifest.mpd"), 0, a, 0, None).unwrap();
+            let name = rep.base_url.strip_prefix(BASE).unwrap().to_owned();
+            let size = std::fs::metadata(dir.join(&name)).unwrap().len();
+            // The init range, then the segments' ranges, cover the file
+            // byte for byte, in order.
+            let init = rep.initialization.clone().unwrap();
+            assert_eq!(init.url, rep.base_url);
+            let init = init.byte_range.unwrap();
+            assert_eq!(init.first, 0, "{name}");
+            let mut next = init.last + 1;
+            let mut count = 0;
+            for s in rep.segments() {
+                let s = s.unwrap();
+                assert_eq!(s.url, rep.base_url);
+                let r = s.byte_range.unwrap();
+                assert_eq!(r.first, next, "{name}: segment {}", s.number);
+                next = r.last + 1;
+                count += 1;
+            }
+            assert_eq!(next, size, "{name}: the last range ends the file");
+            files.insert(name);
+            counts.push(count);
+        }
+        assert_eq!(files, files_in(&dir), "{name}");
+        assert_eq!(counts, [5, 6], "{name}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
