@@ -93,7 +93,12 @@ pub fn parse(text: &str) -> Result<MPD, DashError> {
         });
     }
     dash_mpd_core::parse(text).map_err(|e| DashError::Parse {
-        message: e.to_string(),
+        message: match e {
+            // The deserializer's own message: the element path, then what
+            // is wrong.
+            dash_mpd_core::DashMpdError::Parsing(m) => m,
+            other => other.to_string(),
+        },
     })
 }
 

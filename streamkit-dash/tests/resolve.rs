@@ -413,3 +413,18 @@ fn a_100_mb_mpd_is_refused_before_parsing() {
         Err(DashError::Parse { .. })
     ));
 }
+
+#[test]
+fn parse_errors_say_where() {
+    let e = mpd::parse(r#"<MPD type="static"><Period><AdaptationSet><Representation bandwidth="x"/></AdaptationSet></Period></MPD>"#).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        r#"MPD does not parse: Period[0].AdaptationSet[0].Representation[0].@bandwidth: invalid type: string "x", expected u64"#
+    );
+    let e = mpd::parse(r#"<MPD type="static"><Period><AdaptationSet></Period></MPD>"#).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("MPD does not parse: Period[0].AdaptationSet[0]"),
+        "{e}"
+    );
+}
