@@ -19,6 +19,13 @@
 //! Wall-clock times are [`Duration`]s since the Unix epoch, given by the
 //! caller: nothing here reads a clock.
 //!
+//! About the model's XML: elements come out in schema order; the MPD
+//! element always declares the `xsi`, `cenc`, `mspr`, `xlink` and `dvb`
+//! namespaces; [`write()`] adds the MPD namespace when the model has none;
+//! xs:durations are written as `PT…H…M…S` and xs:dateTimes in UTC with `Z`.
+//! Reading fills defaults (such as `@xlink:actuate="onRequest"`), so a
+//! parsed MPD written again carries them.
+//!
 //! ```
 //! use core::time::Duration;
 //! use streamkit_dash::mpd::{self, Profile, StaticPresentation};
