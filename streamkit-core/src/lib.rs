@@ -31,6 +31,8 @@
 
 pub mod codec;
 pub mod fmp4;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod mp4;
 pub mod nal;
 pub mod sample;

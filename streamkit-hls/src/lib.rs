@@ -59,6 +59,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[doc(hidden)]
+pub mod fuzz;
 pub mod origin;
 pub mod packager;
 pub mod playlist;

@@ -47,6 +47,8 @@
 #![deny(missing_docs)]
 
 pub mod etc_services;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod iana;
 pub mod parse;
 pub mod protocol;
