@@ -118,7 +118,7 @@ fn parse_options() -> Result<Option<Options>, String> {
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    if o.dest.port() % 2 != 0 || o.dest.port() > u16::MAX - 3 {
+    if o.dest.port() & 1 == 1 || o.dest.port() > u16::MAX - 3 {
         return Err("--dest needs an even port with three free ports after it".into());
     }
     Ok(Some(o))

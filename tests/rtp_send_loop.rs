@@ -51,7 +51,7 @@ fn loop_continues_sequence_numbers_and_timestamps() {
     let (sockets, port) = loop {
         let s = UdpSocket::bind("127.0.0.1:0").unwrap();
         let p = s.local_addr().unwrap().port();
-        if p % 2 != 0 || p < 2 || p > u16::MAX - 1 {
+        if p & 1 == 1 || !(2..u16::MAX).contains(&p) {
             continue;
         }
         let others: Vec<_> = [p - 2, p - 1, p + 1]

@@ -121,7 +121,7 @@ pub fn free_ports() -> u16 {
     for _ in 0..200 {
         let first = UdpSocket::bind("127.0.0.1:0").unwrap();
         let p = first.local_addr().unwrap().port();
-        if p % 2 != 0 || p > u16::MAX - 4 {
+        if p & 1 == 1 || p > u16::MAX - 4 {
             continue;
         }
         let rest: Vec<_> = (1..4)

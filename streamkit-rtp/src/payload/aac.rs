@@ -393,10 +393,10 @@ impl AacPacketizer {
                 timestamp: timestamp.0,
             });
         }
-        if let Some(filling) = &self.filling {
-            if timestamp != self.next_timestamp || filling.len + 2 + frame.len() > self.mtu {
-                self.ready = self.filling.take();
-            }
+        if let Some(filling) = &self.filling
+            && (timestamp != self.next_timestamp || filling.len + 2 + frame.len() > self.mtu)
+        {
+            self.ready = self.filling.take();
         }
         self.next_timestamp = RtpTimestamp::new(timestamp.0.wrapping_add(self.frame_duration));
         if 4 + frame.len() > self.mtu {
@@ -965,11 +965,11 @@ impl AacDepacketizer {
             self.discard = Some((timestamp, size));
             return Ok(());
         }
-        if let Some(r) = &self.reassembly {
-            if r.timestamp != timestamp || r.size != size {
-                // A new frame starts: the one in progress never ended.
-                self.drop_reassembly(seq);
-            }
+        if let Some(r) = &self.reassembly
+            && (r.timestamp != timestamp || r.size != size)
+        {
+            // A new frame starts: the one in progress never ended.
+            self.drop_reassembly(seq);
         }
         if self.reassembly.is_none() && size <= data.len() {
             // After a dropped reassembly, a whole frame in one packet.

@@ -147,7 +147,7 @@ pub fn packet_duration(packet: &[u8]) -> Result<u32, OpusError> {
     let frames = match toc & 3 {
         0 => 1,
         1 => {
-            if (packet.len() - 1) % 2 != 0 {
+            if !(packet.len() - 1).is_multiple_of(2) {
                 return Err(malformed(
                     "code 1 packet with an odd number of frame bytes",
                     1,
