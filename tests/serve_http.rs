@@ -2,7 +2,10 @@
 //! 127.0.0.1:0, the URLs it prints are read back, and then
 //!
 //! - every printed URL answers, and ffmpeg decodes every VOD URL to exactly
-//!   the fixture's frames with no error;
+//!   the fixture's frames with no error, and the live URL with no error;
+//! - LL-HLS blocking playlist reloads wait for the segment they name while
+//!   other requests answer, and a live channel holds no more requests than
+//!   `--max-held`;
 //! - request targets that try to leave the names served (`..`,
 //!   percent-encoded traversal, absolute paths, NUL, overlong paths) get
 //!   400 or 404 and never a file's contents;
@@ -34,6 +37,10 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Server {
         let exe = std::env::current_exe().expect("test executable path");
         let dir = exe
             .parent()
@@ -50,6 +57,7 @@ impl Server {
         let mut child = Command::new(bin)
             .args(["--bind", "127.0.0.1:0", "--header-timeout"])
             .arg(HEADER_TIMEOUT_SECS.to_string())
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -81,23 +89,32 @@ impl Server {
         }
     }
 
-    /// Sends `request` as is, returns (status, body), reading to the end.
     fn raw(&self, request: &[u8]) -> (u16, Vec<u8>) {
-        let mut stream = TcpStream::connect(self.addr).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        stream.write_all(request).expect("send");
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).expect("response");
-        parse_response(&response)
+        raw(self.addr, request)
     }
 
     fn get(&self, target: &str) -> (u16, Vec<u8>) {
-        self.raw(
-            format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
+        get(self.addr, target)
     }
+}
+
+/// Sends `request` as is, returns (status, body), reading to the end.
+fn raw(addr: SocketAddr, request: &[u8]) -> (u16, Vec<u8>) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request).expect("send");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("response");
+    parse_response(&response)
+}
+
+fn get(addr: SocketAddr, target: &str) -> (u16, Vec<u8>) {
+    raw(
+        addr,
+        format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
 }
 
 impl Drop for Server {
@@ -134,7 +151,7 @@ fn path_of(url: &str) -> &str {
 #[test]
 fn every_printed_url_answers() {
     let server = Server::start();
-    assert_eq!(server.urls.len(), 3, "{:?}", server.urls);
+    assert_eq!(server.urls.len(), 4, "{:?}", server.urls);
     for url in &server.urls {
         let (status, body) = server.get(path_of(url));
         assert_eq!(status, 200, "{url}");
@@ -296,4 +313,139 @@ fn sigint_stops_the_server_cleanly() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(TcpStream::connect(server.addr).is_err(), "still listening");
+}
+
+/// The last media sequence number a media playlist lists.
+fn last_msn(playlist: &str) -> u64 {
+    let first: u64 = playlist
+        .lines()
+        .find_map(|l| l.strip_prefix("#EXT-X-MEDIA-SEQUENCE:"))
+        .expect("EXT-X-MEDIA-SEQUENCE")
+        .parse()
+        .unwrap();
+    let count = playlist
+        .lines()
+        .filter(|l| l.starts_with("#EXTINF:"))
+        .count() as u64;
+    assert!(count > 0, "no segment in {playlist}");
+    first + count - 1
+}
+
+/// ffmpeg's video frames of `url` (the first `seconds`, if given): their
+/// CRCs, in order.
+fn video_crcs(url: &str, seconds: Option<&str>) -> Vec<String> {
+    let mut ffmpeg = Command::new("ffmpeg");
+    ffmpeg.args(["-nostdin", "-v", "error", "-i", url]);
+    if let Some(t) = seconds {
+        ffmpeg.args(["-t", t]);
+    }
+    let out = ffmpeg
+        .args(["-map", "0:v:0", "-f", "framecrc", "-"])
+        .output()
+        .unwrap_or_else(|e| panic!("ffmpeg is needed (scripts/test installs it): {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{url}: {stderr}");
+    assert!(stderr.trim().is_empty(), "{url}: ffmpeg said {stderr}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("0,"))
+        .map(|l| l.rsplit(',').next().unwrap().trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn ffmpeg_decodes_the_live_channel_as_a_run_of_the_source_pictures() {
+    let server = Server::start();
+    let live = server
+        .urls
+        .iter()
+        .find(|u| u.contains("/live/"))
+        .expect("a live URL");
+    let vod = server
+        .urls
+        .iter()
+        .find(|u| u.ends_with("/vod/h264_aac/master.m3u8"))
+        .expect("the VOD URL");
+    let source = video_crcs(vod, None);
+    assert_eq!(source.len(), VIDEO_FRAMES);
+    let pictures = video_crcs(live, Some("4"));
+    // -t cuts on time, not on frames: 4 s at 30 frames/s, give or take one.
+    assert!(pictures.len() >= 119, "{} pictures", pictures.len());
+    // The live pictures are consecutive pictures of the looped source.
+    let start = source
+        .iter()
+        .position(|crc| *crc == pictures[0])
+        .expect("the first live picture is one of the source's");
+    for (i, crc) in pictures.iter().enumerate() {
+        assert_eq!(
+            *crc,
+            source[(start + i) % source.len()],
+            "live picture {i} is not source picture {}",
+            (start + i) % source.len()
+        );
+    }
+}
+
+#[test]
+fn a_blocking_reload_waits_for_its_segment_and_delays_nobody() {
+    let server = Server::start();
+    let playlist = "/live/h264_aac/video/index.m3u8";
+    let (status, body) = server.get(playlist);
+    assert_eq!(status, 200);
+    let next = last_msn(&String::from_utf8(body).unwrap()) + 1;
+    let addr = server.addr;
+    let started = Instant::now();
+    let waiter = std::thread::spawn(move || {
+        let answer = get(addr, &format!("{playlist}?_HLS_msn={next}"));
+        (answer, started.elapsed())
+    });
+    // Meanwhile other requests answer at once.
+    std::thread::sleep(Duration::from_millis(100));
+    let quick = Instant::now();
+    assert_eq!(server.get("/vod/h264_aac/master.m3u8").0, 200);
+    assert!(quick.elapsed() < Duration::from_millis(500));
+    let ((status, body), waited) = waiter.join().unwrap();
+    assert_eq!(status, 200);
+    let body = String::from_utf8(body).unwrap();
+    assert!(
+        last_msn(&body) >= next,
+        "segment {next} missing from {body}"
+    );
+    // The segment completes within one segment duration (2 s) and a part.
+    assert!(waited < Duration::from_millis(3_000), "held {waited:?}");
+    let (status, segment) = server.get(&format!("/live/h264_aac/video/seg-{next}.m4s"));
+    assert_eq!(status, 200);
+    assert!(!segment.is_empty());
+}
+
+#[test]
+fn a_live_channel_holds_at_most_max_held_requests() {
+    let server = Server::start_with(&["--max-held", "2"]);
+    let playlist = "/live/h264_aac/video/index.m3u8";
+    let (_, body) = server.get(playlist);
+    let ahead = last_msn(&String::from_utf8(body).unwrap()) + 2;
+    let target = format!("{playlist}?_HLS_msn={ahead}");
+    // Two held requests, left waiting on open connections.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(server.addr).unwrap();
+        s.write_all(
+            format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
+        held.push(s);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let (status, _) = server.get(&target);
+    assert_eq!(status, 503, "a third held request");
+    assert!(started.elapsed() < Duration::from_millis(500));
+    // The two held ones are answered when their segment comes.
+    for mut s in held {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut response = Vec::new();
+        s.read_to_end(&mut response).unwrap();
+        assert_eq!(parse_response(&response).0, 200);
+    }
 }

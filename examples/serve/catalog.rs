@@ -1,55 +1,74 @@
-//! What the server can answer: every resource the HLS packager made from
-//! the input files, by URL path, in memory.
+//! What the server serves: for each input file, streamkit-hls origins
+//! mounted under `/vod/NAME/` (fMP4), `/vod/NAME/ts/` (MPEG-TS) and
+//! `/live/NAME/` (the looped live channel, LL-HLS).
 //!
-//! The packaging is streamkit-hls's `Packager`; this module only runs it
-//! over each file's samples and keeps the bytes of the resources its events
-//! name, under `/vod/NAME/` (fMP4 renditions, also the segments a DASH
-//! manifest would reference) and `/vod/NAME/ts/` (MPEG-TS). A request path
-//! is looked up in this map as a whole: it is a name the packager gave,
-//! never a file-system path.
+//! VOD is packaged once, at start-up, by streamkit-hls's `Packager`, and
+//! every event goes to the mount's `Origin`; the live channel's packager
+//! runs in its own task (see `live`). A request path is looked up by the
+//! origins among the names the packager gave: it is never a file-system
+//! path.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use streamkit::core::mp4::Mp4File;
 use streamkit::core::time::{MediaTime, Timescale};
-use streamkit::hls::packager::{
-    CONTENT_TYPE_PLAYLIST, Packager, PackagerConfig, PackagerEvent, SegmentFormat,
-};
+use streamkit::hls::origin::{Origin, OriginConfig};
+use streamkit::hls::packager::{Packager, PackagerConfig, SegmentFormat};
+
+use crate::live::{self, LoopedFile};
+use crate::mount::Mount;
 
 /// How long VOD segments are at least (they end at the next keyframe).
 const SEGMENT_SECONDS: i64 = 2;
 
-/// One servable resource.
-pub(crate) struct Resource {
-    pub(crate) content_type: &'static str,
-    pub(crate) body: Bytes,
-}
-
-/// One input file and the URL paths of its playlists.
+/// One input file and the URL paths of its entry points.
 pub(crate) struct Stream {
     /// The name in the URLs: the file's stem, in `[A-Za-z0-9_-]`.
     pub(crate) name: String,
     pub(crate) source: PathBuf,
-    /// `(what, path)` of each entry point.
-    pub(crate) entry_points: Vec<(&'static str, String)>,
+    /// `(what, path, live)` of each entry point.
+    pub(crate) entry_points: Vec<(&'static str, String, bool)>,
 }
 
-/// Every stream and every resource, by URL path.
+/// A live channel still to be started on the runtime.
+pub(crate) struct LiveChannel {
+    mount: Arc<Mount>,
+    packager: Packager,
+    source: LoopedFile,
+}
+
+impl LiveChannel {
+    /// Starts the channel's encoder clock and packager.
+    pub(crate) fn spawn(self) {
+        tokio::spawn(live::run(self.mount, self.packager, self.source));
+    }
+}
+
+/// Every stream and every mount.
 pub(crate) struct Catalog {
     pub(crate) streams: Vec<Stream>,
-    resources: HashMap<String, Resource>,
+    /// Longest prefix first, so `/vod/NAME/ts/` wins over `/vod/NAME/`.
+    mounts: Vec<Arc<Mount>>,
+    pub(crate) streams_json: Bytes,
 }
 
 impl Catalog {
-    /// Packages every file; fails on the first file that does not open or
-    /// package.
-    pub(crate) fn package(files: &[PathBuf]) -> Result<Catalog, String> {
+    /// Packages every file; fails on the first that does not open or
+    /// package. `max_held` bounds the requests each live origin holds.
+    pub(crate) fn package(
+        files: &[PathBuf],
+        epoch: Instant,
+        max_held: usize,
+    ) -> Result<(Catalog, Vec<LiveChannel>), String> {
         let mut catalog = Catalog {
             streams: Vec::new(),
-            resources: HashMap::new(),
+            mounts: Vec::new(),
+            streams_json: Bytes::new(),
         };
+        let mut channels = Vec::new();
         for path in files {
             let name = catalog.unique_name(path);
             let data =
@@ -58,33 +77,44 @@ impl Catalog {
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             let fmp4 = format!("/vod/{name}/");
             let ts = format!("/vod/{name}/ts/");
+            let live = format!("/live/{name}/");
             for (format, prefix) in [(SegmentFormat::Fmp4, &fmp4), (SegmentFormat::Ts, &ts)] {
-                catalog
-                    .package_vod(&file, format, prefix)
+                let mount = package_vod(&file, format, prefix, epoch)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
+                catalog.mounts.push(mount);
             }
+            let mut config = OriginConfig::default().with_base_path(live.clone());
+            config.max_held = max_held;
+            let mount = Mount::new(live.clone(), Origin::new(config), epoch);
+            let packager = Packager::for_mp4(&file, live::packager_config())
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let source = LoopedFile::new(&file).map_err(|e| format!("{}: {e}", path.display()))?;
+            catalog.mounts.push(mount.clone());
+            channels.push(LiveChannel {
+                mount,
+                packager,
+                source,
+            });
             catalog.streams.push(Stream {
                 entry_points: vec![
-                    ("HLS fMP4", format!("{fmp4}master.m3u8")),
-                    ("HLS MPEG-TS", format!("{ts}master.m3u8")),
+                    ("HLS fMP4", format!("{fmp4}master.m3u8"), false),
+                    ("HLS MPEG-TS", format!("{ts}master.m3u8"), false),
+                    ("LL-HLS live", format!("{live}master.m3u8"), true),
                 ],
                 name,
                 source: path.clone(),
             });
         }
-        catalog.resources.insert(
-            "/streams.json".into(),
-            Resource {
-                content_type: "application/json",
-                body: Bytes::from(catalog.streams_json()),
-            },
-        );
-        Ok(catalog)
+        catalog
+            .mounts
+            .sort_by_key(|m| std::cmp::Reverse(m.prefix.len()));
+        catalog.streams_json = Bytes::from(catalog.to_json());
+        Ok((catalog, channels))
     }
 
-    /// The resource at exactly this URL path.
-    pub(crate) fn get(&self, path: &str) -> Option<&Resource> {
-        self.resources.get(path)
+    /// The mount whose prefix starts `path`.
+    pub(crate) fn mount_for(&self, path: &str) -> Option<&Arc<Mount>> {
+        self.mounts.iter().find(|m| path.starts_with(&m.prefix))
     }
 
     fn unique_name(&self, path: &Path) -> String {
@@ -116,65 +146,9 @@ impl Catalog {
         name
     }
 
-    fn package_vod(
-        &mut self,
-        file: &Mp4File,
-        format: SegmentFormat,
-        prefix: &str,
-    ) -> Result<(), String> {
-        let config =
-            PackagerConfig::vod(format, MediaTime::new(SEGMENT_SECONDS, Timescale::SECONDS));
-        let mut packager = Packager::for_mp4(file, config).map_err(|e| e.to_string())?;
-        for sample in file.samples() {
-            packager.push(sample).map_err(|e| e.to_string())?;
-            while let Some(event) = packager.poll() {
-                self.keep(prefix, event)?;
-            }
-        }
-        packager.finish().map_err(|e| e.to_string())?;
-        while let Some(event) = packager.poll() {
-            self.keep(prefix, event)?;
-        }
-        Ok(())
-    }
-
-    fn keep(&mut self, prefix: &str, event: PackagerEvent) -> Result<(), String> {
-        let (name, content_type, body) = match event {
-            PackagerEvent::InitSegment(r) => (r.name, r.content_type, r.body.to_bytes()),
-            PackagerEvent::Segment(s) => (
-                s.resource.name,
-                s.resource.content_type,
-                s.resource.body.to_bytes(),
-            ),
-            PackagerEvent::Part(p) => (
-                p.resource.name,
-                p.resource.content_type,
-                p.resource.body.to_bytes(),
-            ),
-            PackagerEvent::MediaPlaylist { name, playlist, .. } => (
-                name,
-                CONTENT_TYPE_PLAYLIST,
-                playlist.to_bytes().map_err(|e| e.to_string())?,
-            ),
-            PackagerEvent::MultivariantPlaylist { name, playlist } => (
-                name,
-                CONTENT_TYPE_PLAYLIST,
-                playlist.to_bytes().map_err(|e| e.to_string())?,
-            ),
-            PackagerEvent::Removed { name, .. } => {
-                self.resources.remove(&format!("{prefix}{name}"));
-                return Ok(());
-            }
-            _ => return Ok(()),
-        };
-        self.resources
-            .insert(format!("{prefix}{name}"), Resource { content_type, body });
-        Ok(())
-    }
-
-    /// `[{"name": ..., "entry_points": [{"kind": ..., "path": ...}]}]`;
+    /// `[{"name": ..., "entry_points": [{"kind": ..., "path": ..., "live": ...}]}]`;
     /// names and paths are in `[A-Za-z0-9_./-]`, so nothing needs escaping.
-    fn streams_json(&self) -> String {
+    fn to_json(&self) -> String {
         let streams: Vec<String> = self
             .streams
             .iter()
@@ -182,7 +156,9 @@ impl Catalog {
                 let entries: Vec<String> = s
                     .entry_points
                     .iter()
-                    .map(|(kind, path)| format!(r#"{{"kind":"{kind}","path":"{path}"}}"#))
+                    .map(|(kind, path, live)| {
+                        format!(r#"{{"kind":"{kind}","path":"{path}","live":{live}}}"#)
+                    })
                     .collect();
                 format!(
                     r#"{{"name":"{}","entry_points":[{}]}}"#,
@@ -193,4 +169,35 @@ impl Catalog {
             .collect();
         format!("[{}]", streams.join(","))
     }
+}
+
+/// Packages `file` as VOD into a new origin mounted at `prefix`.
+fn package_vod(
+    file: &Mp4File,
+    format: SegmentFormat,
+    prefix: &str,
+    epoch: Instant,
+) -> Result<Arc<Mount>, String> {
+    let config = PackagerConfig::vod(format, MediaTime::new(SEGMENT_SECONDS, Timescale::SECONDS));
+    let mut packager = Packager::for_mp4(file, config).map_err(|e| e.to_string())?;
+    let mount = Mount::new(
+        prefix.to_owned(),
+        Origin::new(OriginConfig::default().with_base_path(prefix)),
+        epoch,
+    );
+    let now = Duration::ZERO;
+    mount.with(|s| -> Result<(), String> {
+        for sample in file.samples() {
+            packager.push(sample).map_err(|e| e.to_string())?;
+            while let Some(event) = packager.poll() {
+                s.handle_event(event, now);
+            }
+        }
+        packager.finish().map_err(|e| e.to_string())?;
+        while let Some(event) = packager.poll() {
+            s.handle_event(event, now);
+        }
+        Ok(())
+    })?;
+    Ok(mount)
 }

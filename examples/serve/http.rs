@@ -15,8 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
+use hyper::body::{Body, Incoming};
 use hyper::header::{self, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -27,6 +26,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::catalog::Catalog;
+use crate::mount::Buffers;
 
 /// The page at `/`.
 const INDEX_HTML: &str = include_str!("web/index.html");
@@ -40,6 +40,8 @@ pub(crate) struct Limits {
     pub(crate) header_timeout: Duration,
     pub(crate) max_head_bytes: usize,
     pub(crate) max_connections: usize,
+    /// The most LL-HLS requests each live origin holds at once (more get 503).
+    pub(crate) max_held: usize,
     /// How long a graceful shutdown waits for requests in flight.
     pub(crate) drain_timeout: Duration,
 }
@@ -50,6 +52,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             max_head_bytes: 16 * 1024,
             max_connections: 256,
+            max_held: 1_000,
             drain_timeout: Duration::from_secs(5),
         }
     }
@@ -91,8 +94,8 @@ pub(crate) async fn serve(
         connections.spawn(async move {
             let _permit = permit;
             let service = service_fn(move |request| {
-                let response = respond(&catalog, &request, peer);
-                async move { Ok::<_, Infallible>(response) }
+                let catalog = catalog.clone();
+                async move { Ok::<_, Infallible>(respond(catalog, request, peer).await) }
             });
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -150,17 +153,15 @@ fn check_path(path: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn respond(
-    catalog: &Catalog,
-    request: &Request<Incoming>,
+async fn respond(
+    catalog: Arc<Catalog>,
+    request: Request<Incoming>,
     peer: SocketAddr,
-) -> Response<Full<Bytes>> {
+) -> Response<Buffers> {
     let started = Instant::now();
     let path = request.uri().path();
-    let response = route(catalog, request.method(), path);
-    let bytes = hyper::body::Body::size_hint(response.body())
-        .exact()
-        .unwrap_or(0);
+    let response = route(&catalog, request.method(), path, request.uri().query()).await;
+    let bytes = response.body().size_hint().exact().unwrap_or(0);
     // The path is logged only when it passed the check: it is then plain
     // ASCII of bounded length.
     let shown = if check_path(path).is_ok() {
@@ -180,7 +181,12 @@ fn respond(
     response
 }
 
-fn route(catalog: &Catalog, method: &Method, path: &str) -> Response<Full<Bytes>> {
+async fn route(
+    catalog: &Catalog,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+) -> Response<Buffers> {
     if method != Method::GET && method != Method::HEAD {
         let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
         r.headers_mut()
@@ -190,28 +196,46 @@ fn route(catalog: &Catalog, method: &Method, path: &str) -> Response<Full<Bytes>
     if let Err(why) = check_path(path) {
         return text(StatusCode::BAD_REQUEST, why);
     }
-    if path == "/" {
-        return body(
-            StatusCode::OK,
-            "text/html; charset=utf-8",
-            Bytes::from_static(INDEX_HTML.as_bytes()),
-        );
-    }
-    match catalog.get(path) {
-        Some(resource) => {
-            let mut r = body(StatusCode::OK, resource.content_type, resource.body.clone());
-            // Players on other origins (a test page, hls.js demos) may fetch.
-            r.headers_mut().insert(
-                header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                HeaderValue::from_static("*"),
+    match path {
+        "/" => {
+            return body(
+                StatusCode::OK,
+                "text/html; charset=utf-8",
+                Bytes::from_static(INDEX_HTML.as_bytes()),
             );
-            r
         }
-        None => text(StatusCode::NOT_FOUND, "no such stream or resource\n"),
+        "/streams.json" => {
+            return body(
+                StatusCode::OK,
+                "application/json",
+                catalog.streams_json.clone(),
+            );
+        }
+        _ => {}
     }
+    let Some(mount) = catalog.mount_for(path) else {
+        return text(StatusCode::NOT_FOUND, "no such stream\n");
+    };
+    let answer = mount.answer(path, query.unwrap_or("")).await;
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut r = Response::new(Buffers::new(answer.body.into_buffers()));
+    *r.status_mut() = status;
+    let headers = r.headers_mut();
+    if let Some(content_type) = answer.content_type {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    if let Ok(cache) = HeaderValue::from_str(&answer.cache_control) {
+        headers.insert(header::CACHE_CONTROL, cache);
+    }
+    // Players on other origins (a test page, hls.js demos) may fetch.
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    r
 }
 
-fn text(status: StatusCode, message: &'static str) -> Response<Full<Bytes>> {
+fn text(status: StatusCode, message: &'static str) -> Response<Buffers> {
     body(
         status,
         "text/plain; charset=utf-8",
@@ -219,8 +243,8 @@ fn text(status: StatusCode, message: &'static str) -> Response<Full<Bytes>> {
     )
 }
 
-fn body(status: StatusCode, content_type: &'static str, bytes: Bytes) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(bytes));
+fn body(status: StatusCode, content_type: &'static str, bytes: Bytes) -> Response<Buffers> {
+    let mut r = Response::new(Buffers::new([bytes]));
     *r.status_mut() = status;
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

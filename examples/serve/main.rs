@@ -11,6 +11,9 @@
 //! - `/vod/NAME/master.m3u8`: HLS video on demand, fMP4 (CMAF) segments,
 //!   one rendition per track;
 //! - `/vod/NAME/ts/master.m3u8`: HLS video on demand, MPEG-TS segments;
+//! - `/live/NAME/master.m3u8`: a live channel that loops the file on a
+//!   simulated encoder clock, low-latency HLS (500 ms parts, blocking
+//!   playlist reload, preload hints, delta updates);
 //! - `/`: a page listing the streams that plays them with the browser's
 //!   own HLS player and shows their codecs, resolution and bit rate;
 //! - `/streams.json`: the list the page reads.
@@ -20,23 +23,27 @@
 //! `127.0.0.1:8080`; port 0 picks a free port, printed). Run with `--help`
 //! for every option.
 //!
-//! The packaging is streamkit-hls's: at start-up each file is packaged in
-//! memory, and requests are answered from those bytes, looked up by their
-//! whole path among the names the packager gave. This program reads the
-//! files, owns the sockets, bounds the connections and moves bytes.
+//! The packaging and the answers are streamkit-hls's: at start-up each file
+//! is packaged in memory by its `Packager` into an `Origin`, which answers
+//! each request by its whole path among the names the packager gave (and
+//! holds LL-HLS blocking requests); the live channel's packager runs on a
+//! task. This program reads the files and the clock, owns the sockets,
+//! bounds the connections and moves bytes.
 #![allow(clippy::disallowed_methods)] // the example is the I/O layer: it reads the clock
 
 mod catalog;
 mod http;
+mod live;
+mod mount;
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use catalog::Catalog;
+use catalog::{Catalog, LiveChannel};
 use http::Limits;
 
 const USAGE: &str = "\
@@ -48,10 +55,12 @@ usage: serve [FILE.mp4 ...] [options]
   --bind ADDR              where to listen (default 127.0.0.1:8080; port 0: any free port)
   --header-timeout SECS    drop a connection whose request head takes longer (default 10)
   --max-connections N      connections served at once (default 256)
+  --max-held N             LL-HLS requests each live channel holds at once (default 1000)
   --help                   this text
 
 For each file NAME: /vod/NAME/master.m3u8 (HLS, fMP4), /vod/NAME/ts/master.m3u8
-(HLS, MPEG-TS); the page at / plays them. Ctrl-C stops the server.
+(HLS, MPEG-TS), /live/NAME/master.m3u8 (LL-HLS, the file looped); the page at /
+plays them. Ctrl-C stops the server.
 ";
 
 struct Options {
@@ -92,6 +101,13 @@ fn parse_options() -> Result<Option<Options>, String> {
                     .filter(|n| *n > 0)
                     .ok_or("--max-connections must be a number above 0")?;
             }
+            "--max-held" => {
+                o.limits.max_held = value("--max-held")?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or("--max-held must be a number above 0")?;
+            }
             s if s.starts_with('-') => return Err(format!("unknown option {s}")),
             file => o.files.push(PathBuf::from(file)),
         }
@@ -120,8 +136,10 @@ fn main() -> ExitCode {
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let catalog = match Catalog::package(&options.files) {
-        Ok(c) => Arc::new(c),
+    let epoch = Instant::now();
+    let (catalog, channels) = match Catalog::package(&options.files, epoch, options.limits.max_held)
+    {
+        Ok((c, channels)) => (Arc::new(c), channels),
         Err(e) => {
             eprintln!("serve: {e}");
             return ExitCode::FAILURE;
@@ -137,7 +155,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(options, catalog)) {
+    match runtime.block_on(run(options, catalog, channels)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("serve: {e}");
@@ -146,13 +164,20 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(options: Options, catalog: Arc<Catalog>) -> Result<(), String> {
+async fn run(
+    options: Options,
+    catalog: Arc<Catalog>,
+    channels: Vec<LiveChannel>,
+) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(options.bind)
         .await
         .map_err(|e| format!("--bind {}: {e}", options.bind))?;
     let addr = listener
         .local_addr()
         .map_err(|e| format!("local address: {e}"))?;
+    for channel in channels {
+        channel.spawn();
+    }
     print_urls(addr, &catalog);
     let stop = async {
         match tokio::signal::ctrl_c().await {
@@ -181,7 +206,7 @@ fn print_urls(addr: SocketAddr, catalog: &Catalog) {
             stream.name,
             stream.source.display()
         ));
-        for (kind, path) in &stream.entry_points {
+        for (kind, path, _) in &stream.entry_points {
             out.push_str(&format!("    {kind:<12} {base}{path}\n"));
         }
     }

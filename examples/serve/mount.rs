@@ -1,0 +1,185 @@
+//! A streamkit-hls `Origin` under a path prefix, shared by the connection
+//! tasks: requests go in, responses come out now or, for low-latency HLS
+//! blocking requests, when the origin releases them.
+//!
+//! The origin decides everything (which names exist, what is held, for how
+//! long, the status and caching of every answer); this module only keeps
+//! the channel each held request waits on, and tells the origin when a
+//! client goes away.
+
+use std::collections::HashMap;
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hyper::body::{Body, Frame, SizeHint};
+use streamkit::core::fmp4::BufferList;
+use streamkit::hls::origin::{CACHE_NO_STORE, Handled, Origin, Request, RequestId, Response};
+use streamkit::hls::packager::PackagerEvent;
+use tokio::sync::oneshot;
+
+/// An origin and the requests waiting on it.
+pub(crate) struct OriginState {
+    origin: Origin,
+    waiting: HashMap<RequestId, oneshot::Sender<Response>>,
+}
+
+impl OriginState {
+    /// Takes in a packager event at `now` and answers what it releases.
+    pub(crate) fn handle_event(&mut self, event: PackagerEvent, now: Duration) {
+        self.origin.handle_event(event, now);
+        self.release();
+    }
+
+    /// When a held request times out next (origin time).
+    pub(crate) fn next_timeout(&self) -> Option<Duration> {
+        self.origin.poll_timeout()
+    }
+
+    /// Lets held requests whose time is up get their `503`.
+    pub(crate) fn handle_timeout(&mut self, now: Duration) {
+        if self.origin.poll_timeout().is_some_and(|t| t <= now) {
+            self.origin.handle_timeout(now);
+            self.release();
+        }
+    }
+
+    fn release(&mut self) {
+        while let Some((id, response)) = self.origin.poll_released() {
+            if let Some(tx) = self.waiting.remove(&id) {
+                // The client may have gone; then nobody listens.
+                let _ = tx.send(response);
+            }
+        }
+    }
+}
+
+/// An origin mounted at `prefix` (`/vod/NAME/`, `/live/NAME/`).
+pub(crate) struct Mount {
+    pub(crate) prefix: String,
+    state: Mutex<OriginState>,
+    /// The clock the origin's `now` counts from.
+    epoch: Instant,
+}
+
+impl Mount {
+    pub(crate) fn new(prefix: String, origin: Origin, epoch: Instant) -> Arc<Mount> {
+        Arc::new(Mount {
+            prefix,
+            state: Mutex::new(OriginState {
+                origin,
+                waiting: HashMap::new(),
+            }),
+            epoch,
+        })
+    }
+
+    /// The origin's clock: time since the server's epoch.
+    pub(crate) fn now(&self) -> Duration {
+        self.epoch.elapsed()
+    }
+
+    /// Runs `f` on the origin (held briefly: no await inside).
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut OriginState) -> T) -> T {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut state)
+    }
+
+    /// Answers `path?query`, waiting as long as the origin holds it.
+    pub(crate) async fn answer(self: &Arc<Mount>, path: &str, query: &str) -> Response {
+        let now = self.now();
+        let (id, rx) =
+            match self.with(
+                |s| match s.origin.handle_request(&Request::new(path, query), now) {
+                    Handled::Response(r) => Err(r),
+                    Handled::Held(id) => {
+                        let (tx, rx) = oneshot::channel();
+                        s.waiting.insert(id, tx);
+                        Ok((id, rx))
+                    }
+                },
+            ) {
+                Ok(held) => held,
+                Err(response) => return response,
+            };
+        // If the client goes away first, this future is dropped: forget
+        // the request.
+        let guard = Forget {
+            mount: self.clone(),
+            id,
+        };
+        let response = rx.await;
+        drop(guard);
+        match response {
+            Ok(r) => r,
+            // The origin dropped it without an answer (it cannot, but a
+            // reply is still owed).
+            Err(_) => service_unavailable(),
+        }
+    }
+}
+
+fn service_unavailable() -> Response {
+    Response {
+        status: 503,
+        content_type: None,
+        cache_control: CACHE_NO_STORE.into(),
+        body: BufferList::new(),
+    }
+}
+
+struct Forget {
+    mount: Arc<Mount>,
+    id: RequestId,
+}
+
+impl Drop for Forget {
+    fn drop(&mut self) {
+        self.mount.with(|s| {
+            if s.waiting.remove(&self.id).is_some() {
+                s.origin.cancel(self.id);
+            }
+        });
+    }
+}
+
+/// A response body sent as the origin's buffers, in order, without
+/// copying them into one.
+pub(crate) struct Buffers {
+    buffers: VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl Buffers {
+    pub(crate) fn new(buffers: impl IntoIterator<Item = Bytes>) -> Buffers {
+        let buffers: VecDeque<Bytes> = buffers.into_iter().filter(|b| !b.is_empty()).collect();
+        let remaining = buffers.iter().map(|b| b.len() as u64).sum();
+        Buffers { buffers, remaining }
+    }
+}
+
+impl Body for Buffers {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Poll::Ready(self.buffers.pop_front().map(|b| {
+            self.remaining -= b.len() as u64;
+            Ok(Frame::data(b))
+        }))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.buffers.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
+}
