@@ -1,7 +1,8 @@
 //! examples/serve over real HTTP: the built example binary is started on
 //! 127.0.0.1:0, the URLs it prints are read back, and then
 //!
-//! - every printed URL answers, and ffmpeg decodes every VOD URL to exactly
+//! - every printed URL answers, and ffmpeg decodes every VOD URL (HLS fMP4,
+//!   HLS MPEG-TS, DASH) to exactly
 //!   the fixture's frames with no error, and the live URL with no error;
 //! - LL-HLS blocking playlist reloads wait for the segment they name while
 //!   other requests answer, and a live channel holds no more requests than
@@ -151,7 +152,7 @@ fn path_of(url: &str) -> &str {
 #[test]
 fn every_printed_url_answers() {
     let server = Server::start();
-    assert_eq!(server.urls.len(), 4, "{:?}", server.urls);
+    assert_eq!(server.urls.len(), 5, "{:?}", server.urls);
     for url in &server.urls {
         let (status, body) = server.get(path_of(url));
         assert_eq!(status, 200, "{url}");
@@ -172,7 +173,8 @@ fn every_printed_url_answers() {
 fn ffmpeg_decodes_every_vod_url_to_the_source_frames() {
     let server = Server::start();
     let vod: Vec<&String> = server.urls.iter().filter(|u| u.contains("/vod/")).collect();
-    assert_eq!(vod.len(), 2);
+    // HLS fMP4, HLS MPEG-TS, DASH.
+    assert_eq!(vod.len(), 3);
     for url in vod {
         let out = Command::new("ffmpeg")
             .args(["-nostdin", "-v", "error", "-i", url, "-f", "framecrc", "-"])

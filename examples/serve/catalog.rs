@@ -8,6 +8,7 @@
 //! origins among the names the packager gave: it is never a file-system
 //! path.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use streamkit::core::mp4::Mp4File;
 use streamkit::core::time::{MediaTime, Timescale};
+use streamkit::dash::packager::{CONTENT_TYPE_MPD, VodEvent, VodPackager, VodPackagerConfig};
 use streamkit::hls::origin::{Origin, OriginConfig};
 use streamkit::hls::packager::{Packager, PackagerConfig, SegmentFormat};
 
@@ -53,6 +55,8 @@ pub(crate) struct Catalog {
     /// Longest prefix first, so `/vod/NAME/ts/` wins over `/vod/NAME/`.
     mounts: Vec<Arc<Mount>>,
     pub(crate) streams_json: Bytes,
+    /// Whole documents at exact paths: the DASH MPDs.
+    documents: HashMap<String, (&'static str, Bytes)>,
 }
 
 impl Catalog {
@@ -67,6 +71,7 @@ impl Catalog {
             streams: Vec::new(),
             mounts: Vec::new(),
             streams_json: Bytes::new(),
+            documents: HashMap::new(),
         };
         let mut channels = Vec::new();
         for path in files {
@@ -81,6 +86,13 @@ impl Catalog {
             for (format, prefix) in [(SegmentFormat::Fmp4, &fmp4), (SegmentFormat::Ts, &ts)] {
                 let mount = package_vod(&file, format, prefix, epoch)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
+                if format == SegmentFormat::Fmp4 {
+                    let mpd = package_dash_vod(&file, &mount)
+                        .map_err(|e| format!("{}: DASH: {e}", path.display()))?;
+                    catalog
+                        .documents
+                        .insert(format!("{fmp4}manifest.mpd"), (CONTENT_TYPE_MPD, mpd));
+                }
                 catalog.mounts.push(mount);
             }
             let mut config = OriginConfig::default().with_base_path(live.clone());
@@ -99,6 +111,7 @@ impl Catalog {
                 entry_points: vec![
                     ("HLS fMP4", format!("{fmp4}master.m3u8"), false),
                     ("HLS MPEG-TS", format!("{ts}master.m3u8"), false),
+                    ("DASH", format!("{fmp4}manifest.mpd"), false),
                     ("LL-HLS live", format!("{live}master.m3u8"), true),
                 ],
                 name,
@@ -110,6 +123,11 @@ impl Catalog {
             .sort_by_key(|m| std::cmp::Reverse(m.prefix.len()));
         catalog.streams_json = Bytes::from(catalog.to_json());
         Ok((catalog, channels))
+    }
+
+    /// The document at exactly `path`.
+    pub(crate) fn document(&self, path: &str) -> Option<&(&'static str, Bytes)> {
+        self.documents.get(path)
     }
 
     /// The mount whose prefix starts `path`.
@@ -200,4 +218,42 @@ fn package_vod(
         Ok(())
     })?;
     Ok(mount)
+}
+
+/// Packages `file` as DASH VOD and returns its MPD. The MPD references
+/// the same CMAF files as the HLS fMP4 renditions in `hls` (streamkit-dash
+/// and streamkit-hls name and cut them alike); each one is checked against
+/// what `hls` serves under that name, so the MPD never points at other
+/// bytes than its packager made.
+fn package_dash_vod(file: &Mp4File, hls: &Mount) -> Result<Bytes, String> {
+    let config = VodPackagerConfig::new(MediaTime::new(SEGMENT_SECONDS, Timescale::SECONDS));
+    let mut packager = VodPackager::for_mp4(file, config).map_err(|e| e.to_string())?;
+    let mut mpd = None;
+    let mut check = |event: VodEvent| -> Result<(), String> {
+        let (name, body) = match event {
+            VodEvent::Init(r) => (r.name, r.bytes),
+            VodEvent::Segment(s) => (s.resource.name, s.resource.bytes),
+            VodEvent::Manifest { text, .. } => {
+                mpd = Some(Bytes::from(text));
+                return Ok(());
+            }
+            _ => return Ok(()),
+        };
+        let served = hls.body_now(&name);
+        if served.as_ref() != Some(&body.to_bytes()) {
+            return Err(format!("{name} differs from the HLS rendition's"));
+        }
+        Ok(())
+    };
+    for sample in file.samples() {
+        packager.push(sample).map_err(|e| e.to_string())?;
+        while let Some(event) = packager.poll() {
+            check(event)?;
+        }
+    }
+    packager.finish().map_err(|e| e.to_string())?;
+    while let Some(event) = packager.poll() {
+        check(event)?;
+    }
+    mpd.ok_or_else(|| "the packager made no MPD".to_owned())
 }

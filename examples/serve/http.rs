@@ -213,6 +213,14 @@ async fn route(
         }
         _ => {}
     }
+    if let Some((content_type, document)) = catalog.document(path) {
+        let mut r = body(StatusCode::OK, content_type, document.clone());
+        r.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        return r;
+    }
     let Some(mount) = catalog.mount_for(path) else {
         return text(StatusCode::NOT_FOUND, "no such stream\n");
     };

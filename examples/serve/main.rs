@@ -11,6 +11,8 @@
 //! - `/vod/NAME/master.m3u8`: HLS video on demand, fMP4 (CMAF) segments,
 //!   one rendition per track;
 //! - `/vod/NAME/ts/master.m3u8`: HLS video on demand, MPEG-TS segments;
+//! - `/vod/NAME/manifest.mpd`: DASH video on demand (streamkit-dash's
+//!   packager), over the same fMP4 segments as HLS;
 //! - `/live/NAME/master.m3u8`: a live channel that loops the file on a
 //!   simulated encoder clock, low-latency HLS (500 ms parts, blocking
 //!   playlist reload, preload hints, delta updates);
@@ -59,8 +61,9 @@ usage: serve [FILE.mp4 ...] [options]
   --help                   this text
 
 For each file NAME: /vod/NAME/master.m3u8 (HLS, fMP4), /vod/NAME/ts/master.m3u8
-(HLS, MPEG-TS), /live/NAME/master.m3u8 (LL-HLS, the file looped); the page at /
-plays them. Ctrl-C stops the server.
+(HLS, MPEG-TS), /vod/NAME/manifest.mpd (DASH, the same fMP4 segments),
+/live/NAME/master.m3u8 (LL-HLS, the file looped); the page at / lists them.
+Ctrl-C stops the server.
 ";
 
 struct Options {

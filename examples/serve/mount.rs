@@ -88,6 +88,23 @@ impl Mount {
         f(&mut state)
     }
 
+    /// The body of the resource at `name` (relative to the prefix), if the
+    /// origin answers it at once with 200.
+    pub(crate) fn body_now(&self, name: &str) -> Option<Bytes> {
+        let path = format!("{}{name}", self.prefix);
+        let now = self.now();
+        self.with(
+            |s| match s.origin.handle_request(&Request::new(&path, ""), now) {
+                Handled::Response(r) if r.status == 200 => Some(r.body.to_bytes()),
+                Handled::Response(_) => None,
+                Handled::Held(id) => {
+                    s.origin.cancel(id);
+                    None
+                }
+            },
+        )
+    }
+
     /// Answers `path?query`, waiting as long as the origin holds it.
     pub(crate) async fn answer(self: &Arc<Mount>, path: &str, query: &str) -> Response {
         let now = self.now();
