@@ -63,7 +63,9 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod live;
 pub mod mpd;
+pub mod origin;
 pub mod packager;
 pub mod resolve;
 pub mod template;

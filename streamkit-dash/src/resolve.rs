@@ -600,15 +600,16 @@ impl Segments<'_> {
                 None => return Ok(None),
             },
         };
-        if let Some(pe) = w.period_end {
-            if t >= pe && matches!(plan.addresses, Addresses::Template(_)) {
-                return Ok(None);
-            }
+        if let Some(pe) = w.period_end
+            && t >= pe
+            && matches!(plan.addresses, Addresses::Template(_))
+        {
+            return Ok(None);
         }
-        if let Some(hi) = w.hi {
-            if (t + i128::from(d)) * SCALE - w.ato > hi {
-                return Ok(None);
-            }
+        if let Some(hi) = w.hi
+            && (t + i128::from(d)) * SCALE - w.ato > hi
+        {
+            return Ok(None);
         }
         let time = u64::try_from(t).map_err(|_| DashError::TimeOverflow {
             what: "segment time",

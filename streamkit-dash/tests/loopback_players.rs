@@ -102,14 +102,13 @@ fn answer(conn: TcpStream, dir: &Path, not_found: &Mutex<Vec<String>>) -> std::i
             break;
         }
         let lower = line.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("range:") {
-            if let Some((a, b)) = v
+        if let Some(v) = lower.strip_prefix("range:")
+            && let Some((a, b)) = v
                 .trim()
                 .strip_prefix("bytes=")
                 .and_then(|r| r.split_once('-'))
-            {
-                range = Some((a.parse().unwrap_or(0), b.parse().ok()));
-            }
+        {
+            range = Some((a.parse().unwrap_or(0), b.parse().ok()));
         }
     }
     let mut parts = request_line.split_whitespace();
