@@ -5,6 +5,7 @@
 //! nothing. The depacketizers allocate less than once per ten access units
 //! (their output is split off a buffer grown in chunks), however many
 //! packets carry them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
 use bytes::Bytes;
 use streamkit::core::codec::{CodecConfig, MediaKind};

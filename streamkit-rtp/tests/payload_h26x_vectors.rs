@@ -64,7 +64,7 @@ fn h264_stap_a_then_fu_a_headers() {
         ]
     );
     assert!(out[0].is_aggregation());
-    assert_eq!(out[0].units()[0], sps);
+    assert_eq!(out[0].units().next().unwrap(), sps);
     // FU-A: indicator (NRI 3, type 28), header (S, type 5), 11 bytes...
     assert_eq!(bytes[1][..2], [0x7c, 0x85]);
     assert_eq!(bytes[1][2..], idr[1..12]);
@@ -105,7 +105,7 @@ fn h264_parameter_sets_before_idr_after_aud() {
     p.push(RtpTimestamp::new(0), au(&[aud, idr])).unwrap();
     let out = drain264(&mut p);
     assert_eq!(out.len(), 1);
-    let units: Vec<&[u8]> = out[0].units().iter().map(|u| &u[..]).collect();
+    let units: Vec<&[u8]> = out[0].units().map(|u| &u[..]).collect();
     assert_eq!(units, [aud, &sps[..], &pps[..], idr]);
     // A non-IDR unit: nothing added, a single NAL unit packet.
     p.push(RtpTimestamp::new(3000), au(&[slice])).unwrap();

@@ -299,7 +299,10 @@ impl Packetizer {
     }
 
     fn at_end(&self) -> bool {
-        self.fragment.is_none() && self.unit_at(self.cursor).is_none()
+        let c = self.cursor;
+        self.fragment.is_none()
+            && c.data >= self.data.len()
+            && !(c.data == self.insert_at && c.set < self.sets_len)
     }
 
     pub(crate) fn poll(&mut self) -> Option<RtpPayload> {
@@ -504,12 +507,12 @@ impl Depacketizer {
     /// already reported).
     fn damage(&mut self, seq: SequenceNumber) {
         let held_data = !self.buf.is_empty();
-        if let Some(unit) = self.unit.as_mut() {
-            if !unit.damaged {
-                unit.damaged = true;
-                if held_data {
-                    self.report_loss(0, seq, 1);
-                }
+        if let Some(unit) = self.unit.as_mut()
+            && !unit.damaged
+        {
+            unit.damaged = true;
+            if held_data {
+                self.report_loss(0, seq, 1);
             }
         }
         self.buf.clear();
@@ -527,21 +530,22 @@ impl Depacketizer {
             let sets = self.sets.iter().flatten().cloned().collect();
             self.events.push_back(Depacketized::ParameterSets(sets));
         }
-        if let Some(unit) = self.unit.take() {
-            if !unit.damaged && !self.buf.is_empty() {
-                if unit.keyframe {
-                    self.awaiting_keyframe = false;
-                }
-                let data = self.buf.split().freeze();
-                self.events.push_back(Depacketized::AccessUnit(AccessUnit {
-                    timestamp: unit.timestamp,
-                    keyframe: unit.keyframe,
-                    data,
-                    form: self.form,
-                    first_sequence_number: unit.first,
-                    last_sequence_number: unit.last,
-                }));
+        if let Some(unit) = self.unit.take()
+            && !unit.damaged
+            && !self.buf.is_empty()
+        {
+            if unit.keyframe {
+                self.awaiting_keyframe = false;
             }
+            let data = self.buf.split().freeze();
+            self.events.push_back(Depacketized::AccessUnit(AccessUnit {
+                timestamp: unit.timestamp,
+                keyframe: unit.keyframe,
+                data,
+                form: self.form,
+                first_sequence_number: unit.first,
+                last_sequence_number: unit.last,
+            }));
         }
         self.buf.clear();
         self.fragment = None;
@@ -710,10 +714,8 @@ impl Depacketizer {
             self.reserve(data.len(), seq)?;
             self.buf.put_slice(data);
         }
-        if end {
-            if let Some(f) = self.fragment.take() {
-                self.end_fragment(f, seq)?;
-            }
+        if end && let Some(f) = self.fragment.take() {
+            self.end_fragment(f, seq)?;
         }
         Ok(())
     }
@@ -834,18 +836,18 @@ impl Depacketizer {
     /// Notes a finished unit's type: keyframe, parameter sets.
     fn note_unit(&mut self, b0: u8, range: core::ops::Range<usize>) {
         let t = self.codec.nal_type(b0);
-        if self.codec.is_keyframe(t) {
-            if let Some(unit) = self.unit.as_mut() {
-                unit.keyframe = true;
-            }
+        if self.codec.is_keyframe(t)
+            && let Some(unit) = self.unit.as_mut()
+        {
+            unit.keyframe = true;
         }
         if let Some(slot) = self.codec.parameter_set_slot(t) {
             let nal = self.buf.get(range).unwrap_or_default();
-            if let Some(stored) = self.sets.get_mut(slot) {
-                if stored.as_deref() != Some(nal) {
-                    *stored = Some(Bytes::copy_from_slice(nal));
-                    self.sets_changed = true;
-                }
+            if let Some(stored) = self.sets.get_mut(slot)
+                && stored.as_deref() != Some(nal)
+            {
+                *stored = Some(Bytes::copy_from_slice(nal));
+                self.sets_changed = true;
             }
         }
     }

@@ -102,6 +102,7 @@ impl H264Packetizer {
     /// [`PacketizeError::InvalidNalUnit`] for a bad unit (an empty one, or a
     /// type 24 to 31 that RTP reserves), and in mode 0
     /// [`PacketizeError::TooLargeForSingleNalUnit`].
+    #[inline]
     pub fn push(
         &mut self,
         timestamp: RtpTimestamp,
@@ -125,6 +126,7 @@ impl H264Packetizer {
 
     /// The next payload of the access unit, `None` when all were given.
     #[must_use]
+    #[inline]
     pub fn poll_payload(&mut self) -> Option<RtpPayload> {
         self.inner.poll()
     }
@@ -198,12 +200,14 @@ impl H264Depacketizer {
     /// and reserved types, [`DepacketizeError::Malformed`] for inconsistent
     /// payloads, [`DepacketizeError::AccessUnitTooLarge`]; the access unit
     /// in progress is then dropped.
+    #[inline]
     pub fn push(&mut self, packet: &RtpPacket) -> Result<(), DepacketizeError> {
         self.inner.push(packet)
     }
 
     /// The next event, `None` when there is none until the next push.
     #[must_use]
+    #[inline]
     pub fn pull(&mut self) -> Option<Depacketized> {
         self.inner.pull()
     }

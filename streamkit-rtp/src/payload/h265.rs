@@ -95,6 +95,7 @@ impl H265Packetizer {
     /// [`PacketizeError::Truncated`] or [`PacketizeError::InvalidNalUnit`]
     /// for a bad unit (shorter than its 2-byte header, or a type 48 to 63
     /// that RTP reserves).
+    #[inline]
     pub fn push(
         &mut self,
         timestamp: RtpTimestamp,
@@ -118,6 +119,7 @@ impl H265Packetizer {
 
     /// The next payload of the access unit, `None` when all were given.
     #[must_use]
+    #[inline]
     pub fn poll_payload(&mut self) -> Option<RtpPayload> {
         self.inner.poll()
     }
@@ -183,12 +185,14 @@ impl H265Depacketizer {
     /// [`DepacketizeError::Malformed`] for inconsistent payloads,
     /// [`DepacketizeError::AccessUnitTooLarge`]; the access unit in progress
     /// is then dropped.
+    #[inline]
     pub fn push(&mut self, packet: &RtpPacket) -> Result<(), DepacketizeError> {
         self.inner.push(packet)
     }
 
     /// The next event, `None` when there is none until the next push.
     #[must_use]
+    #[inline]
     pub fn pull(&mut self) -> Option<Depacketized> {
         self.inner.pull()
     }

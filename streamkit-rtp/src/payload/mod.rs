@@ -84,6 +84,8 @@ pub mod opus;
 /// The most NAL units one aggregation packet (STAP-A, H.265 AP) carries.
 pub const MAX_AGGREGATED_UNITS: usize = 8;
 
+static EMPTY: Bytes = Bytes::new();
+
 /// The default limit on a depacketized access unit: 8 MiB.
 pub const DEFAULT_MAX_ACCESS_UNIT: usize = 8 << 20;
 
@@ -102,7 +104,7 @@ pub struct RtpPayload {
     header_len: u8,
     aggregated: bool,
     sizes: [[u8; 2]; MAX_AGGREGATED_UNITS],
-    units: [Bytes; MAX_AGGREGATED_UNITS],
+    units: [Option<Bytes>; MAX_AGGREGATED_UNITS],
     unit_count: u8,
     len: usize,
 }
@@ -119,7 +121,7 @@ impl RtpPayload {
             header_len: n as u8,
             aggregated,
             sizes: [[0; 2]; MAX_AGGREGATED_UNITS],
-            units: [const { Bytes::new() }; MAX_AGGREGATED_UNITS],
+            units: [const { None }; MAX_AGGREGATED_UNITS],
             unit_count: 0,
             len: n,
         }
@@ -135,19 +137,21 @@ impl RtpPayload {
                 self.len += 2;
             }
             self.len += unit.len();
-            *slot = unit;
+            *slot = Some(unit);
             self.unit_count += 1;
         }
     }
 
     /// The RTP timestamp of the access unit this payload belongs to.
     #[must_use]
+    #[inline]
     pub fn timestamp(&self) -> RtpTimestamp {
         self.timestamp
     }
 
     /// The marker bit: set on the last payload of an access unit.
     #[must_use]
+    #[inline]
     pub fn marker(&self) -> bool {
         self.marker
     }
@@ -156,25 +160,29 @@ impl RtpPayload {
     /// unit packet, the aggregation header (1 byte STAP-A, 2 bytes AP) or
     /// the fragmentation unit's headers (2 bytes FU-A, 3 bytes H.265 FU).
     #[must_use]
+    #[inline]
     pub fn header(&self) -> &[u8] {
         &self.header[..usize::from(self.header_len)]
     }
 
     /// `true` for an aggregation packet (STAP-A, H.265 AP).
     #[must_use]
+    #[inline]
     pub fn is_aggregation(&self) -> bool {
         self.aggregated
     }
 
     /// The NAL units (or, in a fragmentation unit, the fragment) carried, as
     /// slices of the input.
-    #[must_use]
-    pub fn units(&self) -> &[Bytes] {
-        &self.units[..usize::from(self.unit_count)]
+    pub fn units(&self) -> impl ExactSizeIterator<Item = &Bytes> + '_ {
+        self.units[..usize::from(self.unit_count)]
+            .iter()
+            .map(|u| u.as_ref().unwrap_or(&EMPTY))
     }
 
     /// The payload's length in bytes.
     #[must_use]
+    #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
@@ -182,6 +190,7 @@ impl RtpPayload {
     /// `true` when the payload has no bytes (never, for a packetizer's
     /// output).
     #[must_use]
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -195,7 +204,7 @@ impl RtpPayload {
         } else {
             &[]
         };
-        core::iter::once(self.header()).chain(self.units().iter().enumerate().flat_map(
+        core::iter::once(self.header()).chain(self.units().enumerate().flat_map(
             move |(i, unit)| {
                 let size: &[u8] = sizes.get(i).map_or(&[], |s| &s[..]);
                 [size, &unit[..]]
@@ -208,6 +217,7 @@ impl RtpPayload {
     /// # Errors
     ///
     /// [`WriteError::InsufficientSize`] when `buf` cannot take the payload.
+    #[inline]
     pub fn write_to(&self, buf: &mut impl BufMut) -> Result<usize, WriteError> {
         if buf.remaining_mut() < self.len {
             return Err(WriteError::InsufficientSize { required: self.len });
@@ -238,7 +248,7 @@ impl fmt::Debug for RtpPayload {
             .field("aggregated", &self.aggregated)
             .field(
                 "unit_lens",
-                &self.units().iter().map(Bytes::len).collect::<Vec<_>>(),
+                &self.units().map(Bytes::len).collect::<Vec<_>>(),
             )
             .field("len", &self.len)
             .finish()
