@@ -1,0 +1,84 @@
+//! examples/serve's page in a real browser: headless Chromium (Debian's
+//! package, driven by playwright-core from tests/mse) opens `/`, and with
+//! the page's own play buttons plays HLS VOD (fMP4 and MPEG-TS, the
+//! browser's native player), DASH VOD (the page's Media Source Extensions
+//! player) and the LL-HLS live channel. Each must advance at least 5 s with
+//! no media or page error, at the fixture's picture size, with the row
+//! showing the fixture's codecs and resolution; the live one shows its
+//! latency. A screenshot of the page is saved in the target directory.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+use std::path::Path;
+use std::process::Command;
+
+#[path = "serve_support/server.rs"]
+mod server;
+use server::Server;
+
+/// A number or string field of one line of page.mjs's report.
+fn field<'a>(line: &'a str, name: &str) -> &'a str {
+    let key = format!("\"{name}\":");
+    let start = line
+        .find(&key)
+        .unwrap_or_else(|| panic!("no {name} in {line}"))
+        + key.len();
+    let rest = &line[start..];
+    let end = if let Some(quoted) = rest.strip_prefix('"') {
+        1 + quoted.find('"').expect("closing quote") + 1
+    } else {
+        rest.find([',', '}']).expect("end of number")
+    };
+    rest[..end].trim_matches('"')
+}
+
+#[test]
+fn chromium_plays_every_stream_from_the_page() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        root.join("tests/mse/node_modules/playwright-core").exists(),
+        "tests/mse/node_modules is missing: run `npm ci` in tests/mse (scripts/test does)"
+    );
+    let server = Server::start();
+    let page = format!("http://{}/", server.addr);
+    let exe = std::env::current_exe().unwrap();
+    let screenshot = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("serve-page.png");
+    let kinds = ["HLS fMP4", "HLS MPEG-TS", "DASH", "LL-HLS live"];
+    let out = Command::new("node")
+        .arg(root.join("tests/serve_support/page.mjs"))
+        .arg(&page)
+        .arg(&screenshot)
+        .args(kinds)
+        .output()
+        .unwrap_or_else(|e| panic!("node is needed (scripts/test installs it): {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "page.mjs failed: {stderr}\n{stdout}");
+    let reports: Vec<&str> = stdout.lines().collect();
+    assert_eq!(reports.len(), kinds.len(), "{stdout}");
+    for (kind, report) in kinds.iter().zip(&reports) {
+        assert_eq!(field(report, "kind"), *kind);
+        assert!(report.contains(r#""errors":[]"#), "{kind}: {report}");
+        assert!(report.contains(r#""page_errors":[]"#), "{kind}: {report}");
+        let start: f64 = field(report, "start").parse().unwrap();
+        let end: f64 = field(report, "end").parse().unwrap();
+        assert!(end - start >= 5.0 - 1e-3, "{kind}: {start} -> {end}");
+        assert_eq!(field(report, "width"), "320", "{kind}");
+        assert_eq!(field(report, "height"), "240", "{kind}");
+        assert!(
+            report.contains(r#""avc1.64000d,mp4a.40.2","320x240""#),
+            "{kind}: the row's codecs and resolution: {report}"
+        );
+        if kind.contains("live") {
+            assert!(
+                field(report, "status").contains("latency ") && !report.contains("not known"),
+                "{kind}: no latency shown: {report}"
+            );
+        }
+    }
+    assert!(screenshot.exists());
+    println!("screenshot: {}", screenshot.display());
+}

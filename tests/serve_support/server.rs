@@ -1,0 +1,127 @@
+//! Starts examples/serve (the binary `cargo test` builds beside the tests,
+//! in target/<profile>/examples/) on 127.0.0.1:0, reads back the URLs it
+//! prints, and speaks just enough HTTP/1.1 to test it; the server is
+//! killed when the [`Server`] is dropped.
+#![allow(dead_code)] // each test file uses its own part
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub(crate) const HEADER_TIMEOUT_SECS: u64 = 2;
+
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) addr: SocketAddr,
+    pub(crate) urls: Vec<String>,
+}
+
+impl Server {
+    pub(crate) fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    pub(crate) fn start_with(extra: &[&str]) -> Server {
+        let exe = std::env::current_exe().expect("test executable path");
+        let dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>");
+        let bin = dir
+            .join("examples")
+            .join(format!("serve{}", std::env::consts::EXE_SUFFIX));
+        assert!(
+            bin.exists(),
+            "{} is missing: build the examples first (cargo build --examples)",
+            bin.display()
+        );
+        let mut child = Command::new(bin)
+            .args(["--bind", "127.0.0.1:0", "--header-timeout"])
+            .arg(HEADER_TIMEOUT_SECS.to_string())
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start serve");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut urls = Vec::new();
+        let mut addr = None;
+        for line in lines.by_ref() {
+            let line = line.expect("serve's stdout");
+            if let Some(rest) = line.strip_prefix("serve: listening on http://") {
+                addr = Some(rest.trim_end_matches('/').parse().expect("bound address"));
+                continue;
+            }
+            urls.extend(
+                line.split_whitespace()
+                    .filter(|w| w.starts_with("http://"))
+                    .map(str::to_owned),
+            );
+            if line.starts_with("press Ctrl-C") {
+                break;
+            }
+        }
+        // Keep reading stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            addr: addr.expect("serve printed its address"),
+            urls,
+        }
+    }
+
+    pub(crate) fn raw(&self, request: &[u8]) -> (u16, Vec<u8>) {
+        raw(self.addr, request)
+    }
+
+    pub(crate) fn get(&self, target: &str) -> (u16, Vec<u8>) {
+        get(self.addr, target)
+    }
+}
+
+/// Sends `request` as is, returns (status, body), reading to the end.
+pub(crate) fn raw(addr: SocketAddr, request: &[u8]) -> (u16, Vec<u8>) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request).expect("send");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("response");
+    parse_response(&response)
+}
+
+pub(crate) fn get(addr: SocketAddr, target: &str) -> (u16, Vec<u8>) {
+    raw(
+        addr,
+        format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub(crate) fn parse_response(response: &[u8]) -> (u16, Vec<u8>) {
+    let head_end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| {
+            panic!(
+                "no response head in {:?}",
+                String::from_utf8_lossy(response)
+            )
+        });
+    let head = std::str::from_utf8(&response[..head_end]).expect("ASCII head");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code");
+    (status, response[head_end + 4..].to_vec())
+}
