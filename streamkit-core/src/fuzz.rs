@@ -24,46 +24,46 @@ const LENGTH_SIZES: [NalLengthSize; 3] =
 pub fn codec(data: &[u8]) {
     codec::fuzz_parsers(data);
 
-    if let Ok(c) = h264::AvcConfig::parse(data) {
-        if let Ok(bytes) = c.to_bytes() {
-            assert_eq!(bytes.len(), c.encoded_len(), "avcC encoded_len");
-            assert_eq!(
-                h264::AvcConfig::parse(&bytes).as_ref(),
-                Ok(&c),
-                "avcC round trip"
-            );
-        }
+    if let Ok(c) = h264::AvcConfig::parse(data)
+        && let Ok(bytes) = c.to_bytes()
+    {
+        assert_eq!(bytes.len(), c.encoded_len(), "avcC encoded_len");
+        assert_eq!(
+            h264::AvcConfig::parse(&bytes).as_ref(),
+            Ok(&c),
+            "avcC round trip"
+        );
     }
-    if let Ok(c) = h265::HevcConfig::parse(data) {
-        if let Ok(bytes) = c.to_bytes() {
-            assert_eq!(bytes.len(), c.encoded_len(), "hvcC encoded_len");
-            assert_eq!(
-                h265::HevcConfig::parse(&bytes).as_ref(),
-                Ok(&c),
-                "hvcC round trip"
-            );
-        }
+    if let Ok(c) = h265::HevcConfig::parse(data)
+        && let Ok(bytes) = c.to_bytes()
+    {
+        assert_eq!(bytes.len(), c.encoded_len(), "hvcC encoded_len");
+        assert_eq!(
+            h265::HevcConfig::parse(&bytes).as_ref(),
+            Ok(&c),
+            "hvcC round trip"
+        );
     }
-    if let Ok(c) = aac::AacConfig::parse(data) {
-        if let Ok(bytes) = c.to_bytes() {
-            let back = aac::AacConfig::parse(&bytes);
-            assert!(back.is_ok(), "written ASC does not parse: {back:?}");
-            if let Ok(back) = back {
-                assert_eq!(
-                    back.audio_object_type, c.audio_object_type,
-                    "ASC object type"
-                );
-                assert_eq!(
-                    back.sampling_frequency, c.sampling_frequency,
-                    "ASC frequency"
-                );
-                assert_eq!(
-                    back.channel_configuration, c.channel_configuration,
-                    "ASC channels"
-                );
-                assert_eq!(back.frame_length(), c.frame_length(), "ASC frame length");
-                assert_eq!(back.to_bytes().as_ref(), Ok(&bytes), "ASC fixed point");
-            }
+    if let Ok(c) = aac::AacConfig::parse(data)
+        && let Ok(bytes) = c.to_bytes()
+    {
+        let back = aac::AacConfig::parse(&bytes);
+        assert!(back.is_ok(), "written ASC does not parse: {back:?}");
+        if let Ok(back) = back {
+            assert_eq!(
+                back.audio_object_type, c.audio_object_type,
+                "ASC object type"
+            );
+            assert_eq!(
+                back.sampling_frequency, c.sampling_frequency,
+                "ASC frequency"
+            );
+            assert_eq!(
+                back.channel_configuration, c.channel_configuration,
+                "ASC channels"
+            );
+            assert_eq!(back.frame_length(), c.frame_length(), "ASC frame length");
+            assert_eq!(back.to_bytes().as_ref(), Ok(&bytes), "ASC fixed point");
         }
     }
     if let Ok(h) = aac::AdtsHeader::parse(data) {
@@ -72,14 +72,14 @@ pub fn codec(data: &[u8]) {
         assert_eq!(out.len(), h.header_len(), "ADTS header_len");
         assert_eq!(aac::AdtsHeader::parse(&out), Ok(h), "ADTS round trip");
     }
-    if let Ok(c) = opus::OpusConfig::parse_dops(data) {
-        if let Ok(bytes) = c.to_bytes() {
-            assert_eq!(
-                opus::OpusConfig::parse_dops(&bytes).as_ref(),
-                Ok(&c),
-                "dOps round trip"
-            );
-        }
+    if let Ok(c) = opus::OpusConfig::parse_dops(data)
+        && let Ok(bytes) = c.to_bytes()
+    {
+        assert_eq!(
+            opus::OpusConfig::parse_dops(&bytes).as_ref(),
+            Ok(&c),
+            "dOps round trip"
+        );
     }
     if let Ok(head) = opus::OpusHead::parse(data) {
         let mut out = Vec::new();
