@@ -132,17 +132,19 @@ fn run(options: &Options) -> Result<(), String> {
         return Err(format!("{}: no supported track", options.input.display()));
     }
     let mut muxer = TsMuxer::new(&tracks).map_err(|e| e.to_string())?;
-    // The length of one pass through each track, in its own timescale: what
-    // the next loop adds to its timestamps.
-    let pass: Vec<(u32, i64)> = tracks
+    // One pass lasts the first video track (else the first track); every
+    // track's timestamps advance by it at each loop, so they stay aligned.
+    // Looping, samples of other tracks that would run past it are left out
+    // (the last AAC frame, typically), so that passes do not overlap.
+    let reference = tracks
         .iter()
-        .map(|t| {
-            let end = file
-                .track_samples(t.id)
-                .map_or(0, |s| s.map(|s| s.end_dts()).max().unwrap_or(0));
-            (t.id, end)
-        })
-        .collect();
+        .find(|t| t.kind() == MediaKind::Video)
+        .unwrap_or(&tracks[0]);
+    let period = file
+        .track_samples(reference.id)
+        .and_then(|s| s.map(|s| s.end_dts()).max())
+        .map(|end| MediaTime::new(end, reference.timescale))
+        .ok_or("the reference track has no samples")?;
     let video_ids: Vec<u32> = tracks
         .iter()
         .filter(|t| t.kind() == MediaKind::Video)
@@ -171,10 +173,12 @@ fn run(options: &Options) -> Result<(), String> {
     let mut round = 0i64;
     loop {
         for sample in file.samples() {
-            let shift = pass
-                .iter()
-                .find(|(id, _)| *id == sample.track_id)
-                .map_or(0, |(_, len)| len * round);
+            let in_track_time =
+                |t: MediaTime| t.rescale(sample.timescale, Rounding::Nearest).ticks();
+            if options.looping && sample.end_dts() > in_track_time(period) {
+                continue;
+            }
+            let shift = in_track_time(period) * round;
             let sample = Sample {
                 dts: sample.dts + shift,
                 ..sample
