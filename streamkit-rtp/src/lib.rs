@@ -5,6 +5,8 @@
 
 pub mod error;
 pub mod extension;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod jitter;
 pub mod packet;
 pub mod payload;

@@ -1,0 +1,366 @@
+//! Fuzz targets of this crate: each function runs a parser (or a
+//! depacketizer) over arbitrary bytes, touches everything it returns and
+//! checks round trips and invariants. The `fuzz/` crate at the repository
+//! root calls them from libFuzzer; `tests/fuzz_smoke.rs` runs them over
+//! captured packets and edge inputs on every test run. Not part of the
+//! stable API.
+//!
+//! A failed assertion here is a bug in the parser or writer it names.
+// A broken invariant must stop the fuzzer with the input that broke it.
+#![allow(clippy::panic)]
+
+use bytes::Bytes;
+use streamkit_core::nal::NalLengthSize;
+use streamkit_core::time::{RtpTimestamp, SequenceNumber};
+
+use crate::extension::{ExtensionBlock, ExtensionElement};
+use crate::packet::{RtpHeader, RtpPacket};
+use crate::payload::aac::{AacDepacketized, AacDepacketizer, AuHeaderLayout};
+use crate::payload::h264::H264Depacketizer;
+use crate::payload::h265::H265Depacketizer;
+use crate::payload::opus::{OpusDepacketized, OpusDepacketizer};
+use crate::payload::{Depacketized, NalForm};
+use crate::rtcp::{self, CompoundPackets, RtcpPacket};
+use crate::sdp::SessionDescription;
+use crate::sdp::codec::codec_from_media;
+
+/// One RTP packet: every accessor and the invariants between them; the
+/// packet written again from its parts has the same header, payload and
+/// padding length; its RFC 8285 elements, written again in their form,
+/// read back the same.
+pub fn rtp_packet(data: &[u8]) {
+    let Ok(p) = RtpPacket::parse(Bytes::copy_from_slice(data)) else {
+        return;
+    };
+    let len = data.len();
+    assert!(p.header_len() >= 12 && p.header_len() <= len, "header_len");
+    assert_eq!(
+        p.header_len() + p.payload().len() + p.padding_len(),
+        len,
+        "lengths add up"
+    );
+    assert_eq!(p.payload_offset(), p.header_len(), "payload_offset");
+    assert_eq!(p.csrcs().count(), p.csrc_count(), "CSRC count");
+    assert_eq!(p.payload_bytes(), &p.payload()[..], "payload views");
+    assert_eq!(p.header_bytes(), &data[..p.header_len()], "header bytes");
+    assert_eq!(p.has_padding(), p.padding_len() > 0, "padding flag");
+    assert_eq!(p.has_extension(), p.extension().is_some(), "extension flag");
+    let _ = format!("{p:?}");
+
+    let csrcs: Vec<u32> = p.csrcs().collect();
+    let extension = p.extension();
+    let mut elements = Vec::new();
+    let mut elements_ok = true;
+    if let Some(ext) = extension {
+        let _ = (ext.profile(), ext.data_offset(), ext.form(), ext.element(1));
+        if let Some(iter) = ext.elements() {
+            for e in iter {
+                match e {
+                    Ok(e) => {
+                        assert!(e.id != 0, "element id 0 is padding");
+                        elements.push(e);
+                    }
+                    Err(_) => elements_ok = false,
+                }
+            }
+        }
+    }
+    let Ok(padding) = u8::try_from(p.padding_len()) else {
+        panic!("padding length {} above 255", p.padding_len());
+    };
+    let header = RtpHeader {
+        marker: p.marker(),
+        payload_type: p.payload_type(),
+        sequence_number: p.sequence_number(),
+        timestamp: p.timestamp(),
+        ssrc: p.ssrc(),
+        csrcs: &csrcs,
+        extension: extension.map(|e| e.to_block()),
+        padding,
+    };
+    let mut out = Vec::new();
+    let written = header.write(p.payload_bytes(), &mut out);
+    assert_eq!(written, Ok(len), "rewriting a parsed packet");
+    assert_eq!(
+        &out[..len - p.padding_len()],
+        &data[..len - p.padding_len()],
+        "rewritten bytes"
+    );
+    let mut into = vec![0; len];
+    assert_eq!(
+        header.write_into(p.payload_bytes(), &mut into),
+        Ok(len),
+        "write_into"
+    );
+    assert_eq!(into, out, "write_into and write disagree");
+    if let Ok(datagram) = header.datagram(p.payload()) {
+        assert_eq!(datagram.len(), len, "datagram length");
+        assert_eq!(datagram.slices().concat(), out, "datagram slices");
+    }
+
+    // The elements, written in the form they came in, read back the same.
+    if let (Some(form), true) = (extension.and_then(|e| e.form()), elements_ok) {
+        let header = RtpHeader {
+            extension: Some(ExtensionBlock::ElementsInForm(form, &elements)),
+            ..RtpHeader::default()
+        };
+        let mut out = Vec::new();
+        if header.write(&[], &mut out).is_ok() {
+            let again = RtpPacket::parse(Bytes::from(out));
+            let back: Option<Vec<ExtensionElement<'_>>> = again.as_ref().ok().and_then(|a| {
+                a.extension()
+                    .and_then(|e| e.elements())
+                    .map(|els| els.filter_map(Result::ok).collect())
+            });
+            assert_eq!(back.as_deref(), Some(&elements[..]), "elements round trip");
+        }
+    }
+}
+
+/// An RTCP compound packet: the iterator, `validate_compound` and
+/// `parse_compound` agree; every packet's accessors; a compound that
+/// parses and writes again parses to the same packets, and writing those
+/// gives the same bytes.
+pub fn rtcp(data: &[u8]) {
+    let datagram = Bytes::copy_from_slice(data);
+    let _ = rtcp::looks_like_rtcp(data);
+    let iterated: Vec<_> = CompoundPackets::new(datagram.clone()).take(1024).collect();
+    let validated = rtcp::validate_compound(data);
+    let parsed = rtcp::parse_compound(datagram);
+    match &parsed {
+        Ok(packets) => {
+            assert_eq!(validated, Ok(packets.len()), "validate_compound count");
+            let ok: Vec<&RtcpPacket> = iterated.iter().filter_map(|r| r.as_ref().ok()).collect();
+            assert_eq!(
+                ok.len(),
+                packets.len(),
+                "iterator and parse_compound disagree"
+            );
+        }
+        Err(e) => assert!(!e.to_string().is_empty()),
+    }
+    for p in iterated.iter().filter_map(|r| r.as_ref().ok()) {
+        exercise_rtcp(p);
+    }
+
+    let Ok(packets) = parsed else { return };
+    let mut out = Vec::new();
+    let Ok(n) = rtcp::write_compound(&packets, &mut out) else {
+        return;
+    };
+    assert_eq!(n, out.len(), "write_compound length");
+    let again = rtcp::parse_compound(Bytes::from(out.clone()));
+    assert_eq!(again.as_ref(), Ok(&packets), "RTCP round trip");
+    let mut rewritten = Vec::new();
+    assert_eq!(rtcp::write_compound(&packets, &mut rewritten), Ok(n));
+    assert_eq!(rewritten, out, "RTCP writing is deterministic");
+}
+
+fn exercise_rtcp(p: &RtcpPacket) {
+    let _ = p.packet_type();
+    if let Ok(len) = p.encoded_len() {
+        let mut out = Vec::new();
+        assert_eq!(p.write(&mut out), Ok(len), "RTCP encoded_len");
+        let mut into = vec![0; len];
+        assert_eq!(p.write_into(&mut into), Ok(len), "RTCP write_into");
+        assert_eq!(into, out, "RTCP write_into and write disagree");
+    }
+    match p {
+        RtcpPacket::SenderReport(sr) => {
+            let _ = sr.ntp_time.to_unix();
+            assert!(sr.reports.len() <= 31, "at most 31 report blocks");
+        }
+        RtcpPacket::ReceiverReport(rr) => assert!(rr.reports.len() <= 31),
+        RtcpPacket::SourceDescription(sdes) => {
+            for chunk in &sdes.chunks {
+                let _ = chunk.cname();
+                for item in &chunk.items {
+                    let _ = item.private_parts();
+                }
+            }
+        }
+        RtcpPacket::GenericNack(nack) => {
+            let lost: Vec<SequenceNumber> = nack.lost_sequence_numbers().collect();
+            let per_pair: usize = nack.pairs.iter().map(|pair| pair.lost().count()).sum();
+            assert_eq!(lost.len(), per_pair, "NACK lost count");
+        }
+        _ => {}
+    }
+}
+
+/// An SDP session description: every typed attribute accessor at session
+/// and media level and the codec each payload type describes; a
+/// description that parses and writes reads back equal, and writes the same
+/// text again.
+pub fn sdp(data: &[u8]) {
+    let Ok(sd) = SessionDescription::parse_bytes(data) else {
+        return;
+    };
+    let attribute_sets =
+        std::iter::once(&sd.attributes).chain(sd.media.iter().map(|m| &m.attributes));
+    for a in attribute_sets {
+        for rtpmap in a.rtpmaps().flatten() {
+            let _ = (rtpmap.channels(), rtpmap.to_string());
+            let _ = a
+                .fmtp(rtpmap.payload_type)
+                .map(|f| f.map(|f| f.params().count()));
+        }
+        for ssrc in a.ssrcs() {
+            let _ = ssrc;
+        }
+        let _ = (
+            a.control(),
+            a.rtcp_mux(),
+            a.direction(),
+            a.framerate(),
+            a.rtcp(),
+        );
+        let _ = (a.len(), a.is_empty(), a.iter().count());
+    }
+    for m in &sd.media {
+        for format in &m.formats {
+            if let Ok(pt) = format.parse::<u8>() {
+                let _ = codec_from_media(m, pt).map(|c| c.codec_string());
+            }
+        }
+    }
+
+    let Ok(text) = sd.write() else { return };
+    let back = SessionDescription::parse(&text);
+    assert_eq!(back.as_ref(), Ok(&sd), "SDP round trip:\n{text}");
+    assert_eq!(
+        sd.write().as_deref(),
+        Ok(text.as_str()),
+        "SDP writing is deterministic"
+    );
+}
+
+/// The payload depacketizers, driven by packets cut out of `data`.
+///
+/// The first byte picks the depacketizer (H.264, H.265, AAC-hbr, Opus) and
+/// the output form; then each record is a length byte, a flags byte (bit 0:
+/// marker, bits 1-3: sequence number step, bits 4-7: timestamp step in
+/// 3000 ticks) and that many payload bytes. After each packet everything
+/// is pulled, and every access unit, frame or loss is checked.
+pub fn depacketize(data: &[u8]) {
+    let Some((&selector, mut rest)) = data.split_first() else {
+        return;
+    };
+    let form = match (selector >> 2) % 4 {
+        0 => NalForm::AnnexB,
+        1 => NalForm::LengthPrefixed(NalLengthSize::One),
+        2 => NalForm::LengthPrefixed(NalLengthSize::Two),
+        _ => NalForm::LengthPrefixed(NalLengthSize::Four),
+    };
+    let mut depacketizer = match selector % 4 {
+        0 => Depacketizer::H264(H264Depacketizer::new(form).with_max_access_unit(1 << 16)),
+        1 => Depacketizer::H265(H265Depacketizer::new(form).with_max_access_unit(1 << 16)),
+        2 => Depacketizer::Aac(AacDepacketizer::new(AuHeaderLayout::AAC_HBR, 1024)),
+        _ => Depacketizer::Opus(OpusDepacketizer::new()),
+    };
+    let mut seq = SequenceNumber::new(1);
+    let mut timestamp = RtpTimestamp::new(0);
+    while let Some((&[len, flags], tail)) = rest.split_first_chunk::<2>() {
+        let take = usize::from(len).min(tail.len());
+        let (payload, tail) = tail.split_at(take);
+        rest = tail;
+        seq = SequenceNumber::new(seq.0.wrapping_add(u16::from((flags >> 1) & 7)));
+        timestamp = RtpTimestamp::new(timestamp.0.wrapping_add(3000 * u32::from(flags >> 4)));
+        let header = RtpHeader {
+            marker: flags & 1 != 0,
+            payload_type: 96,
+            sequence_number: seq,
+            timestamp,
+            ..RtpHeader::default()
+        };
+        let mut datagram = Vec::new();
+        if header.write(payload, &mut datagram).is_err() {
+            continue;
+        }
+        let Ok(packet) = RtpPacket::parse(Bytes::from(datagram)) else {
+            panic!("a written packet does not parse");
+        };
+        depacketizer.push_and_drain(&packet, form);
+    }
+}
+
+enum Depacketizer {
+    H264(H264Depacketizer),
+    H265(H265Depacketizer),
+    Aac(AacDepacketizer),
+    Opus(OpusDepacketizer),
+}
+
+impl Depacketizer {
+    fn push_and_drain(&mut self, packet: &RtpPacket, form: NalForm) {
+        let payload = packet.payload();
+        match self {
+            Depacketizer::H264(d) => {
+                let _ = d.push(packet);
+                while let Some(out) = d.pull() {
+                    check_depacketized(&out, form);
+                }
+                let _ = d.parameter_sets().count();
+            }
+            Depacketizer::H265(d) => {
+                let _ = d.push(packet);
+                while let Some(out) = d.pull() {
+                    check_depacketized(&out, form);
+                }
+                let _ = d.parameter_sets().count();
+            }
+            Depacketizer::Aac(d) => {
+                let _ = d.push(packet);
+                let max = d.layout().max_frame_size();
+                let mut events = 0usize;
+                while let Some(out) = d.pull() {
+                    if let AacDepacketized::Frame(f) = &out {
+                        assert!(f.data.len() <= max, "AAC frame above the AU-size limit");
+                        assert!(f.sequence_number == packet.sequence_number());
+                    }
+                    events += 1;
+                    assert!(events <= 1 << 16, "AAC pull never ends");
+                }
+            }
+            Depacketizer::Opus(d) => {
+                let _ = d.push(packet);
+                let mut n = 0;
+                while let Some(out) = d.pull() {
+                    if let OpusDepacketized::Packet(p) = &out {
+                        assert_eq!(p.data, payload, "an Opus packet is the whole payload");
+                        assert_eq!(p.sequence_number, packet.sequence_number());
+                    }
+                    n += 1;
+                    assert!(n <= 2, "Opus gives a loss and a packet at most");
+                }
+            }
+        }
+    }
+}
+
+fn check_depacketized(out: &Depacketized, form: NalForm) {
+    match out {
+        Depacketized::AccessUnit(unit) => {
+            assert_eq!(unit.form, form, "access unit form");
+            assert!(!unit.data.is_empty(), "empty access unit");
+            assert!(unit.data.len() <= 1 << 16, "access unit above the limit");
+            if let NalForm::LengthPrefixed(size) = form {
+                // Every byte is in a unit or its length prefix.
+                let units: usize = unit.nal_units().map(|u| u.len()).sum();
+                let framing = usize::from(size.bytes()) * unit.nal_units().count();
+                assert_eq!(units + framing, unit.data.len(), "NAL framing adds up");
+            }
+            let _ = format!("{unit:?}");
+        }
+        Depacketized::Loss(loss) => {
+            let _ = (
+                loss.lost_packets,
+                loss.sequence_number,
+                loss.keyframe_request,
+            );
+        }
+        Depacketized::ParameterSets(sets) => {
+            assert!(!sets.is_empty() && sets.len() <= 3, "parameter sets count");
+        }
+    }
+}
