@@ -84,7 +84,7 @@ fn write_file(root: &Path, name: &str, buffers: &[Bytes]) -> std::io::Result<()>
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     for b in buffers {
         file.write_all(b)?;
     }
