@@ -5,9 +5,10 @@
 //!
 //! - `h264_packetize_mtu1200`: every access unit into payloads of at most
 //!   1200 bytes. Ours takes the MP4 samples (length-prefixed) and hands out
-//!   payloads that reference them (`streamkit`), or also writes each one
-//!   after its RTP header into a reused buffer (`streamkit_written`, what a
-//!   sender without vectored I/O does); the peer takes the same access units
+//!   payloads that borrow them (`streamkit`, `poll_payload_ref`) or hold
+//!   `Bytes` slices of them (`streamkit_owned`, `poll_payload`), or writes
+//!   each borrowed one after its RTP header into a reused buffer
+//!   (`streamkit_written`, what a sender without vectored I/O does); the peer takes the same access units
 //!   in Annex-B form, converted outside the measurement, and returns a
 //!   `Vec<Bytes>` of copied payloads. Throughput in input bytes; the
 //!   `_packets` group counts payloads.
@@ -96,6 +97,24 @@ fn packetize(
     n
 }
 
+/// As [`packetize`], with the borrowed payloads.
+fn packetize_ref(
+    p: &mut H264Packetizer,
+    samples: &[Bytes],
+    mut each: impl FnMut(&streamkit::rtp::payload::RtpPayloadRef<'_>),
+) -> u64 {
+    let mut n = 0;
+    for (i, s) in samples.iter().enumerate() {
+        p.push(RtpTimestamp::new(i as u32 * 3000), s.clone())
+            .unwrap();
+        while let Some(payload) = p.poll_payload_ref() {
+            each(&payload);
+            n += 1;
+        }
+    }
+    n
+}
+
 fn peer_packetize(annex_b: &[Bytes], mtu: usize) -> u64 {
     let mut peer = H264Payloader::default();
     let mut n = 0;
@@ -129,6 +148,13 @@ fn packetization(c: &mut Criterion) {
         set(&mut g, ours);
         g.bench_function("streamkit", |b| {
             b.iter(|| {
+                packetize_ref(&mut p, &input.samples, |payload| {
+                    black_box(payload);
+                })
+            });
+        });
+        g.bench_function("streamkit_owned", |b| {
+            b.iter(|| {
                 packetize(&mut p, &input.samples, |payload| {
                     black_box(payload);
                 })
@@ -136,7 +162,7 @@ fn packetization(c: &mut Criterion) {
         });
         g.bench_function("streamkit_written", |b| {
             b.iter(|| {
-                packetize(&mut p, &input.samples, |payload| {
+                packetize_ref(&mut p, &input.samples, |payload| {
                     buf.clear();
                     RtpHeader {
                         marker: payload.marker(),

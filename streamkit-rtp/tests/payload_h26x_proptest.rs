@@ -14,7 +14,7 @@ use streamkit_core::time::{RtpTimestamp, SequenceNumber};
 use streamkit_rtp::packet::{RtpHeader, RtpPacket};
 use streamkit_rtp::payload::h264::{H264Depacketizer, H264Packetizer};
 use streamkit_rtp::payload::h265::{H265Depacketizer, H265Packetizer};
-use streamkit_rtp::payload::{Depacketized, NalForm, RtpPayload};
+use streamkit_rtp::payload::{Depacketized, NalForm, RtpPayload, RtpPayloadRef};
 
 #[derive(Clone, Copy, Debug)]
 enum Codec {
@@ -83,6 +83,26 @@ impl Packetizer {
             Packetizer::H265(p) => p.poll_payload(),
         }
     }
+    /// The borrowed form, checked against its owned copy.
+    fn poll_ref(&mut self) -> Option<RtpPayload> {
+        let check = |r: RtpPayloadRef<'_>| {
+            let owned = r.to_payload();
+            let mut written = Vec::new();
+            assert_eq!(r.write_to(&mut written).unwrap(), r.len());
+            assert_eq!(written, owned.to_bytes());
+            assert_eq!(r.chunks().collect::<Vec<_>>().concat(), written);
+            assert_eq!(
+                (r.marker(), r.timestamp(), r.header()),
+                (owned.marker(), owned.timestamp(), owned.header())
+            );
+            assert!(r.units().eq(owned.units().map(|u| &u[..])));
+            owned
+        };
+        match self {
+            Packetizer::H264(p) => p.poll_payload_ref().map(check),
+            Packetizer::H265(p) => p.poll_payload_ref().map(check),
+        }
+    }
 }
 
 enum Depacketizer {
@@ -120,7 +140,9 @@ fn packetize(codec: Codec, mtu: usize, aus: &[Bytes], first_seq: u16) -> Vec<(us
         let ts = RtpTimestamp::new(3000u32.wrapping_mul(i as u32).wrapping_add(7));
         p.push(ts, au.clone());
         let mut last_marker = false;
-        while let Some(payload) = p.poll() {
+        // Odd units through the borrowed form.
+        let borrowed = i % 2 == 1;
+        while let Some(payload) = if borrowed { p.poll_ref() } else { p.poll() } {
             assert!(
                 payload.len() <= mtu,
                 "payload of {} above MTU {mtu}",

@@ -14,7 +14,7 @@ use streamkit_core::time::{RtpTimestamp, SequenceNumber, Wrapping};
 
 use super::{
     AccessUnit, DepacketizeError, Depacketized, Loss, MAX_AGGREGATED_UNITS, NalForm,
-    PacketizeError, RtpPayload,
+    PacketizeError, RtpPayload, RtpPayloadRef,
 };
 use crate::packet::RtpPacket;
 
@@ -102,11 +102,96 @@ struct Cursor {
     set: usize,
 }
 
-/// A NAL unit found at a cursor, not yet sliced out.
+/// A NAL unit (or a piece of one) of the access unit or of the configured
+/// parameter sets, not yet sliced out.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct UnitRef {
+    /// The parameter set, or [`SAMPLE`] for the access unit.
+    source: u16,
+    start: u32,
+    end: u32,
+}
+
+/// [`UnitRef::source`] of a unit of the access unit itself.
+const SAMPLE: u16 = u16::MAX;
+
+impl UnitRef {
+    fn len(self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    fn from(self, offset: usize) -> UnitRef {
+        UnitRef {
+            start: (self.start as usize + offset).min(self.end as usize) as u32,
+            ..self
+        }
+    }
+
+    fn take(self, len: usize) -> UnitRef {
+        UnitRef {
+            end: (self.start as usize + len).min(self.end as usize) as u32,
+            ..self
+        }
+    }
+}
+
+/// One payload as references into the packetizer's buffers: what
+/// [`RtpPayload`] and [`RtpPayloadRef`](super::RtpPayloadRef) are made of.
 #[derive(Debug, Clone, Copy)]
-enum UnitRef {
-    Set(usize),
-    Data(usize, usize),
+pub(crate) struct Descriptor {
+    pub(crate) timestamp: RtpTimestamp,
+    pub(crate) marker: bool,
+    pub(crate) header: [u8; 3],
+    pub(crate) header_len: u8,
+    pub(crate) aggregated: bool,
+    pub(crate) sizes: [[u8; 2]; MAX_AGGREGATED_UNITS],
+    pub(crate) units: [UnitRef; MAX_AGGREGATED_UNITS],
+    pub(crate) count: u8,
+    pub(crate) len: usize,
+}
+
+impl Descriptor {
+    fn new(timestamp: RtpTimestamp, header: &[u8], aggregated: bool) -> Descriptor {
+        let mut d = Descriptor {
+            timestamp,
+            marker: false,
+            header: [0; 3],
+            header_len: 0,
+            aggregated,
+            sizes: [[0; 2]; MAX_AGGREGATED_UNITS],
+            units: [UnitRef::default(); MAX_AGGREGATED_UNITS],
+            count: 0,
+            len: 0,
+        };
+        d.set_header(header);
+        d
+    }
+
+    fn set_header(&mut self, header: &[u8]) {
+        let n = header.len().min(3);
+        self.header[..n].copy_from_slice(&header[..n]);
+        self.len = self.len - usize::from(self.header_len) + n;
+        self.header_len = n as u8;
+    }
+
+    fn add(&mut self, unit: UnitRef) {
+        let i = usize::from(self.count);
+        if let (Some(size), Some(slot)) = (self.sizes.get_mut(i), self.units.get_mut(i)) {
+            if self.aggregated {
+                *size = (unit.len() as u16).to_be_bytes();
+                self.len += 2;
+            }
+            self.len += unit.len();
+            *slot = unit;
+            self.count += 1;
+        }
+    }
+
+    pub(crate) fn units(&self) -> &[UnitRef] {
+        self.units
+            .get(..usize::from(self.count))
+            .unwrap_or_default()
+    }
 }
 
 /// The packetizer both formats share.
@@ -123,7 +208,8 @@ pub(crate) struct Packetizer {
     cursor: Cursor,
     insert_at: usize,
     sets_len: usize,
-    fragment: Option<(Bytes, usize)>,
+    /// The rest of the NAL unit being fragmented, and its header.
+    fragment: Option<(UnitRef, [u8; 2])>,
 }
 
 impl Packetizer {
@@ -181,6 +267,12 @@ impl Packetizer {
 
     pub(crate) fn set_parameter_sets(&mut self, sets: Vec<Bytes>) -> Result<(), PacketizeError> {
         self.check_sets_fit(&sets, self.aggregate)?;
+        if sets.len() >= usize::from(SAMPLE) || sets.iter().any(|s| s.len() > u32::MAX as usize) {
+            return Err(PacketizeError::InvalidNalUnit {
+                offset: 0,
+                what: "configured parameter sets too many or too large",
+            });
+        }
         self.parameter_sets = sets;
         self.insert_parameter_sets = true;
         Ok(())
@@ -191,10 +283,7 @@ impl Packetizer {
     }
 
     fn pending(&self) -> usize {
-        let in_fragment = self
-            .fragment
-            .as_ref()
-            .map_or(0, |(nal, off)| nal.len().saturating_sub(*off));
+        let in_fragment = self.fragment.map_or(0, |(rest, _)| rest.len());
         in_fragment + self.data.len().saturating_sub(self.cursor.data)
     }
 
@@ -206,6 +295,12 @@ impl Packetizer {
         let pending = self.pending();
         if pending > 0 || self.cursor.set < self.sets_len {
             return Err(PacketizeError::Pending { pending });
+        }
+        if data.len() > u32::MAX as usize {
+            return Err(PacketizeError::InvalidNalUnit {
+                offset: 0,
+                what: "access unit above 4 GiB",
+            });
         }
         let n = usize::from(self.length_size.bytes());
         let (mut pos, mut index) = (0usize, 0usize);
@@ -265,39 +360,66 @@ impl Packetizer {
     }
 
     /// The NAL unit at `c` (its reference and length) and the cursor after it.
+    #[inline]
     fn unit_at(&self, c: Cursor) -> Option<(UnitRef, usize, Cursor)> {
         if c.data == self.insert_at && c.set < self.sets_len {
             let len = self.parameter_sets.get(c.set)?.len();
-            return Some((
-                UnitRef::Set(c.set),
-                len,
-                Cursor {
-                    data: c.data,
-                    set: c.set + 1,
-                },
-            ));
+            let unit = UnitRef {
+                source: c.set as u16,
+                start: 0,
+                end: len as u32,
+            };
+            let next = Cursor {
+                data: c.data,
+                set: c.set + 1,
+            };
+            return Some((unit, len, next));
         }
         let n = usize::from(self.length_size.bytes());
         let len = read_length(self.data.get(c.data..c.data + n)?);
         let start = c.data + n;
         let end = start.checked_add(len).filter(|&e| e <= self.data.len())?;
-        Some((
-            UnitRef::Data(start, end),
-            len,
-            Cursor {
-                data: end,
-                set: c.set,
-            },
-        ))
+        let unit = UnitRef {
+            source: SAMPLE,
+            start: start as u32,
+            end: end as u32,
+        };
+        let next = Cursor {
+            data: end,
+            set: c.set,
+        };
+        Some((unit, len, next))
     }
 
-    fn unit(&self, r: UnitRef) -> Bytes {
-        match r {
-            UnitRef::Set(i) => self.parameter_sets.get(i).cloned().unwrap_or_default(),
-            UnitRef::Data(start, end) => self.data.slice(start..end),
+    /// The bytes of `r`.
+    #[inline]
+    pub(crate) fn resolve(&self, r: UnitRef) -> &[u8] {
+        let source = if r.source == SAMPLE {
+            Some(&self.data)
+        } else {
+            self.parameter_sets.get(usize::from(r.source))
+        };
+        source
+            .and_then(|b| b.get(r.start as usize..r.end as usize))
+            .unwrap_or_default()
+    }
+
+    /// `r` as a slice sharing its buffer.
+    pub(crate) fn resolve_bytes(&self, r: UnitRef) -> Bytes {
+        let source = if r.source == SAMPLE {
+            Some(&self.data)
+        } else {
+            self.parameter_sets.get(usize::from(r.source))
+        };
+        match source {
+            Some(b) if r.start <= r.end && r.end as usize <= b.len() => {
+                b.slice(r.start as usize..r.end as usize)
+            }
+            _ => Bytes::new(),
         }
     }
 
+    #[inline]
     fn at_end(&self) -> bool {
         let c = self.cursor;
         self.fragment.is_none()
@@ -305,15 +427,49 @@ impl Packetizer {
             && !(c.data == self.insert_at && c.set < self.sets_len)
     }
 
+    /// The next payload as an owned [`RtpPayload`].
     pub(crate) fn poll(&mut self) -> Option<RtpPayload> {
-        if let Some((nal, off)) = self.fragment.take() {
-            return Some(self.fragment_payload(nal, off));
+        let d = self.poll_descriptor()?;
+        Some(self.payload_of(&d))
+    }
+
+    /// The next payload borrowed from the packetizer.
+    #[inline]
+    pub(crate) fn poll_ref(&mut self) -> Option<RtpPayloadRef<'_>> {
+        let descriptor = self.poll_descriptor()?;
+        Some(RtpPayloadRef::new(descriptor, self))
+    }
+
+    /// `d` with `Bytes` slices.
+    pub(crate) fn payload_of(&self, d: &Descriptor) -> RtpPayload {
+        let header = d
+            .header
+            .get(..usize::from(d.header_len))
+            .unwrap_or_default();
+        let mut payload = RtpPayload::new(d.timestamp, header, d.aggregated);
+        for &u in d.units() {
+            payload.add(self.resolve_bytes(u));
+        }
+        payload.marker = d.marker;
+        payload
+    }
+
+    /// The next payload as references into the access unit.
+    #[inline]
+    pub(crate) fn poll_descriptor(&mut self) -> Option<Descriptor> {
+        if let Some((rest, header)) = self.fragment.take() {
+            return Some(self.fragment_payload(rest, header, false));
         }
         let (first, first_len, next) = self.unit_at(self.cursor)?;
         if first_len > self.mtu {
             self.cursor = next;
-            let nal = self.unit(first);
-            return Some(self.fragment_payload(nal, self.codec.header_len()));
+            let nal = self.resolve(first);
+            let header = [
+                nal.first().copied().unwrap_or(0),
+                nal.get(1).copied().unwrap_or(0),
+            ];
+            let rest = first.from(self.codec.header_len());
+            return Some(self.fragment_payload(rest, header, true));
         }
         if self.aggregate {
             let header_len = self.codec.header_len();
@@ -334,15 +490,15 @@ impl Packetizer {
             }
         }
         self.cursor = next;
-        let mut payload = RtpPayload::new(self.timestamp, &[], false);
-        payload.add(self.unit(first));
+        let mut payload = Descriptor::new(self.timestamp, &[], false);
+        payload.add(first);
         payload.marker = self.at_end();
         Some(payload)
     }
 
-    fn aggregation_payload(&mut self, count: usize, end: Cursor) -> RtpPayload {
+    fn aggregation_payload(&mut self, count: usize, end: Cursor) -> Descriptor {
         let mut c = self.cursor;
-        let mut payload = RtpPayload::new(self.timestamp, &[], true);
+        let mut payload = Descriptor::new(self.timestamp, &[], true);
         // F: OR of the units' F bits; H.264 NRI: the highest; H.265 LayerId
         // and TID: the lowest (RFC 6184 5.7.1, RFC 7798 4.4.2).
         let (mut forbidden, mut nri, mut layer, mut tid) = (0u8, 0u8, 0x3fu8, 7u8);
@@ -350,14 +506,14 @@ impl Packetizer {
             let Some((r, _, n)) = self.unit_at(c) else {
                 break;
             };
-            let unit = self.unit(r);
+            let unit = self.resolve(r);
             let b0 = unit.first().copied().unwrap_or(0);
             let b1 = unit.get(1).copied().unwrap_or(0);
             forbidden |= b0 & 0x80;
             nri = nri.max(b0 & 0x60);
             layer = layer.min(((b0 & 1) << 5) | (b1 >> 3));
             tid = tid.min(b1 & 7);
-            payload.add(unit);
+            payload.add(r);
             c = n;
         }
         match self.codec {
@@ -372,43 +528,30 @@ impl Packetizer {
         payload
     }
 
-    fn fragment_payload(&mut self, nal: Bytes, off: usize) -> RtpPayload {
+    /// The next fragment of `rest`, the part of a NAL unit not yet sent
+    /// (after its header `[b0, b1]`); `start` for the first.
+    fn fragment_payload(&mut self, rest: UnitRef, [b0, b1]: [u8; 2], start: bool) -> Descriptor {
         let header_len = self.codec.header_len();
         let room = self.mtu - header_len - 1;
-        let take = room.min(nal.len().saturating_sub(off));
-        let start = off == header_len;
-        let end = off + take >= nal.len();
-        let b0 = nal.first().copied().unwrap_or(0);
+        let take = room.min(rest.len());
+        let end = take >= rest.len();
         let flags = if start { 0x80 } else { 0 } | if end { 0x40 } else { 0 };
         let t = self.codec.nal_type(b0);
         let mut payload = match self.codec {
-            Codec::H264 => RtpPayload::new(self.timestamp, &[(b0 & 0xe0) | FU_A, flags | t], false),
-            Codec::H265 => RtpPayload::new(
+            Codec::H264 => Descriptor::new(self.timestamp, &[(b0 & 0xe0) | FU_A, flags | t], false),
+            Codec::H265 => Descriptor::new(
                 self.timestamp,
-                &[
-                    (b0 & 0x81) | (FU << 1),
-                    nal.get(1).copied().unwrap_or(0),
-                    flags | t,
-                ],
+                &[(b0 & 0x81) | (FU << 1), b1, flags | t],
                 false,
             ),
         };
-        payload.add(nal.slice(off..off + take));
+        payload.add(rest.take(take));
         if end {
             payload.marker = self.at_end();
         } else {
-            self.fragment = Some((nal, off + take));
+            self.fragment = Some((rest.from(take), [b0, b1]));
         }
         payload
-    }
-}
-
-impl RtpPayload {
-    fn set_header(&mut self, header: &[u8]) {
-        let n = header.len().min(3);
-        self.header[..n].copy_from_slice(&header[..n]);
-        self.len = self.len - usize::from(self.header_len) + n;
-        self.header_len = n as u8;
     }
 }
 

@@ -23,6 +23,7 @@ use streamkit_core::time::RtpTimestamp;
 use super::fragment::{Codec, Depacketizer, Packetizer};
 use super::{
     DEFAULT_MAX_ACCESS_UNIT, DepacketizeError, Depacketized, NalForm, PacketizeError, RtpPayload,
+    RtpPayloadRef,
 };
 use crate::packet::RtpPacket;
 
@@ -129,6 +130,15 @@ impl H264Packetizer {
     #[inline]
     pub fn poll_payload(&mut self) -> Option<RtpPayload> {
         self.inner.poll()
+    }
+
+    /// The next payload borrowed from the packetizer (valid until the next
+    /// poll), without touching reference counts: the fastest form when each
+    /// payload is written out at once. `None` when all were given.
+    #[must_use]
+    #[inline]
+    pub fn poll_payload_ref(&mut self) -> Option<RtpPayloadRef<'_>> {
+        self.inner.poll_ref()
     }
 }
 

@@ -15,7 +15,9 @@
 //!   with [`push`](h264::H264Packetizer::push), then gives its payloads with
 //!   `poll_payload` until `None`. Each [`RtpPayload`] is a few inline header
 //!   bytes plus [`Bytes`] slices of the sample: NAL data are never copied
-//!   and no heap memory is allocated per packet. The caller wraps each
+//!   and no heap memory is allocated per packet. `poll_payload_ref` gives
+//!   the same payload as an [`RtpPayloadRef`] borrowed from the packetizer
+//!   (no reference counting at all), for writing out at once. The caller wraps each
 //!   payload in an RTP header ([`RtpHeader`](crate::packet::RtpHeader)) with
 //!   the payload's marker bit and timestamp.
 //! - A **depacketizer** takes RTP packets in sequence order (from the jitter
@@ -251,6 +253,138 @@ impl fmt::Debug for RtpPayload {
                 &self.units().map(Bytes::len).collect::<Vec<_>>(),
             )
             .field("len", &self.len)
+            .finish()
+    }
+}
+
+/// One RTP payload from a packetizer, borrowed from it: the same payload as
+/// [`RtpPayload`] without touching the buffers' reference counts, valid
+/// until the next poll. The fastest way to write payloads out at once.
+#[derive(Clone, Copy)]
+pub struct RtpPayloadRef<'a> {
+    descriptor: fragment::Descriptor,
+    packetizer: &'a fragment::Packetizer,
+}
+
+impl<'a> RtpPayloadRef<'a> {
+    pub(crate) fn new(
+        descriptor: fragment::Descriptor,
+        packetizer: &'a fragment::Packetizer,
+    ) -> RtpPayloadRef<'a> {
+        RtpPayloadRef {
+            descriptor,
+            packetizer,
+        }
+    }
+
+    /// The RTP timestamp of the access unit this payload belongs to.
+    #[must_use]
+    #[inline]
+    pub fn timestamp(&self) -> RtpTimestamp {
+        self.descriptor.timestamp
+    }
+
+    /// The marker bit: set on the last payload of an access unit.
+    #[must_use]
+    #[inline]
+    pub fn marker(&self) -> bool {
+        self.descriptor.marker
+    }
+
+    /// The payload header, as [`RtpPayload::header`].
+    #[must_use]
+    #[inline]
+    pub fn header(&self) -> &[u8] {
+        let n = usize::from(self.descriptor.header_len);
+        self.descriptor.header.get(..n).unwrap_or_default()
+    }
+
+    /// `true` for an aggregation packet (STAP-A, H.265 AP).
+    #[must_use]
+    #[inline]
+    pub fn is_aggregation(&self) -> bool {
+        self.descriptor.aggregated
+    }
+
+    /// The payload's length in bytes.
+    #[must_use]
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.descriptor.len
+    }
+
+    /// `true` when the payload has no bytes (never, for a packetizer's
+    /// output).
+    #[must_use]
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.descriptor.len == 0
+    }
+
+    /// The NAL units (or the fragment) carried.
+    pub fn units(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + '_ {
+        let p = self.packetizer;
+        self.descriptor.units().iter().map(move |&u| p.resolve(u))
+    }
+
+    /// The payload as its byte chunks in order, as [`RtpPayload::chunks`].
+    pub fn chunks(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let sizes: &[[u8; 2]] = if self.descriptor.aggregated {
+            self.descriptor
+                .sizes
+                .get(..usize::from(self.descriptor.count))
+                .unwrap_or_default()
+        } else {
+            &[]
+        };
+        core::iter::once(self.header()).chain(self.units().enumerate().flat_map(
+            move |(i, unit)| {
+                let size: &[u8] = sizes.get(i).map_or(&[], |s| &s[..]);
+                [size, unit]
+            },
+        ))
+    }
+
+    /// Appends the payload to `buf`, returning the bytes written.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::InsufficientSize`] when `buf` cannot take the payload.
+    #[inline]
+    pub fn write_to(&self, buf: &mut impl BufMut) -> Result<usize, WriteError> {
+        let len = self.descriptor.len;
+        if buf.remaining_mut() < len {
+            return Err(WriteError::InsufficientSize { required: len });
+        }
+        buf.put_slice(self.header());
+        let sizes = &self.descriptor.sizes;
+        for (i, &u) in self.descriptor.units().iter().enumerate() {
+            if self.descriptor.aggregated
+                && let Some(size) = sizes.get(i)
+            {
+                buf.put_slice(size);
+            }
+            buf.put_slice(self.packetizer.resolve(u));
+        }
+        Ok(len)
+    }
+
+    /// The same payload holding `Bytes` slices (reference counts taken), to
+    /// keep past the next poll.
+    #[must_use]
+    pub fn to_payload(&self) -> RtpPayload {
+        self.packetizer.payload_of(&self.descriptor)
+    }
+}
+
+impl fmt::Debug for RtpPayloadRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RtpPayloadRef")
+            .field("timestamp", &self.descriptor.timestamp)
+            .field("marker", &self.descriptor.marker)
+            .field("header", &self.header())
+            .field("aggregated", &self.descriptor.aggregated)
+            .field("len", &self.descriptor.len)
             .finish()
     }
 }
