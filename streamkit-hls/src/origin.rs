@@ -385,6 +385,7 @@ impl Origin {
             PackagerEvent::Removed { name, .. } => {
                 self.resources.remove(&name);
             }
+            PackagerEvent::SampleDropped(_) => {}
         }
     }
 

@@ -91,8 +91,8 @@ use streamkit_core::fmp4::{
 use streamkit_core::mp4::Mp4File;
 use streamkit_core::sample::Sample;
 use streamkit_core::segment::{
-    Part as SegmenterPart, Segment as SegmenterSegment, SegmentError, SegmentEvent, Segmenter,
-    SegmenterConfig,
+    DroppedSample, Part as SegmenterPart, Segment as SegmenterSegment, SegmentError, SegmentEvent,
+    Segmenter, SegmenterConfig,
 };
 use streamkit_core::time::{MediaTime, Rounding, Timescale};
 use streamkit_core::track::Track;
@@ -399,6 +399,9 @@ pub enum PackagerEvent {
         /// The playlist.
         playlist: Box<MultivariantPlaylist>,
     },
+    /// A sample was left out: a video sample before the stream's first
+    /// keyframe, which no segment can start with.
+    SampleDropped(DroppedSample),
     /// A segment or part left the live window: it may be deleted.
     Removed {
         /// Index of the rendition.
@@ -706,6 +709,9 @@ impl Packager {
                 SegmentEvent::Segment(segment) => {
                     self.on_segment(&segment);
                     any = true;
+                }
+                SegmentEvent::Dropped(dropped) => {
+                    self.events.push_back(PackagerEvent::SampleDropped(dropped));
                 }
                 _ => {}
             }

@@ -268,3 +268,34 @@ fn bad_configurations_are_refused() {
     let s = file.samples().next().unwrap();
     assert!(matches!(p.push(s), Err(PackagerError::Finished { .. })));
 }
+
+#[test]
+fn video_before_the_first_keyframe_is_reported_dropped() {
+    let file = file();
+    let config = PackagerConfig::vod(SegmentFormat::Fmp4, two_seconds());
+    let mut packager = Packager::for_mp4(&file, config).unwrap();
+    let mut dropped = Vec::new();
+    let mut video_segments = 0;
+    // Join the stream one frame late: the next keyframe is frame 60.
+    for s in file.samples().filter(|s| !(s.track_id == 1 && s.dts == 0)) {
+        packager.push(s).unwrap();
+        while let Some(e) = packager.poll() {
+            match e {
+                PackagerEvent::SampleDropped(d) => dropped.push((d.track_id, d.dts)),
+                PackagerEvent::Segment(s) if s.resource.rendition == 0 => video_segments += 1,
+                _ => {}
+            }
+        }
+    }
+    packager.finish().unwrap();
+    while let Some(e) = packager.poll() {
+        if let PackagerEvent::Segment(s) = e {
+            video_segments += usize::from(s.resource.rendition == 0);
+        }
+    }
+    assert_eq!(dropped.len(), 59);
+    assert!(dropped.iter().all(|(t, _)| *t == 1));
+    assert_eq!(dropped[0].1, 512);
+    // The first segment starts at the keyframe: 4 segments remain.
+    assert_eq!(video_segments, 4);
+}
