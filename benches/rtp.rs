@@ -14,7 +14,10 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use std::io::IoSlice;
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
+};
 use streamkit::core::time::{RtpTimestamp, SequenceNumber};
 use streamkit::rtp::extension::{ExtensionBlock, ExtensionElement};
 use streamkit::rtp::packet::{RtpHeader, RtpPacket};
@@ -99,87 +102,139 @@ fn config() -> Criterion {
         .sample_size(30)
 }
 
-/// Parse groups. Each routine gets its own datagram `Bytes` (cloned
-/// outside the measurement, as a receive loop owns what it received) and
-/// returns what it parsed (dropped outside the measurement), for us and the
-/// peer alike.
+/// A received datagram and the place its parse result goes. Slots are
+/// made (their memory written) before the measurement and dropped after it,
+/// so that neither side's timing includes first-touch page faults of an
+/// output buffer or the drop of what it produced.
+struct Slot<O> {
+    datagram: Bytes,
+    parsed: Option<O>,
+}
+
+/// Times `routine` on its own clone of `datagram` (one Arc-shared buffer,
+/// cloned outside the measurement, as a receive loop owns what it received).
+fn bench_parse<O>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    datagram: &Bytes,
+    mut routine: impl FnMut(Bytes) -> O,
+) {
+    g.bench_function(name, |b| {
+        b.iter_batched_ref(
+            || Slot {
+                datagram: datagram.clone(),
+                parsed: None,
+            },
+            |slot| slot.parsed = Some(routine(std::mem::take(&mut slot.datagram))),
+            BatchSize::SmallInput,
+        );
+    });
+}
+
+/// Parse groups. Every routine parses its own datagram and keeps everything
+/// it produced in its slot, for us and the peer alike. The pairs:
+///
+/// - `owned payload`: the header fields read and the payload handed on as
+///   an owned `Bytes`. The peer's `unmarshal` takes the rest of the input
+///   as its payload with `Bytes::split_to` (no reference-count traffic);
+///   ours narrows the datagram with `into_payload` (none either).
+/// - `view + payload clone`: the parsed packet kept, and a second owner of
+///   the payload (one atomic increment on both sides).
+/// - `borrowed payload`: the parsed packet kept, the payload read in place.
+/// - `owned payload + elements` (with extensions): as the first pair, and
+///   every extension element read; the peer decodes them into a `Vec`
+///   while parsing, ours when asked.
 fn parse(c: &mut Criterion) {
     for (name, extension) in [("rtp_parse/no_ext", false), ("rtp_parse/two_ext", true)] {
         let datagram = wire(extension);
         let mut g = c.benchmark_group(name);
         g.throughput(Throughput::Elements(1));
-        g.bench_function("streamkit", |b| {
-            b.iter_batched(
-                || datagram.clone(),
-                |d| {
-                    let p = RtpPacket::parse(d).unwrap();
-                    black_box((p.sequence_number(), p.timestamp(), p.payload_bytes()));
-                    p
-                },
-                BatchSize::SmallInput,
-            );
+        bench_parse(&mut g, "streamkit owned payload", &datagram, |d| {
+            let p = RtpPacket::parse(d).unwrap();
+            let fields = black_box((p.sequence_number(), p.timestamp(), p.ssrc()));
+            (fields, p.into_payload())
         });
-        g.bench_function("streamkit, payload as Bytes", |b| {
-            b.iter_batched(
-                || datagram.clone(),
-                |d| {
-                    let p = RtpPacket::parse(d).unwrap();
-                    black_box((p.sequence_number(), p.timestamp()));
-                    let payload = p.payload();
-                    (p, payload)
-                },
-                BatchSize::SmallInput,
-            );
+        bench_parse(&mut g, "webrtc-rs owned payload", &datagram, |mut d| {
+            let p = rtp::packet::Packet::unmarshal(&mut d).unwrap();
+            let h = &p.header;
+            black_box((h.sequence_number, h.timestamp, h.ssrc));
+            (p, d)
         });
-        g.bench_function("streamkit, into_payload", |b| {
-            b.iter_batched(
-                || datagram.clone(),
-                |d| {
-                    let p = RtpPacket::parse(d).unwrap();
-                    black_box((p.sequence_number(), p.timestamp()));
-                    p.into_payload()
-                },
-                BatchSize::SmallInput,
-            );
+        bench_parse(&mut g, "streamkit view + payload clone", &datagram, |d| {
+            let p = RtpPacket::parse(d).unwrap();
+            black_box((p.sequence_number(), p.timestamp(), p.ssrc()));
+            let payload = p.payload();
+            (p, payload)
+        });
+        bench_parse(
+            &mut g,
+            "webrtc-rs view + payload clone",
+            &datagram,
+            |mut d| {
+                let p = rtp::packet::Packet::unmarshal(&mut d).unwrap();
+                let h = &p.header;
+                black_box((h.sequence_number, h.timestamp, h.ssrc));
+                let payload = p.payload.clone();
+                (p, payload, d)
+            },
+        );
+        bench_parse(&mut g, "streamkit borrowed payload", &datagram, |d| {
+            let p = RtpPacket::parse(d).unwrap();
+            black_box((p.sequence_number(), p.timestamp(), p.payload_bytes()));
+            p
+        });
+        bench_parse(&mut g, "webrtc-rs borrowed payload", &datagram, |mut d| {
+            let p = rtp::packet::Packet::unmarshal(&mut d).unwrap();
+            black_box((p.header.sequence_number, p.header.timestamp, &p.payload[..]));
+            (p, d)
         });
         if extension {
-            // The peer decodes extension elements while parsing; this is
-            // the same work on our side.
-            g.bench_function("streamkit+elements", |b| {
-                b.iter_batched(
-                    || datagram.clone(),
-                    |d| {
-                        let p = RtpPacket::parse(d).unwrap();
-                        if let Some(elements) = p.extension().and_then(|e| e.elements()) {
-                            for e in elements {
-                                black_box(e.unwrap());
-                            }
+            bench_parse(
+                &mut g,
+                "streamkit owned payload + elements",
+                &datagram,
+                |d| {
+                    let p = RtpPacket::parse(d).unwrap();
+                    black_box((p.sequence_number(), p.timestamp(), p.ssrc()));
+                    if let Some(elements) = p.extension().and_then(|e| e.elements()) {
+                        for e in elements {
+                            black_box(e.unwrap());
                         }
-                        black_box(p.payload_bytes());
-                        p
-                    },
-                    BatchSize::SmallInput,
-                );
-            });
-        }
-        g.bench_function("webrtc-rs rtp", |b| {
-            b.iter_batched(
-                || datagram.clone(),
+                    }
+                    p.into_payload()
+                },
+            );
+            bench_parse(
+                &mut g,
+                "webrtc-rs owned payload + elements",
+                &datagram,
                 |mut d| {
                     let p = rtp::packet::Packet::unmarshal(&mut d).unwrap();
-                    black_box((p.header.sequence_number, p.header.timestamp, &p.payload));
-                    p
+                    let h = &p.header;
+                    black_box((h.sequence_number, h.timestamp, h.ssrc));
+                    for e in &h.extensions {
+                        black_box((e.id, &e.payload[..]));
+                    }
+                    (p, d)
                 },
-                BatchSize::SmallInput,
             );
-        });
+        }
         g.finish();
     }
 }
 
-/// Write groups: a copy of header and payload into a caller's buffer (both
-/// sides), and our vectored form, which writes the header into a stack
-/// buffer and hands the payload `Bytes` beside it, uncopied.
+/// Write groups, each side writing the whole packet (header, then the
+/// 1188-byte payload):
+///
+/// - `copy into &mut [u8]`: ours `write_into`, the peer's `marshal_to`;
+///   both copy the payload into the caller's buffer.
+/// - `memcpy floor`: the payload copy alone, the bound of the row above.
+/// - `copy into reused BytesMut`: ours `write` into a cleared `BytesMut`
+///   that keeps its capacity; the peer's `marshal`, its `Bytes`-returning
+///   API, which allocates a zeroed `BytesMut` and copies into it.
+/// - `vectored`: ours writes the header into a stack buffer and hands the
+///   payload `Bytes` beside it as `IoSlice`s, uncopied (the peer has no
+///   such form; compare with both of its rows).
 fn write(c: &mut Criterion) {
     for (name, extension) in [("rtp_write/no_ext", false), ("rtp_write/two_ext", true)] {
         let payload = Bytes::from(vec![0xa5u8; PAYLOAD_LEN]);
@@ -187,16 +242,41 @@ fn write(c: &mut Criterion) {
         let els = elements();
         let h = header(extension.then_some(ExtensionBlock::Elements(&els)));
         let peer = peer_packet(extension);
+        let header_len = h.header_len().unwrap();
         let mut out = vec![0u8; 1500];
+        let mut buf = BytesMut::with_capacity(1500);
         let mut g = c.benchmark_group(name);
         g.throughput(Throughput::Elements(1));
-        g.bench_function("streamkit", |b| {
+        g.bench_function("streamkit copy into &mut [u8]", |b| {
             b.iter(|| {
                 let n = black_box(&h)
                     .write_into(black_box(&payload), &mut out)
                     .unwrap();
                 black_box(&out[..n]);
             });
+        });
+        g.bench_function("webrtc-rs copy into &mut [u8]", |b| {
+            b.iter(|| {
+                let n = black_box(&peer).marshal_to(&mut out).unwrap();
+                black_box(&out[..n]);
+            });
+        });
+        g.bench_function("memcpy floor", |b| {
+            b.iter(|| {
+                let p = black_box(&payload);
+                out[header_len..header_len + p.len()].copy_from_slice(p);
+                black_box(&out[..header_len + p.len()]);
+            });
+        });
+        g.bench_function("streamkit copy into reused BytesMut", |b| {
+            b.iter(|| {
+                buf.clear();
+                black_box(&h).write(black_box(&payload), &mut buf).unwrap();
+                black_box(&buf[..]);
+            });
+        });
+        g.bench_function("webrtc-rs marshal (allocates)", |b| {
+            b.iter(|| black_box(&peer).marshal().unwrap());
         });
         g.bench_function("streamkit vectored", |b| {
             b.iter(|| {
@@ -207,12 +287,6 @@ fn write(c: &mut Criterion) {
                     IoSlice::new(black_box(&payload)),
                 ];
                 black_box(&slices);
-            });
-        });
-        g.bench_function("webrtc-rs rtp", |b| {
-            b.iter(|| {
-                let n = black_box(&peer).marshal_to(&mut out).unwrap();
-                black_box(&out[..n]);
             });
         });
         g.finish();

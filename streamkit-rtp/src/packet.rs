@@ -68,39 +68,45 @@ pub const MAX_CSRCS: usize = 15;
 /// [`RtpDatagram`] holds in its stack buffer.
 pub const MAX_DATAGRAM_HEADER_LEN: usize = 256;
 
-/// A validated RTP packet: the datagram `Bytes` and the offsets of its
-/// parts.
+/// A validated RTP packet: the datagram `Bytes` and where its payload
+/// starts and ends.
 ///
-/// Cloning is cheap (a reference-count increment).
+/// Cloning is cheap (a reference-count increment). The view is 40 bytes:
+/// the `Bytes`, the header length and the padding length; everything else
+/// is read from the datagram when asked.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RtpPacket {
     data: Bytes,
-    /// Start of the extension header (profile), 0 when there is none.
-    extension_start: usize,
-    payload_start: usize,
-    payload_end: usize,
+    /// Where the payload starts: the header length, at most
+    /// 12 + 60 + 4 + 4 × 65535 bytes, so it fits a `u32`.
+    payload_start: u32,
+    /// The padding bytes at the end (including the count byte), 0 without.
+    padding: u8,
 }
 
 /// Reads a big-endian `u16` at `at`; the caller checked the bound.
 #[inline]
 fn be16(data: &[u8], at: usize) -> u16 {
-    match data.get(at..at + 2) {
-        Some(&[a, b]) => u16::from_be_bytes([a, b]),
-        _ => 0,
+    match data.get(at..).and_then(<[u8]>::first_chunk::<2>) {
+        Some(bytes) => u16::from_be_bytes(*bytes),
+        None => 0,
     }
 }
 
-/// Reads a big-endian `u32` at `at`; the caller checked the bound.
-#[inline]
-fn be32(data: &[u8], at: usize) -> u32 {
-    match data.get(at..at + 4) {
-        Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
-        _ => 0,
-    }
+/// Cuts the padding off a datagram: out of line, since padded packets are
+/// rare and `Bytes::truncate` may have to convert a `Vec`-backed buffer.
+#[cold]
+#[inline(never)]
+fn truncate_cold(mut data: Bytes, len: usize) -> Bytes {
+    data.truncate(len);
+    data
 }
 
 impl RtpPacket {
     /// Validates `datagram` as an RTP packet.
+    ///
+    /// The datagram is taken by value and kept as it is: parsing touches no
+    /// reference count and allocates nothing.
     ///
     /// # Errors
     ///
@@ -115,38 +121,35 @@ impl RtpPacket {
     ///   follows the header.
     #[inline]
     pub fn parse(datagram: Bytes) -> Result<RtpPacket, ParseError> {
-        let d = &datagram[..];
+        let d: &[u8] = &datagram;
         let len = d.len();
-        let Some(&first) = d.first() else {
+        // One bound check covers the whole fixed header.
+        let Some(&[first, ..]) = d.first_chunk::<FIXED_HEADER_LEN>() else {
             return Err(ParseError::TooShort {
                 offset: 0,
                 needed: FIXED_HEADER_LEN,
             });
         };
-        if len < FIXED_HEADER_LEN {
-            return Err(ParseError::TooShort {
-                offset: 0,
-                needed: FIXED_HEADER_LEN,
-            });
-        }
         let version = first >> 6;
         if version != RTP_VERSION {
             return Err(ParseError::BadVersion { offset: 0, version });
         }
         let count = first & 0x0F;
         let mut header_end = FIXED_HEADER_LEN + 4 * usize::from(count);
-        if header_end > len {
-            return Err(ParseError::CsrcPastEnd { offset: 0, count });
-        }
-        let mut extension_start = 0;
         if first & 0x10 != 0 {
-            if header_end + 4 > len {
-                return Err(ParseError::TooShort {
-                    offset: header_end,
-                    needed: 4,
+            // The extension header: profile and length in words.
+            let Some(&[_, _, hi, lo]) = d.get(header_end..).and_then(<[u8]>::first_chunk::<4>)
+            else {
+                return Err(if header_end > len {
+                    ParseError::CsrcPastEnd { offset: 0, count }
+                } else {
+                    ParseError::TooShort {
+                        offset: header_end,
+                        needed: 4,
+                    }
                 });
-            }
-            let length_words = be16(d, header_end + 2);
+            };
+            let length_words = u16::from_be_bytes([hi, lo]);
             let end = header_end + 4 + 4 * usize::from(length_words);
             if end > len {
                 return Err(ParseError::ExtensionPastEnd {
@@ -154,13 +157,14 @@ impl RtpPacket {
                     length_words,
                 });
             }
-            extension_start = header_end;
             header_end = end;
+        } else if header_end > len {
+            return Err(ParseError::CsrcPastEnd { offset: 0, count });
         }
-        let mut payload_end = len;
+        let mut padding = 0;
         if first & 0x20 != 0 {
             let offset = len - 1;
-            let padding = d.get(offset).copied().unwrap_or(0);
+            padding = d.last().copied().unwrap_or(0);
             if padding == 0 {
                 return Err(ParseError::PaddingZero { offset });
             }
@@ -172,19 +176,38 @@ impl RtpPacket {
                     available,
                 });
             }
-            payload_end = len - usize::from(padding);
         }
         Ok(RtpPacket {
             data: datagram,
-            extension_start,
-            payload_start: header_end,
-            payload_end,
+            // At most 12 + 60 + 4 + 4 * 65535: always fits.
+            payload_start: header_end as u32,
+            padding,
         })
+    }
+
+    /// The fixed header, read with one bound check (which parsing made
+    /// sure holds).
+    #[inline]
+    fn fixed(&self) -> [u8; FIXED_HEADER_LEN] {
+        self.data
+            .first_chunk::<FIXED_HEADER_LEN>()
+            .copied()
+            .unwrap_or([0; FIXED_HEADER_LEN])
     }
 
     #[inline]
     fn first(&self) -> u8 {
-        self.data.first().copied().unwrap_or(0)
+        self.fixed()[0]
+    }
+
+    #[inline]
+    fn payload_start(&self) -> usize {
+        self.payload_start as usize
+    }
+
+    #[inline]
+    fn payload_end(&self) -> usize {
+        self.data.len() - usize::from(self.padding)
     }
 
     /// The whole datagram.
@@ -213,7 +236,7 @@ impl RtpPacket {
     #[must_use]
     #[inline]
     pub fn padding_len(&self) -> usize {
-        self.data.len() - self.payload_end
+        usize::from(self.padding)
     }
 
     /// The X bit: the packet carries an extension block.
@@ -228,35 +251,38 @@ impl RtpPacket {
     #[must_use]
     #[inline]
     pub fn marker(&self) -> bool {
-        self.data.get(1).copied().unwrap_or(0) & 0x80 != 0
+        self.fixed()[1] & 0x80 != 0
     }
 
     /// The 7-bit payload type.
     #[must_use]
     #[inline]
     pub fn payload_type(&self) -> u8 {
-        self.data.get(1).copied().unwrap_or(0) & 0x7F
+        self.fixed()[1] & 0x7F
     }
 
     /// The sequence number.
     #[must_use]
     #[inline]
     pub fn sequence_number(&self) -> SequenceNumber {
-        SequenceNumber(be16(&self.data, 2))
+        let f = self.fixed();
+        SequenceNumber(u16::from_be_bytes([f[2], f[3]]))
     }
 
     /// The RTP timestamp.
     #[must_use]
     #[inline]
     pub fn timestamp(&self) -> RtpTimestamp {
-        RtpTimestamp(be32(&self.data, 4))
+        let f = self.fixed();
+        RtpTimestamp(u32::from_be_bytes([f[4], f[5], f[6], f[7]]))
     }
 
     /// The synchronization source.
     #[must_use]
     #[inline]
     pub fn ssrc(&self) -> u32 {
-        be32(&self.data, 8)
+        let f = self.fixed();
+        u32::from_be_bytes([f[8], f[9], f[10], f[11]])
     }
 
     /// The number of CSRCs (0 to 15).
@@ -283,8 +309,8 @@ impl RtpPacket {
         if !self.has_extension() {
             return None;
         }
-        let at = self.extension_start;
-        let data = self.data.get(at + 4..self.payload_start).unwrap_or(&[]);
+        let at = FIXED_HEADER_LEN + 4 * self.csrc_count();
+        let data = self.data.get(at + 4..self.payload_start()).unwrap_or(&[]);
         Some(HeaderExtension::new(be16(&self.data, at), data, at + 4))
     }
 
@@ -292,21 +318,21 @@ impl RtpPacket {
     #[must_use]
     #[inline]
     pub fn header_len(&self) -> usize {
-        self.payload_start
+        self.payload_start()
     }
 
     /// The header bytes.
     #[must_use]
     #[inline]
     pub fn header_bytes(&self) -> &[u8] {
-        self.data.get(..self.payload_start).unwrap_or(&[])
+        self.data.get(..self.payload_start()).unwrap_or(&[])
     }
 
     /// The payload, a slice of the datagram (no copy), without padding.
     #[must_use]
     #[inline]
     pub fn payload(&self) -> Bytes {
-        self.data.slice(self.payload_start..self.payload_end)
+        self.data.slice(self.payload_start()..self.payload_end())
     }
 
     /// The payload, giving up the view: the datagram `Bytes` narrowed to
@@ -314,9 +340,13 @@ impl RtpPacket {
     #[must_use]
     #[inline]
     pub fn into_payload(self) -> Bytes {
-        let mut data = self.data;
-        data.truncate(self.payload_end);
-        data.advance(self.payload_start);
+        let (start, end) = (self.payload_start(), self.payload_end());
+        let mut data = if self.padding == 0 {
+            self.data
+        } else {
+            truncate_cold(self.data, end)
+        };
+        data.advance(start);
         data
     }
 
@@ -325,7 +355,7 @@ impl RtpPacket {
     #[inline]
     pub fn payload_bytes(&self) -> &[u8] {
         self.data
-            .get(self.payload_start..self.payload_end)
+            .get(self.payload_start()..self.payload_end())
             .unwrap_or(&[])
     }
 
@@ -333,7 +363,7 @@ impl RtpPacket {
     #[must_use]
     #[inline]
     pub fn payload_offset(&self) -> usize {
-        self.payload_start
+        self.payload_start()
     }
 }
 
@@ -347,7 +377,7 @@ impl fmt::Debug for RtpPacket {
             .field("ssrc", &format_args!("{:#010x}", self.ssrc()))
             .field("csrc_count", &self.csrc_count())
             .field("extension", &self.extension().map(|e| e.profile()))
-            .field("payload_len", &(self.payload_end - self.payload_start))
+            .field("payload_len", &(self.payload_end() - self.payload_start()))
             .field("padding_len", &self.padding_len())
             .finish()
     }
