@@ -356,4 +356,37 @@ proptest! {
             }
         }
     }
+
+    /// Arbitrary access units never make a packetizer panic: they are
+    /// refused with an error, or every payload fits the MTU and the last
+    /// one carries the marker.
+    #[test]
+    fn arbitrary_access_units_never_panic(
+        data in proptest::collection::vec(any::<u8>(), 0..600),
+        mtu in 3usize..300,
+        h265: bool,
+        size in 1u8..5,
+    ) {
+        let Some(size) = NalLengthSize::from_bytes(size) else { return Ok(()); };
+        let mtu = if h265 { mtu.max(4) } else { mtu };
+        let mut p = if h265 {
+            Packetizer::H265(H265Packetizer::new(mtu, size).unwrap())
+        } else {
+            Packetizer::H264(H264Packetizer::new(mtu, size).unwrap())
+        };
+        let ok = match &mut p {
+            Packetizer::H264(p) => p.push(RtpTimestamp::new(1), Bytes::from(data)).is_ok(),
+            Packetizer::H265(p) => p.push(RtpTimestamp::new(1), Bytes::from(data)).is_ok(),
+        };
+        let mut last_marker = !ok;
+        let mut count = 0;
+        while let Some(payload) = p.poll() {
+            prop_assert!(payload.len() <= mtu);
+            prop_assert!(!last_marker || count == 0);
+            last_marker = payload.marker();
+            count += 1;
+            prop_assert!(count < 100_000);
+        }
+        prop_assert!(last_marker || count == 0);
+    }
 }
