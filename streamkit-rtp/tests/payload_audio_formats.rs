@@ -458,6 +458,32 @@ proptest! {
     }
 
     #[test]
+    fn au_header_layout_from_arbitrary_fmtp_never_panics(
+        params in prop::collection::vec(
+            (
+                prop_oneof![
+                    Just("sizelength".to_owned()),
+                    Just("IndexLength".to_owned()),
+                    Just("indexdeltalength".to_owned()),
+                    Just("ctsdeltalength".to_owned()),
+                    Just("constantsize".to_owned()),
+                    "[a-z]{0,8}",
+                ],
+                prop_oneof!["[0-9]{1,4}", ".{0,6}"],
+            ),
+            0..6,
+        ),
+    ) {
+        let text: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if let Ok(fmtp) = Fmtp::parse(&format!("97 {}", text.join("; "))) {
+            if let Ok(layout) = AuHeaderLayout::from_fmtp(&fmtp) {
+                prop_assert!((1..=16).contains(&layout.size_length()));
+                prop_assert!(layout.index_length() <= 8 && layout.index_delta_length() <= 8);
+            }
+        }
+    }
+
+    #[test]
     fn opus_arbitrary_payloads_never_panic(payload in prop::collection::vec(any::<u8>(), 0..64)) {
         let mut d = OpusDepacketizer::new();
         match d.push(&rtp(1, RtpTimestamp::new(0), false, &payload)) {
