@@ -137,6 +137,8 @@ impl UnitRef {
 
 /// One payload as references into the packetizer's buffers: what
 /// [`RtpPayload`] and [`RtpPayloadRef`](super::RtpPayloadRef) are made of.
+/// An aggregation packet's units are the `count` consecutive units from
+/// cursor `from`; other packets carry `first` alone.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Descriptor {
     pub(crate) timestamp: RtpTimestamp,
@@ -144,29 +146,33 @@ pub(crate) struct Descriptor {
     pub(crate) header: [u8; 3],
     pub(crate) header_len: u8,
     pub(crate) aggregated: bool,
-    pub(crate) sizes: [[u8; 2]; MAX_AGGREGATED_UNITS],
-    pub(crate) units: [UnitRef; MAX_AGGREGATED_UNITS],
     pub(crate) count: u8,
+    pub(crate) sizes: [[u8; 2]; MAX_AGGREGATED_UNITS],
+    first: UnitRef,
+    from: Cursor,
     pub(crate) len: usize,
 }
 
 impl Descriptor {
-    fn new(timestamp: RtpTimestamp, header: &[u8], aggregated: bool) -> Descriptor {
+    #[inline]
+    fn new(timestamp: RtpTimestamp, header: &[u8], first: UnitRef) -> Descriptor {
         let mut d = Descriptor {
             timestamp,
             marker: false,
             header: [0; 3],
             header_len: 0,
-            aggregated,
+            aggregated: false,
+            count: 1,
             sizes: [[0; 2]; MAX_AGGREGATED_UNITS],
-            units: [UnitRef::default(); MAX_AGGREGATED_UNITS],
-            count: 0,
-            len: 0,
+            first,
+            from: Cursor { data: 0, set: 0 },
+            len: first.len(),
         };
         d.set_header(header);
         d
     }
 
+    #[inline]
     fn set_header(&mut self, header: &[u8]) {
         let n = header.len().min(3);
         self.header[..n].copy_from_slice(&header[..n]);
@@ -174,23 +180,26 @@ impl Descriptor {
         self.header_len = n as u8;
     }
 
-    fn add(&mut self, unit: UnitRef) {
-        let i = usize::from(self.count);
-        if let (Some(size), Some(slot)) = (self.sizes.get_mut(i), self.units.get_mut(i)) {
-            if self.aggregated {
-                *size = (unit.len() as u16).to_be_bytes();
-                self.len += 2;
+    /// The units, resolved against `p` (the packetizer that made this).
+    #[inline]
+    pub(crate) fn units<'a>(
+        &self,
+        p: &'a Packetizer,
+    ) -> impl ExactSizeIterator<Item = UnitRef> + 'a {
+        let (aggregated, first, count) = (self.aggregated, self.first, usize::from(self.count));
+        let mut c = self.from;
+        (0..count).map(move |_| {
+            if !aggregated {
+                return first;
             }
-            self.len += unit.len();
-            *slot = unit;
-            self.count += 1;
-        }
-    }
-
-    pub(crate) fn units(&self) -> &[UnitRef] {
-        self.units
-            .get(..usize::from(self.count))
-            .unwrap_or_default()
+            match p.unit_at(c) {
+                Some((u, _, n)) => {
+                    c = n;
+                    u
+                }
+                None => UnitRef::default(),
+            }
+        })
     }
 }
 
@@ -447,7 +456,7 @@ impl Packetizer {
             .get(..usize::from(d.header_len))
             .unwrap_or_default();
         let mut payload = RtpPayload::new(d.timestamp, header, d.aggregated);
-        for &u in d.units() {
+        for u in d.units(self) {
             payload.add(self.resolve_bytes(u));
         }
         payload.marker = d.marker;
@@ -490,20 +499,23 @@ impl Packetizer {
             }
         }
         self.cursor = next;
-        let mut payload = Descriptor::new(self.timestamp, &[], false);
-        payload.add(first);
+        let mut payload = Descriptor::new(self.timestamp, &[], first);
         payload.marker = self.at_end();
         Some(payload)
     }
 
     fn aggregation_payload(&mut self, count: usize, end: Cursor) -> Descriptor {
         let mut c = self.cursor;
-        let mut payload = Descriptor::new(self.timestamp, &[], true);
+        let mut payload = Descriptor::new(self.timestamp, &[], UnitRef::default());
+        payload.aggregated = true;
+        payload.from = c;
+        payload.count = 0;
+        payload.len = 0;
         // F: OR of the units' F bits; H.264 NRI: the highest; H.265 LayerId
         // and TID: the lowest (RFC 6184 5.7.1, RFC 7798 4.4.2).
         let (mut forbidden, mut nri, mut layer, mut tid) = (0u8, 0u8, 0x3fu8, 7u8);
-        for _ in 0..count {
-            let Some((r, _, n)) = self.unit_at(c) else {
+        for i in 0..count {
+            let Some((r, len, n)) = self.unit_at(c) else {
                 break;
             };
             let unit = self.resolve(r);
@@ -513,7 +525,11 @@ impl Packetizer {
             nri = nri.max(b0 & 0x60);
             layer = layer.min(((b0 & 1) << 5) | (b1 >> 3));
             tid = tid.min(b1 & 7);
-            payload.add(r);
+            if let Some(size) = payload.sizes.get_mut(i) {
+                *size = (len as u16).to_be_bytes();
+            }
+            payload.len += 2 + len;
+            payload.count += 1;
             c = n;
         }
         match self.codec {
@@ -537,15 +553,15 @@ impl Packetizer {
         let end = take >= rest.len();
         let flags = if start { 0x80 } else { 0 } | if end { 0x40 } else { 0 };
         let t = self.codec.nal_type(b0);
+        let piece = rest.take(take);
         let mut payload = match self.codec {
-            Codec::H264 => Descriptor::new(self.timestamp, &[(b0 & 0xe0) | FU_A, flags | t], false),
+            Codec::H264 => Descriptor::new(self.timestamp, &[(b0 & 0xe0) | FU_A, flags | t], piece),
             Codec::H265 => Descriptor::new(
                 self.timestamp,
                 &[(b0 & 0x81) | (FU << 1), b1, flags | t],
-                false,
+                piece,
             ),
         };
-        payload.add(rest.take(take));
         if end {
             payload.marker = self.at_end();
         } else {

@@ -324,7 +324,7 @@ impl<'a> RtpPayloadRef<'a> {
     /// The NAL units (or the fragment) carried.
     pub fn units(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + '_ {
         let p = self.packetizer;
-        self.descriptor.units().iter().map(move |&u| p.resolve(u))
+        self.descriptor.units(p).map(move |u| p.resolve(u))
     }
 
     /// The payload as its byte chunks in order, as [`RtpPayload::chunks`].
@@ -358,7 +358,7 @@ impl<'a> RtpPayloadRef<'a> {
         }
         buf.put_slice(self.header());
         let sizes = &self.descriptor.sizes;
-        for (i, &u) in self.descriptor.units().iter().enumerate() {
+        for (i, u) in self.descriptor.units(self.packetizer).enumerate() {
             if self.descriptor.aggregated
                 && let Some(size) = sizes.get(i)
             {
