@@ -69,10 +69,10 @@ impl Live {
             self.now = self.now.max(now);
             self.packager.push(sample).unwrap();
             while let Some(event) = self.packager.poll() {
-                if let PackagerEvent::Segment(s) = &event {
-                    if s.resource.rendition == 0 {
-                        self.segments += 1;
-                    }
+                if let PackagerEvent::Segment(s) = &event
+                    && s.resource.rendition == 0
+                {
+                    self.segments += 1;
                 }
                 self.origin.handle_event(event, self.now);
             }

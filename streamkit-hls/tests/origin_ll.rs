@@ -92,10 +92,10 @@ impl Live {
 
     fn drain(&mut self) {
         while let Some(event) = self.packager.poll() {
-            if let PackagerEvent::Part(p) = &event {
-                if p.resource.rendition == 0 {
-                    self.parts.push((p.segment_sequence, p.index));
-                }
+            if let PackagerEvent::Part(p) = &event
+                && p.resource.rendition == 0
+            {
+                self.parts.push((p.segment_sequence, p.index));
             }
             self.origin.handle_event(event, self.now);
         }
@@ -261,10 +261,10 @@ fn hinted_part_is_held_and_released_with_its_bytes() {
         live.now = live.now.max(now);
         live.packager.push(sample).unwrap();
         while let Some(event) = live.packager.poll() {
-            if let PackagerEvent::Part(part) = &event {
-                if part.resource.name == format!("video/{hint}") {
-                    produced = Some(part.resource.body.to_bytes());
-                }
+            if let PackagerEvent::Part(part) = &event
+                && part.resource.name == format!("video/{hint}")
+            {
+                produced = Some(part.resource.body.to_bytes());
             }
             live.origin.handle_event(event, live.now);
         }
