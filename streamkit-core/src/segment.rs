@@ -494,14 +494,14 @@ impl Segmenter {
             None => Cut::Segment,
             Some(seg) => self.decide(seg, &sample, is_reference, time, end),
         };
-        if let (Cut::None | Cut::Part, Some(seg)) = (&cut, &self.open) {
-            if seg.sample_count >= self.config.max_segment_samples {
-                return Err(SegmentError::SegmentFull {
-                    track_id,
-                    dts,
-                    limit: self.config.max_segment_samples,
-                });
-            }
+        if let (Cut::None | Cut::Part, Some(seg)) = (&cut, &self.open)
+            && seg.sample_count >= self.config.max_segment_samples
+        {
+            return Err(SegmentError::SegmentFull {
+                track_id,
+                dts,
+                limit: self.config.max_segment_samples,
+            });
         }
 
         // Accepted: from here on nothing fails.

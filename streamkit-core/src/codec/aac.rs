@@ -298,15 +298,16 @@ impl AacConfig {
                 "a 4-bit field",
             ));
         }
-        if let Some(s) = self.sbr {
-            if s.extension_object_type != 5 && s.extension_object_type != 29 {
-                return Err(bad(
-                    "extensionAudioObjectType",
-                    0,
-                    u64::from(s.extension_object_type),
-                    "explicit signalling uses 5 (SBR) or 29 (PS)",
-                ));
-            }
+        if let Some(s) = self.sbr
+            && s.extension_object_type != 5
+            && s.extension_object_type != 29
+        {
+            return Err(bad(
+                "extensionAudioObjectType",
+                0,
+                u64::from(s.extension_object_type),
+                "explicit signalling uses 5 (SBR) or 29 (PS)",
+            ));
         }
         Ok(())
     }

@@ -62,7 +62,7 @@ impl<'a> BitReader<'a> {
     /// `true` when the position is on a byte boundary.
     #[must_use]
     pub fn is_byte_aligned(&self) -> bool {
-        self.pos % 8 == 0
+        self.pos.is_multiple_of(8)
     }
 
     fn end_of_bits(&self, field: &'static str) -> CodecError {
@@ -242,13 +242,11 @@ impl BitWriter {
 
     /// One bit.
     pub fn write_flag(&mut self, bit: bool) {
-        if self.bits % 8 == 0 {
+        if self.bits.is_multiple_of(8) {
             self.bytes.push(0);
         }
-        if bit {
-            if let Some(last) = self.bytes.last_mut() {
-                *last |= 1 << (7 - (self.bits % 8));
-            }
+        if bit && let Some(last) = self.bytes.last_mut() {
+            *last |= 1 << (7 - (self.bits % 8));
         }
         self.bits += 1;
     }
@@ -290,7 +288,7 @@ impl BitWriter {
     /// boundary.
     pub fn write_rbsp_trailing_bits(&mut self) {
         self.write_flag(true);
-        while self.bits % 8 != 0 {
+        while !self.bits.is_multiple_of(8) {
             self.write_flag(false);
         }
     }

@@ -605,10 +605,10 @@ impl Iterator for Samples<'_> {
     fn next(&mut self) -> Option<Sample> {
         let mut best = 0;
         for i in 1..self.heads.len() {
-            if let (Some(a), Some(b)) = (self.heads.get(i), self.heads.get(best)) {
-                if Samples::before(a, b) {
-                    best = i;
-                }
+            if let (Some(a), Some(b)) = (self.heads.get(i), self.heads.get(best))
+                && Samples::before(a, b)
+            {
+                best = i;
             }
         }
         let file = self.file;

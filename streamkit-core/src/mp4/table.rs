@@ -96,7 +96,11 @@ impl SampleSizes {
                 match field_size {
                     4 => {
                         let b = *entries.get(i / 2)?;
-                        Some(u32::from(if i % 2 == 0 { b >> 4 } else { b & 0x0f }))
+                        Some(u32::from(if i.is_multiple_of(2) {
+                            b >> 4
+                        } else {
+                            b & 0x0f
+                        }))
                     }
                     8 => entries.get(i).map(|&b| u32::from(b)),
                     _ => {
