@@ -100,8 +100,8 @@ use streamkit_core::ts::{TsError, TsMuxer};
 
 use crate::playlist::{
     BitRates, FrameRate, Map, MediaPlaylist, MediaSegment, MultivariantPlaylist, Part, PartInf,
-    PartialSegment, PlaylistType, PreloadHint, Rendition as MediaRendition, RenditionReport,
-    Resolution, ServerControl, VariantStream,
+    PartialSegment, PlaylistType, PreloadHint, ProgramDateTime, Rendition as MediaRendition,
+    RenditionReport, Resolution, ServerControl, VariantStream,
 };
 
 /// Content type of playlists.
@@ -198,6 +198,11 @@ pub enum PlaylistKind {
     /// Live with a sliding window of `window` segments: older segments (and
     /// their parts) leave the playlist and are reported as
     /// [`PackagerEvent::Removed`], EXT-X-MEDIA-SEQUENCE advances.
+    ///
+    /// EXT-X-TARGETDURATION is the target duration rounded up to whole
+    /// seconds; a segment that runs longer (a keyframe later than the
+    /// target) raises it, since every EXTINF must round to at most it. Keep
+    /// keyframes on the target's grid so that it never changes.
     Live {
         /// How many complete segments the playlist lists (at least 3).
         window: usize,
@@ -273,6 +278,11 @@ pub struct PackagerConfig {
     pub layout: RenditionLayout,
     /// Resource names.
     pub naming: Naming,
+    /// The wall-clock time (Unix milliseconds) of decode time zero on the
+    /// reference track; when set, every segment gets an
+    /// EXT-X-PROGRAM-DATE-TIME. The packager reads no clock: the caller
+    /// says when the stream started.
+    pub program_date_time: Option<i64>,
 }
 
 impl PackagerConfig {
@@ -287,6 +297,7 @@ impl PackagerConfig {
             kind: PlaylistKind::Vod,
             layout: RenditionLayout::default_for(format),
             naming: Naming::default(),
+            program_date_time: None,
         }
     }
 
@@ -321,6 +332,14 @@ impl PackagerConfig {
     #[must_use]
     pub fn with_layout(mut self, layout: RenditionLayout) -> PackagerConfig {
         self.layout = layout;
+        self
+    }
+
+    /// The same configuration with EXT-X-PROGRAM-DATE-TIME on every
+    /// segment, decode time zero being `unix_millis`.
+    #[must_use]
+    pub fn with_program_date_time(mut self, unix_millis: i64) -> PackagerConfig {
+        self.program_date_time = Some(unix_millis);
         self
     }
 
@@ -817,6 +836,15 @@ impl Packager {
             if body.is_empty() {
                 // No sample of this rendition in the whole segment.
                 media.gap = true;
+            }
+            if let Some(epoch) = self.config.program_date_time {
+                let offset = segment
+                    .start
+                    .rescale(Timescale::MILLIS, Rounding::Nearest)
+                    .ticks();
+                media.program_date_time = Some(ProgramDateTime::from_unix_millis(
+                    epoch.saturating_add(offset),
+                ));
             }
             if state.playlist.segments.is_empty() && state.init.is_some() {
                 media.map = Some(Map::new(self.config.naming.init.clone()));

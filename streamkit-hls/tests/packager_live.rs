@@ -299,3 +299,34 @@ fn video_before_the_first_keyframe_is_reported_dropped() {
     // The first segment starts at the keyframe: 4 segments remain.
     assert_eq!(video_segments, 4);
 }
+
+#[test]
+fn program_date_time_follows_the_media_clock() {
+    let start = 1_700_000_000_000;
+    let config =
+        PackagerConfig::live(SegmentFormat::Fmp4, two_seconds(), 4).with_program_date_time(start);
+    let mut last = None;
+    for e in run(config, 2) {
+        if let PackagerEvent::MediaPlaylist {
+            rendition: 1,
+            playlist,
+            ..
+        } = e
+        {
+            last = Some(*playlist);
+        }
+    }
+    let last = last.unwrap();
+    assert_eq!(last.media_sequence, 6);
+    for (i, s) in last.segments.iter().enumerate() {
+        let n = last.media_sequence + i as u64;
+        let expected =
+            streamkit_hls::playlist::ProgramDateTime::from_unix_millis(start + 2_000 * n as i64);
+        assert_eq!(s.program_date_time, Some(expected), "segment {n}");
+    }
+    assert!(
+        last.to_m3u8()
+            .unwrap()
+            .contains("#EXT-X-PROGRAM-DATE-TIME:2023-11-14T22:13:32.000Z\n")
+    );
+}
