@@ -88,6 +88,12 @@ pub(crate) async fn serve(
                 }
             },
         };
+        // Responses go out in more than one write (head, body chunks): with
+        // Nagle's algorithm the last one would wait for the client's
+        // delayed ACK, 40 ms per response.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, "TCP_NODELAY: {e}");
+        }
         while connections.try_join_next().is_some() {}
         let catalog = catalog.clone();
         let mut shutdown_rx = shutdown_rx.clone();

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use hyper::body::{Body, Frame, SizeHint};
 use streamkit::core::fmp4::BufferList;
 use streamkit::hls::origin::{CACHE_NO_STORE, Handled, Origin, Request, RequestId, Response};
@@ -163,18 +163,44 @@ impl Drop for Forget {
     }
 }
 
-/// A response body sent as the origin's buffers, in order, without
-/// copying them into one.
+/// A response body from the origin's buffers, in order. Buffers of
+/// [`COALESCE_BELOW`] bytes or more go out as they are (no copy); runs of
+/// smaller ones (fMP4 box headers, short samples) are gathered into one
+/// chunk, so that a segment of sixty buffers is a few frames for hyper to
+/// write, not sixty.
 pub(crate) struct Buffers {
     buffers: VecDeque<Bytes>,
     remaining: u64,
 }
 
+/// Buffers shorter than this are copied into a shared chunk.
+const COALESCE_BELOW: usize = 16 * 1024;
+
 impl Buffers {
     pub(crate) fn new(buffers: impl IntoIterator<Item = Bytes>) -> Buffers {
-        let buffers: VecDeque<Bytes> = buffers.into_iter().filter(|b| !b.is_empty()).collect();
-        let remaining = buffers.iter().map(|b| b.len() as u64).sum();
-        Buffers { buffers, remaining }
+        let mut out = VecDeque::new();
+        let mut small = BytesMut::new();
+        for b in buffers {
+            if b.len() >= COALESCE_BELOW {
+                if !small.is_empty() {
+                    out.push_back(small.split().freeze());
+                }
+                out.push_back(b);
+            } else if !b.is_empty() {
+                small.extend_from_slice(&b);
+                if small.len() >= COALESCE_BELOW {
+                    out.push_back(small.split().freeze());
+                }
+            }
+        }
+        if !small.is_empty() {
+            out.push_back(small.freeze());
+        }
+        let remaining = out.iter().map(|b| b.len() as u64).sum();
+        Buffers {
+            buffers: out,
+            remaining,
+        }
     }
 }
 
