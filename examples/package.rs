@@ -51,7 +51,10 @@ fn parse_args() -> Result<Option<Args>, String> {
                 format = match args.next().as_deref() {
                     Some("ts") => SegmentFormat::Ts,
                     Some("fmp4") => SegmentFormat::Fmp4,
-                    other => return Err(format!("--segment-format: ts or fmp4, not {other:?}")),
+                    other => {
+                        let got = other.unwrap_or("nothing");
+                        return Err(format!("--segment-format: ts or fmp4, not {got}"));
+                    }
                 }
             }
             "--segment-duration" => {
