@@ -41,10 +41,10 @@ pub enum AttributeValue {
 impl AttributeValue {
     /// Classifies an unquoted value.
     fn classify(raw: &str) -> AttributeValue {
-        if let Some(hex) = raw.strip_prefix("0x").or_else(|| raw.strip_prefix("0X")) {
-            if let Some(bytes) = parse_hex(hex) {
-                return AttributeValue::Hexadecimal(bytes);
-            }
+        if let Some(hex) = raw.strip_prefix("0x").or_else(|| raw.strip_prefix("0X"))
+            && let Some(bytes) = parse_hex(hex)
+        {
+            return AttributeValue::Hexadecimal(bytes);
         }
         if let Some(n) = parse_decimal_integer(raw) {
             return AttributeValue::DecimalInteger(n);

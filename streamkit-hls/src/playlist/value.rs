@@ -69,13 +69,13 @@ pub fn write_seconds(out: &mut String, value: Duration) {
 /// they are not zero.
 fn write_fraction(out: &mut String, nanos: u32) {
     let nanos = nanos.min(999_999_999);
-    if nanos % 1_000_000 == 0 {
+    if nanos.is_multiple_of(1_000_000) {
         push_padded(out, u64::from(nanos / 1_000_000), 3);
         return;
     }
     let mut digits = 9;
     let mut value = nanos;
-    while digits > 3 && value % 10 == 0 {
+    while digits > 3 && value.is_multiple_of(10) {
         value /= 10;
         digits -= 1;
     }
