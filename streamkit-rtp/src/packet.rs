@@ -545,17 +545,27 @@ impl<'a> RtpHeader<'a> {
     }
 
     /// Writes the header into `buf` through a stack buffer (one `put_slice`)
-    /// when it is small, field by field otherwise.
+    /// when it is small, field by field otherwise. The common headers (the
+    /// fixed part with a few extension elements) go through a 32-byte
+    /// buffer, so that little stack is zeroed per packet.
     #[inline]
     fn put_header_fast(&self, layout: Layout, buf: &mut impl BufMut) {
-        const STACK: usize = 128;
-        if layout.header_len <= STACK {
-            let mut stack = [0u8; STACK];
-            let n = self.encode_header(layout, &mut stack);
-            buf.put_slice(stack.get(..n).unwrap_or(&[]));
+        if layout.header_len <= 32 {
+            self.put_header_via::<32>(layout, buf);
+        } else if layout.header_len <= 128 {
+            self.put_header_via::<128>(layout, buf);
         } else {
             self.put_header(layout, buf);
         }
+    }
+
+    /// Encodes the header into an `N`-byte stack buffer, then puts it into
+    /// `buf` with one `put_slice`; the caller checked that it fits.
+    #[inline(always)]
+    fn put_header_via<const N: usize>(&self, layout: Layout, buf: &mut impl BufMut) {
+        let mut stack = [0u8; N];
+        let n = self.encode_header(layout, &mut stack);
+        buf.put_slice(stack.get(..n).unwrap_or(&[]));
     }
 
     #[inline]
