@@ -864,7 +864,7 @@ impl RtcpPacket {
             Ok(n as u8)
         }
         fn multiple_of_4(what: &'static str, len: usize) -> Result<(), WriteError> {
-            if len % 4 != 0 {
+            if !len.is_multiple_of(4) {
                 return Err(WriteError::Invalid { what });
             }
             Ok(())

@@ -42,7 +42,7 @@ pub fn decode(text: &str) -> Result<Vec<u8>, SdpError> {
     let bytes = text.as_bytes();
     let body_len = bytes.len() - bytes.iter().rev().take_while(|&&c| c == b'=').count();
     let (body, padding) = bytes.split_at(body_len);
-    if padding.len() > 2 || (!padding.is_empty() && (body_len + padding.len()) % 4 != 0) {
+    if padding.len() > 2 || (!padding.is_empty() && !(body_len + padding.len()).is_multiple_of(4)) {
         return Err(SdpError::Base64 {
             offset: body_len,
             what: "padding does not complete a group of four symbols",

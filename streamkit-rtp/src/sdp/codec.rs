@@ -51,7 +51,7 @@ fn hex_upper(data: &[u8]) -> String {
 }
 
 fn hex_decode(text: &str) -> Result<Vec<u8>, SdpError> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(codec_err("config is not an even number of hex digits"));
     }
     let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
@@ -170,10 +170,10 @@ pub fn codec_from_media(
     let name = rtpmap.encoding_name.to_ascii_uppercase();
     match name.as_str() {
         "H264" => {
-            if let Some(mode) = param("packetization-mode") {
-                if !matches!(mode, "0" | "1" | "2") {
-                    return Err(codec_err("packetization-mode is not 0, 1 or 2"));
-                }
+            if let Some(mode) = param("packetization-mode")
+                && !matches!(mode, "0" | "1" | "2")
+            {
+                return Err(codec_err("packetization-mode is not 0, 1 or 2"));
             }
             let sets = decode_list(
                 param("sprop-parameter-sets")
@@ -211,10 +211,11 @@ pub fn codec_from_media(
             .map_err(|_| codec_err("H.265 parameter sets do not parse"))
         }
         "MPEG4-GENERIC" => {
-            if let Some(mode) = param("mode") {
-                if !mode.eq_ignore_ascii_case("AAC-hbr") && !mode.eq_ignore_ascii_case("AAC-lbr") {
-                    return Err(codec_err("mpeg4-generic mode is not AAC-hbr or AAC-lbr"));
-                }
+            if let Some(mode) = param("mode")
+                && !mode.eq_ignore_ascii_case("AAC-hbr")
+                && !mode.eq_ignore_ascii_case("AAC-lbr")
+            {
+                return Err(codec_err("mpeg4-generic mode is not AAC-hbr or AAC-lbr"));
             }
             let config =
                 hex_decode(param("config").ok_or(codec_err("mpeg4-generic without config"))?)?;

@@ -586,20 +586,22 @@ impl RtpReceiver {
         }
         if let Some(cfg) = nack {
             src.nacks.remove(&ext);
-            if let Some(top) = previous_top {
-                if !restarted && ext > top + 1 && ext - top <= i64::from(MAX_DROPOUT) {
-                    for missing in (top + 1)..ext {
-                        if src.nacks.len() >= cfg.max_pending {
-                            src.nacks.pop_first();
-                        }
-                        src.nacks.insert(
-                            missing,
-                            PendingNack {
-                                retries: 0,
-                                due: now + cfg.first_delay,
-                            },
-                        );
+            if let Some(top) = previous_top
+                && !restarted
+                && ext > top + 1
+                && ext - top <= i64::from(MAX_DROPOUT)
+            {
+                for missing in (top + 1)..ext {
+                    if src.nacks.len() >= cfg.max_pending {
+                        src.nacks.pop_first();
                     }
+                    src.nacks.insert(
+                        missing,
+                        PendingNack {
+                            retries: 0,
+                            due: now + cfg.first_delay,
+                        },
+                    );
                 }
             }
         }
