@@ -339,3 +339,32 @@ fn a_live_channel_holds_at_most_max_held_requests() {
         assert_eq!(parse_response(&response).0, 200);
     }
 }
+
+#[test]
+fn a_busy_keep_alive_connection_is_closed_after_its_lifetime() {
+    let server = Server::start_with(&["--connection-lifetime", "2"]);
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let started = Instant::now();
+    let mut answered = 0;
+    let mut buf = vec![0u8; 64 * 1024];
+    // A request every 200 ms, so the header timeout (2 s) never fires.
+    let closed_after = loop {
+        if s.write_all(b"GET /streams.json HTTP/1.1\r\nHost: x\r\n\r\n")
+            .is_err()
+        {
+            break started.elapsed();
+        }
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break started.elapsed(),
+            Ok(_) => answered += 1,
+        }
+        assert!(started.elapsed() < Duration::from_secs(8), "still open");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(answered >= 8, "{answered} answers before the close");
+    assert!(
+        closed_after >= Duration::from_millis(1_900) && closed_after < Duration::from_secs(4),
+        "closed after {closed_after:?}"
+    );
+}

@@ -6,7 +6,9 @@
 //! [`Limits::header_timeout`] (a stalled client is dropped, and never holds
 //! anything another connection waits for: each connection is its own task),
 //! at most [`Limits::max_connections`] connections at once (further ones
-//! wait in the listen backlog). Only `GET` and `HEAD`; request bodies are
+//! wait in the listen backlog), each open for at most
+//! [`Limits::connection_lifetime`] (then closed after its request in flight,
+//! or cut off if that takes longer than [`Limits::drain_timeout`]). Only `GET` and `HEAD`; request bodies are
 //! never read.
 
 use std::convert::Infallible;
@@ -42,6 +44,9 @@ pub(crate) struct Limits {
     pub(crate) max_connections: usize,
     /// The most LL-HLS requests each live origin holds at once (more get 503).
     pub(crate) max_held: usize,
+    /// A connection is closed after this long, once its request in flight
+    /// is answered (a client that reads too slowly cannot hold it longer).
+    pub(crate) connection_lifetime: Duration,
     /// How long a graceful shutdown waits for requests in flight.
     pub(crate) drain_timeout: Duration,
 }
@@ -53,6 +58,7 @@ impl Default for Limits {
             max_head_bytes: 16 * 1024,
             max_connections: 256,
             max_held: 1_000,
+            connection_lifetime: Duration::from_secs(600),
             drain_timeout: Duration::from_secs(5),
         }
     }
@@ -110,14 +116,26 @@ pub(crate) async fn serve(
                 .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             let result = tokio::select! {
-                r = connection.as_mut() => r,
-                _ = shutdown_rx.changed() => {
+                r = connection.as_mut() => Some(r),
+                _ = shutdown_rx.changed() => None,
+                () = tokio::time::sleep(limits.connection_lifetime) => None,
+            };
+            // Server shutdown or the connection's time is up: finish the
+            // request in flight, then close; a client too slow to take its
+            // answer within the drain timeout is cut off.
+            let result = match result {
+                Some(r) => Some(r),
+                None => {
                     connection.as_mut().graceful_shutdown();
-                    connection.await
+                    tokio::time::timeout(limits.drain_timeout, connection)
+                        .await
+                        .ok()
                 }
             };
-            if let Err(e) = result {
-                tracing::debug!(%peer, "connection: {e}");
+            match result {
+                Some(Err(e)) => tracing::debug!(%peer, "connection: {e}"),
+                None => tracing::debug!(%peer, "connection cut off"),
+                Some(Ok(())) => {}
             }
         });
     }

@@ -57,6 +57,7 @@ usage: serve [FILE.mp4 ...] [options]
   --bind ADDR              where to listen (default 127.0.0.1:8080; port 0: any free port)
   --header-timeout SECS    drop a connection whose request head takes longer (default 10)
   --max-connections N      connections served at once (default 256)
+  --connection-lifetime SECS  close a connection after this long (default 600)
   --max-held N             LL-HLS requests each live channel holds at once (default 1000)
   --help                   this text
 
@@ -96,6 +97,15 @@ fn parse_options() -> Result<Option<Options>, String> {
                     .ok()
                     .filter(|d| !d.is_zero())
                     .ok_or("--header-timeout must be above 0")?;
+            }
+            "--connection-lifetime" => {
+                let secs: f64 = value("--connection-lifetime")?
+                    .parse()
+                    .map_err(|e| format!("--connection-lifetime: {e}"))?;
+                o.limits.connection_lifetime = Duration::try_from_secs_f64(secs)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or("--connection-lifetime must be above 0")?;
             }
             "--max-connections" => {
                 o.limits.max_connections = value("--max-connections")?
