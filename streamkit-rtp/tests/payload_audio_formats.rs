@@ -475,12 +475,11 @@ proptest! {
         ),
     ) {
         let text: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        if let Ok(fmtp) = Fmtp::parse(&format!("97 {}", text.join("; "))) {
-            if let Ok(layout) = AuHeaderLayout::from_fmtp(&fmtp) {
+        if let Ok(fmtp) = Fmtp::parse(&format!("97 {}", text.join("; ")))
+            && let Ok(layout) = AuHeaderLayout::from_fmtp(&fmtp) {
                 prop_assert!((1..=16).contains(&layout.size_length()));
                 prop_assert!(layout.index_length() <= 8 && layout.index_delta_length() <= 8);
             }
-        }
     }
 
     #[test]
@@ -526,11 +525,10 @@ proptest! {
         let mut last = None;
         for (seq, payload) in &sent {
             d.push(&rtp(*seq, payload.timestamp(), payload.marker(), payload.data())).unwrap();
-            if let Some(l) = last {
-                if *seq != l + 1 {
+            if let Some(l) = last
+                && *seq != l + 1 {
                     prop_assert_eq!(d.pull(), Some(OpusDepacketized::Loss(loss(seq - l - 1, *seq))));
                 }
-            }
             let Some(OpusDepacketized::Packet(got)) = d.pull() else { panic!("no packet") };
             prop_assert_eq!(&got.data, payload.data());
             prop_assert_eq!(got.timestamp, payload.timestamp());

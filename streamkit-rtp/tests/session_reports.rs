@@ -43,10 +43,10 @@ fn next_report(rx: &mut RtpReceiver) -> (Instant, Vec<RtcpPacket>, Bytes) {
         rx.handle_timeout(at, NtpTimestamp::default());
         while let Some(wire) = rx.poll_transmit() {
             let packets = parse_compound(wire.clone()).unwrap();
-            if let RtcpPacket::ReceiverReport(rr) = &packets[0] {
-                if !rr.reports.is_empty() {
-                    return (at, packets, wire);
-                }
+            if let RtcpPacket::ReceiverReport(rr) = &packets[0]
+                && !rr.reports.is_empty()
+            {
+                return (at, packets, wire);
             }
         }
     }
