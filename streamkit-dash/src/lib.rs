@@ -63,6 +63,8 @@
 #![deny(missing_docs)]
 
 pub mod error;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod live;
 pub mod mpd;
 pub mod origin;
