@@ -65,11 +65,11 @@ fn make_stream(target: usize) -> Vec<u8> {
     };
     while out.len() < target {
         unit(&mut out, 0x09, 1, &mut rng);
-        if frame % 60 == 0 {
+        if frame.is_multiple_of(60) {
             unit(&mut out, 0x67, 24, &mut rng);
             unit(&mut out, 0x68, 5, &mut rng);
             unit(&mut out, 0x65, 60_000, &mut rng);
-        } else if frame % 3 == 0 {
+        } else if frame.is_multiple_of(3) {
             unit(&mut out, 0x41, 12_000, &mut rng);
         } else {
             for _ in 0..4 {
