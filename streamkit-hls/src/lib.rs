@@ -1,12 +1,20 @@
-//! HLS for streamkit: playlists today; packaging and a Sans-IO origin build
-//! on them.
+//! HLS for streamkit: playlists, a packager and a Sans-IO origin, with
+//! low-latency HLS.
 //!
-//! The [`playlist`] module writes and reads multivariant and media
-//! playlists (RFC 8216 and draft-pantos-hls-rfc8216bis) with the
-//! low-latency tags as typed values, spec-exact output (TARGETDURATION,
-//! EXTINF decimals, EXT-X-VERSION derived from the features used) and
-//! Playlist Delta Updates. It reads no clock and opens nothing: program
-//! date-times and everything else come from the caller.
+//! - [`playlist`] writes and reads multivariant and media playlists
+//!   (RFC 8216 and draft-pantos-hls-rfc8216bis) with the low-latency tags as
+//!   typed values, spec-exact output (TARGETDURATION, EXTINF decimals,
+//!   EXT-X-VERSION derived from the features used) and Playlist Delta
+//!   Updates.
+//! - [`packager`] turns `streamkit_core` samples into MPEG-TS or fMP4
+//!   segments and parts plus their playlists, for VOD, EVENT and live
+//!   sliding windows.
+//! - [`origin`] answers playlist, segment and part requests from what the
+//!   packager produced, holding LL-HLS blocking requests until they can be
+//!   answered.
+//!
+//! Nothing here reads a clock or opens a file: `now`, program date-times and
+//! the bytes come from the caller.
 //!
 //! Writing a live media playlist of fMP4 segments with low-latency parts:
 //!
