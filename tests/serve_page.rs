@@ -2,7 +2,7 @@
 //! package, driven by playwright-core from tests/mse) opens `/`, and with
 //! the page's own play buttons plays HLS VOD (fMP4 and MPEG-TS, the
 //! browser's native player), DASH VOD (the page's Media Source Extensions
-//! player) and the LL-HLS live channel. Each must advance at least 5 s with
+//! player) and the live channel as LL-HLS and as LL-DASH. Each must advance at least 5 s with
 //! no media or page error, at the fixture's picture size, with the row
 //! showing the fixture's codecs and resolution; the live one shows its
 //! latency. A screenshot of the page is saved in the target directory.
@@ -46,7 +46,13 @@ fn chromium_plays_every_stream_from_the_page() {
         .and_then(Path::parent)
         .unwrap()
         .join("serve-page.png");
-    let kinds = ["HLS fMP4", "HLS MPEG-TS", "DASH", "LL-HLS live"];
+    let kinds = [
+        "HLS fMP4",
+        "HLS MPEG-TS",
+        "DASH",
+        "LL-HLS live",
+        "LL-DASH live",
+    ];
     let out = Command::new("node")
         .arg(root.join("tests/serve_support/page.mjs"))
         .arg(&page)

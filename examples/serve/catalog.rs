@@ -20,8 +20,10 @@ use streamkit::dash::packager::{CONTENT_TYPE_MPD, VodEvent, VodPackager, VodPack
 use streamkit::hls::origin::{Origin, OriginConfig};
 use streamkit::hls::packager::{Packager, PackagerConfig, SegmentFormat};
 
-use crate::live::{self, LoopedFile};
-use crate::mount::Mount;
+use crate::live::{self, DashLive, LivePump, LoopedFile};
+use crate::mount::{DashMount, Mount};
+use streamkit::dash::live::LivePackager;
+use streamkit::dash::origin::{Origin as DashOrigin, OriginConfig as DashOriginConfig};
 
 /// How long VOD segments are at least (they end at the next keyframe).
 const SEGMENT_SECONDS: i64 = 2;
@@ -37,15 +39,13 @@ pub(crate) struct Stream {
 
 /// A live channel still to be started on the runtime.
 pub(crate) struct LiveChannel {
-    mount: Arc<Mount>,
-    packager: Packager,
-    source: LoopedFile,
+    pump: LivePump,
 }
 
 impl LiveChannel {
     /// Starts the channel's encoder clock and packager.
     pub(crate) fn spawn(self) {
-        tokio::spawn(live::run(self.mount, self.packager, self.source));
+        tokio::spawn(self.pump.run());
     }
 }
 
@@ -54,6 +54,8 @@ pub(crate) struct Catalog {
     pub(crate) streams: Vec<Stream>,
     /// Longest prefix first, so `/vod/NAME/ts/` wins over `/vod/NAME/`.
     mounts: Vec<Arc<Mount>>,
+    /// The live DASH origins, at the same prefixes as the live HLS ones.
+    dash_mounts: Vec<Arc<DashMount>>,
     pub(crate) streams_json: Bytes,
     /// Whole documents at exact paths: the DASH MPDs.
     documents: HashMap<String, (&'static str, Bytes)>,
@@ -65,11 +67,18 @@ impl Catalog {
     pub(crate) fn package(
         files: &[PathBuf],
         epoch: Instant,
+        wall_at_epoch: Duration,
         max_held: usize,
     ) -> Result<(Catalog, Vec<LiveChannel>), String> {
+        // Media time zero of the live channels, in whole milliseconds as
+        // the MPD writes it.
+        let ast = Duration::from_millis(
+            u64::try_from(wall_at_epoch.saturating_sub(live::PREROLL).as_millis()).unwrap_or(0),
+        );
         let mut catalog = Catalog {
             streams: Vec::new(),
             mounts: Vec::new(),
+            dash_mounts: Vec::new(),
             streams_json: Bytes::new(),
             documents: HashMap::new(),
         };
@@ -102,18 +111,37 @@ impl Catalog {
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             let source = LoopedFile::new(&file).map_err(|e| format!("{}: {e}", path.display()))?;
             catalog.mounts.push(mount.clone());
-            channels.push(LiveChannel {
-                mount,
-                packager,
-                source,
-            });
+            let dash_config = live::dash_config(ast, &format!("{live}time"));
+            let dash = match LivePackager::for_mp4(&file, dash_config) {
+                Ok(packager) => {
+                    let origin =
+                        DashOrigin::new(DashOriginConfig::default().with_base_path(live.clone()));
+                    let mount = DashMount::new(live.clone(), origin, epoch, wall_at_epoch);
+                    catalog.dash_mounts.push(mount.clone());
+                    Some(DashLive { mount, packager })
+                }
+                Err(e) => {
+                    tracing::warn!("{}: no live DASH: {e}", path.display());
+                    None
+                }
+            };
+            let has_dash = dash.is_some();
+            let mut pump = LivePump::new(mount, packager, dash, source);
+            // The preroll: the channel has segments from the first request on.
+            pump.catch_up()
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            channels.push(LiveChannel { pump });
+            let mut entry_points = vec![
+                ("HLS fMP4", format!("{fmp4}master.m3u8"), false),
+                ("HLS MPEG-TS", format!("{ts}master.m3u8"), false),
+                ("DASH", format!("{fmp4}manifest.mpd"), false),
+                ("LL-HLS live", format!("{live}master.m3u8"), true),
+            ];
+            if has_dash {
+                entry_points.push(("LL-DASH live", format!("{live}manifest.mpd"), true));
+            }
             catalog.streams.push(Stream {
-                entry_points: vec![
-                    ("HLS fMP4", format!("{fmp4}master.m3u8"), false),
-                    ("HLS MPEG-TS", format!("{ts}master.m3u8"), false),
-                    ("DASH", format!("{fmp4}manifest.mpd"), false),
-                    ("LL-HLS live", format!("{live}master.m3u8"), true),
-                ],
+                entry_points,
                 name,
                 source: path.clone(),
             });
@@ -128,6 +156,21 @@ impl Catalog {
     /// The document at exactly `path`.
     pub(crate) fn document(&self, path: &str) -> Option<&(&'static str, Bytes)> {
         self.documents.get(path)
+    }
+
+    /// The live DASH origin that answers `path`: its MPD, its time and its
+    /// files (named `dash-...`); other paths under `/live/NAME/` are HLS's.
+    pub(crate) fn dash_mount_for(&self, path: &str) -> Option<&Arc<DashMount>> {
+        self.dash_mounts.iter().find(|m| {
+            path.strip_prefix(&m.prefix).is_some_and(|name| {
+                name == "manifest.mpd"
+                    || name == "time"
+                    || name
+                        .rsplit('/')
+                        .next()
+                        .is_some_and(|f| f.starts_with("dash-"))
+            })
+        })
     }
 
     /// The mount whose prefix starts `path`.

@@ -28,7 +28,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::catalog::Catalog;
-use crate::mount::Buffers;
+use crate::mount::{Buffers, DashAnswer, ResponseBody};
 
 /// The page at `/`.
 const INDEX_HTML: &str = include_str!("web/index.html");
@@ -181,7 +181,7 @@ async fn respond(
     catalog: Arc<Catalog>,
     request: Request<Incoming>,
     peer: SocketAddr,
-) -> Response<Buffers> {
+) -> Response<ResponseBody> {
     let started = Instant::now();
     let path = request.uri().path();
     let response = route(&catalog, request.method(), path, request.uri().query()).await;
@@ -210,7 +210,7 @@ async fn route(
     method: &Method,
     path: &str,
     query: Option<&str>,
-) -> Response<Buffers> {
+) -> Response<ResponseBody> {
     if method != Method::GET && method != Method::HEAD {
         let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
         r.headers_mut()
@@ -245,18 +245,45 @@ async fn route(
         );
         return r;
     }
+    if let Some(mount) = catalog.dash_mount_for(path) {
+        let (answer, body) = match mount.answer(path, query.unwrap_or("")) {
+            DashAnswer::Full(r, b) => (r, ResponseBody::Buffers(Buffers::new(b.into_buffers()))),
+            DashAnswer::Chunked(r, c) => (r, ResponseBody::Chunked(c)),
+        };
+        return with_headers(
+            body,
+            answer.status,
+            answer.content_type,
+            answer.cache_control,
+        );
+    }
     let Some(mount) = catalog.mount_for(path) else {
         return text(StatusCode::NOT_FOUND, "no such stream\n");
     };
     let answer = mount.answer(path, query.unwrap_or("")).await;
-    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut r = Response::new(Buffers::new(answer.body.into_buffers()));
-    *r.status_mut() = status;
+    let body = ResponseBody::Buffers(Buffers::new(answer.body.into_buffers()));
+    with_headers(
+        body,
+        answer.status,
+        answer.content_type,
+        &answer.cache_control,
+    )
+}
+
+/// An origin's answer as an HTTP response.
+fn with_headers(
+    body: ResponseBody,
+    status: u16,
+    content_type: Option<&'static str>,
+    cache_control: &str,
+) -> Response<ResponseBody> {
+    let mut r = Response::new(body);
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = r.headers_mut();
-    if let Some(content_type) = answer.content_type {
+    if let Some(content_type) = content_type {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     }
-    if let Ok(cache) = HeaderValue::from_str(&answer.cache_control) {
+    if let Ok(cache) = HeaderValue::from_str(cache_control) {
         headers.insert(header::CACHE_CONTROL, cache);
     }
     // Players on other origins (a test page, hls.js demos) may fetch.
@@ -267,7 +294,7 @@ async fn route(
     r
 }
 
-fn text(status: StatusCode, message: &'static str) -> Response<Buffers> {
+fn text(status: StatusCode, message: &'static str) -> Response<ResponseBody> {
     body(
         status,
         "text/plain; charset=utf-8",
@@ -275,8 +302,8 @@ fn text(status: StatusCode, message: &'static str) -> Response<Buffers> {
     )
 }
 
-fn body(status: StatusCode, content_type: &'static str, bytes: Bytes) -> Response<Buffers> {
-    let mut r = Response::new(Buffers::new([bytes]));
+fn body(status: StatusCode, content_type: &'static str, bytes: Bytes) -> Response<ResponseBody> {
+    let mut r = Response::new(ResponseBody::Buffers(Buffers::new([bytes])));
     *r.status_mut() = status;
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -16,6 +16,9 @@
 //! - `/live/NAME/master.m3u8`: a live channel that loops the file on a
 //!   simulated encoder clock, low-latency HLS (500 ms parts, blocking
 //!   playlist reload, preload hints, delta updates);
+//! - `/live/NAME/manifest.mpd`: the same channel as low-latency DASH
+//!   (streamkit-dash's live packager and origin: chunked CMAF segments
+//!   sent chunk by chunk as they are made, UTCTiming at `/live/NAME/time`);
 //! - `/`: a page listing the streams that plays them with the browser's
 //!   own HLS player and shows their codecs, resolution and bit rate;
 //! - `/streams.json`: the list the page reads.
@@ -43,7 +46,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use catalog::{Catalog, LiveChannel};
 use http::Limits;
@@ -63,7 +66,8 @@ usage: serve [FILE.mp4 ...] [options]
 
 For each file NAME: /vod/NAME/master.m3u8 (HLS, fMP4), /vod/NAME/ts/master.m3u8
 (HLS, MPEG-TS), /vod/NAME/manifest.mpd (DASH, the same fMP4 segments),
-/live/NAME/master.m3u8 (LL-HLS, the file looped); the page at / lists them.
+/live/NAME/master.m3u8 (LL-HLS, the file looped), /live/NAME/manifest.mpd
+(LL-DASH, the same channel); the page at / lists them.
 Ctrl-C stops the server.
 ";
 
@@ -150,8 +154,16 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let epoch = Instant::now();
-    let (catalog, channels) = match Catalog::package(&options.files, epoch, options.limits.max_held)
-    {
+    // DASH availability times are wall-clock times.
+    let wall_at_epoch = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let (catalog, channels) = match Catalog::package(
+        &options.files,
+        epoch,
+        wall_at_epoch,
+        options.limits.max_held,
+    ) {
         Ok((c, channels)) => (Arc::new(c), channels),
         Err(e) => {
             eprintln!("serve: {e}");

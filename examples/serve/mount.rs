@@ -17,9 +17,11 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use hyper::body::{Body, Frame, SizeHint};
 use streamkit::core::fmp4::BufferList;
+use streamkit::dash::live::LiveEvent;
+use streamkit::dash::origin::{self as dash, ChunkEvent};
 use streamkit::hls::origin::{CACHE_NO_STORE, Handled, Origin, Request, RequestId, Response};
 use streamkit::hls::packager::PackagerEvent;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 /// An origin and the requests waiting on it.
 pub(crate) struct OriginState {
@@ -206,7 +208,7 @@ impl Buffers {
 
 impl Body for Buffers {
     type Data = Bytes;
-    type Error = std::convert::Infallible;
+    type Error = std::io::Error;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
@@ -224,5 +226,214 @@ impl Body for Buffers {
 
     fn size_hint(&self) -> SizeHint {
         SizeHint::with_exact(self.remaining)
+    }
+}
+
+/// A streamkit-dash `Origin` for a live presentation, its chunked answers
+/// in flight and the clock it counts on (wall-clock time since the Unix
+/// epoch, as DASH's availability times are).
+pub(crate) struct DashMount {
+    pub(crate) prefix: String,
+    state: Mutex<DashState>,
+    /// Wall-clock time at the server's epoch.
+    wall_at_epoch: Duration,
+    epoch: Instant,
+}
+
+/// The DASH origin and the body channels of its chunked answers.
+pub(crate) struct DashState {
+    origin: dash::Origin,
+    streams: HashMap<dash::StreamId, mpsc::UnboundedSender<Result<Bytes, std::io::Error>>>,
+}
+
+impl DashState {
+    /// Takes in a live packager event at `now` (wall clock) and sends the
+    /// chunks it makes ready.
+    pub(crate) fn handle_event(&mut self, event: LiveEvent, now: Duration) {
+        self.origin.handle_live_event(event, now);
+        self.send_ready();
+    }
+
+    /// Aborts the chunked answers past their deadline.
+    pub(crate) fn handle_timeout(&mut self, now: Duration) {
+        if self.origin.poll_timeout().is_some_and(|t| t <= now) {
+            self.origin.handle_timeout(now);
+            self.send_ready();
+        }
+    }
+
+    fn send_ready(&mut self) {
+        while let Some(id) = self.origin.poll_ready() {
+            self.drain(id);
+        }
+    }
+
+    fn drain(&mut self, id: dash::StreamId) {
+        while let Some(event) = self.origin.poll_chunk(id) {
+            let Some(tx) = self.streams.get(&id) else {
+                self.origin.cancel(id);
+                return;
+            };
+            match event {
+                ChunkEvent::Data(chunk) => {
+                    if tx.send(Ok(chunk.to_bytes())).is_err() {
+                        self.streams.remove(&id);
+                        self.origin.cancel(id);
+                        return;
+                    }
+                }
+                ChunkEvent::End => {
+                    self.streams.remove(&id);
+                    return;
+                }
+                _ => {
+                    // Abort (or anything new): the client must see the
+                    // body cut short, not a complete one.
+                    let _ = tx.send(Err(std::io::Error::other("segment aborted")));
+                    self.streams.remove(&id);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// A DASH answer: the origin's whole body, or a chunked one fed by the
+/// live pipeline.
+pub(crate) enum DashAnswer {
+    Full(dash::Response, BufferList),
+    Chunked(dash::Response, ChunkedBody),
+}
+
+impl DashMount {
+    pub(crate) fn new(
+        prefix: String,
+        origin: dash::Origin,
+        epoch: Instant,
+        wall_at_epoch: Duration,
+    ) -> Arc<DashMount> {
+        Arc::new(DashMount {
+            prefix,
+            state: Mutex::new(DashState {
+                origin,
+                streams: HashMap::new(),
+            }),
+            wall_at_epoch,
+            epoch,
+        })
+    }
+
+    /// The origin's clock: wall-clock time, advancing monotonically.
+    pub(crate) fn now(&self) -> Duration {
+        self.wall_at_epoch + self.epoch.elapsed()
+    }
+
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut DashState) -> T) -> T {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut state)
+    }
+
+    pub(crate) fn answer(self: &Arc<DashMount>, path: &str, query: &str) -> DashAnswer {
+        let now = self.now();
+        let target = if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{query}")
+        };
+        self.with(|s| {
+            let response = s
+                .origin
+                .handle_request(&dash::Request::from_target(&target), now);
+            match response.body.clone() {
+                dash::Body::Full(body) => DashAnswer::Full(response, body),
+                dash::Body::Chunked(id) => {
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    s.streams.insert(id, tx);
+                    // What is made already goes out at once.
+                    s.drain(id);
+                    DashAnswer::Chunked(
+                        response,
+                        ChunkedBody {
+                            rx,
+                            _forget: ForgetStream {
+                                mount: self.clone(),
+                                id,
+                            },
+                        },
+                    )
+                }
+            }
+        })
+    }
+}
+
+struct ForgetStream {
+    mount: Arc<DashMount>,
+    id: dash::StreamId,
+}
+
+impl Drop for ForgetStream {
+    fn drop(&mut self) {
+        self.mount.with(|s| {
+            if s.streams.remove(&self.id).is_some() {
+                s.origin.cancel(self.id);
+            }
+        });
+    }
+}
+
+/// A body of unknown length (chunked transfer coding): the CMAF chunks of
+/// a live segment as the packager makes them.
+pub(crate) struct ChunkedBody {
+    rx: mpsc::UnboundedReceiver<Result<Bytes, std::io::Error>>,
+    _forget: ForgetStream,
+}
+
+impl Body for ChunkedBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        self.rx
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|c| c.map(Frame::data)))
+    }
+}
+
+/// Every response body the server sends.
+pub(crate) enum ResponseBody {
+    Buffers(Buffers),
+    Chunked(ChunkedBody),
+}
+
+impl Body for ResponseBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match self.get_mut() {
+            ResponseBody::Buffers(b) => Pin::new(b).poll_frame(cx),
+            ResponseBody::Chunked(c) => Pin::new(c).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ResponseBody::Buffers(b) => b.is_end_stream(),
+            ResponseBody::Chunked(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ResponseBody::Buffers(b) => b.size_hint(),
+            ResponseBody::Chunked(_) => SizeHint::default(),
+        }
     }
 }
