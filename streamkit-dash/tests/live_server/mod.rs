@@ -30,9 +30,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use streamkit_core::mp4::Mp4File;
 use streamkit_core::sample::Sample;
-use streamkit_core::time::MediaTime;
+use streamkit_core::time::{MediaTime, Timescale};
 use streamkit_dash::live::{LivePackager, LivePackagerConfig};
 use streamkit_dash::origin::{Body, ChunkEvent, Origin, OriginConfig, Request};
+use streamkit_dash::packager::{VodPackager, VodPackagerConfig};
 
 pub fn fixture() -> Mp4File {
     let path = concat!(
@@ -68,7 +69,8 @@ pub struct Live {
     samples: Vec<Sample>,
     next: usize,
     ast: Duration,
-    packager: LivePackager,
+    /// `None` for a VOD presentation (everything in the origin already).
+    packager: Option<LivePackager>,
     pub origin: Origin,
     /// Paths asked for, with their status, in order.
     pub log: Vec<(String, u16)>,
@@ -77,6 +79,9 @@ pub struct Live {
 impl Live {
     /// Pushes every sample a real-time source has by `now`.
     fn advance(&mut self, now: Duration) {
+        let Some(packager) = self.packager.as_mut() else {
+            return;
+        };
         while let Some(s) = self.samples.get(self.next) {
             let end = MediaTime::new(s.end_dts(), s.timescale)
                 .to_duration()
@@ -84,9 +89,9 @@ impl Live {
             if self.ast + end > now {
                 break;
             }
-            self.packager.push(s.clone(), now).unwrap();
+            packager.push(s.clone(), now).unwrap();
             self.next += 1;
-            while let Some(e) = self.packager.poll() {
+            while let Some(e) = packager.poll() {
                 self.origin.handle_live_event(e, now);
             }
         }
@@ -121,11 +126,46 @@ impl LiveServer {
             samples: looped(&file, 12),
             next: 0,
             ast,
-            packager,
+            packager: Some(packager),
             origin: Origin::new(OriginConfig::default().with_base_path("/live/")),
             log: Vec::new(),
         };
         live.advance(wall_clock());
+        LiveServer::serve(listener, port, live, lifetime)
+    }
+
+    /// Serves the VOD packager's output of the fixture (2 s segments) under
+    /// `/vod/`.
+    pub fn start_vod(lifetime: Duration) -> LiveServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let file = fixture();
+        let mut packager = VodPackager::for_mp4(
+            &file,
+            VodPackagerConfig::new(MediaTime::new(2, Timescale::SECONDS)),
+        )
+        .unwrap();
+        let mut origin = Origin::new(OriginConfig::default().with_base_path("/vod/"));
+        for s in file.samples() {
+            packager.push(s).unwrap();
+        }
+        packager.finish().unwrap();
+        while let Some(e) = packager.poll() {
+            origin.handle_vod_event(e);
+        }
+        let live = Live {
+            samples: Vec::new(),
+            next: 0,
+            ast: Duration::ZERO,
+            packager: None,
+            origin,
+            log: Vec::new(),
+        };
+        LiveServer::serve(listener, port, live, lifetime)
+    }
+
+    fn serve(listener: TcpListener, port: u16, live: Live, lifetime: Duration) -> LiveServer {
         let live = Arc::new(Mutex::new(live));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
