@@ -11,7 +11,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use std::io::IoSlice;
 
 use criterion::measurement::WallTime;
@@ -151,8 +151,8 @@ fn parse(c: &mut Criterion) {
         g.throughput(Throughput::Elements(1));
         bench_parse(&mut g, "streamkit owned payload", &datagram, |d| {
             let p = RtpPacket::parse(d).unwrap();
-            let fields = black_box((p.sequence_number(), p.timestamp(), p.ssrc()));
-            (fields, p.into_payload())
+            black_box((p.sequence_number(), p.timestamp(), p.ssrc()));
+            p.into_payload()
         });
         bench_parse(&mut g, "webrtc-rs owned payload", &datagram, |mut d| {
             let p = rtp::packet::Packet::unmarshal(&mut d).unwrap();
@@ -228,7 +228,10 @@ fn parse(c: &mut Criterion) {
 ///
 /// - `copy into &mut [u8]`: ours `write_into`, the peer's `marshal_to`;
 ///   both copy the payload into the caller's buffer.
-/// - `memcpy floor`: the payload copy alone, the bound of the row above.
+/// - `memcpy floor into …`: the payload copy alone into the same buffer at
+///   the same offset, the bound of the copying rows (the copy's speed
+///   depends on the addresses of source and destination, so each
+///   destination has its own floor).
 /// - `copy into reused BytesMut`: ours `write` into a cleared `BytesMut`
 ///   that keeps its capacity; the peer's `marshal`, its `Bytes`-returning
 ///   API, which allocates a zeroed `BytesMut` and copies into it.
@@ -261,7 +264,7 @@ fn write(c: &mut Criterion) {
                 black_box(&out[..n]);
             });
         });
-        g.bench_function("memcpy floor", |b| {
+        g.bench_function("memcpy floor into &mut [u8]", |b| {
             b.iter(|| {
                 let p = black_box(&payload);
                 out[header_len..header_len + p.len()].copy_from_slice(p);
@@ -272,6 +275,15 @@ fn write(c: &mut Criterion) {
             b.iter(|| {
                 buf.clear();
                 black_box(&h).write(black_box(&payload), &mut buf).unwrap();
+                black_box(&buf[..]);
+            });
+        });
+        g.bench_function("memcpy floor into reused BytesMut", |b| {
+            buf.clear();
+            buf.put_bytes(0, header_len);
+            b.iter(|| {
+                buf.truncate(header_len);
+                buf.put_slice(black_box(&payload));
                 black_box(&buf[..]);
             });
         });

@@ -24,7 +24,7 @@ const ELEMENTS: [ExtensionElement<'static>; 2] = [
 
 fn header(seq: u16) -> RtpHeader<'static> {
     RtpHeader {
-        marker: seq % 10 == 0,
+        marker: seq.is_multiple_of(10),
         payload_type: 96,
         sequence_number: SequenceNumber::new(seq),
         timestamp: RtpTimestamp::new(u32::from(seq) * 3000),
