@@ -274,14 +274,38 @@ fn encode_data(
         };
         pos += header;
         if let Some(dst) = out.get_mut(pos..pos + len) {
-            dst.copy_from_slice(e.data);
+            copy_small(dst, e.data);
         }
         pos += len;
     }
     if let Some(tail) = out.get_mut(pos..padded) {
-        tail.fill(0);
+        // At most 3 bytes: set them one by one rather than call `memset`.
+        for b in tail.iter_mut().take(3) {
+            *b = 0;
+        }
     }
     padded
+}
+
+/// Copies `src` into `dst` (of the same length). Element data is mostly 1
+/// to 4 bytes (audio level, abs-send-time, transport-wide sequence
+/// number): those are copied byte by byte, where a `memcpy` call would cost
+/// more than the copy.
+#[inline(always)]
+fn copy_small(dst: &mut [u8], src: &[u8]) {
+    match (dst, src) {
+        ([d0], [s0]) => *d0 = *s0,
+        ([d0, d1], [s0, s1]) => (*d0, *d1) = (*s0, *s1),
+        ([d0, d1, d2], [s0, s1, s2]) => (*d0, *d1, *d2) = (*s0, *s1, *s2),
+        ([d0, d1, d2, d3], [s0, s1, s2, s3]) => {
+            (*d0, *d1, *d2, *d3) = (*s0, *s1, *s2, *s3);
+        }
+        (dst, src) => {
+            if dst.len() == src.len() {
+                dst.copy_from_slice(src);
+            }
+        }
+    }
 }
 
 /// One RFC 8285 element: a local id and its data.
