@@ -8,7 +8,11 @@
 //! Writes `OUT_DIR/master.m3u8`, one media playlist per rendition and the
 //! segments (names: see `streamkit_hls::packager`), with a progress bar on
 //! stderr. The packaging is streamkit-hls's [`Packager`]; this program only
-//! reads the input and writes the files its events name.
+//! reads the input and writes the files its events name. With fMP4
+//! segments it also writes `OUT_DIR/manifest.mpd`, a DASH MPD over the very
+//! same segment files, from streamkit-dash's [`VodPackager`] (which names
+//! and makes its segments as the HLS packager does; the program checks
+//! every file the MPD references was written).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,13 +21,15 @@ use std::process::ExitCode;
 use bytes::Bytes;
 use streamkit_core::mp4::Mp4File;
 use streamkit_core::time::{MediaTime, Rounding, Timescale};
+use streamkit_dash::packager::{VodEvent, VodPackager, VodPackagerConfig};
 use streamkit_hls::packager::{Packager, PackagerConfig, PackagerEvent, SegmentFormat};
 
 const USAGE: &str =
     "usage: package INPUT.mp4 OUT_DIR [--segment-format ts|fmp4] [--segment-duration SECS]
 
 Packages INPUT.mp4 as HLS video on demand into OUT_DIR: master.m3u8, one
-media playlist per rendition, and the segments.
+media playlist per rendition, and the segments; with fMP4 segments also
+manifest.mpd (DASH) over the same segments.
 
 options:
   --segment-format ts|fmp4   segment container (default fmp4)
@@ -105,11 +111,19 @@ fn progress(done: usize, total: usize) {
     );
 }
 
-fn handle(root: &Path, event: PackagerEvent) -> Result<(), Box<dyn std::error::Error>> {
+fn handle(
+    root: &Path,
+    event: PackagerEvent,
+    written: &mut Vec<String>,
+) -> Result<(), Box<dyn std::error::Error>> {
     match event {
-        PackagerEvent::InitSegment(r) => write_file(root, &r.name, r.body.buffers())?,
+        PackagerEvent::InitSegment(r) => {
+            write_file(root, &r.name, r.body.buffers())?;
+            written.push(r.name);
+        }
         PackagerEvent::Segment(s) => {
             write_file(root, &s.resource.name, s.resource.body.buffers())?;
+            written.push(s.resource.name);
         }
         PackagerEvent::Part(p) => write_file(root, &p.resource.name, p.resource.body.buffers())?,
         PackagerEvent::MediaPlaylist { name, playlist, .. } => {
@@ -130,14 +144,38 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let file = Mp4File::parse(Bytes::from(data))?;
     let config = PackagerConfig::vod(args.format, args.segment_duration);
     let mut packager = Packager::for_mp4(&file, config)?;
+    // The DASH MPD over the same fMP4 segments: the DASH packager's
+    // segments are not written again, only checked to be among the HLS
+    // packager's files.
+    let mut dash = match args.format {
+        SegmentFormat::Fmp4 => Some(VodPackager::for_mp4(
+            &file,
+            VodPackagerConfig::new(args.segment_duration),
+        )?),
+        _ => None,
+    };
+    let (mut written, mut referenced) = (Vec::new(), Vec::new());
+    let mut mpd = None;
+    let mut take_dash = |dash: &mut VodPackager| {
+        while let Some(event) = dash.poll() {
+            match event {
+                VodEvent::Manifest { name, text } => mpd = Some((name, text)),
+                other => referenced.push(other.name().to_owned()),
+            }
+        }
+    };
     std::fs::create_dir_all(&args.out)?;
     let samples = file.samples();
     let total = samples.len();
     let step = (total / 100).max(1);
     for (i, sample) in samples.enumerate() {
+        if let Some(dash) = dash.as_mut() {
+            dash.push(sample.clone())?;
+            take_dash(dash);
+        }
         packager.push(sample)?;
         while let Some(event) = packager.poll() {
-            handle(&args.out, event)?;
+            handle(&args.out, event, &mut written)?;
         }
         if i % step == 0 {
             progress(i, total);
@@ -145,7 +183,21 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     packager.finish()?;
     while let Some(event) = packager.poll() {
-        handle(&args.out, event)?;
+        handle(&args.out, event, &mut written)?;
+    }
+    if let Some(dash) = dash.as_mut() {
+        dash.finish()?;
+        take_dash(dash);
+    }
+    if let Some((name, text)) = mpd {
+        written.sort_unstable();
+        if let Some(missing) = referenced
+            .iter()
+            .find(|n| written.binary_search(n).is_err())
+        {
+            return Err(format!("the MPD references {missing}, which HLS did not write").into());
+        }
+        write_file(&args.out, &name, &[Bytes::from(text)])?;
     }
     progress(total, total);
     eprintln!();
