@@ -428,3 +428,33 @@ fn paths_that_are_not_names_are_refused() {
         assert_eq!(get(&mut origin, path, now).status, 404, "{path:?}");
     }
 }
+
+mod arbitrary_requests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any request target gets 200 only for a stored name, 400 or 404
+        /// otherwise, and never a panic.
+        #[test]
+        fn any_target_is_a_stored_name_or_refused(target in "(/live/)?[a-z0-9./%\\\\\\x00-\\x1f-]{0,40}(\\?.{0,8})?") {
+            let mut origin = Origin::new(OriginConfig::default().with_base_path("/live/"));
+            let mut init = BufferList::new();
+            init.push(Bytes::from_static(b"init"));
+            origin.handle_live_event(LiveEvent::Init(streamkit_dash::packager::Resource {
+                name: "video/init.mp4".into(),
+                content_type: "video/mp4",
+                bytes: init,
+            }), AST);
+            let r = get(&mut origin, &target, AST);
+            let path = target.split('?').next().unwrap_or("");
+            match r.status {
+                200 => prop_assert!(path == "/live/video/init.mp4" || path == "/live/time", "{target:?}"),
+                400 | 404 => prop_assert_eq!(r.body, Body::Full(BufferList::new())),
+                s => prop_assert!(false, "status {} for {:?}", s, target),
+            }
+        }
+    }
+}
