@@ -1,5 +1,5 @@
 //! MPEG-DASH for streamkit: MPDs on the [`dash_mpd_core`] model, a
-//! client-side segment resolver and a VOD packager.
+//! client-side segment resolver, VOD and live packagers and an origin.
 //!
 //! - [`mpd`]: parse and write MPDs (with an input size limit and typed
 //!   errors), and builders for static (on-demand and live-profile VOD),
@@ -13,6 +13,11 @@
 //! - [`packager`]: a Sans-IO VOD packager, samples in, CMAF segments and the
 //!   MPD out, named like streamkit-hls's packager names them so both
 //!   manifests can share the files.
+//! - [`live`]: a Sans-IO live packager, samples in, CMAF chunks per part
+//!   (low latency), a sliding time-shift window and dynamic MPDs out.
+//! - [`origin`]: a Sans-IO origin, request (path, `now`) in, the MPD, an
+//!   init or a media segment out; `404` before a segment's availability
+//!   time, chunked bodies for low-latency segments still being made.
 //!
 //! The crate is Sans-IO: it reads no clock and opens nothing; wall-clock
 //! times are arguments. It depends on the MPD model (`dash-mpd-core`), not
