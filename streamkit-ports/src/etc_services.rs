@@ -64,8 +64,11 @@ impl ServicesEntry<'_> {
     }
 }
 
+/// Blanks separate words: spaces and tabs, and also a stray carriage
+/// return, vertical tab or form feed, so that no word can hold a character
+/// that a writer would turn into part of a line ending.
 fn is_blank(b: u8) -> bool {
-    b == b' ' || b == b'\t'
+    matches!(b, b' ' | b'\t' | b'\r' | 0x0b | 0x0c)
 }
 
 /// Splits on spaces and tabs, giving each word with its byte offset.
@@ -103,7 +106,7 @@ fn parse_line(bytes: &[u8], line: usize) -> Result<Option<ServicesEntry<'_>>, Pa
     let (fields, comment) = match text.split_once('#') {
         Some((fields, comment)) => (
             fields,
-            Some(comment.trim_matches(|c| c == ' ' || c == '\t')),
+            Some(comment.trim_matches(|c: char| u8::try_from(c).is_ok_and(is_blank))),
         ),
         None => (text, None),
     };
@@ -213,6 +216,20 @@ pub fn write_services<'r, 'a: 'r>(
 
 #[cfg(test)]
 mod tests {
+    /// Found by the `ports_services` fuzz target: a lone carriage return
+    /// read as an alias came back, once written, as a CRLF line ending.
+    #[test]
+    fn carriage_return_is_a_blank_not_a_word() {
+        for input in ["3\t1/tcp\t\r\t", "o\t4/udp \r\r"] {
+            let parsed = parse_services(input, Mode::Strict).unwrap();
+            assert!(parsed.records[0].aliases.is_empty(), "{input:?}");
+            let mut written = String::new();
+            write_services(&parsed.records, &mut written);
+            let again = parse_services(&written, Mode::Strict).unwrap();
+            assert_eq!(again.records, parsed.records);
+        }
+    }
+
     use super::*;
 
     fn err(text: &str) -> ParseError {
