@@ -465,3 +465,122 @@ fn a_live_dash_segment_in_the_making_is_sent_chunk_by_chunk() {
         "segment {number} sent in chunks differs from the whole"
     );
 }
+
+/// Two UDP sockets on 127.0.0.1 at an even port P and P + 2 (where the
+/// RTP endpoint sends video and audio), with P + 1 and P + 3 free.
+fn rtp_receivers() -> (u16, std::net::UdpSocket, std::net::UdpSocket) {
+    use std::net::UdpSocket;
+    for _ in 0..200 {
+        let video = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let p = video.local_addr().unwrap().port();
+        if p & 1 == 1 || p > u16::MAX - 4 {
+            continue;
+        }
+        let Ok(audio) = UdpSocket::bind(("127.0.0.1", p + 2)) else {
+            continue;
+        };
+        return (p, video, audio);
+    }
+    panic!("no free even UDP port pair on 127.0.0.1");
+}
+
+#[test]
+fn rtp_sdp_requests_with_a_bad_dest_or_name_are_refused() {
+    let server = Server::start();
+    for (target, want) in [
+        ("/rtp/h264_aac.sdp", 400),
+        ("/rtp/h264_aac.sdp?dest=", 400),
+        ("/rtp/h264_aac.sdp?dest=10.1.2.3:5004", 400),
+        ("/rtp/h264_aac.sdp?dest=192.168.0.1:5004", 400),
+        ("/rtp/h264_aac.sdp?dest=localhost:5004", 400),
+        ("/rtp/h264_aac.sdp?dest=127.0.0.1", 400),
+        ("/rtp/h264_aac.sdp?dest=127.0.0.1:5005", 400),
+        ("/rtp/h264_aac.sdp?dest=127.0.0.1:0", 400),
+        ("/rtp/h264_aac.sdp?dest=127.0.0.1:65534", 400),
+        ("/rtp/h264_aac.sdp?dest=127.0.0.1:99999", 400),
+        ("/rtp/nosuch.sdp?dest=127.0.0.1:5004", 404),
+        ("/rtp/h264_aac.mp4?dest=127.0.0.1:5004", 404),
+        ("/rtp/../h264_aac.sdp?dest=127.0.0.1:5004", 400),
+    ] {
+        let (status, _) = server.get(target);
+        assert_eq!(status, want, "{target}");
+    }
+}
+
+#[test]
+fn rtp_sdp_request_streams_the_file_to_dest_and_caps_the_streams() {
+    use streamkit::rtp::packet::RtpPacket;
+    let server = Server::start_with(&["--max-rtp-streams", "1"]);
+    let (port, video, audio) = rtp_receivers();
+    let target = format!("/rtp/h264_aac.sdp?dest=127.0.0.1:{port}");
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let text = String::from_utf8(response).unwrap();
+    let (head, sdp) = text.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_lowercase()
+            .contains("content-type: application/sdp"),
+        "{head}"
+    );
+    assert!(sdp.starts_with("v=0\r\n"), "{sdp}");
+    assert!(sdp.contains("c=IN IP4 127.0.0.1\r\n"), "{sdp}");
+    assert!(
+        sdp.contains(&format!("m=video {port} RTP/AVP 96\r\n")),
+        "{sdp}"
+    );
+    assert!(
+        sdp.contains(&format!("m=audio {} RTP/AVP 97\r\n", port + 2)),
+        "{sdp}"
+    );
+    // The cap: a second stream while the first runs (the file lasts 10 s).
+    let (status, _) = server.get(&format!("/rtp/h264_aac.sdp?dest=127.0.0.1:{}", port + 4));
+    assert_eq!(status, 503, "a second RTP stream over --max-rtp-streams 1");
+
+    // About 2 s of packets on each port: the payload type of its m= line,
+    // sequence numbers without a gap.
+    let receive = |socket: std::net::UdpSocket, payload_type: u8| {
+        std::thread::spawn(move || {
+            socket
+                .set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            let started = Instant::now();
+            let mut buf = vec![0u8; 65536];
+            let mut sequence: Option<u16> = None;
+            let mut count = 0usize;
+            while started.elapsed() < Duration::from_secs(2) {
+                let Ok(n) = socket.recv(&mut buf) else {
+                    continue;
+                };
+                let packet = RtpPacket::parse(bytes::Bytes::copy_from_slice(&buf[..n]))
+                    .expect("an RTP packet");
+                assert_eq!(packet.payload_type(), payload_type);
+                let seq = packet.sequence_number().0;
+                if let Some(last) = sequence {
+                    assert_eq!(seq, last.wrapping_add(1), "a gap after {last}");
+                }
+                sequence = Some(seq);
+                count += 1;
+            }
+            count
+        })
+    };
+    let video = receive(video, 96);
+    let audio = receive(audio, 97);
+    let (video, audio) = (video.join().unwrap(), audio.join().unwrap());
+    eprintln!("{video} video and {audio} audio RTP packets in 2 s");
+    // 30 frames/s of video (at least one packet each) and about 10.8 AAC
+    // packets/s (4 frames of 1024 samples at 44.1 kHz) for 2 s, from the
+    // start of the file; pacing on a busy machine may lag a little.
+    assert!(video >= 45, "{video} video packets in 2 s");
+    assert!((15..=30).contains(&audio), "{audio} audio packets in 2 s");
+}

@@ -29,6 +29,7 @@ use tokio::task::JoinSet;
 
 use crate::catalog::Catalog;
 use crate::mount::{Buffers, DashAnswer, ResponseBody};
+use crate::rtp::RtpEndpoint;
 
 /// The page at `/`.
 const INDEX_HTML: &str = include_str!("web/index.html");
@@ -69,6 +70,7 @@ impl Default for Limits {
 pub(crate) async fn serve(
     listener: TcpListener,
     catalog: Arc<Catalog>,
+    rtp: Arc<RtpEndpoint>,
     limits: Limits,
     stop: impl Future<Output = ()>,
 ) {
@@ -102,12 +104,14 @@ pub(crate) async fn serve(
         }
         while connections.try_join_next().is_some() {}
         let catalog = catalog.clone();
+        let rtp = rtp.clone();
         let mut shutdown_rx = shutdown_rx.clone();
         connections.spawn(async move {
             let _permit = permit;
             let service = service_fn(move |request| {
                 let catalog = catalog.clone();
-                async move { Ok::<_, Infallible>(respond(catalog, request, peer).await) }
+                let rtp = rtp.clone();
+                async move { Ok::<_, Infallible>(respond(catalog, rtp, request, peer).await) }
             });
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -179,12 +183,20 @@ fn check_path(path: &str) -> Result<(), &'static str> {
 
 async fn respond(
     catalog: Arc<Catalog>,
+    rtp: Arc<RtpEndpoint>,
     request: Request<Incoming>,
     peer: SocketAddr,
 ) -> Response<ResponseBody> {
     let started = Instant::now();
     let path = request.uri().path();
-    let response = route(&catalog, request.method(), path, request.uri().query()).await;
+    let response = route(
+        &catalog,
+        &rtp,
+        request.method(),
+        path,
+        request.uri().query(),
+    )
+    .await;
     let bytes = response.body().size_hint().exact().unwrap_or(0);
     // The path is logged only when it passed the check: it is then plain
     // ASCII of bounded length.
@@ -207,6 +219,7 @@ async fn respond(
 
 async fn route(
     catalog: &Catalog,
+    rtp: &RtpEndpoint,
     method: &Method,
     path: &str,
     query: Option<&str>,
@@ -236,6 +249,23 @@ async fn route(
             );
         }
         _ => {}
+    }
+    if let Some(name) = RtpEndpoint::name_of(path) {
+        // Starting a stream is a side effect: GET only.
+        if method != Method::GET {
+            let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n");
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET"));
+            return r;
+        }
+        return match rtp.start(name, query).await {
+            Ok(sdp) => body(StatusCode::OK, "application/sdp", sdp),
+            Err((status, why)) => body(
+                status,
+                "text/plain; charset=utf-8",
+                Bytes::from(format!("{why}\n")),
+            ),
+        };
     }
     if let Some((content_type, document)) = catalog.document(path) {
         let mut r = body(StatusCode::OK, content_type, document.clone());

@@ -19,6 +19,10 @@
 //! - `/live/NAME/manifest.mpd`: the same channel as low-latency DASH
 //!   (streamkit-dash's live packager and origin: chunked CMAF segments
 //!   sent chunk by chunk as they are made, UTCTiming at `/live/NAME/time`);
+//! - `/rtp/NAME.sdp?dest=127.0.0.1:PORT`: starts an RTP/RTCP stream of
+//!   the file to that address (video to PORT, audio to PORT + 2, RTCP to
+//!   each + 1; PORT even) and answers its SDP; loopback only unless
+//!   `--allow-remote`, at most `--max-rtp-streams` at once (see `rtp`);
 //! - `/`: a page listing the streams that plays them with the browser's
 //!   own HLS player and shows their codecs, resolution and bit rate;
 //! - `/streams.json`: the list the page reads.
@@ -40,6 +44,9 @@ mod catalog;
 mod http;
 mod live;
 mod mount;
+mod rtp;
+#[path = "../common/rtp_stream.rs"]
+mod rtp_stream;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -50,6 +57,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use catalog::{Catalog, LiveChannel};
 use http::Limits;
+use rtp::RtpEndpoint;
 
 const USAGE: &str = "\
 serve: a streaming server for MP4 files (HLS, fMP4 and MPEG-TS) with a web page
@@ -62,12 +70,16 @@ usage: serve [FILE.mp4 ...] [options]
   --max-connections N      connections served at once (default 256)
   --connection-lifetime SECS  close a connection after this long (default 600)
   --max-held N             LL-HLS requests each live channel holds at once (default 1000)
+  --max-rtp-streams N      RTP streams running at once (default 4)
+  --allow-remote           let /rtp/NAME.sdp?dest= send to non-loopback addresses
   --help                   this text
 
 For each file NAME: /vod/NAME/master.m3u8 (HLS, fMP4), /vod/NAME/ts/master.m3u8
 (HLS, MPEG-TS), /vod/NAME/manifest.mpd (DASH, the same fMP4 segments),
 /live/NAME/master.m3u8 (LL-HLS, the file looped), /live/NAME/manifest.mpd
-(LL-DASH, the same channel); the page at / lists them.
+(LL-DASH, the same channel), /rtp/NAME.sdp?dest=127.0.0.1:PORT (RTP to
+PORT and PORT + 2, RTCP to each + 1; PORT even; answers the SDP); the page
+at / lists them.
 Ctrl-C stops the server.
 ";
 
@@ -75,6 +87,8 @@ struct Options {
     files: Vec<PathBuf>,
     bind: SocketAddr,
     limits: Limits,
+    max_rtp_streams: usize,
+    allow_remote: bool,
 }
 
 fn parse_options() -> Result<Option<Options>, String> {
@@ -82,6 +96,8 @@ fn parse_options() -> Result<Option<Options>, String> {
         files: Vec::new(),
         bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
         limits: Limits::default(),
+        max_rtp_streams: 4,
+        allow_remote: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -125,6 +141,14 @@ fn parse_options() -> Result<Option<Options>, String> {
                     .filter(|n| *n > 0)
                     .ok_or("--max-held must be a number above 0")?;
             }
+            "--max-rtp-streams" => {
+                o.max_rtp_streams = value("--max-rtp-streams")?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or("--max-rtp-streams must be a number above 0")?;
+            }
+            "--allow-remote" => o.allow_remote = true,
             s if s.starts_with('-') => return Err(format!("unknown option {s}")),
             file => o.files.push(PathBuf::from(file)),
         }
@@ -204,6 +228,15 @@ async fn run(
         channel.spawn();
     }
     print_urls(addr, &catalog);
+    let rtp = Arc::new(RtpEndpoint::new(
+        catalog
+            .streams
+            .iter()
+            .map(|s| (s.name.clone(), s.source.clone()))
+            .collect(),
+        options.allow_remote,
+        options.max_rtp_streams,
+    ));
     let stop = async {
         match tokio::signal::ctrl_c().await {
             Ok(()) => tracing::info!("Ctrl-C: stopping"),
@@ -214,7 +247,7 @@ async fn run(
             }
         }
     };
-    http::serve(listener, catalog, options.limits, stop).await;
+    http::serve(listener, catalog, rtp, options.limits, stop).await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -234,6 +267,11 @@ fn print_urls(addr: SocketAddr, catalog: &Catalog) {
         for (kind, path, _) in &stream.entry_points {
             out.push_str(&format!("    {kind:<12} {base}{path}\n"));
         }
+        // Not a URL to open as is: PORT is the player's.
+        out.push_str(&format!(
+            "    {:<12} GET /rtp/{}.sdp?dest=127.0.0.1:PORT (PORT even)\n",
+            "RTP", stream.name
+        ));
     }
     out.push_str("press Ctrl-C to stop\n");
     let mut stdout = std::io::stdout().lock();
