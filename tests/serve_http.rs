@@ -12,6 +12,11 @@
 //!   400 or 404 and never a file's contents;
 //! - a client that sends half a request and stalls delays nobody, and is
 //!   dropped after the header timeout;
+//! - `/rtp/NAME.sdp?dest=...` refuses bad destinations (400), unknown
+//!   names (404) and streams over `--max-rtp-streams` (503); it answers the
+//!   SDP and sends RTP with its payload types and no sequence gap to the
+//!   port and port + 2; ffmpeg, listening first on the SDP the server
+//!   answers, decodes 3 s of the stream with no error;
 //! - SIGINT (Ctrl-C) stops the server cleanly.
 //!
 //! The example binary is the one `cargo test` (and scripts/test) builds
@@ -583,4 +588,104 @@ fn rtp_sdp_request_streams_the_file_to_dest_and_caps_the_streams() {
     // start of the file; pacing on a busy machine may lag a little.
     assert!(video >= 45, "{video} video packets in 2 s");
     assert!((15..=30).contains(&audio), "{audio} audio packets in 2 s");
+}
+
+/// An even port P on 127.0.0.1 with P to P + 3 free just now.
+fn free_rtp_ports() -> u16 {
+    use std::net::UdpSocket;
+    for _ in 0..200 {
+        let first = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let p = first.local_addr().unwrap().port();
+        if p & 1 == 1 || p > u16::MAX - 4 {
+            continue;
+        }
+        if (1..4).all(|i| UdpSocket::bind(("127.0.0.1", p + i)).is_ok()) {
+            return p;
+        }
+    }
+    panic!("no four free consecutive UDP ports on 127.0.0.1");
+}
+
+#[test]
+fn ffmpeg_decodes_an_rtp_stream_started_by_its_sdp_request() {
+    let server = Server::start();
+    // The stream starts with the request, so ffmpeg must listen first: it
+    // opens the SDP the server answered for another port, rewritten to
+    // its own, and the answer for its own port must then be that SDP.
+    let first = free_rtp_ports();
+    let (status, sdp) = server.get(&format!("/rtp/h264_aac.sdp?dest=127.0.0.1:{first}"));
+    assert_eq!(status, 200);
+    let sdp = String::from_utf8(sdp).unwrap();
+    // Not the first stream's ports, where its packets are arriving.
+    let port = std::iter::repeat_with(free_rtp_ports)
+        .find(|p| p.abs_diff(first) >= 4)
+        .unwrap();
+    let rewritten = sdp
+        .replace(&format!("m=video {first} "), &format!("m=video {port} "))
+        .replace(
+            &format!("m=audio {} ", first + 2),
+            &format!("m=audio {} ", port + 2),
+        );
+    let dir = std::env::temp_dir().join(format!("serve-rtp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("stream.sdp");
+    std::fs::write(&path, &rewritten).unwrap();
+    let mut ffmpeg = Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-nostats", "-v", "error"])
+        .args(["-protocol_whitelist", "file,udp,rtp", "-i"])
+        .arg(&path)
+        .args(["-t", "3", "-f", "framecrc", "-"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("ffmpeg is needed (scripts/test installs it): {e}"));
+    // ffmpeg listens once it holds the video port.
+    let started = Instant::now();
+    while std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "ffmpeg did not bind {port}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (status, answered) = server.get(&format!("/rtp/h264_aac.sdp?dest=127.0.0.1:{port}"));
+    assert_eq!(status, 200);
+    let without_origin = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("o="))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        without_origin(&String::from_utf8(answered).unwrap()),
+        without_origin(&rewritten)
+    );
+    // ffmpeg stops after 3 s of output; it is killed if it takes 30 s.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ffmpeg.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = ffmpeg.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = ffmpeg.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "ffmpeg: {stderr}");
+    assert!(stderr.trim().is_empty(), "ffmpeg said {stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let frames = |stream: &str| {
+        stdout
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter(|l| l.split(',').next() == Some(stream))
+            .count()
+    };
+    // 3 s of output: 90 pictures at 30/s and about 129 AAC frames (1024
+    // samples at 44.1 kHz), give or take ffmpeg's cut.
+    let (video, audio) = (frames("0"), frames("1"));
+    eprintln!("ffmpeg decoded {video} pictures and {audio} audio frames");
+    assert!((80..=100).contains(&video), "{video} pictures");
+    assert!((110..=140).contains(&audio), "{audio} audio frames");
 }
