@@ -510,6 +510,11 @@ fn rtp_sdp_requests_with_a_bad_dest_or_name_are_refused() {
         let (status, _) = server.get(target);
         assert_eq!(status, want, "{target}");
     }
+    // Starting a stream is a side effect: not on HEAD.
+    let (status, _) = server.raw(
+        b"HEAD /rtp/h264_aac.sdp?dest=127.0.0.1:5004 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 405);
 }
 
 #[test]
