@@ -444,18 +444,7 @@ impl LivePackager {
     ///
     /// Those of [`LivePackager::new`].
     pub fn for_mp4(file: &Mp4File, config: LivePackagerConfig) -> Result<LivePackager, LiveError> {
-        let mut tracks = Vec::new();
-        let mut shifts = Vec::new();
-        for t in file.tracks().iter().filter(|t| t.is_supported()) {
-            let Some(track) = t.to_track() else { continue };
-            if let Some(ticks) = t.presentation_shift() {
-                shifts.push(PresentationShift {
-                    track_id: track.id,
-                    ticks,
-                });
-            }
-            tracks.push(track);
-        }
+        let (tracks, shifts) = file.tracks_and_shifts();
         LivePackager::new(&tracks, &shifts, config)
     }
 

@@ -395,18 +395,7 @@ impl VodPackager {
         file: &Mp4File,
         config: VodPackagerConfig,
     ) -> Result<VodPackager, PackagerError> {
-        let mut tracks = Vec::new();
-        let mut shifts = Vec::new();
-        for t in file.tracks().iter().filter(|t| t.is_supported()) {
-            let Some(track) = t.to_track() else { continue };
-            if let Some(ticks) = t.presentation_shift() {
-                shifts.push(PresentationShift {
-                    track_id: track.id,
-                    ticks,
-                });
-            }
-            tracks.push(track);
-        }
+        let (tracks, shifts) = file.tracks_and_shifts();
         VodPackager::new(&tracks, &shifts, config)
     }
 

@@ -606,18 +606,7 @@ impl Packager {
     /// # Errors
     /// Those of [`Packager::new`].
     pub fn for_mp4(file: &Mp4File, config: PackagerConfig) -> Result<Packager, PackagerError> {
-        let mut tracks = Vec::new();
-        let mut shifts = Vec::new();
-        for t in file.tracks().iter().filter(|t| t.is_supported()) {
-            let Some(track) = t.to_track() else { continue };
-            tracks.push(track);
-            if let Some(ticks) = t.presentation_shift() {
-                shifts.push(PresentationShift {
-                    track_id: t.id(),
-                    ticks,
-                });
-            }
-        }
+        let (tracks, shifts) = file.tracks_and_shifts();
         let mut packager = Packager::new(&tracks, &shifts, config)?;
         for t in file.tracks().iter().filter(|t| t.is_supported()) {
             packager.set_composition_to_dts_shift(t.id(), t.composition_to_dts_shift());

@@ -89,18 +89,7 @@ pub fn fragment_file(
     file: &Mp4File,
     segment_duration: MediaTime,
 ) -> Result<FragmentedFile, Fmp4Error> {
-    let mut tracks = Vec::new();
-    let mut shifts = Vec::new();
-    for t in file.tracks().iter().filter(|t| t.is_supported()) {
-        let Some(track) = t.to_track() else { continue };
-        tracks.push(track);
-        if let Some(ticks) = t.presentation_shift() {
-            shifts.push(PresentationShift {
-                track_id: t.id(),
-                ticks,
-            });
-        }
-    }
+    let (tracks, shifts) = file.tracks_and_shifts();
     let samples: Vec<Sample> = file.samples().collect();
     fragment_samples(&tracks, &shifts, &samples, segment_duration)
 }

@@ -78,6 +78,7 @@ use std::collections::BTreeSet;
 use bytes::Bytes;
 
 use crate::codec::CodecConfig;
+use crate::fmp4::PresentationShift;
 use crate::sample::Sample;
 use crate::time::{Rounding, Timescale};
 use crate::track::Track;
@@ -329,6 +330,41 @@ impl Mp4File {
     #[must_use]
     pub fn track(&self, id: u32) -> Option<&Mp4Track> {
         self.tracks.iter().find(|t| t.id == id)
+    }
+
+    /// The supported tracks (see [`Mp4Track::is_supported`]) as streamkit's
+    /// [`Track`]s, in file order, and the [`PresentationShift`] of each one
+    /// whose edit list has the common shape (see
+    /// [`Mp4Track::presentation_shift`]): what a packager or
+    /// [`fragment_file`](crate::fmp4::fragment_file) takes for this file.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use streamkit_core::mp4::Mp4File;
+    ///
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/h264_opus.mp4");
+    /// let file = Mp4File::parse(Bytes::from(std::fs::read(path)?))?;
+    /// let (tracks, shifts) = file.tracks_and_shifts();
+    /// assert_eq!(tracks.len(), 2);
+    /// // The Opus track's pre-skip, as its edit list says.
+    /// assert_eq!((shifts[1].track_id, shifts[1].ticks), (tracks[1].id, -312));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn tracks_and_shifts(&self) -> (Vec<Track>, Vec<PresentationShift>) {
+        let mut tracks = Vec::new();
+        let mut shifts = Vec::new();
+        for t in self.tracks.iter().filter(|t| t.is_supported()) {
+            let Some(track) = t.to_track() else { continue };
+            if let Some(ticks) = t.presentation_shift() {
+                shifts.push(PresentationShift {
+                    track_id: track.id,
+                    ticks,
+                });
+            }
+            tracks.push(track);
+        }
+        (tracks, shifts)
     }
 
     /// The movie timescale (`mvhd`), the clock of edit lists.
@@ -655,3 +691,31 @@ impl Iterator for Samples<'_> {
 impl ExactSizeIterator for Samples<'_> {}
 
 impl core::iter::FusedIterator for Samples<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Mp4File {
+        let path = format!("{}/../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        Mp4File::parse(Bytes::from(std::fs::read(path).unwrap())).unwrap()
+    }
+
+    #[test]
+    fn tracks_and_shifts_of_fixtures() {
+        let file = fixture("h264_opus.mp4");
+        let (tracks, shifts) = file.tracks_and_shifts();
+        let ids: Vec<u32> = tracks.iter().map(|t| t.id).collect();
+        assert_eq!(ids, [1, 2]);
+        assert_eq!(tracks[0].timescale, file.tracks()[0].timescale());
+        assert_eq!(Some(&tracks[1].codec), file.tracks()[1].codec());
+        let shifts: Vec<(u32, i64)> = shifts.iter().map(|s| (s.track_id, s.ticks)).collect();
+        assert_eq!(shifts, [(1, 0), (2, -312)]);
+
+        let file = fixture("h264_aac.mp4");
+        let (tracks, shifts) = file.tracks_and_shifts();
+        assert_eq!(tracks.len(), 2);
+        let shifts: Vec<(u32, i64)> = shifts.iter().map(|s| (s.track_id, s.ticks)).collect();
+        assert_eq!(shifts, [(1, -1024), (2, -1024)]);
+    }
+}
