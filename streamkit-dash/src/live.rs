@@ -72,10 +72,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use streamkit_core::codec::MediaKind;
-use streamkit_core::fmp4::{
-    BufferList, FragmentWriter, PresentationShift, init_segment_with_shifts,
-};
+use streamkit_core::fmp4::{BufferList, FragmentWriter, PresentationShift};
 use streamkit_core::mp4::Mp4File;
 use streamkit_core::sample::Sample;
 use streamkit_core::segment::{Part, SegmentEvent, Segmenter, SegmenterConfig};
@@ -84,9 +81,7 @@ use streamkit_core::track::Track;
 
 use crate::error::DashError;
 use crate::mpd::{self, DynamicPresentation, LowLatency, UTC_TIMING_HTTP_ISO, UtcTimingSource};
-use crate::packager::{
-    CONTENT_TYPE_MP4_AUDIO, CONTENT_TYPE_MP4_VIDEO, MAX_TRACKS, Naming, PackagerError, Resource,
-};
+use crate::packager::{MAX_TRACKS, Naming, PackagerError, Resource, content_type, rendition_inits};
 
 /// Why the live packager could not be built or refused input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -308,13 +303,6 @@ pub struct LivePackager {
     events: VecDeque<LiveEvent>,
 }
 
-fn content_type(track: &Track) -> &'static str {
-    match track.kind() {
-        MediaKind::Video => CONTENT_TYPE_MP4_VIDEO,
-        _ => CONTENT_TYPE_MP4_AUDIO,
-    }
-}
-
 fn ticks(t: MediaTime, ts: Timescale, reason: &'static str) -> Result<i64, LiveError> {
     match t.checked_rescale(ts, Rounding::Nearest) {
         Some(v)
@@ -347,16 +335,7 @@ impl LivePackager {
             }
             .into());
         }
-        for name in [
-            &config.naming.manifest,
-            &config.naming.init,
-            &config.naming.segment_prefix,
-            &config.naming.segment_extension,
-        ] {
-            if name.contains('$') {
-                return Err(PackagerError::InvalidName { name: name.clone() }.into());
-            }
-        }
+        config.naming.check()?;
         let mut seg_config = SegmenterConfig::for_tracks(tracks, config.segment_duration).ok_or(
             PackagerError::TrackCount {
                 count: tracks.len(),
@@ -388,25 +367,7 @@ impl LivePackager {
         let segmenter = Segmenter::new(seg_config).map_err(PackagerError::from)?;
         let mut renditions: Vec<Rendition> = Vec::with_capacity(tracks.len());
         let mut events = VecDeque::new();
-        let (mut videos, mut audios) = (0usize, 0usize);
-        for track in tracks {
-            let (count, base) = match track.kind() {
-                MediaKind::Video => (&mut videos, "video"),
-                _ => (&mut audios, "audio"),
-            };
-            *count += 1;
-            let name = if *count == 1 {
-                base.to_owned()
-            } else {
-                format!("{base}{count}")
-            };
-            let own: Vec<PresentationShift> = shifts
-                .iter()
-                .filter(|s| s.track_id == track.id)
-                .copied()
-                .collect();
-            let init = init_segment_with_shifts(core::slice::from_ref(track), &own)
-                .map_err(PackagerError::from)?;
+        for (track, (name, init)) in tracks.iter().zip(rendition_inits(tracks, shifts)?) {
             let mut bytes = BufferList::new();
             bytes.push(init);
             events.push_back(LiveEvent::Init(Resource {
@@ -630,11 +591,7 @@ impl LivePackager {
     /// The MPD as of `now` (its `@publishTime`).
     fn manifest(&self, now: Duration) -> Result<String, LiveError> {
         let naming = &self.config.naming;
-        let init = format!("$RepresentationID$/{}", naming.init);
-        let media = format!(
-            "$RepresentationID$/{}$Number$.{}",
-            naming.segment_prefix, naming.segment_extension
-        );
+        let (init, media) = naming.templates();
         let ts = self.timescale.hz();
         let d = u64::try_from(self.duration).unwrap_or(1);
         let mut sets = Vec::with_capacity(self.renditions.len());

@@ -63,6 +63,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use bytes::Bytes;
 use streamkit_core::codec::MediaKind;
 use streamkit_core::fmp4::{
     BufferList, Fmp4Error, FragmentWriter, PresentationShift, init_segment_with_shifts,
@@ -175,7 +176,19 @@ impl Naming {
         )
     }
 
-    fn check(&self) -> Result<(), PackagerError> {
+    /// The `SegmentTemplate`'s `@initialization` and `@media` templates
+    /// for these names (the representation id is the rendition's name).
+    pub(crate) fn templates(&self) -> (String, String) {
+        let init = format!("$RepresentationID$/{}", self.init);
+        let media = format!(
+            "$RepresentationID$/{}$Number$.{}",
+            self.segment_prefix, self.segment_extension
+        );
+        (init, media)
+    }
+
+    /// [`PackagerError::InvalidName`] for a name that holds a `$`.
+    pub(crate) fn check(&self) -> Result<(), PackagerError> {
         for name in [
             &self.manifest,
             &self.init,
@@ -301,11 +314,47 @@ pub struct VodPackager {
     finished: bool,
 }
 
-fn content_type(track: &Track) -> &'static str {
+/// The content type of `track`'s init and media segments.
+pub(crate) fn content_type(track: &Track) -> &'static str {
     match track.kind() {
         MediaKind::Video => CONTENT_TYPE_MP4_VIDEO,
         _ => CONTENT_TYPE_MP4_AUDIO,
     }
+}
+
+/// One rendition per track, in track order: its name (`video`, `audio`,
+/// then `video2`, `audio2`, ... for further tracks of a kind) and its init
+/// segment, with the edit lists `shifts` gives the track.
+///
+/// # Errors
+///
+/// The init segment writer's.
+pub(crate) fn rendition_inits(
+    tracks: &[Track],
+    shifts: &[PresentationShift],
+) -> Result<Vec<(String, Bytes)>, PackagerError> {
+    let mut out = Vec::with_capacity(tracks.len().min(MAX_TRACKS));
+    let (mut videos, mut audios) = (0usize, 0usize);
+    for track in tracks {
+        let (count, base) = match track.kind() {
+            MediaKind::Video => (&mut videos, "video"),
+            _ => (&mut audios, "audio"),
+        };
+        *count += 1;
+        let name = if *count == 1 {
+            base.to_owned()
+        } else {
+            format!("{base}{count}")
+        };
+        let own: Vec<PresentationShift> = shifts
+            .iter()
+            .filter(|s| s.track_id == track.id)
+            .copied()
+            .collect();
+        let init = init_segment_with_shifts(core::slice::from_ref(track), &own)?;
+        out.push((name, init));
+    }
+    Ok(out)
 }
 
 impl VodPackager {
@@ -337,28 +386,7 @@ impl VodPackager {
         let segmenter = Segmenter::new(seg_config)?;
         let mut renditions: Vec<Rendition> = Vec::with_capacity(tracks.len());
         let mut events = VecDeque::new();
-        let (mut videos, mut audios) = (0usize, 0usize);
-        for track in tracks {
-            let count = match track.kind() {
-                MediaKind::Video => &mut videos,
-                _ => &mut audios,
-            };
-            *count += 1;
-            let base = match track.kind() {
-                MediaKind::Video => "video",
-                _ => "audio",
-            };
-            let name = if *count == 1 {
-                base.to_owned()
-            } else {
-                format!("{base}{count}")
-            };
-            let own: Vec<PresentationShift> = shifts
-                .iter()
-                .filter(|s| s.track_id == track.id)
-                .copied()
-                .collect();
-            let init = init_segment_with_shifts(core::slice::from_ref(track), &own)?;
+        for (track, (name, init)) in tracks.iter().zip(rendition_inits(tracks, shifts)?) {
             let mut bytes = BufferList::new();
             bytes.push(init);
             events.push_back(VodEvent::Init(Resource {
@@ -521,11 +549,7 @@ impl VodPackager {
 
     fn manifest(&self) -> Result<String, PackagerError> {
         let naming = &self.config.naming;
-        let init = format!("$RepresentationID$/{}", naming.init);
-        let media = format!(
-            "$RepresentationID$/{}$Number$.{}",
-            naming.segment_prefix, naming.segment_extension
-        );
+        let (init, media) = naming.templates();
         let mut sets = Vec::with_capacity(self.renditions.len());
         for (i, r) in self.renditions.iter().enumerate() {
             let Some(&(first, _, _)) = r.segments.first() else {
