@@ -367,14 +367,9 @@ impl LivePackager {
         let segmenter = Segmenter::new(seg_config).map_err(PackagerError::from)?;
         let mut renditions: Vec<Rendition> = Vec::with_capacity(tracks.len());
         let mut events = VecDeque::new();
-        for (track, (name, init)) in tracks.iter().zip(rendition_inits(tracks, shifts)?) {
-            let mut bytes = BufferList::new();
-            bytes.push(init);
-            events.push_back(LiveEvent::Init(Resource {
-                name: config.naming.init_name(&name),
-                content_type: content_type(track),
-                bytes,
-            }));
+        let inits = rendition_inits(tracks, shifts, &config.naming)?;
+        for (track, (name, init)) in tracks.iter().zip(inits) {
+            events.push_back(LiveEvent::Init(init));
             renditions.push(Rendition {
                 name,
                 track: track.clone(),

@@ -63,7 +63,6 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use bytes::Bytes;
 use streamkit_core::codec::MediaKind;
 use streamkit_core::fmp4::{
     BufferList, Fmp4Error, FragmentWriter, PresentationShift, init_segment_with_shifts,
@@ -324,7 +323,7 @@ pub(crate) fn content_type(track: &Track) -> &'static str {
 
 /// One rendition per track, in track order: its name (`video`, `audio`,
 /// then `video2`, `audio2`, ... for further tracks of a kind) and its init
-/// segment, with the edit lists `shifts` gives the track.
+/// segment, named by `naming`, with the edit lists `shifts` gives the track.
 ///
 /// # Errors
 ///
@@ -332,7 +331,8 @@ pub(crate) fn content_type(track: &Track) -> &'static str {
 pub(crate) fn rendition_inits(
     tracks: &[Track],
     shifts: &[PresentationShift],
-) -> Result<Vec<(String, Bytes)>, PackagerError> {
+    naming: &Naming,
+) -> Result<Vec<(String, Resource)>, PackagerError> {
     let mut out = Vec::with_capacity(tracks.len().min(MAX_TRACKS));
     let (mut videos, mut audios) = (0usize, 0usize);
     for track in tracks {
@@ -351,7 +351,16 @@ pub(crate) fn rendition_inits(
             .filter(|s| s.track_id == track.id)
             .copied()
             .collect();
-        let init = init_segment_with_shifts(core::slice::from_ref(track), &own)?;
+        let mut bytes = BufferList::new();
+        bytes.push(init_segment_with_shifts(
+            core::slice::from_ref(track),
+            &own,
+        )?);
+        let init = Resource {
+            name: naming.init_name(&name),
+            content_type: content_type(track),
+            bytes,
+        };
         out.push((name, init));
     }
     Ok(out)
@@ -386,14 +395,9 @@ impl VodPackager {
         let segmenter = Segmenter::new(seg_config)?;
         let mut renditions: Vec<Rendition> = Vec::with_capacity(tracks.len());
         let mut events = VecDeque::new();
-        for (track, (name, init)) in tracks.iter().zip(rendition_inits(tracks, shifts)?) {
-            let mut bytes = BufferList::new();
-            bytes.push(init);
-            events.push_back(VodEvent::Init(Resource {
-                name: config.naming.init_name(&name),
-                content_type: content_type(track),
-                bytes,
-            }));
+        let inits = rendition_inits(tracks, shifts, &config.naming)?;
+        for (track, (name, init)) in tracks.iter().zip(inits) {
+            events.push_back(VodEvent::Init(init));
             renditions.push(Rendition {
                 name,
                 track: track.clone(),
