@@ -421,8 +421,16 @@ impl Mp4File {
 fn parse_mvhd(mvhd: &Mp4Box<'_>) -> Result<(Timescale, u64), Mp4Error> {
     let mut r = mvhd.fields();
     let (version, _) = r.version_flags()?;
-    let wide = version == 1;
-    skip_times(&mut r, wide)?;
+    timescale_and_duration(&mut r, version == 1)
+}
+
+/// The times, timescale and duration that open `mvhd` and `mdhd` after
+/// their version and flags (`wide`: version 1, 64-bit times).
+fn timescale_and_duration(
+    r: &mut boxes::FieldReader<'_>,
+    wide: bool,
+) -> Result<(Timescale, u64), Mp4Error> {
+    skip_times(r, wide)?;
     let at = r.offset();
     let hz = r.u32("timescale")?;
     let timescale =
@@ -466,17 +474,7 @@ fn parse_trak(file: &Bytes, trak: &Mp4Box<'_>, movie: Timescale) -> Result<Mp4Tr
     let mdhd = mdia.require(b"mdhd")?;
     let mut r = mdhd.fields();
     let (version, _) = r.version_flags()?;
-    let wide = version == 1;
-    skip_times(&mut r, wide)?;
-    let at = r.offset();
-    let hz = r.u32("timescale")?;
-    let timescale =
-        Timescale::new(hz).ok_or_else(|| r.invalid(at, "timescale", 0, "must not be zero"))?;
-    let duration = if wide {
-        r.u64("duration")?
-    } else {
-        u64::from(r.u32("duration")?)
-    };
+    let (timescale, duration) = timescale_and_duration(&mut r, version == 1)?;
     let language = language(r.u16("language")?);
 
     let hdlr = mdia.require(b"hdlr")?;
