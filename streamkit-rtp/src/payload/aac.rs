@@ -245,23 +245,13 @@ impl AacPayload {
     ///
     /// [`WriteError::InsufficientSize`] when `buf` cannot take the payload.
     pub fn write_to(&self, buf: &mut impl BufMut) -> Result<usize, WriteError> {
-        if buf.remaining_mut() < self.len {
-            return Err(WriteError::InsufficientSize { required: self.len });
-        }
-        for chunk in self.chunks() {
-            buf.put_slice(chunk);
-        }
-        Ok(self.len)
+        super::write_chunks(self.chunks(), self.len, buf)
     }
 
     /// The payload in one new buffer (a copy: for tests and simple callers).
     #[must_use]
     pub fn to_bytes(&self) -> Bytes {
-        let mut v = Vec::with_capacity(self.len);
-        for chunk in self.chunks() {
-            v.extend_from_slice(chunk);
-        }
-        Bytes::from(v)
+        super::chunks_to_bytes(self.chunks(), self.len)
     }
 }
 

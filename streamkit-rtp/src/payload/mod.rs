@@ -91,6 +91,33 @@ static EMPTY: Bytes = Bytes::new();
 /// The default limit on a depacketized access unit: 8 MiB.
 pub const DEFAULT_MAX_ACCESS_UNIT: usize = 8 << 20;
 
+/// Appends `chunks`, `len` bytes in all, to `buf`, returning `len`; refuses
+/// with [`WriteError::InsufficientSize`] before writing anything when `buf`
+/// cannot take them.
+#[inline]
+pub(crate) fn write_chunks<'c>(
+    chunks: impl Iterator<Item = &'c [u8]>,
+    len: usize,
+    buf: &mut impl BufMut,
+) -> Result<usize, WriteError> {
+    if buf.remaining_mut() < len {
+        return Err(WriteError::InsufficientSize { required: len });
+    }
+    for chunk in chunks {
+        buf.put_slice(chunk);
+    }
+    Ok(len)
+}
+
+/// `chunks`, `len` bytes in all, copied into one new buffer.
+pub(crate) fn chunks_to_bytes<'c>(chunks: impl Iterator<Item = &'c [u8]>, len: usize) -> Bytes {
+    let mut v = Vec::with_capacity(len);
+    for chunk in chunks {
+        v.extend_from_slice(chunk);
+    }
+    Bytes::from(v)
+}
+
 /// One RTP payload from a packetizer: a payload header of at most three
 /// bytes written inline, then one or more NAL unit slices of the input
 /// (each after a two-byte size in an aggregation packet).
@@ -221,23 +248,13 @@ impl RtpPayload {
     /// [`WriteError::InsufficientSize`] when `buf` cannot take the payload.
     #[inline]
     pub fn write_to(&self, buf: &mut impl BufMut) -> Result<usize, WriteError> {
-        if buf.remaining_mut() < self.len {
-            return Err(WriteError::InsufficientSize { required: self.len });
-        }
-        for chunk in self.chunks() {
-            buf.put_slice(chunk);
-        }
-        Ok(self.len)
+        write_chunks(self.chunks(), self.len, buf)
     }
 
     /// The payload in one new buffer (a copy: for tests and simple callers).
     #[must_use]
     pub fn to_bytes(&self) -> Bytes {
-        let mut v = Vec::with_capacity(self.len);
-        for chunk in self.chunks() {
-            v.extend_from_slice(chunk);
-        }
-        Bytes::from(v)
+        chunks_to_bytes(self.chunks(), self.len)
     }
 }
 
