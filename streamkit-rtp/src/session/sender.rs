@@ -101,7 +101,9 @@ pub struct RtpSender {
     timestamp_offset: u32,
     packet_count: u32,
     octet_count: u32,
-    last_rtp: Option<(Instant, RtpTimestamp)>,
+    /// The first recorded packet's instant and RTP timestamp: the fixed
+    /// point of the sender reports' wall-clock to media-clock mapping.
+    timestamp_reference: Option<(Instant, RtpTimestamp)>,
     sent_since_report: bool,
     sent_since_previous_report: bool,
     members: BTreeSet<u32>,
@@ -148,7 +150,7 @@ impl RtpSender {
             timestamp_offset,
             packet_count: 0,
             octet_count: 0,
-            last_rtp: None,
+            timestamp_reference: None,
             sent_since_report: false,
             sent_since_previous_report: false,
             members: BTreeSet::new(),
@@ -238,11 +240,19 @@ impl RtpSender {
     /// Counts a packet built from [`RtpSender::next_header`], sent at `now`
     /// with `payload_len` payload octets, and moves to the next sequence
     /// number.
+    ///
+    /// The first packet recorded fixes the sender reports' timestamp
+    /// reference: its RTP timestamp is taken to be sampled at its `now`
+    /// (see [`RtpSender::sender_report`]). Later packets do not move it, so
+    /// packets may be recorded in any order (video in decode order, with
+    /// B-frames) and at instants before or after the reports' `now`.
     pub fn record_sent(&mut self, now: Instant, header: &RtpHeader<'_>, payload_len: usize) {
         self.next_sequence = header.sequence_number.next();
         self.packet_count = self.packet_count.wrapping_add(1);
         self.octet_count = self.octet_count.wrapping_add(payload_len as u32);
-        self.last_rtp = Some((now, header.timestamp));
+        if self.timestamp_reference.is_none() {
+            self.timestamp_reference = Some((now, header.timestamp));
+        }
         self.sent_since_report = true;
     }
 
@@ -276,17 +286,29 @@ impl RtpSender {
     }
 
     /// The sender report this sender would send at `now`, wall-clock time
-    /// `wallclock`: the RTP timestamp is the last packet's, advanced by the
-    /// time since it was sent.
+    /// `wallclock`.
+    ///
+    /// The RTP timestamp is the media-clock time of the same instant as
+    /// `wallclock` (RFC 3550 section 6.4.1): the first recorded packet's
+    /// RTP timestamp plus the signed time from that packet's recorded
+    /// instant to `now`, at the clock rate (rounded to the nearest tick,
+    /// halves away from zero), modulo 2^32. The reference does not move
+    /// with later packets, so the mapping is a straight line in `now`
+    /// whatever order packets were recorded in; a `now` before the
+    /// reference's instant gives an earlier RTP timestamp, not a clamped
+    /// one. The media clock is taken to run at the nominal clock rate
+    /// against `now`. Before any packet is recorded, the RTP timestamp is
+    /// the [offset](RtpSender::timestamp_offset) (media time zero at `now`).
     #[must_use]
     pub fn sender_report(&self, now: Instant, wallclock: NtpTimestamp) -> SenderReport {
-        let rtp_timestamp = match self.last_rtp {
+        let rtp_timestamp = match self.timestamp_reference {
             Some((at, ts)) => {
-                let elapsed = now.saturating_duration_since(at);
-                let ticks =
-                    MediaTime::from_duration(elapsed, self.config.clock_rate, Rounding::Nearest)
-                        .map_or(0, MediaTime::ticks);
-                RtpTimestamp::new(ts.0.wrapping_add(ticks as u32))
+                let hz = self.config.clock_rate.hz();
+                if now >= at {
+                    RtpTimestamp::new(ts.0.wrapping_add(ticks_mod_2_32(now - at, hz)))
+                } else {
+                    RtpTimestamp::new(ts.0.wrapping_sub(ticks_mod_2_32(at - now, hz)))
+                }
             }
             None => RtpTimestamp::new(self.timestamp_offset),
         };
@@ -450,6 +472,14 @@ impl RtpSender {
     }
 }
 
+/// `d` in ticks of an `hz` clock, rounded to the nearest tick (halves up),
+/// modulo 2^32 as RTP timestamps are. Exact for any duration: `d` in
+/// nanoseconds is below 2^94 and `hz` below 2^32, so the product fits.
+fn ticks_mod_2_32(d: Duration, hz: u32) -> u32 {
+    let ticks = (d.as_nanos() * u128::from(hz) + 500_000_000) / 1_000_000_000;
+    ticks as u32
+}
+
 /// Octets of an SDES packet with one chunk holding one CNAME item.
 pub(super) fn sdes_len(cname: &str) -> u64 {
     // header 4 + SSRC 4 + type/len 2 + text + terminating null, padded to 4
@@ -554,6 +584,53 @@ mod tests {
         );
         assert_eq!((sr.packet_count, sr.octet_count), (1, 1));
         assert_eq!(sr.ntp_time, ntp(1));
+    }
+
+    /// Records `frames` of (`sent_ms`, `pts_ms`) 40 ms video frames (3 600
+    /// ticks at 90 kHz), each at its sending instant, then returns the SR's
+    /// RTP timestamp at `report_ms` minus the offset.
+    fn sr_ticks_after(frames: &[(u64, u64)], report_ms: u64) -> u32 {
+        let t = t0();
+        let mut s = RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "a@b", 3), t);
+        for &(sent_ms, pts_ms) in frames {
+            let header = s
+                .next_header(MediaTime::new(pts_ms as i64, Timescale::MILLIS), true)
+                .unwrap();
+            s.record_sent(t + Duration::from_millis(sent_ms), &header, 100);
+        }
+        let sr = s.sender_report(t + Duration::from_millis(report_ms), ntp(1));
+        sr.rtp_timestamp.0.wrapping_sub(s.timestamp_offset())
+    }
+
+    #[test]
+    fn sender_report_does_not_depend_on_recording_order() {
+        // I B B P in presentation order, one frame every 40 ms.
+        let presentation = [(0, 0), (40, 40), (80, 80), (120, 120)];
+        // The same frames in decode order, I P B B, sent every 40 ms: the
+        // last packet recorded (a B-frame, 80 ms, sent at 120 ms) lies off
+        // the line through the others.
+        let decode = [(0, 0), (40, 120), (80, 40), (120, 80)];
+        // 160 ms after the I-frame's 0 ms: 14 400 ticks.
+        assert_eq!(sr_ticks_after(&presentation, 160), 14_400);
+        assert_eq!(sr_ticks_after(&decode, 160), 14_400);
+        assert_eq!(sr_ticks_after(&decode, 1_000), 90_000);
+    }
+
+    #[test]
+    fn sender_report_before_a_recorded_instant_extrapolates_back() {
+        // Media time 1 s recorded as captured 1 s after the start.
+        let frame = [(1_000, 1_000)];
+        // At 500 ms the media clock reads 0.5 s: 45 000 ticks, not the
+        // packet's 90 000.
+        assert_eq!(sr_ticks_after(&frame, 500), 45_000);
+        // At the start it reads zero, and 10 ms before media time 0.6 s
+        // (recorded at 0 s) it reads -900 ticks, modulo 2^32.
+        assert_eq!(sr_ticks_after(&frame, 0), 0);
+        assert_eq!(sr_ticks_after(&[(10, 600)], 0), 54_000 - 900);
+        assert_eq!(sr_ticks_after(&[(10, 0)], 0), 0u32.wrapping_sub(900));
+        // Signed rounding to the nearest tick: 1/180 000 s either way.
+        assert_eq!(ticks_mod_2_32(Duration::from_nanos(5_556), 90_000), 1);
+        assert_eq!(ticks_mod_2_32(Duration::from_nanos(5_555), 90_000), 0);
     }
 
     #[test]
