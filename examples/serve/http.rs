@@ -277,7 +277,7 @@ async fn route(
     }
     if let Some(mount) = catalog.dash_mount_for(path) {
         let (answer, body) = match mount.answer(path, query.unwrap_or("")) {
-            DashAnswer::Full(r, b) => (r, ResponseBody::Buffers(Buffers::new(b.into_buffers()))),
+            DashAnswer::Full(r, b) => (r, ResponseBody::Buffers(b)),
             DashAnswer::Chunked(r, c) => (r, ResponseBody::Chunked(c)),
         };
         return with_headers(
@@ -291,13 +291,10 @@ async fn route(
         return text(StatusCode::NOT_FOUND, "no such stream\n");
     };
     let answer = mount.answer(path, query.unwrap_or("")).await;
-    let body = ResponseBody::Buffers(Buffers::new(answer.body.into_buffers()));
-    with_headers(
-        body,
-        answer.status,
-        answer.content_type,
-        &answer.cache_control,
-    )
+    let cache_control = answer.cache_control.clone();
+    let (status, content_type) = (answer.status, answer.content_type);
+    let body = ResponseBody::Buffers(mount.body(path, answer));
+    with_headers(body, status, content_type, &cache_control)
 }
 
 /// An origin's answer as an HTTP response.

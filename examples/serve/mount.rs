@@ -19,7 +19,9 @@ use hyper::body::{Body, Frame, SizeHint};
 use streamkit::core::fmp4::BufferList;
 use streamkit::dash::live::LiveEvent;
 use streamkit::dash::origin::{self as dash, ChunkEvent};
-use streamkit::hls::origin::{CACHE_NO_STORE, Handled, Origin, Request, RequestId, Response};
+use streamkit::hls::origin::{
+    CACHE_IMMUTABLE, CACHE_NO_STORE, Handled, Origin, Request, RequestId, Response,
+};
 use streamkit::hls::packager::PackagerEvent;
 use tokio::sync::{mpsc, oneshot};
 
@@ -27,6 +29,7 @@ use tokio::sync::{mpsc, oneshot};
 pub(crate) struct OriginState {
     origin: Origin,
     waiting: HashMap<RequestId, oneshot::Sender<Response>>,
+    gathered: GatheredCache,
 }
 
 impl OriginState {
@@ -74,6 +77,7 @@ impl Mount {
             state: Mutex::new(OriginState {
                 origin,
                 waiting: HashMap::new(),
+                gathered: GatheredCache::default(),
             }),
             epoch,
         })
@@ -105,6 +109,13 @@ impl Mount {
                 }
             },
         )
+    }
+
+    /// The response body of the origin's answer to `path`: immutable
+    /// resources are gathered once and then shared.
+    pub(crate) fn body(&self, path: &str, response: Response) -> Buffers {
+        let immutable = response.status == 200 && response.cache_control == CACHE_IMMUTABLE;
+        self.with(|s| s.gathered.body(path, immutable, response.body))
     }
 
     /// Answers `path?query`, waiting as long as the origin holds it.
@@ -165,43 +176,117 @@ impl Drop for Forget {
     }
 }
 
-/// A response body from the origin's buffers, in order. Buffers of
-/// [`COALESCE_BELOW`] bytes or more go out as they are (no copy); runs of
-/// smaller ones (fMP4 box headers, short samples) are gathered into one
-/// chunk, so that a segment of sixty buffers is a few frames for hyper to
-/// write, not sixty.
+/// A response body from the origin's buffers, in order, as [`gather`]
+/// made them: a few frames of shared [`Bytes`] handles.
 pub(crate) struct Buffers {
-    buffers: VecDeque<Bytes>,
+    buffers: Arc<[Bytes]>,
+    next: usize,
     remaining: u64,
 }
 
 /// Buffers shorter than this are copied into a shared chunk.
 const COALESCE_BELOW: usize = 16 * 1024;
 
-impl Buffers {
-    pub(crate) fn new(buffers: impl IntoIterator<Item = Bytes>) -> Buffers {
-        let mut out = VecDeque::new();
-        let mut small = BytesMut::new();
-        for b in buffers {
-            if b.len() >= COALESCE_BELOW {
-                if !small.is_empty() {
-                    out.push_back(small.split().freeze());
-                }
-                out.push_back(b);
-            } else if !b.is_empty() {
-                small.extend_from_slice(&b);
-                if small.len() >= COALESCE_BELOW {
-                    out.push_back(small.split().freeze());
-                }
+/// The origin's buffers with runs of small ones (fMP4 box headers, short
+/// samples) copied into chunks of at least [`COALESCE_BELOW`] bytes, so
+/// that a segment of sixty buffers is a few frames for hyper to write,
+/// not sixty. Buffers of [`COALESCE_BELOW`] bytes or more stay as they are
+/// (no copy).
+fn gather(buffers: impl IntoIterator<Item = Bytes>) -> Arc<[Bytes]> {
+    let mut out = Vec::new();
+    let mut small = BytesMut::new();
+    for b in buffers {
+        if b.len() >= COALESCE_BELOW {
+            if !small.is_empty() {
+                out.push(small.split().freeze());
+            }
+            out.push(b);
+        } else if !b.is_empty() {
+            small.extend_from_slice(&b);
+            if small.len() >= COALESCE_BELOW {
+                out.push(small.split().freeze());
             }
         }
-        if !small.is_empty() {
-            out.push_back(small.freeze());
-        }
-        let remaining = out.iter().map(|b| b.len() as u64).sum();
+    }
+    if !small.is_empty() {
+        out.push(small.freeze());
+    }
+    out.into()
+}
+
+impl Buffers {
+    /// A body of `buffers`, gathered now (for answers made once, such as
+    /// playlists and error texts).
+    pub(crate) fn new(buffers: impl IntoIterator<Item = Bytes>) -> Buffers {
+        Buffers::shared(gather(buffers))
+    }
+
+    /// A body of buffers gathered before: only their handles are cloned.
+    fn shared(buffers: Arc<[Bytes]>) -> Buffers {
+        let remaining = buffers.iter().map(|b| b.len() as u64).sum();
         Buffers {
-            buffers: out,
+            buffers,
+            next: 0,
             remaining,
+        }
+    }
+}
+
+/// Bytes of gathered bodies a mount keeps at most; past it the oldest
+/// entries go first.
+const GATHERED_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// The gathered form of a mount's immutable resources (segments, parts,
+/// init segments), keyed by path, so that a request clones handles instead
+/// of copying the small buffers again. Only answers the origin gives with
+/// `200` and its immutable Cache-Control are kept or served from here: the
+/// origin still decides, per request, whether a name exists.
+#[derive(Default)]
+pub(crate) struct GatheredCache {
+    entries: HashMap<String, Arc<[Bytes]>>,
+    /// Paths in the order they came in, for eviction.
+    order: VecDeque<String>,
+    /// Bytes of all the entries.
+    held: u64,
+}
+
+impl GatheredCache {
+    /// The body for the origin's answer to `path`.
+    fn body(&mut self, path: &str, immutable: bool, body: BufferList) -> Buffers {
+        if !immutable {
+            return Buffers::new(body.into_buffers());
+        }
+        let len = body.len();
+        if let Some(found) = self.entries.get(path) {
+            let found = Buffers::shared(found.clone());
+            // The same name always has the same bytes; the length check
+            // only guards against a name reused by a new origin state.
+            if found.remaining == len {
+                return found;
+            }
+            self.remove(path);
+        }
+        let gathered = gather(body.into_buffers());
+        if len <= GATHERED_LIMIT {
+            while self.held + len > GATHERED_LIMIT {
+                let Some(oldest) = self.order.pop_front() else {
+                    break;
+                };
+                if let Some(e) = self.entries.remove(&oldest) {
+                    self.held -= e.iter().map(|b| b.len() as u64).sum::<u64>();
+                }
+            }
+            self.entries.insert(path.to_owned(), gathered.clone());
+            self.order.push_back(path.to_owned());
+            self.held += len;
+        }
+        Buffers::shared(gathered)
+    }
+
+    fn remove(&mut self, path: &str) {
+        if let Some(e) = self.entries.remove(path) {
+            self.held -= e.iter().map(|b| b.len() as u64).sum::<u64>();
+            self.order.retain(|p| p != path);
         }
     }
 }
@@ -211,17 +296,19 @@ impl Body for Buffers {
     type Error = std::io::Error;
 
     fn poll_frame(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         _: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        Poll::Ready(self.buffers.pop_front().map(|b| {
-            self.remaining -= b.len() as u64;
-            Ok(Frame::data(b))
+        let this = self.get_mut();
+        Poll::Ready(this.buffers.get(this.next).map(|b| {
+            this.next += 1;
+            this.remaining -= b.len() as u64;
+            Ok(Frame::data(b.clone()))
         }))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.buffers.is_empty()
+        self.next >= self.buffers.len()
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -244,6 +331,7 @@ pub(crate) struct DashMount {
 pub(crate) struct DashState {
     origin: dash::Origin,
     streams: HashMap<dash::StreamId, mpsc::UnboundedSender<Result<Bytes, std::io::Error>>>,
+    gathered: GatheredCache,
 }
 
 impl DashState {
@@ -301,7 +389,7 @@ impl DashState {
 /// A DASH answer: the origin's whole body, or a chunked one fed by the
 /// live pipeline.
 pub(crate) enum DashAnswer {
-    Full(dash::Response, BufferList),
+    Full(dash::Response, Buffers),
     Chunked(dash::Response, ChunkedBody),
 }
 
@@ -317,6 +405,7 @@ impl DashMount {
             state: Mutex::new(DashState {
                 origin,
                 streams: HashMap::new(),
+                gathered: GatheredCache::default(),
             }),
             wall_at_epoch,
             epoch,
@@ -345,7 +434,12 @@ impl DashMount {
                 .origin
                 .handle_request(&dash::Request::from_target(&target), now);
             match response.body.clone() {
-                dash::Body::Full(body) => DashAnswer::Full(response, body),
+                dash::Body::Full(body) => {
+                    let immutable =
+                        response.status == 200 && response.cache_control == dash::CACHE_IMMUTABLE;
+                    let body = s.gathered.body(path, immutable, body);
+                    DashAnswer::Full(response, body)
+                }
                 dash::Body::Chunked(id) => {
                     let (tx, rx) = mpsc::unbounded_channel();
                     s.streams.insert(id, tx);
@@ -435,5 +529,53 @@ impl Body for ResponseBody {
             ResponseBody::Buffers(b) => b.size_hint(),
             ResponseBody::Chunked(_) => SizeHint::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Buffers, COALESCE_BELOW, GatheredCache};
+    use bytes::Bytes;
+    use streamkit::core::fmp4::BufferList;
+
+    fn list() -> BufferList {
+        let mut list = BufferList::new();
+        for i in 0..40u8 {
+            list.push(Bytes::from(vec![i; 1000]));
+        }
+        list.push(Bytes::from(vec![0xaa; COALESCE_BELOW]));
+        list.push(Bytes::from_static(b"tail"));
+        list
+    }
+
+    fn frames(b: &Buffers) -> Vec<Bytes> {
+        b.buffers[b.next..].to_vec()
+    }
+
+    #[test]
+    fn an_immutable_body_is_gathered_once_and_then_shared() {
+        let mut cache = GatheredCache::default();
+        let first = cache.body("/vod/a/seg-1.m4s", true, list());
+        let second = cache.body("/vod/a/seg-1.m4s", true, list());
+        let (first, second) = (frames(&first), frames(&second));
+        assert_eq!(first.concat(), list().to_bytes());
+        // 17 000 + 17 000 + 6 000 small bytes, the large buffer, the tail.
+        assert_eq!(first.len(), 5);
+        assert_eq!(first.len(), second.len());
+        for (a, b) in first.iter().zip(&second) {
+            assert_eq!(a.as_ptr(), b.as_ptr());
+            assert_eq!(a.len(), b.len());
+        }
+        assert_eq!(cache.entries.len(), 1);
+    }
+
+    #[test]
+    fn a_mutable_body_is_gathered_per_request_and_not_kept() {
+        let mut cache = GatheredCache::default();
+        let first = frames(&cache.body("/live/a/index.m3u8", false, list()));
+        let second = frames(&cache.body("/live/a/index.m3u8", false, list()));
+        assert_eq!(first.concat(), second.concat());
+        assert_ne!(first[0].as_ptr(), second[0].as_ptr());
+        assert!(cache.entries.is_empty());
     }
 }
