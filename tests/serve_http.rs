@@ -60,6 +60,12 @@ fn every_printed_url_answers() {
     for url in &server.urls[1..] {
         assert!(list.contains(path_of(url)), "{url} not in {list}");
     }
+    // The RTP endpoint is listed too, and the page shows it as a command.
+    assert!(
+        list.contains(r#""rtp":"/rtp/h264_aac.sdp?dest=127.0.0.1:5004""#),
+        "{list}"
+    );
+    assert!(page.contains("ffplay -protocol_whitelist file,http,tcp,udp,rtp"));
 }
 
 #[test]

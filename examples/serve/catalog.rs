@@ -27,6 +27,9 @@ use streamkit::dash::origin::{Origin as DashOrigin, OriginConfig as DashOriginCo
 
 /// How long VOD segments are at least (they end at the next keyframe).
 const SEGMENT_SECONDS: i64 = 2;
+/// The port the page's RTP command uses (RTP's customary one, even; the
+/// player picks its own).
+const RTP_EXAMPLE_PORT: u16 = 5004;
 
 /// One input file and the URL paths of its entry points.
 pub(crate) struct Stream {
@@ -207,7 +210,8 @@ impl Catalog {
         name
     }
 
-    /// `[{"name": ..., "entry_points": [{"kind": ..., "path": ..., "live": ...}]}]`;
+    /// `[{"name": ..., "entry_points": [{"kind": ..., "path": ..., "live": ...}],
+    /// "rtp": "/rtp/NAME.sdp?dest=127.0.0.1:PORT"}]`;
     /// names and paths are in `[A-Za-z0-9_./-]`, so nothing needs escaping.
     fn to_json(&self) -> String {
         let streams: Vec<String> = self
@@ -221,10 +225,13 @@ impl Catalog {
                         format!(r#"{{"kind":"{kind}","path":"{path}","live":{live}}}"#)
                     })
                     .collect();
+                // PORT is the player's: the page shows it with an example
+                // port, as a command, not a link.
                 format!(
-                    r#"{{"name":"{}","entry_points":[{}]}}"#,
+                    r#"{{"name":"{}","entry_points":[{}],"rtp":"/rtp/{}.sdp?dest=127.0.0.1:{RTP_EXAMPLE_PORT}"}}"#,
                     s.name,
-                    entries.join(",")
+                    entries.join(","),
+                    s.name
                 )
             })
             .collect();
