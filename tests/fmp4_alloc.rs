@@ -8,8 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use bytes::{Bytes, BytesMut};
-use streamkit::core::fmp4::{FragmentWriter, PresentationShift, fragment_samples, init_segment};
+use streamkit::core::fmp4::{FragmentWriter, fragment_samples, init_segment};
 use streamkit::core::mp4::Mp4File;
+use streamkit::core::sample::PresentationShift;
 use streamkit::core::sample::Sample;
 use streamkit::core::time::{MediaTime, Timescale};
 use streamkit::core::track::Track;

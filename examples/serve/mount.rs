@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use hyper::body::{Body, Frame, SizeHint};
-use streamkit::core::fmp4::BufferList;
+use streamkit::core::buffer::BufferList;
 use streamkit::dash::live::LiveEvent;
 use streamkit::dash::origin::{self as dash, ChunkEvent};
 use streamkit::hls::origin::{
@@ -536,7 +536,7 @@ impl Body for ResponseBody {
 mod tests {
     use super::{Buffers, COALESCE_BELOW, GatheredCache};
     use bytes::Bytes;
-    use streamkit::core::fmp4::BufferList;
+    use streamkit::core::buffer::BufferList;
 
     fn list() -> BufferList {
         let mut list = BufferList::new();

@@ -1,5 +1,7 @@
 //! streamkit-core: the media model every streamkit crate shares.
 //!
+//! - [`clock`]: the monotonic `now` ([`std::time::Instant`]) and the wall
+//!   clock ([`clock::UnixTime`], [`clock::NtpTimestamp`]) as different types.
 //! - [`time`]: timescales, media times with exact integer rescaling, and
 //!   wrap-aware RTP sequence numbers, RTP timestamps and 33-bit MPEG-TS
 //!   timestamps.
@@ -29,8 +31,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod buffer;
+pub mod clock;
 pub mod codec;
 pub mod fmp4;
+/// Entry points of the fuzz targets in `fuzz/`; built only with the
+/// `fuzz` feature (the fuzz crate and this crate's own tests enable it).
+#[cfg(feature = "fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
 pub mod mp4;

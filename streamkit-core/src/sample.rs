@@ -65,6 +65,24 @@ impl Sample {
     }
 }
 
+/// Where a track's samples sit on the presentation timeline: `ticks` (of
+/// the track's timescale) added to every decode and presentation time.
+///
+/// [`crate::fmp4::init_segment_with_shifts`] writes it as an edit list (`edts/elst`),
+/// as CMAF allows in the header: a negative shift (B-frame composition
+/// delay, AAC encoder delay) becomes one edit starting at `media_time =
+/// -ticks`; a positive shift an empty edit (a delay, in movie ticks of
+/// 1/1000 s, rounded to nearest) followed by an edit at `media_time = 0`.
+/// Each edit runs to the end of the media (`segment_duration = 0`). This is
+/// [`crate::mp4::Mp4Track::presentation_shift`] of MP4 input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PresentationShift {
+    /// The track.
+    pub track_id: u32,
+    /// Ticks of the track's timescale to add to its sample times.
+    pub ticks: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

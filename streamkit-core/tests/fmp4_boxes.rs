@@ -11,10 +11,10 @@ use bytes::Bytes;
 use proptest::prelude::*;
 use streamkit_core::codec::CodecConfig;
 use streamkit_core::fmp4::{
-    Fmp4Error, Fragment, FragmentWriter, PresentationShift, fragment_file, init_segment,
-    init_segment_with_shifts,
+    Fmp4Error, Fragment, FragmentWriter, fragment_file, init_segment, init_segment_with_shifts,
 };
 use streamkit_core::mp4::Mp4File;
+use streamkit_core::sample::PresentationShift;
 use streamkit_core::sample::Sample;
 use streamkit_core::time::{MediaTime, Timescale};
 use streamkit_core::track::Track;

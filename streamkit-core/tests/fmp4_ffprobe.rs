@@ -11,11 +11,12 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use bytes::Bytes;
+use streamkit_core::buffer::BufferList;
 use streamkit_core::fmp4::{
-    BufferList, CHUNK_BRANDS, FragmentWriter, PresentationShift, SEGMENT_BRANDS, fragment_file,
-    init_segment_with_shifts, styp,
+    CHUNK_BRANDS, FragmentWriter, SEGMENT_BRANDS, fragment_file, init_segment_with_shifts, styp,
 };
 use streamkit_core::mp4::Mp4File;
+use streamkit_core::sample::PresentationShift;
 use streamkit_core::sample::Sample;
 use streamkit_core::segment::{SegmentEvent, Segmenter, SegmenterConfig};
 use streamkit_core::time::{MediaTime, Timescale};

@@ -20,10 +20,10 @@ use std::process::Command;
 
 use bytes::Bytes;
 use streamkit_core::fmp4::{
-    CHUNK_BRANDS, FragmentWriter, PresentationShift, SEGMENT_BRANDS, fragment_file,
-    init_segment_with_shifts, styp,
+    CHUNK_BRANDS, FragmentWriter, SEGMENT_BRANDS, fragment_file, init_segment_with_shifts, styp,
 };
 use streamkit_core::mp4::Mp4File;
+use streamkit_core::sample::PresentationShift;
 use streamkit_core::sample::Sample;
 use streamkit_core::segment::{SegmentEvent, Segmenter, SegmenterConfig};
 use streamkit_core::time::{MediaTime, Timescale};

@@ -68,6 +68,9 @@
 #![deny(missing_docs)]
 
 pub mod error;
+/// Entry points of the fuzz targets in `fuzz/`; built only with the
+/// `fuzz` feature (the fuzz crate and this crate's own tests enable it).
+#[cfg(feature = "fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
 pub mod live;

@@ -72,8 +72,10 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use streamkit_core::fmp4::{BufferList, FragmentWriter, PresentationShift};
+use streamkit_core::buffer::BufferList;
+use streamkit_core::fmp4::FragmentWriter;
 use streamkit_core::mp4::Mp4File;
+use streamkit_core::sample::PresentationShift;
 use streamkit_core::sample::Sample;
 use streamkit_core::segment::{Part, SegmentEvent, Segmenter, SegmenterConfig};
 use streamkit_core::time::{MediaTime, Rounding, Timescale};

@@ -27,7 +27,7 @@
 //!
 //! ```
 //! use core::time::Duration;
-//! use streamkit_core::fmp4::BufferList;
+//! use streamkit_core::buffer::BufferList;
 //! use streamkit_dash::live::LiveEvent;
 //! use streamkit_dash::origin::{Body, ChunkEvent, Origin, OriginConfig, Request};
 //!
@@ -53,7 +53,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
-use streamkit_core::fmp4::BufferList;
+use streamkit_core::buffer::BufferList;
 
 use crate::live::LiveEvent;
 use crate::packager::{CONTENT_TYPE_MPD, VodEvent};

@@ -63,11 +63,11 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use streamkit_core::buffer::BufferList;
 use streamkit_core::codec::MediaKind;
-use streamkit_core::fmp4::{
-    BufferList, Fmp4Error, FragmentWriter, PresentationShift, init_segment_with_shifts,
-};
+use streamkit_core::fmp4::{Fmp4Error, FragmentWriter, init_segment_with_shifts};
 use streamkit_core::mp4::Mp4File;
+use streamkit_core::sample::PresentationShift;
 use streamkit_core::sample::Sample;
 use streamkit_core::segment::{SegmentError, SegmentEvent, Segmenter, SegmenterConfig};
 use streamkit_core::time::MediaTime;

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use streamkit_core::fmp4::BufferList;
+use streamkit_core::buffer::BufferList;
 use streamkit_core::mp4::Mp4File;
 use streamkit_core::sample::Sample;
 use streamkit_core::time::{MediaTime, Timescale};

@@ -18,10 +18,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bytes::Bytes;
-use streamkit_core::fmp4::{
-    FragmentWriter, PresentationShift, fragment_samples, init_segment_with_shifts,
-};
+use streamkit_core::fmp4::{FragmentWriter, fragment_samples, init_segment_with_shifts};
 use streamkit_core::mp4::Mp4File;
+use streamkit_core::sample::PresentationShift;
 use streamkit_core::sample::Sample;
 use streamkit_core::segment::{SegmentEvent, Segmenter, SegmenterConfig};
 use streamkit_core::time::{MediaTime, Timescale};

@@ -67,6 +67,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+/// Entry points of the fuzz targets in `fuzz/`; built only with the
+/// `fuzz` feature (the fuzz crate and this crate's own tests enable it).
+#[cfg(feature = "fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
 pub mod origin;

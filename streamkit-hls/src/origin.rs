@@ -70,7 +70,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use bytes::Bytes;
-use streamkit_core::fmp4::BufferList;
+use streamkit_core::buffer::BufferList;
 
 use crate::packager::{CONTENT_TYPE_PLAYLIST, PackagerEvent, Resource};
 use crate::playlist::{MediaPlaylist, SkipRequest};

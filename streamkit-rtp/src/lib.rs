@@ -40,6 +40,9 @@
 
 pub mod error;
 pub mod extension;
+/// Entry points of the fuzz targets in `fuzz/`; built only with the
+/// `fuzz` feature (the fuzz crate and this crate's own tests enable it).
+#[cfg(feature = "fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
 pub mod jitter;

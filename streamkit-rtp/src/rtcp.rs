@@ -61,9 +61,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use core::fmt;
-use core::time::Duration;
-
 use bytes::{BufMut, Bytes};
 use streamkit_core::time::{RtpTimestamp, SequenceNumber};
 
@@ -95,9 +92,6 @@ pub const FMT_FIR: u8 = 4;
 /// BYE sources).
 pub const MAX_COUNT: usize = 31;
 
-/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
-const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
-
 /// `true` when `datagram` looks like RTCP rather than RTP when both share a
 /// port (RFC 5761 section 4): its second byte, the RTCP packet type, is 192
 /// to 223.
@@ -106,66 +100,9 @@ pub fn looks_like_rtcp(datagram: &[u8]) -> bool {
     matches!(datagram.get(1), Some(192..=223))
 }
 
-/// A 64-bit NTP timestamp (RFC 3550 section 4): seconds since 1900 in the
-/// high 32 bits, the fraction of a second in the low 32 bits.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct NtpTimestamp(pub u64);
-
-impl NtpTimestamp {
-    /// The timestamp of `seconds` since 1900 and `fraction` / 2^32 seconds.
-    #[must_use]
-    pub const fn new(seconds: u32, fraction: u32) -> NtpTimestamp {
-        NtpTimestamp(((seconds as u64) << 32) | fraction as u64)
-    }
-
-    /// Whole seconds since 1900 (modulo 2^32: era 0 ends in 2036).
-    #[must_use]
-    pub const fn seconds(self) -> u32 {
-        (self.0 >> 32) as u32
-    }
-
-    /// The fraction of a second, in units of 2^-32 s.
-    #[must_use]
-    pub const fn fraction(self) -> u32 {
-        self.0 as u32
-    }
-
-    /// The middle 32 bits (16 bits of seconds, 16 of fraction): the compact
-    /// form a receiver echoes as LSR in its report blocks.
-    #[must_use]
-    pub const fn middle_32(self) -> u32 {
-        (self.0 >> 16) as u32
-    }
-
-    /// The NTP time of `since_unix_epoch` after 1970-01-01 (the fraction
-    /// rounded down), wrapping into era 0 as the wire format does.
-    #[must_use]
-    pub fn from_unix(since_unix_epoch: Duration) -> NtpTimestamp {
-        let seconds = since_unix_epoch.as_secs().wrapping_add(NTP_UNIX_OFFSET) as u32;
-        let fraction = ((u64::from(since_unix_epoch.subsec_nanos()) << 32) / 1_000_000_000) as u32;
-        NtpTimestamp::new(seconds, fraction)
-    }
-
-    /// This era-0 time as a duration since the Unix epoch (the fraction
-    /// rounded down to the nanosecond), `None` before 1970.
-    #[must_use]
-    pub fn to_unix(self) -> Option<Duration> {
-        let secs = u64::from(self.seconds()).checked_sub(NTP_UNIX_OFFSET)?;
-        let nanos = ((u64::from(self.fraction()) * 1_000_000_000) >> 32) as u32;
-        Some(Duration::new(secs, nanos))
-    }
-}
-
-impl fmt::Debug for NtpTimestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "NtpTimestamp({}.{:08x})",
-            self.seconds(),
-            self.fraction()
-        )
-    }
-}
+/// The 64-bit NTP timestamp of sender reports (RFC 3550 section 4), the
+/// wire form of a wall-clock time (streamkit-core's clock module).
+pub use streamkit_core::clock::NtpTimestamp;
 
 /// One reception report block (RFC 3550 section 6.4.1), in SR and RR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

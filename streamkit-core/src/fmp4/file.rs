@@ -6,11 +6,12 @@ use core::ops::Range;
 use bytes::Bytes;
 
 use super::{
-    BufferList, Fmp4Error, FragmentWriter, PresentationShift, SegmentIndex, SubsegmentReference,
-    init_segment_with_shifts,
+    Fmp4Error, FragmentWriter, SegmentIndex, SubsegmentReference, init_segment_with_shifts,
 };
+use crate::buffer::BufferList;
 use crate::codec::MediaKind;
 use crate::mp4::Mp4File;
+use crate::sample::PresentationShift;
 use crate::sample::Sample;
 use crate::time::{MediaTime, Rounding, Timescale};
 use crate::track::Track;

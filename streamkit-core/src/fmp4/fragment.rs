@@ -3,10 +3,11 @@
 
 use bytes::Bytes;
 
+use super::Fmp4Error;
 use super::boxes::{
     box_header_len, put_box_header, put_i32, put_u32, put_u64, write_box, write_full_box,
 };
-use super::{BufferList, Fmp4Error};
+use crate::buffer::BufferList;
 use crate::sample::Sample;
 use crate::time::Timescale;
 use crate::track::Track;

@@ -8,6 +8,7 @@ use super::boxes::{
     write_full_box,
 };
 use crate::codec::{CodecConfig, MediaKind};
+use crate::sample::PresentationShift;
 use crate::time::{MediaTime, Rounding, Timescale};
 use crate::track::Track;
 
@@ -38,24 +39,6 @@ const MOVIE_TIMESCALE: Timescale = Timescale::MILLIS;
 /// [`Fmp4Error::Codec`] when a configuration record cannot be written.
 pub fn init_segment(tracks: &[Track]) -> Result<Bytes, Fmp4Error> {
     init_segment_with_shifts(tracks, &[])
-}
-
-/// Where a track's samples sit on the presentation timeline: `ticks` (of
-/// the track's timescale) added to every decode and presentation time.
-///
-/// [`init_segment_with_shifts`] writes it as an edit list (`edts/elst`),
-/// as CMAF allows in the header: a negative shift (B-frame composition
-/// delay, AAC encoder delay) becomes one edit starting at `media_time =
-/// -ticks`; a positive shift an empty edit (a delay, in movie ticks of
-/// 1/1000 s, rounded to nearest) followed by an edit at `media_time = 0`.
-/// Each edit runs to the end of the media (`segment_duration = 0`). This is
-/// [`crate::mp4::Mp4Track::presentation_shift`] of MP4 input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct PresentationShift {
-    /// The track.
-    pub track_id: u32,
-    /// Ticks of the track's timescale to add to its sample times.
-    pub ticks: i64,
 }
 
 /// [`init_segment`], with an edit list for each track that `shifts` names

@@ -9,10 +9,10 @@
 //! - [`fragment_file`]: a whole MP4 file to one fragmented MP4 with a `sidx`
 //!   index, for DASH on-demand byte ranges.
 //!
-//! Output is a [`BufferList`]: the box headers the writer builds, then the
+//! Output is a [`BufferList`](crate::buffer::BufferList): the box headers the writer builds, then the
 //! samples' own [`bytes::Bytes`] as the `mdat` payload. Media bytes are never
 //! copied unless the caller asks for one contiguous buffer
-//! ([`BufferList::to_bytes`]).
+//! ([`BufferList::to_bytes`](crate::buffer::BufferList::to_bytes)).
 //!
 //! The `mp4` crate is not used here: its `hvcC` writer writes only the
 //! configuration version, it has no `Opus`/`dOps` or `hvc1` sample entry,
@@ -52,19 +52,17 @@
 //! ```
 
 mod boxes;
-mod buffers;
 mod file;
 mod fragment;
 mod init;
 mod sidx;
 
-pub use buffers::BufferList;
 pub use file::{FragmentedFile, SegmentRange, fragment_file, fragment_samples};
 pub use fragment::{
     CHUNK_BRANDS, Fragment, FragmentWriter, NON_SYNC_SAMPLE_FLAGS, SEGMENT_BRANDS,
     SYNC_SAMPLE_FLAGS, TrackRun, sample_flags, styp,
 };
-pub use init::{INIT_BRANDS, PresentationShift, init_segment, init_segment_with_shifts};
+pub use init::{INIT_BRANDS, init_segment, init_segment_with_shifts};
 pub use sidx::{SegmentIndex, SubsegmentReference};
 
 use crate::codec::CodecError;

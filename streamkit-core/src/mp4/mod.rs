@@ -78,7 +78,7 @@ use std::collections::BTreeSet;
 use bytes::Bytes;
 
 use crate::codec::CodecConfig;
-use crate::fmp4::PresentationShift;
+use crate::sample::PresentationShift;
 use crate::sample::Sample;
 use crate::time::{Rounding, Timescale};
 use crate::track::Track;

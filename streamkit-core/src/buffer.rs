@@ -12,7 +12,7 @@ use bytes::{Bytes, BytesMut};
 ///
 /// ```
 /// use bytes::Bytes;
-/// use streamkit_core::fmp4::BufferList;
+/// use streamkit_core::buffer::BufferList;
 ///
 /// let mut list = BufferList::new();
 /// list.push(Bytes::from_static(b"head"));
