@@ -99,6 +99,39 @@ impl BufferList {
     }
 }
 
+impl BufferList {
+    /// The same bytes with every run of buffers shorter than `min_len`
+    /// copied once into shared chunks of at least `min_len` bytes (the last
+    /// may be shorter); buffers of `min_len` bytes or more are kept as they
+    /// are, never copied. A response of sixty small box headers and samples
+    /// becomes a few buffers to write.
+    #[must_use]
+    pub fn coalesce(self, min_len: usize) -> BufferList {
+        if self.buffers.iter().all(|b| b.len() >= min_len) {
+            return self;
+        }
+        let mut out = BufferList::with_capacity(self.buffers.len().min(16));
+        let mut small = BytesMut::new();
+        for b in self.buffers {
+            if b.len() >= min_len {
+                if !small.is_empty() {
+                    out.push(small.split().freeze());
+                }
+                out.push(b);
+            } else {
+                small.extend_from_slice(&b);
+                if small.len() >= min_len {
+                    out.push(small.split().freeze());
+                }
+            }
+        }
+        if !small.is_empty() {
+            out.push(small.freeze());
+        }
+        out
+    }
+}
+
 impl From<Bytes> for BufferList {
     fn from(b: Bytes) -> BufferList {
         let mut list = BufferList::new();
