@@ -77,6 +77,7 @@ pub mod live;
 pub mod mpd;
 pub mod origin;
 pub mod packager;
+pub mod presentation;
 pub mod resolve;
 pub mod template;
 

@@ -75,3 +75,4 @@ pub mod fuzz;
 pub mod origin;
 pub mod packager;
 pub mod playlist;
+pub mod presentation;

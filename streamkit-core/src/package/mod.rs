@@ -640,6 +640,7 @@ pub struct Package {
     version: u64,
     finished: bool,
     removed_segments: u64,
+    removed_discontinuities: u64,
 }
 
 impl Package {
@@ -726,6 +727,7 @@ impl Package {
             version: 0,
             finished: false,
             removed_segments: 0,
+            removed_discontinuities: 0,
         })
     }
 
@@ -802,6 +804,20 @@ impl Package {
         self.segments
             .back()
             .map_or(self.removed_segments, |s| s.sequence + 1)
+    }
+
+    /// How many discontinuities come before segment `sequence` (HLS's
+    /// `EXT-X-DISCONTINUITY-SEQUENCE` of a playlist that starts there),
+    /// counting those of segments that left the store.
+    #[must_use]
+    pub fn discontinuities_before(&self, sequence: u64) -> u64 {
+        self.removed_discontinuities
+            + self
+                .segments
+                .iter()
+                .take_while(|s| s.sequence < sequence)
+                .filter(|s| s.discontinuity)
+                .count() as u64
     }
 
     /// `true` after [`Package::finish`].
@@ -1154,6 +1170,7 @@ impl Package {
                     break;
                 };
                 self.removed_segments = old.sequence + 1;
+                self.removed_discontinuities += u64::from(old.discontinuity);
                 self.report_removed(&old);
             }
         }

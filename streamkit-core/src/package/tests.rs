@@ -431,7 +431,12 @@ fn coalescing_copies_small_buffers_only() {
             for buf in rb.body().buffers() {
                 if buf.len() >= 16 * 1024 {
                     // A large sample stays the input's own buffer, not a copy.
-                    assert!(ra.body().buffers().iter().any(|o| o.as_ptr() == buf.as_ptr()));
+                    assert!(
+                        ra.body()
+                            .buffers()
+                            .iter()
+                            .any(|o| o.as_ptr() == buf.as_ptr())
+                    );
                 }
             }
         }
