@@ -180,6 +180,16 @@ impl PresentationConfig {
         self
     }
 
+    /// The same listing only the renditions named.
+    #[must_use]
+    pub fn with_renditions_named<S: Into<String>>(
+        mut self,
+        names: impl IntoIterator<Item = S>,
+    ) -> PresentationConfig {
+        self.renditions = RenditionSelection::Named(names.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// The same with the MPD at `name`.
     #[must_use]
     pub fn with_manifest(mut self, name: impl Into<String>) -> PresentationConfig {

@@ -71,6 +71,8 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use streamkit_core::codec::MediaKind;
 use streamkit_core::package::{Container, Package, ResourceKind, SegmentRecord, whole_seconds_up};
 use streamkit_core::time::MediaTime;
@@ -79,7 +81,7 @@ use streamkit_core::track::Track;
 use crate::playlist::{
     BitRates, FrameRate, Map, MediaPlaylist, MediaSegment, MultivariantPlaylist, Part, PartInf,
     PartialSegment, PlaylistType, PreloadHint, ProgramDateTime, Rendition as MediaRendition,
-    RenditionReport, Resolution, ServerControl, VariantStream,
+    RenditionReport, Resolution, ServerControl, VariantStream, WriteError,
 };
 
 /// Content type of playlists.
@@ -604,6 +606,28 @@ impl Presentation {
             out.variants.push(variant);
         }
         out
+    }
+}
+
+impl Presentation {
+    /// Every playlist as of the package's current state, written: the
+    /// media playlists, then the multivariant playlist, each with its name.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError`] when a playlist does not write.
+    pub fn playlists(&self, package: &Package) -> Result<Vec<(String, Bytes)>, WriteError> {
+        let mut out = Vec::with_capacity(self.renditions.len() + 1);
+        for (i, (name, _)) in self.names.iter().enumerate() {
+            if let Some(p) = self.media_playlist(package, i) {
+                out.push((name.clone(), p.to_bytes()?));
+            }
+        }
+        out.push((
+            self.config.multivariant.clone(),
+            self.multivariant_playlist(package).to_bytes()?,
+        ));
+        Ok(out)
     }
 }
 

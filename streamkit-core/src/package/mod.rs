@@ -964,6 +964,67 @@ impl Package {
         }
     }
 
+    /// Every resource in the store, in order: the init segments, then per
+    /// kept complete segment each rendition's segment (and, with parts,
+    /// its parts before it). The open segment is left out. A program that
+    /// writes a finished package to files writes these.
+    pub fn resources(&self) -> impl Iterator<Item = (String, ResourceView<'_>)> + '_ {
+        let naming = &self.config.naming;
+        let low_latency = self.config.part_target.is_some();
+        let inits = self.renditions.iter().enumerate().filter_map(|(i, r)| {
+            let init = r.init.as_ref()?;
+            Some((
+                init.name.clone(),
+                ResourceView {
+                    rendition: i,
+                    kind: ResourceKind::Init,
+                    content_type: r.content_type,
+                    chunks: Chunks::One(&init.body),
+                    complete: true,
+                },
+            ))
+        });
+        let media = self.segments.iter().flat_map(move |s| {
+            self.renditions
+                .iter()
+                .enumerate()
+                .filter(move |(i, _)| !s.renditions[*i].is_empty())
+                .flat_map(move |(i, r)| {
+                    let rs = &s.renditions[i];
+                    let parts = rs.parts.iter().filter(move |_| low_latency).map(move |p| {
+                        let kind = ResourceKind::Part {
+                            sequence: s.sequence,
+                            index: p.index,
+                        };
+                        (
+                            naming.name(&r.name, r.container, kind),
+                            ResourceView {
+                                rendition: i,
+                                kind,
+                                content_type: r.content_type,
+                                chunks: Chunks::One(&p.body),
+                                complete: true,
+                            },
+                        )
+                    });
+                    let kind = ResourceKind::Segment {
+                        sequence: s.sequence,
+                    };
+                    parts.chain(core::iter::once((
+                        naming.name(&r.name, r.container, kind),
+                        ResourceView {
+                            rendition: i,
+                            kind,
+                            content_type: r.content_type,
+                            chunks: Chunks::Parts(&rs.parts),
+                            complete: true,
+                        },
+                    )))
+                })
+        });
+        inits.chain(media)
+    }
+
     /// The kept complete segment `sequence`.
     #[must_use]
     pub fn segment(&self, sequence: u64) -> Option<&SegmentRecord> {
