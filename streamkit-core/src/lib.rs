@@ -45,6 +45,7 @@ pub mod fmp4;
 #[cfg(feature = "fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
+pub mod live;
 pub mod mp4;
 pub mod nal;
 pub mod package;
