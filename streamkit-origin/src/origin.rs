@@ -164,7 +164,8 @@ impl<R> Pending<R> {
 /// - The target is checked by [`OriginConfig::path_policy`] (`400`, `414`
 ///   with a text saying which rule, where); a path outside
 ///   [`OriginConfig::base_path`] is `404`; the site gets the rest.
-/// - `OPTIONS` (any path, or `*`) is `204` with `Allow` and the CORS
+/// - `OPTIONS` (any path under the base path, or `*`) is `204` with
+///   `Allow` and the CORS
 ///   preflight fields; methods other than `GET`, `HEAD` (and `POST` if
 ///   [`OriginConfig::accept_post`]) are `405` with `Allow`.
 /// - A [`Decision::Hold`] or [`Decision::Stream`] beyond

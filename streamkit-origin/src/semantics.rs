@@ -36,7 +36,20 @@ impl<'a> Conditions<'a> {
 /// The part `first..=last` of `body`: slices of its buffers, no byte
 /// copied.
 pub(crate) fn slice(body: &BufferList, first: u64, last: u64) -> BufferList {
-    let mut out = BufferList::new();
+    // How many buffers the part touches, so the list is allocated once.
+    let mut count = 0;
+    let mut start = 0u64;
+    for b in body {
+        let end = start + b.len() as u64;
+        if end > first && start <= last {
+            count += 1;
+        }
+        if end > last {
+            break;
+        }
+        start = end;
+    }
+    let mut out = BufferList::with_capacity(count);
     let mut start = 0u64;
     for b in body {
         let end = start + b.len() as u64;

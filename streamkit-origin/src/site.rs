@@ -46,6 +46,13 @@ impl<'a> SiteRequest<'a> {
         }
     }
 
+    /// The same request with a body.
+    #[must_use]
+    pub fn with_body(mut self, body: &'a [u8]) -> SiteRequest<'a> {
+        self.body = body;
+        self
+    }
+
     /// The same request with another method.
     #[must_use]
     pub fn with_method(mut self, method: Method) -> SiteRequest<'a> {
