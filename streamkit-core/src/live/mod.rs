@@ -90,12 +90,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod looped;
 mod registry;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use looped::LoopedSource;
 pub use registry::{MAX_BROADCASTS, MAX_NAME_LEN, Publication, PublishError, Registry};
 
 use crate::clock::UnixTime;

@@ -166,6 +166,13 @@ pub enum PackageError {
         /// The sample's track.
         track_id: u32,
     },
+    /// A track's codec configuration changed mid-stream (see
+    /// [`Package::push_delivery`]).
+    #[error("package: track {track_id} changed its codec configuration; a new package is needed")]
+    TrackChanged {
+        /// The track.
+        track_id: u32,
+    },
     /// The segmenter refused a sample (the package is unchanged).
     #[error(transparent)]
     Segment(#[from] SegmentError),
@@ -857,6 +864,52 @@ impl Package {
         } else {
             let d = anchor.checked_sub(media)?.to_duration()?;
             unix.checked_sub(d)
+        }
+    }
+
+    /// Takes what a live broadcast delivered to this package's subscriber
+    /// ([`crate::live::Delivery`]): samples are pushed, a discontinuity or
+    /// a skip marks the next segment as one, a wall-clock link is set, the
+    /// end finishes the package.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Package::push`] and [`Package::finish`], and
+    /// [`PackageError::TrackChanged`] for a codec configuration that
+    /// changed mid-stream: the renditions' init segments would no longer
+    /// describe the samples, so the caller starts a new package (a new
+    /// presentation) for what follows.
+    pub fn push_delivery(&mut self, delivery: crate::live::Delivery) -> Result<(), PackageError> {
+        use crate::live::Delivery;
+        match delivery {
+            Delivery::Start { wall_clock, .. } => {
+                if let Some((media, unix)) = wall_clock {
+                    self.set_wall_clock(media, unix);
+                }
+                Ok(())
+            }
+            Delivery::Sample(sample) => self.push(sample),
+            Delivery::Discontinuity | Delivery::Skipped { .. } => {
+                self.mark_discontinuity();
+                Ok(())
+            }
+            Delivery::WallClock { media, unix } => {
+                self.set_wall_clock(media, unix);
+                Ok(())
+            }
+            Delivery::TrackChanged(track) => {
+                let same = self
+                    .renditions
+                    .iter()
+                    .flat_map(|r| r.tracks.iter())
+                    .any(|t| *t == track);
+                if same {
+                    Ok(())
+                } else {
+                    Err(PackageError::TrackChanged { track_id: track.id })
+                }
+            }
+            Delivery::Ended => self.finish(),
         }
     }
 
