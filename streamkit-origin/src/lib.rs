@@ -130,6 +130,7 @@ mod field;
 #[doc(hidden)]
 pub mod fuzz;
 mod origin;
+mod package;
 mod request;
 mod response;
 mod router;
@@ -142,6 +143,7 @@ pub use config::{AllowOrigin, ConfigError, CorsPolicy, OriginConfig};
 pub use etag::{EntityTag, EntityTagError};
 pub use field::FieldValue;
 pub use origin::{Answer, Origin, Output, RequestId};
+pub use package::{PackageSite, PackageSiteConfig, PackageView};
 pub use request::{ByteRange, Method, RangeError, Request};
 pub use response::{
     AccessControl, Body, ContentRange, HeadFields, HeaderFieldError, Response, reason_phrase,
