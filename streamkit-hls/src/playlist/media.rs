@@ -7,42 +7,14 @@ use bytes::Bytes;
 
 use super::error::{ParseError, WriteError};
 use super::tags::{
-    Key, KeyMethod, Map, Part, PartInf, PreloadHint, RenditionReport, ServerControl, Skip, Tag,
+    Key, KeyMethod, MEDIA_PLAYLIST_TAGS, MEDIA_PLAYLIST_WIDE_TAGS, MULTIVARIANT_PLAYLIST_TAGS, Map,
+    Part, PartInf, PreloadHint, RenditionReport, ServerControl, Skip, Tag, tag_in,
 };
 use super::value::{
     ByteRange, ProgramDateTime, parse_decimal_integer, parse_seconds, push_u64, round_to_seconds,
     write_seconds,
 };
 use super::{Line, Lines, attribute_list, attribute_problem, check_uri, write_version};
-
-/// Tags that only a media playlist has.
-pub(crate) const TAGS: &[&str] = &[
-    "EXTINF",
-    "EXT-X-TARGETDURATION",
-    "EXT-X-MEDIA-SEQUENCE",
-    "EXT-X-DISCONTINUITY-SEQUENCE",
-    "EXT-X-ENDLIST",
-    "EXT-X-PLAYLIST-TYPE",
-    "EXT-X-I-FRAMES-ONLY",
-    "EXT-X-BYTERANGE",
-    "EXT-X-DISCONTINUITY",
-    "EXT-X-KEY",
-    "EXT-X-MAP",
-    "EXT-X-PROGRAM-DATE-TIME",
-    "EXT-X-DATERANGE",
-    "EXT-X-GAP",
-    "EXT-X-BITRATE",
-    "EXT-X-PART",
-    "EXT-X-PART-INF",
-    "EXT-X-SERVER-CONTROL",
-    "EXT-X-SKIP",
-    "EXT-X-PRELOAD-HINT",
-    "EXT-X-RENDITION-REPORT",
-];
-
-/// Untyped tags that describe the whole playlist rather than the next
-/// segment.
-const PLAYLIST_LEVEL_TAGS: &[&str] = &["EXT-X-START", "EXT-X-DEFINE", "EXT-X-ALLOW-CACHE"];
 
 /// EXT-X-PLAYLIST-TYPE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -351,7 +323,7 @@ impl MediaPlaylist {
             pi.write(out)?;
         }
         for tag in &self.other_tags {
-            if !PLAYLIST_LEVEL_TAGS.contains(&tag.name.as_str()) {
+            if !MEDIA_PLAYLIST_WIDE_TAGS.contains(&tag.name.as_str()) {
                 return Err(WriteError::InvalidText {
                     what: "playlist-wide tag",
                     reason: "not EXT-X-START, EXT-X-DEFINE or EXT-X-ALLOW-CACHE (segment tags go in a segment's other_tags)",
@@ -479,9 +451,9 @@ fn write_segment_head(
         out.push('\n');
     }
     for tag in other_tags {
-        if TAGS.contains(&tag.name.as_str()) && tag.name != "EXT-X-DATERANGE"
-            || PLAYLIST_LEVEL_TAGS.contains(&tag.name.as_str())
-            || super::multivariant::TAGS.contains(&tag.name.as_str())
+        if MEDIA_PLAYLIST_TAGS.contains(&tag.name.as_str()) && tag.name != "EXT-X-DATERANGE"
+            || MEDIA_PLAYLIST_WIDE_TAGS.contains(&tag.name.as_str())
+            || MULTIVARIANT_PLAYLIST_TAGS.contains(&tag.name.as_str())
         {
             return Err(WriteError::InvalidText {
                 what: "segment tag",
@@ -686,20 +658,16 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MediaPlaylist, ParseError> {
                     .parts
                     .push(Part::read(list).map_err(problem(tag))?);
             }
-            other if super::multivariant::TAGS.contains(&other) => {
+            other if MULTIVARIANT_PLAYLIST_TAGS.contains(&other) => {
                 return Err(ParseError::MixedPlaylist {
                     line,
-                    tag: super::multivariant::TAGS
-                        .iter()
-                        .find(|t| **t == other)
-                        .copied()
-                        .unwrap_or("EXT-X-STREAM-INF"),
+                    tag: tag_in(MULTIVARIANT_PLAYLIST_TAGS, other).unwrap_or("EXT-X-STREAM-INF"),
                     playlist: "media",
                 });
             }
             other => {
                 let tag = Tag::new(other, value.map(|v| v.trim().to_owned()));
-                if PLAYLIST_LEVEL_TAGS.contains(&other) {
+                if MEDIA_PLAYLIST_WIDE_TAGS.contains(&other) {
                     playlist.other_tags.push(tag);
                 } else {
                     pending.head.other_tags.push(tag);

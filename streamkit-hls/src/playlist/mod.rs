@@ -151,10 +151,10 @@ impl<'a> Lines<'a> {
     fn is_multivariant(&self) -> bool {
         for (_, line) in &self.lines {
             if let Line::Tag(name, _) = line {
-                if multivariant::TAGS.contains(name) {
+                if tags::MULTIVARIANT_PLAYLIST_TAGS.contains(name) {
                     return true;
                 }
-                if media::TAGS.contains(name) {
+                if tags::MEDIA_PLAYLIST_TAGS.contains(name) {
                     return false;
                 }
             }

@@ -31,19 +31,9 @@ use bytes::Bytes;
 
 use super::attribute::{AttributeList, AttributeValue};
 use super::error::{ParseError, WriteError};
-use super::tags::{Reader, Tag, Writer};
+use super::tags::{MEDIA_PLAYLIST_TAGS, MULTIVARIANT_TYPED_TAGS, Reader, Tag, Writer, tag_in};
 use super::value::{FrameRate, Resolution};
 use super::{Line, Lines, attribute_list, attribute_problem, check_uri, write_version};
-
-/// Tags that only a multivariant playlist has.
-pub(crate) const TAGS: &[&str] = &[
-    "EXT-X-STREAM-INF",
-    "EXT-X-I-FRAME-STREAM-INF",
-    "EXT-X-MEDIA",
-    "EXT-X-SESSION-DATA",
-    "EXT-X-SESSION-KEY",
-    "EXT-X-CONTENT-STEERING",
-];
 
 /// The peak and average segment bit rates of a rendition, in bits per
 /// second, as RFC 8216 section 4.3.4.2 defines them for BANDWIDTH and
@@ -353,8 +343,8 @@ impl MultivariantPlaylist {
             out.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
         }
         for tag in &self.other_tags {
-            if TAGS[..3].contains(&tag.name.as_str())
-                || super::media::TAGS.contains(&tag.name.as_str())
+            if MULTIVARIANT_TYPED_TAGS.contains(&tag.name.as_str())
+                || MEDIA_PLAYLIST_TAGS.contains(&tag.name.as_str())
             {
                 return Err(WriteError::InvalidText {
                     what: "multivariant playlist tag",
@@ -654,14 +644,10 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MultivariantPlaylist, ParseError
                 let rendition = read().map_err(attribute_problem(line, tag))?;
                 playlist.renditions.push(rendition);
             }
-            other if super::media::TAGS.contains(&other) => {
+            other if MEDIA_PLAYLIST_TAGS.contains(&other) => {
                 return Err(ParseError::MixedPlaylist {
                     line,
-                    tag: super::media::TAGS
-                        .iter()
-                        .find(|t| **t == other)
-                        .copied()
-                        .unwrap_or("EXTINF"),
+                    tag: tag_in(MEDIA_PLAYLIST_TAGS, other).unwrap_or("EXTINF"),
                     playlist: "multivariant",
                 });
             }

@@ -13,6 +13,63 @@ use super::attribute::{AttributeList, AttributeValue, is_enumerated_text};
 use super::error::WriteError;
 use super::value::{ByteRange, parse_seconds, push_u64, write_seconds};
 
+// ---------------------------------------------------------------------------
+// Which tag belongs where: the one table both playlist kinds read.
+// ---------------------------------------------------------------------------
+
+/// Tags that only a media playlist has.
+pub(crate) const MEDIA_PLAYLIST_TAGS: &[&str] = &[
+    "EXTINF",
+    "EXT-X-TARGETDURATION",
+    "EXT-X-MEDIA-SEQUENCE",
+    "EXT-X-DISCONTINUITY-SEQUENCE",
+    "EXT-X-ENDLIST",
+    "EXT-X-PLAYLIST-TYPE",
+    "EXT-X-I-FRAMES-ONLY",
+    "EXT-X-BYTERANGE",
+    "EXT-X-DISCONTINUITY",
+    "EXT-X-KEY",
+    "EXT-X-MAP",
+    "EXT-X-PROGRAM-DATE-TIME",
+    "EXT-X-DATERANGE",
+    "EXT-X-GAP",
+    "EXT-X-BITRATE",
+    "EXT-X-PART",
+    "EXT-X-PART-INF",
+    "EXT-X-SERVER-CONTROL",
+    "EXT-X-SKIP",
+    "EXT-X-PRELOAD-HINT",
+    "EXT-X-RENDITION-REPORT",
+];
+
+/// Untyped tags that describe the whole playlist rather than the next
+/// segment.
+pub(crate) const MEDIA_PLAYLIST_WIDE_TAGS: &[&str] =
+    &["EXT-X-START", "EXT-X-DEFINE", "EXT-X-ALLOW-CACHE"];
+
+/// Tags that only a multivariant playlist has.
+pub(crate) const MULTIVARIANT_PLAYLIST_TAGS: &[&str] = &[
+    "EXT-X-STREAM-INF",
+    "EXT-X-I-FRAME-STREAM-INF",
+    "EXT-X-MEDIA",
+    "EXT-X-SESSION-DATA",
+    "EXT-X-SESSION-KEY",
+    "EXT-X-CONTENT-STEERING",
+];
+
+/// The multivariant playlist tags this crate types: written from their
+/// fields, never from a [`Tag`].
+pub(crate) const MULTIVARIANT_TYPED_TAGS: &[&str] = &[
+    "EXT-X-STREAM-INF",
+    "EXT-X-I-FRAME-STREAM-INF",
+    "EXT-X-MEDIA",
+];
+
+/// `name` as it stands in `table`, with the table's `'static` lifetime.
+pub(crate) fn tag_in(table: &[&'static str], name: &str) -> Option<&'static str> {
+    table.iter().find(|t| **t == name).copied()
+}
+
 /// What went wrong reading one attribute of a typed tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct AttributeProblem {
