@@ -554,8 +554,82 @@ fn multivariant_playlist() -> impl Strategy<Value = MultivariantPlaylist> {
         )
 }
 
+/// `text` (as our writer writes it) spelled the way lenient readers accept:
+/// a leading comma in the attribute list of every typed tag, and the
+/// first attribute in quotes when it is a number; with how many warnings
+/// the reader should report for it.
+fn quirky(text: &str) -> (String, usize) {
+    const LISTS: &[&str] = &[
+        "#EXT-X-KEY:",
+        "#EXT-X-MAP:",
+        "#EXT-X-PART:",
+        "#EXT-X-PART-INF:",
+        "#EXT-X-SERVER-CONTROL:",
+        "#EXT-X-PRELOAD-HINT:",
+        "#EXT-X-RENDITION-REPORT:",
+        "#EXT-X-SKIP:",
+        "#EXT-X-STREAM-INF:",
+        "#EXT-X-I-FRAME-STREAM-INF:",
+        "#EXT-X-MEDIA:",
+    ];
+    const NUMBERS: &[&str] = &[
+        "BANDWIDTH=",
+        "DURATION=",
+        "PART-TARGET=",
+        "SKIPPED-SEGMENTS=",
+    ];
+    let mut out = String::new();
+    let mut warnings = 0;
+    for line in text.lines() {
+        match LISTS.iter().find(|t| line.starts_with(**t)) {
+            Some(tag) => {
+                let list = &line[tag.len()..];
+                out.push_str(tag);
+                out.push(',');
+                warnings += 1;
+                match NUMBERS.iter().find(|n| list.starts_with(**n)) {
+                    Some(name) => {
+                        let value = &list[name.len()..];
+                        let end = value.find(',').unwrap_or(value.len());
+                        out.push_str(name);
+                        out.push('"');
+                        out.push_str(&value[..end]);
+                        out.push('"');
+                        out.push_str(&value[end..]);
+                        warnings += 1;
+                    }
+                    None => out.push_str(list),
+                }
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    (out, warnings)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn quirky_media_text_reads_as_the_strict_text(playlist in media_playlist()) {
+        let strict = playlist.to_m3u8().unwrap();
+        let (text, expected_warnings) = quirky(&strict);
+        let (back, warnings) = MediaPlaylist::parse_with_warnings(text.as_bytes()).unwrap();
+        prop_assert_eq!(&back, &playlist, "text:\n{}", text);
+        prop_assert_eq!(warnings.len(), expected_warnings, "text:\n{}\n{:?}", text, warnings);
+        prop_assert_eq!(back.to_m3u8().unwrap(), strict);
+    }
+
+    #[test]
+    fn quirky_multivariant_text_reads_as_the_strict_text(playlist in multivariant_playlist()) {
+        let strict = playlist.to_m3u8().unwrap();
+        let (text, expected_warnings) = quirky(&strict);
+        let (back, warnings) = MultivariantPlaylist::parse_with_warnings(text.as_bytes()).unwrap();
+        prop_assert_eq!(&back, &playlist, "text:\n{}", text);
+        prop_assert_eq!(warnings.len(), expected_warnings, "text:\n{}\n{:?}", text, warnings);
+        prop_assert_eq!(back.to_m3u8().unwrap(), strict);
+    }
 
     #[test]
     fn media_playlists_round_trip(playlist in media_playlist()) {
