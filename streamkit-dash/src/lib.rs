@@ -9,6 +9,10 @@
 //!   range, computed lazily; BaseURL chains, SegmentTemplate (`$Number$`,
 //!   `$Time$`, SegmentTimeline), SegmentList and SegmentBase; the
 //!   availability window of a dynamic MPD at a caller-given `now`.
+//! - [`remote`]: remote elements, what a Period's or EventStream's
+//!   `@xlink:href` resolves to: read (a document whose root is `<Period>`
+//!   or `<EventStream>`, which [`mpd::parse`] refuses with a typed error)
+//!   and put in the referencing element's place.
 //! - [`template`]: SegmentTemplate URL templates.
 //! - [`packager`]: a Sans-IO VOD packager, samples in, CMAF segments and the
 //!   MPD out, named like streamkit-hls's packager names them so both
@@ -67,6 +71,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod document;
 pub mod error;
 /// Entry points of the fuzz targets in `fuzz/`; built only with the
 /// `fuzz` feature (the fuzz crate and this crate's own tests enable it).
@@ -77,6 +82,7 @@ pub mod live;
 pub mod mpd;
 pub mod origin;
 pub mod packager;
+pub mod remote;
 pub mod resolve;
 pub mod template;
 
