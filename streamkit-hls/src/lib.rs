@@ -9,6 +9,9 @@
 //! - [`packager`] turns `streamkit_core` samples into MPEG-TS or fMP4
 //!   segments and parts plus their playlists, for VOD, EVENT and live
 //!   sliding windows.
+//! - `m3u8_rs` (with the `m3u8-rs` feature) converts between the
+//!   [m3u8-rs](https://crates.io/crates/m3u8-rs) crate's playlist model and
+//!   ours, both ways, saying what m3u8-rs cannot type.
 //! - [`origin`] answers playlist, segment and part requests from what the
 //!   packager produced, holding LL-HLS blocking requests until they can be
 //!   answered.
@@ -72,6 +75,8 @@
 #[cfg(feature = "fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
+#[cfg(feature = "m3u8-rs")]
+pub mod m3u8_rs;
 pub mod origin;
 pub mod packager;
 pub mod playlist;
