@@ -124,6 +124,15 @@ pub enum DashError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A presentation names a rendition the package does not have, or one
+    /// DASH cannot carry here (only CMAF renditions are listed).
+    #[error("DASH presentation: rendition {rendition:?}: {reason}")]
+    Rendition {
+        /// The rendition's name.
+        rendition: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// The document's top-level element is not what the reader reads: a
     /// `<Period>` or `<EventStream>` (what an `@xlink:href` resolves to,
     /// to be read with [`crate::remote`]) given to [`crate::mpd::parse`],
