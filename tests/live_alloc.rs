@@ -40,7 +40,11 @@ fn frame(payload: &Bytes, n: i64) -> Sample {
 fn run(b: &mut Broadcast, viewers: &[SubscriberId], from: i64, samples: i64, payload: &Bytes) {
     let now = Instant::now();
     for n in from..from + samples {
-        b.push(now + Duration::from_millis(n as u64 * 21), frame(payload, n)).unwrap();
+        b.push(
+            now + Duration::from_millis(n as u64 * 21),
+            frame(payload, n),
+        )
+        .unwrap();
         for &v in viewers {
             while let Some(d) = b.poll_delivery(v) {
                 assert!(matches!(d, Delivery::Sample(_) | Delivery::Start { .. }));
@@ -91,6 +95,9 @@ fn an_idle_subscriber_costs_a_small_fixed_amount_of_memory() {
     eprintln!("{per_subscriber} bytes kept per idle subscriber");
     // The subscriber's slot (its cursor, state and a shared handle to the
     // tracks): no per-subscriber queue, no copy of the stream.
-    assert!(per_subscriber <= 256, "{per_subscriber} bytes per idle subscriber");
+    assert!(
+        per_subscriber <= 256,
+        "{per_subscriber} bytes per idle subscriber"
+    );
     assert_eq!(b.subscriber_count(), 10_000);
 }

@@ -121,7 +121,11 @@ fn a_reconnecting_publisher_is_a_discontinuity_with_the_timeline_continued() {
         1,
         "{text}"
     );
-    let d = playlist.segments.iter().position(|s| s.discontinuity).unwrap();
+    let d = playlist
+        .segments
+        .iter()
+        .position(|s| s.discontinuity)
+        .unwrap();
     assert!(d > 0);
     // The timeline went on: every segment starts where the last ended.
     let mut end = None;
@@ -162,5 +166,8 @@ fn a_packager_that_fell_behind_resumes_at_a_keyframe_behind_a_discontinuity() {
     assert!(resumed.independent);
     // It went on at the keyframe at 4 s (frame 120): what it missed is
     // the gap, not garbage.
-    assert_eq!(resumed.start, MediaTime::new(samples[120].dts, track.timescale));
+    assert_eq!(
+        resumed.start,
+        MediaTime::new(samples[120].dts, track.timescale)
+    );
 }
