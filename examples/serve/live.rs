@@ -57,6 +57,21 @@ pub(crate) struct LiveHub {
     max_held: usize,
 }
 
+/// What a publisher publishes.
+pub(crate) struct PublishRequest<'a> {
+    /// The stream's name (`live/NAME`).
+    pub(crate) name: &'a str,
+    pub(crate) tracks: Vec<Track>,
+    /// The tracks' edit-list shifts (a file's; empty for encoders).
+    pub(crate) shifts: &'a [PresentationShift],
+    /// When the publisher's media time zero was (for the wall clock).
+    pub(crate) media_zero: Instant,
+    /// Take the name over from a publisher that holds it.
+    pub(crate) takeover: bool,
+    /// What feeds it (`looped file`, `RTMP`, ...), for the log and the page.
+    pub(crate) source: &'a str,
+}
+
 /// A publisher's hold on a live stream: what it pushes reaches every
 /// viewer of the stream.
 pub(crate) struct LivePublisher {
@@ -80,19 +95,21 @@ impl LiveHub {
         self.wall
     }
 
-    /// Publishes `tracks` as `live/NAME` at `now`; `media_zero` is when the
-    /// publisher's media time zero was (for the wall clock). A second
-    /// publisher of a name in use is refused unless `takeover`.
+    /// Publishes as `request` says at `now`. A second publisher of a name
+    /// in use is refused unless it asks for a takeover.
     pub(crate) fn publish(
         self: &Arc<LiveHub>,
         now: Instant,
-        name: &str,
-        tracks: Vec<Track>,
-        shifts: &[PresentationShift],
-        media_zero: Instant,
-        takeover: bool,
-        source: &str,
+        request: PublishRequest<'_>,
     ) -> Result<LivePublisher, String> {
+        let PublishRequest {
+            name,
+            tracks,
+            shifts,
+            media_zero,
+            takeover,
+            source,
+        } = request;
         let mut registry = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
         let publication = registry
             .publish(now, name, tracks.clone(), takeover)
