@@ -163,9 +163,17 @@ impl Catalog {
         let source =
             LoopedSource::new(&tracks, file.samples().collect()).ok_or("the file lasts no time")?;
         let media_zero = now.checked_sub(live::PREROLL).unwrap_or(now);
-        let publisher =
-            self.live
-                .publish(now, name, tracks, &shifts, media_zero, false, "looped file")?;
+        let publisher = self.live.publish(
+            now,
+            live::PublishRequest {
+                name,
+                tracks,
+                shifts: &shifts,
+                media_zero,
+                takeover: false,
+                source: "looped file",
+            },
+        )?;
         let mut channel = LoopedChannel {
             source,
             publisher,
