@@ -50,4 +50,5 @@ pub mod packet;
 pub mod payload;
 pub mod rtcp;
 pub mod sdp;
+pub mod sender;
 pub mod session;

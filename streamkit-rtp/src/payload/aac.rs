@@ -56,15 +56,15 @@
 //!     packetizer.push(RtpTimestamp::new(1024 * i as u32), frame.clone())?;
 //!     while let Some(payload) = packetizer.poll_payload() {
 //!         send(payload, &mut depacketizer)?;
-//!         while let Some(AacDepacketized::Frame(f)) = depacketizer.pull() {
+//!         while let Some(AacDepacketized::Frame(f)) = depacketizer.poll_frame() {
 //!             received.push(f);
 //!         }
 //!     }
 //! }
-//! packetizer.flush();
+//! packetizer.finish()?;
 //! while let Some(payload) = packetizer.poll_payload() {
 //!     send(payload, &mut depacketizer)?;
-//!     while let Some(AacDepacketized::Frame(f)) = depacketizer.pull() {
+//!     while let Some(AacDepacketized::Frame(f)) = depacketizer.poll_frame() {
 //!         received.push(f);
 //!     }
 //! }
@@ -80,6 +80,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use streamkit_core::time::{RtpTimestamp, SequenceNumber};
 
 use crate::error::WriteError;
+use crate::error::PayloadError;
 use crate::packet::RtpPacket;
 use crate::sdp::Fmtp;
 
@@ -92,49 +93,6 @@ pub const MAX_AAC_HBR_FRAME: usize = (1 << 13) - 1;
 /// The smallest MTU (payload budget) [`AacPacketizer`] takes: the
 /// AU-headers-length, one AU header and one byte of frame data.
 pub const MIN_MTU: usize = 5;
-
-/// Why [`AacPacketizer`] refused its configuration or a frame.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AacPacketizeError {
-    /// The payload budget is below [`MIN_MTU`].
-    #[error("MTU of {mtu} bytes is below the minimum of {min}")]
-    MtuTooSmall {
-        /// The budget given.
-        mtu: usize,
-        /// The smallest budget the format can use.
-        min: usize,
-    },
-    /// The frames-per-packet limit is 0 or above [`MAX_FRAMES_PER_PACKET`].
-    #[error("{frames} frames per packet is outside 1..={max}")]
-    FramesPerPacket {
-        /// The limit given.
-        frames: usize,
-        /// The largest limit allowed.
-        max: usize,
-    },
-    /// The frame has no bytes.
-    #[error("empty AAC frame at RTP timestamp {timestamp}")]
-    EmptyFrame {
-        /// The frame's RTP timestamp.
-        timestamp: u32,
-    },
-    /// The frame does not fit a 13-bit AU-size.
-    #[error(
-        "AAC frame of {len} bytes at RTP timestamp {timestamp} exceeds the AU-size limit of {max}"
-    )]
-    FrameTooLarge {
-        /// The frame's length.
-        len: usize,
-        /// The largest frame AAC-hbr describes.
-        max: usize,
-        /// The frame's RTP timestamp.
-        timestamp: u32,
-    },
-    /// Payloads of earlier frames are still to be polled.
-    #[error("payloads of earlier frames are still to be polled")]
-    Pending,
-}
 
 /// One RTP payload from [`AacPacketizer`]: the AU-headers-length and AU
 /// headers written inline, then the frames (or the fragment of one) as
@@ -307,10 +265,10 @@ impl AacPacketizer {
     ///
     /// # Errors
     ///
-    /// [`AacPacketizeError::MtuTooSmall`] below [`MIN_MTU`].
-    pub fn new(mtu: usize, frame_duration: u32) -> Result<AacPacketizer, AacPacketizeError> {
+    /// [`PayloadError::MtuTooSmall`] below [`MIN_MTU`].
+    pub fn new(mtu: usize, frame_duration: u32) -> Result<AacPacketizer, PayloadError> {
         if mtu < MIN_MTU {
-            return Err(AacPacketizeError::MtuTooSmall { mtu, min: MIN_MTU });
+            return Err(PayloadError::MtuTooSmall { mtu, min: MIN_MTU });
         }
         Ok(AacPacketizer {
             mtu,
@@ -330,14 +288,14 @@ impl AacPacketizer {
     ///
     /// # Errors
     ///
-    /// [`AacPacketizeError::FramesPerPacket`] outside
+    /// [`PayloadError::FramesPerPacket`] outside
     /// `1..=`[`MAX_FRAMES_PER_PACKET`].
     pub fn with_frames_per_packet(
         mut self,
         frames: usize,
-    ) -> Result<AacPacketizer, AacPacketizeError> {
+    ) -> Result<AacPacketizer, PayloadError> {
         if !(1..=MAX_FRAMES_PER_PACKET).contains(&frames) {
-            return Err(AacPacketizeError::FramesPerPacket {
+            return Err(PayloadError::FramesPerPacket {
                 frames,
                 max: MAX_FRAMES_PER_PACKET,
             });
@@ -363,21 +321,23 @@ impl AacPacketizer {
     ///
     /// # Errors
     ///
-    /// [`AacPacketizeError::Pending`] when payloads are still to be polled,
-    /// [`AacPacketizeError::EmptyFrame`] and
-    /// [`AacPacketizeError::FrameTooLarge`] for frames AAC-hbr cannot
+    /// [`PayloadError::Pending`] when payloads are still to be polled,
+    /// [`PayloadError::EmptyFrame`] and
+    /// [`PayloadError::FrameTooLarge`] for frames AAC-hbr cannot
     /// carry. A refused frame leaves the packetizer as it was.
-    pub fn push(&mut self, timestamp: RtpTimestamp, frame: Bytes) -> Result<(), AacPacketizeError> {
+    pub fn push(&mut self, timestamp: RtpTimestamp, frame: Bytes) -> Result<(), PayloadError> {
         if self.ready.is_some() || self.fragmenting.is_some() || self.filling_full {
-            return Err(AacPacketizeError::Pending);
+            return Err(PayloadError::Pending {
+                pending: self.pending(),
+            });
         }
         if frame.is_empty() {
-            return Err(AacPacketizeError::EmptyFrame {
+            return Err(PayloadError::EmptyFrame {
                 timestamp: timestamp.0,
             });
         }
         if frame.len() > MAX_AAC_HBR_FRAME {
-            return Err(AacPacketizeError::FrameTooLarge {
+            return Err(PayloadError::FrameTooLarge {
                 len: frame.len(),
                 max: MAX_AAC_HBR_FRAME,
                 timestamp: timestamp.0,
@@ -412,6 +372,30 @@ impl AacPacketizer {
         if self.filling.is_some() {
             self.filling_full = true;
         }
+    }
+
+    /// No more frames come: releases the packet being filled, as
+    /// [`flush`](AacPacketizer::flush) does, so polling gives every
+    /// payload. A second call does nothing; frames pushed afterwards start
+    /// new packets.
+    ///
+    /// # Errors
+    ///
+    /// None; the `Result` is the contract every producer shares.
+    pub fn finish(&mut self) -> Result<(), PayloadError> {
+        self.flush();
+        Ok(())
+    }
+
+    /// Bytes of frames pushed and not yet handed out in payloads.
+    fn pending(&self) -> usize {
+        let ready = self.ready.as_ref().map_or(0, |p| p.len);
+        let fragment = self
+            .fragmenting
+            .as_ref()
+            .map_or(0, |f| f.frame.len() - f.offset);
+        let filling = self.filling.as_ref().map_or(0, |p| p.len);
+        ready + fragment + filling
     }
 
     /// The next payload, or `None` when every complete one was given.
@@ -455,26 +439,6 @@ pub struct AuHeaderLayout {
     index_delta_length: u8,
 }
 
-/// Why an [`AuHeaderLayout`] cannot be made.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AuHeaderLayoutError {
-    /// A parameter is missing, not a number, or out of range.
-    #[error("fmtp parameter {name}: {what}")]
-    Parameter {
-        /// The parameter's name.
-        name: &'static str,
-        /// What is wrong.
-        what: &'static str,
-    },
-    /// A parameter this depacketizer does not read is present and not 0.
-    #[error("fmtp parameter {name} is not supported")]
-    Unsupported {
-        /// The parameter's name.
-        name: &'static str,
-    },
-}
-
 impl AuHeaderLayout {
     /// AAC-hbr: 13-bit AU-size, 3-bit AU-Index and AU-Index-delta.
     pub const AAC_HBR: AuHeaderLayout = AuHeaderLayout {
@@ -494,27 +458,27 @@ impl AuHeaderLayout {
     ///
     /// # Errors
     ///
-    /// [`AuHeaderLayoutError::Parameter`] when `size_length` is not 1 to 16
+    /// [`PayloadError::Parameter`] when `size_length` is not 1 to 16
     /// or an index width is above 8.
     pub fn new(
         size_length: u8,
         index_length: u8,
         index_delta_length: u8,
-    ) -> Result<AuHeaderLayout, AuHeaderLayoutError> {
+    ) -> Result<AuHeaderLayout, PayloadError> {
         if !(1..=16).contains(&size_length) {
-            return Err(AuHeaderLayoutError::Parameter {
+            return Err(PayloadError::FmtpParameter {
                 name: "sizelength",
                 what: "must be 1 to 16",
             });
         }
         if index_length > 8 {
-            return Err(AuHeaderLayoutError::Parameter {
+            return Err(PayloadError::FmtpParameter {
                 name: "indexlength",
                 what: "must be at most 8",
             });
         }
         if index_delta_length > 8 {
-            return Err(AuHeaderLayoutError::Parameter {
+            return Err(PayloadError::FmtpParameter {
                 name: "indexdeltalength",
                 what: "must be at most 8",
             });
@@ -541,12 +505,12 @@ impl AuHeaderLayout {
     ///
     /// # Errors
     ///
-    /// [`AuHeaderLayoutError::Parameter`] when `sizelength` is missing or a
-    /// value is not a number in range; [`AuHeaderLayoutError::Unsupported`]
+    /// [`PayloadError::Parameter`] when `sizelength` is missing or a
+    /// value is not a number in range; [`PayloadError::Unsupported`]
     /// for a non-zero `ctsdeltalength`, `dtsdeltalength`,
     /// `randomaccessindication`, `streamstateindication`,
     /// `auxiliarydatasizelength` or a `constantsize`.
-    pub fn from_fmtp(fmtp: &Fmtp) -> Result<AuHeaderLayout, AuHeaderLayoutError> {
+    pub fn from_fmtp(fmtp: &Fmtp) -> Result<AuHeaderLayout, PayloadError> {
         let mut size = None;
         let mut index = 0u8;
         let mut delta = 0u8;
@@ -555,7 +519,7 @@ impl AuHeaderLayout {
                 value
                     .trim()
                     .parse::<u8>()
-                    .map_err(|_| AuHeaderLayoutError::Parameter {
+                    .map_err(|_| PayloadError::FmtpParameter {
                         name,
                         what: "not a number from 0 to 255",
                     })
@@ -566,7 +530,7 @@ impl AuHeaderLayout {
                 "indexlength" => index = number("indexlength")?,
                 "indexdeltalength" => delta = number("indexdeltalength")?,
                 "constantsize" => {
-                    return Err(AuHeaderLayoutError::Unsupported {
+                    return Err(PayloadError::UnsupportedFmtpParameter {
                         name: "constantsize",
                     });
                 }
@@ -583,13 +547,13 @@ impl AuHeaderLayout {
                         _ => "auxiliarydatasizelength",
                     };
                     if number(name)? != 0 {
-                        return Err(AuHeaderLayoutError::Unsupported { name });
+                        return Err(PayloadError::UnsupportedFmtpParameter { name });
                     }
                 }
                 _ => {}
             }
         }
-        let size = size.ok_or(AuHeaderLayoutError::Parameter {
+        let size = size.ok_or(PayloadError::FmtpParameter {
             name: "sizelength",
             what: "missing",
         })?;
@@ -640,47 +604,6 @@ fn read_bits(data: &[u8], pos: usize, width: u8) -> Option<u32> {
     Some(value)
 }
 
-/// Why [`AacDepacketizer`] refused a packet. The frame being reassembled,
-/// if any, is dropped and reported by an [`AacLoss`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AacDepacketizeError {
-    /// The payload does not follow RFC 3640.
-    #[error(
-        "malformed AAC payload in packet seq {sequence_number} at payload byte {offset}: {what}"
-    )]
-    Malformed {
-        /// What is wrong.
-        what: &'static str,
-        /// The packet's sequence number.
-        sequence_number: u16,
-        /// Where in the payload.
-        offset: usize,
-    },
-    /// Interleaving (a non-zero AU-Index or AU-Index-delta), which this
-    /// depacketizer does not reorder.
-    #[error("interleaved AAC (AU index {index}) in packet seq {sequence_number} is not supported")]
-    Interleaved {
-        /// The index or index delta found.
-        index: u32,
-        /// The packet's sequence number.
-        sequence_number: u16,
-    },
-    /// The packet is older than (or a duplicate of) the last one taken;
-    /// it is ignored.
-    #[error("packet seq {sequence_number} is not after the last one taken ({last})")]
-    OutOfOrder {
-        /// The packet's sequence number.
-        sequence_number: u16,
-        /// The last sequence number taken.
-        last: u16,
-    },
-    /// Frames or a loss of the previous packet are still to be pulled; the
-    /// packet was not taken.
-    #[error("output of earlier packets is still to be pulled")]
-    Pending,
-}
-
 /// One AAC frame put back together from RTP packets.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -719,7 +642,7 @@ pub struct AacLoss {
     pub dropped_frames: u32,
 }
 
-/// What [`AacDepacketizer::pull`] gives.
+/// What [`AacDepacketizer::poll_frame`] gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AacDepacketized {
@@ -737,7 +660,7 @@ struct Reassembly {
     data: BytesMut,
 }
 
-/// The whole frames of the last packet still to be pulled.
+/// The whole frames of the last packet still to be polled.
 #[derive(Debug, Clone)]
 struct PacketFrames {
     payload: Bytes,
@@ -754,7 +677,7 @@ struct PacketFrames {
 /// RFC 3640 payloads back into AAC frames; see the [module docs](self).
 ///
 /// Push each packet in sequence order (from the jitter buffer) with
-/// [`push`](AacDepacketizer::push), then [`pull`](AacDepacketizer::pull)
+/// [`push`](AacDepacketizer::push), then [`poll_frame`](AacDepacketizer::poll_frame)
 /// until `None` before the next push. A gap in the sequence numbers is
 /// reported as an [`AacLoss`] (and drops a frame being reassembled); a
 /// fragmented frame is delivered only when all its bytes arrived.
@@ -795,6 +718,36 @@ impl AacDepacketizer {
         self.layout
     }
 
+    /// The stream ended: a fragmented frame still missing fragments is
+    /// dropped and reported as a loss at the next
+    /// [`poll_frame`](AacDepacketizer::poll_frame). A second call does
+    /// nothing.
+    ///
+    /// # Errors
+    ///
+    /// None; the `Result` is the contract every producer shares.
+    pub fn finish(&mut self) -> Result<(), PayloadError> {
+        if let Some(seq) = self.last_sequence_number {
+            self.drop_reassembly(seq);
+        }
+        self.discard = None;
+        Ok(())
+    }
+
+    /// Checks the depacketizer's internal invariants (for fuzzing and
+    /// tests); panics when one is broken.
+    #[doc(hidden)]
+    pub fn check_invariants(&self) {
+        if let Some(r) = &self.reassembly {
+            assert!(r.data.len() < r.size, "a reassembled frame was kept whole");
+            assert!(r.size <= self.layout.max_frame_size(), "AU-size above the layout's");
+        }
+        if let Some(f) = &self.frames {
+            assert!(f.remaining > 0, "an empty frame list is kept");
+            assert!(f.data_offset <= f.payload.len(), "frame offset past the payload");
+        }
+    }
+
     fn add_loss(&mut self, lost_packets: u16, sequence_number: SequenceNumber, dropped: u32) {
         let loss = self.loss.get_or_insert(AacLoss {
             lost_packets: 0,
@@ -816,20 +769,20 @@ impl AacDepacketizer {
     ///
     /// # Errors
     ///
-    /// [`AacDepacketizeError::Pending`] (the packet is not taken) when
-    /// output is still to be pulled; [`AacDepacketizeError::OutOfOrder`]
+    /// [`PayloadError::OutputPending`] (the packet is not taken) when
+    /// output is still to be polled; [`PayloadError::OutOfOrder`]
     /// (ignored) for a packet not after the last; for a malformed or
     /// interleaved payload the packet is dropped, along with a frame being
-    /// reassembled (reported as a loss to pull).
-    pub fn push(&mut self, packet: &RtpPacket) -> Result<(), AacDepacketizeError> {
+    /// reassembled (reported as a loss to poll).
+    pub fn push(&mut self, packet: &RtpPacket) -> Result<(), PayloadError> {
         if self.loss.is_some() || self.reassembled.is_some() || self.frames.is_some() {
-            return Err(AacDepacketizeError::Pending);
+            return Err(PayloadError::OutputPending);
         }
         let seq = packet.sequence_number();
         if let Some(last) = self.last_sequence_number {
             let ahead = seq.0.wrapping_sub(last.0);
             if ahead == 0 || ahead >= 0x8000 {
-                return Err(AacDepacketizeError::OutOfOrder {
+                return Err(PayloadError::OutOfOrder {
                     sequence_number: seq.0,
                     last: last.0,
                 });
@@ -854,10 +807,10 @@ impl AacDepacketizer {
         &mut self,
         packet: &RtpPacket,
         seq: SequenceNumber,
-    ) -> Result<(), AacDepacketizeError> {
-        let malformed = |what, offset| AacDepacketizeError::Malformed {
+    ) -> Result<(), PayloadError> {
+        let malformed = |what, offset| PayloadError::Malformed {
             what,
-            sequence_number: seq.0,
+            sequence_number: Some(seq.0),
             offset,
         };
         let payload = packet.payload();
@@ -900,7 +853,7 @@ impl AacDepacketizer {
             let index = read_bits(headers, pos + usize::from(layout.size_length), index_width)
                 .ok_or(malformed("AU headers run past the end of the payload", 2))?;
             if index != 0 {
-                return Err(AacDepacketizeError::Interleaved {
+                return Err(PayloadError::Interleaved {
                     index,
                     sequence_number: seq.0,
                 });
@@ -946,7 +899,7 @@ impl AacDepacketizer {
         seq: SequenceNumber,
         size: usize,
         data_start: usize,
-    ) -> Result<(), AacDepacketizeError> {
+    ) -> Result<(), PayloadError> {
         let payload = packet.payload_bytes();
         let data = payload.get(data_start..).unwrap_or(&[]);
         let timestamp = packet.timestamp();
@@ -964,9 +917,9 @@ impl AacDepacketizer {
         if self.reassembly.is_none() && size <= data.len() {
             // After a dropped reassembly, a whole frame in one packet.
             if size != data.len() {
-                return Err(AacDepacketizeError::Malformed {
+                return Err(PayloadError::Malformed {
                     what: "AU sizes do not add up to the data after the AU headers",
-                    sequence_number: seq.0,
+                    sequence_number: Some(seq.0),
                     offset: data_start,
                 });
             }
@@ -987,9 +940,9 @@ impl AacDepacketizer {
         });
         if r.data.len() + data.len() > size {
             self.drop_reassembly(seq);
-            return Err(AacDepacketizeError::Malformed {
+            return Err(PayloadError::Malformed {
                 what: "fragments exceed the AU-size",
-                sequence_number: seq.0,
+                sequence_number: Some(seq.0),
                 offset: data_start,
             });
         }
@@ -1013,7 +966,7 @@ impl AacDepacketizer {
     /// The next frame or loss report, or `None` when the packets pushed so
     /// far gave everything they hold.
     #[must_use]
-    pub fn pull(&mut self) -> Option<AacDepacketized> {
+    pub fn poll_frame(&mut self) -> Option<AacDepacketized> {
         if let Some(loss) = self.loss.take() {
             return Some(AacDepacketized::Loss(loss));
         }

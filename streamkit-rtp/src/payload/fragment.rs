@@ -12,10 +12,7 @@ use memchr::memmem;
 use streamkit_core::nal::NalLengthSize;
 use streamkit_core::time::{RtpTimestamp, SequenceNumber, Wrapping};
 
-use super::{
-    AccessUnit, DepacketizeError, Depacketized, Loss, MAX_AGGREGATED_UNITS, NalForm,
-    PacketizeError, RtpPayload, RtpPayloadRef,
-};
+use super::{AccessUnit, PayloadError, Depacketized, Loss, MAX_AGGREGATED_UNITS, NalForm, RtpPayload, RtpPayloadRef};
 use crate::packet::RtpPacket;
 
 /// The codec whose RTP format is in use.
@@ -226,9 +223,9 @@ impl Packetizer {
         codec: Codec,
         mtu: usize,
         length_size: NalLengthSize,
-    ) -> Result<Packetizer, PacketizeError> {
+    ) -> Result<Packetizer, PayloadError> {
         if mtu < codec.min_mtu() {
-            return Err(PacketizeError::MtuTooSmall {
+            return Err(PayloadError::MtuTooSmall {
                 mtu,
                 min: codec.min_mtu(),
             });
@@ -249,22 +246,22 @@ impl Packetizer {
         })
     }
 
-    pub(crate) fn set_single_nal_unit_mode(&mut self) -> Result<(), PacketizeError> {
+    pub(crate) fn set_single_nal_unit_mode(&mut self) -> Result<(), PayloadError> {
         self.check_sets_fit(&self.parameter_sets, false)?;
         self.aggregate = false;
         Ok(())
     }
 
-    fn check_sets_fit(&self, sets: &[Bytes], aggregate: bool) -> Result<(), PacketizeError> {
+    fn check_sets_fit(&self, sets: &[Bytes], aggregate: bool) -> Result<(), PayloadError> {
         for set in sets {
             if set.len() < self.codec.header_len() {
-                return Err(PacketizeError::InvalidNalUnit {
+                return Err(PayloadError::InvalidNalUnit {
                     offset: 0,
                     what: "configured parameter set shorter than a NAL unit header",
                 });
             }
             if !aggregate && set.len() > self.mtu {
-                return Err(PacketizeError::TooLargeForSingleNalUnit {
+                return Err(PayloadError::TooLargeForSingleNalUnit {
                     offset: None,
                     len: set.len(),
                     mtu: self.mtu,
@@ -274,10 +271,10 @@ impl Packetizer {
         Ok(())
     }
 
-    pub(crate) fn set_parameter_sets(&mut self, sets: Vec<Bytes>) -> Result<(), PacketizeError> {
+    pub(crate) fn set_parameter_sets(&mut self, sets: Vec<Bytes>) -> Result<(), PayloadError> {
         self.check_sets_fit(&sets, self.aggregate)?;
         if sets.len() >= usize::from(SAMPLE) || sets.iter().any(|s| s.len() > u32::MAX as usize) {
-            return Err(PacketizeError::InvalidNalUnit {
+            return Err(PayloadError::InvalidNalUnit {
                 offset: 0,
                 what: "configured parameter sets too many or too large",
             });
@@ -300,13 +297,13 @@ impl Packetizer {
         &mut self,
         timestamp: RtpTimestamp,
         data: Bytes,
-    ) -> Result<(), PacketizeError> {
+    ) -> Result<(), PayloadError> {
         let pending = self.pending();
         if pending > 0 || self.cursor.set < self.sets_len {
-            return Err(PacketizeError::Pending { pending });
+            return Err(PayloadError::Pending { pending });
         }
         if data.len() > u32::MAX as usize {
-            return Err(PacketizeError::InvalidNalUnit {
+            return Err(PayloadError::InvalidNalUnit {
                 offset: 0,
                 what: "access unit above 4 GiB",
             });
@@ -317,17 +314,17 @@ impl Packetizer {
         while pos < data.len() {
             let prefix = data
                 .get(pos..pos + n)
-                .ok_or(PacketizeError::Truncated { offset: pos })?;
+                .ok_or(PayloadError::Truncated { offset: pos })?;
             let len = read_length(prefix);
             let start = pos + n;
             let end = start
                 .checked_add(len)
                 .filter(|&e| e <= data.len())
-                .ok_or(PacketizeError::Truncated { offset: pos })?;
+                .ok_or(PayloadError::Truncated { offset: pos })?;
             let first = match data.get(start..end) {
                 Some(unit) if unit.len() >= self.codec.header_len() => unit[0],
                 _ => {
-                    return Err(PacketizeError::InvalidNalUnit {
+                    return Err(PayloadError::InvalidNalUnit {
                         offset: pos,
                         what: "shorter than a NAL unit header",
                     });
@@ -335,13 +332,13 @@ impl Packetizer {
             };
             let t = self.codec.nal_type(first);
             if self.codec.reserved_for_rtp(t) {
-                return Err(PacketizeError::InvalidNalUnit {
+                return Err(PayloadError::InvalidNalUnit {
                     offset: pos,
                     what: "NAL unit type reserved for RTP packets",
                 });
             }
             if !self.aggregate && len > self.mtu {
-                return Err(PacketizeError::TooLargeForSingleNalUnit {
+                return Err(PayloadError::TooLargeForSingleNalUnit {
                     offset: Some(pos),
                     len,
                     mtu: self.mtu,
@@ -635,9 +632,18 @@ impl Depacketizer {
         self.max_access_unit = limit;
     }
 
-    pub(crate) fn pull(&mut self) -> Option<Depacketized> {
+    pub(crate) fn poll(&mut self) -> Option<Depacketized> {
         self.events.pop_front()
     }
+
+    /// The stream ended: the access unit in progress ends here (given when
+    /// whole, as a marker bit would end it). A second call does nothing.
+    pub(crate) fn finish(&mut self) {
+        if let Some(last) = self.unit.map(|u| u.last) {
+            self.end_unit(last);
+        }
+    }
+
 
     pub(crate) fn parameter_sets(&self) -> impl Iterator<Item = &Bytes> {
         self.sets.iter().flatten()
@@ -679,7 +685,7 @@ impl Depacketizer {
     }
 
     /// Ends the unit in progress: emits it when whole.
-    fn finish(&mut self, seq: SequenceNumber) {
+    fn end_unit(&mut self, seq: SequenceNumber) {
         if self.fragment.is_some() {
             // Its last fragment never came (or came without the end bit).
             self.damage(seq);
@@ -710,7 +716,7 @@ impl Depacketizer {
         self.fragment = None;
     }
 
-    pub(crate) fn push(&mut self, packet: &RtpPacket) -> Result<(), DepacketizeError> {
+    pub(crate) fn push(&mut self, packet: &RtpPacket) -> Result<(), PayloadError> {
         let seq = packet.sequence_number();
         let ts = packet.timestamp();
         let mut lost = 0u16;
@@ -736,12 +742,12 @@ impl Depacketizer {
             self.buf.clear();
             self.fragment = None;
             if new_timestamp {
-                self.finish(seq);
+                self.end_unit(seq);
             }
             self.report_loss(lost, seq, dropped);
         } else if new_timestamp {
             // A new timestamp starts a new access unit, marker bit or not.
-            self.finish(seq);
+            self.end_unit(seq);
         }
         let unit = self.unit.get_or_insert(UnitInProgress {
             timestamp: ts,
@@ -761,15 +767,15 @@ impl Depacketizer {
             self.damage(seq);
         }
         if packet.marker() {
-            self.finish(seq);
+            self.end_unit(seq);
         }
         result
     }
 
-    fn payload(&mut self, payload: &[u8], seq: SequenceNumber) -> Result<(), DepacketizeError> {
-        let malformed = |what, offset| DepacketizeError::Malformed {
+    fn payload(&mut self, payload: &[u8], seq: SequenceNumber) -> Result<(), PayloadError> {
+        let malformed = |what, offset| PayloadError::Malformed {
             what,
-            sequence_number: seq.0,
+            sequence_number: Some(seq.0),
             offset,
         };
         let header_len = self.codec.header_len();
@@ -778,7 +784,7 @@ impl Depacketizer {
         }
         let b0 = payload.first().copied().unwrap_or(0);
         let t = self.codec.nal_type(b0);
-        let unsupported = |what| DepacketizeError::Unsupported {
+        let unsupported = |what| PayloadError::Unsupported {
             what,
             packet_type: t,
             sequence_number: seq.0,
@@ -822,12 +828,12 @@ impl Depacketizer {
         }
     }
 
-    fn fragment(&mut self, payload: &[u8], seq: SequenceNumber) -> Result<(), DepacketizeError> {
+    fn fragment(&mut self, payload: &[u8], seq: SequenceNumber) -> Result<(), PayloadError> {
         let header_len = self.codec.header_len();
         let Some(&fu_header) = payload.get(header_len) else {
-            return Err(DepacketizeError::Malformed {
+            return Err(PayloadError::Malformed {
                 what: "fragmentation unit without its FU header",
-                sequence_number: seq.0,
+                sequence_number: Some(seq.0),
                 offset: header_len,
             });
         };
@@ -836,9 +842,9 @@ impl Depacketizer {
         if start {
             if self.fragment.is_some() {
                 // The previous unit's end never came.
-                return Err(DepacketizeError::Malformed {
+                return Err(PayloadError::Malformed {
                     what: "fragment start before the previous fragmented unit ended",
-                    sequence_number: seq.0,
+                    sequence_number: Some(seq.0),
                     offset: header_len,
                 });
             }
@@ -864,9 +870,9 @@ impl Depacketizer {
             self.fragment = Some(FragmentInProgress { prefix_at });
         } else {
             if self.fragment.is_none() {
-                return Err(DepacketizeError::Malformed {
+                return Err(PayloadError::Malformed {
                     what: "fragment without its start",
-                    sequence_number: seq.0,
+                    sequence_number: Some(seq.0),
                     offset: header_len,
                 });
             }
@@ -885,7 +891,7 @@ impl Depacketizer {
         &mut self,
         f: FragmentInProgress,
         seq: SequenceNumber,
-    ) -> Result<(), DepacketizeError> {
+    ) -> Result<(), PayloadError> {
         let body = f.prefix_at + self.prefix_len();
         let has_start_code = self
             .buf
@@ -917,17 +923,17 @@ impl Depacketizer {
         Ok(())
     }
 
-    fn too_long(&self, seq: SequenceNumber) -> DepacketizeError {
-        DepacketizeError::Malformed {
+    fn too_long(&self, seq: SequenceNumber) -> PayloadError {
+        PayloadError::Malformed {
             what: "NAL unit longer than the output length prefix can say",
-            sequence_number: seq.0,
+            sequence_number: Some(seq.0),
             offset: 0,
         }
     }
 
-    fn reserve(&mut self, more: usize, seq: SequenceNumber) -> Result<(), DepacketizeError> {
+    fn reserve(&mut self, more: usize, seq: SequenceNumber) -> Result<(), PayloadError> {
         if self.buf.len().saturating_add(more) > self.max_access_unit {
-            return Err(DepacketizeError::AccessUnitTooLarge {
+            return Err(PayloadError::AccessUnitTooLarge {
                 limit: self.max_access_unit,
                 sequence_number: seq.0,
             });
@@ -944,7 +950,7 @@ impl Depacketizer {
 
     /// Adds whole NAL units from a single NAL unit packet or an aggregation
     /// unit, splitting at any Annex-B start codes inside.
-    fn single(&mut self, nal: &[u8], seq: SequenceNumber) -> Result<(), DepacketizeError> {
+    fn single(&mut self, nal: &[u8], seq: SequenceNumber) -> Result<(), PayloadError> {
         match self.finder.find(nal) {
             None => self.add_unit(nal, seq),
             Some(first) => {
@@ -964,11 +970,11 @@ impl Depacketizer {
         }
     }
 
-    fn add_unit(&mut self, nal: &[u8], seq: SequenceNumber) -> Result<(), DepacketizeError> {
+    fn add_unit(&mut self, nal: &[u8], seq: SequenceNumber) -> Result<(), PayloadError> {
         if nal.len() < self.codec.header_len() {
-            return Err(DepacketizeError::Malformed {
+            return Err(PayloadError::Malformed {
                 what: "NAL unit shorter than its header",
-                sequence_number: seq.0,
+                sequence_number: Some(seq.0),
                 offset: 0,
             });
         }

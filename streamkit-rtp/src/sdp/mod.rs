@@ -41,77 +41,9 @@ pub use attributes::{
     Attribute, Attributes, Direction, Fmtp, FrameRate, RtcpAttribute, RtpMap, SsrcAttribute,
 };
 
-use core::fmt::Write as _;
+pub use crate::error::SdpError;
 
-/// What went wrong reading or writing SDP.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SdpError {
-    /// The text is not UTF-8.
-    #[error("SDP is not UTF-8 at byte offset {offset}")]
-    NotUtf8 {
-        /// Byte offset of the first invalid byte.
-        offset: usize,
-    },
-    /// A line or field does not follow the grammar.
-    #[error("SDP line {line}, column {column}: {what}")]
-    Syntax {
-        /// 1-based line number.
-        line: usize,
-        /// 1-based column (in characters) where the problem starts.
-        column: usize,
-        /// What was expected.
-        what: &'static str,
-    },
-    /// A line type appears where the order rules do not allow it.
-    #[error("SDP line {line}: `{kind}=` is not allowed here: {what}")]
-    Order {
-        /// 1-based line number.
-        line: usize,
-        /// The line type letter.
-        kind: char,
-        /// Which lines were allowed.
-        what: &'static str,
-    },
-    /// The description ended before a required line.
-    #[error("SDP ends without a required `{kind}=` line")]
-    Missing {
-        /// The missing line type letter.
-        kind: char,
-    },
-    /// An attribute value does not follow its grammar.
-    #[error("SDP attribute `a={name}`: {what}")]
-    Attribute {
-        /// The attribute name.
-        name: &'static str,
-        /// What was expected.
-        what: &'static str,
-    },
-    /// A field cannot be written without breaking the syntax (it contains
-    /// CR, LF or NUL, or a space where the grammar allows a single token).
-    #[error("SDP field {field} cannot be written: {what}")]
-    Unwritable {
-        /// The field.
-        field: &'static str,
-        /// Why.
-        what: &'static str,
-    },
-    /// Base64 text does not decode.
-    #[error("base64 at byte offset {offset}: {what}")]
-    Base64 {
-        /// Byte offset in the base64 text.
-        offset: usize,
-        /// What was wrong.
-        what: &'static str,
-    },
-    /// A media section does not describe a codec this crate maps, or its
-    /// parameters are incomplete or inconsistent.
-    #[error("SDP codec: {what}")]
-    Codec {
-        /// What was wrong.
-        what: &'static str,
-    },
-}
+use core::fmt::Write as _;
 
 /// `o=`: the originator and session identifier.
 #[derive(Debug, Clone, PartialEq, Eq)]

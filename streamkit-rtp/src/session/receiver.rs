@@ -1,17 +1,20 @@
 //! The receiving side of an RTP session: RFC 3550 appendix A statistics,
 //! receiver reports and NACKs.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use streamkit_core::time::{Extender, MediaTime, Rounding, SequenceNumber, Timescale, Wrapping};
 
-use super::{MAX_MEMBERS, RtcpSchedule, SessionError, SplitMix64, to_65536ths};
+use super::{
+    MAX_MEMBERS, MEMBER_TIMEOUT_INTERVALS, RtcpSchedule, SessionError, SplitMix64, goodbye,
+    to_65536ths,
+};
 use crate::packet::RtpPacket;
 use crate::rtcp::{
-    GenericNack, NtpTimestamp, ReceiverReport, ReportBlock, RtcpPacket, SdesChunk, SdesItem,
-    SourceDescription, parse_compound, write_compound,
+    GenericNack, NtpTimestamp, PictureLossIndication, ReceiverReport, ReportBlock, RtcpPacket,
+    SdesChunk, SdesItem, SourceDescription, parse_compound, write_compound,
 };
 
 /// `RTP_SEQ_MOD` of appendix A.1.
@@ -31,6 +34,9 @@ const DUPLICATE_WINDOW: i64 = 1024;
 const MAX_REPORT_BLOCKS: usize = 31;
 /// The most events held for [`RtpReceiver::poll_event`].
 const MAX_EVENTS: usize = 1024;
+/// The most RTCP datagrams held for [`RtpReceiver::poll_transmit`]; the
+/// oldest goes first when a caller does not drain them.
+const MAX_TRANSMITS: usize = 64;
 
 /// The per-source state of RFC 3550 appendix A.1, field for field, with
 /// `update_seq` (A.1), the loss computation (A.3) and the jitter estimate
@@ -251,6 +257,48 @@ impl Default for NackConfig {
     }
 }
 
+/// RFC 4585 section 3.5 feedback timing (the AVPF early-feedback rules).
+///
+/// Feedback (the NACKs due, PLIs asked for with
+/// [`RtpReceiver::request_keyframe`]) goes:
+///
+/// 1. with the next regular report, when it is due within the dithering
+///    window (`T_dither_max`: 0 for two members, half the report interval
+///    for more);
+/// 2. else, when an early packet is allowed (`allow_early`), in one early
+///    compound (RR without blocks + SDES + feedback) after a random
+///    dithering delay; then no further early packet until the next regular
+///    report, which moves to `tp + 2 * T_rr`;
+/// 3. else with the next regular report when it is due within
+///    [`max_delay`](FeedbackConfig::max_delay);
+/// 4. else it is dropped, and counted
+///    ([`RtpReceiver::feedback_dropped`]).
+///
+/// Regular reports less than
+/// [`min_report_interval`](FeedbackConfig::min_report_interval)
+/// (`T_rr_interval`) after the previous one are suppressed, as if sent.
+/// So at most one early packet goes per regular interval: feedback is
+/// bounded by the RTCP bandwidth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedbackConfig {
+    /// `T_rr_interval`: the least time between regular reports (zero: no
+    /// suppression).
+    pub min_report_interval: Duration,
+    /// `T_max_fb_delay`: how long feedback may wait for a regular report
+    /// when no early packet is allowed; later feedback is dropped.
+    pub max_delay: Duration,
+}
+
+impl Default for FeedbackConfig {
+    /// No `T_rr_interval`; feedback waits at most 1 s.
+    fn default() -> Self {
+        FeedbackConfig {
+            min_report_interval: Duration::ZERO,
+            max_delay: Duration::from_secs(1),
+        }
+    }
+}
+
 /// How an [`RtpReceiver`] is set up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -268,6 +316,10 @@ pub struct ReceiverConfig {
     pub max_sources: usize,
     /// NACKs for missing packets, or `None` for none.
     pub nack: Option<NackConfig>,
+    /// The RFC 4585 early-feedback rules for NACKs and PLIs, or `None` to
+    /// send each NACK compound when it is due (the delays of
+    /// [`NackConfig`] alone pace them) and each PLI at once.
+    pub feedback: Option<FeedbackConfig>,
 }
 
 impl ReceiverConfig {
@@ -282,6 +334,7 @@ impl ReceiverConfig {
             session_bandwidth: 1_000_000,
             max_sources: 32,
             nack: Some(NackConfig::default()),
+            feedback: None,
         }
     }
 }
@@ -326,8 +379,14 @@ pub enum ReceiverEvent {
         /// Payload octets it has sent.
         octet_count: u32,
     },
-    /// A source left (BYE).
+    /// A source left (BYE): it is no longer tracked.
     Goodbye {
+        /// Its SSRC.
+        ssrc: u32,
+    },
+    /// A source was not heard from for five report intervals (RFC 3550
+    /// section 6.3.5): it is no longer tracked.
+    Timeout {
         /// Its SSRC.
         ssrc: u32,
     },
@@ -351,10 +410,11 @@ pub struct Source {
     heard_since_report: bool,
     last_sr: Option<(u32, Instant)>,
     nacks: BTreeMap<i64, PendingNack>,
+    last_heard: Instant,
 }
 
 impl Source {
-    fn new() -> Source {
+    fn new(now: Instant) -> Source {
         Source {
             state: None,
             extender: Extender::new(),
@@ -365,6 +425,7 @@ impl Source {
             heard_since_report: false,
             last_sr: None,
             nacks: BTreeMap::new(),
+            last_heard: now,
         }
     }
 
@@ -463,6 +524,20 @@ pub struct RtpReceiver {
     transmits: VecDeque<Bytes>,
     events: VecDeque<ReceiverEvent>,
     events_dropped: u64,
+    finished: bool,
+    /// RFC 4585: an early packet may be sent before the next regular
+    /// report.
+    allow_early: bool,
+    /// When the early packet decided on goes (after dithering).
+    early_at: Option<Instant>,
+    /// When the last regular report went (or was suppressed).
+    last_regular: Option<Instant>,
+    /// Media SSRCs a PLI is to be sent for.
+    pending_pli: BTreeSet<u32>,
+    /// The latest `now` the timers ran at: NACKs due by then wait for the
+    /// feedback rules, not for `poll_timeout`.
+    checked: Option<Instant>,
+    feedback_dropped: u64,
 }
 
 impl RtpReceiver {
@@ -494,7 +569,36 @@ impl RtpReceiver {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             events_dropped: 0,
+            finished: false,
+            allow_early: true,
+            early_at: None,
+            last_regular: None,
+            pending_pli: BTreeSet::new(),
+            checked: None,
+            feedback_dropped: 0,
         }
+    }
+
+    /// Feedback messages dropped by the RFC 4585 rules (see
+    /// [`FeedbackConfig`]).
+    #[must_use]
+    pub fn feedback_dropped(&self) -> u64 {
+        self.feedback_dropped
+    }
+
+    /// Asks source `ssrc` for a keyframe at `now`: a PLI (RFC 4585 section
+    /// 6.3.1), sent at once without [`FeedbackConfig`], else by its rules
+    /// (drain [`poll_transmit`](RtpReceiver::poll_transmit) after this
+    /// call, and mind [`poll_timeout`](RtpReceiver::poll_timeout)).
+    pub fn request_keyframe(&mut self, now: Instant, ssrc: u32) {
+        if self.finished {
+            return;
+        }
+        self.pending_pli.insert(ssrc);
+        if self.pending_pli.len() > MAX_MEMBERS {
+            self.pending_pli.pop_first();
+        }
+        self.send_feedback(now);
     }
 
     /// The configuration.
@@ -535,15 +639,17 @@ impl RtpReceiver {
         }
     }
 
-    fn source_mut(&mut self, ssrc: u32) -> Option<&mut Source> {
+    fn source_mut(&mut self, now: Instant, ssrc: u32) -> Option<&mut Source> {
         if !self.sources.contains_key(&ssrc) {
             if self.sources.len() >= self.config.max_sources {
                 return None;
             }
-            self.sources.insert(ssrc, Source::new());
+            self.sources.insert(ssrc, Source::new(now));
             self.event(ReceiverEvent::NewSource { ssrc });
         }
-        self.sources.get_mut(&ssrc)
+        let src = self.sources.get_mut(&ssrc)?;
+        src.last_heard = now;
+        Some(src)
     }
 
     /// The arrival time `now` on the RTP clock (A.8's `arrival`), modulo
@@ -559,7 +665,7 @@ impl RtpReceiver {
         let arrival = self.arrival(now);
         let nack = self.config.nack;
         let seq = packet.sequence_number();
-        let Some(src) = self.source_mut(packet.ssrc()) else {
+        let Some(src) = self.source_mut(now, packet.ssrc()) else {
             return RtpDisposition::TooManySources;
         };
         let previous_top = src.extender.highest();
@@ -608,22 +714,16 @@ impl RtpReceiver {
         RtpDisposition::Valid
     }
 
-    /// Reads an RTCP datagram received at `now` (wall-clock `wallclock`).
-    /// A datagram that does not parse is rejected whole.
-    pub fn handle_rtcp(
-        &mut self,
-        now: Instant,
-        wallclock: NtpTimestamp,
-        datagram: Bytes,
-    ) -> Result<(), SessionError> {
-        let _ = wallclock;
+    /// Reads an RTCP datagram received at `now`. A datagram that does not
+    /// parse is rejected whole. A BYE removes its sources.
+    pub fn handle_rtcp(&mut self, now: Instant, datagram: Bytes) -> Result<(), SessionError> {
         let size = datagram.len() as u64;
         let packets = parse_compound(datagram)?;
         self.schedule.observe(size);
         for packet in packets {
             match packet {
                 RtcpPacket::SenderReport(sr) => {
-                    if let Some(src) = self.source_mut(sr.ssrc) {
+                    if let Some(src) = self.source_mut(now, sr.ssrc) {
                         src.last_sr = Some((sr.ntp_time.middle_32(), now));
                     }
                     self.event(ReceiverEvent::SenderReport {
@@ -636,7 +736,15 @@ impl RtpReceiver {
                 }
                 RtcpPacket::Goodbye(bye) => {
                     for ssrc in bye.sources {
+                        self.sources.remove(&ssrc);
                         self.event(ReceiverEvent::Goodbye { ssrc });
+                    }
+                }
+                RtcpPacket::SourceDescription(sdes) => {
+                    for chunk in &sdes.chunks {
+                        if let Some(src) = self.sources.get_mut(&chunk.source) {
+                            src.last_heard = now;
+                        }
                     }
                 }
                 _ => {}
@@ -696,6 +804,9 @@ impl RtpReceiver {
     }
 
     fn queue(&mut self, packets: &[RtcpPacket]) -> Option<u64> {
+        if self.transmits.len() >= MAX_TRANSMITS {
+            self.transmits.pop_front();
+        }
         let mut out = Vec::with_capacity(256);
         // Packets built here stay within their limits, so writing does not
         // fail; if it did, nothing is sent.
@@ -705,75 +816,258 @@ impl RtpReceiver {
         Some(size)
     }
 
-    /// Runs the timers at `now`: a compound RR with SDES CNAME when the
-    /// report interval is up, and a compound RR (no blocks) + SDES + generic
-    /// NACK for each source with packets due to be asked for.
-    pub fn handle_timeout(&mut self, now: Instant, wallclock: NtpTimestamp) {
-        let _ = wallclock;
+    /// Runs the timers at `now`: drops sources not heard from for five
+    /// report intervals ([`ReceiverEvent::Timeout`]); sends a compound RR
+    /// with SDES CNAME when the report interval is up, and the feedback
+    /// due (a generic NACK per source with packets to ask for, PLIs): with
+    /// the report, or in a compound RR (no blocks) + SDES + feedback, as
+    /// [`ReceiverConfig::feedback`] says.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.finished {
+            return;
+        }
+        self.checked = Some(self.checked.map_or(now, |c| c.max(now)));
+        self.time_out_sources(now);
         let (members, senders) = (self.members(), self.senders());
         if self
             .schedule
             .expire(now, members, senders, false, &mut self.rng)
         {
-            let reports = self.report_blocks(now);
-            let rr = RtcpPacket::ReceiverReport(ReceiverReport {
-                ssrc: self.ssrc,
-                reports,
-                profile_extension: Bytes::new(),
+            let suppressed = self.config.feedback.is_some_and(|f| {
+                self.last_regular
+                    .is_some_and(|last| now < last + f.min_report_interval)
             });
-            let sdes = self.sdes();
-            if let Some(size) = self.queue(&[rr, sdes]) {
-                self.schedule
-                    .sent(now, size, members, senders, false, &mut self.rng);
-            }
-        }
-        let Some(cfg) = self.config.nack else {
-            return;
-        };
-        let mut nacks = Vec::new();
-        for (&ssrc, src) in self.sources.iter_mut() {
-            let mut lost = Vec::new();
-            src.nacks.retain(|&ext, p| {
-                if p.due > now {
-                    return true;
+            self.last_regular = Some(now);
+            self.allow_early = true;
+            self.early_at = None;
+            if suppressed {
+                let size = self.schedule_size();
+                self.schedule.sent(now, size, members, senders, false, &mut self.rng);
+            } else {
+                let reports = self.report_blocks(now);
+                let mut packets = vec![
+                    RtcpPacket::ReceiverReport(ReceiverReport {
+                        ssrc: self.ssrc,
+                        reports,
+                        profile_extension: Bytes::new(),
+                    }),
+                    self.sdes(),
+                ];
+                packets.extend(self.take_feedback(now));
+                if let Some(size) = self.queue(&packets) {
+                    self.schedule
+                        .sent(now, size, members, senders, false, &mut self.rng);
                 }
-                lost.push(SequenceNumber::from_truncated(ext as u64));
-                p.retries += 1;
-                p.due = now + cfg.retry_interval;
-                p.retries < cfg.max_retries
-            });
-            if !lost.is_empty() {
-                nacks.push(RtcpPacket::GenericNack(GenericNack::from_lost(
-                    self.ssrc, ssrc, &lost,
-                )));
+                return;
             }
         }
-        if !nacks.is_empty() {
-            let mut packets = vec![
-                RtcpPacket::ReceiverReport(ReceiverReport {
-                    ssrc: self.ssrc,
-                    reports: Vec::new(),
-                    profile_extension: Bytes::new(),
-                }),
-                self.sdes(),
-            ];
-            packets.extend(nacks);
-            if let Some(size) = self.queue(&packets) {
-                self.schedule.observe(size);
-            }
+        self.send_feedback(now);
+    }
+
+    /// The size the schedule assumes for a suppressed report.
+    fn schedule_size(&self) -> u64 {
+        8 + super::sender::sdes_len(&self.config.cname)
+    }
+
+    /// Drops the sources silent for [`MEMBER_TIMEOUT_INTERVALS`]
+    /// deterministic intervals.
+    fn time_out_sources(&mut self, now: Instant) {
+        let limit = self
+            .schedule
+            .deterministic(self.members(), self.senders(), false)
+            * MEMBER_TIMEOUT_INTERVALS;
+        let gone: Vec<u32> = self
+            .sources
+            .iter()
+            .filter(|(_, src)| now.saturating_duration_since(src.last_heard) >= limit)
+            .map(|(&ssrc, _)| ssrc)
+            .collect();
+        for ssrc in gone {
+            self.sources.remove(&ssrc);
+            self.event(ReceiverEvent::Timeout { ssrc });
         }
     }
 
+    /// `true` when NACKs are due at `now` or PLIs are asked for.
+    fn has_feedback(&self, now: Instant) -> bool {
+        !self.pending_pli.is_empty()
+            || (self.config.nack.is_some()
+                && self
+                    .sources
+                    .values()
+                    .any(|s| s.nacks.values().any(|p| p.due <= now)))
+    }
+
+    /// The feedback due at `now`: a generic NACK per source (counting the
+    /// retries), then the PLIs asked for.
+    fn take_feedback(&mut self, now: Instant) -> Vec<RtcpPacket> {
+        let mut out = Vec::new();
+        if let Some(cfg) = self.config.nack {
+            for (&ssrc, src) in self.sources.iter_mut() {
+                let mut lost = Vec::new();
+                src.nacks.retain(|&ext, p| {
+                    if p.due > now {
+                        return true;
+                    }
+                    lost.push(SequenceNumber::from_truncated(ext as u64));
+                    p.retries += 1;
+                    p.due = now + cfg.retry_interval;
+                    p.retries < cfg.max_retries
+                });
+                if !lost.is_empty() {
+                    out.push(RtcpPacket::GenericNack(GenericNack::from_lost(
+                        self.ssrc, ssrc, &lost,
+                    )));
+                }
+            }
+        }
+        let me = self.ssrc;
+        out.extend(
+            core::mem::take(&mut self.pending_pli)
+                .into_iter()
+                .map(|media_ssrc| {
+                    RtcpPacket::PictureLossIndication(PictureLossIndication {
+                        sender_ssrc: me,
+                        media_ssrc,
+                    })
+                }),
+        );
+        out
+    }
+
+    /// Sends the feedback due at `now` by the rules of
+    /// [`ReceiverConfig::feedback`].
+    fn send_feedback(&mut self, now: Instant) {
+        if !self.has_feedback(now) {
+            self.early_at = None;
+            return;
+        }
+        let Some(rules) = self.config.feedback else {
+            self.send_early(now);
+            return;
+        };
+        if let Some(at) = self.early_at {
+            if now >= at {
+                self.send_early(now);
+                self.allow_early = false;
+                // RFC 4585 section 3.5.3: the next regular report skips one
+                // interval.
+                let (tp, tn) = (self.schedule.last(), self.schedule.next());
+                self.schedule.set_next(tn.max(tp + (tn - tp) * 2));
+            }
+            return;
+        }
+        let tn = self.schedule.next();
+        let t_rr = tn.saturating_duration_since(self.schedule.last());
+        let dither_max = if self.members() <= 2 {
+            Duration::ZERO
+        } else {
+            t_rr / 2
+        };
+        if tn <= now + dither_max {
+            return; // it rides on the regular report
+        }
+        if self.allow_early {
+            let fraction = u64::from(self.rng.next_u32());
+            let dither = Duration::from_nanos(
+                u64::try_from(dither_max.as_nanos() * u128::from(fraction) >> 32)
+                    .unwrap_or(u64::MAX),
+            );
+            self.early_at = Some(now + dither);
+            self.send_feedback(now);
+            return;
+        }
+        if tn.saturating_duration_since(now) <= rules.max_delay {
+            return; // waits for the regular report
+        }
+        let dropped = self.take_feedback(now);
+        self.feedback_dropped += dropped.len() as u64;
+    }
+
+    /// Queues a compound RR (no blocks) + SDES + the feedback due.
+    fn send_early(&mut self, now: Instant) {
+        self.early_at = None;
+        let mut packets = vec![
+            RtcpPacket::ReceiverReport(ReceiverReport {
+                ssrc: self.ssrc,
+                reports: Vec::new(),
+                profile_extension: Bytes::new(),
+            }),
+            self.sdes(),
+        ];
+        packets.extend(self.take_feedback(now));
+        if let Some(size) = self.queue(&packets) {
+            self.schedule.observe(size);
+        }
+    }
+
+    /// The session ends at `now`: queues a compound RR + SDES + BYE (RFC
+    /// 3550 section 6.6); no report follows and
+    /// [`poll_timeout`](RtpReceiver::poll_timeout) is `None` from here. A
+    /// second call does nothing.
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` is the contract every producer shares.
+    pub fn finish(&mut self, now: Instant) -> Result<(), SessionError> {
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = true;
+        let reports = self.report_blocks(now);
+        let packets = [
+            RtcpPacket::ReceiverReport(ReceiverReport {
+                ssrc: self.ssrc,
+                reports,
+                profile_extension: Bytes::new(),
+            }),
+            self.sdes(),
+            goodbye(self.ssrc),
+        ];
+        let _ = self.queue(&packets);
+        Ok(())
+    }
+
     /// When [`handle_timeout`](RtpReceiver::handle_timeout) is next needed:
-    /// the report timer or the earliest NACK due.
+    /// the report timer, an early feedback packet, or the earliest NACK
+    /// coming due; `None` once finished.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.finished {
+            return None;
+        }
+        let checked = self.checked;
         let nack = self
             .sources
             .values()
             .flat_map(|s| s.nacks.values().map(|p| p.due))
+            .filter(|&due| self.config.feedback.is_none() || checked.is_none_or(|c| due > c))
             .min();
-        Some(nack.map_or(self.schedule.next(), |n| n.min(self.schedule.next())))
+        [Some(self.schedule.next()), self.early_at, nack]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Checks the receiver's internal invariants (for fuzzing and tests);
+    /// panics when one is broken.
+    #[doc(hidden)]
+    pub fn check_invariants(&self) {
+        assert!(
+            self.sources.len() <= self.config.max_sources,
+            "more sources than the limit"
+        );
+        assert!(self.events.len() <= MAX_EVENTS, "events unbounded");
+        assert!(self.transmits.len() <= MAX_TRANSMITS, "transmits unbounded");
+        if let Some(cfg) = self.config.nack {
+            for src in self.sources.values() {
+                assert!(src.nacks.len() <= cfg.max_pending, "NACKs unbounded");
+                assert!(
+                    src.nacks.values().all(|p| p.retries < cfg.max_retries),
+                    "a NACK past its retry limit is kept"
+                );
+            }
+        }
     }
 
     /// The next RTCP datagram to send.
@@ -894,7 +1188,8 @@ mod tests {
 
     #[test]
     fn duplicates_are_not_counted() {
-        let mut src = Source::new();
+        #[allow(clippy::disallowed_methods)] // any instant: the window does not look at time
+        let mut src = Source::new(Instant::now());
         assert!(!src.check_duplicate(5));
         assert!(src.check_duplicate(5));
         assert!(!src.check_duplicate(3));
