@@ -19,10 +19,11 @@
 
 use std::hint::black_box;
 use std::time::Duration;
+use streamkit::rtp::error::PayloadError;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use rtp::codecs::opus::{OpusPacket, OpusPayloader};
+use rtp::codecs::opus::{OpusPacket, OpusPayload, OpusPayloader};
 use rtp::packetizer::{Depacketizer, Payloader};
 use streamkit::core::codec::MediaKind;
 use streamkit::core::mp4::Mp4File;
@@ -31,7 +32,19 @@ use streamkit::rtp::packet::{RtpHeader, RtpPacket};
 use streamkit::rtp::payload::aac::{
     AacDepacketized, AacDepacketizer, AacPacketizer, AuHeaderLayout,
 };
-use streamkit::rtp::payload::opus::{OpusDepacketized, OpusDepacketizer, OpusPacketizer};
+use streamkit::rtp::payload::opus::{
+    OpusDepacketized, OpusDepacketizer, OpusPacketizer, OpusPayload,
+};
+
+/// Pushes one Opus packet and polls its payload.
+fn opus_payload(
+    p: &mut OpusPacketizer,
+    timestamp: RtpTimestamp,
+    packet: Bytes,
+) -> Result<OpusPayload, PayloadError> {
+    p.push(timestamp, packet)?;
+    p.poll_payload().ok_or(PayloadError::OutputPending)
+}
 
 const MTU: usize = 1200;
 
@@ -80,7 +93,7 @@ fn aac_packetize(
             each(payload);
         }
     }
-    p.flush();
+    let _ = p.finish();
     while let Some(payload) = p.poll_payload() {
         each(payload);
     }
@@ -166,7 +179,7 @@ fn bench_aac(c: &mut Criterion) {
             let mut n = 0usize;
             for packet in &packets {
                 d.push(packet).unwrap();
-                while let Some(AacDepacketized::Frame(f)) = d.pull() {
+                while let Some(AacDepacketized::Frame(f)) = d.poll_frame() {
                     n += f.data.len();
                 }
             }
@@ -200,7 +213,10 @@ fn bench_opus(c: &mut Criterion) {
         b.iter(|| {
             let mut n = 0usize;
             for (ts, frame) in &frames {
-                n += p.packetize(*ts, frame.clone()).unwrap().data().len();
+                n += opus_payload(&mut p, *ts, frame.clone())
+                    .unwrap()
+                    .data()
+                    .len();
             }
             black_box(n)
         });
@@ -237,7 +253,7 @@ fn bench_opus(c: &mut Criterion) {
     let mut datagrams = Vec::new();
     let mut p = OpusPacketizer::new(MTU).unwrap();
     for (i, (ts, frame)) in frames.iter().enumerate() {
-        let payload = p.packetize(*ts, frame.clone()).unwrap();
+        let payload = opus_payload(&mut p, *ts, frame.clone()).unwrap();
         let mut buf = Vec::new();
         header(i as u16, payload.timestamp(), payload.marker())
             .write(payload.data(), &mut buf)
@@ -254,7 +270,7 @@ fn bench_opus(c: &mut Criterion) {
             let mut n = 0usize;
             for packet in &packets {
                 d.push(packet).unwrap();
-                while let Some(OpusDepacketized::Packet(o)) = d.pull() {
+                while let Some(OpusDepacketized::Packet(o)) = d.poll_packet() {
                     n += o.data.len();
                 }
             }

@@ -9,11 +9,24 @@ use bytes::Bytes;
 use streamkit::core::codec::CodecConfig;
 use streamkit::core::mp4::Mp4File;
 use streamkit::core::time::{RtpTimestamp, SequenceNumber};
+use streamkit::rtp::error::PayloadError;
 use streamkit::rtp::packet::{RtpHeader, RtpPacket};
 use streamkit::rtp::payload::aac::{
     AacDepacketized, AacDepacketizer, AacPacketizer, AacPayload, AuHeaderLayout,
 };
-use streamkit::rtp::payload::opus::{OpusDepacketized, OpusDepacketizer, OpusPacketizer};
+use streamkit::rtp::payload::opus::{
+    OpusDepacketized, OpusDepacketizer, OpusPacketizer, OpusPayload,
+};
+
+/// Pushes one Opus packet and polls its payload.
+fn opus_payload(
+    p: &mut OpusPacketizer,
+    timestamp: RtpTimestamp,
+    packet: Bytes,
+) -> Result<OpusPayload, PayloadError> {
+    p.push(timestamp, packet)?;
+    p.poll_payload().ok_or(PayloadError::OutputPending)
+}
 
 /// The audio samples of a fixture, with their RTP timestamps.
 fn audio(name: &str) -> Vec<(RtpTimestamp, Bytes)> {
@@ -67,7 +80,7 @@ fn packetize_aac(frames: &[(RtpTimestamp, Bytes)], mtu: usize, per: usize) -> (u
                 send_aac(&payload, &mut seq, &mut buf, &mut total);
             }
         }
-        p.flush();
+        p.finish().unwrap();
         while let Some(payload) = p.poll_payload() {
             send_aac(&payload, &mut seq, &mut buf, &mut total);
         }
@@ -126,7 +139,7 @@ fn aac_depacketizing_whole_frames_allocates_nothing() {
     for (i, (ts, frame)) in frames.iter().enumerate() {
         p.push(*ts, frame.clone()).unwrap();
         if i + 1 == frames.len() {
-            p.flush();
+            p.finish().unwrap();
         }
         while let Some(payload) = p.poll_payload() {
             let mut buf = Vec::new();
@@ -141,7 +154,7 @@ fn aac_depacketizing_whole_frames_allocates_nothing() {
     let info = allocation_counter::measure(|| {
         for packet in &datagrams {
             d.push(packet).unwrap();
-            while let Some(out) = d.pull() {
+            while let Some(out) = d.poll_frame() {
                 match out {
                     AacDepacketized::Frame(f) => got += f.data.len(),
                     other => panic!("{other:?}"),
@@ -160,7 +173,7 @@ fn opus_allocates_nothing() {
     let mut buf = Vec::with_capacity(2048);
     let mut datagrams = Vec::new();
     for (i, (ts, packet)) in packets.iter().enumerate() {
-        let payload = p.packetize(*ts, packet.clone()).unwrap();
+        let payload = opus_payload(&mut p, *ts, packet.clone()).unwrap();
         let mut b = Vec::new();
         header(i as u16, payload.timestamp(), payload.marker())
             .write(payload.data(), &mut b)
@@ -173,7 +186,7 @@ fn opus_allocates_nothing() {
     let mut got = 0usize;
     let info = allocation_counter::measure(|| {
         for (i, (ts, packet)) in packets.iter().enumerate() {
-            let payload = p.packetize(*ts, packet.clone()).unwrap();
+            let payload = opus_payload(&mut p, *ts, packet.clone()).unwrap();
             buf.clear();
             header(i as u16, payload.timestamp(), payload.marker())
                 .write(payload.data(), &mut buf)
@@ -181,7 +194,7 @@ fn opus_allocates_nothing() {
         }
         for packet in &datagrams {
             d.push(packet).unwrap();
-            while let Some(out) = d.pull() {
+            while let Some(out) = d.poll_packet() {
                 match out {
                     OpusDepacketized::Packet(o) => got += o.data.len(),
                     other => panic!("{other:?}"),

@@ -108,7 +108,7 @@ fn loop_continues_sequence_numbers_and_timestamps() {
         }
         last_seq = Some(seq);
         depacketizer.push(&packet).unwrap();
-        while let Some(out) = depacketizer.pull() {
+        while let Some(out) = depacketizer.poll_frame() {
             match out {
                 AacDepacketized::Frame(f) => frames.push(f),
                 other => panic!("{other:?}"),

@@ -231,7 +231,6 @@ pub enum SdpError {
     },
 }
 
-
 /// Why a packetizer or depacketizer refused its configuration, an access
 /// unit or a packet (H.264, H.265, AAC, Opus).
 ///
@@ -261,9 +260,9 @@ pub enum PayloadError {
     },
     /// Payloads of the previous access unit (or frame) are still to be
     /// polled: the push was refused.
-    #[error("{pending} bytes of earlier access units are still to be polled")]
+    #[error("{pending} payload bytes of earlier access units are still to be polled")]
     Pending {
-        /// Bytes of media not yet handed out.
+        /// Payload bytes (media and payload headers) not yet handed out.
         pending: usize,
     },
     /// Output of the previous packet is still to be polled: the packet was

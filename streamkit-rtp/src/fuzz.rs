@@ -16,8 +16,8 @@ use streamkit_core::nal::NalLengthSize;
 use streamkit_core::time::{RtpTimestamp, SequenceNumber, Timescale};
 
 use crate::extension::{ExtensionBlock, ExtensionElement};
-use crate::packet::{RtpHeader, RtpPacket};
 use crate::jitter::{JitterBuffer, JitterConfig, PushOutcome, Released};
+use crate::packet::{RtpHeader, RtpPacket};
 use crate::payload::aac::{AacDepacketized, AacDepacketizer, AuHeaderLayout};
 use crate::payload::h264::H264Depacketizer;
 use crate::payload::h265::H265Depacketizer;
@@ -312,7 +312,10 @@ fn drain(d: &mut Depacketizer, packet: Option<&RtpPacket>, form: NalForm) {
                     "AAC frame above the AU-size limit"
                 );
                 if let Some(p) = packet {
-                    assert!(f.sequence_number == p.sequence_number(), "AAC frame's packet");
+                    assert!(
+                        f.sequence_number == p.sequence_number(),
+                        "AAC frame's packet"
+                    );
                 }
             }
             DepacketizedUnit::Opus(OpusDepacketized::Packet(o)) => {
@@ -443,7 +446,10 @@ pub fn receiver(origin: Instant, data: &[u8]) {
     let mut now = origin;
     let drain = |rx: &mut RtpReceiver| {
         while let Some(d) = rx.poll_transmit() {
-            assert!(rtcp::parse_compound(d).is_ok(), "the receiver sent bad RTCP");
+            assert!(
+                rtcp::parse_compound(d).is_ok(),
+                "the receiver sent bad RTCP"
+            );
         }
         while rx.poll_event().is_some() {}
         rx.check_invariants();

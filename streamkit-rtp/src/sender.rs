@@ -20,16 +20,16 @@
 //!    of a file either [`start_next_pass`](MediaSender::start_next_pass)
 //!    (looping: timestamps and sequence numbers go on) or
 //!    [`finish`](MediaSender::finish).
-//! 3. [`handle_timeout(now)`](MediaSender::handle_timeout), then
+//! 3. Sleep until [`poll_timeout`](MediaSender::poll_timeout) (or until a
+//!    datagram arrives); `None` means the sender is done (after `finish`
+//!    every packet and the BYEs went out; after
+//!    [`stop(now)`](MediaSender::stop) at once).
+//! 4. [`handle_timeout(now)`](MediaSender::handle_timeout), then
 //!    [`poll_transmit(now)`](MediaSender::poll_transmit) until `None`:
 //!    each [`Transmit`] names its track and whether it is RTP or RTCP.
 //!    RTCP from the receivers goes to
 //!    [`handle_rtcp`](MediaSender::handle_rtcp); drain
-//!    [`poll_event`](MediaSender::poll_event).
-//! 4. Sleep until [`poll_timeout`](MediaSender::poll_timeout) (or until a
-//!    datagram arrives) and go to 2; `None` means the sender is done (after
-//!    `finish` every packet and the BYEs went out; after
-//!    [`stop(now)`](MediaSender::stop) at once).
+//!    [`poll_event`](MediaSender::poll_event). Go to 2.
 //!
 //! Timing, as a receiver that maps RTP to wall-clock time by the sender
 //! reports needs it: the RTP timestamp of a sample is its presentation time
@@ -64,6 +64,7 @@
 //! let mut now = t0;
 //! let mut pushed = 0;
 //! loop {
+//!     // Keep a sample queued.
 //!     while pushed < 10 && sender.queued_payloads() == 0 {
 //!         let sample = Sample { track_id: 1, dts: 960 * pushed, composition_offset: 0, duration: 960,
 //!             timescale: Timescale::AUDIO_48KHZ, keyframe: true, data: Bytes::from_static(&[0xfc, 1, 2]) };
@@ -73,16 +74,16 @@
 //!             sender.finish()?;
 //!         }
 //!     }
+//!     match sender.poll_timeout() {
+//!         Some(wake) => now = now.max(wake), // a real program sleeps until then
+//!         None => break,
+//!     }
 //!     sender.handle_timeout(now);
 //!     while let Some(t) = sender.poll_transmit(now) {
 //!         match t.kind {
 //!             TransmitKind::Rtp => rtp.push((now - t0, t.datagram.to_vec())),
 //!             TransmitKind::Rtcp => rtcp.push(parse_compound(Bytes::copy_from_slice(t.datagram))?),
 //!         }
-//!     }
-//!     match sender.poll_timeout() {
-//!         Some(wake) => now = now.max(wake), // a real program sleeps here
-//!         None => break,
 //!     }
 //! }
 //! assert_eq!(rtp.len(), 10);
@@ -635,9 +636,11 @@ impl MediaSender {
         if self.finished {
             return Err(SessionError::Finished);
         }
-        let i = self.index(sample.track_id).ok_or(SessionError::UnknownTrack {
-            track_id: sample.track_id,
-        })?;
+        let i = self
+            .index(sample.track_id)
+            .ok_or(SessionError::UnknownTrack {
+                track_id: sample.track_id,
+            })?;
         if self.queue.len() >= self.config.max_queued_payloads {
             return Err(SessionError::QueueFull {
                 queued: self.queue.len(),
@@ -645,12 +648,9 @@ impl MediaSender {
             });
         }
         let pass_offset_us = self.pass_offset_us;
-        let stream = self
-            .streams
-            .get_mut(i)
-            .ok_or(SessionError::UnknownTrack {
-                track_id: sample.track_id,
-            })?;
+        let stream = self.streams.get_mut(i).ok_or(SessionError::UnknownTrack {
+            track_id: sample.track_id,
+        })?;
         let timescale = stream.track.timescale;
         let offset = MediaTime::new(pass_offset_us, Timescale::MICROS)
             .rescale(timescale, Rounding::Nearest)
@@ -885,10 +885,13 @@ impl MediaSender {
                 datagram: &self.current,
             });
         }
-        let due = self.queue.front().is_some_and(|q| match self.config.pacing {
-            Pacing::Live => true,
-            Pacing::Paced(speed) => start + speed.real(q.due) <= now,
-        });
+        let due = self
+            .queue
+            .front()
+            .is_some_and(|q| match self.config.pacing {
+                Pacing::Live => true,
+                Pacing::Paced(speed) => start + speed.real(q.due) <= now,
+            });
         if !due {
             if self.finished && self.queue.is_empty() && !self.goodbye {
                 self.goodbye_at(now);
@@ -908,7 +911,9 @@ impl MediaSender {
         {
             return None;
         }
-        stream.session.record_sent(presented, &header, q.payload.len());
+        stream
+            .session
+            .record_sent(presented, &header, q.payload.len());
         self.packets_sent += 1;
         Some(Transmit {
             track_id: stream.track.id,

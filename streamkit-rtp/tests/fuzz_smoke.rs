@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
+use streamkit_rtp::error::PayloadError;
 
 use bytes::Bytes;
 use streamkit_core::codec::CodecConfig;
@@ -21,7 +22,7 @@ use streamkit_rtp::packet::RtpHeader;
 use streamkit_rtp::payload::aac::AacPacketizer;
 use streamkit_rtp::payload::h264::H264Packetizer;
 use streamkit_rtp::payload::h265::H265Packetizer;
-use streamkit_rtp::payload::opus::OpusPacketizer;
+use streamkit_rtp::payload::opus::{OpusPacketizer, OpusPayload};
 use streamkit_rtp::rtcp::{
     App, FirEntry, FullIntraRequest, GenericNack, Goodbye, NtpTimestamp, PictureLossIndication,
     ReceiverReport, ReportBlock, RtcpPacket, SdesChunk, SdesItem, SenderReport, SourceDescription,
@@ -29,6 +30,16 @@ use streamkit_rtp::rtcp::{
 };
 use streamkit_rtp::sdp::codec::media_for_codec;
 use streamkit_rtp::sdp::{Origin, SessionDescription};
+
+/// Pushes one Opus packet and polls its payload.
+fn opus_payload(
+    p: &mut OpusPacketizer,
+    timestamp: RtpTimestamp,
+    packet: Bytes,
+) -> Result<OpusPayload, PayloadError> {
+    p.push(timestamp, packet)?;
+    p.poll_payload().ok_or(PayloadError::OutputPending)
+}
 
 fn fixture(name: &str) -> Mp4File {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -251,7 +262,7 @@ fn fixture_streams_pass_every_target() {
                             out.push(payload.to_bytes());
                         }
                     }
-                    p.flush();
+                    p.finish().unwrap();
                     while let Some(payload) = p.poll_payload() {
                         out.push(payload.to_bytes());
                     }
@@ -262,7 +273,7 @@ fn fixture_streams_pass_every_target() {
                     let out = samples
                         .iter()
                         .map(|s| {
-                            p.packetize(RtpTimestamp::new(0), s.clone())
+                            opus_payload(&mut p, RtpTimestamp::new(0), s.clone())
                                 .unwrap()
                                 .into_data()
                         })

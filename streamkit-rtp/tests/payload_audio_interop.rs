@@ -72,7 +72,7 @@ fn aac_frames(packets: &[RtpPacket], layout: AuHeaderLayout, frame: u32) -> Vec<
     let mut out = Vec::new();
     for p in packets {
         d.push(p).unwrap();
-        while let Some(x) = d.pull() {
+        while let Some(x) = d.poll_frame() {
             match x {
                 AacDepacketized::Frame(f) => out.push(f.data),
                 other => panic!("{other:?} at packet {}", p.sequence_number().0),
@@ -87,7 +87,7 @@ fn opus_frames(packets: &[RtpPacket]) -> Vec<Bytes> {
     let mut out = Vec::new();
     for p in packets {
         d.push(p).unwrap();
-        while let Some(x) = d.pull() {
+        while let Some(x) = d.poll_packet() {
             match x {
                 OpusDepacketized::Packet(f) => out.push(f.data),
                 other => panic!("{other:?} at packet {}", p.sequence_number().0),
@@ -207,7 +207,7 @@ fn ffmpeg_opus_into_our_depacketizer() {
     let mut expected_ts = None;
     for p in &packets {
         d.push(p).unwrap();
-        let Some(OpusDepacketized::Packet(o)) = d.pull() else {
+        let Some(OpusDepacketized::Packet(o)) = d.poll_packet() else {
             panic!("no packet")
         };
         if let Some(ts) = expected_ts {

@@ -401,10 +401,10 @@ fn depacketize(v: &Video, packets: &[(std::time::Instant, Bytes)]) -> Vec<Bytes>
         let packet = RtpPacket::parse(datagram.clone()).unwrap();
         let events: Vec<Depacketized> = if h265 {
             d265.push(&packet).unwrap();
-            std::iter::from_fn(|| d265.pull()).collect()
+            std::iter::from_fn(|| d265.poll_access_unit()).collect()
         } else {
             d264.push(&packet).unwrap();
-            std::iter::from_fn(|| d264.pull()).collect()
+            std::iter::from_fn(|| d264.poll_access_unit()).collect()
         };
         for ev in events {
             match ev {

@@ -14,7 +14,9 @@ use streamkit_core::time::{RtpTimestamp, SequenceNumber};
 use streamkit_rtp::packet::{RtpHeader, RtpPacket};
 use streamkit_rtp::payload::h264::{H264Depacketizer, H264Packetizer};
 use streamkit_rtp::payload::h265::{H265Depacketizer, H265Packetizer};
-use streamkit_rtp::payload::{Depacketized, NalForm, RtpPayload, RtpPayloadRef};
+use streamkit_rtp::payload::{
+    Depacketized, DepacketizedUnit, Depacketizer, NalForm, RtpPayload, RtpPayloadRef,
+};
 
 #[derive(Clone, Copy, Debug)]
 enum Codec {
@@ -105,29 +107,19 @@ impl Packetizer {
     }
 }
 
-enum Depacketizer {
-    H264(H264Depacketizer),
-    H265(H265Depacketizer),
+/// The library's depacketizer of `codec`.
+fn depacketizer(codec: Codec, form: NalForm) -> Depacketizer {
+    match codec {
+        Codec::H264 => Depacketizer::H264(H264Depacketizer::new(form)),
+        Codec::H265 => Depacketizer::H265(H265Depacketizer::new(form)),
+    }
 }
 
-impl Depacketizer {
-    fn new(codec: Codec, form: NalForm) -> Depacketizer {
-        match codec {
-            Codec::H264 => Depacketizer::H264(H264Depacketizer::new(form)),
-            Codec::H265 => Depacketizer::H265(H265Depacketizer::new(form)),
-        }
-    }
-    fn push(&mut self, p: &RtpPacket) -> Result<(), streamkit_rtp::payload::DepacketizeError> {
-        match self {
-            Depacketizer::H264(d) => d.push(p),
-            Depacketizer::H265(d) => d.push(p),
-        }
-    }
-    fn pull(&mut self) -> Option<Depacketized> {
-        match self {
-            Depacketizer::H264(d) => d.pull(),
-            Depacketizer::H265(d) => d.pull(),
-        }
+/// The next video event of `d`.
+fn poll_video(d: &mut Depacketizer) -> Option<Depacketized> {
+    match d.poll_unit()? {
+        DepacketizedUnit::Video(v) => Some(v),
+        other => panic!("not video: {other:?}"),
     }
 }
 
@@ -182,11 +174,11 @@ fn round_trip(codec: Codec, mtu: usize, aus: &[Bytes], seq: u16) {
         NalForm::LengthPrefixed(NalLengthSize::Four),
         NalForm::AnnexB,
     ] {
-        let mut d = Depacketizer::new(codec, form);
+        let mut d = depacketizer(codec, form);
         let mut got = Vec::new();
         for (_, p) in &packets {
             d.push(p).unwrap();
-            while let Some(ev) = d.pull() {
+            while let Some(ev) = poll_video(&mut d) {
                 match ev {
                     Depacketized::AccessUnit(u) => got.push(u),
                     Depacketized::ParameterSets(_) => {}
@@ -261,7 +253,7 @@ fn lossy(codec: Codec, mtu: usize, aus: &[Bytes], seed: u64, rate_percent: u64) 
         .enumerate()
         .map(|(i, _)| i == 0 || next(&mut state) % 100 >= rate_percent)
         .collect();
-    let mut d = Depacketizer::new(codec, NalForm::LengthPrefixed(NalLengthSize::Four));
+    let mut d = depacketizer(codec, NalForm::LengthPrefixed(NalLengthSize::Four));
     let by_ts: HashMap<u32, Bytes> = aus
         .iter()
         .enumerate()
@@ -274,7 +266,7 @@ fn lossy(codec: Codec, mtu: usize, aus: &[Bytes], seed: u64, rate_percent: u64) 
             continue;
         }
         d.push(p).unwrap();
-        while let Some(ev) = d.pull() {
+        while let Some(ev) = poll_video(&mut d) {
             match ev {
                 Depacketized::AccessUnit(u) => {
                     assert!(
@@ -343,10 +335,10 @@ proptest! {
             let packet = RtpPacket::parse(Bytes::from(datagram)).unwrap();
             let events: Vec<Depacketized> = if h265 {
                 let _ = d265.push(&packet);
-                std::iter::from_fn(|| d265.pull()).collect()
+                std::iter::from_fn(|| d265.poll_access_unit()).collect()
             } else {
                 let _ = d264.push(&packet);
-                std::iter::from_fn(|| d264.pull()).collect()
+                std::iter::from_fn(|| d264.poll_access_unit()).collect()
             };
             for ev in events {
                 if let Depacketized::AccessUnit(u) = ev {

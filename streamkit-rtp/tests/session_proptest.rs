@@ -10,8 +10,9 @@ use bytes::Bytes;
 use proptest::prelude::*;
 use streamkit_core::time::{RtpTimestamp, SequenceNumber, Timescale};
 use streamkit_rtp::packet::{RtpHeader, RtpPacket};
-use streamkit_rtp::rtcp::{NtpTimestamp, parse_compound};
+use streamkit_rtp::rtcp::parse_compound;
 use streamkit_rtp::session::{ReceiverConfig, RtpReceiver, RtpSender, SenderConfig};
+use streamkit_core::clock::{UnixTime, WallClock};
 
 #[allow(clippy::disallowed_methods)] // the virtual clock starts at a real instant
 fn origin() -> Instant {
@@ -37,12 +38,12 @@ proptest! {
     #[test]
     fn arbitrary_rtcp_never_panics(datagrams in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..200), 1..8)) {
         let t0 = origin();
-        let mut tx = RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx", 1), t0);
+        let mut tx = RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx", 1, WallClock::new(t0, UnixTime::from_unix_millis(1_700_000_000_000))), t0);
         let mut rx = RtpReceiver::new(ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx", 2), t0);
         for d in datagrams {
             let d = Bytes::from(d);
-            let _ = tx.handle_rtcp(t0, NtpTimestamp::default(), d.clone());
-            let _ = rx.handle_rtcp(t0, NtpTimestamp::default(), d);
+            let _ = tx.handle_rtcp(t0, d.clone());
+            let _ = rx.handle_rtcp(t0, d);
         }
         while tx.poll_event().is_some() {}
         while rx.poll_event().is_some() {}
@@ -64,7 +65,7 @@ proptest! {
             seq = if small_step { seq.wrapping_add(jump % 8).wrapping_sub(2) } else { jump };
             let _ = rx.handle_rtp(now, &rtp(1000 + source, seq, ts));
             while let Some(t) = rx.poll_timeout().filter(|t| *t <= now) {
-                rx.handle_timeout(t, NtpTimestamp::default());
+                rx.handle_timeout(t);
             }
             while let Some(out) = rx.poll_transmit() {
                 prop_assert!(parse_compound(out).is_ok());

@@ -79,8 +79,8 @@ use core::fmt;
 use bytes::{BufMut, Bytes, BytesMut};
 use streamkit_core::time::{RtpTimestamp, SequenceNumber};
 
-use crate::error::WriteError;
 use crate::error::PayloadError;
+use crate::error::WriteError;
 use crate::packet::RtpPacket;
 use crate::sdp::Fmtp;
 
@@ -290,10 +290,7 @@ impl AacPacketizer {
     ///
     /// [`PayloadError::FramesPerPacket`] outside
     /// `1..=`[`MAX_FRAMES_PER_PACKET`].
-    pub fn with_frames_per_packet(
-        mut self,
-        frames: usize,
-    ) -> Result<AacPacketizer, PayloadError> {
+    pub fn with_frames_per_packet(mut self, frames: usize) -> Result<AacPacketizer, PayloadError> {
         if !(1..=MAX_FRAMES_PER_PACKET).contains(&frames) {
             return Err(PayloadError::FramesPerPacket {
                 frames,
@@ -740,11 +737,17 @@ impl AacDepacketizer {
     pub fn check_invariants(&self) {
         if let Some(r) = &self.reassembly {
             assert!(r.data.len() < r.size, "a reassembled frame was kept whole");
-            assert!(r.size <= self.layout.max_frame_size(), "AU-size above the layout's");
+            assert!(
+                r.size <= self.layout.max_frame_size(),
+                "AU-size above the layout's"
+            );
         }
         if let Some(f) = &self.frames {
             assert!(f.remaining > 0, "an empty frame list is kept");
-            assert!(f.data_offset <= f.payload.len(), "frame offset past the payload");
+            assert!(
+                f.data_offset <= f.payload.len(),
+                "frame offset past the payload"
+            );
         }
     }
 

@@ -206,7 +206,11 @@ impl Packetizer {
     ///
     /// The format's refusals: [`PayloadError::Pending`] when the previous
     /// unit's payloads were not all polled, and bad units.
-    pub fn push(&mut self, timestamp: RtpTimestamp, access_unit: Bytes) -> Result<(), PayloadError> {
+    pub fn push(
+        &mut self,
+        timestamp: RtpTimestamp,
+        access_unit: Bytes,
+    ) -> Result<(), PayloadError> {
         match self {
             Packetizer::H264(p) => p.push(timestamp, access_unit),
             Packetizer::H265(p) => p.push(timestamp, access_unit),
@@ -312,11 +316,9 @@ impl Payload {
         match self {
             Payload::Video(p) => p.write_to(buf),
             Payload::Aac(p) => p.write_to(buf),
-            Payload::Opus(p) => super::write_chunks(
-                core::iter::once(&p.data()[..]),
-                p.data().len(),
-                buf,
-            ),
+            Payload::Opus(p) => {
+                super::write_chunks(core::iter::once(&p.data()[..]), p.data().len(), buf)
+            }
         }
     }
 }

@@ -12,7 +12,10 @@ use memchr::memmem;
 use streamkit_core::nal::NalLengthSize;
 use streamkit_core::time::{RtpTimestamp, SequenceNumber, Wrapping};
 
-use super::{AccessUnit, PayloadError, Depacketized, Loss, MAX_AGGREGATED_UNITS, NalForm, RtpPayload, RtpPayloadRef};
+use super::{
+    AccessUnit, Depacketized, Loss, MAX_AGGREGATED_UNITS, NalForm, PayloadError, RtpPayload,
+    RtpPayloadRef,
+};
 use crate::packet::RtpPacket;
 
 /// The codec whose RTP format is in use.
@@ -643,7 +646,6 @@ impl Depacketizer {
             self.end_unit(last);
         }
     }
-
 
     pub(crate) fn parameter_sets(&self) -> impl Iterator<Item = &Bytes> {
         self.sets.iter().flatten()

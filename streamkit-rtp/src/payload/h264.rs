@@ -21,7 +21,9 @@ use streamkit_core::sample::Sample;
 use streamkit_core::time::RtpTimestamp;
 
 use super::fragment::{Codec, Depacketizer, Packetizer};
-use super::{DEFAULT_MAX_ACCESS_UNIT, PayloadError, Depacketized, NalForm, RtpPayload, RtpPayloadRef};
+use super::{
+    DEFAULT_MAX_ACCESS_UNIT, Depacketized, NalForm, PayloadError, RtpPayload, RtpPayloadRef,
+};
 use crate::packet::RtpPacket;
 
 /// Access units into H.264 RTP payloads (RFC 6184).
@@ -44,10 +46,7 @@ impl H264Packetizer {
     /// # Errors
     ///
     /// [`PayloadError::MtuTooSmall`] below 3 bytes (an FU-A with one byte).
-    pub fn new(
-        mtu: usize,
-        nal_length_size: NalLengthSize,
-    ) -> Result<H264Packetizer, PayloadError> {
+    pub fn new(mtu: usize, nal_length_size: NalLengthSize) -> Result<H264Packetizer, PayloadError> {
         Ok(H264Packetizer {
             inner: Packetizer::new(Codec::H264, mtu, nal_length_size)?,
         })
@@ -243,7 +242,6 @@ impl H264Depacketizer {
         self.inner.finish();
         Ok(())
     }
-
 
     /// The SPS and PPS last seen in-band.
     pub fn parameter_sets(&self) -> impl Iterator<Item = &Bytes> {

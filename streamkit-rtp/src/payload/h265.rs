@@ -22,7 +22,9 @@ use streamkit_core::sample::Sample;
 use streamkit_core::time::RtpTimestamp;
 
 use super::fragment::{Codec, Depacketizer, Packetizer};
-use super::{DEFAULT_MAX_ACCESS_UNIT, PayloadError, Depacketized, NalForm, RtpPayload, RtpPayloadRef};
+use super::{
+    DEFAULT_MAX_ACCESS_UNIT, Depacketized, NalForm, PayloadError, RtpPayload, RtpPayloadRef,
+};
 use crate::packet::RtpPacket;
 
 /// Access units into H.265 RTP payloads (RFC 7798).
@@ -45,10 +47,7 @@ impl H265Packetizer {
     /// # Errors
     ///
     /// [`PayloadError::MtuTooSmall`] below 4 bytes (an FU with one byte).
-    pub fn new(
-        mtu: usize,
-        nal_length_size: NalLengthSize,
-    ) -> Result<H265Packetizer, PayloadError> {
+    pub fn new(mtu: usize, nal_length_size: NalLengthSize) -> Result<H265Packetizer, PayloadError> {
         Ok(H265Packetizer {
             inner: Packetizer::new(Codec::H265, mtu, nal_length_size)?,
         })
@@ -228,7 +227,6 @@ impl H265Depacketizer {
         self.inner.finish();
         Ok(())
     }
-
 
     /// The VPS, SPS and PPS last seen in-band.
     pub fn parameter_sets(&self) -> impl Iterator<Item = &Bytes> {

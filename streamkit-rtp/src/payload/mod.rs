@@ -21,10 +21,18 @@
 //!   payload in an RTP header ([`RtpHeader`](crate::packet::RtpHeader)) with
 //!   the payload's marker bit and timestamp.
 //! - A **depacketizer** takes RTP packets in sequence order (from the jitter
-//!   buffer) with `push`, then gives [`Depacketized`] events with `pull`
-//!   until `None`: whole access units in the caller's chosen [`NalForm`],
-//!   losses (with whether a keyframe request is due) and parameter-set
-//!   changes.
+//!   buffer) with `push`, then gives [`Depacketized`] events with
+//!   `poll_access_unit` (AAC: `poll_frame`, Opus: `poll_packet`) until
+//!   `None`: whole access units in the caller's chosen [`NalForm`], losses
+//!   (with whether a keyframe request is due) and parameter-set changes. At
+//!   the end of the stream `finish()` gives what is held (an access unit
+//!   whose marker bit never came).
+//! - [`Packetizer`] and [`Depacketizer`] are both over every codec (enum
+//!   dispatch), made from a core track or an SDP media section.
+//!
+//! The packetizers share the contract too: `push`, `poll_payload` until
+//! `None`, `finish()` at the end (AAC releases the frames it holds for
+//! aggregation) and poll once more.
 //!
 //! ```
 //! use bytes::Bytes;
@@ -59,7 +67,7 @@
 //! }
 //! // Three FU-A packets make one access unit again.
 //! assert_eq!(seq, 4);
-//! match depacketizer.pull() {
+//! match depacketizer.poll_access_unit() {
 //!     Some(Depacketized::AccessUnit(unit)) => {
 //!         assert!(unit.keyframe);
 //!         assert_eq!(unit.data, au);

@@ -842,7 +842,8 @@ impl RtpReceiver {
             self.early_at = None;
             if suppressed {
                 let size = self.schedule_size();
-                self.schedule.sent(now, size, members, senders, false, &mut self.rng);
+                self.schedule
+                    .sent(now, size, members, senders, false, &mut self.rng);
             } else {
                 let reports = self.report_blocks(now);
                 let mut packets = vec![

@@ -462,7 +462,8 @@ impl RtpSender {
     /// deterministic intervals.
     fn time_out_members(&mut self, now: Instant) {
         let (members, senders, we_sent) = (self.member_count(), self.senders(), self.we_sent());
-        let limit = self.schedule.deterministic(members, senders, we_sent) * MEMBER_TIMEOUT_INTERVALS;
+        let limit =
+            self.schedule.deterministic(members, senders, we_sent) * MEMBER_TIMEOUT_INTERVALS;
         let mut gone = Vec::new();
         self.members.retain(|&ssrc, &mut heard| {
             let keep = now.saturating_duration_since(heard) < limit;
