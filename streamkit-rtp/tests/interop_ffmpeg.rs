@@ -6,14 +6,15 @@
 //! SDP describes the source file's H.264 configuration.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-mod interop_support;
+#[path = "../../tests/support/mod.rs"]
+mod support;
 mod interop_verify;
 
 use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
-use interop_support::{Guard, PortPair, capture, fixture, require};
+use support::{Guard, PortPair, capture, fixture, require};
 use interop_verify::verify;
 use streamkit_core::codec::MediaKind;
 use streamkit_core::mp4::Mp4File;

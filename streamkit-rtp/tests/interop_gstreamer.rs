@@ -11,14 +11,15 @@
 //! quiet.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-mod interop_support;
+#[path = "../../tests/support/mod.rs"]
+mod support;
 mod interop_verify;
 
 use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
-use interop_support::{Capture, Guard, PortPair, capture, fixture, require};
+use support::{Capture, Guard, PortPair, capture, fixture, require};
 use interop_verify::verify;
 use streamkit_core::codec::{CodecConfig, MediaKind};
 use streamkit_core::mp4::Mp4File;

@@ -4,13 +4,14 @@
 //! with no loss reported.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-mod interop_support;
+#[path = "../../tests/support/mod.rs"]
+mod support;
 
 use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
-use interop_support::{Capture, Guard, PortPair, capture, fixture, require};
+use support::{Capture, Guard, PortPair, capture, fixture, require};
 use streamkit_core::codec::CodecConfig;
 use streamkit_core::mp4::Mp4File;
 use streamkit_rtp::packet::RtpPacket;

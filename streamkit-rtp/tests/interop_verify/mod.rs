@@ -15,7 +15,7 @@ use streamkit_rtp::packet::RtpPacket;
 use streamkit_rtp::rtcp::{RtcpPacket, parse_compound};
 use streamkit_rtp::session::{ReceiverConfig, RtpDisposition, RtpReceiver};
 
-use crate::interop_support::Capture;
+use crate::support::Capture;
 
 /// What the stream held.
 pub struct Verified {
