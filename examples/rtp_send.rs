@@ -265,21 +265,14 @@ fn run(o: &Options) -> Result<(), String> {
             sender.stop(Instant::now());
         }
         // Keep one sample's payloads queued.
-        while !stopped && !pushed_all && sender.queued_payloads() == 0 {
-            match samples.next() {
-                Some(sample) if sender.has_track(sample.track_id) => {
-                    sender.push(&sample).map_err(|e| e.to_string())?;
-                }
-                Some(_) => {}
-                None if o.passes.is_none_or(|n| pass < n) => {
-                    sender.start_next_pass().map_err(|e| e.to_string())?;
-                    samples = file.samples();
-                    pass += 1;
-                }
-                None => {
-                    sender.finish().map_err(|e| e.to_string())?;
-                    pushed_all = true;
-                }
+        while !stopped && !pushed_all && sender.feed(&mut samples).map_err(|e| e.to_string())? {
+            if o.passes.is_none_or(|n| pass < n) {
+                sender.start_next_pass().map_err(|e| e.to_string())?;
+                samples = file.samples();
+                pass += 1;
+            } else {
+                sender.finish().map_err(|e| e.to_string())?;
+                pushed_all = true;
             }
         }
         let Some(wake_at) = sender.poll_timeout() else {

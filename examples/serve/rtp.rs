@@ -99,17 +99,9 @@ fn send(file: &Mp4File, mut sender: MediaSender, dest: SocketAddr) -> Result<u64
     let mut buf = vec![0u8; 2048];
     sender.start(Instant::now());
     loop {
-        while !pushed_all && sender.queued_payloads() == 0 {
-            match samples.next() {
-                Some(sample) if sender.has_track(sample.track_id) => {
-                    sender.push(&sample).map_err(|e| e.to_string())?;
-                }
-                Some(_) => {}
-                None => {
-                    sender.finish().map_err(|e| e.to_string())?;
-                    pushed_all = true;
-                }
-            }
+        if !pushed_all && sender.feed(&mut samples).map_err(|e| e.to_string())? {
+            sender.finish().map_err(|e| e.to_string())?;
+            pushed_all = true;
         }
         let Some(wake) = sender.poll_timeout() else {
             return Ok(sender.packets_sent());

@@ -141,14 +141,22 @@ impl Speed {
         scale(real, self.numerator.get(), self.denominator.get())
     }
 
-    /// Real time for media time `media`.
+    /// Real time for media time `media`, rounded up, so that the media
+    /// time of the result is `media` or later.
     fn real(self, media: Duration) -> Duration {
-        scale(media, self.denominator.get(), self.numerator.get())
+        scale_up(media, self.denominator.get(), self.numerator.get())
     }
 }
 
+/// `d * mul / div`, rounded down.
 fn scale(d: Duration, mul: u32, div: u32) -> Duration {
     let nanos = d.as_nanos() * u128::from(mul) / u128::from(div.max(1));
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
+/// `d * mul / div`, rounded up.
+fn scale_up(d: Duration, mul: u32, div: u32) -> Duration {
+    let nanos = (d.as_nanos() * u128::from(mul)).div_ceil(u128::from(div.max(1)));
     Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
@@ -688,6 +696,26 @@ impl MediaSender {
         self.last_due = Duration::from_micros(dts_us.saturating_sub(origin).max(0) as u64);
         self.drain_packetizer(i);
         Ok(())
+    }
+
+    /// Pushes samples from `samples` (skipping those of tracks it does not
+    /// send) until a payload is queued: the feeding a file's player does
+    /// before each wait. `true` when `samples` ran out (then either
+    /// [`start_next_pass`](MediaSender::start_next_pass) and feed the file
+    /// again, or [`finish`](MediaSender::finish)).
+    ///
+    /// # Errors
+    ///
+    /// As [`push`](MediaSender::push).
+    pub fn feed(&mut self, samples: &mut impl Iterator<Item = Sample>) -> Result<bool, SessionError> {
+        while self.queue.is_empty() {
+            match samples.next() {
+                Some(sample) if self.has_track(sample.track_id) => self.push(&sample)?,
+                Some(_) => {}
+                None => return Ok(true),
+            }
+        }
+        Ok(false)
     }
 
     /// Moves stream `i`'s payloads to the queue, due at the last sample's
