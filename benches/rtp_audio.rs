@@ -23,7 +23,7 @@ use streamkit::rtp::error::PayloadError;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use rtp::codecs::opus::{OpusPacket, OpusPayload, OpusPayloader};
+use rtp::codecs::opus::{OpusPacket, OpusPayloader};
 use rtp::packetizer::{Depacketizer, Payloader};
 use streamkit::core::codec::MediaKind;
 use streamkit::core::mp4::Mp4File;

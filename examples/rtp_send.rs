@@ -172,7 +172,11 @@ fn stop_on_signals(stop: Arc<AtomicBool>, wake: SocketAddr) -> Result<(), String
                 }
             });
             stop.store(true, Ordering::SeqCst);
-            if let Ok(socket) = UdpSocket::bind(if wake.is_ipv4() { "127.0.0.1:0" } else { "[::1]:0" }) {
+            if let Ok(socket) = UdpSocket::bind(if wake.is_ipv4() {
+                "127.0.0.1:0"
+            } else {
+                "[::1]:0"
+            }) {
                 let _ = socket.send_to(&[], wake);
             }
         })
@@ -190,7 +194,10 @@ fn run(o: &Options) -> Result<(), String> {
     let (tracks, shifts) = file.tracks_and_shifts();
     let tracks = first_video_and_audio(&tracks);
     if tracks.is_empty() {
-        return Err(format!("{}: no H.264, H.265, AAC or Opus track", o.input.display()));
+        return Err(format!(
+            "{}: no H.264, H.265, AAC or Opus track",
+            o.input.display()
+        ));
     }
     let unix = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -226,8 +233,12 @@ fn run(o: &Options) -> Result<(), String> {
         return Ok(());
     }
 
-    let socket = UdpSocket::bind(if o.dest.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" })
-        .map_err(|e| format!("bind: {e}"))?;
+    let socket = UdpSocket::bind(if o.dest.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    })
+    .map_err(|e| format!("bind: {e}"))?;
     let local = socket.local_addr().map_err(|e| format!("bind: {e}"))?;
     let stop = Arc::new(AtomicBool::new(false));
     let wake = SocketAddr::new(
@@ -292,8 +303,11 @@ fn run(o: &Options) -> Result<(), String> {
                     let track = dests.iter().find(|d| d.2 == from).map(|d| d.0);
                     let datagram = buf.get(..n).unwrap_or_default();
                     if let Some(track) = track
-                        && let Err(e) =
-                            sender.handle_rtcp(Instant::now(), track, Bytes::copy_from_slice(datagram))
+                        && let Err(e) = sender.handle_rtcp(
+                            Instant::now(),
+                            track,
+                            Bytes::copy_from_slice(datagram),
+                        )
                     {
                         eprintln!("rtp_send: RTCP from {from}: {e}");
                     }

@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] fns
 
 use bytes::Bytes;
+use streamkit::core::clock::{UnixTime, WallClock};
 use streamkit::core::codec::CodecConfig;
 use streamkit::core::mp4::Mp4File;
 use streamkit::core::sample::Sample;
@@ -19,12 +20,11 @@ use streamkit::rtp::packet::{RtpHeader, RtpPacket};
 use streamkit::rtp::payload::aac::{
     AacDepacketized, AacDepacketizer, AacPacketizer, AacPayload, AuHeaderLayout,
 };
-use streamkit::core::clock::{UnixTime, WallClock};
-use streamkit::rtp::sender::{
-    MediaSender, MediaSenderConfig, Pacing, TransmitKind, first_video_and_audio,
-};
 use streamkit::rtp::payload::opus::{
     OpusDepacketized, OpusDepacketizer, OpusPacketizer, OpusPayload,
+};
+use streamkit::rtp::sender::{
+    MediaSender, MediaSenderConfig, Pacing, TransmitKind, first_video_and_audio,
 };
 
 /// Pushes one Opus packet and polls its payload.
@@ -264,9 +264,19 @@ fn media_sender_packets_allocate_nothing() {
         let info = allocation_counter::measure(|| {
             bytes = media_pass(&mut sender, &samples, now);
         });
-        assert_eq!(info.count_total, 0, "{name}: {} allocations", info.count_total);
+        assert_eq!(
+            info.count_total, 0,
+            "{name}: {} allocations",
+            info.count_total
+        );
         let packets = sender.packets_sent() - before;
-        assert!(packets as usize > samples.len() / 2, "{name}: {packets} packets");
-        assert!(bytes > 0 && bytes.abs_diff(warm) < warm / 100, "{name}: {bytes} vs {warm} bytes");
+        assert!(
+            packets as usize > samples.len() / 2,
+            "{name}: {packets} packets"
+        );
+        assert!(
+            bytes > 0 && bytes.abs_diff(warm) < warm / 100,
+            "{name}: {bytes} vs {warm} bytes"
+        );
     }
 }

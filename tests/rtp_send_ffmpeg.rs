@@ -15,11 +15,11 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
+use streamkit::core::codec::MediaKind;
 use support::{
     Guard, TempDir, fixture, framemd5, free_ports_for_another_process, require, run_example,
     samples, wait_bound,
 };
-use streamkit::core::codec::MediaKind;
 
 /// ffmpeg's `framemd5` of the source file's audio stream, copied.
 fn source_audio_md5(name: &str) -> Vec<(usize, String)> {
@@ -55,7 +55,13 @@ fn ffmpeg_receives(name: &str, extra: &[&str]) {
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     let mut sdp_only = args.clone();
     sdp_only.push("--sdp-only".into());
-    run_example("rtp_send", &sdp_only, &dir.0, "sdp", Duration::from_secs(60));
+    run_example(
+        "rtp_send",
+        &sdp_only,
+        &dir.0,
+        "sdp",
+        Duration::from_secs(60),
+    );
 
     let (audio_md5, video_md5) = (dir.0.join("a.md5"), dir.0.join("v.md5"));
     let mut ffmpeg = Guard::spawn_logged(

@@ -11,12 +11,12 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
+use streamkit::core::codec::MediaKind;
+use streamkit::rtp::sdp::{MediaDescription, SessionDescription};
 use support::{
     Guard, TempDir, fixture, free_ports_for_another_process, require, run_example, samples,
     wait_bound,
 };
-use streamkit::core::codec::MediaKind;
-use streamkit::rtp::sdp::{MediaDescription, SessionDescription};
 
 /// The `application/x-rtp` caps of a media section: its rtpmap and, with
 /// `fmtp`, every fmtp parameter (the audio ones hold no commas; the video
@@ -56,7 +56,13 @@ fn gstreamer_receives(name: &str, extra: &[&str]) {
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     let mut sdp_only = args.clone();
     sdp_only.push("--sdp-only".into());
-    run_example("rtp_send", &sdp_only, &dir.0, "sdp", Duration::from_secs(60));
+    run_example(
+        "rtp_send",
+        &sdp_only,
+        &dir.0,
+        "sdp",
+        Duration::from_secs(60),
+    );
     let sdp = SessionDescription::parse(&std::fs::read_to_string(&sdp_path).unwrap()).unwrap();
     let video = sdp.media.iter().find(|m| m.media == "video").unwrap();
     let audio = sdp.media.iter().find(|m| m.media == "audio").unwrap();

@@ -59,7 +59,10 @@ impl Receiver {
         let got = socket.recv_from(&mut buf).ok();
         socket.set_nonblocking(false).unwrap();
         let (n, from) = got?;
-        Some((parse_compound(Bytes::copy_from_slice(&buf[..n])).unwrap(), from))
+        Some((
+            parse_compound(Bytes::copy_from_slice(&buf[..n])).unwrap(),
+            from,
+        ))
     }
 
     /// The RTCP datagrams waiting on the video (`1`) or audio (`3`) RTCP
@@ -195,7 +198,9 @@ fn assert_passes(frames: &[AacFrame], source: &[(i64, Bytes)], pass: i64) {
 
 /// The BYE each stream's RTCP port got last: from `ssrc` when given.
 fn assert_goodbye(packets: &[Vec<RtcpPacket>], ssrc: Option<u32>, what: &str) {
-    let last = packets.last().unwrap_or_else(|| panic!("no RTCP on the {what} port"));
+    let last = packets
+        .last()
+        .unwrap_or_else(|| panic!("no RTCP on the {what} port"));
     match last.last() {
         Some(RtcpPacket::Goodbye(bye)) => {
             if let Some(ssrc) = ssrc {
@@ -263,7 +268,11 @@ fn passes_continue_sequence_numbers_and_timestamps_and_end_with_bye() {
 
     // Every frame of three passes: the last frames held for aggregation are
     // sent at the end too.
-    assert_eq!(audio.frames.len(), 3 * source.len(), "frames of three passes");
+    assert_eq!(
+        audio.frames.len(),
+        3 * source.len(),
+        "frames of three passes"
+    );
     assert_passes(&audio.frames, &source, pass);
     assert!(answered, "no audio sender report to answer");
     audio_rtcp.extend(receiver.rtcp(3));
@@ -271,10 +280,7 @@ fn passes_continue_sequence_numbers_and_timestamps_and_end_with_bye() {
     assert_goodbye(&receiver.rtcp(1), None, "video");
     // The receiver report came back to the example, which read it.
     let log = sender.stderr();
-    assert!(
-        log.contains("; 1 receiver report blocks received"),
-        "{log}"
-    );
+    assert!(log.contains("; 1 receiver report blocks received"), "{log}");
 }
 
 /// `--loop` runs until a signal: SIGTERM or SIGINT (even when the test runs
@@ -303,8 +309,17 @@ fn loop_stops_on(signal: &str) {
     }
     sender.signal(signal);
     let status = sender.wait(Duration::from_secs(120));
-    assert_eq!(status.code(), Some(0), "rtp_send: {status}\n{}", sender.stderr());
-    assert!(sender.stderr().contains("sent RTCP BYE"), "{}", sender.stderr());
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "rtp_send: {status}\n{}",
+        sender.stderr()
+    );
+    assert!(
+        sender.stderr().contains("sent RTCP BYE"),
+        "{}",
+        sender.stderr()
+    );
     while audio.receive(receiver.audio()) {}
     assert_passes(&audio.frames, &source, pass);
     assert_goodbye(&receiver.rtcp(3), audio.ssrc, "audio");

@@ -81,8 +81,12 @@ fn prepare(file: &Mp4File, dest: SocketAddr, seed: u64) -> Result<(MediaSender, 
 /// the sender's next timeout, reading the player's RTCP meanwhile; returns
 /// the RTP packets sent.
 fn send(file: &Mp4File, mut sender: MediaSender, dest: SocketAddr) -> Result<u64, String> {
-    let socket = UdpSocket::bind(if dest.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" })
-        .map_err(|e| format!("bind: {e}"))?;
+    let socket = UdpSocket::bind(if dest.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    })
+    .map_err(|e| format!("bind: {e}"))?;
     let dests: Vec<(u32, SocketAddr, SocketAddr)> = sender
         .tracks()
         .map(|t| {
@@ -131,7 +135,11 @@ fn send(file: &Mp4File, mut sender: MediaSender, dest: SocketAddr) -> Result<u64
             let Some(&(_, rtp, rtcp)) = dests.iter().find(|d| d.0 == t.track_id) else {
                 continue;
             };
-            let to = if t.kind == TransmitKind::Rtp { rtp } else { rtcp };
+            let to = if t.kind == TransmitKind::Rtp {
+                rtp
+            } else {
+                rtcp
+            };
             socket
                 .send_to(t.datagram, to)
                 .map_err(|e| format!("send to {to}: {e}"))?;

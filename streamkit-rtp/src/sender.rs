@@ -707,7 +707,10 @@ impl MediaSender {
     /// # Errors
     ///
     /// As [`push`](MediaSender::push).
-    pub fn feed(&mut self, samples: &mut impl Iterator<Item = Sample>) -> Result<bool, SessionError> {
+    pub fn feed(
+        &mut self,
+        samples: &mut impl Iterator<Item = Sample>,
+    ) -> Result<bool, SessionError> {
         while self.queue.is_empty() {
             match samples.next() {
                 Some(sample) if self.has_track(sample.track_id) => self.push(&sample)?,

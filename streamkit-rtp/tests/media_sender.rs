@@ -44,7 +44,10 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/h264_aac.mp4");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/h264_aac.mp4"
+    );
     let file = Mp4File::parse(Bytes::from(std::fs::read(path).unwrap())).unwrap();
     let (tracks, shifts) = file.tracks_and_shifts();
     let tracks = first_video_and_audio(&tracks);
@@ -62,8 +65,11 @@ fn origin() -> Instant {
 }
 
 fn sender(f: &Fixture, t0: Instant, pacing: Pacing) -> MediaSender {
-    let mut config =
-        MediaSenderConfig::new("test@streamkit", 7, WallClock::new(t0, UnixTime::from_unix(UNIX_START)));
+    let mut config = MediaSenderConfig::new(
+        "test@streamkit",
+        7,
+        WallClock::new(t0, UnixTime::from_unix(UNIX_START)),
+    );
     config.pacing = pacing;
     config.presentation_lead = presentation_lead(&f.tracks, &f.shifts, f.file.samples());
     MediaSender::new(config, &f.tracks, &f.shifts).unwrap()
@@ -174,7 +180,10 @@ fn check_playout(speed: u32) {
     let sent = play(&mut s, &f, t0, 1);
 
     // Each track's first datagram is its sender report, before any RTP.
-    let first_rtp = sent.iter().position(|d| d.kind == TransmitKind::Rtp).unwrap();
+    let first_rtp = sent
+        .iter()
+        .position(|d| d.kind == TransmitKind::Rtp)
+        .unwrap();
     for t in &f.tracks {
         let first = sent.iter().find(|d| d.track == t.id).unwrap();
         assert_eq!(first.kind, TransmitKind::Rtcp);
@@ -206,7 +215,8 @@ fn check_playout(speed: u32) {
         let due: Vec<Duration> = due_times(&f, t.id).iter().map(|d| *d / speed).collect();
         for (at, p) in &rtp {
             assert!(
-                due.iter().any(|d| d.abs_diff(*at) <= Duration::from_micros(1)),
+                due.iter()
+                    .any(|d| d.abs_diff(*at) <= Duration::from_micros(1)),
                 "track {} packet {} sent at {at:?}, no sample is due then",
                 t.id,
                 p.sequence_number().0
@@ -230,12 +240,18 @@ fn check_playout(speed: u32) {
                 })
                 .collect();
             assert_eq!(stamps, want, "video RTP timestamps");
-            let times: std::collections::BTreeSet<Duration> = rtp.iter().map(|(at, _)| *at).collect();
+            let times: std::collections::BTreeSet<Duration> =
+                rtp.iter().map(|(at, _)| *at).collect();
             assert_eq!(times.len(), want.len(), "one sending time per access unit");
         }
         // Every sender report on the line; the last datagram a BYE.
         let rtcp = rtcp_of(&sent, t.id);
-        assert!(rtcp.len() >= 2, "track {}: {} RTCP datagrams", t.id, rtcp.len());
+        assert!(
+            rtcp.len() >= 2,
+            "track {}: {} RTCP datagrams",
+            t.id,
+            rtcp.len()
+        );
         for (_, packets) in &rtcp {
             if let RtcpPacket::SenderReport(sr) = &packets[0] {
                 assert_eq!(sr.ssrc, session.ssrc());
@@ -247,7 +263,10 @@ fn check_playout(speed: u32) {
             matches!(last.last(), Some(RtcpPacket::Goodbye(b)) if b.sources == [session.ssrc()]),
             "{last:?}"
         );
-        assert!(*bye_at >= rtp.last().unwrap().0, "BYE before the last packet");
+        assert!(
+            *bye_at >= rtp.last().unwrap().0,
+            "BYE before the last packet"
+        );
     }
     assert!(s.is_done());
     assert_eq!(s.poll_timeout(), None);
@@ -271,7 +290,11 @@ fn passes_continue_timestamps_and_sequence_numbers() {
     let t0 = origin();
     let mut s = sender(&f, t0, Pacing::Paced(Speed::ratio(100, 1).unwrap()));
     let sent = play(&mut s, &f, t0, 3);
-    let audio = f.tracks.iter().find(|t| t.kind() != streamkit_core::codec::MediaKind::Video).unwrap();
+    let audio = f
+        .tracks
+        .iter()
+        .find(|t| t.kind() != streamkit_core::codec::MediaKind::Video)
+        .unwrap();
     let source: Vec<(i64, Bytes)> = f
         .file
         .track_samples(audio.id)
@@ -368,7 +391,10 @@ fn a_start_from_a_later_keyframe_gives_its_rtp_info() {
     let pts = MediaTime::new(key.pts() + shift_of(&f, video.id), key.timescale)
         .rescale(Timescale::VIDEO_90KHZ, Rounding::Nearest)
         .ticks() as u32;
-    assert_eq!(info.rtp_timestamp.0, session.timestamp_offset().wrapping_add(pts));
+    assert_eq!(
+        info.rtp_timestamp.0,
+        session.timestamp_offset().wrapping_add(pts)
+    );
     // The first packet goes at the start, not seconds later.
     s.start(t0);
     let mut first = None;
@@ -460,7 +486,8 @@ fn live_pacing_sends_at_once() {
 fn bad_input_gets_typed_errors() {
     let f = fixture();
     let t0 = origin();
-    let config = MediaSenderConfig::new("t", 1, WallClock::new(t0, UnixTime::from_unix(UNIX_START)));
+    let config =
+        MediaSenderConfig::new("t", 1, WallClock::new(t0, UnixTime::from_unix(UNIX_START)));
     let twice = [f.tracks[0].clone(), f.tracks[0].clone()];
     assert!(matches!(
         MediaSender::new(config.clone(), &twice, &[]),

@@ -12,13 +12,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use streamkit_core::clock::{UnixTime, WallClock};
 use streamkit_core::time::{MediaTime, Timescale, Wrapping};
 use streamkit_rtp::jitter::{JitterBuffer, JitterConfig, Released};
 use streamkit_rtp::packet::RtpPacket;
 use streamkit_rtp::session::{
     NackConfig, ReceiverConfig, RtpDisposition, RtpReceiver, RtpSender, SenderConfig, SenderEvent,
 };
-use streamkit_core::clock::{UnixTime, WallClock};
 
 /// xorshift64* (Vigna): the network's own random numbers, independent of
 /// the sessions' generator.

@@ -11,13 +11,13 @@ use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
-use support::{Capture, Guard, PortPair, capture, fixture, require};
 use streamkit_core::codec::CodecConfig;
 use streamkit_core::mp4::Mp4File;
 use streamkit_rtp::packet::RtpPacket;
 use streamkit_rtp::payload::aac::{AacDepacketized, AacDepacketizer, AuHeaderLayout};
 use streamkit_rtp::payload::opus::{OpusDepacketized, OpusDepacketizer};
 use streamkit_rtp::sdp::SessionDescription;
+use support::{Capture, Guard, PortPair, capture, fixture, require};
 
 /// The fixture's audio samples, in order, and its codec.
 fn source_audio(name: &str) -> (Vec<Bytes>, CodecConfig) {

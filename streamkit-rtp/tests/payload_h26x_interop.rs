@@ -22,7 +22,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
-use support::{Guard, PortPair, TempDir, capture, fixture, require, wait_bound};
 use streamkit_core::codec::{CodecConfig, MediaKind};
 use streamkit_core::mp4::Mp4File;
 use streamkit_core::nal::{NalLengthSize, length_prefixed_to_annex_b};
@@ -35,6 +34,7 @@ use streamkit_rtp::payload::{Depacketized, NalForm, RtpPayload};
 use streamkit_rtp::rtcp::{Goodbye, RtcpPacket, write_compound};
 use streamkit_rtp::sdp::codec::media_for_codec;
 use streamkit_rtp::sdp::{Connection, Origin, SessionDescription};
+use support::{Guard, PortPair, TempDir, capture, fixture, require, wait_bound};
 
 const MTU: usize = 1200;
 const SSRC: u32 = 0x5354_524b;

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use proptest::prelude::*;
+use streamkit_core::clock::{UnixTime, WallClock};
 use streamkit_core::time::{RtpTimestamp, SequenceNumber, Timescale};
 use streamkit_rtp::packet::{RtpHeader, RtpPacket};
 use streamkit_rtp::rtcp::parse_compound;
 use streamkit_rtp::session::{ReceiverConfig, RtpReceiver, RtpSender, SenderConfig};
-use streamkit_core::clock::{UnixTime, WallClock};
 
 #[allow(clippy::disallowed_methods)] // the virtual clock starts at a real instant
 fn origin() -> Instant {

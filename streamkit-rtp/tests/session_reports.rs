@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use streamkit_core::clock::{NTP_UNIX_OFFSET, UnixTime, WallClock};
 use streamkit_core::time::{MediaTime, SequenceNumber, Timescale, Wrapping};
 use streamkit_rtp::packet::RtpPacket;
 use streamkit_rtp::rtcp::{NtpTimestamp, RtcpPacket, parse_compound, write_compound};
@@ -13,7 +14,6 @@ use streamkit_rtp::session::{
     NackConfig, ReceiverConfig, ReceiverEvent, RtpDisposition, RtpReceiver, RtpSender,
     SenderConfig, SenderEvent,
 };
-use streamkit_core::clock::{NTP_UNIX_OFFSET, UnixTime, WallClock};
 
 /// A wall clock that reads 1 700 000 000 s after the epoch at `t0`.
 fn wall(t0: Instant) -> WallClock {
@@ -110,8 +110,7 @@ fn receiver_report_numbers_and_round_trip() {
     let sr = tx.sender_report(t_sr);
     let mut wire = Vec::new();
     write_compound(&[RtcpPacket::SenderReport(sr)], &mut wire).unwrap();
-    rx.handle_rtcp(t_sr, Bytes::from(wire))
-        .unwrap();
+    rx.handle_rtcp(t_sr, Bytes::from(wire)).unwrap();
     assert!(matches!(
         rx.poll_event(),
         Some(ReceiverEvent::SenderReport {
@@ -201,7 +200,10 @@ fn receiver_report_numbers_and_round_trip() {
 #[test]
 fn nacks_missing_packets_until_the_retry_limit() {
     let t0 = origin();
-    let mut tx = RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx", 3, wall(t0)), t0);
+    let mut tx = RtpSender::new(
+        SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx", 3, wall(t0)),
+        t0,
+    );
     let mut config = ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx", 4);
     config.nack = Some(NackConfig {
         first_delay: 20 * MS,
@@ -263,8 +265,7 @@ fn nacks_missing_packets_until_the_retry_limit() {
         &mut wire,
     )
     .unwrap();
-    tx.handle_rtcp(due, Bytes::from(wire))
-        .unwrap();
+    tx.handle_rtcp(due, Bytes::from(wire)).unwrap();
     assert_eq!(
         tx.poll_event(),
         Some(SenderEvent::Nack {

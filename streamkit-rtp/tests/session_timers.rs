@@ -65,7 +65,10 @@ fn rtp(seq: u16) -> RtpPacket {
 
 fn sender(t0: Instant) -> RtpSender {
     let wall = WallClock::new(t0, UnixTime::from_unix_millis(1_700_000_000_000));
-    RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx", 1, wall), t0)
+    RtpSender::new(
+        SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx", 1, wall),
+        t0,
+    )
 }
 
 fn drain(rx: &mut RtpReceiver) -> Vec<Vec<RtcpPacket>> {
@@ -82,7 +85,8 @@ fn sender_members_time_out_after_five_intervals_and_leave_on_bye() {
     tx.handle_rtcp(t0 + 10 * MS, compound(&[rr(78)])).unwrap();
     assert!(tx.members().eq([77, 78]));
     // 78 leaves.
-    tx.handle_rtcp(t0 + 20 * MS, compound(&[rr(78), bye(78)])).unwrap();
+    tx.handle_rtcp(t0 + 20 * MS, compound(&[rr(78), bye(78)]))
+        .unwrap();
     assert!(tx.members().eq([77]));
     assert_eq!(tx.poll_event(), Some(SenderEvent::Goodbye { ssrc: 78 }));
     // 77 is not heard from again: it times out 25 s after its report.
@@ -147,13 +151,17 @@ fn receiver_sources_time_out_and_leave_on_bye() {
     // Heard again, then BYE: gone at once.
     let now = last + Duration::from_secs(26);
     let _ = rx.handle_rtp(now, &rtp(10));
-    rx.handle_rtcp(now, compound(&[rr(SOURCE), bye(SOURCE)])).unwrap();
+    rx.handle_rtcp(now, compound(&[rr(SOURCE), bye(SOURCE)]))
+        .unwrap();
     assert!(rx.source(SOURCE).is_none());
     assert_eq!(
         rx.poll_event(),
         Some(ReceiverEvent::NewSource { ssrc: SOURCE })
     );
-    assert_eq!(rx.poll_event(), Some(ReceiverEvent::Goodbye { ssrc: SOURCE }));
+    assert_eq!(
+        rx.poll_event(),
+        Some(ReceiverEvent::Goodbye { ssrc: SOURCE })
+    );
     // finish: RR + SDES + BYE, then no timer.
     drain(&mut rx);
     rx.finish(now).unwrap();
@@ -239,9 +247,9 @@ fn the_first_feedback_goes_early_later_feedback_with_the_regular_report() {
     let sent = drain(&mut rx);
     assert_eq!(sent.len(), 1);
     assert!(
-        sent[0]
-            .iter()
-            .any(|p| matches!(p, RtcpPacket::PictureLossIndication(pli) if pli.media_ssrc == SOURCE))
+        sent[0].iter().any(
+            |p| matches!(p, RtcpPacket::PictureLossIndication(pli) if pli.media_ssrc == SOURCE)
+        )
     );
 }
 

@@ -70,10 +70,7 @@ impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "streamkit-{tag}-{}-{n}",
-            std::process::id()
-        ));
+        let dir = std::env::temp_dir().join(format!("streamkit-{tag}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
@@ -158,7 +155,11 @@ impl Guard {
             .arg(self.child.id().to_string())
             .status()
             .unwrap();
-        assert!(status.success(), "kill -{signal} {}: {status}", self.child.id());
+        assert!(
+            status.success(),
+            "kill -{signal} {}: {status}",
+            self.child.id()
+        );
     }
 
     /// Sends SIGINT (the way to stop ffmpeg and `gst-launch-1.0 -e`
@@ -210,9 +211,16 @@ pub fn example_binary(name: &str) -> PathBuf {
     if !bin.exists() {
         let target_dir = profile_dir.parent().unwrap();
         let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "-p", "streamkit", "--example", name, "--target-dir"])
-            .arg(target_dir)
-            .current_dir(workspace_root());
+        cmd.args([
+            "build",
+            "-p",
+            "streamkit",
+            "--example",
+            name,
+            "--target-dir",
+        ])
+        .arg(target_dir)
+        .current_dir(workspace_root());
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
         }
