@@ -21,7 +21,7 @@ use streamkit_core::nal::NalLengthSize;
 use streamkit_core::sample::Sample;
 use streamkit_core::time::RtpTimestamp;
 
-use super::fragment::{Codec, Depacketizer, Packetizer};
+use super::h26x::{Codec, Depacketizer, Packetizer};
 use super::{
     DEFAULT_MAX_ACCESS_UNIT, Depacketized, NalForm, PayloadError, RtpPayload, RtpPayloadRef,
 };

@@ -87,9 +87,9 @@ use crate::error::WriteError;
 
 pub mod aac;
 mod format;
-mod fragment;
 pub mod h264;
 pub mod h265;
+mod h26x;
 pub mod opus;
 
 /// The most NAL units one aggregation packet (STAP-A, H.265 AP) carries.
@@ -288,14 +288,14 @@ impl fmt::Debug for RtpPayload {
 /// until the next poll. The fastest way to write payloads out at once.
 #[derive(Clone, Copy)]
 pub struct RtpPayloadRef<'a> {
-    descriptor: fragment::Descriptor,
-    packetizer: &'a fragment::Packetizer,
+    descriptor: h26x::Descriptor,
+    packetizer: &'a h26x::Packetizer,
 }
 
 impl<'a> RtpPayloadRef<'a> {
     pub(crate) fn new(
-        descriptor: fragment::Descriptor,
-        packetizer: &'a fragment::Packetizer,
+        descriptor: h26x::Descriptor,
+        packetizer: &'a h26x::Packetizer,
     ) -> RtpPayloadRef<'a> {
         RtpPayloadRef {
             descriptor,

@@ -89,12 +89,15 @@
 
 mod receiver;
 mod sender;
+mod source;
 
 pub use receiver::{
-    FeedbackConfig, MAX_DROPOUT, MAX_MISORDER, MIN_SEQUENTIAL, NackConfig, ReceiverConfig,
-    ReceiverEvent, RtpDisposition, RtpReceiver, Source, SourceState, SourceStatistics,
+    FeedbackConfig, NackConfig, ReceiverConfig, ReceiverEvent, RtpDisposition, RtpReceiver,
 };
 pub use sender::{RtpSender, SenderConfig, SenderEvent};
+pub use source::{
+    MAX_DROPOUT, MAX_MISORDER, MIN_SEQUENTIAL, Source, SourceState, SourceStatistics,
+};
 
 use std::time::{Duration, Instant};
 
