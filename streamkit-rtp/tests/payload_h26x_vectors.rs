@@ -459,3 +459,51 @@ fn h265_depacketizer_types() {
         ])
     );
 }
+
+#[test]
+fn finish_gives_the_last_access_unit_of_a_stream_without_marker_bits() {
+    // A sender that never sets the marker bit: each access unit ends when
+    // the next timestamp starts, and the last one only at finish.
+    let mut d = H264Depacketizer::new(LP4);
+    d.push(&packet(1, 3000, false, &[0x65, 1, 2])).unwrap();
+    d.push(&packet(2, 6000, false, &[0x41, 3])).unwrap();
+    let first = events264(&mut d);
+    assert_eq!(first.len(), 1);
+    assert_eq!(unit(&first[0]).data, au(&[&[0x65, 1, 2]]));
+    assert!(events264(&mut d).is_empty(), "the last unit waits");
+    d.finish().unwrap();
+    let last = events264(&mut d);
+    assert_eq!(last.len(), 1);
+    let last = unit(&last[0]);
+    assert_eq!(last.data, au(&[&[0x41, 3]]));
+    assert_eq!(last.timestamp, RtpTimestamp::new(6000));
+    assert_eq!(last.first_sequence_number, SequenceNumber::new(2));
+    // A second finish gives nothing more; the stream may go on.
+    d.finish().unwrap();
+    assert!(events264(&mut d).is_empty());
+    d.push(&packet(3, 9000, true, &[0x41, 4])).unwrap();
+    assert_eq!(unit(&events264(&mut d)[0]).data, au(&[&[0x41, 4]]));
+
+    // The same for H.265 (a TRAIL_R unit: type 1).
+    let mut d = H265Depacketizer::new(LP4);
+    d.push(&packet(1, 3000, false, &[0x02, 0x01, 9])).unwrap();
+    assert!(std::iter::from_fn(|| d.poll_access_unit()).next().is_none());
+    d.finish().unwrap();
+    let events: Vec<_> = std::iter::from_fn(|| d.poll_access_unit()).collect();
+    assert_eq!(unit(&events[0]).data, au(&[&[0x02, 0x01, 9]]));
+    d.finish().unwrap();
+    assert!(d.poll_access_unit().is_none());
+}
+
+#[test]
+fn finish_drops_a_fragmented_unit_missing_its_end() {
+    let mut d = H264Depacketizer::new(LP4);
+    // FU-A start of an IDR slice, and nothing more.
+    d.push(&packet(1, 3000, false, &[0x7c, 0x85, 1, 2])).unwrap();
+    d.finish().unwrap();
+    let events = events264(&mut d);
+    assert!(
+        matches!(&events[..], [Depacketized::Loss(l)] if l.dropped_access_units == 1),
+        "{events:?}"
+    );
+}

@@ -153,9 +153,11 @@ impl H264Packetizer {
 ///
 /// Push each packet in sequence order with
 /// [`push`](H264Depacketizer::push), then call
-/// [`poll_access_unit`](H264Depacketizer::poll_access_unit) until `None`. An access unit ends at its
-/// marker bit or, for senders that omit it, when the timestamp changes (the
-/// last unit of such a stream is given when the next one starts). A
+/// [`poll_access_unit`](H264Depacketizer::poll_access_unit) until `None`;
+/// at the end of the stream [`finish`](H264Depacketizer::finish) and poll
+/// once more. An access unit ends at its marker bit or, for senders that
+/// omit it, when the timestamp changes (the last unit of such a stream
+/// comes out at `finish`). A
 /// sequence-number gap drops the unit in progress and the unit of the packet
 /// after the gap (the lost packets may have begun it), reported as one
 /// [`Depacketized::Loss`]: only whole access units are ever given.

@@ -146,8 +146,10 @@ impl H265Packetizer {
 ///
 /// The same contract as
 /// [`H264Depacketizer`](super::h264::H264Depacketizer): push packets in
-/// sequence order, poll events until `None`; access units end at the marker
-/// bit or a timestamp change; a gap drops the units it may have touched and
+/// sequence order, poll events until `None`, and at the end of the stream
+/// [`finish`](H265Depacketizer::finish) and poll once more; access units
+/// end at the marker bit or a timestamp change (the last one of a stream
+/// without marker bits at `finish`); a gap drops the units it may have touched and
 /// is reported once; the same camera quirks are tolerated. The keyframe flag
 /// says the unit holds an IRAP picture (types 16 to 23).
 #[derive(Debug)]
