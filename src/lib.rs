@@ -8,7 +8,7 @@
 //! | `core` | [`streamkit_core`] | time, codec configuration, samples, MP4 input, muxers, segmenter |
 //! | `hls` | [`streamkit_hls`] | HLS playlists, packager, origin, low-latency HLS |
 //! | `dash` | [`streamkit_dash`] | MPEG-DASH MPDs, packager, origin |
-//! | `rtp` | [`streamkit_rtp`] | RTP, RTCP, SDP, payload formats, sessions, jitter buffer |
+//! | `rtp` | [`streamkit_rtp`] | RTP, RTCP, SDP, payload formats, sessions, the media sender, jitter buffer |
 //! | `ports` | [`streamkit_ports`] | ports, services, URL schemes, protocol facts |
 //!
 //! The crates do no I/O of their own: they parse, serialize, packetize,
