@@ -109,9 +109,8 @@ fn receiver_session_inputs_pass_the_receiver_target() {
         stream.extend_from_slice(&seq.to_be_bytes());
         stream.extend_from_slice(&(seq * 3).to_be_bytes());
     }
-    for _ in 0..30 {
-        stream.push(0b1111_1110); // a timeout 441 ms later
-    }
+    // Thirty timeouts, 441 ms apart.
+    stream.extend(std::iter::repeat_n(0b1111_1110, 30));
     stream.extend_from_slice(&[3, 0, 2, 3, 1]);
     let mut sr = Vec::new();
     write_compound(

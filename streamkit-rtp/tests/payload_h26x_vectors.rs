@@ -499,7 +499,8 @@ fn finish_gives_the_last_access_unit_of_a_stream_without_marker_bits() {
 fn finish_drops_a_fragmented_unit_missing_its_end() {
     let mut d = H264Depacketizer::new(LP4);
     // FU-A start of an IDR slice, and nothing more.
-    d.push(&packet(1, 3000, false, &[0x7c, 0x85, 1, 2])).unwrap();
+    d.push(&packet(1, 3000, false, &[0x7c, 0x85, 1, 2]))
+        .unwrap();
     d.finish().unwrap();
     let events = events264(&mut d);
     assert!(

@@ -663,7 +663,7 @@ impl RtpReceiver {
         if self.allow_early {
             let fraction = u64::from(self.rng.next_u32());
             let dither = Duration::from_nanos(
-                u64::try_from(dither_max.as_nanos() * u128::from(fraction) >> 32)
+                u64::try_from((dither_max.as_nanos() * u128::from(fraction)) >> 32)
                     .unwrap_or(u64::MAX),
             );
             self.early_at = Some(now + dither);

@@ -192,7 +192,7 @@ impl SourceState {
 pub struct SourceStatistics {
     /// `true` once the source passed probation.
     pub valid: bool,
-    /// Packets received (duplicates excluded, see [`RtpReceiver`]).
+    /// Packets received (duplicates excluded, see [`RtpReceiver`](super::RtpReceiver)).
     pub received: u32,
     /// Packets expected from the base to the extended highest sequence.
     pub expected: u32,

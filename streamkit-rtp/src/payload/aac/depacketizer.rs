@@ -43,7 +43,7 @@ impl AuHeaderLayout {
     ///
     /// # Errors
     ///
-    /// [`PayloadError::Parameter`] when `size_length` is not 1 to 16
+    /// [`PayloadError::FmtpParameter`] when `size_length` is not 1 to 16
     /// or an index width is above 8.
     pub fn new(
         size_length: u8,
@@ -90,8 +90,8 @@ impl AuHeaderLayout {
     ///
     /// # Errors
     ///
-    /// [`PayloadError::Parameter`] when `sizelength` is missing or a
-    /// value is not a number in range; [`PayloadError::Unsupported`]
+    /// [`PayloadError::FmtpParameter`] when `sizelength` is missing or a
+    /// value is not a number in range; [`PayloadError::UnsupportedFmtpParameter`]
     /// for a non-zero `ctsdeltalength`, `dtsdeltalength`,
     /// `randomaccessindication`, `streamstateindication`,
     /// `auxiliarydatasizelength` or a `constantsize`.
@@ -259,7 +259,7 @@ struct PacketFrames {
     sequence_number: SequenceNumber,
 }
 
-/// RFC 3640 payloads back into AAC frames; see the [module docs](self).
+/// RFC 3640 payloads back into AAC frames; see the [module docs](super).
 ///
 /// Push each packet in sequence order (from the jitter buffer) with
 /// [`push`](AacDepacketizer::push), then [`poll_frame`](AacDepacketizer::poll_frame)
