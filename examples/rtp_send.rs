@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use streamkit::core::clock::{UnixTime, WallClock};
@@ -56,6 +56,8 @@ usage: rtp_send [--input FILE.mp4] [--dest HOST:PORT] [--sdp OUT.sdp] [options]
   --mtu BYTES      RTP payload budget (default 1200)
   --aac-frames N   AAC frames per RTP packet, 1 to 16 (default 4)
   --seed N         seed of SSRCs, sequence numbers and timestamp offsets
+  --bye-delay MS   how long the RTCP BYE waits after the last packet (default
+                   1000: ffmpeg ends its input at a BYE, reading RTCP first)
   --sdp-only       write the SDP and exit without sending
   --help           this text
 
@@ -72,6 +74,7 @@ struct Options {
     mtu: usize,
     aac_frames: usize,
     seed: u64,
+    bye_delay: Duration,
     sdp_only: bool,
 }
 
@@ -94,6 +97,7 @@ fn parse_options() -> Result<Option<Options>, String> {
         mtu: 1200,
         aac_frames: 4,
         seed: 0x5eed,
+        bye_delay: Duration::from_secs(1),
         sdp_only: false,
     };
     let mut args = std::env::args().skip(1);
@@ -132,6 +136,12 @@ fn parse_options() -> Result<Option<Options>, String> {
                 o.aac_frames = value("--aac-frames")?
                     .parse()
                     .map_err(|e| format!("--aac-frames: {e}"))?;
+            }
+            "--bye-delay" => {
+                let ms: u64 = value("--bye-delay")?
+                    .parse()
+                    .map_err(|e| format!("--bye-delay: {e}"))?;
+                o.bye_delay = Duration::from_millis(ms);
             }
             "--seed" => {
                 o.seed = value("--seed")?
@@ -211,6 +221,7 @@ fn run(o: &Options) -> Result<(), String> {
     let speed = Speed::ratio((o.speed * 1000.0).round() as u32, 1000).ok_or("--speed")?;
     config.pacing = Pacing::Paced(speed);
     config.presentation_lead = presentation_lead(&tracks, &shifts, file.samples());
+    config.goodbye_delay = o.bye_delay;
     let mut sender = MediaSender::new(config, &tracks, &shifts)
         .map_err(|e| format!("{}: {e}", o.input.display()))?;
 

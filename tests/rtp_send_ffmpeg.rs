@@ -6,7 +6,8 @@
 //!
 //! The example runs at ten times real time (`--speed 10`), from the binary
 //! `cargo build --examples` puts beside this test (built here when
-//! missing). It ends its streams with RTCP BYE, on which ffmpeg's SDP input
+//! missing). It ends its streams with RTCP BYE (a second after the last
+//! packet, as ffmpeg reads RTCP before RTP), on which ffmpeg's SDP input
 //! ends: ffmpeg exits by itself, with status 0.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 

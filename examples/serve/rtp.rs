@@ -64,6 +64,9 @@ fn prepare(file: &Mp4File, dest: SocketAddr, seed: u64) -> Result<(MediaSender, 
         WallClock::new(Instant::now(), UnixTime::from_unix(unix)),
     );
     config.presentation_lead = presentation_lead(&tracks, &shifts, file.samples());
+    // ffmpeg ends its input at a BYE and reads RTCP before RTP: give it a
+    // second to read the last packets.
+    config.goodbye_delay = std::time::Duration::from_secs(1);
     let sender = MediaSender::new(config, &tracks, &shifts).map_err(|e| e.to_string())?;
     let sdp = sender
         .session_description(

@@ -201,12 +201,19 @@ pub struct MediaSenderConfig {
     pub max_queued_payloads: usize,
     /// The session bandwidth of each track's session, bits per second.
     pub session_bandwidth: u64,
+    /// How long after the last packet of a [`finish`](MediaSender::finish)ed
+    /// sender the BYEs wait. Some receivers read a port's RTCP before its
+    /// RTP and end their stream at the BYE (ffmpeg does), so a BYE sent
+    /// with the last packets still unread cuts them off; RFC 3550 section
+    /// 6.3.7 lets a BYE wait. [`stop`](MediaSender::stop) does not wait.
+    pub goodbye_delay: Duration,
 }
 
 impl MediaSenderConfig {
     /// Real-time pacing, 1200-byte payloads, up to 4 AAC frames per
     /// packet, payload types 96 (video) and 97 (audio), no presentation
-    /// lead, at most 4096 payloads queued, 1 Mbit/s sessions.
+    /// lead, at most 4096 payloads queued, 1 Mbit/s sessions, BYE at once
+    /// after the last packet.
     #[must_use]
     pub fn new(cname: &str, seed: u64, wall_clock: WallClock) -> MediaSenderConfig {
         MediaSenderConfig {
@@ -220,6 +227,7 @@ impl MediaSenderConfig {
             presentation_lead: Duration::ZERO,
             max_queued_payloads: 4096,
             session_bandwidth: 1_000_000,
+            goodbye_delay: Duration::ZERO,
         }
     }
 }
@@ -368,6 +376,8 @@ pub struct MediaSender {
     last_due: Duration,
     finished: bool,
     goodbye: bool,
+    /// When the last RTP packet went out.
+    last_sent: Option<Instant>,
     buf: Vec<u8>,
     current: Bytes,
     packets_sent: u64,
@@ -445,6 +455,7 @@ impl MediaSender {
             last_due: Duration::ZERO,
             finished: false,
             goodbye: false,
+            last_sent: None,
             buf: Vec::with_capacity(mtu + 64),
             current: Bytes::new(),
             packets_sent: 0,
@@ -814,6 +825,13 @@ impl MediaSender {
         self.goodbye_at(now);
     }
 
+    /// When a finished sender's BYEs are due: the goodbye delay after the
+    /// last packet, once every packet went; `None` before.
+    fn goodbye_due(&self, start: Instant) -> Option<Instant> {
+        (self.finished && self.queue.is_empty() && !self.goodbye)
+            .then(|| self.last_sent.unwrap_or(start) + self.config.goodbye_delay)
+    }
+
     /// Queues every track's BYE compound (once).
     fn goodbye_at(&mut self, now: Instant) {
         let Some(start) = self.start else { return };
@@ -855,7 +873,7 @@ impl MediaSender {
                 }
             }
         }
-        if self.finished && self.queue.is_empty() {
+        if self.goodbye_due(start).is_some_and(|at| at <= now) {
             self.goodbye_at(now);
         }
     }
@@ -924,7 +942,7 @@ impl MediaSender {
                 Pacing::Paced(speed) => start + speed.real(q.due) <= now,
             });
         if !due {
-            if self.finished && self.queue.is_empty() && !self.goodbye {
+            if self.goodbye_due(start).is_some_and(|at| at <= now) {
                 self.goodbye_at(now);
                 return self.poll_transmit(now);
             }
@@ -946,6 +964,7 @@ impl MediaSender {
             .session
             .record_sent(presented, &header, q.payload.len());
         self.packets_sent += 1;
+        self.last_sent = Some(now);
         Some(Transmit {
             track_id: stream.track.id,
             kind: TransmitKind::Rtp,
@@ -955,7 +974,8 @@ impl MediaSender {
 
     /// When [`handle_timeout`](MediaSender::handle_timeout) and
     /// [`poll_transmit`](MediaSender::poll_transmit) are next needed: the
-    /// next packet's time, a report's, or now when the BYEs are to go;
+    /// next packet's time, a report's, or the BYEs' (see
+    /// [`MediaSenderConfig::goodbye_delay`]);
     /// `None` before [`start`](MediaSender::start) and once the sender is
     /// done.
     #[must_use]
@@ -964,9 +984,10 @@ impl MediaSender {
         if self.is_done() {
             return None;
         }
-        if !self.rtcp.is_empty() || (self.finished && self.queue.is_empty()) {
+        if !self.rtcp.is_empty() {
             return Some(start);
         }
+        let goodbye = self.goodbye_due(start);
         let packet = self.queue.front().map(|q| match self.config.pacing {
             Pacing::Live => start,
             Pacing::Paced(speed) => start + speed.real(q.due),
@@ -977,6 +998,6 @@ impl MediaSender {
             .filter_map(|s| s.session.poll_timeout())
             .map(|t| self.real_instant(start, t))
             .min();
-        [packet, reports].into_iter().flatten().min()
+        [packet, reports, goodbye].into_iter().flatten().min()
     }
 }

@@ -514,3 +514,36 @@ fn bad_input_gets_typed_errors() {
     s.push(&b).unwrap();
     assert!(matches!(s.push(&a), Err(SessionError::DecodeOrder { .. })));
 }
+
+#[test]
+fn the_bye_waits_the_goodbye_delay_after_the_last_packet() {
+    let f = fixture();
+    let t0 = origin();
+    let mut config = MediaSenderConfig::new(
+        "test@streamkit",
+        7,
+        WallClock::new(t0, UnixTime::from_unix(UNIX_START)),
+    );
+    config.pacing = Pacing::Paced(Speed::ratio(10, 1).unwrap());
+    config.goodbye_delay = Duration::from_millis(700);
+    let mut s = MediaSender::new(config, &f.tracks, &f.shifts).unwrap();
+    let sent = play(&mut s, &f, t0, 1);
+    let last_rtp = sent
+        .iter()
+        .filter(|d| d.kind == TransmitKind::Rtp)
+        .map(|d| d.at)
+        .max()
+        .unwrap();
+    let byes: Vec<Duration> = sent
+        .iter()
+        .filter(|d| d.kind == TransmitKind::Rtcp)
+        .filter(|d| {
+            matches!(
+                parse_compound(d.datagram.clone()).unwrap().last(),
+                Some(RtcpPacket::Goodbye(_))
+            )
+        })
+        .map(|d| d.at)
+        .collect();
+    assert_eq!(byes, [last_rtp + Duration::from_millis(700); 2]);
+}

@@ -15,7 +15,8 @@ use streamkit_rtp::packet::{RtpHeader, RtpPacket};
 use streamkit_rtp::payload::h264::{H264Depacketizer, H264Packetizer};
 use streamkit_rtp::payload::h265::{H265Depacketizer, H265Packetizer};
 use streamkit_rtp::payload::{
-    Depacketized, DepacketizedUnit, Depacketizer, NalForm, RtpPayload, RtpPayloadRef,
+    Depacketized, DepacketizedUnit, Depacketizer, NalForm, Packetizer, Payload, RtpPayload,
+    RtpPayloadRef,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -61,49 +62,42 @@ fn access_unit(codec: Codec) -> impl Strategy<Value = Bytes> {
     })
 }
 
-enum Packetizer {
-    H264(H264Packetizer),
-    H265(H265Packetizer),
+/// The library's packetizer of `codec` (mode 1, no configured parameter
+/// sets).
+fn packetizer(codec: Codec, mtu: usize) -> Packetizer {
+    match codec {
+        Codec::H264 => Packetizer::H264(H264Packetizer::new(mtu, NalLengthSize::Four).unwrap()),
+        Codec::H265 => Packetizer::H265(H265Packetizer::new(mtu, NalLengthSize::Four).unwrap()),
+    }
 }
 
-impl Packetizer {
-    fn new(codec: Codec, mtu: usize) -> Packetizer {
-        match codec {
-            Codec::H264 => Packetizer::H264(H264Packetizer::new(mtu, NalLengthSize::Four).unwrap()),
-            Codec::H265 => Packetizer::H265(H265Packetizer::new(mtu, NalLengthSize::Four).unwrap()),
-        }
+/// The next payload of a video packetizer.
+fn poll(p: &mut Packetizer) -> Option<RtpPayload> {
+    match p.poll_payload()? {
+        Payload::Video(v) => Some(v),
+        other => panic!("not video: {other:?}"),
     }
-    fn push(&mut self, ts: RtpTimestamp, au: Bytes) {
-        match self {
-            Packetizer::H264(p) => p.push(ts, au).unwrap(),
-            Packetizer::H265(p) => p.push(ts, au).unwrap(),
-        }
-    }
-    fn poll(&mut self) -> Option<RtpPayload> {
-        match self {
-            Packetizer::H264(p) => p.poll_payload(),
-            Packetizer::H265(p) => p.poll_payload(),
-        }
-    }
-    /// The borrowed form, checked against its owned copy.
-    fn poll_ref(&mut self) -> Option<RtpPayload> {
-        let check = |r: RtpPayloadRef<'_>| {
-            let owned = r.to_payload();
-            let mut written = Vec::new();
-            assert_eq!(r.write_to(&mut written).unwrap(), r.len());
-            assert_eq!(written, owned.to_bytes());
-            assert_eq!(r.chunks().collect::<Vec<_>>().concat(), written);
-            assert_eq!(
-                (r.marker(), r.timestamp(), r.header()),
-                (owned.marker(), owned.timestamp(), owned.header())
-            );
-            assert!(r.units().eq(owned.units().map(|u| &u[..])));
-            owned
-        };
-        match self {
-            Packetizer::H264(p) => p.poll_payload_ref().map(check),
-            Packetizer::H265(p) => p.poll_payload_ref().map(check),
-        }
+}
+
+/// The next payload in the borrowed form, checked against its owned copy.
+fn poll_ref(p: &mut Packetizer) -> Option<RtpPayload> {
+    let check = |r: RtpPayloadRef<'_>| {
+        let owned = r.to_payload();
+        let mut written = Vec::new();
+        assert_eq!(r.write_to(&mut written).unwrap(), r.len());
+        assert_eq!(written, owned.to_bytes());
+        assert_eq!(r.chunks().collect::<Vec<_>>().concat(), written);
+        assert_eq!(
+            (r.marker(), r.timestamp(), r.header()),
+            (owned.marker(), owned.timestamp(), owned.header())
+        );
+        assert!(r.units().eq(owned.units().map(|u| &u[..])));
+        owned
+    };
+    match p {
+        Packetizer::H264(p) => p.poll_payload_ref().map(check),
+        Packetizer::H265(p) => p.poll_payload_ref().map(check),
+        _ => panic!("not video"),
     }
 }
 
@@ -125,16 +119,20 @@ fn poll_video(d: &mut Depacketizer) -> Option<Depacketized> {
 
 /// Every access unit as RTP packets: (index of its access unit, packet).
 fn packetize(codec: Codec, mtu: usize, aus: &[Bytes], first_seq: u16) -> Vec<(usize, RtpPacket)> {
-    let mut p = Packetizer::new(codec, mtu);
+    let mut p = packetizer(codec, mtu);
     let mut out = Vec::new();
     let mut seq = first_seq;
     for (i, au) in aus.iter().enumerate() {
         let ts = RtpTimestamp::new(3000u32.wrapping_mul(i as u32).wrapping_add(7));
-        p.push(ts, au.clone());
+        p.push(ts, au.clone()).unwrap();
         let mut last_marker = false;
         // Odd units through the borrowed form.
         let borrowed = i % 2 == 1;
-        while let Some(payload) = if borrowed { p.poll_ref() } else { p.poll() } {
+        while let Some(payload) = if borrowed {
+            poll_ref(&mut p)
+        } else {
+            poll(&mut p)
+        } {
             assert!(
                 payload.len() <= mtu,
                 "payload of {} above MTU {mtu}",
@@ -366,13 +364,10 @@ proptest! {
         } else {
             Packetizer::H264(H264Packetizer::new(mtu, size).unwrap())
         };
-        let ok = match &mut p {
-            Packetizer::H264(p) => p.push(RtpTimestamp::new(1), Bytes::from(data)).is_ok(),
-            Packetizer::H265(p) => p.push(RtpTimestamp::new(1), Bytes::from(data)).is_ok(),
-        };
+        let ok = p.push(RtpTimestamp::new(1), Bytes::from(data)).is_ok();
         let mut last_marker = !ok;
         let mut count = 0;
-        while let Some(payload) = p.poll() {
+        while let Some(payload) = poll(&mut p) {
             prop_assert!(payload.len() <= mtu);
             prop_assert!(!last_marker || count == 0);
             last_marker = payload.marker();
