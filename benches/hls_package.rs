@@ -1,12 +1,13 @@
 //! HLS packaging throughput: the largest fixture, parsed from its bytes,
-//! through streamkit-hls's packager to every segment, init segment and
-//! playlist (VOD, 2 s segments), events drained and dropped. Throughput in
-//! input file bytes.
+//! through the packaging store (streamkit-core's Package) to every segment
+//! and init segment, and streamkit-hls's presentation to every playlist
+//! (VOD, 2 s segments), events drained and dropped. Throughput in input
+//! file bytes.
 //!
 //! - `fmp4`: one track per rendition, fMP4 segments as buffer lists
 //!   (sample payloads not copied).
 //! - `fmp4_ll`: the same with 500 ms low-latency parts, as a live EVENT
-//!   (a playlist per batch of parts).
+//!   (every playlist made after each push that made a part).
 //! - `ts`: one muxed rendition, MPEG-TS segments (payloads copied once into
 //!   188-byte packets).
 //!
@@ -22,28 +23,70 @@ use std::time::Duration;
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use streamkit::core::mp4::Mp4File;
+use streamkit::core::package::{Container, Package, PackageConfig, PackageEvent, RenditionSpec};
 use streamkit::core::time::{MediaTime, Timescale};
-use streamkit::hls::packager::{Packager, PackagerConfig, PlaylistKind, SegmentFormat};
+use streamkit::hls::presentation::{PlaylistKind, Presentation, PresentationConfig};
 
 /// The largest fixture (scripts/make-fixtures.sh): 10 s of H.264 and AAC.
 const FIXTURE: &str = "h264_aac.mp4";
 
-fn package(data: &Bytes, config: &PackagerConfig) -> u64 {
+/// What to package: the package's configuration (`ts`: one muxed MPEG-TS
+/// rendition) and the playlists' kind.
+#[derive(Clone, Copy)]
+struct Setup {
+    ts: bool,
+    low_latency: bool,
+}
+
+fn package(data: &Bytes, setup: Setup) -> u64 {
     let file = Mp4File::parse(data.clone()).expect("fixture parses");
-    let mut packager = Packager::for_mp4(&file, config.clone()).expect("packager");
+    let two = MediaTime::new(2, Timescale::SECONDS);
+    let mut config = PackageConfig::new(two);
+    if setup.low_latency {
+        config = config.with_part_target(MediaTime::new(500, Timescale::MILLIS));
+    }
+    if setup.ts {
+        let (tracks, _) = file.tracks_and_shifts();
+        config = config.with_renditions(vec![RenditionSpec::muxed(
+            "main",
+            Container::MpegTs,
+            &tracks,
+        )]);
+    }
+    let mut package = Package::for_mp4(&file, config).expect("package");
+    let kind = if setup.low_latency {
+        PlaylistKind::Event
+    } else {
+        PlaylistKind::Vod
+    };
+    let hls = Presentation::new(&package, PresentationConfig::vod().with_kind(kind))
+        .expect("presentation");
     let mut events = 0u64;
     for sample in file.samples() {
-        packager.push(sample).expect("push");
-        while let Some(e) = packager.poll() {
+        package.push(sample).expect("push");
+        let mut parts = false;
+        while let Some(e) = package.poll_event() {
+            parts |= matches!(e, PackageEvent::Part { .. });
             black_box(&e);
             events += 1;
         }
+        if parts {
+            for i in 0..hls.renditions().len() {
+                black_box(
+                    hls.media_playlist(&package, i)
+                        .expect("rendition")
+                        .to_bytes()
+                        .expect("writes"),
+                );
+            }
+        }
     }
-    packager.finish().expect("finish");
-    while let Some(e) = packager.poll() {
+    package.finish().expect("finish");
+    while let Some(e) = package.poll_event() {
         black_box(&e);
         events += 1;
     }
+    black_box(hls.playlists(&package).expect("playlists"));
     events
 }
 
@@ -52,16 +95,28 @@ fn hls_package(c: &mut Criterion) {
         .join("tests/fixtures")
         .join(FIXTURE);
     let data = Bytes::from(std::fs::read(&path).expect("fixture present"));
-    let two = MediaTime::new(2, Timescale::SECONDS);
     let configs = [
-        ("fmp4", PackagerConfig::vod(SegmentFormat::Fmp4, two)),
+        (
+            "fmp4",
+            Setup {
+                ts: false,
+                low_latency: false,
+            },
+        ),
         (
             "fmp4_ll",
-            PackagerConfig::vod(SegmentFormat::Fmp4, two)
-                .with_kind(PlaylistKind::Event)
-                .with_part_target(MediaTime::new(500, Timescale::MILLIS)),
+            Setup {
+                ts: false,
+                low_latency: true,
+            },
         ),
-        ("ts", PackagerConfig::vod(SegmentFormat::Ts, two)),
+        (
+            "ts",
+            Setup {
+                ts: true,
+                low_latency: false,
+            },
+        ),
     ];
     let mut group = c.benchmark_group("hls_package");
     group
@@ -69,9 +124,9 @@ fn hls_package(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1))
         .sample_size(30);
     group.throughput(Throughput::Bytes(data.len() as u64));
-    for (name, config) in &configs {
+    for (name, setup) in configs {
         group.bench_function(format!("h264_aac/{name}"), |b| {
-            b.iter(|| package(&data, config));
+            b.iter(|| package(&data, setup));
         });
     }
     group.finish();

@@ -6,23 +6,26 @@
 //! ```
 //!
 //! Writes `OUT_DIR/master.m3u8`, one media playlist per rendition and the
-//! segments (names: see `streamkit_hls::packager`), with a progress bar on
-//! stderr. The packaging is streamkit-hls's [`Packager`]; this program only
-//! reads the input and writes the files its events name. With fMP4
-//! segments it also writes `OUT_DIR/manifest.mpd`, a DASH MPD over the very
-//! same segment files, from streamkit-dash's [`VodPackager`] (which names
-//! and makes its segments as the HLS packager does; the program checks
-//! every file the MPD references was written).
+//! segments (names: see `streamkit_core::package::Naming`), with a progress
+//! bar on stderr; with fMP4 segments also `OUT_DIR/manifest.mpd`, a DASH
+//! MPD over the very same segment files. The packaging is streamkit-core's
+//! [`Package`], the playlists and the MPD its HLS and DASH presentations;
+//! this program reads the input and writes the files the package's events
+//! name. It writes into a directory beside `OUT_DIR` and moves the files
+//! into `OUT_DIR` only once everything is written, so a failure leaves
+//! nothing half-written behind.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use bytes::Bytes;
+use streamkit_core::clock::UnixTime;
 use streamkit_core::mp4::Mp4File;
+use streamkit_core::package::{Container, Package, PackageConfig, PackageEvent, RenditionSpec};
 use streamkit_core::time::{MediaTime, Rounding, Timescale};
-use streamkit_dash::packager::{VodEvent, VodPackager, VodPackagerConfig};
-use streamkit_hls::packager::{Packager, PackagerConfig, PackagerEvent, SegmentFormat};
+use streamkit_dash::presentation::{Presentation as Dash, PresentationConfig as DashConfig};
+use streamkit_hls::presentation::{Presentation as Hls, PresentationConfig as HlsConfig};
 
 const USAGE: &str =
     "usage: package INPUT.mp4 OUT_DIR [--segment-format ts|fmp4] [--segment-duration SECS]
@@ -41,13 +44,13 @@ options:
 struct Args {
     input: PathBuf,
     out: PathBuf,
-    format: SegmentFormat,
+    format: Container,
     segment_duration: MediaTime,
 }
 
 fn parse_args() -> Result<Option<Args>, String> {
     let mut positional = Vec::new();
-    let mut format = SegmentFormat::Fmp4;
+    let mut format = Container::Cmaf;
     let mut segment_duration = MediaTime::new(6, Timescale::SECONDS);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -55,8 +58,8 @@ fn parse_args() -> Result<Option<Args>, String> {
             "-h" | "--help" => return Ok(None),
             "--segment-format" => {
                 format = match args.next().as_deref() {
-                    Some("ts") => SegmentFormat::Ts,
-                    Some("fmp4") => SegmentFormat::Fmp4,
+                    Some("ts") => Container::MpegTs,
+                    Some("fmp4") => Container::Cmaf,
                     other => {
                         let got = other.unwrap_or("nothing");
                         return Err(format!("--segment-format: ts or fmp4, not {got}"));
@@ -111,97 +114,116 @@ fn progress(done: usize, total: usize) {
     );
 }
 
-fn handle(
-    root: &Path,
-    event: PackagerEvent,
-    written: &mut Vec<String>,
-) -> Result<(), Box<dyn std::error::Error>> {
-    match event {
-        PackagerEvent::InitSegment(r) => {
-            write_file(root, &r.name, r.body.buffers())?;
-            written.push(r.name);
-        }
-        PackagerEvent::Segment(s) => {
-            write_file(root, &s.resource.name, s.resource.body.buffers())?;
-            written.push(s.resource.name);
-        }
-        PackagerEvent::Part(p) => write_file(root, &p.resource.name, p.resource.body.buffers())?,
-        PackagerEvent::MediaPlaylist { name, playlist, .. } => {
-            write_file(root, &name, &[playlist.to_bytes()?])?;
-        }
-        PackagerEvent::MultivariantPlaylist { name, playlist } => {
-            write_file(root, &name, &[playlist.to_bytes()?])?;
-        }
-        PackagerEvent::Removed { name, .. } => std::fs::remove_file(root.join(name))?,
-        _ => {}
-    }
-    Ok(())
+/// Writes what the package made; returns the resource's name.
+fn store(root: &Path, event: PackageEvent) -> std::io::Result<Option<String>> {
+    let resource = match event {
+        PackageEvent::Init { resource, .. }
+        | PackageEvent::Part { resource, .. }
+        | PackageEvent::Segment { resource, .. } => resource,
+        _ => return Ok(None),
+    };
+    write_file(root, &resource.name, resource.body.buffers())?;
+    Ok(Some(resource.name))
 }
 
-fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+/// Packages into `staging`; the caller moves the files into place.
+fn package(args: &Args, staging: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let data =
         std::fs::read(&args.input).map_err(|e| format!("reading {}: {e}", args.input.display()))?;
     let file = Mp4File::parse(Bytes::from(data))?;
-    let config = PackagerConfig::vod(args.format, args.segment_duration);
-    let mut packager = Packager::for_mp4(&file, config)?;
-    // The DASH MPD over the same fMP4 segments: the DASH packager's
-    // segments are not written again, only checked to be among the HLS
-    // packager's files.
-    let mut dash = match args.format {
-        SegmentFormat::Fmp4 => Some(VodPackager::for_mp4(
-            &file,
-            VodPackagerConfig::new(args.segment_duration),
-        )?),
-        _ => None,
-    };
-    let (mut written, mut referenced) = (Vec::new(), Vec::new());
-    let mut mpd = None;
-    let mut take_dash = |dash: &mut VodPackager| {
-        while let Some(event) = dash.poll() {
-            match event {
-                VodEvent::Manifest { name, text } => mpd = Some((name, text)),
-                other => referenced.push(other.name().to_owned()),
-            }
-        }
-    };
-    std::fs::create_dir_all(&args.out)?;
+    for t in file.tracks().iter().filter(|t| !t.is_supported()) {
+        let entry = t
+            .sample_entry()
+            .map_or("none".to_owned(), |e| e.to_string());
+        eprintln!(
+            "package: {}: track {} (sample entry {entry}) left out: no codec model for it",
+            args.input.display(),
+            t.id()
+        );
+    }
+    let (tracks, _) = file.tracks_and_shifts();
+    if tracks.is_empty() {
+        return Err("no track that can be packaged".into());
+    }
+    let mut config = PackageConfig::new(args.segment_duration);
+    if args.format == Container::MpegTs {
+        config = config.with_renditions(vec![RenditionSpec::muxed(
+            "main",
+            Container::MpegTs,
+            &tracks,
+        )]);
+    }
+    let mut package = Package::for_mp4(&file, config)?;
     let samples = file.samples();
     let total = samples.len();
+    if total == 0 {
+        return Err("the file holds no samples".into());
+    }
     let step = (total / 100).max(1);
+    while let Some(event) = package.poll_event() {
+        store(staging, event)?;
+    }
     for (i, sample) in samples.enumerate() {
-        if let Some(dash) = dash.as_mut() {
-            dash.push(sample.clone())?;
-            take_dash(dash);
-        }
-        packager.push(sample)?;
-        while let Some(event) = packager.poll() {
-            handle(&args.out, event, &mut written)?;
+        package.push(sample)?;
+        while let Some(event) = package.poll_event() {
+            store(staging, event)?;
         }
         if i % step == 0 {
             progress(i, total);
         }
     }
-    packager.finish()?;
-    while let Some(event) = packager.poll() {
-        handle(&args.out, event, &mut written)?;
+    package.finish()?;
+    while let Some(event) = package.poll_event() {
+        store(staging, event)?;
     }
-    if let Some(dash) = dash.as_mut() {
-        dash.finish()?;
-        take_dash(dash);
+    let hls = Hls::new(&package, HlsConfig::vod())?;
+    for (name, bytes) in hls.playlists(&package)? {
+        write_file(staging, &name, &[bytes])?;
     }
-    if let Some((name, text)) = mpd {
-        written.sort_unstable();
-        if let Some(missing) = referenced
-            .iter()
-            .find(|n| written.binary_search(n).is_err())
-        {
-            return Err(format!("the MPD references {missing}, which HLS did not write").into());
-        }
-        write_file(&args.out, &name, &[Bytes::from(text)])?;
+    if args.format == Container::Cmaf {
+        let dash = Dash::new(&package, DashConfig::vod())?;
+        let mpd = dash.write(&package, UnixTime::EPOCH)?;
+        write_file(staging, dash.manifest_name(), &[Bytes::from(mpd)])?;
     }
     progress(total, total);
     eprintln!();
     Ok(())
+}
+
+/// Moves every entry of `staging` into `out` (replacing what has the same
+/// name), then removes `staging`.
+fn move_into(staging: &Path, out: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(out)?;
+    for entry in std::fs::read_dir(staging)? {
+        let entry = entry?;
+        let target = out.join(entry.file_name());
+        if target.is_dir() {
+            std::fs::remove_dir_all(&target)?;
+        } else if target.exists() {
+            std::fs::remove_file(&target)?;
+        }
+        std::fs::rename(entry.path(), target)?;
+    }
+    std::fs::remove_dir(staging)
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    let name = args
+        .out
+        .file_name()
+        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
+    let staging = args
+        .out
+        .with_file_name(format!(".{name}.partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging)?;
+    match package(args, &staging) {
+        Ok(()) => Ok(move_into(&staging, &args.out)?),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Err(e)
+        }
+    }
 }
 
 fn main() -> ExitCode {

@@ -10,6 +10,7 @@
 //! | `dash` | [`streamkit_dash`] | MPEG-DASH MPDs, packager, origin |
 //! | `rtp` | [`streamkit_rtp`] | RTP, RTCP, SDP, payload formats, sessions, the media sender, jitter buffer |
 //! | `ports` | [`streamkit_ports`] | ports, services, URL schemes, protocol facts |
+//! | `origin` | [`streamkit_origin`] | the Sans-IO HTTP origin: path policy, held requests, chunked bodies, ranges, conditional GET, CORS, router |
 //!
 //! The crates do no I/O of their own: they parse, serialize, packetize,
 //! segment and decide, and the caller moves the bytes and supplies the time.
@@ -25,6 +26,9 @@ pub use streamkit_dash as dash;
 #[cfg(feature = "hls")]
 #[doc(inline)]
 pub use streamkit_hls as hls;
+#[cfg(feature = "origin")]
+#[doc(inline)]
+pub use streamkit_origin as origin;
 #[cfg(feature = "ports")]
 #[doc(inline)]
 pub use streamkit_ports as ports;

@@ -53,9 +53,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use catalog::{Catalog, LiveChannel};
+use catalog::Catalog;
 use http::Limits;
 use rtp::RtpEndpoint;
+use streamkit::core::clock::{UnixTime, WallClock};
 
 const USAGE: &str = "\
 serve: a streaming server for MP4 files (HLS, fMP4 and MPEG-TS) with a web page
@@ -175,23 +176,27 @@ fn main() -> ExitCode {
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let epoch = Instant::now();
-    // DASH availability times are wall-clock times.
-    let wall_at_epoch = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    let (catalog, channels) = match Catalog::package(
-        &options.files,
-        epoch,
-        wall_at_epoch,
-        options.limits.max_held,
-    ) {
-        Ok((c, channels)) => (Arc::new(c), channels),
-        Err(e) => {
-            eprintln!("serve: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    // The one reading of both clocks: the origins' `now` is the monotonic
+    // clock; wall-clock values (program date-times, DASH times) come from
+    // this link.
+    let now = Instant::now();
+    let wall = WallClock::new(
+        now,
+        UnixTime::from_unix(
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default(),
+        ),
+    );
+    let (catalog, channels, left_out) =
+        Catalog::package(&options.files, now, wall, options.limits.max_held);
+    for l in &left_out {
+        eprintln!("serve: {}: left out: {}", l.file.display(), l.reason);
+    }
+    if catalog.streams.is_empty() {
+        eprintln!("serve: nothing to serve");
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -202,7 +207,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(options, catalog, channels)) {
+    match runtime.block_on(run(options, Arc::new(catalog), channels)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("serve: {e}");
@@ -211,10 +216,38 @@ fn main() -> ExitCode {
     }
 }
 
+/// Resolves at the first SIGINT or SIGTERM (the two ask the same: stop,
+/// letting requests in flight finish).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => tracing::info!("SIGINT: stopping"),
+                    _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!("no signal handler: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 async fn run(
     options: Options,
     catalog: Arc<Catalog>,
-    channels: Vec<LiveChannel>,
+    channels: Vec<live::Channel>,
 ) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(options.bind)
         .await
@@ -222,8 +255,11 @@ async fn run(
     let addr = listener
         .local_addr()
         .map_err(|e| format!("local address: {e}"))?;
+    for (_, mount) in catalog.mounts.prefixes() {
+        tokio::spawn(mount.clone().run_timeouts());
+    }
     for channel in channels {
-        channel.spawn();
+        tokio::spawn(channel.run(catalog.broadcasts.clone()));
     }
     print_urls(addr, &catalog);
     let rtp = Arc::new(RtpEndpoint::new(
@@ -235,17 +271,7 @@ async fn run(
         options.allow_remote,
         options.max_rtp_streams,
     ));
-    let stop = async {
-        match tokio::signal::ctrl_c().await {
-            Ok(()) => tracing::info!("Ctrl-C: stopping"),
-            // Without a signal handler, run until killed.
-            Err(e) => {
-                tracing::warn!("no Ctrl-C handler: {e}");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    http::serve(listener, catalog, rtp, options.limits, stop).await;
+    http::serve(listener, catalog, rtp, options.limits, stop_signal()).await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -15,6 +15,11 @@
 //!   as slices of the caller's buffer.
 //! - [`fmp4`], [`ts`]: fragmented MP4 / CMAF and MPEG-TS output.
 //! - [`segment`]: decides segment and part boundaries.
+//! - [`package`]: the packaging store: one segmenter, one muxer per
+//!   rendition, the segments and parts that HLS and DASH manifests and
+//!   origins serve.
+//! - [`buffer`]: [`buffer::BufferList`], output as shared buffers for
+//!   vectored writes.
 //!
 //! The crate does no I/O: the caller reads files and sockets and passes
 //! bytes in; time comes in as arguments.
@@ -40,8 +45,10 @@ pub mod fmp4;
 #[cfg(feature = "fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
+pub mod live;
 pub mod mp4;
 pub mod nal;
+pub mod package;
 pub mod sample;
 pub mod segment;
 pub mod time;

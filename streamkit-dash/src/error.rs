@@ -124,4 +124,13 @@ pub enum DashError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A presentation names a rendition the package does not have, or one
+    /// DASH cannot carry here (only CMAF renditions are listed).
+    #[error("DASH presentation: rendition {rendition:?}: {reason}")]
+    Rendition {
+        /// The rendition's name.
+        rendition: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
 }

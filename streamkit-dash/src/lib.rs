@@ -10,14 +10,13 @@
 //!   `$Time$`, SegmentTimeline), SegmentList and SegmentBase; the
 //!   availability window of a dynamic MPD at a caller-given `now`.
 //! - [`template`]: SegmentTemplate URL templates.
-//! - [`packager`]: a Sans-IO VOD packager, samples in, CMAF segments and the
-//!   MPD out, named like streamkit-hls's packager names them so both
-//!   manifests can share the files.
-//! - [`live`]: a Sans-IO live packager, samples in, CMAF chunks per part
-//!   (low latency), a sliding time-shift window and dynamic MPDs out.
-//! - [`origin`]: a Sans-IO origin, request (path, `now`) in, the MPD, an
-//!   init or a media segment out; `404` before a segment's availability
-//!   time, chunked bodies for low-latency segments still being made.
+//! - [`presentation`]: the MPD of a packaging store
+//!   ([`streamkit_core::package::Package`], the same CMAF files HLS lists):
+//!   static, or dynamic with a SegmentTimeline of the real segment
+//!   durations, low-latency with chunked segments.
+//! - [`origin`]: the MPD, the UTCTiming time and held requests for segments
+//!   due shortly, answered over a package on a [`streamkit_origin::Origin`]
+//!   (which streams a segment still being made chunk by chunk).
 //!
 //! The crate is Sans-IO: it reads no clock and opens nothing; wall-clock
 //! times are arguments. It depends on the MPD model (`dash-mpd-core`), not
@@ -73,10 +72,9 @@ pub mod error;
 #[cfg(feature = "fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
-pub mod live;
 pub mod mpd;
 pub mod origin;
-pub mod packager;
+pub mod presentation;
 pub mod resolve;
 pub mod template;
 

@@ -1,498 +1,210 @@
-//! A Sans-IO DASH origin: a request in (path, `now`), a response out.
+//! DASH on the origin: the MPD of a [`Presentation`] answered over a
+//! packaging store, the time for UTCTiming, and requests for segments due
+//! shortly held until the package makes them.
 //!
-//! The [`Origin`] keeps what a packager made, fed by its events
-//! ([`Origin::handle_vod_event`] for the [`VodPackager`](crate::packager::VodPackager),
-//! [`Origin::handle_live_event`] for the
-//! [`LivePackager`](crate::live::LivePackager)), and answers requests
-//! ([`Origin::handle_request`]):
+//! A [`DashView`] is a [`PackageView`]: mount it on a
+//! [`PackageSite`](streamkit_origin::PackageSite) (beside an HLS view of
+//! the same package) and serve the site with a [`streamkit_origin::Origin`].
+//! The package's segments are the site's to serve: complete ones at once,
+//! the one being made chunk by chunk as its parts come (low-latency DASH).
 //!
-//! - the MPD (`application/dash+xml`), init and media segments (`video/mp4`
-//!   or `audio/mp4`) and, for a live presentation's UTCTiming, the time
-//!   (`now` as an ISO 8601 / xs:dateTime in UTC, `text/plain`);
-//! - `404` for a name the origin does not have, and for a live segment whose
-//!   availability time has not come; `400` for a path that is not a name:
-//!   `..` or `.` segments, empty segments, percent-encoding, a backslash,
-//!   control characters (NUL among them) or a path longer than
-//!   [`OriginConfig::max_path_len`]. Paths are only ever looked up whole
-//!   among the names the packager produced, never mapped to files.
-//! - A live segment that is available but still being produced (low
-//!   latency: available after its first chunk) is answered with
-//!   [`Body::Chunked`]: a stream id whose chunks come from
-//!   [`Origin::poll_chunk`], each CMAF chunk as soon as the packager made
-//!   it, then [`ChunkEvent::End`]. After each live event drain
-//!   [`Origin::poll_ready`] to learn which streams have something to send.
-//!   A stream whose segment does not complete by its deadline (its nominal
-//!   end plus [`OriginConfig::chunk_grace`]) is aborted: call
-//!   [`Origin::handle_timeout`] at [`Origin::poll_timeout`].
+//! # What it answers
+//!
+//! - The MPD (`manifest.mpd` by default): static for VOD; dynamic for live,
+//!   with `@publishTime` the wall-clock time it was made (once per package
+//!   version). ETag of its bytes; `no-cache` for a live MPD (revalidated:
+//!   `304` while unchanged), one minute for a static one.
+//! - The time (`time` by default, when the view has a wall clock): an
+//!   `xs:dateTime` of the wall clock at the request, `no-store`, for the
+//!   MPD's `UTCTiming`.
+//! - A segment of a listed rendition that the package has not made yet
+//!   but will shortly (the next sequence number, while the stream goes
+//!   on) is held until it exists (then served, streamed if still being
+//!   made), or `404` after two target durations: a client whose clock runs
+//!   a little early is answered when the segment exists instead of with a
+//!   `404` it would retry on. A segment further ahead, or of a finished
+//!   package, is `404` at once.
 //!
 //! ```
-//! use core::time::Duration;
-//! use streamkit_core::buffer::BufferList;
-//! use streamkit_dash::live::LiveEvent;
-//! use streamkit_dash::origin::{Body, ChunkEvent, Origin, OriginConfig, Request};
+//! use std::time::{Duration, Instant};
+//! use bytes::Bytes;
+//! use streamkit_core::clock::{UnixTime, WallClock};
+//! use streamkit_core::mp4::Mp4File;
+//! use streamkit_core::package::{Package, PackageConfig};
+//! use streamkit_core::time::{MediaTime, Timescale};
+//! use streamkit_dash::origin::DashView;
+//! use streamkit_dash::presentation::{Presentation, PresentationConfig};
+//! use streamkit_origin::{Answer, Origin, OriginConfig, PackageSite, Request};
 //!
-//! let mut origin = Origin::new(OriginConfig::default().with_base_path("/live/"));
-//! let t = |s| Duration::from_secs(s);
-//! origin.handle_live_event(LiveEvent::SegmentStarted { rendition: 0, number: 0,
-//!     name: "video/seg-0.m4s".into(), content_type: "video/mp4",
-//!     available_at: t(10), ends_at: t(12) }, t(9));
-//! // Not yet available.
-//! assert_eq!(origin.handle_request(&Request::from_target("/live/video/seg-0.m4s"), t(9)).status, 404);
-//! let mut chunk = BufferList::new();
-//! chunk.push(bytes::Bytes::from_static(b"moof+mdat"));
-//! origin.handle_live_event(LiveEvent::Chunk { name: "video/seg-0.m4s".into(), bytes: chunk }, t(10));
-//! let response = origin.handle_request(&Request::from_target("/live/video/seg-0.m4s"), t(10));
-//! let Body::Chunked(id) = response.body else { panic!("a chunked body") };
-//! assert!(matches!(origin.poll_chunk(id), Some(ChunkEvent::Data(d)) if d.len() == 9));
-//! assert_eq!(origin.poll_chunk(id), None); // the next chunk is not made yet
-//! origin.handle_live_event(LiveEvent::SegmentComplete { name: "video/seg-0.m4s".into() }, t(12));
-//! assert_eq!(origin.poll_ready(), Some(id));
-//! assert_eq!(origin.poll_chunk(id), Some(ChunkEvent::End));
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/h264_aac.mp4");
+//! let file = Mp4File::parse(Bytes::from(std::fs::read(path)?))?;
+//! let config = PackageConfig::new(MediaTime::new(2, Timescale::SECONDS)).with_window(8);
+//! let mut package = Package::for_mp4(&file, config)?;
+//! let t0 = Instant::now(); // a virtual clock in tests
+//! let wall = WallClock::new(t0, UnixTime::from_unix_millis(1_700_000_000_000));
+//! package.set_wall_clock(MediaTime::zero(package.reference_timescale()), wall.unix);
+//! let dash = DashView::new(Presentation::new(&package, PresentationConfig::live(Duration::from_secs(2)))?)
+//!     .with_wall_clock(wall);
+//! let site = PackageSite::new(package, vec![Box::new(dash)]);
+//! let mut origin = Origin::new(site, OriginConfig::default().with_base_path("/live/a/"))?;
+//!
+//! // The time for UTCTiming.
+//! let Answer::Response(r) = origin.handle_request(t0, &Request::get("/live/a/time")) else { unreachable!() };
+//! assert_eq!(r.status, 200);
+//! // The first segment, asked for early, is held until it is made.
+//! let Answer::Pending(id) = origin.handle_request(t0, &Request::get("/live/a/video/seg-0.m4s")) else {
+//!     unreachable!()
+//! };
+//! # let _ = id;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use streamkit_core::buffer::BufferList;
+use streamkit_core::clock::WallClock;
+use streamkit_core::package::Package;
+use streamkit_origin::{CacheControl, Decision, EntityTag, PackageView, Response, SiteRequest};
 
-use crate::live::LiveEvent;
-use crate::packager::{CONTENT_TYPE_MPD, VodEvent};
+use crate::presentation::{CONTENT_TYPE_MPD, Presentation, PresentationKind};
 
 /// Content type of the UTCTiming resource.
 pub const CONTENT_TYPE_TIME: &str = "text/plain";
-/// Cache-Control of error answers and of the time.
-pub const CACHE_NO_STORE: &str = "no-store";
-/// Cache-Control of a live MPD.
-pub const CACHE_LIVE_MPD: &str = "no-cache";
-/// Cache-Control of VOD resources and live init segments: they never change.
-pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// Cache-Control of live media segments (complete or being produced: what
-/// a cache ends up with is the whole segment).
-pub const CACHE_LIVE_SEGMENT: &str = "public, max-age=60";
 
-/// How an [`Origin`] serves.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct OriginConfig {
-    /// Paths start with this (ending in `/`); the rest is a resource name.
-    pub base_path: String,
-    /// Longer request paths are refused (`400`).
-    pub max_path_len: usize,
-    /// The most chunked streams open at once; more are answered `503`.
-    pub max_streams: usize,
-    /// The name of the UTCTiming resource (`time`), if served.
-    pub time_name: Option<String>,
-    /// A chunked stream is aborted when its segment is not complete this
-    /// long after the segment's nominal end.
-    pub chunk_grace: Duration,
+/// Cache lifetime of a static MPD.
+const STATIC_MAX_AGE: u32 = 60;
+
+/// A DASH MPD over a package; see the [module documentation](self).
+pub struct DashView {
+    presentation: Presentation,
+    wall_clock: Option<WallClock>,
+    time_name: Option<String>,
+    rendered: Option<(u64, Bytes, EntityTag)>,
 }
 
-impl Default for OriginConfig {
-    /// Base path `/`, paths up to 1024 bytes, 1000 streams, the time at
-    /// `time`, 10 s of grace.
-    fn default() -> Self {
-        OriginConfig {
-            base_path: "/".into(),
-            max_path_len: 1024,
-            max_streams: 1000,
-            time_name: Some("time".into()),
-            chunk_grace: Duration::from_secs(10),
-        }
+impl core::fmt::Debug for DashView {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DashView")
+            .field("presentation", &self.presentation)
+            .field("wall_clock", &self.wall_clock)
+            .field("time_name", &self.time_name)
+            .finish_non_exhaustive()
     }
 }
 
-impl OriginConfig {
-    /// The same configuration under another base path (`/live/`).
+fn error(status: u16) -> Decision<String> {
+    Decision::Respond(Response::empty(status))
+}
+
+impl DashView {
+    /// A view answering `presentation`'s MPD. A live presentation needs a
+    /// wall clock ([`DashView::with_wall_clock`]) for `@publishTime` and
+    /// the time resource.
     #[must_use]
-    pub fn with_base_path(mut self, base_path: impl Into<String>) -> OriginConfig {
-        self.base_path = base_path.into();
+    pub fn new(presentation: Presentation) -> DashView {
+        DashView {
+            presentation,
+            wall_clock: None,
+            time_name: Some("time".into()),
+            rendered: None,
+        }
+    }
+
+    /// The same with the link from the monotonic clock to the wall clock.
+    #[must_use]
+    pub fn with_wall_clock(mut self, wall_clock: WallClock) -> DashView {
+        self.wall_clock = Some(wall_clock);
         self
     }
-}
 
-/// An HTTP request, as far as the origin cares: the path and the query
-/// (without the `?`), as they came on the request line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Request<'a> {
-    /// The path, starting with `/`.
-    pub path: &'a str,
-    /// The query string, without `?` (empty when none); ignored.
-    pub query: &'a str,
-}
-
-impl<'a> Request<'a> {
-    /// Splits a request target (`/live/manifest.mpd?x=1`) into path and
-    /// query.
+    /// The same serving the time at `name` (relative to the site), or not
+    /// at all.
     #[must_use]
-    pub fn from_target(target: &'a str) -> Request<'a> {
-        match target.split_once('?') {
-            Some((path, query)) => Request { path, query },
-            None => Request {
-                path: target,
-                query: "",
-            },
+    pub fn with_time_name(mut self, name: Option<String>) -> DashView {
+        self.time_name = name;
+        self
+    }
+
+    /// Follows an adjustment of the wall clock.
+    pub fn set_wall_clock(&mut self, wall_clock: WallClock) {
+        self.wall_clock = Some(wall_clock);
+    }
+
+    /// The presentation.
+    #[must_use]
+    pub fn presentation(&self) -> &Presentation {
+        &self.presentation
+    }
+
+    fn manifest(&mut self, now: Instant, package: &Package) -> Decision<String> {
+        let version = package.version();
+        if self.rendered.as_ref().is_none_or(|r| r.0 != version) {
+            let wall = self
+                .wall_clock
+                .map_or(streamkit_core::clock::UnixTime::EPOCH, |w| w.at(now));
+            let Ok(text) = self.presentation.write(package, wall) else {
+                return error(503);
+            };
+            let bytes = Bytes::from(text);
+            let etag = EntityTag::of_bytes(&bytes);
+            self.rendered = Some((version, bytes, etag));
         }
+        let Some((_, bytes, etag)) = &self.rendered else {
+            return error(500);
+        };
+        let cache = match self.presentation.config().kind {
+            PresentationKind::Vod => CacheControl::max_age(STATIC_MAX_AGE),
+            PresentationKind::Live(_) => CacheControl::NoCache,
+        };
+        Decision::Respond(
+            Response::ok(CONTENT_TYPE_MPD, cache, BufferList::from(bytes.clone()))
+                .with_etag(etag.clone()),
+        )
     }
 }
 
-/// The id of a chunked response body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct StreamId(pub u64);
-
-/// A response body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Body {
-    /// The whole body, as buffers to send in order (with a
-    /// Content-Length).
-    Full(BufferList),
-    /// A body of unknown length (HTTP/1.1 chunked transfer coding): poll
-    /// [`Origin::poll_chunk`] with this id.
-    Chunked(StreamId),
-}
-
-/// An HTTP response.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[must_use]
-pub struct Response {
-    /// The status code.
-    pub status: u16,
-    /// Content-Type, for a body.
-    pub content_type: Option<&'static str>,
-    /// Cache-Control.
-    pub cache_control: &'static str,
-    /// The body.
-    pub body: Body,
-}
-
-impl Response {
-    fn error(status: u16) -> Response {
-        Response {
-            status,
-            content_type: None,
-            cache_control: CACHE_NO_STORE,
-            body: Body::Full(BufferList::new()),
+impl PackageView for DashView {
+    fn decide(
+        &mut self,
+        now: Instant,
+        package: &Package,
+        request: &SiteRequest<'_>,
+    ) -> Option<Decision<String>> {
+        if request.path == self.presentation.manifest_name() {
+            return Some(self.manifest(now, package));
         }
-    }
-
-    fn full(content_type: &'static str, cache_control: &'static str, body: BufferList) -> Self {
-        Response {
-            status: 200,
-            content_type: Some(content_type),
-            cache_control,
-            body: Body::Full(body),
+        if self.time_name.as_deref() == Some(request.path) {
+            let wall = self.wall_clock?;
+            let text = wall.at(now).to_rfc3339_millis();
+            return Some(Decision::Respond(Response::ok(
+                CONTENT_TYPE_TIME,
+                CacheControl::NoStore,
+                BufferList::from(Bytes::from(text)),
+            )));
         }
-    }
-}
-
-/// What [`Origin::poll_chunk`] gives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ChunkEvent {
-    /// The next chunk of the body (one CMAF chunk).
-    Data(BufferList),
-    /// The body is complete: send the last chunk and keep the connection.
-    End,
-    /// The segment will not complete (evicted, or past its deadline): close
-    /// the connection without ending the body, so the client sees the
-    /// truncation.
-    Abort,
-}
-
-#[derive(Debug, Clone)]
-struct Stored {
-    content_type: &'static str,
-    cache_control: &'static str,
-    /// Chunks in order (one for whole resources).
-    chunks: Vec<BufferList>,
-    complete: bool,
-    /// Not served before this time (live segments).
-    available_at: Duration,
-    /// Chunked streams are aborted after this time.
-    deadline: Duration,
-}
-
-#[derive(Debug, Clone)]
-struct Stream {
-    name: String,
-    next: usize,
-    deadline: Duration,
-}
-
-/// The origin; see the [module documentation](self).
-#[derive(Debug, Clone)]
-pub struct Origin {
-    config: OriginConfig,
-    resources: BTreeMap<String, Stored>,
-    streams: BTreeMap<StreamId, Stream>,
-    ready: VecDeque<StreamId>,
-    ready_set: BTreeSet<StreamId>,
-    next_stream: u64,
-}
-
-/// Whether `name` is a name the origin could hold: `None` when the path
-/// must be refused with `400`.
-fn check_name(name: &str) -> Option<()> {
-    if name.is_empty() {
-        return Some(());
-    }
-    for segment in name.split('/') {
-        if segment.is_empty() || segment == "." || segment == ".." {
+        let PresentationKind::Live(_) = self.presentation.config().kind else {
+            return None;
+        };
+        if package.is_finished() || package.resource(request.path).is_some() {
             return None;
         }
-    }
-    if name
-        .chars()
-        .any(|c| c == '%' || c == '\\' || c.is_control())
-    {
-        return None;
-    }
-    Some(())
-}
-
-/// `now` as xs:dateTime in UTC with milliseconds (`2026-11-25T21:00:00.000Z`).
-fn xs_datetime(now: Duration) -> Option<String> {
-    let secs = i64::try_from(now.as_secs()).ok()?;
-    let t = chrono::DateTime::from_timestamp(secs, now.subsec_nanos())?;
-    Some(t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-}
-
-impl Origin {
-    /// An origin with nothing to serve yet.
-    #[must_use]
-    pub fn new(config: OriginConfig) -> Origin {
-        Origin {
-            config,
-            resources: BTreeMap::new(),
-            streams: BTreeMap::new(),
-            ready: VecDeque::new(),
-            ready_set: BTreeSet::new(),
-            next_stream: 0,
+        let (_, sequence) = self.presentation.segment_of(package, request.path)?;
+        // Due shortly: the segment being made (its rendition has no part in
+        // it yet) or the next one.
+        let open = package.open_segment().map(|o| o.sequence);
+        let next = package.next_sequence();
+        if sequence != next && Some(sequence) != open && sequence != next + 1 {
+            return None;
         }
-    }
-
-    /// How many resources it holds.
-    #[must_use]
-    pub fn resource_count(&self) -> usize {
-        self.resources.len()
-    }
-
-    /// How many chunked streams are open.
-    #[must_use]
-    pub fn stream_count(&self) -> usize {
-        self.streams.len()
-    }
-
-    fn store_whole(&mut self, name: String, content_type: &'static str, body: BufferList) {
-        self.resources.insert(
-            name,
-            Stored {
-                content_type,
-                cache_control: CACHE_IMMUTABLE,
-                chunks: vec![body],
-                complete: true,
-                available_at: Duration::ZERO,
-                deadline: Duration::MAX,
-            },
-        );
-    }
-
-    /// Takes an event of the VOD packager: everything is available at once.
-    pub fn handle_vod_event(&mut self, event: VodEvent) {
-        match event {
-            VodEvent::Init(r) => self.store_whole(r.name, r.content_type, r.bytes),
-            VodEvent::Segment(s) => {
-                self.store_whole(s.resource.name, s.resource.content_type, s.resource.bytes);
-            }
-            VodEvent::Manifest { name, text } => {
-                let mut body = BufferList::new();
-                body.push(bytes::Bytes::from(text));
-                self.store_whole(name, CONTENT_TYPE_MPD, body);
-            }
-        }
-    }
-
-    fn mark_ready(&mut self, name: &str) {
-        for (id, stream) in &self.streams {
-            if stream.name == name && self.ready_set.insert(*id) {
-                self.ready.push_back(*id);
-            }
-        }
-    }
-
-    /// Takes an event of the live packager at `now`.
-    pub fn handle_live_event(&mut self, event: LiveEvent, now: Duration) {
-        let _ = now;
-        match event {
-            LiveEvent::Init(r) => self.store_whole(r.name, r.content_type, r.bytes),
-            LiveEvent::SegmentStarted {
-                name,
-                content_type,
-                available_at,
-                ends_at,
-                ..
-            } => {
-                self.resources.insert(
-                    name,
-                    Stored {
-                        content_type,
-                        cache_control: CACHE_LIVE_SEGMENT,
-                        chunks: Vec::new(),
-                        complete: false,
-                        available_at,
-                        deadline: ends_at.saturating_add(self.config.chunk_grace),
-                    },
-                );
-            }
-            LiveEvent::Chunk { name, bytes } => {
-                if let Some(s) = self.resources.get_mut(&name)
-                    && !s.complete
-                {
-                    s.chunks.push(bytes);
-                    self.mark_ready(&name);
-                }
-            }
-            LiveEvent::SegmentComplete { name } => {
-                if let Some(s) = self.resources.get_mut(&name) {
-                    s.complete = true;
-                    self.mark_ready(&name);
-                }
-            }
-            LiveEvent::Removed { name } => {
-                if self.resources.remove(&name).is_some() {
-                    self.mark_ready(&name);
-                }
-            }
-            LiveEvent::Manifest { name, text } => {
-                let mut body = BufferList::new();
-                body.push(bytes::Bytes::from(text));
-                self.resources.insert(
-                    name,
-                    Stored {
-                        content_type: CONTENT_TYPE_MPD,
-                        cache_control: CACHE_LIVE_MPD,
-                        chunks: vec![body],
-                        complete: true,
-                        available_at: Duration::ZERO,
-                        deadline: Duration::MAX,
-                    },
-                );
-            }
-        }
-    }
-
-    /// Answers a GET for `request` at `now`.
-    pub fn handle_request(&mut self, request: &Request<'_>, now: Duration) -> Response {
-        if request.path.len() > self.config.max_path_len {
-            return Response::error(400);
-        }
-        let Some(name) = request.path.strip_prefix(self.config.base_path.as_str()) else {
-            return Response::error(404);
-        };
-        if check_name(name).is_none() {
-            return Response::error(400);
-        }
-        if self.config.time_name.as_deref() == Some(name) {
-            let Some(text) = xs_datetime(now) else {
-                return Response::error(500);
-            };
-            let mut body = BufferList::new();
-            body.push(bytes::Bytes::from(text));
-            return Response::full(CONTENT_TYPE_TIME, CACHE_NO_STORE, body);
-        }
-        let Some(stored) = self.resources.get(name) else {
-            return Response::error(404);
-        };
-        if now < stored.available_at {
-            return Response::error(404);
-        }
-        if stored.complete {
-            let mut body = BufferList::new();
-            for c in &stored.chunks {
-                body.append(c.clone());
-            }
-            return Response::full(stored.content_type, stored.cache_control, body);
-        }
-        if self.streams.len() >= self.config.max_streams {
-            return Response::error(503);
-        }
-        let id = StreamId(self.next_stream);
-        self.next_stream = self.next_stream.wrapping_add(1);
-        let (content_type, cache_control) = (stored.content_type, stored.cache_control);
-        self.streams.insert(
-            id,
-            Stream {
-                name: name.to_owned(),
-                next: 0,
-                deadline: stored.deadline,
-            },
-        );
-        Response {
-            status: 200,
-            content_type: Some(content_type),
-            cache_control,
-            body: Body::Chunked(id),
-        }
-    }
-
-    /// The next piece of stream `id`'s body: `None` while the next chunk is
-    /// not made yet (or the stream is unknown). After
-    /// [`ChunkEvent::End`] or [`ChunkEvent::Abort`] the stream is gone.
-    #[must_use]
-    pub fn poll_chunk(&mut self, id: StreamId) -> Option<ChunkEvent> {
-        let stream = self.streams.get_mut(&id)?;
-        let Some(stored) = self.resources.get(&stream.name) else {
-            self.streams.remove(&id);
-            return Some(ChunkEvent::Abort);
-        };
-        if let Some(chunk) = stored.chunks.get(stream.next) {
-            stream.next += 1;
-            return Some(ChunkEvent::Data(chunk.clone()));
-        }
-        if stored.complete {
-            self.streams.remove(&id);
-            return Some(ChunkEvent::End);
-        }
-        None
-    }
-
-    /// A stream that has something new for [`Origin::poll_chunk`] since it
-    /// was last returned here; `None` when no more.
-    #[must_use]
-    pub fn poll_ready(&mut self) -> Option<StreamId> {
-        let id = self.ready.pop_front()?;
-        self.ready_set.remove(&id);
-        Some(id)
-    }
-
-    /// When [`Origin::handle_timeout`] must be called next: the earliest
-    /// deadline of an open stream.
-    #[must_use]
-    pub fn poll_timeout(&self) -> Option<Duration> {
-        self.streams.values().map(|s| s.deadline).min()
-    }
-
-    /// Marks the streams past their deadline ready: their next
-    /// [`Origin::poll_chunk`] gives [`ChunkEvent::Abort`].
-    pub fn handle_timeout(&mut self, now: Duration) {
-        let late: Vec<StreamId> = self
-            .streams
-            .iter()
-            .filter(|(_, s)| s.deadline <= now)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in late {
-            if let Some(s) = self.streams.get_mut(&id) {
-                // No resource has an empty name: the next poll aborts.
-                s.name.clear();
-            }
-            if self.ready_set.insert(id) {
-                self.ready.push_back(id);
-            }
-        }
-    }
-
-    /// Forgets stream `id` (its client went away).
-    pub fn cancel(&mut self, id: StreamId) {
-        self.streams.remove(&id);
+        let target = package
+            .config()
+            .target_duration
+            .to_duration()
+            .unwrap_or(Duration::from_secs(2));
+        Some(Decision::Hold {
+            deadline: request.arrived + 2 * target,
+            on_expiry: Response::empty(404),
+        })
     }
 }

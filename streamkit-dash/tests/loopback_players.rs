@@ -632,21 +632,30 @@ fn gstreamer_dashdemux_decodes_every_frame() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Runs the VOD packager over the fixture and writes what it makes; gives
-/// the names of the init and media segments.
+/// Packages the fixture, writes its files and its MPD; gives the names of
+/// the init and media segments.
 fn write_packaged(dir: &Path) -> Vec<String> {
-    use streamkit_dash::packager::{VodEvent, VodPackager, VodPackagerConfig};
+    use streamkit_core::clock::UnixTime;
+    use streamkit_core::package::{Package, PackageConfig};
+    use streamkit_dash::presentation::{Presentation, PresentationConfig};
     let file = Mp4File::parse(Bytes::from(std::fs::read(FIXTURE).unwrap())).unwrap();
-    let config = VodPackagerConfig::new(MediaTime::new(2, Timescale::SECONDS));
-    let mut packager = VodPackager::for_mp4(&file, config).unwrap();
+    let config = PackageConfig::new(MediaTime::new(2, Timescale::SECONDS));
+    let mut package = Package::for_mp4(&file, config).unwrap();
+    for sample in file.samples() {
+        package.push(sample).unwrap();
+    }
+    package.finish().unwrap();
+    let dash = Presentation::new(&package, PresentationConfig::vod()).unwrap();
+    let mpd = dash.write(&package, UnixTime::EPOCH).unwrap();
     let mut media = Vec::new();
-    let store = |event: VodEvent, media: &mut Vec<String>| {
-        let (name, bytes) = match event {
-            VodEvent::Init(r) => (r.name, r.bytes.to_bytes()),
-            VodEvent::Segment(s) => (s.resource.name, s.resource.bytes.to_bytes()),
-            VodEvent::Manifest { name, text } => (name, Bytes::from(text)),
-            other => panic!("unexpected {other:?}"),
-        };
+    let files = package
+        .resources()
+        .map(|(name, r)| (name, r.chunks.body().to_bytes()))
+        .chain(std::iter::once((
+            dash.manifest_name().to_owned(),
+            Bytes::from(mpd),
+        )));
+    for (name, bytes) in files {
         let path = dir.join(&name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         assert!(!path.exists(), "{name} written twice");
@@ -654,16 +663,6 @@ fn write_packaged(dir: &Path) -> Vec<String> {
         if name.ends_with(".m4s") || name.ends_with("init.mp4") {
             media.push(name);
         }
-    };
-    for sample in file.samples() {
-        packager.push(sample).unwrap();
-        while let Some(e) = packager.poll() {
-            store(e, &mut media);
-        }
-    }
-    packager.finish().unwrap();
-    while let Some(e) = packager.poll() {
-        store(e, &mut media);
     }
     media
 }
@@ -673,7 +672,7 @@ fn packager_output_plays_and_resolves_to_its_files() {
     let dir = out_dir("packager");
     let mut written = write_packaged(&dir);
     written.sort();
-    // The names streamkit-hls's packager gives the same segments.
+    // The package's names, which HLS lists too.
     let mut expected: Vec<String> = ["video", "audio"]
         .iter()
         .flat_map(|r| {

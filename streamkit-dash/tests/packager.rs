@@ -1,10 +1,16 @@
-//! The VOD packager's contract: names from the caller, typed refusals.
+//! The DASH presentation over a package: names from the caller reach the
+//! files and the templates, every segment the MPD addresses is a file of
+//! the package, and bad input is refused with a typed error.
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 use bytes::Bytes;
+use streamkit_core::clock::UnixTime;
 use streamkit_core::mp4::Mp4File;
+use streamkit_core::package::{Container, Naming, Package, PackageConfig, RenditionSpec};
 use streamkit_core::time::{MediaTime, Timescale};
-use streamkit_dash::packager::{Naming, PackagerError, VodEvent, VodPackager, VodPackagerConfig};
+use streamkit_dash::DashError;
+use streamkit_dash::presentation::{Presentation, PresentationConfig};
+use streamkit_dash::resolve::resolve;
 
 fn file() -> Mp4File {
     let path = concat!(
@@ -14,146 +20,123 @@ fn file() -> Mp4File {
     Mp4File::parse(Bytes::from(std::fs::read(path).unwrap())).unwrap()
 }
 
-fn two_seconds() -> VodPackagerConfig {
-    VodPackagerConfig::new(MediaTime::new(2, Timescale::SECONDS))
+fn two_seconds() -> PackageConfig {
+    PackageConfig::new(MediaTime::new(2, Timescale::SECONDS))
 }
 
-#[test]
-fn caller_names_reach_files_and_templates() {
+fn packaged(config: PackageConfig) -> Package {
     let file = file();
-    let naming = Naming {
-        manifest: "stream.mpd".into(),
-        init: "header.m4i".into(),
-        segment_prefix: "chunk_".into(),
-        segment_extension: "cmfv".into(),
-        first_number: 1,
-    };
-    let mut p = VodPackager::for_mp4(&file, two_seconds().with_naming(naming)).unwrap();
-    assert_eq!(p.rendition_names().collect::<Vec<_>>(), ["video", "audio"]);
-    let mut names = Vec::new();
-    let mut manifest = String::new();
+    let mut p = Package::for_mp4(&file, config).unwrap();
     for s in file.samples() {
         p.push(s).unwrap();
     }
     p.finish().unwrap();
-    while let Some(e) = p.poll() {
-        if let VodEvent::Manifest { text, .. } = &e {
-            manifest = text.clone();
-        }
-        names.push(e.name().to_owned());
-    }
+    p
+}
+
+#[test]
+fn caller_names_reach_files_and_templates() {
+    let naming = Naming {
+        init: "header.m4i".into(),
+        segment_prefix: "chunk_".into(),
+        cmaf_extension: "cmfv".into(),
+        ..Naming::default()
+    };
+    let package = packaged(two_seconds().with_naming(naming));
+    let names: Vec<String> = package.resources().map(|(n, _)| n).collect();
     assert_eq!(
         &names[..4],
         [
             "video/header.m4i",
             "audio/header.m4i",
-            "video/chunk_1.cmfv",
-            "audio/chunk_1.cmfv"
+            "video/chunk_0.cmfv",
+            "audio/chunk_0.cmfv"
         ]
     );
-    assert_eq!(names.last().unwrap(), "stream.mpd");
-    assert!(manifest.contains(r#"media="$RepresentationID$/chunk_$Number$.cmfv" initialization="$RepresentationID$/header.m4i""#), "{manifest}");
-    // @startNumber 1 is the default and is not written.
-    assert!(!manifest.contains("startNumber"));
-    assert_eq!(
-        p.push(file.samples().next().unwrap()),
-        Err(PackagerError::Finished)
+    let dash = Presentation::new(
+        &package,
+        PresentationConfig::vod().with_manifest("stream.mpd"),
+    )
+    .unwrap();
+    assert_eq!(dash.manifest_name(), "stream.mpd");
+    let manifest = dash.write(&package, UnixTime::EPOCH).unwrap();
+    assert!(
+        manifest.contains(r#"media="$RepresentationID$/chunk_$Number$.cmfv" initialization="$RepresentationID$/header.m4i""#),
+        "{manifest}"
     );
-    assert_eq!(p.finish(), Err(PackagerError::Finished));
+    assert!(manifest.contains(r#"startNumber="0""#), "{manifest}");
+}
+
+#[test]
+fn every_addressed_segment_is_a_file_of_the_package() {
+    let package = packaged(two_seconds());
+    let dash = Presentation::new(&package, PresentationConfig::vod()).unwrap();
+    let mpd = dash.mpd(&package, UnixTime::EPOCH).unwrap();
+    let base = "http://o.example/vod/manifest.mpd";
+    let mut count = 0;
+    for set in 0..2 {
+        let rep = resolve(&mpd, base, 0, set, 0, None).unwrap();
+        let init = rep.initialization.as_ref().unwrap().url.clone();
+        let name = init.strip_prefix("http://o.example/vod/").unwrap();
+        assert!(package.resource(name).is_some(), "{name}");
+        for seg in rep.segments() {
+            let seg = seg.unwrap();
+            let name = seg.url.strip_prefix("http://o.example/vod/").unwrap();
+            let view = package
+                .resource(name)
+                .unwrap_or_else(|| panic!("{name} not in the package"));
+            assert!(view.complete);
+            count += 1;
+        }
+    }
+    // Five segments per rendition, every one addressed.
+    assert_eq!(count, 10);
 }
 
 #[test]
 fn bad_input_is_refused() {
     let file = file();
-    let naming = Naming {
-        segment_prefix: "seg$".into(),
-        ..Naming::default()
-    };
+    let (tracks, shifts) = file.tracks_and_shifts();
+    let ts = RenditionSpec::muxed("ts", Container::MpegTs, &tracks);
+    let package = Package::new(&tracks, &shifts, two_seconds().with_renditions(vec![ts])).unwrap();
     assert!(matches!(
-        VodPackager::for_mp4(&file, two_seconds().with_naming(naming)),
-        Err(PackagerError::InvalidName { .. })
+        Presentation::new(&package, PresentationConfig::vod()),
+        Err(DashError::Build { .. })
     ));
     assert!(matches!(
-        VodPackager::new(&[], &[], two_seconds()),
-        Err(PackagerError::TrackCount { count: 0 })
-    ));
-    // Only the video track: an audio sample is of an unknown track.
-    let video = file.tracks()[0].to_track().unwrap();
-    let mut p = VodPackager::new(&[video], &[], two_seconds()).unwrap();
-    let audio = file.samples().find(|s| s.track_id == 2).unwrap();
-    assert_eq!(
-        p.push(audio),
-        Err(PackagerError::UnknownTrack {
-            track_id: 2,
-            dts: 0
+        Presentation::new(
+            &package,
+            PresentationConfig::vod().with_renditions_named(["ts"])
+        ),
+        Err(DashError::Rendition {
+            reason: "not a CMAF rendition",
+            ..
         })
-    );
-}
-
-/// All (name, bytes) of init and media segments, from either packager.
-type Files = Vec<(String, Vec<u8>)>;
-
-#[test]
-fn dash_and_hls_packagers_make_the_same_files() {
-    use streamkit_hls::packager::{
-        Packager, PackagerConfig, PackagerEvent, RenditionLayout, SegmentFormat,
-    };
-    let file = file();
-    let target = MediaTime::new(2, Timescale::SECONDS);
-
-    let mut dash: Files = Vec::new();
-    let mut p = VodPackager::for_mp4(&file, two_seconds()).unwrap();
-    let take_dash = |p: &mut VodPackager, out: &mut Files| {
-        while let Some(e) = p.poll() {
-            match e {
-                VodEvent::Init(r) => out.push((r.name, r.bytes.to_bytes().to_vec())),
-                VodEvent::Segment(s) => {
-                    out.push((s.resource.name, s.resource.bytes.to_bytes().to_vec()))
-                }
-                _ => {}
-            }
-        }
-    };
-    for s in file.samples() {
-        p.push(s).unwrap();
-        take_dash(&mut p, &mut dash);
-    }
-    p.finish().unwrap();
-    take_dash(&mut p, &mut dash);
-
-    let mut hls: Files = Vec::new();
-    let config =
-        PackagerConfig::vod(SegmentFormat::Fmp4, target).with_layout(RenditionLayout::PerTrack);
-    let mut p = Packager::for_mp4(&file, config).unwrap();
-    let take_hls = |p: &mut Packager, out: &mut Files| {
-        while let Some(e) = p.poll() {
-            match e {
-                PackagerEvent::InitSegment(r) => out.push((r.name, r.body.to_bytes().to_vec())),
-                PackagerEvent::Segment(s) => {
-                    out.push((s.resource.name, s.resource.body.to_bytes().to_vec()))
-                }
-                _ => {}
-            }
-        }
-    };
-    for s in file.samples() {
-        p.push(s).unwrap();
-        take_hls(&mut p, &mut hls);
-    }
-    p.finish().unwrap();
-    take_hls(&mut p, &mut hls);
-
-    dash.sort();
-    hls.sort();
-    let names = |f: &Files| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&dash), names(&hls));
-    assert_eq!(dash.len(), 12);
-    for ((name, d), (_, h)) in dash.iter().zip(&hls) {
-        assert!(
-            d == h,
-            "{name}: {} bytes from the DASH packager, {} from HLS",
-            d.len(),
-            h.len()
-        );
-    }
+    ));
+    let package = Package::new(&tracks, &shifts, two_seconds()).unwrap();
+    assert!(matches!(
+        Presentation::new(
+            &package,
+            PresentationConfig::vod().with_renditions_named(["subtitles"])
+        ),
+        Err(DashError::Rendition {
+            reason: "not in the package",
+            ..
+        })
+    ));
+    // A static MPD needs the whole presentation.
+    let dash = Presentation::new(&package, PresentationConfig::vod()).unwrap();
+    assert!(matches!(
+        dash.mpd(&package, UnixTime::EPOCH),
+        Err(DashError::Dynamic { .. })
+    ));
+    // Low latency needs parts.
+    assert!(matches!(
+        Presentation::new(
+            &package,
+            PresentationConfig::live(std::time::Duration::from_secs(2))
+                .with_low_latency(std::time::Duration::from_secs(1))
+        ),
+        Err(DashError::Build { .. })
+    ));
 }

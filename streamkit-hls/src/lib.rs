@@ -6,12 +6,13 @@
 //!   typed values, spec-exact output (TARGETDURATION, EXTINF decimals,
 //!   EXT-X-VERSION derived from the features used) and Playlist Delta
 //!   Updates.
-//! - [`packager`] turns `streamkit_core` samples into MPEG-TS or fMP4
-//!   segments and parts plus their playlists, for VOD, EVENT and live
-//!   sliding windows.
-//! - [`origin`] answers playlist, segment and part requests from what the
-//!   packager produced, holding LL-HLS blocking requests until they can be
-//!   answered.
+//! - [`presentation`] writes the multivariant and media playlists of a
+//!   packaging store ([`streamkit_core::package::Package`]: segments and
+//!   parts in MPEG-TS or fMP4, cut once for every manifest), for VOD,
+//!   EVENT and live sliding windows.
+//! - [`origin`] answers playlist requests over a package on a
+//!   [`streamkit_origin::Origin`], holding LL-HLS blocking requests and
+//!   preload-hinted parts until the package makes them.
 //!
 //! Nothing here reads a clock or opens a file: `now`, program date-times and
 //! the bytes come from the caller.
@@ -73,5 +74,5 @@
 #[doc(hidden)]
 pub mod fuzz;
 pub mod origin;
-pub mod packager;
 pub mod playlist;
+pub mod presentation;

@@ -1,24 +1,19 @@
-//! The HLS origin: HTTP requests in, responses out, with low-latency HLS
-//! blocking requests held until the packager produces what they wait for.
+//! HLS on the origin: the playlists of a [`Presentation`] answered over a
+//! packaging store, with low-latency HLS blocking requests held until the
+//! package makes what they wait for.
 //!
-//! An [`Origin`] is a Sans-IO state machine that serves what a
-//! [`Packager`](crate::packager::Packager) produced. Feed it every
-//! [`PackagerEvent`] ([`Origin::handle_event`]); hand it each request
-//! ([`Origin::handle_request`]), which answers at once
-//! ([`Handled::Response`]) or holds the request ([`Handled::Held`]). After
-//! each event and each timeout, drain [`Origin::poll_released`]: it gives
-//! the held requests' answers. [`Origin::poll_timeout`] says when to call
-//! [`Origin::handle_timeout`] next. `now` is the caller's monotonic clock, as
-//! a [`Duration`] since any fixed instant; the origin reads no clock.
+//! An [`HlsView`] is a [`PackageView`]: mount it on a
+//! [`PackageSite`](streamkit_origin::PackageSite) beside other views (a DASH
+//! MPD over the same package) and serve the site with a
+//! [`streamkit_origin::Origin`], which applies HTTP's rules (path policy,
+//! HEAD, ranges, conditional GET, CORS) and owns the held requests. The
+//! view answers its playlists and holds what LL-HLS asks it to hold; the
+//! package's segments, parts and init segments are the site's to serve.
 //!
 //! # What it answers
 //!
-//! - Only names the packager produced (and that are still in the live
-//!   window), under [`OriginConfig::base_path`]. A path is never a file
-//!   system path: a NUL byte, a backslash, a `%` (percent-encoding: no
-//!   produced name needs it), an empty, `.` or `..` path segment, or a path
-//!   longer than [`OriginConfig::max_path_len`] is `400 Bad Request`; any
-//!   other unknown name is `404 Not Found`.
+//! - The multivariant playlist and each media playlist, as of the
+//!   package's current state (rendered once per package version).
 //! - Blocking playlist reload (draft-pantos-hls-rfc8216bis section
 //!   6.2.5.2): `_HLS_msn=M` holds the request until the playlist has
 //!   segment `M`; with `_HLS_part=N`, until it has part `N` of segment `M`
@@ -26,209 +21,77 @@
 //!   the next). `_HLS_part` without `_HLS_msn`, an `M` beyond the last
 //!   segment plus two, or an `N` beyond the last part by the Advance Part
 //!   Limit (3 / PART-TARGET for targets under a second, else 3) is `400`.
-//!   A request still held three target durations later gets
+//!   A request still held three target durations after it came gets
 //!   `503 Service Unavailable`. Once the playlist has EXT-X-ENDLIST the
 //!   directives are ignored.
 //! - Playlist Delta Updates (section 6.2.5.1): `_HLS_skip=YES` or `v2`
 //!   answers with EXT-X-SKIP in place of the segments older than
 //!   CAN-SKIP-UNTIL; ignored when the playlist has no CAN-SKIP-UNTIL or has
 //!   EXT-X-ENDLIST.
-//! - Preload hints (section 6.2.6): a request for the part a media playlist
-//!   hints is held until the part exists; if the playlist stops hinting it
-//!   without producing it (the segment ended first), `404`; after three
-//!   target durations, `503`.
+//! - Preload hints (section 6.2.6): a request for the part a media
+//!   playlist hints is held until the part exists; if the playlist stops
+//!   hinting it without the package making it (the segment ended first),
+//!   `404`; after three target durations, `503`.
 //! - Malformed query values (not decimal, too large, duplicated, an
 //!   `_HLS_skip` other than `YES` or `v2`) are `400`.
 //!
 //! # Caching
 //!
-//! Segments, parts and init segments never change under their name:
-//! [`CACHE_IMMUTABLE`]. Playlists of a finished stream (EXT-X-ENDLIST) too.
-//! A live media playlist without delivery directives: `max-age=1`; a
-//! blocking-reload answer names a fixed state of the playlist, so it may
-//! be cached for as long as its segments stay relevant: six target
-//! durations. A live multivariant playlist: one target duration (its
-//! bit rates are measured as the stream goes). Errors: `no-store`.
+//! Playlists carry an ETag of their bytes. A playlist of a finished
+//! presentation (EXT-X-ENDLIST): `max-age` of one minute (its file may be
+//! packaged again; segments, which never change under their name, are
+//! immutable). A live media playlist without delivery directives:
+//! `max-age=1`; a blocking-reload answer names a fixed state of the
+//! playlist, so it may be cached for as long as its segments stay
+//! relevant: six target durations. A live multivariant playlist: one
+//! target duration (its bit rates are measured as the stream goes).
+//! Errors: `no-store`.
 //!
 //! ```
-//! use std::time::Duration;
-//! use streamkit_hls::origin::{Handled, Origin, OriginConfig, Request};
+//! use std::time::{Duration, Instant};
+//! use bytes::Bytes;
+//! use streamkit_core::mp4::Mp4File;
+//! use streamkit_core::package::{Package, PackageConfig};
+//! use streamkit_core::time::{MediaTime, Timescale};
+//! use streamkit_hls::origin::HlsView;
+//! use streamkit_hls::presentation::{Presentation, PresentationConfig};
+//! use streamkit_origin::{Answer, Origin, OriginConfig, Output, PackageSite, Request};
 //!
-//! let mut origin = Origin::new(OriginConfig::default());
-//! let now = Duration::ZERO;
-//! let Handled::Response(r) = origin.handle_request(&Request::new("/../etc/passwd", ""), now) else {
-//!     unreachable!()
-//! };
-//! assert_eq!(r.status, 400);
-//! let Handled::Response(r) = origin.handle_request(&Request::new("/video/seg-1.m4s", ""), now) else {
-//!     unreachable!()
-//! };
-//! assert_eq!(r.status, 404);
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/h264_aac.mp4");
+//! let file = Mp4File::parse(Bytes::from(std::fs::read(path)?))?;
+//! let config = PackageConfig::new(MediaTime::new(2, Timescale::SECONDS))
+//!     .with_part_target(MediaTime::new(500, Timescale::MILLIS))
+//!     .with_window(8);
+//! let package = Package::for_mp4(&file, config)?;
+//! let hls = HlsView::new(Presentation::new(&package, PresentationConfig::live(6))?);
+//! let site = PackageSite::new(package, vec![Box::new(hls)]);
+//! let mut origin = Origin::new(site, OriginConfig::default().with_base_path("/live/a/"))?;
+//! let t0 = Instant::now(); // a virtual clock in tests
+//!
+//! // Segment 0 is not made yet: a blocking reload for it is held...
+//! let request = Request::get("/live/a/video/index.m3u8?_HLS_msn=0");
+//! let Answer::Pending(id) = origin.handle_request(t0, &request) else { unreachable!() };
+//! // ...until the package makes it.
+//! let mut samples = file.samples();
+//! while origin.poll_output().is_none() {
+//!     let sample = samples.next().ok_or("no segment")?;
+//!     origin.change_site(t0 + Duration::from_secs(1), |site| site.package_mut().push(sample))?;
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::{HashMap, VecDeque};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use streamkit_core::buffer::BufferList;
+use streamkit_core::package::Package;
+use streamkit_origin::{CacheControl, Decision, EntityTag, PackageView, Response, SiteRequest};
 
-use crate::packager::{CONTENT_TYPE_PLAYLIST, PackagerEvent, Resource};
 use crate::playlist::{MediaPlaylist, SkipRequest};
+use crate::presentation::{CONTENT_TYPE_PLAYLIST, PlaylistName, Presentation};
 
-/// Cache-Control of resources that never change under their name.
-pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// Cache-Control of error answers.
-pub const CACHE_NO_STORE: &str = "no-store";
-/// Cache-Control of a live media playlist asked for without directives.
-pub const CACHE_LIVE_PLAYLIST: &str = "public, max-age=1";
-
-/// How an [`Origin`] serves.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct OriginConfig {
-    /// Paths start with this (ending in `/`); the rest is a resource name.
-    pub base_path: String,
-    /// Longer request paths are refused (`400`).
-    pub max_path_len: usize,
-    /// The most requests held at once; more are answered `503`.
-    pub max_held: usize,
-}
-
-impl Default for OriginConfig {
-    /// Base path `/`, paths up to 1024 bytes, 10 000 held requests.
-    fn default() -> Self {
-        OriginConfig {
-            base_path: "/".into(),
-            max_path_len: 1024,
-            max_held: 10_000,
-        }
-    }
-}
-
-impl OriginConfig {
-    /// The same configuration under another base path (`/live/`).
-    #[must_use]
-    pub fn with_base_path(mut self, base_path: impl Into<String>) -> OriginConfig {
-        self.base_path = base_path.into();
-        self
-    }
-}
-
-/// An HTTP request, as far as the origin cares: the path and the query
-/// (without the `?`), as they came on the request line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Request<'a> {
-    /// The path, starting with `/`.
-    pub path: &'a str,
-    /// The query string, without `?` (empty when none).
-    pub query: &'a str,
-}
-
-impl<'a> Request<'a> {
-    /// A request for `path` with `query`.
-    #[must_use]
-    pub fn new(path: &'a str, query: &'a str) -> Request<'a> {
-        Request { path, query }
-    }
-
-    /// Splits a request target (`/a/b.m3u8?_HLS_msn=3`) into path and query.
-    #[must_use]
-    pub fn from_target(target: &'a str) -> Request<'a> {
-        match target.split_once('?') {
-            Some((path, query)) => Request { path, query },
-            None => Request {
-                path: target,
-                query: "",
-            },
-        }
-    }
-}
-
-/// An HTTP response.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[must_use]
-pub struct Response {
-    /// The status code.
-    pub status: u16,
-    /// Content-Type, for a body.
-    pub content_type: Option<&'static str>,
-    /// Cache-Control.
-    pub cache_control: String,
-    /// The body, as buffers to send in order.
-    pub body: BufferList,
-}
-
-impl Response {
-    fn error(status: u16) -> Response {
-        Response {
-            status,
-            content_type: None,
-            cache_control: CACHE_NO_STORE.into(),
-            body: BufferList::new(),
-        }
-    }
-}
-
-/// The id of a held request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestId(pub u64);
-
-/// What [`Origin::handle_request`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[must_use]
-pub enum Handled {
-    /// The answer, now.
-    Response(Response),
-    /// The request is held; its answer comes from
-    /// [`Origin::poll_released`].
-    Held(RequestId),
-}
-
-#[derive(Debug, Clone)]
-struct Stored {
-    content_type: &'static str,
-    body: BufferList,
-}
-
-#[derive(Debug, Clone)]
-struct PlaylistEntry {
-    name: String,
-    /// The directory of the playlist's URIs (`video/`).
-    dir: String,
-    playlist: MediaPlaylist,
-}
-
-#[derive(Debug, Clone)]
-enum Waiting {
-    Playlist {
-        index: usize,
-        msn: u64,
-        part: Option<u64>,
-        skip: Option<SkipRequest>,
-    },
-    Resource {
-        name: String,
-    },
-}
-
-#[derive(Debug, Clone)]
-struct HeldRequest {
-    id: RequestId,
-    waiting: Waiting,
-    deadline: Duration,
-}
-
-/// The origin. See the [module documentation](self).
-#[derive(Debug)]
-pub struct Origin {
-    config: OriginConfig,
-    resources: HashMap<String, Stored>,
-    playlists: Vec<PlaylistEntry>,
-    multivariant: Option<(String, Bytes, bool)>,
-    held: Vec<HeldRequest>,
-    released: VecDeque<(RequestId, Response)>,
-    next_id: u64,
-}
+/// Cache lifetime of the playlists of a finished presentation.
+const FINISHED_MAX_AGE: u32 = 60;
 
 struct Directives {
     msn: Option<u64>,
@@ -280,18 +143,6 @@ fn parse_query(query: &str) -> Option<Directives> {
     Some(d)
 }
 
-/// `true` when `name` is a plain relative name: no NUL, backslash, `%`,
-/// control character, and no empty, `.` or `..` segment.
-fn plain_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name
-            .bytes()
-            .any(|b| b == 0 || b == b'\\' || b == b'%' || b.is_ascii_control())
-        && name
-            .split('/')
-            .all(|s| !s.is_empty() && s != "." && s != "..")
-}
-
 fn target(playlist: &MediaPlaylist) -> Duration {
     Duration::from_secs(playlist.written_target_duration().max(1))
 }
@@ -326,214 +177,92 @@ fn satisfied(playlist: &MediaPlaylist, msn: u64, part: Option<u64>) -> bool {
             .is_some_and(|p| (p.parts.len() as u64) > part)
 }
 
-impl Origin {
-    /// An origin serving nothing yet.
+/// A rendered media playlist of one package version.
+struct Rendered {
+    version: u64,
+    playlist: MediaPlaylist,
+    full: Option<(Bytes, EntityTag)>,
+    delta: Option<(Bytes, EntityTag)>,
+}
+
+/// HLS playlists over a package; see the [module documentation](self).
+pub struct HlsView {
+    presentation: Presentation,
+    media: Vec<Option<Rendered>>,
+    multivariant: Option<(u64, Bytes, EntityTag)>,
+}
+
+impl core::fmt::Debug for HlsView {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HlsView")
+            .field("presentation", &self.presentation)
+            .finish_non_exhaustive()
+    }
+}
+
+fn error(status: u16) -> Decision<String> {
+    Decision::Respond(Response::empty(status))
+}
+
+impl HlsView {
+    /// A view answering `presentation`'s playlists.
     #[must_use]
-    pub fn new(config: OriginConfig) -> Origin {
-        Origin {
-            config,
-            resources: HashMap::new(),
-            playlists: Vec::new(),
+    pub fn new(presentation: Presentation) -> HlsView {
+        let media = (0..presentation.renditions().len()).map(|_| None).collect();
+        HlsView {
+            presentation,
+            media,
             multivariant: None,
-            held: Vec::new(),
-            released: VecDeque::new(),
-            next_id: 0,
         }
     }
 
-    /// How many resources (segments, parts, init segments) it holds.
+    /// The presentation.
     #[must_use]
-    pub fn resource_count(&self) -> usize {
-        self.resources.len()
+    pub fn presentation(&self) -> &Presentation {
+        &self.presentation
     }
 
-    /// How many requests are held.
-    #[must_use]
-    pub fn held_count(&self) -> usize {
-        self.held.len()
-    }
-
-    /// Takes in what the packager produced (or removed), and releases the
-    /// held requests that it answers.
-    pub fn handle_event(&mut self, event: PackagerEvent, now: Duration) {
-        let _ = now;
-        match event {
-            PackagerEvent::InitSegment(r) => self.store(r),
-            PackagerEvent::Part(p) => self.store(p.resource),
-            PackagerEvent::Segment(s) => self.store(s.resource),
-            PackagerEvent::MediaPlaylist { name, playlist, .. } => {
-                let dir = name
-                    .rfind('/')
-                    .map_or(String::new(), |i| name[..=i].to_owned());
-                match self.playlists.iter().position(|p| p.name == name) {
-                    Some(i) => self.playlists[i].playlist = *playlist,
-                    None => self.playlists.push(PlaylistEntry {
-                        name,
-                        dir,
-                        playlist: *playlist,
-                    }),
-                }
-                self.release_playlists();
-                self.release_unhinted();
-            }
-            PackagerEvent::MultivariantPlaylist { name, playlist } => {
-                if let Ok(bytes) = playlist.to_bytes() {
-                    let ended = self.playlists.iter().all(|p| p.playlist.end_list);
-                    self.multivariant = Some((name, bytes, ended));
-                }
-            }
-            PackagerEvent::Removed { name, .. } => {
-                self.resources.remove(&name);
-            }
-            PackagerEvent::SampleDropped(_) => {}
-        }
-    }
-
-    fn store(&mut self, resource: Resource) {
-        let stored = Stored {
-            content_type: resource.content_type,
-            body: resource.body,
-        };
-        let mut i = 0;
-        while i < self.held.len() {
-            if matches!(&self.held[i].waiting, Waiting::Resource { name } if *name == resource.name)
-            {
-                let h = self.held.swap_remove(i);
-                self.released.push_back((h.id, resource_response(&stored)));
-            } else {
-                i += 1;
-            }
-        }
-        self.resources.insert(resource.name, stored);
-    }
-
-    fn release_playlists(&mut self) {
-        let mut i = 0;
-        while i < self.held.len() {
-            let answer = match &self.held[i].waiting {
-                Waiting::Playlist {
-                    index,
-                    msn,
-                    part,
-                    skip,
-                } => self.playlists.get(*index).and_then(|e| {
-                    (e.playlist.end_list || satisfied(&e.playlist, *msn, *part))
-                        .then(|| playlist_response(&e.playlist, skip.as_ref(), true))
-                }),
-                Waiting::Resource { .. } => None,
-            };
-            match answer {
-                Some(r) => {
-                    let h = self.held.swap_remove(i);
-                    self.released.push_back((h.id, r));
-                }
-                None => i += 1,
-            }
-        }
-    }
-
-    /// Held requests for a hinted part that no playlist hints any more and
-    /// that was not produced: `404` (section 6.2.6).
-    fn release_unhinted(&mut self) {
-        let mut i = 0;
-        while i < self.held.len() {
-            let gone = match &self.held[i].waiting {
-                Waiting::Resource { name } => !self.is_hinted(name),
-                Waiting::Playlist { .. } => false,
-            };
-            if gone {
-                let h = self.held.swap_remove(i);
-                self.released.push_back((h.id, Response::error(404)));
-            } else {
-                i += 1;
-            }
-        }
-    }
-
-    fn is_hinted(&self, name: &str) -> bool {
-        self.hint_target(name).is_some()
-    }
-
-    /// The target duration of the playlist that hints `name`.
-    fn hint_target(&self, name: &str) -> Option<Duration> {
-        self.playlists.iter().find_map(|e| {
-            let rest = name.strip_prefix(e.dir.as_str())?;
-            e.playlist
-                .preload_hints
-                .iter()
-                .any(|h| h.uri == rest)
-                .then(|| target(&e.playlist))
-        })
-    }
-
-    /// Answers `request`, or holds it. See the [module documentation](self).
-    pub fn handle_request(&mut self, request: &Request<'_>, now: Duration) -> Handled {
-        if request.path.len() > self.config.max_path_len {
-            return Handled::Response(Response::error(400));
-        }
-        let Some(name) = request.path.strip_prefix(self.config.base_path.as_str()) else {
-            return Handled::Response(if plain_name(request.path.trim_start_matches('/')) {
-                Response::error(404)
-            } else {
-                Response::error(400)
-            });
-        };
-        if !plain_name(name) {
-            return Handled::Response(Response::error(400));
-        }
-        let Some(directives) = parse_query(request.query) else {
-            return Handled::Response(Response::error(400));
-        };
-        if let Some(index) = self.playlists.iter().position(|p| p.name == name) {
-            return self.playlist_request(index, directives, now);
-        }
-        if let Some((_, bytes, ended)) = self.multivariant.as_ref().filter(|m| m.0 == name) {
-            let cache = if *ended {
-                CACHE_IMMUTABLE.to_owned()
-            } else {
-                let t = self
-                    .playlists
-                    .first()
-                    .map_or(Duration::from_secs(1), |e| target(&e.playlist));
-                format!("public, max-age={}", t.as_secs())
-            };
-            return Handled::Response(Response {
-                status: 200,
-                content_type: Some(CONTENT_TYPE_PLAYLIST),
-                cache_control: cache,
-                body: BufferList::from(bytes.clone()),
+    /// Rendition `index`'s media playlist as of `package`'s version.
+    fn media(&mut self, package: &Package, index: usize) -> Option<&mut Rendered> {
+        let version = package.version();
+        let slot = self.media.get_mut(index)?;
+        if slot.as_ref().is_none_or(|r| r.version != version) {
+            *slot = Some(Rendered {
+                version,
+                playlist: self.presentation.media_playlist(package, index)?,
+                full: None,
+                delta: None,
             });
         }
-        if let Some(stored) = self.resources.get(name) {
-            return Handled::Response(resource_response(stored));
-        }
-        if let Some(t) = self.hint_target(name) {
-            return self.hold(
-                Waiting::Resource {
-                    name: name.to_owned(),
-                },
-                now + 3 * t,
-            );
-        }
-        Handled::Response(Response::error(404))
+        slot.as_mut()
     }
 
-    fn playlist_request(&mut self, index: usize, d: Directives, now: Duration) -> Handled {
-        let entry = &self.playlists[index];
-        let playlist = &entry.playlist;
+    fn media_playlist(
+        &mut self,
+        package: &Package,
+        index: usize,
+        request: &SiteRequest<'_>,
+    ) -> Decision<String> {
+        let Some(d) = parse_query(request.query) else {
+            return error(400);
+        };
         if d.part.is_some() && d.msn.is_none() {
-            return Handled::Response(Response::error(400));
+            return error(400);
         }
+        let Some(rendered) = self.media(package, index) else {
+            return error(404);
+        };
+        let playlist = &rendered.playlist;
         if playlist.end_list {
-            return Handled::Response(playlist_response(playlist, None, false));
+            return playlist_response(rendered, None, false);
         }
         let Some(msn) = d.msn else {
-            return Handled::Response(playlist_response(playlist, d.skip.as_ref(), false));
+            return playlist_response(rendered, d.skip.as_ref(), false);
         };
         let next = playlist.next_media_sequence();
         // The last segment's sequence number plus two.
         if msn > next.saturating_add(1) {
-            return Handled::Response(Response::error(400));
+            return error(400);
         }
         if let (Some(part), Some(inf), true) = (d.part, &playlist.part_inf, msn == next) {
             let listed = playlist
@@ -542,115 +271,155 @@ impl Origin {
                 .map_or(0, |p| p.parts.len() as u64);
             let target_ms = inf.part_target.as_millis().max(1);
             let limit = if target_ms < 1000 {
-                (3000u128).div_ceil(target_ms) as u64
+                3000u128.div_ceil(target_ms) as u64
             } else {
                 3
             };
             // The last listed part's index is listed - 1.
             if part >= listed.saturating_add(limit) {
-                return Handled::Response(Response::error(400));
+                return error(400);
             }
         }
         if satisfied(playlist, msn, d.part) {
-            return Handled::Response(playlist_response(playlist, d.skip.as_ref(), true));
+            return playlist_response(rendered, d.skip.as_ref(), true);
         }
-        let deadline = now + 3 * target(playlist);
-        self.hold(
-            Waiting::Playlist {
-                index,
-                msn,
-                part: d.part,
-                skip: d.skip,
-            },
-            deadline,
+        Decision::Hold {
+            deadline: request.arrived + 3 * target(playlist),
+            on_expiry: Response::empty(503),
+        }
+    }
+
+    fn multivariant_playlist(&mut self, package: &Package) -> Decision<String> {
+        let version = package.version();
+        if self.multivariant.as_ref().is_none_or(|m| m.0 != version) {
+            let Ok(bytes) = self.presentation.multivariant_playlist(package).to_bytes() else {
+                return error(500);
+            };
+            let etag = EntityTag::of_bytes(&bytes);
+            self.multivariant = Some((version, bytes, etag));
+        }
+        let Some((_, bytes, etag)) = &self.multivariant else {
+            return error(500);
+        };
+        let cache = if package.is_finished() {
+            CacheControl::max_age(FINISHED_MAX_AGE)
+        } else {
+            CacheControl::max_age(
+                u32::try_from(self.presentation.target_seconds(package)).unwrap_or(u32::MAX),
+            )
+        };
+        Decision::Respond(
+            Response::ok(
+                CONTENT_TYPE_PLAYLIST,
+                cache,
+                BufferList::from(bytes.clone()),
+            )
+            .with_etag(etag.clone()),
         )
     }
 
-    fn hold(&mut self, waiting: Waiting, deadline: Duration) -> Handled {
-        if self.held.len() >= self.config.max_held {
-            return Handled::Response(Response::error(503));
-        }
-        let id = RequestId(self.next_id);
-        self.next_id += 1;
-        self.held.push(HeldRequest {
-            id,
-            waiting,
-            deadline,
-        });
-        Handled::Held(id)
-    }
-
-    /// The next answer to a held request, if any.
-    #[must_use]
-    pub fn poll_released(&mut self) -> Option<(RequestId, Response)> {
-        self.released.pop_front()
-    }
-
-    /// When the next held request times out.
-    #[must_use]
-    pub fn poll_timeout(&self) -> Option<Duration> {
-        self.held.iter().map(|h| h.deadline).min()
-    }
-
-    /// Answers the held requests whose time is up with
-    /// `503 Service Unavailable` (section 6.2.5.2).
-    pub fn handle_timeout(&mut self, now: Duration) {
-        let mut i = 0;
-        while i < self.held.len() {
-            if self.held[i].deadline <= now {
-                let h = self.held.swap_remove(i);
-                self.released.push_back((h.id, Response::error(503)));
-            } else {
-                i += 1;
+    /// The target duration of the media playlist that hints `name`, if
+    /// one does.
+    fn hint_target(&mut self, package: &Package, name: &str) -> Option<Duration> {
+        for index in 0..self.media.len() {
+            let dir = self.presentation.media_playlist_dir(index)?.to_owned();
+            let Some(file) = name.strip_prefix(dir.as_str()) else {
+                continue;
+            };
+            let rendered = self.media(package, index)?;
+            if rendered
+                .playlist
+                .preload_hints
+                .iter()
+                .any(|h| h.uri == file)
+            {
+                return Some(target(&rendered.playlist));
             }
         }
-    }
-
-    /// Forgets a held request (the client went away).
-    pub fn cancel(&mut self, id: RequestId) {
-        self.held.retain(|h| h.id != id);
+        None
     }
 }
 
-fn resource_response(stored: &Stored) -> Response {
-    Response {
-        status: 200,
-        content_type: Some(stored.content_type),
-        cache_control: CACHE_IMMUTABLE.into(),
-        body: stored.body.clone(),
+impl PackageView for HlsView {
+    fn decide(
+        &mut self,
+        _now: Instant,
+        package: &Package,
+        request: &SiteRequest<'_>,
+    ) -> Option<Decision<String>> {
+        match self.presentation.playlist(request.path) {
+            Some(PlaylistName::Multivariant) => return Some(self.multivariant_playlist(package)),
+            Some(PlaylistName::Media(index)) => {
+                return Some(self.media_playlist(package, index, request));
+            }
+            None => {}
+        }
+        // A hinted part not made yet is held until it exists (then the
+        // package serves it) or is hinted no more (404).
+        if package.resource(request.path).is_some() {
+            return None;
+        }
+        self.presentation
+            .resource_rendition(package, request.path)?;
+        let target = self.hint_target(package, request.path)?;
+        Some(Decision::Hold {
+            deadline: request.arrived + 3 * target,
+            on_expiry: Response::empty(503),
+        })
     }
 }
 
 fn playlist_response(
-    playlist: &MediaPlaylist,
+    rendered: &mut Rendered,
     skip: Option<&SkipRequest>,
     blocking: bool,
-) -> Response {
+) -> Decision<String> {
+    let playlist = &rendered.playlist;
     let until = playlist
         .server_control
         .as_ref()
         .and_then(|s| s.can_skip_until);
-    let rendered = match (skip, until) {
-        (Some(request), Some(until)) if !playlist.end_list => playlist
-            .delta_update(until, request)
-            .ok()
-            .and_then(|d| d.to_bytes().ok()),
-        _ => playlist.to_bytes().ok(),
+    let delta = matches!((skip, until), (Some(_), Some(_))) && !playlist.end_list;
+    // Delta updates of the v2 kind carry the request's own removed
+    // date ranges: made per request, not kept.
+    let mut one_off = None;
+    let slot = if matches!(skip, Some(SkipRequest::SegmentsAndDateRanges { .. })) && delta {
+        &mut one_off
+    } else if delta {
+        &mut rendered.delta
+    } else {
+        &mut rendered.full
     };
-    let Some(bytes) = rendered else {
-        return Response::error(500);
+    if slot.is_none() {
+        let bytes = match (skip, until) {
+            (Some(request), Some(until)) if delta => playlist
+                .delta_update(until, request)
+                .ok()
+                .and_then(|d| d.to_bytes().ok()),
+            _ => playlist.to_bytes().ok(),
+        };
+        let Some(bytes) = bytes else {
+            return error(500);
+        };
+        let etag = EntityTag::of_bytes(&bytes);
+        *slot = Some((bytes, etag));
+    }
+    let Some((bytes, etag)) = slot.as_ref() else {
+        return error(500);
     };
     let cache = if playlist.end_list {
-        CACHE_IMMUTABLE.to_owned()
+        CacheControl::max_age(FINISHED_MAX_AGE)
     } else if blocking {
-        format!("public, max-age={}", 6 * target(playlist).as_secs())
+        CacheControl::max_age(u32::try_from(6 * target(playlist).as_secs()).unwrap_or(u32::MAX))
     } else {
-        CACHE_LIVE_PLAYLIST.to_owned()
+        CacheControl::max_age(1)
     };
-    Response {
-        status: 200,
-        content_type: Some(CONTENT_TYPE_PLAYLIST),
-        cache_control: cache,
-        body: BufferList::from(bytes),
-    }
+    Decision::Respond(
+        Response::ok(
+            CONTENT_TYPE_PLAYLIST,
+            cache,
+            BufferList::from(bytes.clone()),
+        )
+        .with_etag(etag.clone()),
+    )
 }

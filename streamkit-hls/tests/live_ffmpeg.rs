@@ -1,5 +1,5 @@
-//! Live HLS judged by ffmpeg: a packager on a simulated clock behind the
-//! origin and a loopback HTTP server in the test. Each time ffmpeg reloads
+//! Live HLS judged by ffmpeg: a live package on a simulated clock on an
+//! origin with an HLS view, and a loopback HTTP server in the test. Each time ffmpeg reloads
 //! the media playlist, the simulated clock runs until one more segment is
 //! complete, so the window slides under ffmpeg at every reload; ffmpeg
 //! must follow it without an error and fetch every segment in order.
@@ -22,10 +22,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use streamkit_core::mp4::Mp4File;
+use streamkit_core::package::{Container, Package, PackageConfig, PackageEvent, RenditionSpec};
 use streamkit_core::sample::Sample;
 use streamkit_core::time::{MediaTime, Timescale};
-use streamkit_hls::origin::{Handled, Origin, OriginConfig, Request};
-use streamkit_hls::packager::{Packager, PackagerConfig, PackagerEvent, SegmentFormat};
+use streamkit_hls::origin::HlsView;
+use streamkit_hls::presentation::{Presentation, PresentationConfig};
+use streamkit_origin::{Answer, Body, Origin, OriginConfig, PackageSite, Request};
 
 /// The 10 s fixture looped: loop `k` is shifted by `k * 10 s`; audio frames
 /// that would run past 10 s are left out so loops do not overlap.
@@ -51,8 +53,9 @@ impl LoopedSource {
 
 struct Live {
     source: LoopedSource,
-    packager: Packager,
-    origin: Origin,
+    origin: Origin<PackageSite>,
+    /// The simulated clock: its origin and where it is.
+    t0: Instant,
     now: Duration,
     /// Segments of rendition 0 produced so far.
     segments: u64,
@@ -67,15 +70,16 @@ impl Live {
         while self.segments < target {
             let (sample, now) = self.source.next();
             self.now = self.now.max(now);
-            self.packager.push(sample).unwrap();
-            while let Some(event) = self.packager.poll() {
-                if let PackagerEvent::Segment(s) = &event
-                    && s.resource.rendition == 0
-                {
-                    self.segments += 1;
+            let segments = &mut self.segments;
+            self.origin.change_site(self.t0 + self.now, |site| {
+                let package = site.package_mut();
+                package.push(sample).unwrap();
+                while let Some(event) = package.poll_event() {
+                    if let PackageEvent::Segment { rendition: 0, .. } = event {
+                        *segments += 1;
+                    }
                 }
-                self.origin.handle_event(event, self.now);
-            }
+            });
         }
     }
 }
@@ -93,35 +97,35 @@ fn serve(stream: TcpStream, live: &Mutex<Live>, playlist_path: &str) {
         }
     }
     let target = request_line.split(' ').nth(1).unwrap_or("/").to_owned();
-    let request = Request::from_target(&target);
+    let path = target.split('?').next().unwrap_or("");
     let response = {
         let mut live = live.lock().unwrap();
-        if request.path == playlist_path {
+        if path == playlist_path {
             live.advance_one_segment();
-        } else if request.path.ends_with(".ts") || request.path.ends_with(".m4s") {
-            live.fetched.push(request.path.to_owned());
+        } else if path.ends_with(".ts") || path.ends_with(".m4s") {
+            live.fetched.push(path.to_owned());
         }
-        let now = live.now;
-        match live.origin.handle_request(&request, now) {
-            Handled::Response(r) => r,
-            Handled::Held(id) => panic!("ffmpeg sent no delivery directive, yet {id:?} was held"),
+        let now = live.t0 + live.now;
+        match live.origin.handle_request(now, &Request::get(&target)) {
+            Answer::Response(r) => r,
+            Answer::Pending(id) => panic!("ffmpeg sent no delivery directive, yet {id} was held"),
         }
     };
     let mut out = stream;
-    let head = format!(
-        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nContent-Type: {}\r\nCache-Control: {}\r\nConnection: close\r\n\r\n",
-        response.status,
-        response.body.len(),
-        response.content_type.unwrap_or("text/plain"),
-        response.cache_control
-    );
+    let mut head = format!("HTTP/1.1 {} X\r\n", response.status);
+    for (name, value) in response.head_fields() {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("Connection: close\r\n\r\n");
     let _ = out.write_all(head.as_bytes());
-    for b in response.body.buffers() {
-        let _ = out.write_all(b);
+    if let Body::Full(body) = &response.body {
+        for b in body.buffers() {
+            let _ = out.write_all(b);
+        }
     }
 }
 
-fn follow_live(config: PackagerConfig, entry: &str, playlist_path: &str, seconds: u32) {
+fn follow_live(ts: bool, entry: &str, playlist_path: &str, seconds: u32) {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../tests/fixtures/h264_aac.mp4"
@@ -131,15 +135,26 @@ fn follow_live(config: PackagerConfig, entry: &str, playlist_path: &str, seconds
         .samples()
         .filter(|s| s.end_dts() <= 10 * i64::from(s.timescale.hz()))
         .collect();
-    let packager = Packager::for_mp4(&file, config).unwrap();
+    let mut config = PackageConfig::new(MediaTime::new(2, Timescale::SECONDS)).with_window(4);
+    if ts {
+        let (tracks, _) = file.tracks_and_shifts();
+        config = config.with_renditions(vec![RenditionSpec::muxed(
+            "main",
+            Container::MpegTs,
+            &tracks,
+        )]);
+    }
+    let package = Package::for_mp4(&file, config).unwrap();
+    let hls = HlsView::new(Presentation::new(&package, PresentationConfig::live(4)).unwrap());
+    let site = PackageSite::new(package, vec![Box::new(hls)]);
     let mut live = Live {
         source: LoopedSource {
             samples,
             next: 0,
             round: 0,
         },
-        packager,
-        origin: Origin::new(OriginConfig::default().with_base_path("/live/")),
+        origin: Origin::new(site, OriginConfig::default().with_base_path("/live/")).unwrap(),
+        t0: Instant::now(),
         now: Duration::ZERO,
         segments: 0,
         fetched: Vec::new(),
@@ -220,24 +235,10 @@ fn follow_live(config: PackagerConfig, entry: &str, playlist_path: &str, seconds
 
 #[test]
 fn ffmpeg_follows_a_live_ts_window() {
-    follow_live(
-        PackagerConfig::live(SegmentFormat::Ts, MediaTime::new(2, Timescale::SECONDS), 4),
-        "main/index.m3u8",
-        "/live/main/index.m3u8",
-        8,
-    );
+    follow_live(true, "main/index.m3u8", "/live/main/index.m3u8", 8);
 }
 
 #[test]
 fn ffmpeg_follows_a_live_fmp4_window_with_an_audio_rendition() {
-    follow_live(
-        PackagerConfig::live(
-            SegmentFormat::Fmp4,
-            MediaTime::new(2, Timescale::SECONDS),
-            4,
-        ),
-        "master.m3u8",
-        "/live/video/index.m3u8",
-        8,
-    );
+    follow_live(false, "master.m3u8", "/live/video/index.m3u8", 8);
 }

@@ -1,20 +1,25 @@
-//! The origin behind a live low-latency packager, on a simulated clock:
+//! LL-HLS on the origin, over a live package on a simulated clock:
 //! blocking playlist reload answers exactly when the requested part exists,
 //! hinted parts are held and released, time-outs give 503, delta updates
 //! merge back to the full playlist, bad requests get 400/404, and memory
-//! stays bounded by the live window.
+//! stays bounded by the package's window.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use streamkit_core::mp4::Mp4File;
+use streamkit_core::package::{Package, PackageConfig, PackageEvent};
 use streamkit_core::sample::Sample;
 use streamkit_core::time::{MediaTime, Timescale};
-use streamkit_hls::origin::{Handled, Origin, OriginConfig, Request, Response};
-use streamkit_hls::packager::{Packager, PackagerConfig, PackagerEvent, SegmentFormat};
+use streamkit_hls::origin::HlsView;
 use streamkit_hls::playlist::{MediaPlaylist, PreloadHintType};
+use streamkit_hls::presentation::{Presentation, PresentationConfig};
+use streamkit_origin::{
+    Answer, Body, CacheControl, Origin, OriginConfig, Output, PackageSite, Request, RequestId,
+    Response,
+};
 
 /// The 10 s fixture looped forever: loop `k` is shifted by `k * 10 s`; audio
 /// frames that would run past 10 s are left out so loops do not overlap.
@@ -60,54 +65,72 @@ impl LoopedSource {
 
 struct Live {
     source: LoopedSource,
-    packager: Packager,
-    origin: Origin,
+    origin: Origin<PackageSite>,
+    /// The simulated clock's origin.
+    t0: Instant,
     now: Duration,
-    /// `(segment, part)` of every part produced, in order, per rendition 0.
-    parts: Vec<(u64, u32)>,
-    released: Vec<(u64, Response, Duration)>,
+    /// `(segment, part)` of every part produced, in order, per rendition 0,
+    /// with its bytes.
+    parts: Vec<(u64, u32, Bytes)>,
+    released: Vec<(RequestId, Response, Duration)>,
 }
 
 impl Live {
+    /// Playlists of `window` segments; the package keeps as many.
     fn new(window: usize) -> Live {
         let source = LoopedSource::new();
-        let config = PackagerConfig::live(
-            SegmentFormat::Fmp4,
-            MediaTime::new(2, Timescale::SECONDS),
-            window,
-        )
-        .with_part_target(MediaTime::new(500, Timescale::MILLIS));
-        let packager = Packager::for_mp4(&source.file, config).unwrap();
-        let mut live = Live {
+        let config = PackageConfig::new(MediaTime::new(2, Timescale::SECONDS))
+            .with_part_target(MediaTime::new(500, Timescale::MILLIS))
+            .with_window(window);
+        let package = Package::for_mp4(&source.file, config).unwrap();
+        let hls =
+            HlsView::new(Presentation::new(&package, PresentationConfig::live(window)).unwrap());
+        let site = PackageSite::new(package, vec![Box::new(hls)]);
+        let origin = Origin::new(site, OriginConfig::default().with_base_path("/live/")).unwrap();
+        #[allow(clippy::disallowed_methods)] // the origin of the simulated clock
+        let t0 = Instant::now();
+        Live {
             source,
-            packager,
-            origin: Origin::new(OriginConfig::default().with_base_path("/live/")),
+            origin,
+            t0,
             now: Duration::ZERO,
             parts: Vec::new(),
             released: Vec::new(),
-        };
-        live.drain();
-        live
+        }
+    }
+
+    fn instant(&self) -> Instant {
+        self.t0 + self.now
     }
 
     fn drain(&mut self) {
-        while let Some(event) = self.packager.poll() {
-            if let PackagerEvent::Part(p) = &event
-                && p.resource.rendition == 0
-            {
-                self.parts.push((p.segment_sequence, p.index));
+        while let Some(out) = self.origin.poll_output() {
+            if let Output::Response { id, response } = out {
+                self.released.push((id, response, self.now));
             }
-            self.origin.handle_event(event, self.now);
-        }
-        while let Some((id, response)) = self.origin.poll_released() {
-            self.released.push((id.0, response, self.now));
         }
     }
 
     fn step(&mut self) {
         let (sample, now) = self.source.next();
         self.now = self.now.max(now);
-        self.packager.push(sample).unwrap();
+        let at = self.instant();
+        let parts = &mut self.parts;
+        self.origin.change_site(at, |site| {
+            let package = site.package_mut();
+            package.push(sample).unwrap();
+            while let Some(event) = package.poll_event() {
+                if let PackageEvent::Part {
+                    rendition: 0,
+                    sequence,
+                    index,
+                    resource,
+                } = event
+                {
+                    parts.push((sequence, index, resource.body.to_bytes()));
+                }
+            }
+        });
         self.drain();
     }
 
@@ -117,29 +140,41 @@ impl Live {
         }
     }
 
-    fn get(&mut self, target: &str) -> Handled {
-        self.origin
-            .handle_request(&Request::from_target(target), self.now)
+    fn get(&mut self, target: &str) -> Answer {
+        let at = self.instant();
+        let answer = self.origin.handle_request(at, &Request::get(target));
+        self.drain();
+        answer
     }
 
     fn playlist(&mut self) -> MediaPlaylist {
         match self.get("/live/video/index.m3u8") {
-            Handled::Response(r) => parse(&r),
-            Handled::Held(_) => panic!("a plain playlist request is never held"),
+            Answer::Response(r) => parse(&r),
+            Answer::Pending(_) => panic!("a plain playlist request is never held"),
         }
+    }
+}
+
+fn body(r: &Response) -> Bytes {
+    match &r.body {
+        Body::Full(b) => b.to_bytes(),
+        other => panic!("{other:?}"),
     }
 }
 
 fn parse(r: &Response) -> MediaPlaylist {
     assert_eq!(r.status, 200);
-    assert_eq!(r.content_type, Some("application/vnd.apple.mpegurl"));
-    MediaPlaylist::parse(&r.body.to_bytes()).unwrap()
+    assert_eq!(
+        r.content_type.as_deref(),
+        Some("application/vnd.apple.mpegurl")
+    );
+    MediaPlaylist::parse(&body(r)).unwrap()
 }
 
-fn status(h: Handled) -> u16 {
-    match h {
-        Handled::Response(r) => r.status,
-        Handled::Held(id) => panic!("held as {id:?}"),
+fn status(a: Answer) -> u16 {
+    match a {
+        Answer::Response(r) => r.status,
+        Answer::Pending(id) => panic!("held as {id}"),
     }
 }
 
@@ -175,7 +210,7 @@ fn blocking_reload_answers_as_soon_as_the_part_exists() {
     let msn = p.next_media_sequence();
     let listed = p.partial_segment.as_ref().map_or(0, |s| s.parts.len()) as u32;
     // Ask for the part after the last listed one.
-    let Handled::Held(id) = live.get(&format!(
+    let Answer::Pending(id) = live.get(&format!(
         "/live/video/index.m3u8?_HLS_msn={msn}&_HLS_part={listed}"
     )) else {
         panic!("not held");
@@ -191,17 +226,17 @@ fn blocking_reload_answers_as_soon_as_the_part_exists() {
     }
     // Released in the very step that produced the part (or the next
     // segment's first part, when the segment ended first).
-    let newest = *live.parts.last().unwrap();
+    let newest = live.parts.last().map(|p| (p.0, p.1)).unwrap();
     assert!(
         newest == (msn, listed) || newest == (msn + 1, 0),
         "{newest:?}"
     );
     assert_eq!(live.parts.len(), produced_before + 1);
     let (released_id, response, at) = live.released.remove(0);
-    assert_eq!(released_id, id.0);
+    assert_eq!(released_id, id);
     assert_eq!(at, live.now);
     let got = parse(&response);
-    assert_eq!(response.cache_control, "public, max-age=12");
+    assert_eq!(response.cache, CacheControl::max_age(12));
     let has = got.partial_segment.as_ref().is_some_and(|s| {
         got.next_media_sequence() == newest.0 && s.parts.len() as u32 == newest.1 + 1
     }) || got.next_media_sequence() > newest.0;
@@ -213,7 +248,7 @@ fn blocking_reload_for_a_whole_segment() {
     let mut live = Live::new(4);
     live.run_until(Duration::from_secs(3));
     let msn = live.playlist().next_media_sequence();
-    let Handled::Held(_) = live.get(&format!("/live/video/index.m3u8?_HLS_msn={msn}")) else {
+    let Answer::Pending(_) = live.get(&format!("/live/video/index.m3u8?_HLS_msn={msn}")) else {
         panic!("not held");
     };
     while live.released.is_empty() {
@@ -228,21 +263,24 @@ fn blocking_reload_times_out_with_503_after_three_target_durations() {
     let mut live = Live::new(4);
     live.run_until(Duration::from_secs(3));
     let msn = live.playlist().next_media_sequence() + 1;
-    let t0 = live.now;
-    let Handled::Held(id) = live.get(&format!("/live/video/index.m3u8?_HLS_msn={msn}")) else {
+    let t0 = live.instant();
+    let Answer::Pending(id) = live.get(&format!("/live/video/index.m3u8?_HLS_msn={msn}")) else {
         panic!("not held");
     };
     let deadline = live.origin.poll_timeout().unwrap();
     assert_eq!(deadline, t0 + Duration::from_secs(6));
     live.origin
         .handle_timeout(deadline - Duration::from_nanos(1));
-    assert!(live.origin.poll_released().is_none());
+    assert!(live.origin.poll_output().is_none());
     live.origin.handle_timeout(deadline);
-    let (got, r) = live.origin.poll_released().unwrap();
-    assert_eq!(
-        (got, r.status, r.cache_control.as_str()),
-        (id, 503, "no-store")
-    );
+    let Some(Output::Response {
+        id: got,
+        response: r,
+    }) = live.origin.poll_output()
+    else {
+        panic!("no answer at the deadline")
+    };
+    assert_eq!((got, r.status, r.cache), (id, 503, CacheControl::NoStore));
     assert_eq!(live.origin.poll_timeout(), None);
 }
 
@@ -252,34 +290,25 @@ fn hinted_part_is_held_and_released_with_its_bytes() {
     live.run_until(Duration::from_secs(5));
     let p = live.playlist();
     let hint = p.preload_hints[0].uri.clone();
-    let Handled::Held(id) = live.get(&format!("/live/video/{hint}")) else {
+    let Answer::Pending(id) = live.get(&format!("/live/video/{hint}")) else {
         panic!("not held");
     };
-    let mut produced = None;
+    let before = live.parts.len();
     while live.released.is_empty() {
-        let (sample, now) = live.source.next();
-        live.now = live.now.max(now);
-        live.packager.push(sample).unwrap();
-        while let Some(event) = live.packager.poll() {
-            if let PackagerEvent::Part(part) = &event
-                && part.resource.name == format!("video/{hint}")
-            {
-                produced = Some(part.resource.body.to_bytes());
-            }
-            live.origin.handle_event(event, live.now);
-        }
-        while let Some((rid, r)) = live.origin.poll_released() {
-            live.released.push((rid.0, r, live.now));
-        }
+        live.step();
     }
+    let produced = live.parts[before..]
+        .iter()
+        .find(|(seq, index, _)| format!("seg-{seq}.{index}.m4s") == hint)
+        .map(|p| p.2.clone());
     let (rid, r, _) = &live.released[0];
-    assert_eq!(*rid, id.0);
+    assert_eq!(*rid, id);
     match produced {
         // The hinted part came: its bytes.
         Some(bytes) => {
             assert_eq!(r.status, 200);
-            assert_eq!(r.content_type, Some("video/mp4"));
-            assert_eq!(r.body.to_bytes(), bytes);
+            assert_eq!(r.content_type.as_deref(), Some("video/mp4"));
+            assert_eq!(body(r), bytes);
         }
         // The segment ended first: the hint was withdrawn (404).
         None => assert_eq!(r.status, 404),
@@ -294,7 +323,7 @@ fn delta_update_merges_back_to_the_full_playlist() {
     live.run_until(Duration::from_secs(24));
     let full = live.playlist();
     for skip in ["YES", "v2"] {
-        let Handled::Response(r) = live.get(&format!("/live/video/index.m3u8?_HLS_skip={skip}"))
+        let Answer::Response(r) = live.get(&format!("/live/video/index.m3u8?_HLS_skip={skip}"))
         else {
             panic!("held");
         };
@@ -342,15 +371,19 @@ fn bad_requests() {
         "/live/video/./index.m3u8".into(),
         "/live/video/index.m3u8\0".into(),
         "/../etc/passwd".into(),
-        format!("/live/{}", "a/".repeat(600)),
     ];
     for target in &cases {
-        let Handled::Response(r) = live.get(target) else {
+        let Answer::Response(r) = live.get(target) else {
             panic!("{target:?} held");
         };
         assert_eq!((target.as_str(), r.status), (target.as_str(), 400));
-        assert_eq!(r.cache_control, "no-store");
+        assert_eq!(r.cache, CacheControl::NoStore);
     }
+    // A target longer than the path policy allows: 414 URI Too Long.
+    assert_eq!(
+        status(live.get(&format!("/live/{}", "a/".repeat(600)))),
+        414
+    );
     for target in [
         "/live/video/seg-999.m4s",
         "/live/video/index.m3u9",
@@ -363,11 +396,14 @@ fn bad_requests() {
         assert_eq!((target, status(live.get(target))), (target, 404));
     }
     // What it produced, with its content type.
-    let Handled::Response(r) = live.get("/live/audio/init.mp4") else {
+    let Answer::Response(r) = live.get("/live/audio/init.mp4") else {
         panic!()
     };
-    assert_eq!((r.status, r.content_type), (200, Some("audio/mp4")));
-    assert_eq!(r.cache_control, "public, max-age=31536000, immutable");
+    assert_eq!(
+        (r.status, r.content_type.as_deref()),
+        (200, Some("audio/mp4"))
+    );
+    assert_eq!(r.cache, CacheControl::Immutable);
     assert_eq!(status(live.get("/live/video/seg-1.m4s")), 200);
     assert_eq!(status(live.get("/live/master.m3u8")), 200);
     // Unknown query keys are ignored.
@@ -381,15 +417,15 @@ fn live_window_bounds_memory_and_evicts() {
     let mut most = 0;
     for _ in 0..20 {
         live.run_until(live.now + Duration::from_secs(10));
-        most = most.max(live.origin.resource_count());
+        most = most.max(live.origin.site().package().resources().count());
     }
     let p = live.playlist();
     assert_eq!(p.segments.len(), 4);
     assert!(p.media_sequence > 90, "{}", p.media_sequence);
-    // Per rendition: the init segment, 4 segments, the parts of the last
-    // segments (three target durations: at most 4 segments of 4 parts) and
-    // of the current one.
-    assert!(most <= 2 * (1 + 4 + 4 * 4 + 4), "{most}");
+    // Per rendition: the init segment and the 4 segments kept, each with
+    // its 4 parts (the open segment is not counted: its parts are the
+    // bytes it will have).
+    assert!(most <= 2 * (1 + 4 * (1 + 4)), "{most}");
     // An evicted segment is gone.
     assert_eq!(status(live.get("/live/video/seg-1.m4s")), 404);
     assert_eq!(status(live.get("/live/video/seg-1.0.m4s")), 404);

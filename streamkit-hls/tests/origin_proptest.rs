@@ -1,51 +1,56 @@
-//! Arbitrary request targets never panic the origin, and it only ever
-//! answers 200 with something it was given, 400, 404, or holds a request
-//! that names a delivery directive or a hinted part.
+//! Arbitrary request targets never panic an HLS origin, and it only ever
+//! answers 200 with something the package made or a playlist, 400, 404,
+//! 414, or holds a request that names a delivery directive or a hinted
+//! part.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use proptest::prelude::*;
 use streamkit_core::mp4::Mp4File;
+use streamkit_core::package::{Package, PackageConfig};
 use streamkit_core::time::{MediaTime, Timescale};
-use streamkit_hls::origin::{Handled, Origin, OriginConfig, Request};
-use streamkit_hls::packager::{Packager, PackagerConfig, PackagerEvent, SegmentFormat};
+use streamkit_hls::origin::HlsView;
+use streamkit_hls::presentation::{Presentation, PresentationConfig};
+use streamkit_origin::{Answer, Origin, OriginConfig, Output, PackageSite, Request};
 
-/// An origin fed with 5 s of the fixture as live LL-HLS, and the names it
-/// was given.
-fn origin() -> (Origin, BTreeSet<String>) {
+/// An origin over 5 s of the fixture as live LL-HLS, and the names it can
+/// serve.
+fn origin() -> (Origin<PackageSite>, BTreeSet<String>) {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../tests/fixtures/h264_aac.mp4"
     );
     let file = Mp4File::parse(Bytes::from(std::fs::read(path).unwrap())).unwrap();
-    let config = PackagerConfig::live(
-        SegmentFormat::Fmp4,
-        MediaTime::new(2, Timescale::SECONDS),
-        4,
-    )
-    .with_part_target(MediaTime::new(500, Timescale::MILLIS));
-    let mut packager = Packager::for_mp4(&file, config).unwrap();
-    let mut origin = Origin::new(OriginConfig::default());
-    let mut names = BTreeSet::new();
+    let config = PackageConfig::new(MediaTime::new(2, Timescale::SECONDS))
+        .with_part_target(MediaTime::new(500, Timescale::MILLIS))
+        .with_window(4);
+    let mut package = Package::for_mp4(&file, config).unwrap();
     for s in file.samples().take(250) {
-        packager.push(s).unwrap();
-        while let Some(e) = packager.poll() {
-            match &e {
-                PackagerEvent::InitSegment(r) => names.insert(r.name.clone()),
-                PackagerEvent::Part(p) => names.insert(p.resource.name.clone()),
-                PackagerEvent::Segment(s) => names.insert(s.resource.name.clone()),
-                PackagerEvent::MediaPlaylist { name, .. }
-                | PackagerEvent::MultivariantPlaylist { name, .. } => names.insert(name.clone()),
-                _ => false,
-            };
-            origin.handle_event(e, Duration::from_secs(5));
+        package.push(s).unwrap();
+    }
+    let presentation = Presentation::new(&package, PresentationConfig::live(4)).unwrap();
+    let mut names: BTreeSet<String> = package.resources().map(|(n, _)| n).collect();
+    if let Some(open) = package.open_segment() {
+        for r in ["video", "audio"] {
+            names.insert(format!("{r}/seg-{}.m4s", open.sequence));
+            for p in &open.parts {
+                names.insert(format!("{r}/seg-{}.{}.m4s", open.sequence, p.index));
+            }
         }
     }
-    (origin, names)
+    names.extend(
+        presentation
+            .playlists(&package)
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n),
+    );
+    let site = PackageSite::new(package, vec![Box::new(HlsView::new(presentation))]);
+    (Origin::new(site, OriginConfig::default()).unwrap(), names)
 }
 
 fn target() -> impl Strategy<Value = String> {
@@ -80,32 +85,39 @@ proptest! {
     #[test]
     fn arbitrary_targets_never_panic(targets in proptest::collection::vec(target(), 1..8)) {
         let (mut origin, names) = origin();
+        #[allow(clippy::disallowed_methods)] // the origin of a virtual clock
+        let now = Instant::now();
         for t in &targets {
-            let request = Request::from_target(t);
-            match origin.handle_request(&request, Duration::from_secs(5)) {
-                Handled::Response(r) => {
-                    prop_assert!(matches!(r.status, 200 | 400 | 404), "{t:?}: {}", r.status);
+            let request = Request::get(t);
+            let (path, query) = t.split_once('?').unwrap_or((t, ""));
+            match origin.handle_request(now, &request) {
+                Answer::Response(r) => {
+                    prop_assert!(matches!(r.status, 200 | 400 | 404 | 414), "{t:?}: {}", r.status);
                     if r.status == 200 {
-                        let name = request.path.trim_start_matches('/');
+                        let name = path.trim_start_matches('/');
                         prop_assert!(names.contains(name), "{t:?} served {name}");
                         prop_assert!(r.content_type.is_some());
                     }
                 }
-                Handled::Held(_) => {
+                Answer::Pending(_) => {
                     prop_assert!(
-                        request.query.contains("_HLS_msn") || request.path.ends_with(".m4s"),
+                        query.contains("_HLS_msn") || path.ends_with(".m4s"),
                         "{t:?} held"
                     );
                 }
             }
         }
-        // Every held request is answered at its deadline.
+        // Every held request is answered at its deadline (a held request
+        // for the segment being made may stream: its chunks follow).
+        while origin.poll_output().is_some() {}
         if let Some(deadline) = origin.poll_timeout() {
             origin.handle_timeout(deadline + Duration::from_secs(60));
-            prop_assert_eq!(origin.held_count(), 0);
-            while let Some((_, r)) = origin.poll_released() {
-                prop_assert_eq!(r.status, 503);
+            while let Some(out) = origin.poll_output() {
+                if let Output::Response { response, .. } = out {
+                    prop_assert!(matches!(response.status, 503 | 200), "{}", response.status);
+                }
             }
+            prop_assert_eq!(origin.held_count(), 0);
         }
     }
 }

@@ -13,8 +13,9 @@ use std::process::Command;
 
 use bytes::Bytes;
 use streamkit_core::mp4::Mp4File;
+use streamkit_core::package::{Container, Package, PackageConfig, RenditionSpec};
 use streamkit_core::time::{MediaTime, Timescale};
-use streamkit_hls::packager::{Packager, PackagerConfig, PackagerEvent, SegmentFormat};
+use streamkit_hls::presentation::{Presentation, PresentationConfig};
 
 const PLAY: &str = r#"
 import http from 'node:http';
@@ -77,35 +78,28 @@ fn write(root: &Path, name: &str, buffers: &[Bytes]) {
     }
 }
 
-/// Packages `input` as VOD into `out`; returns the video codec string.
-fn package(input: &Path, out: &Path, format: SegmentFormat) -> String {
+/// Packages `input` as VOD into `out` (one CMAF rendition per track, or
+/// one muxed MPEG-TS rendition); returns the video codec string.
+fn package(input: &Path, out: &Path, container: Container) -> String {
     let file = Mp4File::parse(Bytes::from(std::fs::read(input).unwrap())).unwrap();
-    let config = PackagerConfig::vod(format, MediaTime::new(2, Timescale::SECONDS));
-    let mut packager = Packager::for_mp4(&file, config).unwrap();
-    let mut video_codec = String::new();
-    let mut handle = |e: PackagerEvent| match e {
-        PackagerEvent::InitSegment(r) => write(out, &r.name, r.body.buffers()),
-        PackagerEvent::Segment(s) => write(out, &s.resource.name, s.resource.body.buffers()),
-        PackagerEvent::MediaPlaylist { name, playlist, .. } => {
-            write(out, &name, &[playlist.to_bytes().unwrap()]);
-        }
-        PackagerEvent::MultivariantPlaylist { name, playlist } => {
-            video_codec = playlist.variants[0].codecs[0].clone();
-            write(out, &name, &[playlist.to_bytes().unwrap()]);
-        }
-        other => panic!("unexpected {other:?}"),
-    };
+    let mut config = PackageConfig::new(MediaTime::new(2, Timescale::SECONDS));
+    if container == Container::MpegTs {
+        let (tracks, _) = file.tracks_and_shifts();
+        config = config.with_renditions(vec![RenditionSpec::muxed("main", container, &tracks)]);
+    }
+    let mut package = Package::for_mp4(&file, config).unwrap();
     for s in file.samples() {
-        packager.push(s).unwrap();
-        while let Some(e) = packager.poll() {
-            handle(e);
-        }
+        package.push(s).unwrap();
     }
-    packager.finish().unwrap();
-    while let Some(e) = packager.poll() {
-        handle(e);
+    package.finish().unwrap();
+    for (name, resource) in package.resources() {
+        write(out, &name, resource.chunks.body().buffers());
     }
-    video_codec
+    let hls = Presentation::new(&package, PresentationConfig::vod()).unwrap();
+    for (name, bytes) in hls.playlists(&package).unwrap() {
+        write(out, &name, &[bytes]);
+    }
+    hls.multivariant_playlist(&package).variants[0].codecs[0].clone()
 }
 
 #[test]
@@ -127,7 +121,7 @@ fn chromium_plays_every_fixture_to_the_end() {
     ];
     let mut entries = Vec::new();
     for (name, _) in &fixtures {
-        for format in [SegmentFormat::Fmp4, SegmentFormat::Ts] {
+        for format in [Container::Cmaf, Container::MpegTs] {
             let dir = format!("{}-{format:?}", name.trim_end_matches(".mp4"));
             let codec = package(
                 &repo.join("tests/fixtures").join(name),

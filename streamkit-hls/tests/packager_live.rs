@@ -1,9 +1,9 @@
-//! The packager's live, EVENT and low-latency output, checked against its
-//! own events: a segment is exactly the concatenation of its parts, the
-//! window lists the last segments and reports each one that leaves (with
-//! its parts), independent parts are those that start with a keyframe, the
-//! multivariant BANDWIDTH is measured from the segments, and bad
-//! configurations are refused.
+//! Live, EVENT and low-latency HLS over the packaging store, checked
+//! against the package's own events: a segment is exactly the
+//! concatenation of its parts, the window lists the last segments while
+//! the package reports each one that leaves (with its parts), independent
+//! parts are those that start with a keyframe, the multivariant BANDWIDTH
+//! is measured from the segments, and bad configurations are refused.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -11,13 +11,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use bytes::Bytes;
+use streamkit_core::clock::UnixTime;
 use streamkit_core::mp4::Mp4File;
-use streamkit_core::time::{MediaTime, Timescale};
-use streamkit_hls::packager::{
-    Packager, PackagerConfig, PackagerError, PackagerEvent, PlaylistKind, RenditionLayout,
-    SegmentFormat,
+use streamkit_core::package::{
+    Container, Package, PackageConfig, PackageError, PackageEvent, RenditionSpec,
 };
-use streamkit_hls::playlist::{BitRates, MediaPlaylist, MultivariantPlaylist, PlaylistType};
+use streamkit_core::time::{MediaTime, Timescale};
+use streamkit_hls::playlist::{BitRates, MediaPlaylist, PlaylistType};
+use streamkit_hls::presentation::{
+    PlaylistKind, Presentation, PresentationConfig, PresentationError,
+};
 
 fn file() -> Mp4File {
     let path = concat!(
@@ -27,25 +30,31 @@ fn file() -> Mp4File {
     Mp4File::parse(Bytes::from(std::fs::read(path).unwrap())).unwrap()
 }
 
-/// Every event of packaging the fixture, looped `loops` times (loop `k`
-/// shifted by `k * 10 s`, audio frames past 10 s left out).
-fn run(config: PackagerConfig, loops: i64) -> Vec<PackagerEvent> {
+/// Packages the fixture, looped `loops` times (loop `k` shifted by
+/// `k * 10 s`, audio frames past 10 s left out); `each` sees the package
+/// after every push, with the events that push made.
+fn run(
+    config: PackageConfig,
+    loops: i64,
+    mut each: impl FnMut(&Package, Vec<PackageEvent>),
+) -> Package {
     let file = file();
-    let mut packager = Packager::for_mp4(&file, config).unwrap();
-    let mut events = Vec::new();
+    let mut package = Package::for_mp4(&file, config).unwrap();
     for k in 0..loops {
         for mut s in file
             .samples()
             .filter(|s| s.end_dts() <= 10 * i64::from(s.timescale.hz()))
         {
             s.dts += k * 10 * i64::from(s.timescale.hz());
-            packager.push(s).unwrap();
-            events.extend(std::iter::from_fn(|| packager.poll()));
+            package.push(s).unwrap();
+            let events = std::iter::from_fn(|| package.poll_event()).collect();
+            each(&package, events);
         }
     }
-    packager.finish().unwrap();
-    events.extend(std::iter::from_fn(|| packager.poll()));
-    events
+    package.finish().unwrap();
+    let events = std::iter::from_fn(|| package.poll_event()).collect();
+    each(&package, events);
+    package
 }
 
 fn two_seconds() -> MediaTime {
@@ -58,68 +67,95 @@ fn half_second() -> MediaTime {
 
 #[test]
 fn segments_are_their_parts_concatenated() {
-    for format in [SegmentFormat::Ts, SegmentFormat::Fmp4] {
-        for layout in [RenditionLayout::Muxed, RenditionLayout::PerTrack] {
-            let config = PackagerConfig::live(format, two_seconds(), 5)
+    let (tracks, _) = file().tracks_and_shifts();
+    for container in [Container::MpegTs, Container::Cmaf] {
+        for muxed in [true, false] {
+            let renditions = if muxed {
+                vec![RenditionSpec::muxed("main", container, &tracks)]
+            } else {
+                RenditionSpec::cmaf_per_track(&tracks)
+                    .into_iter()
+                    .map(|r| RenditionSpec { container, ..r })
+                    .collect()
+            };
+            let config = PackageConfig::new(two_seconds())
                 .with_part_target(half_second())
-                .with_layout(layout);
+                .with_window(5)
+                .with_renditions(renditions);
             let mut parts: BTreeMap<(usize, u64), Vec<u8>> = BTreeMap::new();
             let mut checked = 0;
-            for e in run(config, 2) {
-                match e {
-                    PackagerEvent::Part(p) => parts
-                        .entry((p.resource.rendition, p.segment_sequence))
-                        .or_default()
-                        .extend_from_slice(&p.resource.body.to_bytes()),
-                    PackagerEvent::Segment(s) => {
-                        let joined = parts.remove(&(s.resource.rendition, s.sequence)).unwrap();
-                        assert_eq!(s.resource.body.to_bytes(), joined, "{}", s.resource.name);
-                        checked += 1;
+            run(config, 2, |_, events| {
+                for e in events {
+                    match e {
+                        PackageEvent::Part {
+                            rendition,
+                            sequence,
+                            resource,
+                            ..
+                        } => parts
+                            .entry((rendition, sequence))
+                            .or_default()
+                            .extend_from_slice(&resource.body.to_bytes()),
+                        PackageEvent::Segment {
+                            rendition,
+                            sequence,
+                            resource,
+                        } => {
+                            let joined = parts.remove(&(rendition, sequence)).unwrap();
+                            assert_eq!(resource.body.to_bytes(), joined, "{}", resource.name);
+                            checked += 1;
+                        }
+                        _ => {}
                     }
-                    _ => {}
                 }
-            }
-            let renditions = if layout == RenditionLayout::Muxed {
-                1
-            } else {
-                2
-            };
+            });
+            let renditions = if muxed { 1 } else { 2 };
             // 20 s with a keyframe every 2 s: 10 segments per rendition.
-            assert_eq!(checked, 10 * renditions, "{format:?} {layout:?}");
+            assert_eq!(checked, 10 * renditions, "{container:?} muxed={muxed}");
         }
     }
 }
 
 #[test]
-fn live_window_slides_and_reports_what_leaves() {
-    let config =
-        PackagerConfig::live(SegmentFormat::Fmp4, two_seconds(), 4).with_part_target(half_second());
+fn live_window_slides_and_the_package_reports_what_leaves() {
+    // The playlist lists 4 segments; the package keeps 4 too, so what it
+    // still holds is exactly what the final playlist lists.
+    let config = PackageConfig::new(two_seconds())
+        .with_part_target(half_second())
+        .with_window(4);
     let mut produced: BTreeSet<String> = BTreeSet::new();
     let mut removed: Vec<String> = Vec::new();
+    let mut hls: Option<Presentation> = None;
     let mut last: Option<MediaPlaylist> = None;
-    for e in run(config, 3) {
-        match e {
-            PackagerEvent::Part(p) if p.resource.rendition == 0 => {
-                produced.insert(p.resource.name);
+    run(config, 3, |package, events| {
+        let hls = hls.get_or_insert_with(|| {
+            Presentation::new(package, PresentationConfig::live(4)).unwrap()
+        });
+        for e in events {
+            match e {
+                PackageEvent::Part {
+                    rendition: 0,
+                    resource,
+                    ..
+                }
+                | PackageEvent::Segment {
+                    rendition: 0,
+                    resource,
+                    ..
+                } => {
+                    produced.insert(resource.name);
+                }
+                PackageEvent::Removed { name } if name.starts_with("video/") => {
+                    assert!(produced.remove(&name), "{name} removed twice or never made");
+                    removed.push(name);
+                }
+                _ => {}
             }
-            PackagerEvent::Segment(s) if s.resource.rendition == 0 => {
-                produced.insert(s.resource.name);
-            }
-            PackagerEvent::Removed { rendition: 0, name } => {
-                assert!(produced.remove(&name), "{name} removed twice or never made");
-                removed.push(name);
-            }
-            PackagerEvent::MediaPlaylist {
-                rendition: 0,
-                playlist,
-                ..
-            } => {
-                assert!(playlist.segments.len() <= 4);
-                last = Some(*playlist);
-            }
-            _ => {}
         }
-    }
+        let playlist = hls.media_playlist(package, 0).unwrap();
+        assert!(playlist.segments.len() <= 4);
+        last = Some(playlist);
+    });
     let last = last.unwrap();
     assert!(last.end_list);
     assert_eq!(last.playlist_type, None);
@@ -138,39 +174,78 @@ fn live_window_slides_and_reports_what_leaves() {
                 .chain(s.parts.iter().map(|p| format!("video/{}", p.uri)))
         })
         .collect();
-    assert_eq!(produced, listed);
+    let parts_left: BTreeSet<String> = produced
+        .iter()
+        .filter(|n| !listed.contains(*n))
+        .cloned()
+        .collect();
+    // Parts of the older listed segments are no longer listed but still
+    // held with their segment (they are its bytes).
+    assert!(
+        parts_left.iter().all(|n| n.matches('.').count() == 2),
+        "{parts_left:?}"
+    );
+    assert!(listed.is_subset(&produced));
     // The EXT-X-MAP moved with the window.
     assert!(last.segments[0].map.is_some());
 }
 
 #[test]
 fn event_playlists_only_grow() {
-    let config =
-        PackagerConfig::vod(SegmentFormat::Ts, two_seconds()).with_kind(PlaylistKind::Event);
+    let (tracks, _) = file().tracks_and_shifts();
+    let config = PackageConfig::new(two_seconds()).with_renditions(vec![RenditionSpec::muxed(
+        "main",
+        Container::MpegTs,
+        &tracks,
+    )]);
     let mut lengths = Vec::new();
-    for e in run(config, 1) {
-        match e {
-            PackagerEvent::Removed { .. } => panic!("an EVENT playlist removes nothing"),
-            PackagerEvent::MediaPlaylist { playlist, .. } => {
-                assert_eq!(playlist.playlist_type, Some(PlaylistType::Event));
-                assert_eq!(playlist.media_sequence, 0);
-                lengths.push(playlist.segments.len());
-            }
-            _ => {}
+    let mut hls: Option<Presentation> = None;
+    run(config, 1, |package, events| {
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, PackageEvent::Removed { .. }))
+        );
+        let hls = hls.get_or_insert_with(|| {
+            Presentation::new(
+                package,
+                PresentationConfig::vod().with_kind(PlaylistKind::Event),
+            )
+            .unwrap()
+        });
+        let playlist = hls.media_playlist(package, 0).unwrap();
+        assert_eq!(playlist.playlist_type, Some(PlaylistType::Event));
+        assert_eq!(playlist.media_sequence, 0);
+        if lengths.last() != Some(&playlist.segments.len()) {
+            lengths.push(playlist.segments.len());
         }
-    }
-    assert_eq!(lengths, [1, 2, 3, 4, 5, 5]);
+    });
+    assert_eq!(lengths, [0, 1, 2, 3, 4, 5]);
 }
 
 #[test]
 fn independent_parts_start_with_a_keyframe() {
     let file = file();
-    let config =
-        PackagerConfig::live(SegmentFormat::Ts, two_seconds(), 5).with_part_target(half_second());
-    let mut packager = Packager::for_mp4(&file, config).unwrap();
+    let (tracks, _) = file.tracks_and_shifts();
+    let config = PackageConfig::new(two_seconds())
+        .with_part_target(half_second())
+        .with_window(5)
+        .with_renditions(vec![RenditionSpec::muxed(
+            "main",
+            Container::MpegTs,
+            &tracks,
+        )]);
+    let mut package = Package::for_mp4(&file, config).unwrap();
     let mut keyframe_at_part_start = Vec::new();
     let mut independent = Vec::new();
     let mut next_is_start = true;
+    let part_independence = |package: &Package, sequence: u64, index: u32| {
+        let parts = match package.segment(sequence) {
+            Some(s) => &s.renditions[0].parts,
+            None => &package.open_segment().unwrap().renditions[0].parts,
+        };
+        parts.iter().find(|p| p.index == index).unwrap().independent
+    };
     for s in file.samples() {
         let video = s.track_id == 1;
         let keyframe = s.keyframe;
@@ -178,10 +253,13 @@ fn independent_parts_start_with_a_keyframe() {
             keyframe_at_part_start.push(keyframe);
             next_is_start = false;
         }
-        packager.push(s).unwrap();
-        while let Some(e) = packager.poll() {
-            if let PackagerEvent::Part(p) = e {
-                independent.push(p.independent);
+        package.push(s).unwrap();
+        while let Some(e) = package.poll_event() {
+            if let PackageEvent::Part {
+                sequence, index, ..
+            } = e
+            {
+                independent.push(part_independence(&package, sequence, index));
                 // The sample just pushed opened the next part; if it was
                 // video, it was that part's first video sample.
                 if video {
@@ -192,10 +270,13 @@ fn independent_parts_start_with_a_keyframe() {
             }
         }
     }
-    packager.finish().unwrap();
-    while let Some(e) = packager.poll() {
-        if let PackagerEvent::Part(p) = e {
-            independent.push(p.independent);
+    package.finish().unwrap();
+    while let Some(e) = package.poll_event() {
+        if let PackageEvent::Part {
+            sequence, index, ..
+        } = e
+        {
+            independent.push(part_independence(&package, sequence, index));
         }
     }
     assert_eq!(independent.len(), 20);
@@ -205,20 +286,26 @@ fn independent_parts_start_with_a_keyframe() {
 
 #[test]
 fn bandwidth_is_measured_from_the_segments() {
-    let config = PackagerConfig::vod(SegmentFormat::Fmp4, two_seconds());
     let mut sizes: BTreeMap<usize, Vec<(u64, Duration)>> = BTreeMap::new();
-    let mut master: Option<MultivariantPlaylist> = None;
-    for e in run(config, 1) {
-        match e {
-            PackagerEvent::Segment(s) => sizes
-                .entry(s.resource.rendition)
-                .or_default()
-                .push((s.resource.body.len(), s.duration)),
-            PackagerEvent::MultivariantPlaylist { playlist, .. } => master = Some(*playlist),
-            _ => {}
+    let package = run(PackageConfig::new(two_seconds()), 1, |package, events| {
+        for e in events {
+            if let PackageEvent::Segment {
+                rendition,
+                sequence,
+                resource,
+            } = e
+            {
+                let d = package.segment(sequence).unwrap().duration;
+                sizes
+                    .entry(rendition)
+                    .or_default()
+                    .push((resource.body.len(), d.to_duration().unwrap()));
+            }
         }
-    }
-    let master = master.unwrap();
+    });
+    let master = Presentation::new(&package, PresentationConfig::vod())
+        .unwrap()
+        .multivariant_playlist(&package);
     let video = BitRates::measure(sizes[&0].iter().copied(), 2);
     let audio = BitRates::measure(sizes[&1].iter().copied(), 2);
     let v = &master.variants[0];
@@ -237,60 +324,59 @@ fn bandwidth_is_measured_from_the_segments() {
 #[test]
 fn bad_configurations_are_refused() {
     let file = file();
-    let window = PackagerConfig::live(SegmentFormat::Ts, two_seconds(), 2);
+    let package = Package::for_mp4(&file, PackageConfig::new(two_seconds())).unwrap();
     assert!(matches!(
-        Packager::for_mp4(&file, window),
-        Err(PackagerError::InvalidConfig { .. })
-    ));
-    let part = PackagerConfig::live(SegmentFormat::Ts, two_seconds(), 5)
-        .with_part_target(MediaTime::new(3, Timescale::SECONDS));
-    assert!(matches!(
-        Packager::for_mp4(&file, part),
-        Err(PackagerError::Segment(_))
+        Presentation::new(&package, PresentationConfig::live(2)),
+        Err(PresentationError::InvalidConfig { .. })
     ));
     assert!(matches!(
-        Packager::new(
-            &[],
-            &[],
-            PackagerConfig::vod(SegmentFormat::Ts, two_seconds())
+        Presentation::new(
+            &package,
+            PresentationConfig::vod().with_renditions(
+                streamkit_hls::presentation::RenditionSelection::Named(vec!["nope".into()])
+            )
         ),
-        Err(PackagerError::TrackCount { count: 0 })
+        Err(PresentationError::UnknownRendition { .. })
     ));
-    let mut p =
-        Packager::for_mp4(&file, PackagerConfig::vod(SegmentFormat::Ts, two_seconds())).unwrap();
+    let part =
+        PackageConfig::new(two_seconds()).with_part_target(MediaTime::new(3, Timescale::SECONDS));
+    assert!(matches!(
+        Package::for_mp4(&file, part),
+        Err(PackageError::Segment(_))
+    ));
+    let mut p = Package::for_mp4(&file, PackageConfig::new(two_seconds())).unwrap();
     let mut s = file.samples().next().unwrap();
     s.track_id = 9;
     assert!(matches!(
         p.push(s),
-        Err(PackagerError::UnknownTrack { track_id: 9, .. })
+        Err(PackageError::UnknownTrack { track_id: 9, .. })
     ));
     p.finish().unwrap();
     let s = file.samples().next().unwrap();
-    assert!(matches!(p.push(s), Err(PackagerError::Finished { .. })));
+    assert!(matches!(p.push(s), Err(PackageError::Finished { .. })));
 }
 
 #[test]
 fn video_before_the_first_keyframe_is_reported_dropped() {
     let file = file();
-    let config = PackagerConfig::vod(SegmentFormat::Fmp4, two_seconds());
-    let mut packager = Packager::for_mp4(&file, config).unwrap();
+    let mut package = Package::for_mp4(&file, PackageConfig::new(two_seconds())).unwrap();
     let mut dropped = Vec::new();
     let mut video_segments = 0;
     // Join the stream one frame late: the next keyframe is frame 60.
     for s in file.samples().filter(|s| !(s.track_id == 1 && s.dts == 0)) {
-        packager.push(s).unwrap();
-        while let Some(e) = packager.poll() {
+        package.push(s).unwrap();
+        while let Some(e) = package.poll_event() {
             match e {
-                PackagerEvent::SampleDropped(d) => dropped.push((d.track_id, d.dts)),
-                PackagerEvent::Segment(s) if s.resource.rendition == 0 => video_segments += 1,
+                PackageEvent::SampleDropped(d) => dropped.push((d.track_id, d.dts)),
+                PackageEvent::Segment { rendition: 0, .. } => video_segments += 1,
                 _ => {}
             }
         }
     }
-    packager.finish().unwrap();
-    while let Some(e) = packager.poll() {
-        if let PackagerEvent::Segment(s) = e {
-            video_segments += usize::from(s.resource.rendition == 0);
+    package.finish().unwrap();
+    while let Some(e) = package.poll_event() {
+        if let PackageEvent::Segment { rendition: 0, .. } = e {
+            video_segments += 1;
         }
     }
     assert_eq!(dropped.len(), 59);
@@ -303,20 +389,25 @@ fn video_before_the_first_keyframe_is_reported_dropped() {
 #[test]
 fn program_date_time_follows_the_media_clock() {
     let start = 1_700_000_000_000;
-    let config =
-        PackagerConfig::live(SegmentFormat::Fmp4, two_seconds(), 4).with_program_date_time(start);
-    let mut last = None;
-    for e in run(config, 2) {
-        if let PackagerEvent::MediaPlaylist {
-            rendition: 1,
-            playlist,
-            ..
-        } = e
+    let config = PackageConfig::new(two_seconds()).with_window(4);
+    let file = file();
+    let mut package = Package::for_mp4(&file, config).unwrap();
+    package.set_wall_clock(
+        MediaTime::zero(package.reference_timescale()),
+        UnixTime::from_unix_millis(start),
+    );
+    for k in 0..2 {
+        for mut s in file
+            .samples()
+            .filter(|s| s.end_dts() <= 10 * i64::from(s.timescale.hz()))
         {
-            last = Some(*playlist);
+            s.dts += k * 10 * i64::from(s.timescale.hz());
+            package.push(s).unwrap();
         }
     }
-    let last = last.unwrap();
+    package.finish().unwrap();
+    let hls = Presentation::new(&package, PresentationConfig::live(4)).unwrap();
+    let last = hls.media_playlist(&package, 1).unwrap();
     assert_eq!(last.media_sequence, 6);
     for (i, s) in last.segments.iter().enumerate() {
         let n = last.media_sequence + i as u64;

@@ -11,11 +11,17 @@ use std::process::Command;
 
 use bytes::Bytes;
 use streamkit_core::mp4::Mp4File;
+use streamkit_core::package::{Container, Package, PackageConfig, RenditionSpec};
 use streamkit_core::time::{MediaTime, Timescale};
-use streamkit_hls::packager::{
-    Packager, PackagerConfig, PackagerEvent, RenditionLayout, SegmentFormat,
-};
 use streamkit_hls::playlist::{MediaPlaylist, MultivariantPlaylist};
+use streamkit_hls::presentation::{Presentation, PresentationConfig};
+
+/// How tracks map to renditions.
+#[derive(Debug, Clone, Copy)]
+enum Layout {
+    Muxed,
+    PerTrack,
+}
 
 fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
@@ -59,37 +65,37 @@ fn write(root: &Path, name: &str, buffers: &[Bytes]) {
 fn package(
     input: &Path,
     out: &Path,
-    config: PackagerConfig,
+    container: Container,
+    layout: Layout,
+    seconds: i64,
 ) -> (MultivariantPlaylist, Vec<MediaPlaylist>) {
     let file = Mp4File::parse(Bytes::from(std::fs::read(input).unwrap())).unwrap();
-    let mut packager = Packager::for_mp4(&file, config).unwrap();
-    let mut master = None;
-    let mut media = Vec::new();
-    let mut handle = |event: PackagerEvent| match event {
-        PackagerEvent::InitSegment(r) => write(out, &r.name, r.body.buffers()),
-        PackagerEvent::Segment(s) => write(out, &s.resource.name, s.resource.body.buffers()),
-        PackagerEvent::Part(p) => write(out, &p.resource.name, p.resource.body.buffers()),
-        PackagerEvent::MediaPlaylist { name, playlist, .. } => {
-            write(out, &name, &[playlist.to_bytes().unwrap()]);
-            media.push(*playlist);
-        }
-        PackagerEvent::MultivariantPlaylist { name, playlist } => {
-            write(out, &name, &[playlist.to_bytes().unwrap()]);
-            master = Some(*playlist);
-        }
-        other => panic!("unexpected event in VOD: {other:?}"),
+    let (tracks, _) = file.tracks_and_shifts();
+    let renditions = match layout {
+        Layout::Muxed => vec![RenditionSpec::muxed("main", container, &tracks)],
+        Layout::PerTrack => RenditionSpec::cmaf_per_track(&tracks)
+            .into_iter()
+            .map(|r| RenditionSpec { container, ..r })
+            .collect(),
     };
+    let config =
+        PackageConfig::new(MediaTime::new(seconds, Timescale::SECONDS)).with_renditions(renditions);
+    let mut package = Package::for_mp4(&file, config).unwrap();
     for sample in file.samples() {
-        packager.push(sample).unwrap();
-        while let Some(e) = packager.poll() {
-            handle(e);
-        }
+        package.push(sample).unwrap();
     }
-    packager.finish().unwrap();
-    while let Some(e) = packager.poll() {
-        handle(e);
+    package.finish().unwrap();
+    for (name, resource) in package.resources() {
+        write(out, &name, resource.chunks.body().buffers());
     }
-    (master.expect("a multivariant playlist"), media)
+    let hls = Presentation::new(&package, PresentationConfig::vod()).unwrap();
+    for (name, bytes) in hls.playlists(&package).unwrap() {
+        write(out, &name, &[bytes]);
+    }
+    let media = (0..hls.renditions().len())
+        .map(|i| hls.media_playlist(&package, i).unwrap())
+        .collect();
+    (hls.multivariant_playlist(&package), media)
 }
 
 fn tool(name: &str) -> Command {
@@ -150,19 +156,17 @@ fn probe(master: &Path) -> (Vec<(String, u64, u64)>, u64) {
     (streams, duration)
 }
 
-fn check(format: SegmentFormat, layout: RenditionLayout, seconds: i64) {
+fn check(format: Container, layout: Layout, seconds: i64) {
     for (name, duration_us, tracks) in manifest() {
         let out = std::env::temp_dir().join(format!(
             "streamkit-hls-vod-{}-{name}-{format:?}-{layout:?}",
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&out);
-        let config = PackagerConfig::vod(format, MediaTime::new(seconds, Timescale::SECONDS))
-            .with_layout(layout);
-        let (master, media) = package(&fixtures_dir().join(&name), &out, config);
+        let (master, media) = package(&fixtures_dir().join(&name), &out, format, layout, seconds);
         let expected_renditions = match layout {
-            RenditionLayout::Muxed => 1,
-            RenditionLayout::PerTrack => tracks.len(),
+            Layout::Muxed => 1,
+            Layout::PerTrack => tracks.len(),
         };
         assert_eq!(media.len(), expected_renditions, "{name}");
         assert_eq!(master.variants.len(), 1, "{name}");
@@ -204,20 +208,20 @@ fn check(format: SegmentFormat, layout: RenditionLayout, seconds: i64) {
 
 #[test]
 fn fmp4_per_track_renditions() {
-    check(SegmentFormat::Fmp4, RenditionLayout::PerTrack, 2);
+    check(Container::Cmaf, Layout::PerTrack, 2);
 }
 
 #[test]
 fn fmp4_muxed() {
-    check(SegmentFormat::Fmp4, RenditionLayout::Muxed, 4);
+    check(Container::Cmaf, Layout::Muxed, 4);
 }
 
 #[test]
 fn ts_muxed() {
-    check(SegmentFormat::Ts, RenditionLayout::Muxed, 2);
+    check(Container::MpegTs, Layout::Muxed, 2);
 }
 
 #[test]
 fn ts_per_track_renditions() {
-    check(SegmentFormat::Ts, RenditionLayout::PerTrack, 6);
+    check(Container::MpegTs, Layout::PerTrack, 6);
 }
