@@ -442,7 +442,7 @@ pub fn receiver(origin: Instant, data: &[u8]) {
             max_delay: Duration::from_millis(500),
         });
     }
-    let mut rx = RtpReceiver::new(config, origin);
+    let mut rx = RtpReceiver::new(origin, config);
     let mut now = origin;
     let drain = |rx: &mut RtpReceiver| {
         while let Some(d) = rx.poll_transmit() {

@@ -428,7 +428,7 @@ impl MediaSender {
                 config.wall_clock,
             );
             session_config.session_bandwidth = config.session_bandwidth;
-            let session = RtpSender::new(session_config, config.wall_clock.instant);
+            let session = RtpSender::new(config.wall_clock.instant, session_config);
             streams.push(Stream {
                 track: track.clone(),
                 payload_type,

@@ -80,8 +80,8 @@ fn run(seed: u64) {
     let wall = WallClock::new(t0, UnixTime::from_unix(Duration::from_secs(1_750_000_000)));
     let mut net_rng = XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut tx = RtpSender::new(
-        SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx@sim", seed, wall),
         t0,
+        SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx@sim", seed, wall),
     );
     let mut rx_config = ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx@sim", seed + 1000);
     rx_config.nack = Some(NackConfig {
@@ -90,7 +90,7 @@ fn run(seed: u64) {
         max_retries: 2,
         max_pending: 512,
     });
-    let mut rx = RtpReceiver::new(rx_config, t0);
+    let mut rx = RtpReceiver::new(t0, rx_config);
     let mut jb = JitterBuffer::new(JitterConfig {
         latency: 200 * MS,
         capacity: 256,

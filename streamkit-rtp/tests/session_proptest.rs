@@ -38,8 +38,8 @@ proptest! {
     #[test]
     fn arbitrary_rtcp_never_panics(datagrams in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..200), 1..8)) {
         let t0 = origin();
-        let mut tx = RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx", 1, WallClock::new(t0, UnixTime::from_unix_millis(1_700_000_000_000))), t0);
-        let mut rx = RtpReceiver::new(ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx", 2), t0);
+        let mut tx = RtpSender::new(t0, SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx", 1, WallClock::new(t0, UnixTime::from_unix_millis(1_700_000_000_000))));
+        let mut rx = RtpReceiver::new(t0, ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx", 2));
         for d in datagrams {
             let d = Bytes::from(d);
             let _ = tx.handle_rtcp(t0, d.clone());
@@ -55,7 +55,7 @@ proptest! {
         start in any::<u16>(),
     ) {
         let t0 = origin();
-        let mut rx = RtpReceiver::new(ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx", 3), t0);
+        let mut rx = RtpReceiver::new(t0, ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx", 3));
         let mut now = t0;
         let mut seq = start;
         for (source, jump, ts, dt_ms, small_step) in steps {

@@ -70,12 +70,12 @@ fn next_report(rx: &mut RtpReceiver) -> (Instant, Vec<RtcpPacket>, Bytes) {
 fn receiver_report_numbers_and_round_trip() {
     let t0 = origin();
     let mut tx = RtpSender::new(
-        SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx@example.com", 1, wall(t0)),
         t0,
+        SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx@example.com", 1, wall(t0)),
     );
     let mut config = ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx@example.com", 2);
     config.nack = None;
-    let mut rx = RtpReceiver::new(config, t0);
+    let mut rx = RtpReceiver::new(t0, config);
     let seq0 = tx.next_sequence_number();
 
     let mut dispositions = Vec::new();
@@ -201,8 +201,8 @@ fn receiver_report_numbers_and_round_trip() {
 fn nacks_missing_packets_until_the_retry_limit() {
     let t0 = origin();
     let mut tx = RtpSender::new(
-        SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx", 3, wall(t0)),
         t0,
+        SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx", 3, wall(t0)),
     );
     let mut config = ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx", 4);
     config.nack = Some(NackConfig {
@@ -211,7 +211,7 @@ fn nacks_missing_packets_until_the_retry_limit() {
         max_retries: 2,
         max_pending: 64,
     });
-    let mut rx = RtpReceiver::new(config, t0);
+    let mut rx = RtpReceiver::new(t0, config);
     let seq0 = tx.next_sequence_number();
     let mut held = Vec::new();
     for i in 0..8u64 {

@@ -66,8 +66,8 @@ fn rtp(seq: u16) -> RtpPacket {
 fn sender(t0: Instant) -> RtpSender {
     let wall = WallClock::new(t0, UnixTime::from_unix_millis(1_700_000_000_000));
     RtpSender::new(
-        SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx", 1, wall),
         t0,
+        SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx", 1, wall),
     )
 }
 
@@ -130,7 +130,7 @@ fn receiver_sources_time_out_and_leave_on_bye() {
     let t0 = origin();
     let mut config = ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx", 2);
     config.nack = None;
-    let mut rx = RtpReceiver::new(config, t0);
+    let mut rx = RtpReceiver::new(t0, config);
     for seq in 0..3 {
         let _ = rx.handle_rtp(t0 + MS * u32::from(seq), &rtp(seq));
     }
@@ -187,7 +187,7 @@ fn lossy_receiver(t0: Instant, max_delay: Duration) -> RtpReceiver {
         min_report_interval: Duration::ZERO,
         max_delay,
     });
-    let mut rx = RtpReceiver::new(config, t0);
+    let mut rx = RtpReceiver::new(t0, config);
     for seq in 0..8u16 {
         if seq != 4 && seq != 5 {
             let _ = rx.handle_rtp(t0 + 5 * MS * u32::from(seq), &rtp(seq));
@@ -274,7 +274,7 @@ fn without_the_rules_feedback_goes_when_due() {
     let t0 = origin();
     let mut config = ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx", 4);
     config.nack = None;
-    let mut rx = RtpReceiver::new(config, t0);
+    let mut rx = RtpReceiver::new(t0, config);
     let _ = rx.handle_rtp(t0, &rtp(0));
     for i in 0..3 {
         rx.request_keyframe(t0 + MS * i, SOURCE);
@@ -293,7 +293,7 @@ fn t_rr_interval_suppresses_regular_reports() {
         min_report_interval: Duration::from_secs(60),
         max_delay: Duration::from_secs(1),
     });
-    let mut rx = RtpReceiver::new(config, t0);
+    let mut rx = RtpReceiver::new(t0, config);
     let _ = rx.handle_rtp(t0, &rtp(0));
     let mut reports = 0;
     let end = t0 + Duration::from_secs(50);

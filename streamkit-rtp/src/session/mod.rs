@@ -57,8 +57,8 @@
 //! # #[allow(clippy::disallowed_methods)] // the example needs a starting instant
 //! let t0 = Instant::now();
 //! let wall = WallClock::new(t0, UnixTime::from_unix_millis(1_700_000_000_000));
-//! let mut tx = RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx@example.com", 7, wall), t0);
-//! let mut rx = RtpReceiver::new(ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx@example.com", 8), t0);
+//! let mut tx = RtpSender::new(t0, SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx@example.com", 7, wall));
+//! let mut rx = RtpReceiver::new(t0, ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx@example.com", 8));
 //! for i in 0..90 {
 //!     let now = t0 + Duration::from_millis(33 * i);
 //!     let media = MediaTime::new(3_000 * i as i64, Timescale::VIDEO_90KHZ);

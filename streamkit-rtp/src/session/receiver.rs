@@ -236,7 +236,7 @@ impl RtpReceiver {
     /// A receiver starting at `now`; its SSRC is the first 32 bits drawn
     /// from the seed.
     #[must_use]
-    pub fn new(mut config: ReceiverConfig, now: Instant) -> RtpReceiver {
+    pub fn new(now: Instant, mut config: ReceiverConfig) -> RtpReceiver {
         config.cname = super::sender::bounded_cname(&config.cname);
         config.max_sources = config.max_sources.min(MAX_MEMBERS);
         let mut rng = SplitMix64::new(config.seed);

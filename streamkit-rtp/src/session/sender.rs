@@ -148,7 +148,7 @@ impl RtpSender {
     /// the initial sequence number (16) and the timestamp offset (32) from
     /// the seed.
     #[must_use]
-    pub fn new(mut config: SenderConfig, now: Instant) -> RtpSender {
+    pub fn new(now: Instant, mut config: SenderConfig) -> RtpSender {
         config.cname = bounded_cname(&config.cname);
         let mut rng = SplitMix64::new(config.seed);
         let ssrc = rng.next_u32();
@@ -670,7 +670,7 @@ mod tests {
     #[test]
     fn numbers_stamps_and_counts() {
         let t = t0();
-        let mut s = RtpSender::new(config(42, t), t);
+        let mut s = RtpSender::new(t, config(42, t));
         let mut r = SplitMix64::new(42);
         assert_eq!(s.ssrc(), r.next_u32());
         let seq0 = (r.next_u32() >> 16) as u16;
@@ -719,7 +719,7 @@ mod tests {
     #[test]
     fn sender_report_extrapolates_the_rtp_timestamp() {
         let t = t0();
-        let mut s = RtpSender::new(config(1, t), t);
+        let mut s = RtpSender::new(t, config(1, t));
         let _ = s
             .send(
                 t,
@@ -745,7 +745,7 @@ mod tests {
     /// RTP timestamp at `report_ms` minus the offset.
     fn sr_ticks_after(frames: &[(u64, u64)], report_ms: u64) -> u32 {
         let t = t0();
-        let mut s = RtpSender::new(config(3, t), t);
+        let mut s = RtpSender::new(t, config(3, t));
         for &(sent_ms, pts_ms) in frames {
             let header = s
                 .next_header(MediaTime::new(pts_ms as i64, Timescale::MILLIS), true)
@@ -791,8 +791,8 @@ mod tests {
     fn sends_compound_sr_with_cname_when_due() {
         let t = t0();
         let mut s = RtpSender::new(
-            SenderConfig::new(96, Timescale::VIDEO_90KHZ, "me@host", 5, wall(t)),
             t,
+            SenderConfig::new(96, Timescale::VIDEO_90KHZ, "me@host", 5, wall(t)),
         );
         let _ = s
             .send(
@@ -837,7 +837,7 @@ mod tests {
     #[test]
     fn surfaces_feedback_as_events() {
         let t = t0();
-        let mut s = RtpSender::new(config(9, t), t);
+        let mut s = RtpSender::new(t, config(9, t));
         let me = s.ssrc();
         let other = me.wrapping_add(1);
         let block = ReportBlock {

@@ -57,8 +57,8 @@ pub fn verify(cap: &Capture, pt: u8) -> Verified {
         .0
         .min(cap.rtcp.first().map_or(cap.rtp[0].0, |r| r.0));
     let mut rx = RtpReceiver::new(
-        ReceiverConfig::new(Timescale::VIDEO_90KHZ, "interop@127.0.0.1", 1),
         t0,
+        ReceiverConfig::new(Timescale::VIDEO_90KHZ, "interop@127.0.0.1", 1),
     );
     let mut jb = JitterBuffer::new(JitterConfig {
         latency: Duration::from_millis(100),
