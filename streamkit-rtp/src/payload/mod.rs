@@ -498,7 +498,7 @@ pub struct Loss {
     pub keyframe_request: bool,
 }
 
-/// What a depacketizer's `pull` gives.
+/// What the H.264 and H.265 depacketizers' `poll_access_unit` gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Depacketized {

@@ -362,7 +362,7 @@ impl OpusDepacketizer {
     /// # Errors
     ///
     /// [`PayloadError::OutputPending`] (not taken) when output is still to be
-    /// pulled, [`PayloadError::OutOfOrder`] (ignored) for a packet not after
+    /// polled, [`PayloadError::OutOfOrder`] (ignored) for a packet not after
     /// the last, [`PayloadError::Malformed`] (dropped; a gap before it is
     /// still reported) when the payload is not an Opus packet.
     pub fn push(&mut self, packet: &RtpPacket) -> Result<(), PayloadError> {
