@@ -10,12 +10,11 @@
 //! path.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
-use streamkit::core::clock::WallClock;
-use streamkit::core::live::{BroadcastConfig, LoopedSource, Registry};
+use streamkit::core::live::LoopedSource;
 use streamkit::core::mp4::Mp4File;
 use streamkit::core::package::{Container, Package, PackageConfig, RenditionSpec};
 use streamkit::core::time::{MediaTime, Timescale};
@@ -27,18 +26,11 @@ use streamkit::hls::presentation::{
 };
 use streamkit::origin::{Origin, OriginConfig, PackageSite, Router};
 
-use crate::live::{self, Broadcasts, Channel};
+use crate::live::{self, LiveHub, LoopedChannel};
 use crate::mount::{COALESCE_BELOW, Mount};
 
 /// How long VOD segments are at least (they end at the next keyframe).
 const SEGMENT_SECONDS: i64 = 2;
-/// Live: segments of at least 2 s, parts of at most 500 ms, 6 segments
-/// listed, 8 kept (clients that just read a playlist may still ask for
-/// the oldest).
-const LIVE_SEGMENT_MILLIS: i64 = 2_000;
-const LIVE_PART_MILLIS: i64 = 500;
-const LIVE_WINDOW: usize = 6;
-const LIVE_KEPT: usize = 8;
 /// The port the page's RTP command uses (RTP's customary one, even; the
 /// player picks its own).
 const RTP_EXAMPLE_PORT: u16 = 5004;
@@ -52,13 +44,13 @@ pub(crate) struct Stream {
     pub(crate) entry_points: Vec<(&'static str, String, bool)>,
 }
 
-/// Every stream and every mount.
+/// Every file's stream and mounts, and the live streams.
 pub(crate) struct Catalog {
     pub(crate) streams: Vec<Stream>,
+    /// The VOD mounts.
     pub(crate) mounts: Router<Arc<Mount>>,
-    pub(crate) streams_json: Bytes,
-    /// The live channels' broadcasts.
-    pub(crate) broadcasts: Broadcasts,
+    /// Every live stream (the looped files' and any ingest's).
+    pub(crate) live: Arc<LiveHub>,
 }
 
 /// A file left out, and why.
@@ -74,28 +66,26 @@ impl Catalog {
     pub(crate) fn package(
         files: &[PathBuf],
         now: Instant,
-        wall: WallClock,
+        live: Arc<LiveHub>,
         max_held: usize,
-    ) -> (Catalog, Vec<Channel>, Vec<LeftOut>) {
+    ) -> (Catalog, Vec<LoopedChannel>, Vec<LeftOut>) {
         let mut catalog = Catalog {
             streams: Vec::new(),
             mounts: Router::new(),
-            streams_json: Bytes::new(),
-            broadcasts: Arc::new(Mutex::new(Registry::new(BroadcastConfig::default()))),
+            live,
         };
         let mut channels = Vec::new();
         let mut left_out = Vec::new();
         for path in files {
             let name = catalog.unique_name(path);
-            match catalog.add(path, &name, now, wall, max_held) {
-                Ok(channel) => channels.extend(channel),
+            match catalog.add(path, &name, now, max_held) {
+                Ok(channel) => channels.push(channel),
                 Err(reason) => left_out.push(LeftOut {
                     file: path.clone(),
                     reason,
                 }),
             }
         }
-        catalog.streams_json = Bytes::from(catalog.to_json());
         (catalog, channels, left_out)
     }
 
@@ -105,9 +95,8 @@ impl Catalog {
         path: &Path,
         name: &str,
         now: Instant,
-        wall: WallClock,
         max_held: usize,
-    ) -> Result<Option<Channel>, String> {
+    ) -> Result<LoopedChannel, String> {
         let data = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
         let file = Mp4File::parse(Bytes::from(data)).map_err(|e| e.to_string())?;
         for t in file.tracks().iter().filter(|t| !t.is_supported()) {
@@ -120,7 +109,7 @@ impl Catalog {
                 t.id()
             );
         }
-        let (tracks, _) = file.tracks_and_shifts();
+        let (tracks, shifts) = file.tracks_and_shifts();
         if tracks.is_empty() {
             return Err("no track that can be served".into());
         }
@@ -129,11 +118,6 @@ impl Catalog {
         }
         let vod = format!("/vod/{name}/");
         let live = format!("/live/{name}/");
-        let config = |prefix: &str| {
-            OriginConfig::default()
-                .with_base_path(prefix)
-                .with_max_pending(max_held)
-        };
 
         // VOD: one package, three presentations.
         let mut renditions = RenditionSpec::cmaf_per_track(&tracks);
@@ -169,71 +153,31 @@ impl Catalog {
                 Box::new(DashView::new(dash)),
             ],
         );
-        let origin = Origin::new(site, config(&vod)).map_err(|e| e.to_string())?;
+        let config = OriginConfig::default()
+            .with_base_path(vod.clone())
+            .with_max_pending(max_held);
+        let origin = Origin::new(site, config).map_err(|e| e.to_string())?;
 
-        // Live: the file looped into a broadcast; its package subscribes.
+        // Live: the file looped into a broadcast, as an encoder would send
+        // it; its package is a subscriber.
         let source =
             LoopedSource::new(&tracks, file.samples().collect()).ok_or("the file lasts no time")?;
-        let segment = MediaTime::new(LIVE_SEGMENT_MILLIS, Timescale::MILLIS);
-        let part = MediaTime::new(LIVE_PART_MILLIS, Timescale::MILLIS);
-        let live_package = Package::new(
-            &tracks,
-            &file.tracks_and_shifts().1,
-            PackageConfig::new(segment)
-                .with_part_target(part)
-                .with_window(LIVE_KEPT)
-                .with_coalescing(COALESCE_BELOW),
-        )
-        .map_err(|e| e.to_string())?;
-        let hls =
-            Hls::new(&live_package, HlsConfig::live(LIVE_WINDOW)).map_err(|e| e.to_string())?;
-        let dash = Dash::new(
-            &live_package,
-            DashConfig::live(Duration::from_millis(LIVE_SEGMENT_MILLIS as u64))
-                .with_low_latency(Duration::from_millis(3 * LIVE_PART_MILLIS as u64))
-                .with_utc_timing("urn:mpeg:dash:utc:http-iso:2014", &format!("{live}time")),
-        )
-        .map_err(|e| format!("DASH: {e}"))?;
-        let site = PackageSite::new(
-            live_package,
-            vec![
-                Box::new(HlsView::new(hls)),
-                Box::new(DashView::new(dash).with_wall_clock(wall)),
-            ],
-        );
-        let live_origin = Origin::new(site, config(&live)).map_err(|e| e.to_string())?;
-        let live_mount = Mount::new(live_origin);
-
         let media_zero = now.checked_sub(live::PREROLL).unwrap_or(now);
-        let (publication, subscriber) = {
-            let mut r = self.broadcasts.lock().unwrap_or_else(|e| e.into_inner());
-            let publication = r
-                .publish(now, name, tracks.clone(), false)
-                .map_err(|e| e.to_string())?;
-            let broadcast = r.broadcast_of(&publication).map_err(|e| e.to_string())?;
-            let reference = broadcast.reference_track();
-            if let Some(t) = tracks.iter().find(|t| t.id == reference) {
-                broadcast.set_wall_clock(MediaTime::zero(t.timescale), wall.at(media_zero));
-            }
-            let subscriber = broadcast.subscribe();
-            (publication, subscriber)
-        };
-        let mut channel = Channel {
-            name: name.to_owned(),
+        let publisher =
+            self.live
+                .publish(now, name, tracks, &shifts, media_zero, false, "looped file")?;
+        let mut channel = LoopedChannel {
             source,
-            publication,
-            subscriber,
-            mount: live_mount.clone(),
+            publisher,
             media_zero,
         };
         // The preroll: the channel has segments from the first request on.
-        channel.catch_up(&self.broadcasts, now)?;
+        channel.catch_up(now)?;
 
+        let mount = Mount::new(origin);
+        tokio::spawn(mount.clone().run_timeouts());
         self.mounts
-            .insert_prefix(&vod, Mount::new(origin))
-            .map_err(|e| e.to_string())?;
-        self.mounts
-            .insert_prefix(&live, live_mount)
+            .insert_prefix(&vod, mount)
             .map_err(|e| e.to_string())?;
         self.streams.push(Stream {
             name: name.to_owned(),
@@ -246,12 +190,26 @@ impl Catalog {
                 ("LL-DASH live", format!("{live}manifest.mpd"), true),
             ],
         });
-        Ok(Some(channel))
+        Ok(channel)
     }
 
-    /// The mount whose prefix starts `path`, and the rest of the path.
-    pub(crate) fn mount_for(&self, path: &str) -> Option<&Arc<Mount>> {
-        self.mounts.route(path).map(|r| r.value)
+    /// The mount that answers `path`: a VOD one, or a live stream's.
+    pub(crate) fn mount_for(&self, path: &str) -> Option<Arc<Mount>> {
+        if let Some(rest) = path.strip_prefix("/live/") {
+            // The longest live name the path starts with (names may hold
+            // `/`, as stream keys do).
+            return self
+                .live
+                .names()
+                .into_iter()
+                .filter(|(n, _)| {
+                    rest.strip_prefix(n.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+                })
+                .max_by_key(|(n, _)| n.len())
+                .and_then(|(n, _)| self.live.mount(&n));
+        }
+        self.mounts.route(path).map(|r| r.value.clone())
     }
 
     fn unique_name(&self, path: &Path) -> String {
@@ -284,10 +242,11 @@ impl Catalog {
     }
 
     /// `[{"name": ..., "entry_points": [{"kind": ..., "path": ..., "live": ...}],
-    /// "rtp": "/rtp/NAME.sdp?dest=127.0.0.1:PORT"}]`;
-    /// names and paths are in `[A-Za-z0-9_./-]`, so nothing needs escaping.
-    fn to_json(&self) -> String {
-        let streams: Vec<String> = self
+    /// "rtp": "/rtp/NAME.sdp?dest=127.0.0.1:PORT"}]`, then the live streams
+    /// no file feeds (ingests), as they are published; names and paths are
+    /// in `[A-Za-z0-9_./-]`, so nothing needs escaping.
+    pub(crate) fn to_json(&self) -> String {
+        let mut streams: Vec<String> = self
             .streams
             .iter()
             .map(|s| {
@@ -308,6 +267,15 @@ impl Catalog {
                 )
             })
             .collect();
+        for (name, source) in self.live.names() {
+            if self.streams.iter().any(|s| s.name == name) {
+                continue;
+            }
+            let live = format!("/live/{name}/");
+            streams.push(format!(
+                r#"{{"name":"{name}","source":"{source}","entry_points":[{{"kind":"LL-HLS live","path":"{live}master.m3u8","live":true}},{{"kind":"LL-DASH live","path":"{live}manifest.mpd","live":true}}]}}"#
+            ));
+        }
         format!("[{}]", streams.join(","))
     }
 }

@@ -227,7 +227,7 @@ async fn route(
                     Bytes::from_static(INDEX_HTML.as_bytes()),
                 )
             } else {
-                ("application/json", catalog.streams_json.clone())
+                ("application/json", Bytes::from(catalog.to_json()))
             };
             return body_response(StatusCode::OK, content_type, body);
         }

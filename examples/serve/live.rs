@@ -1,74 +1,311 @@
-//! The live channels: each file looped as an encoder would send it, on
-//! the wall clock, published into streamkit-core's live registry; each
-//! channel's package is a subscriber of its broadcast, served at
-//! `/live/NAME/` (LL-HLS and LL-DASH views over one package).
+//! Live streams: every publisher (the looped files, and any ingest:
+//! RTMP, RTSP, MPEG-TS over UDP) publishes into streamkit-core's live
+//! registry through a [`LiveHub`]; each stream gets, on its first
+//! publish, a live package served at `/live/NAME/` (LL-HLS and LL-DASH
+//! views over it), fed as a subscriber of the broadcast.
 //!
-//! This module only paces: it reads the clock, sleeps until the next
-//! sample is due, and moves what the broadcast delivers into the package;
-//! the looping (`LoopedSource`), the broadcast (GOP cache, bounded
-//! subscribers, timestamp hygiene) and the packaging are the library's.
+//! This module only wires: it creates the mount when a name is first
+//! published, moves what the broadcast delivers into the package, and
+//! paces the looped files on the clock. The broadcast (GOP cache, bounded
+//! subscribers, timestamp hygiene, takeovers) and the packaging are the
+//! library's.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use streamkit::core::live::{LoopedSource, Publication, Registry, SubscriberId};
+use streamkit::core::clock::{UnixTime, WallClock};
+use streamkit::core::live::{
+    BroadcastConfig, Delivery, LoopedSource, Publication, Registry, SubscriberId,
+};
+use streamkit::core::package::{Package, PackageConfig, PackageError};
+use streamkit::core::sample::{PresentationShift, Sample};
+use streamkit::core::time::{MediaTime, Timescale};
+use streamkit::core::track::Track;
+use streamkit::dash::origin::DashView;
+use streamkit::dash::presentation::{Presentation as Dash, PresentationConfig as DashConfig};
+use streamkit::hls::origin::HlsView;
+use streamkit::hls::presentation::{Presentation as Hls, PresentationConfig as HlsConfig};
+use streamkit::origin::{Origin, OriginConfig, PackageSite};
 
-use crate::mount::Mount;
+use crate::mount::{COALESCE_BELOW, Mount};
 
-/// How much stream exists when the server starts.
+/// How much stream a looped file has made when the server starts.
 pub(crate) const PREROLL: Duration = Duration::from_secs(6);
+/// Live: segments of at least 2 s, parts of at most 500 ms, 6 segments
+/// listed, 8 kept (clients that just read a playlist may still ask for
+/// the oldest).
+const SEGMENT_MILLIS: i64 = 2_000;
+const PART_MILLIS: i64 = 500;
+const WINDOW: usize = 6;
+const KEPT: usize = 8;
 
-/// One channel: its source, its publication and the package subscriber.
-pub(crate) struct Channel {
-    pub(crate) name: String,
+/// One live stream as the server serves it.
+struct LiveStream {
+    mount: Arc<Mount>,
+    /// The package's subscription to the broadcast.
+    subscriber: SubscriberId,
+    /// What kind of publisher feeds it (`looped file`, `RTMP`, ...).
+    source: String,
+}
+
+/// Every live stream: the broadcasts, and the mount of each.
+pub(crate) struct LiveHub {
+    registry: Mutex<Registry>,
+    streams: RwLock<BTreeMap<String, LiveStream>>,
+    wall: WallClock,
+    max_held: usize,
+}
+
+/// What a publisher publishes.
+pub(crate) struct PublishRequest<'a> {
+    /// The stream's name (`live/NAME`).
+    pub(crate) name: &'a str,
+    pub(crate) tracks: Vec<Track>,
+    /// The tracks' edit-list shifts (a file's; empty for encoders).
+    pub(crate) shifts: &'a [PresentationShift],
+    /// When the publisher's media time zero was (for the wall clock).
+    pub(crate) media_zero: Instant,
+    /// Take the name over from a publisher that holds it.
+    pub(crate) takeover: bool,
+    /// What feeds it (`looped file`, `RTMP`, ...), for the log and the page.
+    pub(crate) source: &'a str,
+}
+
+/// A publisher's hold on a live stream: what it pushes reaches every
+/// viewer of the stream.
+pub(crate) struct LivePublisher {
+    hub: Arc<LiveHub>,
+    publication: Publication,
+}
+
+impl LiveHub {
+    pub(crate) fn new(wall: WallClock, max_held: usize) -> Arc<LiveHub> {
+        Arc::new(LiveHub {
+            registry: Mutex::new(Registry::new(BroadcastConfig::default())),
+            streams: RwLock::new(BTreeMap::new()),
+            wall,
+            max_held,
+        })
+    }
+
+    /// The link from the monotonic clock to the wall clock.
+    #[allow(dead_code)] // for the ingests that link their own clocks
+    pub(crate) fn wall_clock(&self) -> WallClock {
+        self.wall
+    }
+
+    /// Publishes as `request` says at `now`. A second publisher of a name
+    /// in use is refused unless it asks for a takeover.
+    pub(crate) fn publish(
+        self: &Arc<LiveHub>,
+        now: Instant,
+        request: PublishRequest<'_>,
+    ) -> Result<LivePublisher, String> {
+        let PublishRequest {
+            name,
+            tracks,
+            shifts,
+            media_zero,
+            takeover,
+            source,
+        } = request;
+        let mut registry = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
+        let publication = registry
+            .publish(now, name, tracks.clone(), takeover)
+            .map_err(|e| e.to_string())?;
+        let broadcast = registry
+            .broadcast_of(&publication)
+            .map_err(|e| e.to_string())?;
+        let reference = broadcast.reference_track();
+        if let Some(t) = tracks.iter().find(|t| t.id == reference) {
+            broadcast.set_wall_clock(MediaTime::zero(t.timescale), self.wall.at(media_zero));
+        }
+        let mut streams = self.streams.write().unwrap_or_else(PoisonError::into_inner);
+        // A takeover with the same tracks goes on in the same package; a
+        // new broadcast (a first publish, new tracks, a stream that ended)
+        // gets a new one.
+        let fresh = !publication.continues_broadcast() || !streams.contains_key(name);
+        if fresh {
+            let mount = self.live_mount(name, &tracks, shifts)?;
+            let subscriber = broadcast.subscribe();
+            streams.insert(
+                name.to_owned(),
+                LiveStream {
+                    mount,
+                    subscriber,
+                    source: source.to_owned(),
+                },
+            );
+        }
+        drop(streams);
+        drop(registry);
+        tracing::info!("live/{name}: published ({source})");
+        Ok(LivePublisher {
+            hub: self.clone(),
+            publication,
+        })
+    }
+
+    /// A live package and its views, mounted at `/live/NAME/`.
+    fn live_mount(
+        &self,
+        name: &str,
+        tracks: &[Track],
+        shifts: &[PresentationShift],
+    ) -> Result<Arc<Mount>, String> {
+        let prefix = format!("/live/{name}/");
+        let segment = MediaTime::new(SEGMENT_MILLIS, Timescale::MILLIS);
+        let part = MediaTime::new(PART_MILLIS, Timescale::MILLIS);
+        let package = Package::new(
+            tracks,
+            shifts,
+            PackageConfig::new(segment)
+                .with_part_target(part)
+                .with_window(KEPT)
+                .with_coalescing(COALESCE_BELOW),
+        )
+        .map_err(|e| e.to_string())?;
+        let hls = Hls::new(&package, HlsConfig::live(WINDOW)).map_err(|e| e.to_string())?;
+        let dash = Dash::new(
+            &package,
+            DashConfig::live(Duration::from_millis(SEGMENT_MILLIS as u64))
+                .with_low_latency(Duration::from_millis(3 * PART_MILLIS as u64))
+                .with_utc_timing("urn:mpeg:dash:utc:http-iso:2014", &format!("{prefix}time")),
+        )
+        .map_err(|e| format!("DASH: {e}"))?;
+        let site = PackageSite::new(
+            package,
+            vec![
+                Box::new(HlsView::new(hls)),
+                Box::new(DashView::new(dash).with_wall_clock(self.wall)),
+            ],
+        );
+        let origin = Origin::new(
+            site,
+            OriginConfig::default()
+                .with_base_path(prefix)
+                .with_max_pending(self.max_held),
+        )
+        .map_err(|e| e.to_string())?;
+        let mount = Mount::new(origin);
+        tokio::spawn(mount.clone().run_timeouts());
+        Ok(mount)
+    }
+
+    /// The mount of live stream `name`.
+    pub(crate) fn mount(&self, name: &str) -> Option<Arc<Mount>> {
+        let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
+        streams.get(name).map(|s| s.mount.clone())
+    }
+
+    /// The live streams, with what feeds each.
+    pub(crate) fn names(&self) -> Vec<(String, String)> {
+        let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
+        streams
+            .iter()
+            .map(|(n, s)| (n.clone(), s.source.clone()))
+            .collect()
+    }
+
+    /// Runs `f` on the registry (to subscribe a viewer, say).
+    #[allow(dead_code)] // for the players of live streams (RTSP, RTMP)
+    pub(crate) fn with_registry<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> T {
+        let mut r = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut r)
+    }
+
+    /// Moves what stream `name`'s broadcast delivered into its package.
+    fn feed(&self, registry: &mut Registry, name: &str, now: Instant) -> Result<(), String> {
+        let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
+        let (Some(stream), Some(broadcast)) = (streams.get(name), registry.find_mut(name)) else {
+            return Ok(());
+        };
+        let subscriber = stream.subscriber;
+        stream
+            .mount
+            .change(now, |site| {
+                while let Some(d) = broadcast.poll_delivery(subscriber) {
+                    let ended = d == Delivery::Ended;
+                    site.package_mut().push_delivery(d)?;
+                    if ended {
+                        break;
+                    }
+                }
+                Ok::<(), PackageError>(())
+            })
+            .map_err(|e| format!("live/{name}: {e}"))
+    }
+}
+
+#[allow(dead_code)] // the ingests' publishers use all of it; the looped files only push
+impl LivePublisher {
+    /// The stream's name.
+    pub(crate) fn name(&self) -> &str {
+        self.publication.name()
+    }
+
+    /// Pushes a sample at `now`; every viewer gets it.
+    pub(crate) fn push(&mut self, now: Instant, sample: Sample) -> Result<(), String> {
+        let mut registry = self
+            .hub
+            .registry
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        registry
+            .push(&self.publication, now, sample)
+            .map_err(|e| e.to_string())?;
+        self.hub.feed(&mut registry, self.publication.name(), now)
+    }
+
+    /// Links media time to the wall clock (an RTCP sender report, an
+    /// encoder's own clock).
+    pub(crate) fn set_wall_clock(&mut self, media: MediaTime, unix: UnixTime) {
+        self.hub.with_registry(|r| {
+            if let Ok(b) = r.broadcast_of(&self.publication) {
+                b.set_wall_clock(media, unix);
+            }
+        });
+    }
+
+    /// The publisher stopped: viewers get the rest, then the end.
+    pub(crate) fn finish(self, now: Instant) {
+        let mut registry = self
+            .hub
+            .registry
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        registry.unpublish(&self.publication);
+        let _ = self.hub.feed(&mut registry, self.publication.name(), now);
+        tracing::info!("live/{}: ended", self.publication.name());
+    }
+}
+
+/// A file looped as an encoder would send it, on the clock.
+pub(crate) struct LoopedChannel {
     pub(crate) source: LoopedSource,
-    pub(crate) publication: Publication,
-    pub(crate) subscriber: SubscriberId,
-    pub(crate) mount: Arc<Mount>,
-    /// When media time zero of the channel is (the wall clock runs
-    /// `PREROLL` ahead of it at start-up).
+    pub(crate) publisher: LivePublisher,
+    /// When media time zero of the channel is (`PREROLL` before start-up).
     pub(crate) media_zero: Instant,
 }
 
-/// Every channel's broadcast, by name.
-pub(crate) type Broadcasts = Arc<Mutex<Registry>>;
-
-impl Channel {
-    /// Publishes every sample due by `now`, and moves what the broadcast
-    /// delivered into the package. Returns when the next sample is due.
-    pub(crate) fn catch_up(
-        &mut self,
-        registry: &Broadcasts,
-        now: Instant,
-    ) -> Result<Instant, String> {
-        let mut r = registry.lock().unwrap_or_else(PoisonError::into_inner);
+impl LoopedChannel {
+    /// Publishes every sample due by `now`; returns when the next one is.
+    pub(crate) fn catch_up(&mut self, now: Instant) -> Result<Instant, String> {
         loop {
             let due = self.media_zero + self.source.next_due();
             if due > now {
-                drop(r);
                 return Ok(due);
             }
             let sample = self.source.next_sample();
-            r.push(&self.publication, now, sample)
-                .map_err(|e| e.to_string())?;
-            let broadcast = r
-                .find_mut(self.publication.name())
-                .ok_or("the broadcast is gone")?;
-            let subscriber = self.subscriber;
-            let result = self.mount.change(now, |site| {
-                while let Some(d) = broadcast.poll_delivery(subscriber) {
-                    site.package_mut().push_delivery(d)?;
-                }
-                Ok::<(), streamkit::core::package::PackageError>(())
-            });
-            result.map_err(|e| format!("live/{}: {e}", self.name))?;
+            self.publisher.push(now, sample)?;
         }
     }
 
     /// Runs the channel forever at the pace of the clock.
-    pub(crate) async fn run(mut self, registry: Broadcasts) {
+    pub(crate) async fn run(mut self) {
         loop {
-            let due = match self.catch_up(&registry, Instant::now()) {
+            let due = match self.catch_up(Instant::now()) {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::error!("{e}; the channel stops");

@@ -55,6 +55,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use catalog::Catalog;
 use http::Limits;
+use live::{LiveHub, LoopedChannel};
 use rtp::RtpEndpoint;
 use streamkit::core::clock::{UnixTime, WallClock};
 
@@ -176,6 +177,18 @@ fn main() -> ExitCode {
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("serve: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Mounts start their timers on the runtime.
+    let _runtime = runtime.enter();
     // The one reading of both clocks: the origins' `now` is the monotonic
     // clock; wall-clock values (program date-times, DASH times) come from
     // this link.
@@ -188,8 +201,9 @@ fn main() -> ExitCode {
                 .unwrap_or_default(),
         ),
     );
+    let live = LiveHub::new(wall, options.limits.max_held);
     let (catalog, channels, left_out) =
-        Catalog::package(&options.files, now, wall, options.limits.max_held);
+        Catalog::package(&options.files, now, live, options.limits.max_held);
     for l in &left_out {
         eprintln!("serve: {}: left out: {}", l.file.display(), l.reason);
     }
@@ -197,16 +211,6 @@ fn main() -> ExitCode {
         eprintln!("serve: nothing to serve");
         return ExitCode::FAILURE;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("serve: starting the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     match runtime.block_on(run(options, Arc::new(catalog), channels)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -247,7 +251,7 @@ async fn stop_signal() {
 async fn run(
     options: Options,
     catalog: Arc<Catalog>,
-    channels: Vec<live::Channel>,
+    channels: Vec<LoopedChannel>,
 ) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(options.bind)
         .await
@@ -255,11 +259,8 @@ async fn run(
     let addr = listener
         .local_addr()
         .map_err(|e| format!("local address: {e}"))?;
-    for (_, mount) in catalog.mounts.prefixes() {
-        tokio::spawn(mount.clone().run_timeouts());
-    }
     for channel in channels {
-        tokio::spawn(channel.run(catalog.broadcasts.clone()));
+        tokio::spawn(channel.run());
     }
     print_urls(addr, &catalog);
     let rtp = Arc::new(RtpEndpoint::new(
