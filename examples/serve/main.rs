@@ -45,8 +45,6 @@ mod http;
 mod live;
 mod mount;
 mod rtp;
-#[path = "../common/rtp_stream.rs"]
-mod rtp_stream;
 
 use std::io::Write;
 use std::net::SocketAddr;
