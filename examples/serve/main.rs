@@ -45,8 +45,6 @@ mod http;
 mod live;
 mod mount;
 mod rtp;
-#[path = "../common/rtp_stream.rs"]
-mod rtp_stream;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -55,9 +53,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use catalog::{Catalog, LiveChannel};
+use catalog::Catalog;
 use http::Limits;
+use live::{LiveHub, LoopedChannel};
 use rtp::RtpEndpoint;
+use streamkit::core::clock::{UnixTime, WallClock};
 
 const USAGE: &str = "\
 serve: a streaming server for MP4 files (HLS, fMP4 and MPEG-TS) with a web page
@@ -177,23 +177,6 @@ fn main() -> ExitCode {
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let epoch = Instant::now();
-    // DASH availability times are wall-clock times.
-    let wall_at_epoch = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    let (catalog, channels) = match Catalog::package(
-        &options.files,
-        epoch,
-        wall_at_epoch,
-        options.limits.max_held,
-    ) {
-        Ok((c, channels)) => (Arc::new(c), channels),
-        Err(e) => {
-            eprintln!("serve: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -204,7 +187,31 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(options, catalog, channels)) {
+    // Mounts start their timers on the runtime.
+    let _runtime = runtime.enter();
+    // The one reading of both clocks: the origins' `now` is the monotonic
+    // clock; wall-clock values (program date-times, DASH times) come from
+    // this link.
+    let now = Instant::now();
+    let wall = WallClock::new(
+        now,
+        UnixTime::from_unix(
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default(),
+        ),
+    );
+    let live = LiveHub::new(wall, options.limits.max_held);
+    let (catalog, channels, left_out) =
+        Catalog::package(&options.files, now, live, options.limits.max_held);
+    for l in &left_out {
+        eprintln!("serve: {}: left out: {}", l.file.display(), l.reason);
+    }
+    if catalog.streams.is_empty() {
+        eprintln!("serve: nothing to serve");
+        return ExitCode::FAILURE;
+    }
+    match runtime.block_on(run(options, Arc::new(catalog), channels)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("serve: {e}");
@@ -213,10 +220,38 @@ fn main() -> ExitCode {
     }
 }
 
+/// Resolves at the first SIGINT or SIGTERM (the two ask the same: stop,
+/// letting requests in flight finish).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => tracing::info!("SIGINT: stopping"),
+                    _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!("no signal handler: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 async fn run(
     options: Options,
     catalog: Arc<Catalog>,
-    channels: Vec<LiveChannel>,
+    channels: Vec<LoopedChannel>,
 ) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(options.bind)
         .await
@@ -225,7 +260,7 @@ async fn run(
         .local_addr()
         .map_err(|e| format!("local address: {e}"))?;
     for channel in channels {
-        channel.spawn();
+        tokio::spawn(channel.run());
     }
     print_urls(addr, &catalog);
     let rtp = Arc::new(RtpEndpoint::new(
@@ -237,17 +272,7 @@ async fn run(
         options.allow_remote,
         options.max_rtp_streams,
     ));
-    let stop = async {
-        match tokio::signal::ctrl_c().await {
-            Ok(()) => tracing::info!("Ctrl-C: stopping"),
-            // Without a signal handler, run until killed.
-            Err(e) => {
-                tracing::warn!("no Ctrl-C handler: {e}");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    http::serve(listener, catalog, rtp, options.limits, stop).await;
+    http::serve(listener, catalog, rtp, options.limits, stop_signal()).await;
     tracing::info!("stopped");
     Ok(())
 }

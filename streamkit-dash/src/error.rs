@@ -133,4 +133,17 @@ pub enum DashError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// The document's top-level element is not what the reader reads: a
+    /// `<Period>` or `<EventStream>` (what an `@xlink:href` resolves to,
+    /// to be read with [`crate::remote`]) given to [`crate::mpd::parse`],
+    /// an MPD given to [`crate::remote::periods`], or a second root.
+    #[error("top-level element <{found}> at byte {offset}: expected <{expected}>")]
+    UnexpectedRoot {
+        /// The local name of the element found.
+        found: String,
+        /// Byte offset of its `<`.
+        offset: usize,
+        /// What the reader reads there.
+        expected: &'static str,
+    },
 }

@@ -11,6 +11,7 @@
 use core::time::Duration;
 
 use crate::mpd;
+use crate::remote;
 use crate::resolve::resolve;
 
 /// The URL the fuzzed MPDs are taken to come from.
@@ -22,8 +23,33 @@ const NOW: Duration = Duration::from_secs(1_700_000_000);
 /// An MPD: what reads and writes reads back and writes the same text (the
 /// written form is a fixed point); the segments of (up to 4x4x4)
 /// Representations are numbered one after another and do not overlap in
-/// time, each with a URL.
+/// time, each with a URL. The same bytes as a remote-element fragment:
+/// at most one of the MPD and the Period readers accepts a document, and
+/// every warning points into the text.
 pub fn mpd(data: &[u8]) {
+    if let Ok(text) = core::str::from_utf8(data) {
+        let periods = remote::periods(text);
+        let streams = remote::event_streams(text);
+        let whole = mpd::parse_with_warnings(text);
+        assert!(
+            !(whole.is_ok() && periods.as_ref().is_ok_and(|(p, _)| !p.is_empty())),
+            "one document read both as an MPD and as remote Periods"
+        );
+        let warnings = [
+            periods.map(|(_, w)| w).unwrap_or_default(),
+            streams.map(|(_, w)| w).unwrap_or_default(),
+            whole.map(|(_, w)| w).unwrap_or_default(),
+        ];
+        for w in warnings.iter().flatten() {
+            let mpd::MpdWarning::NegativePresentationTimeOffset { offset, value, .. } = w;
+            assert!(
+                text.get(*offset..)
+                    .is_some_and(|t| t.trim_start().starts_with('-'))
+                    && *value < 0,
+                "warning points at the negative value: {w}"
+            );
+        }
+    }
     let Ok(m) = mpd::parse_bytes(data) else {
         return;
     };

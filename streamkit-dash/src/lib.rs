@@ -9,6 +9,10 @@
 //!   range, computed lazily; BaseURL chains, SegmentTemplate (`$Number$`,
 //!   `$Time$`, SegmentTimeline), SegmentList and SegmentBase; the
 //!   availability window of a dynamic MPD at a caller-given `now`.
+//! - [`remote`]: remote elements, what a Period's or EventStream's
+//!   `@xlink:href` resolves to: read (a document whose root is `<Period>`
+//!   or `<EventStream>`, which [`mpd::parse`] refuses with a typed error)
+//!   and put in the referencing element's place.
 //! - [`template`]: SegmentTemplate URL templates.
 //! - [`presentation`]: the MPD of a packaging store
 //!   ([`streamkit_core::package::Package`], the same CMAF files HLS lists):
@@ -66,6 +70,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod document;
 pub mod error;
 /// Entry points of the fuzz targets in `fuzz/`; built only with the
 /// `fuzz` feature (the fuzz crate and this crate's own tests enable it).
@@ -75,6 +80,7 @@ pub mod fuzz;
 pub mod mpd;
 pub mod origin;
 pub mod presentation;
+pub mod remote;
 pub mod resolve;
 pub mod template;
 

@@ -90,27 +90,58 @@ pub const MPD_NAMESPACE: &str = "urn:mpeg:dash:schema:mpd:2011";
 
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
+pub use crate::document::MpdWarning;
+
 /// Parses an MPD.
+///
+/// Lenient where the model is stricter than MPDs in the wild: a negative
+/// `@presentationTimeOffset` is read as 0 (see [`parse_with_warnings`] for
+/// the report) instead of refusing the whole document.
 ///
 /// # Errors
 ///
-/// [`DashError::TooLarge`] beyond [`MAX_MPD_BYTES`]; [`DashError::Parse`]
-/// for anything the model does not read, with the deserializer's message.
+/// [`DashError::TooLarge`] beyond [`MAX_MPD_BYTES`];
+/// [`DashError::UnexpectedRoot`] when the document's element is not
+/// `<MPD>` (a remote `<Period>` or `<EventStream>` is read with
+/// [`crate::remote`]); [`DashError::Parse`] for anything the model does
+/// not read, with the deserializer's message.
 pub fn parse(text: &str) -> Result<MPD, DashError> {
-    if text.len() > MAX_MPD_BYTES {
+    parse_with_warnings(text).map(|(mpd, _)| mpd)
+}
+
+/// [`parse`], with what it read differently from the text (each
+/// [`MpdWarning`] names the element and the byte offset).
+///
+/// # Errors
+///
+/// Those of [`parse`].
+pub fn parse_with_warnings(text: &str) -> Result<(MPD, Vec<MpdWarning>), DashError> {
+    check_size(text.len())?;
+    let scanned = crate::document::scan(text);
+    crate::document::expect_roots(&scanned, "MPD", false)?;
+    let mpd = dash_mpd_core::parse(scanned.text(text)).map_err(model_error)?;
+    Ok((mpd, scanned.warnings))
+}
+
+pub(crate) fn check_size(size: usize) -> Result<(), DashError> {
+    if size > MAX_MPD_BYTES {
         return Err(DashError::TooLarge {
-            size: text.len(),
+            size,
             limit: MAX_MPD_BYTES,
         });
     }
-    dash_mpd_core::parse(text).map_err(|e| DashError::Parse {
+    Ok(())
+}
+
+pub(crate) fn model_error(e: dash_mpd_core::DashMpdError) -> DashError {
+    DashError::Parse {
         message: match e {
             // The deserializer's own message: the element path, then what
             // is wrong.
             dash_mpd_core::DashMpdError::Parsing(m) => m,
             other => other.to_string(),
         },
-    })
+    }
 }
 
 /// Parses an MPD given as bytes (UTF-8).

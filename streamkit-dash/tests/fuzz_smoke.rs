@@ -84,6 +84,9 @@ fn edge_inputs_pass_the_target() {
         b"<MPD type=\"dynamic\"><Period/></MPD>",
         b"<MPD><Period><AdaptationSet><Representation id=\"a\"><SegmentTemplate timescale=\"0\" duration=\"1\" media=\"$Number$\"/></Representation></AdaptationSet></Period></MPD>",
         b"\xff\xfe<",
+        b"<Period id=\"a\"><AdaptationSet><Representation id=\"r\"><SegmentTemplate media=\"$Number$\" duration=\"1\" presentationTimeOffset=\"-3\"/></Representation></AdaptationSet></Period>",
+        b"<EventStream schemeIdUri=\"u\" presentationTimeOffset='-1'><Event/></EventStream>",
+        b"<MPD><Period><SegmentBase presentationTimeOffset=\"-9223372036854775808\"/></Period></MPD>",
     ];
     for data in inputs {
         fuzz::mpd(data);

@@ -13,6 +13,8 @@ const URL: &str = "https://cdn.example/a/b.mpd";
 /// Parses `text` and walks (a bounded number of) the segments of every
 /// Representation, static or dynamic; checks the walk's invariants.
 fn parse_and_walk(text: &str, now: Duration) {
+    let _ = streamkit_dash::remote::periods(text);
+    let _ = streamkit_dash::remote::event_streams(text);
     let Ok(m) = mpd::parse(text) else { return };
     for (pi, p) in m.periods.iter().enumerate().take(4) {
         for (ai, a) in p.adaptations.iter().enumerate().take(4) {

@@ -8,16 +8,39 @@
 // A broken invariant must stop the fuzzer with the input that broke it.
 #![allow(clippy::panic)]
 
-use crate::playlist::{MediaPlaylist, Playlist, SkipRequest, parse_playlist};
+use crate::playlist::{
+    MediaPlaylist, Playlist, SkipRequest, parse_playlist, parse_playlist_with_warnings,
+};
 
 /// A playlist of either kind: its accessors; what reads and writes reads
 /// back to a playlist that writes the same text (the written form is a
 /// fixed point), and as the same value; a media playlist's Playlist Delta
-/// Update, written and read, merges back to the same segments.
+/// Update, written and read, merges back to the same segments. The
+/// warnings are those of the lines read, in line order, and describe
+/// themselves.
 pub fn playlist(data: &[u8]) {
     let Ok(playlist) = parse_playlist(data) else {
         return;
     };
+    let Ok((same, warnings)) = parse_playlist_with_warnings(data) else {
+        panic!("parse_playlist_with_warnings refuses what parse_playlist reads");
+    };
+    assert_eq!(same, playlist, "warnings change nothing in the playlist");
+    let lines = data.split(|&b| b == b'\n').count();
+    assert!(
+        warnings.windows(2).all(|w| w[0].line <= w[1].line),
+        "warnings in line order"
+    );
+    for w in &warnings {
+        assert!(
+            (1..=lines).contains(&w.line),
+            "warning on a line of the input: {w}"
+        );
+        let _ = w.to_string();
+    }
+    if let Playlist::Media(m) = &playlist {
+        let _ = m.write_adjustments();
+    }
     let written = match &playlist {
         Playlist::Media(m) => {
             let _ = (

@@ -10,6 +10,9 @@
 //!   packaging store ([`streamkit_core::package::Package`]: segments and
 //!   parts in MPEG-TS or fMP4, cut once for every manifest), for VOD,
 //!   EVENT and live sliding windows.
+//! - `m3u8_rs` (with the `m3u8-rs` feature) converts between the
+//!   [m3u8-rs](https://crates.io/crates/m3u8-rs) crate's playlist model and
+//!   ours, both ways, saying what m3u8-rs cannot type.
 //! - [`origin`] answers playlist requests over a package on a
 //!   [`streamkit_origin::Origin`], holding LL-HLS blocking requests and
 //!   preload-hinted parts until the package makes them.
@@ -73,6 +76,8 @@
 #[cfg(feature = "fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
+#[cfg(feature = "m3u8-rs")]
+pub mod m3u8_rs;
 pub mod origin;
 pub mod playlist;
 pub mod presentation;

@@ -1,48 +1,5 @@
 //! [`PackageSite`]: a packaging store served over HTTP, with the views
 //! (HLS, DASH, ...) that write its manifests.
-//!
-//! A [`Package`] holds the init segments, segments and parts of a
-//! presentation; a [`PackageView`] (streamkit-hls's playlists,
-//! streamkit-dash's MPD, later Smooth and HDS manifests) answers the names
-//! it owns: its manifests, and requests it holds until the package makes
-//! what they wait for. Whatever no view claims is the package's:
-//!
-//! - a complete resource (init segment, kept segment, part) is `200` with
-//!   [`CacheControl::Immutable`]: a name never changes its bytes;
-//! - the segment being made is streamed chunk by chunk (one part per
-//!   chunk) as the package makes its parts, chunked transfer coding: what
-//!   a low-latency DASH client asks for; it is aborted if the package drops
-//!   it, or past [`PackageSiteConfig::stream_deadline`];
-//! - anything else is `404`.
-//!
-//! After every change of the package ([`Package::push`],
-//! [`Package::finish`]) call [`Origin::handle_change`](crate::Origin::handle_change)
-//! (or use [`Origin::change_site`](crate::Origin::change_site)), so held
-//! requests and open streams see it.
-//!
-//! ```
-//! use std::time::Instant;
-//! use bytes::Bytes;
-//! use streamkit_core::mp4::Mp4File;
-//! use streamkit_core::package::{Package, PackageConfig};
-//! use streamkit_core::time::{MediaTime, Timescale};
-//! use streamkit_origin::{Answer, Origin, OriginConfig, PackageSite, Request};
-//!
-//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/h264_aac.mp4");
-//! let file = Mp4File::parse(Bytes::from(std::fs::read(path)?))?;
-//! let mut package = Package::for_mp4(&file, PackageConfig::new(MediaTime::new(2, Timescale::SECONDS)))?;
-//! for sample in file.samples() {
-//!     package.push(sample)?;
-//! }
-//! package.finish()?;
-//! let site = PackageSite::new(package, Vec::new());
-//! let mut origin = Origin::new(site, OriginConfig::default().with_base_path("/vod/a/"))?;
-//! let Answer::Response(r) = origin.handle_request(Instant::now(), &Request::get("/vod/a/video/seg-0.m4s")) else {
-//!     unreachable!()
-//! };
-//! assert_eq!((r.status, r.content_type.as_deref()), (200, Some("video/mp4")));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
 
 use std::time::{Duration, Instant};
 
@@ -87,8 +44,50 @@ impl Default for PackageSiteConfig {
     }
 }
 
-/// A package and its views as one [`Site`]; see the
-/// [module documentation](self).
+/// A package and its views as one [`Site`].
+///
+/// A [`Package`] holds the init segments, segments and parts of a
+/// presentation; a [`PackageView`] (streamkit-hls's playlists,
+/// streamkit-dash's MPD, later Smooth and HDS manifests) answers the names
+/// it owns: its manifests, and requests it holds until the package makes
+/// what they wait for. Whatever no view claims is the package's:
+///
+/// - a complete resource (init segment, kept segment, part) is `200` with
+///   [`CacheControl::Immutable`]: a name never changes its bytes;
+/// - the segment being made is streamed chunk by chunk (one part per
+///   chunk) as the package makes its parts, chunked transfer coding: what
+///   a low-latency DASH client asks for; it is aborted if the package drops
+///   it, or past [`PackageSiteConfig::stream_deadline`];
+/// - anything else is `404`.
+///
+/// After every change of the package ([`Package::push`],
+/// [`Package::finish`]) call [`Origin::handle_change`](crate::Origin::handle_change)
+/// (or use [`Origin::change_site`](crate::Origin::change_site)), so held
+/// requests and open streams see it.
+///
+/// ```
+/// use std::time::Instant;
+/// use bytes::Bytes;
+/// use streamkit_core::mp4::Mp4File;
+/// use streamkit_core::package::{Package, PackageConfig};
+/// use streamkit_core::time::{MediaTime, Timescale};
+/// use streamkit_origin::{Answer, Origin, OriginConfig, PackageSite, Request};
+///
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/h264_aac.mp4");
+/// let file = Mp4File::parse(Bytes::from(std::fs::read(path)?))?;
+/// let mut package = Package::for_mp4(&file, PackageConfig::new(MediaTime::new(2, Timescale::SECONDS)))?;
+/// for sample in file.samples() {
+///     package.push(sample)?;
+/// }
+/// package.finish()?;
+/// let site = PackageSite::new(package, Vec::new());
+/// let mut origin = Origin::new(site, OriginConfig::default().with_base_path("/vod/a/"))?;
+/// let Answer::Response(r) = origin.handle_request(Instant::now(), &Request::get("/vod/a/video/seg-0.m4s")) else {
+///     unreachable!()
+/// };
+/// assert_eq!((r.status, r.content_type.as_deref()), (200, Some("video/mp4")));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct PackageSite {
     package: Package,
     views: Vec<Box<dyn PackageView>>,

@@ -135,3 +135,18 @@ pub trait Site {
     /// [`Decision::Stream`] named. A resource has finitely many chunks.
     fn chunk(&self, resource: &Self::Resource, index: usize) -> ChunkState;
 }
+
+/// A boxed site is a site: one [`Router`](crate::Router) of
+/// `Origin<Box<dyn Site<Resource = R>>>` serves HLS, DASH and the other
+/// formats side by side.
+impl<S: Site + ?Sized> Site for Box<S> {
+    type Resource = S::Resource;
+
+    fn decide(&mut self, now: Instant, request: &SiteRequest<'_>) -> Decision<Self::Resource> {
+        (**self).decide(now, request)
+    }
+
+    fn chunk(&self, resource: &Self::Resource, index: usize) -> ChunkState {
+        (**self).chunk(resource, index)
+    }
+}

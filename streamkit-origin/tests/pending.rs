@@ -498,3 +498,31 @@ fn ids_are_unique_and_opaque() {
     assert_eq!(a.to_string(), "#0");
     let _: Answer = o.handle_request(t, &Request::get("/s/none"));
 }
+
+#[test]
+fn boxed_sites_of_different_kinds_share_one_router() {
+    struct Fixed(u16);
+    impl Site for Fixed {
+        type Resource = String;
+        fn decide(&mut self, _: std::time::Instant, _: &SiteRequest<'_>) -> Decision<String> {
+            Decision::Respond(Response::empty(self.0))
+        }
+        fn chunk(&self, _: &String, _: usize) -> ChunkState {
+            ChunkState::Gone
+        }
+    }
+    type Mount = Origin<Box<dyn Site<Resource = String>>>;
+    let mut router: streamkit_origin::Router<Mount> = streamkit_origin::Router::new();
+    let shelf: Box<dyn Site<Resource = String>> =
+        Box::new(Shelf::new().with_file("f", buffers(&[b"x"])));
+    let fixed: Box<dyn Site<Resource = String>> = Box::new(Fixed(410));
+    for (base, site) in [("/a/", shelf), ("/b/", fixed)] {
+        let origin = Origin::new(site, OriginConfig::default().with_base_path(base)).unwrap();
+        router.insert_prefix(base, origin).unwrap();
+    }
+    let mut status = |path: &str| {
+        let route = router.route_mut(path).unwrap();
+        now(route.value.handle_request(t0(), &Request::get(path))).status
+    };
+    assert_eq!((status("/a/f"), status("/b/f")), (200, 410));
+}

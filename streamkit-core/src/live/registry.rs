@@ -55,6 +55,7 @@ pub enum PublishError {
 pub struct Publication {
     name: String,
     id: u64,
+    continued: bool,
 }
 
 impl Publication {
@@ -62,6 +63,14 @@ impl Publication {
     #[must_use]
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// `true` when this publication continues a broadcast that was live
+    /// under the name (a takeover with the same tracks): its subscribers
+    /// carried over. `false`: a new broadcast, new subscribers.
+    #[must_use]
+    pub fn continues_broadcast(&self) -> bool {
+        self.continued
     }
 }
 
@@ -130,6 +139,7 @@ impl Registry {
             });
         }
         let id = self.next_publication;
+        let mut continued = false;
         let live = |source| PublishError::Live {
             name: name.to_owned(),
             source,
@@ -143,7 +153,9 @@ impl Registry {
             Some(slot) if !slot.broadcast.is_ended() => {
                 // A takeover, or a publisher returning to a name it left:
                 // the subscribers go on, with a discontinuity.
-                if slot.broadcast.republish(now, tracks.clone()).is_err() {
+                if slot.broadcast.republish(now, tracks.clone()).is_ok() {
+                    continued = true;
+                } else {
                     slot.broadcast.finish();
                     slot.broadcast = Broadcast::new(now, tracks, self.config).map_err(live)?;
                 }
@@ -172,6 +184,7 @@ impl Registry {
         Ok(Publication {
             name: name.to_owned(),
             id,
+            continued,
         })
     }
 

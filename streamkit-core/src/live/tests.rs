@@ -410,7 +410,9 @@ fn the_registry_refuses_a_second_publisher_unless_it_takes_over() {
     );
     r.push(&first, now, aac(0)).unwrap();
     let v = r.find_mut("cam1").unwrap().subscribe();
+    assert!(!first.continues_broadcast());
     let second = r.publish(now, "cam1", vec![audio_track()], true).unwrap();
+    assert!(second.continues_broadcast());
     assert_eq!(
         r.push(&first, now, aac(1)),
         Err(PublishError::Superseded {

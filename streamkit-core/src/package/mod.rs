@@ -88,26 +88,33 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod config;
+mod error;
 mod naming;
+mod record;
 mod writer;
 
 use std::collections::VecDeque;
 
+pub use config::{Container, PackageConfig, RenditionSpec, Retention};
+pub use error::PackageError;
 pub use naming::{Naming, ResourceKind};
+pub use record::{
+    Chunks, OpenSegment, PackageEvent, PartRecord, Rendition, RenditionPart, RenditionSegment,
+    Resource, ResourceView, SegmentRecord,
+};
 
 use crate::buffer::BufferList;
 use crate::clock::UnixTime;
 use crate::codec::MediaKind;
-use crate::fmp4::{Fmp4Error, init_segment_with_shifts};
+use crate::fmp4::init_segment_with_shifts;
 use crate::mp4::Mp4File;
 use crate::sample::{PresentationShift, Sample};
 use crate::segment::{
-    DroppedSample, Part as SegmenterPart, Segment as SegmenterSegment, SegmentError, SegmentEvent,
-    Segmenter, SegmenterConfig,
+    Part as SegmenterPart, Segment as SegmenterSegment, SegmentEvent, Segmenter, SegmenterConfig,
 };
 use crate::time::{MediaTime, Rounding, Timescale};
 use crate::track::Track;
-use crate::ts::TsError;
 use writer::RenditionWriter;
 
 /// Content type of CMAF segments and init segments that hold video.
@@ -121,508 +128,6 @@ pub const CONTENT_TYPE_TS: &str = "video/mp2t";
 pub const MAX_TRACKS: usize = 16;
 /// The most renditions a package makes.
 pub const MAX_RENDITIONS: usize = 32;
-
-/// Why a package could not be built or refused input.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PackageError {
-    /// The configuration cannot work.
-    #[error("package configuration: {reason}")]
-    InvalidConfig {
-        /// What is wrong.
-        reason: &'static str,
-    },
-    /// No tracks, or more than [`MAX_TRACKS`].
-    #[error("package: {count} tracks (1 to {MAX_TRACKS} supported)")]
-    TrackCount {
-        /// How many tracks were given.
-        count: usize,
-    },
-    /// A rendition cannot be made as specified.
-    #[error("package: rendition {rendition:?}: {reason}")]
-    InvalidRendition {
-        /// The rendition's name.
-        rendition: String,
-        /// What is wrong.
-        reason: &'static str,
-    },
-    /// A name in [`Naming`] could not be used in paths, URLs and templates.
-    #[error("package: name {name:?} cannot be used in a resource name")]
-    InvalidName {
-        /// The name.
-        name: String,
-    },
-    /// A sample names a track the package was not built with.
-    #[error("package: sample at decode time {dts} of unknown track {track_id}")]
-    UnknownTrack {
-        /// The sample's track.
-        track_id: u32,
-        /// Its decode time.
-        dts: i64,
-    },
-    /// A sample after [`Package::finish`].
-    #[error("package: sample of track {track_id} pushed after the end of the stream")]
-    Finished {
-        /// The sample's track.
-        track_id: u32,
-    },
-    /// The segmenter refused a sample (the package is unchanged).
-    #[error(transparent)]
-    Segment(#[from] SegmentError),
-    /// The CMAF writer failed.
-    #[error("rendition {rendition}: {source}")]
-    Fmp4 {
-        /// The rendition's name.
-        rendition: String,
-        /// What the writer said.
-        source: Fmp4Error,
-    },
-    /// The MPEG-TS muxer failed.
-    #[error("rendition {rendition}: {source}")]
-    Ts {
-        /// The rendition's name.
-        rendition: String,
-        /// What the muxer said.
-        source: TsError,
-    },
-}
-
-/// The container of a rendition's segments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Container {
-    /// Fragmented MP4 / CMAF (`.m4s`) with an init segment.
-    Cmaf,
-    /// MPEG-TS (`.ts`), self-initializing.
-    MpegTs,
-}
-
-/// One rendition to make: its name (a directory, such as `video` or
-/// `ts/main`), its container and the tracks it carries.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RenditionSpec {
-    /// The rendition's name: one or more path components.
-    pub name: String,
-    /// CMAF or MPEG-TS.
-    pub container: Container,
-    /// The tracks it carries, in this order.
-    pub track_ids: Vec<u32>,
-}
-
-impl RenditionSpec {
-    /// One CMAF rendition per track: `video`, `audio`, then `video2`,
-    /// `audio2`, ... for further tracks of a kind.
-    #[must_use]
-    pub fn cmaf_per_track(tracks: &[Track]) -> Vec<RenditionSpec> {
-        let (mut videos, mut audios) = (0usize, 0usize);
-        tracks
-            .iter()
-            .map(|t| {
-                let (count, base) = match t.kind() {
-                    MediaKind::Video => (&mut videos, "video"),
-                    _ => (&mut audios, "audio"),
-                };
-                *count += 1;
-                let name = if *count == 1 {
-                    base.to_owned()
-                } else {
-                    format!("{base}{count}")
-                };
-                RenditionSpec {
-                    name,
-                    container: Container::Cmaf,
-                    track_ids: vec![t.id],
-                }
-            })
-            .collect()
-    }
-
-    /// One rendition named `name` that carries every track of `tracks`.
-    #[must_use]
-    pub fn muxed(name: impl Into<String>, container: Container, tracks: &[Track]) -> RenditionSpec {
-        RenditionSpec {
-            name: name.into(),
-            container,
-            track_ids: tracks.iter().map(|t| t.id).collect(),
-        }
-    }
-}
-
-/// How long the package keeps what it made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Retention {
-    /// Everything (video on demand, events).
-    All,
-    /// The last `segments` complete segments (a live window: what a
-    /// playlist lists plus what clients that just read it may still ask
-    /// for); older ones are dropped and reported as
-    /// [`PackageEvent::Removed`].
-    Window {
-        /// How many complete segments are kept (at least 1).
-        segments: usize,
-    },
-}
-
-/// How a [`Package`] cuts, muxes, names and keeps.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PackageConfig {
-    /// Segments last at least this long (they are cut at the next keyframe
-    /// of the reference track).
-    pub target_duration: MediaTime,
-    /// Parts of at most this long (low-latency HLS parts, low-latency DASH
-    /// chunks); `None`: one part per segment, and no part resources.
-    pub part_target: Option<MediaTime>,
-    /// A segment without a keyframe is cut when it reaches this long;
-    /// `None`: three target durations.
-    pub max_duration: Option<MediaTime>,
-    /// The renditions; empty: one CMAF rendition per track.
-    pub renditions: Vec<RenditionSpec>,
-    /// What is kept.
-    pub retention: Retention,
-    /// Resource names.
-    pub naming: Naming,
-    /// When set, runs of buffers shorter than this in a part (box headers,
-    /// short audio frames) are copied once into shared chunks when the
-    /// part is made, so that a segment is a few buffers to write instead of
-    /// one per sample. Larger buffers are never copied.
-    pub coalesce_below: Option<usize>,
-}
-
-impl PackageConfig {
-    /// Segments of at least `target_duration`, no parts, one CMAF rendition
-    /// per track, everything kept, default names, no coalescing.
-    #[must_use]
-    pub fn new(target_duration: MediaTime) -> PackageConfig {
-        PackageConfig {
-            target_duration,
-            part_target: None,
-            max_duration: None,
-            renditions: Vec::new(),
-            retention: Retention::All,
-            naming: Naming::default(),
-            coalesce_below: None,
-        }
-    }
-
-    /// The same with parts of at most `part_target`.
-    #[must_use]
-    pub fn with_part_target(mut self, part_target: MediaTime) -> PackageConfig {
-        self.part_target = Some(part_target);
-        self
-    }
-
-    /// The same with these renditions.
-    #[must_use]
-    pub fn with_renditions(mut self, renditions: Vec<RenditionSpec>) -> PackageConfig {
-        self.renditions = renditions;
-        self
-    }
-
-    /// The same keeping only the last `segments` complete segments.
-    #[must_use]
-    pub fn with_window(mut self, segments: usize) -> PackageConfig {
-        self.retention = Retention::Window { segments };
-        self
-    }
-
-    /// The same with other names.
-    #[must_use]
-    pub fn with_naming(mut self, naming: Naming) -> PackageConfig {
-        self.naming = naming;
-        self
-    }
-
-    /// The same with forced cuts at `max_duration`.
-    #[must_use]
-    pub fn with_max_duration(mut self, max_duration: MediaTime) -> PackageConfig {
-        self.max_duration = Some(max_duration);
-        self
-    }
-
-    /// The same coalescing buffers shorter than `bytes`.
-    #[must_use]
-    pub fn with_coalescing(mut self, bytes: usize) -> PackageConfig {
-        self.coalesce_below = Some(bytes);
-        self
-    }
-}
-
-/// A resource the package made: its name, content type and bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resource {
-    /// Relative name (see [`Naming`]).
-    pub name: String,
-    /// HTTP content type.
-    pub content_type: &'static str,
-    /// The bytes, as shared buffers.
-    pub body: BufferList,
-}
-
-/// What [`Package::poll_event`] reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PackageEvent {
-    /// A rendition's init segment (CMAF; all come first, from
-    /// [`Package::new`]).
-    Init {
-        /// The rendition's index.
-        rendition: usize,
-        /// The init segment.
-        resource: Resource,
-    },
-    /// A part is complete (only with [`PackageConfig::part_target`]).
-    Part {
-        /// The rendition's index.
-        rendition: usize,
-        /// The segment's sequence number.
-        sequence: u64,
-        /// The part's index within the segment.
-        index: u32,
-        /// The part.
-        resource: Resource,
-    },
-    /// A segment of a rendition is complete (not reported for a rendition
-    /// that has no sample in it).
-    Segment {
-        /// The rendition's index.
-        rendition: usize,
-        /// The segment's sequence number.
-        sequence: u64,
-        /// The segment: the concatenation of its parts.
-        resource: Resource,
-    },
-    /// A resource left the store ([`Retention::Window`]): it may be
-    /// deleted.
-    Removed {
-        /// Its name.
-        name: String,
-    },
-    /// A sample was left out: a video sample before the stream's first
-    /// keyframe, which no segment can start with.
-    SampleDropped(DroppedSample),
-    /// [`Package::finish`] was called: the store is complete.
-    Finished,
-}
-
-/// A rendition, as the package made it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rendition {
-    /// Its name (the directory of its resources).
-    pub name: String,
-    /// Its container.
-    pub container: Container,
-    /// Its tracks, in the order given.
-    pub tracks: Vec<Track>,
-    /// Video when it holds video, else audio.
-    pub kind: MediaKind,
-    /// The content type of its segments and parts.
-    pub content_type: &'static str,
-    /// Its init segment (CMAF).
-    pub init: Option<Resource>,
-    video_frames: u64,
-    video_ticks: u64,
-}
-
-impl Rendition {
-    /// The track that describes the rendition: its first video track, else
-    /// its first track.
-    #[must_use]
-    pub fn main_track(&self) -> &Track {
-        self.tracks
-            .iter()
-            .find(|t| t.kind() == MediaKind::Video)
-            .unwrap_or(&self.tracks[0])
-    }
-
-    /// The frame rate measured from the video samples so far, as
-    /// `(frames, seconds)` scaled to integers: `frames / seconds` is the
-    /// rate; `None` without video.
-    #[must_use]
-    pub fn measured_frame_rate(&self) -> Option<(u64, u64)> {
-        let ts = self
-            .tracks
-            .iter()
-            .find(|t| t.kind() == MediaKind::Video)?
-            .timescale;
-        (self.video_ticks > 0).then(|| {
-            (
-                self.video_frames.saturating_mul(u64::from(ts.hz())),
-                self.video_ticks,
-            )
-        })
-    }
-}
-
-/// The timing of one part of a segment, on the reference timescale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PartRecord {
-    /// The part's index within its segment.
-    pub index: u32,
-    /// Its start (decode time of the reference track).
-    pub start: MediaTime,
-    /// Its duration.
-    pub duration: MediaTime,
-    /// `true` when it starts with a keyframe of the reference track.
-    pub independent: bool,
-}
-
-/// One part of a rendition's segment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenditionPart {
-    /// The part's index within its segment (the segmenter's: a rendition
-    /// that had no sample in an earlier part skips that index).
-    pub index: u32,
-    /// Its duration on the reference timescale, including the parts before
-    /// it in which this rendition had no sample.
-    pub duration: MediaTime,
-    /// `true` when decoding can start at it (video: it starts with a
-    /// keyframe; audio: always).
-    pub independent: bool,
-    /// Its bytes.
-    pub body: BufferList,
-}
-
-/// What one rendition holds of one segment.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RenditionSegment {
-    /// Its parts, in order (one, without low latency).
-    pub parts: Vec<RenditionPart>,
-    /// Its size in bytes.
-    pub bytes: u64,
-    /// CMAF: the first track's `tfdt` (decode time, in that track's
-    /// timescale) and decode duration, once it has a sample.
-    pub decode_time: Option<(u64, u64)>,
-    /// How many samples it holds.
-    pub sample_count: usize,
-}
-
-impl RenditionSegment {
-    /// `true` when the rendition has no sample in the segment (so far).
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.parts.is_empty()
-    }
-
-    /// The segment's bytes: its parts' buffers, in order (no copy).
-    #[must_use]
-    pub fn body(&self) -> BufferList {
-        let mut body =
-            BufferList::with_capacity(self.parts.iter().map(|p| p.body.buffers().len()).sum());
-        for p in &self.parts {
-            body.append(p.body.clone());
-        }
-        body
-    }
-}
-
-/// A complete segment: its timing and what each rendition holds of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SegmentRecord {
-    /// Its sequence number (HLS media sequence number, DASH `$Number$`).
-    pub sequence: u64,
-    /// Its start, on the reference timescale.
-    pub start: MediaTime,
-    /// Its duration, on the reference timescale.
-    pub duration: MediaTime,
-    /// `true` when it starts with a keyframe of the reference track.
-    pub independent: bool,
-    /// `true` when it follows a discontinuity
-    /// ([`Package::mark_discontinuity`]).
-    pub discontinuity: bool,
-    /// The wall-clock time of its start, when the package has a wall
-    /// clock ([`Package::set_wall_clock`]).
-    pub wall_clock: Option<UnixTime>,
-    /// Its parts' timing.
-    pub parts: Vec<PartRecord>,
-    /// Per rendition, in rendition order.
-    pub renditions: Vec<RenditionSegment>,
-}
-
-/// The segment being made: the parts complete so far.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenSegment {
-    /// Its sequence number.
-    pub sequence: u64,
-    /// Its start, on the reference timescale.
-    pub start: MediaTime,
-    /// `true` when it follows a discontinuity.
-    pub discontinuity: bool,
-    /// The wall-clock time of its start, when known.
-    pub wall_clock: Option<UnixTime>,
-    /// The complete parts' timing.
-    pub parts: Vec<PartRecord>,
-    /// Per rendition, the complete parts.
-    pub renditions: Vec<RenditionSegment>,
-    /// Duration of parts each rendition had no sample in, since its last
-    /// part (reference ticks).
-    carried: Vec<i64>,
-}
-
-/// The chunks of a resource: one for an init segment or a part, one per
-/// part for a segment.
-#[derive(Debug, Clone, Copy)]
-pub enum Chunks<'a> {
-    /// A single buffer list.
-    One(&'a BufferList),
-    /// A segment's parts.
-    Parts(&'a [RenditionPart]),
-}
-
-impl<'a> Chunks<'a> {
-    /// How many chunks there are (so far).
-    #[must_use]
-    pub fn len(&self) -> usize {
-        match self {
-            Chunks::One(_) => 1,
-            Chunks::Parts(p) => p.len(),
-        }
-    }
-
-    /// `true` when there is none yet.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Chunk `index`.
-    #[must_use]
-    pub fn get(&self, index: usize) -> Option<&'a BufferList> {
-        match self {
-            Chunks::One(b) => (index == 0).then_some(*b),
-            Chunks::Parts(p) => p.get(index).map(|p| &p.body),
-        }
-    }
-
-    /// Every chunk's buffers, in order (no copy).
-    #[must_use]
-    pub fn body(&self) -> BufferList {
-        match self {
-            Chunks::One(b) => (*b).clone(),
-            Chunks::Parts(parts) => {
-                let mut body = BufferList::new();
-                for p in *parts {
-                    body.append(p.body.clone());
-                }
-                body
-            }
-        }
-    }
-}
-
-/// A resource in the store, looked up by name.
-#[derive(Debug, Clone, Copy)]
-pub struct ResourceView<'a> {
-    /// The rendition's index.
-    pub rendition: usize,
-    /// What it is.
-    pub kind: ResourceKind,
-    /// Its content type.
-    pub content_type: &'static str,
-    /// Its chunks so far.
-    pub chunks: Chunks<'a>,
-    /// `false` for a segment still being made: more chunks will come.
-    pub complete: bool,
-}
 
 /// The packaging store; see the [module documentation](self).
 #[derive(Debug)]
@@ -857,6 +362,52 @@ impl Package {
         } else {
             let d = anchor.checked_sub(media)?.to_duration()?;
             unix.checked_sub(d)
+        }
+    }
+
+    /// Takes what a live broadcast delivered to this package's subscriber
+    /// ([`crate::live::Delivery`]): samples are pushed, a discontinuity or
+    /// a skip marks the next segment as one, a wall-clock link is set, the
+    /// end finishes the package.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Package::push`] and [`Package::finish`], and
+    /// [`PackageError::TrackChanged`] for a codec configuration that
+    /// changed mid-stream: the renditions' init segments would no longer
+    /// describe the samples, so the caller starts a new package (a new
+    /// presentation) for what follows.
+    pub fn push_delivery(&mut self, delivery: crate::live::Delivery) -> Result<(), PackageError> {
+        use crate::live::Delivery;
+        match delivery {
+            Delivery::Start { wall_clock, .. } => {
+                if let Some((media, unix)) = wall_clock {
+                    self.set_wall_clock(media, unix);
+                }
+                Ok(())
+            }
+            Delivery::Sample(sample) => self.push(sample),
+            Delivery::Discontinuity | Delivery::Skipped { .. } => {
+                self.mark_discontinuity();
+                Ok(())
+            }
+            Delivery::WallClock { media, unix } => {
+                self.set_wall_clock(media, unix);
+                Ok(())
+            }
+            Delivery::TrackChanged(track) => {
+                let same = self
+                    .renditions
+                    .iter()
+                    .flat_map(|r| r.tracks.iter())
+                    .any(|t| *t == track);
+                if same {
+                    Ok(())
+                } else {
+                    Err(PackageError::TrackChanged { track_id: track.id })
+                }
+            }
+            Delivery::Ended => self.finish(),
         }
     }
 

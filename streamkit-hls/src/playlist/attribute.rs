@@ -1,9 +1,13 @@
 //! Attribute lists (RFC 8216 section 4.2): `NAME=value,NAME="quoted",...`.
 //!
 //! The parser is lenient: attributes come in any order, spaces around names
-//! and after commas are skipped, a trailing comma is accepted, and every
+//! and after commas are skipped, a trailing comma is accepted, an empty
+//! entry (a leading comma, two commas in a row) is skipped (the playlist
+//! reader reports it as a [`Deviation::EmptyAttribute`]), and every
 //! attribute is kept, known or not, in the order it came. Values are
 //! classified by their syntax into [`AttributeValue`]s.
+//!
+//! [`Deviation::EmptyAttribute`]: super::Deviation::EmptyAttribute
 //!
 //! ```
 //! use streamkit_hls::playlist::{AttributeList, AttributeValue};
@@ -140,7 +144,7 @@ impl fmt::Display for AttributeValue {
     }
 }
 
-fn parse_hex(hex: &str) -> Option<Vec<u8>> {
+pub(crate) fn parse_hex(hex: &str) -> Option<Vec<u8>> {
     if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
@@ -213,6 +217,15 @@ impl AttributeList {
     /// A name without `=`, an empty name, or a quoted string without its
     /// closing quote, with the byte offset where it happened.
     pub fn parse(text: &str) -> Result<AttributeList, AttributeListError> {
+        AttributeList::parse_noting_empty(text, &mut Vec::new())
+    }
+
+    /// [`AttributeList::parse`], recording in `empty` the byte offset of
+    /// the comma that ends each empty entry it skipped.
+    pub(crate) fn parse_noting_empty(
+        text: &str,
+        empty: &mut Vec<usize>,
+    ) -> Result<AttributeList, AttributeListError> {
         let mut attributes = Vec::new();
         let bytes = text.as_bytes();
         let mut pos = 0;
@@ -222,6 +235,11 @@ impl AttributeList {
             }
             if pos >= bytes.len() {
                 break;
+            }
+            if bytes.get(pos) == Some(&b',') {
+                empty.push(pos);
+                pos += 1;
+                continue;
             }
             let rest = text.get(pos..).unwrap_or("");
             let Some(eq) = rest

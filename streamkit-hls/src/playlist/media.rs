@@ -7,42 +7,17 @@ use bytes::Bytes;
 
 use super::error::{ParseError, WriteError};
 use super::tags::{
-    Key, KeyMethod, Map, Part, PartInf, PreloadHint, RenditionReport, ServerControl, Skip, Tag,
+    Key, KeyMethod, MEDIA_PLAYLIST_TAGS, MEDIA_PLAYLIST_WIDE_TAGS, MULTIVARIANT_PLAYLIST_TAGS, Map,
+    Part, PartInf, PreloadHint, RenditionReport, ServerControl, Skip, Tag, tag_in,
 };
 use super::value::{
     ByteRange, ProgramDateTime, parse_decimal_integer, parse_seconds, push_u64, round_to_seconds,
     write_seconds,
 };
-use super::{Line, Lines, attribute_list, attribute_problem, check_uri, write_version};
-
-/// Tags that only a media playlist has.
-pub(crate) const TAGS: &[&str] = &[
-    "EXTINF",
-    "EXT-X-TARGETDURATION",
-    "EXT-X-MEDIA-SEQUENCE",
-    "EXT-X-DISCONTINUITY-SEQUENCE",
-    "EXT-X-ENDLIST",
-    "EXT-X-PLAYLIST-TYPE",
-    "EXT-X-I-FRAMES-ONLY",
-    "EXT-X-BYTERANGE",
-    "EXT-X-DISCONTINUITY",
-    "EXT-X-KEY",
-    "EXT-X-MAP",
-    "EXT-X-PROGRAM-DATE-TIME",
-    "EXT-X-DATERANGE",
-    "EXT-X-GAP",
-    "EXT-X-BITRATE",
-    "EXT-X-PART",
-    "EXT-X-PART-INF",
-    "EXT-X-SERVER-CONTROL",
-    "EXT-X-SKIP",
-    "EXT-X-PRELOAD-HINT",
-    "EXT-X-RENDITION-REPORT",
-];
-
-/// Untyped tags that describe the whole playlist rather than the next
-/// segment.
-const PLAYLIST_LEVEL_TAGS: &[&str] = &["EXT-X-START", "EXT-X-DEFINE", "EXT-X-ALLOW-CACHE"];
+use super::warning::{Deviation, Warnings, WriteAdjustment};
+use super::{
+    Line, Lines, ParseWarning, attribute_problem, check_uri, reader, write_version, written_version,
+};
 
 /// EXT-X-PLAYLIST-TYPE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -193,7 +168,46 @@ impl MediaPlaylist {
     /// See [`ParseError`]; a multivariant playlist is a
     /// [`ParseError::MixedPlaylist`].
     pub fn parse(input: &[u8]) -> Result<MediaPlaylist, ParseError> {
-        parse(Lines::new(input)?)
+        MediaPlaylist::parse_with_warnings(input).map(|(playlist, _)| playlist)
+    }
+
+    /// [`MediaPlaylist::parse`], with the deviations from RFC 8216 it
+    /// accepted, in the order of their lines.
+    ///
+    /// # Errors
+    /// See [`MediaPlaylist::parse`].
+    pub fn parse_with_warnings(
+        input: &[u8],
+    ) -> Result<(MediaPlaylist, Vec<ParseWarning>), ParseError> {
+        let mut warnings = Warnings::new();
+        let playlist = parse(Lines::new(input)?, &mut warnings)?;
+        Ok((playlist, warnings.into_sorted()))
+    }
+
+    /// What the writer will write differently from the declared
+    /// `target_duration` and `version`: each is kept when it is valid (a
+    /// `target_duration` of at least the longest EXTINF rounded, a
+    /// `version` of at least [`MediaPlaylist::required_version`]) and
+    /// raised, and listed here, when it is not. A `target_duration` of 0
+    /// and a `version` of `None` ask the writer to derive the value and
+    /// are not listed.
+    #[must_use]
+    pub fn write_adjustments(&self) -> Vec<WriteAdjustment> {
+        let mut adjustments = Vec::new();
+        let written = self.written_target_duration();
+        if self.target_duration != 0 && written != self.target_duration {
+            adjustments.push(WriteAdjustment::TargetDurationRaised {
+                declared: self.target_duration,
+                written,
+            });
+        }
+        if let Some(declared) = self.version {
+            let written = written_version(Some(declared), self.required_version());
+            if written != declared {
+                adjustments.push(WriteAdjustment::VersionRaised { declared, written });
+            }
+        }
+        adjustments
     }
 
     /// The lowest EXT-X-VERSION the features used need (RFC 8216 section 7
@@ -351,7 +365,7 @@ impl MediaPlaylist {
             pi.write(out)?;
         }
         for tag in &self.other_tags {
-            if !PLAYLIST_LEVEL_TAGS.contains(&tag.name.as_str()) {
+            if !MEDIA_PLAYLIST_WIDE_TAGS.contains(&tag.name.as_str()) {
                 return Err(WriteError::InvalidText {
                     what: "playlist-wide tag",
                     reason: "not EXT-X-START, EXT-X-DEFINE or EXT-X-ALLOW-CACHE (segment tags go in a segment's other_tags)",
@@ -479,9 +493,9 @@ fn write_segment_head(
         out.push('\n');
     }
     for tag in other_tags {
-        if TAGS.contains(&tag.name.as_str()) && tag.name != "EXT-X-DATERANGE"
-            || PLAYLIST_LEVEL_TAGS.contains(&tag.name.as_str())
-            || super::multivariant::TAGS.contains(&tag.name.as_str())
+        if MEDIA_PLAYLIST_TAGS.contains(&tag.name.as_str()) && tag.name != "EXT-X-DATERANGE"
+            || MEDIA_PLAYLIST_WIDE_TAGS.contains(&tag.name.as_str())
+            || MULTIVARIANT_PLAYLIST_TAGS.contains(&tag.name.as_str())
         {
             return Err(WriteError::InvalidText {
                 what: "segment tag",
@@ -501,7 +515,8 @@ fn write_segment_head(
 #[derive(Default)]
 struct Pending {
     head: PartialSegment,
-    extinf: Option<(Duration, String)>,
+    /// EXTINF: its line, duration and title.
+    extinf: Option<(usize, Duration, String)>,
     byte_range: Option<ByteRange>,
     gap: bool,
     bitrate: Option<u64>,
@@ -521,13 +536,21 @@ fn integer(value: Option<&str>, line: usize, tag: &'static str) -> Result<u64, P
 }
 
 /// Reads the lines of a media playlist.
-pub(crate) fn parse(lines: Lines<'_>) -> Result<MediaPlaylist, ParseError> {
+pub(crate) fn parse(
+    lines: Lines<'_>,
+    warnings: &mut Warnings,
+) -> Result<MediaPlaylist, ParseError> {
     let mut playlist = MediaPlaylist::default();
     let mut pending = Pending::default();
+    // The lines of EXT-X-TARGETDURATION, EXT-X-VERSION and the first
+    // EXTINF, for the warnings about them once every segment is read.
+    let mut target_duration_line = None;
+    let mut version_line = None;
+    let mut first_extinf_line = None;
     for (line, item) in lines.into_iter() {
         let (name, value) = match item {
             Line::Uri(uri) => {
-                let Some((duration, title)) = pending.extinf.take() else {
+                let Some((_, duration, title)) = pending.extinf.take() else {
                     return Err(ParseError::UnexpectedUri {
                         line,
                         expected: "EXTINF",
@@ -557,9 +580,11 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MediaPlaylist, ParseError> {
         match name {
             "EXT-X-VERSION" => {
                 playlist.version = Some(integer(value, line, "EXT-X-VERSION")?);
+                version_line = Some(line);
             }
             "EXT-X-TARGETDURATION" => {
                 playlist.target_duration = integer(value, line, "EXT-X-TARGETDURATION")?;
+                target_duration_line = Some(line);
             }
             "EXT-X-MEDIA-SEQUENCE" => {
                 playlist.media_sequence = integer(value, line, "EXT-X-MEDIA-SEQUENCE")?;
@@ -586,13 +611,13 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MediaPlaylist, ParseError> {
             "EXT-X-INDEPENDENT-SEGMENTS" => playlist.independent_segments = true,
             "EXT-X-SERVER-CONTROL" => {
                 let tag = "EXT-X-SERVER-CONTROL";
-                let list = attribute_list(value, line, tag)?;
-                playlist.server_control = Some(ServerControl::read(list).map_err(problem(tag))?);
+                let r = reader(value, line, tag, warnings)?;
+                playlist.server_control = Some(ServerControl::read(r).map_err(problem(tag))?);
             }
             "EXT-X-PART-INF" => {
                 let tag = "EXT-X-PART-INF";
-                let list = attribute_list(value, line, tag)?;
-                playlist.part_inf = Some(PartInf::read(list).map_err(problem(tag))?);
+                let r = reader(value, line, tag, warnings)?;
+                playlist.part_inf = Some(PartInf::read(r).map_err(problem(tag))?);
             }
             "EXT-X-SKIP" => {
                 let tag = "EXT-X-SKIP";
@@ -603,22 +628,22 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MediaPlaylist, ParseError> {
                         reason: "after a media segment (it replaces the first ones)",
                     });
                 }
-                let list = attribute_list(value, line, tag)?;
-                playlist.skip = Some(Skip::read(list).map_err(problem(tag))?);
+                let r = reader(value, line, tag, warnings)?;
+                playlist.skip = Some(Skip::read(r).map_err(problem(tag))?);
             }
             "EXT-X-PRELOAD-HINT" => {
                 let tag = "EXT-X-PRELOAD-HINT";
-                let list = attribute_list(value, line, tag)?;
+                let r = reader(value, line, tag, warnings)?;
                 playlist
                     .preload_hints
-                    .push(PreloadHint::read(list).map_err(problem(tag))?);
+                    .push(PreloadHint::read(r).map_err(problem(tag))?);
             }
             "EXT-X-RENDITION-REPORT" => {
                 let tag = "EXT-X-RENDITION-REPORT";
-                let list = attribute_list(value, line, tag)?;
+                let r = reader(value, line, tag, warnings)?;
                 playlist
                     .rendition_reports
-                    .push(RenditionReport::read(list).map_err(problem(tag))?);
+                    .push(RenditionReport::read(r).map_err(problem(tag))?);
             }
             "EXTINF" => {
                 let text = value.unwrap_or("");
@@ -631,7 +656,16 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MediaPlaylist, ParseError> {
                     tag: "EXTINF",
                     reason: "duration is not a non-negative decimal number",
                 })?;
-                pending.extinf = Some((duration, title.to_owned()));
+                // A second EXTINF before a URI: the first one's segment
+                // has lost its URI (not a duration to pick between).
+                if let Some((first, ..)) = pending.extinf {
+                    return Err(ParseError::MissingUri {
+                        line: first,
+                        tag: "EXTINF",
+                    });
+                }
+                pending.extinf = Some((line, duration, title.to_owned()));
+                first_extinf_line.get_or_insert(line);
                 pending.needs_uri.get_or_insert((line, "EXTINF"));
             }
             "EXT-X-BYTERANGE" => {
@@ -656,16 +690,13 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MediaPlaylist, ParseError> {
             "EXT-X-DISCONTINUITY" => pending.head.discontinuity = true,
             "EXT-X-KEY" => {
                 let tag = "EXT-X-KEY";
-                let list = attribute_list(value, line, tag)?;
-                pending
-                    .head
-                    .keys
-                    .push(Key::read(list).map_err(problem(tag))?);
+                let r = reader(value, line, tag, warnings)?;
+                pending.head.keys.push(Key::read(r).map_err(problem(tag))?);
             }
             "EXT-X-MAP" => {
                 let tag = "EXT-X-MAP";
-                let list = attribute_list(value, line, tag)?;
-                pending.head.map = Some(Map::read(list).map_err(problem(tag))?);
+                let r = reader(value, line, tag, warnings)?;
+                pending.head.map = Some(Map::read(r).map_err(problem(tag))?);
             }
             "EXT-X-PROGRAM-DATE-TIME" => {
                 let pdt = value
@@ -680,26 +711,22 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MediaPlaylist, ParseError> {
             }
             "EXT-X-PART" => {
                 let tag = "EXT-X-PART";
-                let list = attribute_list(value, line, tag)?;
+                let r = reader(value, line, tag, warnings)?;
                 pending
                     .head
                     .parts
-                    .push(Part::read(list).map_err(problem(tag))?);
+                    .push(Part::read(r).map_err(problem(tag))?);
             }
-            other if super::multivariant::TAGS.contains(&other) => {
+            other if MULTIVARIANT_PLAYLIST_TAGS.contains(&other) => {
                 return Err(ParseError::MixedPlaylist {
                     line,
-                    tag: super::multivariant::TAGS
-                        .iter()
-                        .find(|t| **t == other)
-                        .copied()
-                        .unwrap_or("EXT-X-STREAM-INF"),
+                    tag: tag_in(MULTIVARIANT_PLAYLIST_TAGS, other).unwrap_or("EXT-X-STREAM-INF"),
                     playlist: "media",
                 });
             }
             other => {
                 let tag = Tag::new(other, value.map(|v| v.trim().to_owned()));
-                if PLAYLIST_LEVEL_TAGS.contains(&other) {
+                if MEDIA_PLAYLIST_WIDE_TAGS.contains(&other) {
                     playlist.other_tags.push(tag);
                 } else {
                     pending.head.other_tags.push(tag);
@@ -712,6 +739,33 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MediaPlaylist, ParseError> {
     }
     if !pending.head.is_empty() {
         playlist.partial_segment = Some(pending.head);
+    }
+    match (target_duration_line, first_extinf_line) {
+        (Some(line), _) => {
+            let longest = playlist
+                .segments
+                .iter()
+                .map(|s| round_to_seconds(s.duration))
+                .max()
+                .unwrap_or(0);
+            if playlist.target_duration < longest {
+                warnings.push(
+                    line,
+                    Deviation::TargetDurationBelowSegment {
+                        declared: playlist.target_duration,
+                        longest,
+                    },
+                );
+            }
+        }
+        (None, Some(line)) => warnings.push(line, Deviation::MissingTargetDuration),
+        (None, None) => {}
+    }
+    if let (Some(line), Some(declared)) = (version_line, playlist.version) {
+        let required = playlist.required_version();
+        if declared < required {
+            warnings.push(line, Deviation::VersionBelowFeatures { declared, required });
+        }
     }
     Ok(playlist)
 }

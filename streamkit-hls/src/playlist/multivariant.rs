@@ -31,19 +31,12 @@ use bytes::Bytes;
 
 use super::attribute::{AttributeList, AttributeValue};
 use super::error::{ParseError, WriteError};
-use super::tags::{Reader, Tag, Writer};
+use super::tags::{MEDIA_PLAYLIST_TAGS, MULTIVARIANT_TYPED_TAGS, Reader, Tag, Writer, tag_in};
 use super::value::{FrameRate, Resolution};
-use super::{Line, Lines, attribute_list, attribute_problem, check_uri, write_version};
-
-/// Tags that only a multivariant playlist has.
-pub(crate) const TAGS: &[&str] = &[
-    "EXT-X-STREAM-INF",
-    "EXT-X-I-FRAME-STREAM-INF",
-    "EXT-X-MEDIA",
-    "EXT-X-SESSION-DATA",
-    "EXT-X-SESSION-KEY",
-    "EXT-X-CONTENT-STEERING",
-];
+use super::warning::{Deviation, Warnings, WriteAdjustment};
+use super::{
+    Line, Lines, ParseWarning, attribute_problem, check_uri, reader, write_version, written_version,
+};
 
 /// The peak and average segment bit rates of a rendition, in bits per
 /// second, as RFC 8216 section 4.3.4.2 defines them for BANDWIDTH and
@@ -319,7 +312,39 @@ impl MultivariantPlaylist {
     /// # Errors
     /// See [`ParseError`].
     pub fn parse(input: &[u8]) -> Result<MultivariantPlaylist, ParseError> {
-        parse(Lines::new(input)?)
+        MultivariantPlaylist::parse_with_warnings(input).map(|(playlist, _)| playlist)
+    }
+
+    /// [`MultivariantPlaylist::parse`], with the deviations from RFC 8216
+    /// it accepted, in the order of their lines.
+    ///
+    /// # Errors
+    /// See [`MultivariantPlaylist::parse`].
+    pub fn parse_with_warnings(
+        input: &[u8],
+    ) -> Result<(MultivariantPlaylist, Vec<ParseWarning>), ParseError> {
+        let mut warnings = Warnings::new();
+        let playlist = parse(Lines::new(input)?, &mut warnings)?;
+        Ok((playlist, warnings.into_sorted()))
+    }
+
+    /// What the writer will write differently from the declared `version`:
+    /// it is kept when it is at least
+    /// [`MultivariantPlaylist::required_version`], and raised, and listed
+    /// here, when it is not. `None` asks the writer to derive it.
+    #[must_use]
+    pub fn write_adjustments(&self) -> Vec<WriteAdjustment> {
+        match self.version {
+            Some(declared) => {
+                let written = written_version(Some(declared), self.required_version());
+                if written == declared {
+                    Vec::new()
+                } else {
+                    vec![WriteAdjustment::VersionRaised { declared, written }]
+                }
+            }
+            None => Vec::new(),
+        }
     }
 
     /// The lowest EXT-X-VERSION the features used need: 7 for `SERVICE`
@@ -353,8 +378,8 @@ impl MultivariantPlaylist {
             out.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
         }
         for tag in &self.other_tags {
-            if TAGS[..3].contains(&tag.name.as_str())
-                || super::media::TAGS.contains(&tag.name.as_str())
+            if MULTIVARIANT_TYPED_TAGS.contains(&tag.name.as_str())
+                || MEDIA_PLAYLIST_TAGS.contains(&tag.name.as_str())
             {
                 return Err(WriteError::InvalidText {
                     what: "multivariant playlist tag",
@@ -475,18 +500,21 @@ impl MultivariantPlaylist {
     }
 }
 
-fn read_codecs(r: &mut Reader) -> Result<Vec<String>, super::tags::AttributeProblem> {
+fn read_codecs(r: &mut Reader<'_>) -> Result<Vec<String>, super::tags::AttributeProblem> {
     Ok(r.quoted("CODECS")?
         .map(|s| s.split(',').map(|c| c.trim().to_owned()).collect())
         .unwrap_or_default())
 }
 
-fn read_resolution(r: &mut Reader) -> Result<Option<Resolution>, super::tags::AttributeProblem> {
+fn read_resolution(
+    r: &mut Reader<'_>,
+) -> Result<Option<Resolution>, super::tags::AttributeProblem> {
     match r.list.take("RESOLUTION") {
         None => Ok(None),
         Some(AttributeValue::Resolution(res)) => Ok(Some(res)),
         // Lenient: `RESOLUTION="1x1"` means the same.
         Some(AttributeValue::QuotedString(s)) if Resolution::parse(&s).is_some() => {
+            r.quoted_value("RESOLUTION");
             Ok(Resolution::parse(&s))
         }
         Some(_) => Err(super::tags::AttributeProblem {
@@ -496,7 +524,7 @@ fn read_resolution(r: &mut Reader) -> Result<Option<Resolution>, super::tags::At
     }
 }
 
-fn bandwidth(r: &mut Reader) -> Result<u64, super::tags::AttributeProblem> {
+fn bandwidth(r: &mut Reader<'_>) -> Result<u64, super::tags::AttributeProblem> {
     r.integer("BANDWIDTH")?
         .ok_or(super::tags::AttributeProblem {
             attribute: "BANDWIDTH",
@@ -505,13 +533,26 @@ fn bandwidth(r: &mut Reader) -> Result<u64, super::tags::AttributeProblem> {
 }
 
 /// Reads the lines of a multivariant playlist.
-pub(crate) fn parse(lines: Lines<'_>) -> Result<MultivariantPlaylist, ParseError> {
+pub(crate) fn parse(
+    lines: Lines<'_>,
+    warnings: &mut Warnings,
+) -> Result<MultivariantPlaylist, ParseError> {
     let mut playlist = MultivariantPlaylist::default();
     let mut pending: Option<(usize, VariantStream)> = None;
+    let mut version_line = None;
+    // The URI attribute of the tag on the line just read, when that tag
+    // is EXT-X-MEDIA or EXT-X-I-FRAME-STREAM-INF: some packagers repeat it
+    // on a URI line of its own.
+    let mut uri_of_last_tag: Option<(&'static str, String)> = None;
     for (line, item) in lines.into_iter() {
         let (name, value) = match item {
             Line::Uri(uri) => {
+                let repeated = uri_of_last_tag.take();
                 let Some((_, mut variant)) = pending.take() else {
+                    if let Some((tag, _)) = repeated.filter(|(_, u)| u == uri) {
+                        warnings.push(line, Deviation::RepeatedUri { tag });
+                        continue;
+                    }
                     return Err(ParseError::UnexpectedUri {
                         line,
                         expected: "EXT-X-STREAM-INF",
@@ -523,6 +564,7 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MultivariantPlaylist, ParseError
             }
             Line::Tag(name, value) => (name, value),
         };
+        uri_of_last_tag = None;
         match name {
             "EXT-X-VERSION" => {
                 playlist.version = Some(
@@ -535,6 +577,7 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MultivariantPlaylist, ParseError
                             reason: "not a decimal-integer",
                         })?,
                 );
+                version_line = Some(line);
             }
             "EXT-X-INDEPENDENT-SEGMENTS" => playlist.independent_segments = true,
             "EXT-X-STREAM-INF" => {
@@ -542,9 +585,7 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MultivariantPlaylist, ParseError
                 if let Some((first, _)) = pending {
                     return Err(ParseError::MissingUri { line: first, tag });
                 }
-                let mut r = Reader {
-                    list: attribute_list(value, line, tag)?,
-                };
+                let mut r = reader(value, line, tag, warnings)?;
                 let mut read = || -> Result<VariantStream, super::tags::AttributeProblem> {
                     let bandwidth = bandwidth(&mut r)?;
                     let average_bandwidth = r.integer("AVERAGE-BANDWIDTH")?;
@@ -552,15 +593,24 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MultivariantPlaylist, ParseError
                     let resolution = read_resolution(&mut r)?;
                     let frame_rate = match r.list.take("FRAME-RATE") {
                         None => None,
-                        Some(v) => Some(
-                            v.number_text()
-                                .as_deref()
-                                .and_then(FrameRate::parse)
-                                .ok_or(super::tags::AttributeProblem {
+                        Some(v) => {
+                            let text = match v {
+                                // Lenient: a quoted number means the same.
+                                AttributeValue::QuotedString(s)
+                                    if FrameRate::parse(&s).is_some() =>
+                                {
+                                    r.quoted_value("FRAME-RATE");
+                                    Some(s)
+                                }
+                                v => v.number_text(),
+                            };
+                            Some(text.as_deref().and_then(FrameRate::parse).ok_or(
+                                super::tags::AttributeProblem {
                                     attribute: "FRAME-RATE",
                                     reason: "not a decimal-floating-point",
-                                })?,
-                        ),
+                                },
+                            )?)
+                        }
                     };
                     let hdcp_level = r.enumerated("HDCP-LEVEL")?;
                     let audio = r.quoted("AUDIO")?;
@@ -599,9 +649,7 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MultivariantPlaylist, ParseError
             }
             "EXT-X-I-FRAME-STREAM-INF" => {
                 let tag = "EXT-X-I-FRAME-STREAM-INF";
-                let mut r = Reader {
-                    list: attribute_list(value, line, tag)?,
-                };
+                let mut r = reader(value, line, tag, warnings)?;
                 let mut read = || -> Result<IFrameStream, super::tags::AttributeProblem> {
                     Ok(IFrameStream {
                         bandwidth: bandwidth(&mut r)?,
@@ -615,13 +663,12 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MultivariantPlaylist, ParseError
                     })
                 };
                 let stream = read().map_err(attribute_problem(line, tag))?;
+                uri_of_last_tag = Some((tag, stream.uri.clone()));
                 playlist.i_frame_streams.push(stream);
             }
             "EXT-X-MEDIA" => {
                 let tag = "EXT-X-MEDIA";
-                let mut r = Reader {
-                    list: attribute_list(value, line, tag)?,
-                };
+                let mut r = reader(value, line, tag, warnings)?;
                 let mut read = || -> Result<Rendition, super::tags::AttributeProblem> {
                     let media_type = match r.enumerated("TYPE")?.as_deref() {
                         Some("AUDIO") => MediaType::Audio,
@@ -652,16 +699,13 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MultivariantPlaylist, ParseError
                     })
                 };
                 let rendition = read().map_err(attribute_problem(line, tag))?;
+                uri_of_last_tag = rendition.uri.clone().map(|uri| (tag, uri));
                 playlist.renditions.push(rendition);
             }
-            other if super::media::TAGS.contains(&other) => {
+            other if MEDIA_PLAYLIST_TAGS.contains(&other) => {
                 return Err(ParseError::MixedPlaylist {
                     line,
-                    tag: super::media::TAGS
-                        .iter()
-                        .find(|t| **t == other)
-                        .copied()
-                        .unwrap_or("EXTINF"),
+                    tag: tag_in(MEDIA_PLAYLIST_TAGS, other).unwrap_or("EXTINF"),
                     playlist: "multivariant",
                 });
             }
@@ -677,6 +721,12 @@ pub(crate) fn parse(lines: Lines<'_>) -> Result<MultivariantPlaylist, ParseError
             line,
             tag: "EXT-X-STREAM-INF",
         });
+    }
+    if let (Some(line), Some(declared)) = (version_line, playlist.version) {
+        let required = playlist.required_version();
+        if declared < required {
+            warnings.push(line, Deviation::VersionBelowFeatures { declared, required });
+        }
     }
     Ok(playlist)
 }

@@ -11,7 +11,65 @@ use std::time::Duration;
 
 use super::attribute::{AttributeList, AttributeValue, is_enumerated_text};
 use super::error::WriteError;
-use super::value::{ByteRange, parse_seconds, push_u64, write_seconds};
+use super::value::{ByteRange, parse_decimal_integer, parse_seconds, push_u64, write_seconds};
+use super::warning::{Deviation, Warnings};
+
+// ---------------------------------------------------------------------------
+// Which tag belongs where: the one table both playlist kinds read.
+// ---------------------------------------------------------------------------
+
+/// Tags that only a media playlist has.
+pub(crate) const MEDIA_PLAYLIST_TAGS: &[&str] = &[
+    "EXTINF",
+    "EXT-X-TARGETDURATION",
+    "EXT-X-MEDIA-SEQUENCE",
+    "EXT-X-DISCONTINUITY-SEQUENCE",
+    "EXT-X-ENDLIST",
+    "EXT-X-PLAYLIST-TYPE",
+    "EXT-X-I-FRAMES-ONLY",
+    "EXT-X-BYTERANGE",
+    "EXT-X-DISCONTINUITY",
+    "EXT-X-KEY",
+    "EXT-X-MAP",
+    "EXT-X-PROGRAM-DATE-TIME",
+    "EXT-X-DATERANGE",
+    "EXT-X-GAP",
+    "EXT-X-BITRATE",
+    "EXT-X-PART",
+    "EXT-X-PART-INF",
+    "EXT-X-SERVER-CONTROL",
+    "EXT-X-SKIP",
+    "EXT-X-PRELOAD-HINT",
+    "EXT-X-RENDITION-REPORT",
+];
+
+/// Untyped tags that describe the whole playlist rather than the next
+/// segment.
+pub(crate) const MEDIA_PLAYLIST_WIDE_TAGS: &[&str] =
+    &["EXT-X-START", "EXT-X-DEFINE", "EXT-X-ALLOW-CACHE"];
+
+/// Tags that only a multivariant playlist has.
+pub(crate) const MULTIVARIANT_PLAYLIST_TAGS: &[&str] = &[
+    "EXT-X-STREAM-INF",
+    "EXT-X-I-FRAME-STREAM-INF",
+    "EXT-X-MEDIA",
+    "EXT-X-SESSION-DATA",
+    "EXT-X-SESSION-KEY",
+    "EXT-X-CONTENT-STEERING",
+];
+
+/// The multivariant playlist tags this crate types: written from their
+/// fields, never from a [`Tag`].
+pub(crate) const MULTIVARIANT_TYPED_TAGS: &[&str] = &[
+    "EXT-X-STREAM-INF",
+    "EXT-X-I-FRAME-STREAM-INF",
+    "EXT-X-MEDIA",
+];
+
+/// `name` as it stands in `table`, with the table's `'static` lifetime.
+pub(crate) fn tag_in(table: &[&'static str], name: &str) -> Option<&'static str> {
+    table.iter().find(|t| **t == name).copied()
+}
 
 /// What went wrong reading one attribute of a typed tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,12 +85,42 @@ fn problem(attribute: &'static str, reason: &'static str) -> AttributeProblem {
 }
 
 /// Typed reads out of an attribute list; each read removes the attribute,
-/// so what is left at the end is the unknown remainder.
-pub(crate) struct Reader {
+/// so what is left at the end is the unknown remainder. Deviations it
+/// accepts go to `warnings`, on the tag's line.
+pub(crate) struct Reader<'w> {
     pub(crate) list: AttributeList,
+    tag: &'static str,
+    line: usize,
+    warnings: &'w mut Warnings,
 }
 
-impl Reader {
+impl<'w> Reader<'w> {
+    pub(crate) fn new(
+        list: AttributeList,
+        line: usize,
+        tag: &'static str,
+        warnings: &'w mut Warnings,
+    ) -> Reader<'w> {
+        Reader {
+            list,
+            tag,
+            line,
+            warnings,
+        }
+    }
+
+    /// Records that `attribute` came in quotes although its kind is
+    /// written unquoted.
+    pub(crate) fn quoted_value(&mut self, attribute: &'static str) {
+        let tag = self.tag;
+        self.warnings
+            .push(self.line, Deviation::QuotedValue { tag, attribute });
+    }
+
+    fn warn(&mut self, deviation: Deviation) {
+        self.warnings.push(self.line, deviation);
+    }
+
     pub(crate) fn quoted(&mut self, name: &'static str) -> Read<Option<String>> {
         match self.list.take(name) {
             None => Ok(None),
@@ -46,22 +134,36 @@ impl Reader {
     }
 
     pub(crate) fn integer(&mut self, name: &'static str) -> Read<Option<u64>> {
+        const NOT: &str = "not a decimal-integer";
         match self.list.take(name) {
             None => Ok(None),
             Some(AttributeValue::DecimalInteger(n)) => Ok(Some(n)),
-            Some(_) => Err(problem(name, "not a decimal-integer")),
+            // Lenient: a quoted number (`BANDWIDTH="1280000"`) means the
+            // same; quoted text that is no number is an error.
+            Some(AttributeValue::QuotedString(s)) => {
+                let n = parse_decimal_integer(s.trim()).ok_or(problem(name, NOT))?;
+                self.quoted_value(name);
+                Ok(Some(n))
+            }
+            Some(_) => Err(problem(name, NOT)),
         }
     }
 
     pub(crate) fn seconds(&mut self, name: &'static str) -> Read<Option<Duration>> {
+        const NOT: &str = "not a non-negative decimal-floating-point";
         match self.list.take(name) {
             None => Ok(None),
+            Some(AttributeValue::QuotedString(s)) => {
+                let d = parse_seconds(s.trim()).ok_or(problem(name, NOT))?;
+                self.quoted_value(name);
+                Ok(Some(d))
+            }
             Some(v) => v
                 .number_text()
                 .as_deref()
                 .and_then(parse_seconds)
                 .map(Some)
-                .ok_or(problem(name, "not a non-negative decimal-floating-point")),
+                .ok_or(problem(name, NOT)),
         }
     }
 
@@ -70,9 +172,58 @@ impl Reader {
             None => Ok(None),
             Some(AttributeValue::Enumerated(s)) => Ok(Some(s)),
             // Lenient: a quoted enumerated value (`TYPE="AUDIO"`) means the same.
-            Some(AttributeValue::QuotedString(s)) => Ok(Some(s)),
+            Some(AttributeValue::QuotedString(s)) if is_enumerated_text(&s) => {
+                self.quoted_value(name);
+                Ok(Some(s))
+            }
             Some(_) => Err(problem(name, "not an enumerated-string")),
         }
+    }
+
+    /// A 128-bit hexadecimal-sequence (EXT-X-KEY IV). Lenient where the
+    /// value can only mean one thing: quoted (`IV="0x…"`), with a stray
+    /// quote on one side (`IV=0x…"`), or 32 hexadecimal digits without
+    /// `0x`. A shorter value without `0x` is an error: players read it
+    /// differently (as hexadecimal with its first two digits dropped, or
+    /// not at all).
+    pub(crate) fn hex_128(&mut self, name: &'static str) -> Read<Option<u128>> {
+        const NOT: &str = "not a 128-bit hexadecimal-sequence";
+        let text = match self.list.take(name) {
+            None => return Ok(None),
+            Some(AttributeValue::Hexadecimal(bytes)) => return bytes_to_u128(&bytes).map(Some),
+            Some(AttributeValue::QuotedString(s)) => {
+                self.quoted_value(name);
+                s
+            }
+            Some(AttributeValue::Enumerated(s)) => s,
+            Some(_) => return Err(problem(name, NOT)),
+        };
+        let text = text.trim();
+        let unquoted = text.trim_matches('"');
+        if unquoted.len() != text.len() {
+            let tag = self.tag;
+            self.warn(Deviation::StrayQuote {
+                tag,
+                attribute: name,
+            });
+        }
+        if let Some(hex) = unquoted
+            .strip_prefix("0x")
+            .or_else(|| unquoted.strip_prefix("0X"))
+        {
+            let bytes = super::attribute::parse_hex(hex).ok_or(problem(name, NOT))?;
+            return bytes_to_u128(&bytes).map(Some);
+        }
+        if unquoted.len() == 32 && unquoted.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let value = u128::from_str_radix(unquoted, 16).map_err(|_| problem(name, NOT))?;
+            let tag = self.tag;
+            self.warn(Deviation::HexWithoutPrefix {
+                tag,
+                attribute: name,
+            });
+            return Ok(Some(value));
+        }
+        Err(problem(name, NOT))
     }
 
     pub(crate) fn yes_no(&mut self, name: &'static str) -> Read<bool> {
@@ -95,6 +246,15 @@ impl Reader {
     pub(crate) fn finish(self) -> AttributeList {
         self.list
     }
+}
+
+fn bytes_to_u128(bytes: &[u8]) -> Read<u128> {
+    if bytes.len() > 16 {
+        return Err(problem("IV", "not a 128-bit hexadecimal-sequence"));
+    }
+    Ok(bytes
+        .iter()
+        .fold(0u128, |acc, b| (acc << 8) | u128::from(*b)))
 }
 
 /// Builds an attribute list in the order the tag's fields come, then the
@@ -310,21 +470,12 @@ pub struct Key {
 }
 
 impl Key {
-    pub(crate) fn read(list: AttributeList) -> Read<Key> {
-        let mut r = Reader { list };
+    pub(crate) fn read(mut r: Reader<'_>) -> Read<Key> {
         let method = r
             .enumerated("METHOD")?
             .ok_or(problem("METHOD", "missing"))?;
         let uri = r.quoted("URI")?;
-        let iv = match r.list.take("IV") {
-            None => None,
-            Some(AttributeValue::Hexadecimal(bytes)) if bytes.len() <= 16 => Some(
-                bytes
-                    .iter()
-                    .fold(0u128, |acc, b| (acc << 8) | u128::from(*b)),
-            ),
-            Some(_) => return Err(problem("IV", "not a 128-bit hexadecimal-sequence")),
-        };
+        let iv = r.hex_128("IV")?;
         Ok(Key {
             method: KeyMethod::parse(&method),
             uri,
@@ -380,8 +531,7 @@ impl Map {
         }
     }
 
-    pub(crate) fn read(list: AttributeList) -> Read<Map> {
-        let mut r = Reader { list };
+    pub(crate) fn read(mut r: Reader<'_>) -> Read<Map> {
         Ok(Map {
             uri: r.required_quoted("URI")?,
             byte_range: r.byte_range("BYTERANGE")?,
@@ -422,8 +572,7 @@ pub struct ServerControl {
 }
 
 impl ServerControl {
-    pub(crate) fn read(list: AttributeList) -> Read<ServerControl> {
-        let mut r = Reader { list };
+    pub(crate) fn read(mut r: Reader<'_>) -> Read<ServerControl> {
         Ok(ServerControl {
             can_block_reload: r.yes_no("CAN-BLOCK-RELOAD")?,
             can_skip_until: r.seconds("CAN-SKIP-UNTIL")?,
@@ -477,8 +626,7 @@ impl PartInf {
         }
     }
 
-    pub(crate) fn read(list: AttributeList) -> Read<PartInf> {
-        let mut r = Reader { list };
+    pub(crate) fn read(mut r: Reader<'_>) -> Read<PartInf> {
         Ok(PartInf {
             part_target: r
                 .seconds("PART-TARGET")?
@@ -528,8 +676,7 @@ impl Part {
         }
     }
 
-    pub(crate) fn read(list: AttributeList) -> Read<Part> {
-        let mut r = Reader { list };
+    pub(crate) fn read(mut r: Reader<'_>) -> Read<Part> {
         Ok(Part {
             duration: r
                 .seconds("DURATION")?
@@ -602,8 +749,7 @@ impl PreloadHint {
         }
     }
 
-    pub(crate) fn read(list: AttributeList) -> Read<PreloadHint> {
-        let mut r = Reader { list };
+    pub(crate) fn read(mut r: Reader<'_>) -> Read<PreloadHint> {
         let hint_type = match r.enumerated("TYPE")?.as_deref() {
             None => return Err(problem("TYPE", "missing")),
             Some("PART") => PreloadHintType::Part,
@@ -655,8 +801,7 @@ pub struct RenditionReport {
 }
 
 impl RenditionReport {
-    pub(crate) fn read(list: AttributeList) -> Read<RenditionReport> {
-        let mut r = Reader { list };
+    pub(crate) fn read(mut r: Reader<'_>) -> Read<RenditionReport> {
         Ok(RenditionReport {
             uri: r.required_quoted("URI")?,
             last_msn: r.integer("LAST-MSN")?,
@@ -694,8 +839,7 @@ pub struct Skip {
 }
 
 impl Skip {
-    pub(crate) fn read(list: AttributeList) -> Read<Skip> {
-        let mut r = Reader { list };
+    pub(crate) fn read(mut r: Reader<'_>) -> Read<Skip> {
         let skipped_segments = r
             .integer("SKIPPED-SEGMENTS")?
             .ok_or(problem("SKIPPED-SEGMENTS", "missing"))?;

@@ -1,0 +1,93 @@
+//! MPEG-TS output (ISO/IEC 13818-1): H.264, H.265, AAC and Opus in 188-byte
+//! transport packets, for HLS segments and MPEG-TS over UDP.
+//!
+//! A [`TsMuxer`] is built from the presentation's [`Track`]s. It gives each
+//! track a PID (from [`TsConfig::first_pid`] up, in the order of the
+//! tracks), writes one program's PAT and PMT (with their CRC-32) at the start
+//! of every segment ([`TsMuxer::begin_segment`]), and turns each [`Sample`]
+//! into one PES packet cut into transport packets ([`TsMuxer::write_sample`]):
+//!
+//! - **H.264 / H.265** (stream types `0x1B` / `0x24`, stream id `0xE0` and
+//!   up): the length-prefixed NAL units of the sample become Annex-B, after
+//!   an access unit delimiter; a keyframe also gets the track's parameter
+//!   sets (SPS and PPS; VPS, SPS and PPS) from its configuration, so that
+//!   decoding can start at every keyframe. The sample's own delimiters are
+//!   left out (the muxer writes one). PTS and DTS (DTS only when it differs).
+//! - **AAC** (stream type `0x0F`, stream id `0xC0` and up): each raw access
+//!   unit gets an ADTS header built from the track's AudioSpecificConfig;
+//!   one frame per PES packet, with its PTS.
+//! - **Opus** (stream type `0x06`, private stream 1 `0xBD`; in the PMT the
+//!   `Opus` registration descriptor and the DVB extension descriptor with
+//!   the channel configuration): each Opus packet after an Opus control
+//!   header (prefix `0x7FE` plus flags, the packet size, and on the first
+//!   packets the trim of the configuration's pre-skip), as FFmpeg writes
+//!   and reads it. Mono and stereo (channel mapping family 0) only.
+//! - **Timing**: PTS and DTS are the sample's times on the 90 kHz clock
+//!   (rounded to the nearest tick) plus [`TsConfig::timestamp_offset`], as
+//!   33-bit [`MpegTsTimestamp`]s (they wrap). The PCR rides on the first
+//!   video track's PID (the first track's, without video), in the
+//!   adaptation field of the first packet of every PES packet of that
+//!   track, at the PES's DTS minus [`TsConfig::pcr_delay`] (never below
+//!   the previous PCR). When a sample of another track comes 100 ms or more
+//!   past the last PCR (a low frame rate, or video that has ended), a
+//!   packet with only an adaptation field carries a PCR first, on the PCR
+//!   PID; so PCRs come at least every 100 ms while any track has samples.
+//! - **Packets**: continuity counters per PID (continuing across segments,
+//!   so that segments concatenate into one valid stream),
+//!   `random_access_indicator` on the first packet of every keyframe,
+//!   adaptation-field stuffing in the last packet of each PES packet.
+//!
+//! # Copies
+//!
+//! MPEG-TS slices every payload into 184-byte packet payloads between 4-byte
+//! headers, so the payload is copied once, from the sample's [`Bytes`] into
+//! the caller's output buffer; there is no other copy and no allocation per
+//! sample or per packet (the caller's `Vec` grows as it needs).
+//!
+//! ```
+//! use streamkit_core::codec::{CodecConfig, aac::AacConfig};
+//! use streamkit_core::sample::Sample;
+//! use streamkit_core::time::Timescale;
+//! use streamkit_core::track::Track;
+//! use streamkit_core::ts::{PACKET_SIZE, TsMuxer};
+//!
+//! let aac = AacConfig::new(2, 48_000, 2)?;
+//! let track = Track::new(1, Timescale::AUDIO_48KHZ, CodecConfig::Aac(aac));
+//! let mut muxer = TsMuxer::new(&[track])?;
+//! let mut segment = Vec::new();
+//! muxer.begin_segment(&mut segment)?; // PAT and PMT
+//! let frame = Sample {
+//!     track_id: 1,
+//!     dts: 0,
+//!     composition_offset: 0,
+//!     duration: 1_024,
+//!     timescale: Timescale::AUDIO_48KHZ,
+//!     keyframe: true,
+//!     data: bytes::Bytes::from_static(&[0x21, 0x10, 0x04, 0x60, 0x8c, 0x1c]),
+//! };
+//! muxer.write_sample(&frame, &mut segment)?;
+//! assert_eq!(segment.len(), 3 * PACKET_SIZE);
+//! assert!(segment.chunks(PACKET_SIZE).all(|p| p[0] == 0x47));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`Bytes`]: bytes::Bytes
+//! [`Track`]: crate::track::Track
+//! [`Sample`]: crate::sample::Sample
+//! [`MpegTsTimestamp`]: crate::time::MpegTsTimestamp
+//!
+//! # Layout
+//!
+//! The module is split by layer: transport packets (`packet.rs`), program
+//! tables (`psi.rs`: sections, CRC, PAT, PMT), PES packets and the audio
+//! framing inside them (`pes.rs`), and the muxer over them (`muxer.rs`).
+//! Every public item is re-exported here.
+
+mod muxer;
+mod packet;
+mod pes;
+mod psi;
+
+pub use muxer::{MAX_TRACKS, TsConfig, TsError, TsMuxer};
+pub use packet::{MAX_PID, PACKET_SIZE, SYNC_BYTE};
+pub use psi::{PAT_PID, StreamType, TsStream, crc32_mpeg2};
