@@ -36,6 +36,9 @@
 //!   the segments that end within three target durations of the live edge,
 //!   the open segment's parts, a preload hint for the next part, and
 //!   rendition reports of the other renditions.
+//! - Live and EVENT playlists carry `EXT-X-START:TIME-OFFSET=-N`, N the
+//!   part hold-back (three part targets) or three target durations: where
+//!   RFC 8216 asks players to start, said outright.
 //! - `EXT-X-TARGETDURATION` is the package's target rounded up to whole
 //!   seconds, raised by a longer segment; `EXT-X-MAP` on the first listed
 //!   segment (CMAF); `EXT-X-GAP` for a segment that has no sample of the
@@ -384,6 +387,22 @@ impl Presentation {
                 part_hold_back: config.part_target.map(|p| 3 * to_duration(p)),
                 ..Default::default()
             });
+        }
+        if live {
+            // Where a player starts: the part hold-back (low latency) or
+            // three target durations from the end, as RFC 8216 asks of
+            // players; said outright for players that would otherwise start
+            // at the first listed segment.
+            let back = config
+                .part_target
+                .map_or(Duration::from_secs(3 * target_seconds), |p| {
+                    3 * to_duration(p)
+                });
+            let mut offset = String::from("TIME-OFFSET=-");
+            crate::playlist::write_seconds(&mut offset, back);
+            playlist
+                .other_tags
+                .push(crate::playlist::Tag::new("EXT-X-START", Some(offset)));
         }
         if let Some(p) = config.part_target {
             playlist.part_inf = Some(PartInf::new(to_duration(p)));
