@@ -19,6 +19,7 @@
 //! (`runuser`). Needs vlc-bin and vlc-plugin-base; scripts/test installs
 //! them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+#![allow(clippy::disallowed_methods)] // a hang guard in real time
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
