@@ -14,63 +14,18 @@
 //! installs them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::path::Path;
-use std::process::Command;
-
+#[path = "gst/play.rs"]
+mod gst;
 #[path = "serve_support/server.rs"]
 mod server;
+use gst::{number, object, play};
 use server::Server;
-
-/// The number after `"key": ` in `json` (a flat object).
-fn number(json: &str, key: &str) -> f64 {
-    let pat = format!("\"{key}\": ");
-    let start = json.find(&pat).unwrap_or_else(|| panic!("{key} in {json}")) + pat.len();
-    let rest = &json[start..];
-    let end = rest.find([',', '}']).unwrap();
-    rest[..end]
-        .parse()
-        .unwrap_or_else(|_| panic!("{key} in {json}"))
-}
-
-/// The object after `"key": ` in `json`.
-fn object<'a>(json: &'a str, key: &str) -> &'a str {
-    let pat = format!("\"{key}\": {{");
-    let start = json.find(&pat).unwrap_or_else(|| panic!("{key} in {json}")) + pat.len() - 1;
-    let end = start + json[start..].find('}').unwrap();
-    &json[start..=end]
-}
-
-/// Runs tests/gst/play.py on `url` with `element` until `seconds` of video
-/// and audio are decoded (a hang guard of two minutes), and returns its
-/// JSON line.
-fn play(url: &str, element: &str, seconds: u32) -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/gst/play.py");
-    // Debian's python3-gi belongs to the system interpreter.
-    let python = if Path::new("/usr/bin/python3").exists() {
-        "/usr/bin/python3"
-    } else {
-        "python3"
-    };
-    let out = Command::new(python)
-        .arg(script)
-        .args([url, element, &seconds.to_string(), "120", "video,audio"])
-        .output()
-        .expect("python3 is required (scripts/test installs it)");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "play.py {element}: {stdout}{} (needs python3-gi and GStreamer)",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("{element} {url}: {}", stdout.trim());
-    stdout.trim().to_owned()
-}
 
 /// `seconds` of `url` played by `element`: no error or warning, both kinds
 /// spanning the time asked for, every picture of the video span decoded.
 /// Returns the JSON line.
 fn plays(url: &str, element: &str, seconds: u32) -> String {
-    let json = play(url, element, seconds);
+    let json = play(url, element, seconds, 120);
     assert!(json.contains(r#""errors": []"#), "{json}");
     assert!(json.contains(r#""warnings": []"#), "{json}");
     for kind in ["video", "audio"] {

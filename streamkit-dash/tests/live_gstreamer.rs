@@ -27,57 +27,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../../tests/gst/play.rs"]
+mod gst;
 mod live_server;
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
+use gst::{number, object, play};
 use live_server::{LiveServer, LiveSetup, fixture, segment_numbers};
-
-/// The number after `"key": ` in `json` (a flat object).
-fn number(json: &str, key: &str) -> f64 {
-    let pat = format!("\"{key}\": ");
-    let start = json.find(&pat).unwrap_or_else(|| panic!("{key} in {json}")) + pat.len();
-    let rest = &json[start..];
-    let end = rest.find([',', '}']).unwrap();
-    rest[..end]
-        .parse()
-        .unwrap_or_else(|_| panic!("{key} in {json}"))
-}
-
-/// The object after `"key": ` in `json`.
-fn object<'a>(json: &'a str, key: &str) -> &'a str {
-    let pat = format!("\"{key}\": {{");
-    let start = json.find(&pat).unwrap_or_else(|| panic!("{key} in {json}")) + pat.len() - 1;
-    let end = start + json[start..].find('}').unwrap();
-    &json[start..=end]
-}
-
-/// Runs tests/gst/play.py on `uri` with `element` until `seconds` of video
-/// and audio are decoded (a guard of a minute), and returns its JSON line.
-fn play(uri: &str, element: &str, seconds: u32) -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/gst/play.py");
-    // Debian's python3-gi belongs to the system interpreter.
-    let python = if Path::new("/usr/bin/python3").exists() {
-        "/usr/bin/python3"
-    } else {
-        "python3"
-    };
-    let out = Command::new(python)
-        .arg(script)
-        .args([uri, element, &seconds.to_string(), "60", "video,audio"])
-        .output()
-        .expect("python3 is required (scripts/test installs it)");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "play.py {element}: {stdout}{} (needs python3-gi and GStreamer)",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("{element}: {}", stdout.trim());
-    stdout.trim().to_owned()
-}
 
 fn gstreamer_plays_the_live_mpd(element: &str) {
     let setup = LiveSetup {
@@ -87,7 +44,7 @@ fn gstreamer_plays_the_live_mpd(element: &str) {
         ..LiveSetup::low_latency()
     };
     let server = LiveServer::start_live(&fixture(), &setup);
-    let json = play(&server.url("/live/manifest.mpd"), element, 6);
+    let json = play(&server.url("/live/manifest.mpd"), element, 6, 60);
     let log = server.log();
     drop(server);
     assert!(json.contains(r#""errors": []"#), "{json}\n{log:?}");
