@@ -77,7 +77,9 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use streamkit_core::codec::MediaKind;
-use streamkit_core::package::{Container, Package, ResourceKind, SegmentRecord, whole_seconds_up};
+use streamkit_core::package::{
+    Container, Naming, Package, RenditionPart, ResourceKind, SegmentRecord, whole_seconds_up,
+};
 use streamkit_core::time::MediaTime;
 use streamkit_core::track::Track;
 
@@ -443,23 +445,7 @@ impl Presentation {
             // The segments after this one last less than the part window.
             remaining = remaining.saturating_sub(duration);
             if low_latency && live && remaining < keep_parts {
-                media.parts = rs
-                    .parts
-                    .iter()
-                    .map(|p| Part {
-                        independent: p.independent,
-                        ..Part::new(
-                            to_duration(p.duration),
-                            naming.file(
-                                container,
-                                ResourceKind::Part {
-                                    sequence: s.sequence,
-                                    index: p.index,
-                                },
-                            ),
-                        )
-                    })
-                    .collect();
+                media.parts = playlist_parts(&rs.parts, naming, container, s.sequence);
             }
             playlist.segments.push(media);
         }
@@ -481,23 +467,7 @@ impl Presentation {
                     if playlist.segments.is_empty() {
                         partial.map.clone_from(&map);
                     }
-                    partial.parts = rs
-                        .parts
-                        .iter()
-                        .map(|p| Part {
-                            independent: p.independent,
-                            ..Part::new(
-                                to_duration(p.duration),
-                                naming.file(
-                                    container,
-                                    ResourceKind::Part {
-                                        sequence,
-                                        index: p.index,
-                                    },
-                                ),
-                            )
-                        })
-                        .collect();
+                    partial.parts = playlist_parts(&rs.parts, naming, container, sequence);
                     playlist.partial_segment = Some(partial);
                 }
                 next_index = open.parts.last().map_or(0, |p| p.index + 1);
@@ -681,6 +651,31 @@ fn relative(from_dir: &str, target: &str) -> String {
     }
     out.push_str(&to[common..].join("/"));
     out
+}
+
+/// The `EXT-X-PART` lines of a segment's `parts`, named for `container`.
+fn playlist_parts(
+    parts: &[RenditionPart],
+    naming: &Naming,
+    container: Container,
+    sequence: u64,
+) -> Vec<Part> {
+    parts
+        .iter()
+        .map(|p| Part {
+            independent: p.independent,
+            ..Part::new(
+                to_duration(p.duration),
+                naming.file(
+                    container,
+                    ResourceKind::Part {
+                        sequence,
+                        index: p.index,
+                    },
+                ),
+            )
+        })
+        .collect()
 }
 
 fn to_duration(t: MediaTime) -> Duration {
