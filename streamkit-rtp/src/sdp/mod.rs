@@ -36,14 +36,19 @@
 mod attributes;
 pub mod base64;
 pub mod codec;
+mod fields;
+mod grammar;
 mod parse;
 #[cfg(test)]
 mod tests;
+mod warning;
 mod write;
 
 pub use attributes::{
     Attribute, Attributes, Direction, Fmtp, FrameRate, RtcpAttribute, RtpMap, SsrcAttribute,
 };
+
+pub use warning::{Deviation, Resolution, SdpWarning};
 
 pub use crate::error::SdpError;
 
@@ -170,6 +175,11 @@ pub struct SessionDescription {
     pub attributes: Attributes,
     /// Media descriptions, in order.
     pub media: Vec<MediaDescription>,
+    /// What the lenient reader ([`parse`](SessionDescription::parse)) read
+    /// past, in line order: each departure from RFC 8866 with its line and
+    /// what became of it. Empty for a description read strictly or built
+    /// in code; the writer does not look at it.
+    pub warnings: Vec<SdpWarning>,
 }
 
 impl SessionDescription {
@@ -196,6 +206,7 @@ impl SessionDescription {
             key: None,
             attributes: Attributes::default(),
             media: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 }

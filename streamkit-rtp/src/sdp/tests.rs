@@ -117,7 +117,7 @@ fn lenient_line_ends_and_trailing_space() {
 
 #[test]
 fn errors_name_line_and_column() {
-    let e = |t: &str| SessionDescription::parse(t).unwrap_err();
+    let e = |t: &str| SessionDescription::parse_strict(t).unwrap_err();
     assert_eq!(
         e("v=0\r\no=- 0 0 IN IP4\r\n"),
         SdpError::Syntax {
@@ -187,7 +187,7 @@ fn errors_name_line_and_column() {
         }
     ));
     assert!(matches!(
-        SessionDescription::parse_bytes(b"v=0\no=\xff"),
+        SessionDescription::parse_bytes_strict(b"v=0\no=\xff"),
         Err(SdpError::NotUtf8 { offset: 6 })
     ));
 }
