@@ -93,7 +93,10 @@ fn read(name: &str, expected: &[SdpWarning]) -> (SessionDescription, String) {
         .map(|w| &w.deviation)
         .collect();
     let again: Vec<&Deviation> = back.warnings.iter().map(|w| &w.deviation).collect();
-    assert_eq!(again, kept, "{name}: the output warns only of the kept values");
+    assert_eq!(
+        again, kept,
+        "{name}: the output warns only of the kept values"
+    );
     assert_eq!(
         SessionDescription::parse_strict(&written).is_ok(),
         kept.is_empty(),
@@ -132,16 +135,21 @@ fn attributes_before_session_name() {
     assert_eq!(sd.emails, ["NONE"]);
     assert_eq!(sd.bandwidths[0].bandwidth, 5050);
     let video = &sd.media[0];
-    assert_eq!(video.attributes.rtpmap(96).unwrap().unwrap().clock_rate, 90_000);
+    assert_eq!(
+        video.attributes.rtpmap(96).unwrap().unwrap().clock_rate,
+        90_000
+    );
     assert_eq!(
         video.attributes.control(),
         Some("rtsp://192.0.2.64:554/Streaming/Channels/101/trackID=1")
     );
     assert_eq!(video.attributes.len(), 7);
     // Written in its place: after t=.
-    assert!(written.contains(
-        "t=0 0\r\na=control:rtsp://192.0.2.64:554/Streaming/Channels/101/\r\nm=video"
-    ));
+    assert!(
+        written.contains(
+            "t=0 0\r\na=control:rtsp://192.0.2.64:554/Streaming/Channels/101/\r\nm=video"
+        )
+    );
 }
 
 #[test]
@@ -161,7 +169,12 @@ fn attributes_before_connection_and_time() {
     let names: Vec<&str> = sd.attributes.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(
         names,
-        ["control", "packetization-supported", "rtppayload-supported", "range"]
+        [
+            "control",
+            "packetization-supported",
+            "rtppayload-supported",
+            "range"
+        ]
     );
     assert_eq!(sd.connection.as_ref().unwrap().address, "0.0.0.0");
     assert_eq!(sd.times.len(), 1);
@@ -189,7 +202,10 @@ fn session_name_missing() {
     let CodecConfig::Aac(aac) = codec_from_media(&sd.media[1], 97).unwrap() else {
         panic!("not AAC")
     };
-    assert_eq!((aac.sampling_frequency, aac.channel_configuration), (16_000, 1));
+    assert_eq!(
+        (aac.sampling_frequency, aac.channel_configuration),
+        (16_000, 1)
+    );
 }
 
 #[test]
@@ -416,7 +432,12 @@ fn origin_missing_fields() {
     );
     let o = &sd.origin;
     assert_eq!(
-        [&o.username, &o.session_id, &o.session_version, &o.unicast_address],
+        [
+            &o.username,
+            &o.session_id,
+            &o.session_version,
+            &o.unicast_address
+        ],
         ["-", "1", "0", "192.0.2.50"]
     );
     // The strict reader's error names where the field is missing.
@@ -535,7 +556,12 @@ fn rtpmap_for_unlisted_payload_type() {
         "PCMA"
     );
     assert_eq!(
-        sd.media[0].attributes.fmtp(98).unwrap().unwrap().get("packetization-mode"),
+        sd.media[0]
+            .attributes
+            .fmtp(98)
+            .unwrap()
+            .unwrap()
+            .get("packetization-mode"),
         Some("1")
     );
 }
@@ -614,7 +640,10 @@ fn gstreamer_and_ffmpeg_shapes_read_without_a_warning() {
     let CodecConfig::Aac(aac) = codec_from_media(&gst.media[1], 97).unwrap() else {
         panic!("not AAC")
     };
-    assert_eq!((aac.sampling_frequency, aac.channel_configuration), (48_000, 2));
+    assert_eq!(
+        (aac.sampling_frequency, aac.channel_configuration),
+        (48_000, 2)
+    );
 
     let (ffmpeg, written) = read("ffmpeg_rtsp", &[]);
     let lf = String::from_utf8(bytes("ffmpeg_rtsp")).unwrap();

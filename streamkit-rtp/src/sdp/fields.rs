@@ -3,8 +3,7 @@
 //! with a warning when lenient, an error when strict.
 
 use super::grammar::{
-    address_type_like, canonical_address_type, is_digits, is_token, network_type_like,
-    text_breaker,
+    address_type_like, canonical_address_type, is_digits, is_token, network_type_like, text_breaker,
 };
 use super::parse::Reader;
 use super::*;
@@ -87,9 +86,8 @@ fn unreadable(
 
 /// `v=`: unreadable is read as 0.
 pub(super) fn version(r: &mut Reader, line: &Line<'_>) -> Result<u32, SdpError> {
-    let read = parse_u64(line, 0, line.value, "expected a version number").and_then(|v| {
-        u32::try_from(v).map_err(|_| line.error(0, "version above 2^32 - 1"))
-    });
+    let read = parse_u64(line, 0, line.value, "expected a version number")
+        .and_then(|v| u32::try_from(v).map_err(|_| line.error(0, "version above 2^32 - 1")));
     match read {
         Ok(found) => {
             if found != 0 {
@@ -201,7 +199,12 @@ fn default_origin() -> Origin {
 
 /// `IN`, or what a device wrote for it (corrected) or something else
 /// (kept), with a warning.
-fn network_type(r: &mut Reader, number: usize, kind: char, found: String) -> Result<String, SdpError> {
+fn network_type(
+    r: &mut Reader,
+    number: usize,
+    kind: char,
+    found: String,
+) -> Result<String, SdpError> {
     if found == "IN" {
         return Ok(found);
     }
@@ -225,7 +228,12 @@ fn network_type(r: &mut Reader, number: usize, kind: char, found: String) -> Res
 
 /// `IP4` / `IP6`, or a spelling of them (corrected) or something else
 /// (kept), with a warning.
-fn address_type(r: &mut Reader, number: usize, kind: char, found: String) -> Result<String, SdpError> {
+fn address_type(
+    r: &mut Reader,
+    number: usize,
+    kind: char,
+    found: String,
+) -> Result<String, SdpError> {
     if found == "IP4" || found == "IP6" {
         return Ok(found);
     }
@@ -263,8 +271,14 @@ pub(super) fn origin(r: &mut Reader, line: &Line<'_>) -> Result<Origin, SdpError
     if empty_username {
         values.insert(0, "");
     }
-    let mut o = if let [username, session_id, session_version, net_type, addr_type, address] =
-        values[..]
+    let mut o = if let [
+        username,
+        session_id,
+        session_version,
+        net_type,
+        addr_type,
+        address,
+    ] = values[..]
     {
         Origin {
             username: username.to_owned(),
@@ -288,7 +302,12 @@ pub(super) fn origin(r: &mut Reader, line: &Line<'_>) -> Result<Origin, SdpError
         origin_from_fields(&values)
     };
     if o.username.is_empty() {
-        r.deviate(number, Deviation::EmptyUsername, Resolution::Corrected, None)?;
+        r.deviate(
+            number,
+            Deviation::EmptyUsername,
+            Resolution::Corrected,
+            None,
+        )?;
         o.username = "-".to_owned();
     }
     for (field, value) in [

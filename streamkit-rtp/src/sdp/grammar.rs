@@ -112,7 +112,13 @@ mod tests {
         for ok in ["2882844526 -1h 2898848070 0", "3000000000 30m"] {
             assert!(is_zone(ok), "{ok}");
         }
-        for bad in ["", "2882844526", "288284452 -1h", "0882844526 1h", "2882844526 -x"] {
+        for bad in [
+            "",
+            "2882844526",
+            "288284452 -1h",
+            "0882844526 1h",
+            "2882844526 -x",
+        ] {
             assert!(!is_zone(bad), "{bad}");
         }
         for ok in ["prompt", "clear:abc def", "base64:AAAA", "uri:http://x/"] {

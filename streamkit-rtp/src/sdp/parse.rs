@@ -40,6 +40,9 @@ fn media_stage(kind: char) -> Option<u8> {
     })
 }
 
+/// A check of a value's grammar (`r=`, `z=`, `k=`).
+type Grammar = fn(&str) -> bool;
+
 /// Session-level line types RFC 8866 allows once.
 fn session_once(kind: char) -> bool {
     matches!(kind, 'v' | 'o' | 's' | 'i' | 'u' | 'c' | 'z' | 'k')
@@ -296,7 +299,12 @@ impl Reader {
         )
     }
 
-    fn session_line(&mut self, line: &Line<'_>, kind: char, from_media: bool) -> Result<(), SdpError> {
+    fn session_line(
+        &mut self,
+        line: &Line<'_>,
+        kind: char,
+        from_media: bool,
+    ) -> Result<(), SdpError> {
         let number = line.number;
         let Some(stage) = session_stage(kind) else {
             return self.deviate(
@@ -401,7 +409,7 @@ impl Reader {
                 None => return Ok(false),
             },
             _ => {
-                let grammar: Option<(fn(&str) -> bool, &'static str)> = match kind {
+                let grammar: Option<(Grammar, &'static str)> = match kind {
                     'z' => Some((is_zone, "expected `<adjustment time> <offset>` pairs")),
                     'k' => Some((is_key, "expected `<method>` or `<method>:<key>`")),
                     _ => None,
@@ -650,7 +658,12 @@ impl Reader {
     fn order_warnings(&mut self, items: &[(usize, char, u8)]) -> Result<(), SdpError> {
         for i in out_of_order(items) {
             if let Some(&(line, kind, _)) = items.get(i) {
-                self.deviate(line, Deviation::OutOfOrder { kind }, Resolution::Corrected, None)?;
+                self.deviate(
+                    line,
+                    Deviation::OutOfOrder { kind },
+                    Resolution::Corrected,
+                    None,
+                )?;
             }
         }
         Ok(())
@@ -694,7 +707,9 @@ impl Reader {
 }
 
 fn bit(kind: char) -> u32 {
-    u32::from(kind).checked_sub(u32::from('a')).map_or(0, |b| 1 << (b % 32))
+    u32::from(kind)
+        .checked_sub(u32::from('a'))
+        .map_or(0, |b| 1 << (b % 32))
 }
 
 /// The 1-based numbers of the lines of `bytes` that are not UTF-8.
@@ -773,4 +788,3 @@ impl SessionDescription {
         SessionDescription::parse_strict(text)
     }
 }
-

@@ -66,12 +66,22 @@ impl SessionDescription {
         for t in &self.times {
             line(out, 't', &[Field::Num(t.start), Field::Num(t.stop)])?;
             for r in &t.repeats {
-                check_grammar("r=", r, is_repeat, "is not `<interval> <duration> <offset>...`")?;
+                check_grammar(
+                    "r=",
+                    r,
+                    is_repeat,
+                    "is not `<interval> <duration> <offset>...`",
+                )?;
                 line(out, 'r', &[Field::Text("r=", r)])?;
             }
         }
         if let Some(z) = &self.time_zones {
-            check_grammar("z=", z, is_zone, "is not `<adjustment time> <offset>` pairs")?;
+            check_grammar(
+                "z=",
+                z,
+                is_zone,
+                "is not `<adjustment time> <offset>` pairs",
+            )?;
             line(out, 'z', &[Field::Text("z=", z)])?;
         }
         if let Some(k) = &self.key {
