@@ -209,6 +209,14 @@ fn run(o: &Options) -> Result<(), String> {
             o.input.display()
         ));
     }
+    if file.samples().next().is_none() {
+        // Sending nothing and exiting 0 would look like success.
+        return Err(format!(
+            "{}: no samples in the moov's sample tables (a fragmented MP4? \
+             samples in fragments are not read)",
+            o.input.display()
+        ));
+    }
     let unix = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default();
@@ -364,6 +372,9 @@ fn run(o: &Options) -> Result<(), String> {
         "rtp_send: sent {} RTP packets; {reports} receiver report blocks received",
         sender.packets_sent()
     );
+    if sender.packets_sent() == 0 && !stopped {
+        return Err(format!("{}: sent no RTP packet", o.input.display()));
+    }
     Ok(())
 }
 

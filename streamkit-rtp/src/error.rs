@@ -214,6 +214,20 @@ pub enum SdpError {
         /// Why.
         what: &'static str,
     },
+    /// The strict reader ([`SessionDescription::parse_strict`]) met a
+    /// deviation from RFC 8866 that the lenient reader would have read
+    /// with this warning.
+    ///
+    /// [`SessionDescription::parse_strict`]: crate::sdp::SessionDescription::parse_strict
+    #[error("strict SDP: {warning}")]
+    Deviation {
+        /// The deviation, its line, and what the lenient reader does.
+        warning: crate::sdp::SdpWarning,
+    },
+    /// The text holds no `v=` or `o=` line: it is not a session
+    /// description, however leniently read.
+    #[error("not a session description: no `v=` or `o=` line")]
+    NotSdp,
     /// Base64 text does not decode.
     #[error("base64 at byte offset {offset}: {what}")]
     Base64 {

@@ -24,8 +24,8 @@ use crate::payload::h265::H265Depacketizer;
 use crate::payload::opus::{OpusDepacketized, OpusDepacketizer};
 use crate::payload::{Depacketized, DepacketizedUnit, Depacketizer, NalForm};
 use crate::rtcp::{self, CompoundPackets, RtcpPacket};
-use crate::sdp::SessionDescription;
 use crate::sdp::codec::codec_from_media;
+use crate::sdp::{Resolution, SessionDescription};
 use crate::session::{FeedbackConfig, ReceiverConfig, RtpReceiver};
 
 /// One RTP packet: every accessor and the invariants between them; the
@@ -192,14 +192,40 @@ fn exercise_rtcp(p: &RtcpPacket) {
     }
 }
 
-/// An SDP session description: every typed attribute accessor at session
-/// and media level and the codec each payload type describes; a
-/// description that parses and writes reads back equal, and writes the same
-/// text again.
+/// An SDP session description, read leniently and strictly: the strict
+/// reader takes the bytes exactly when the lenient one reads them without
+/// a warning, to the same description; every typed attribute accessor at
+/// session and media level and the codec each payload type describes;
+/// whatever the lenient reader makes of the bytes writes, reads back
+/// equal (warning again only of the values it kept as written, so the
+/// strict reader takes the output exactly when nothing was kept), and
+/// writes the same text again.
 pub fn sdp(data: &[u8]) {
+    let strict = SessionDescription::parse_bytes_strict(data);
     let Ok(sd) = SessionDescription::parse_bytes(data) else {
+        assert!(
+            strict.is_err(),
+            "the strict reader took what the lenient one refused"
+        );
         return;
     };
+    match &strict {
+        Ok(s) => {
+            assert!(
+                sd.warnings.is_empty(),
+                "read strictly, yet warned: {:?}",
+                sd.warnings
+            );
+            assert_eq!(s, &sd, "strict and lenient readings differ");
+        }
+        Err(e) => assert!(
+            !sd.warnings.is_empty(),
+            "the strict reader refused ({e}) what the lenient one read without a warning"
+        ),
+    }
+    for w in &sd.warnings {
+        assert!(!w.to_string().is_empty());
+    }
     let attribute_sets =
         std::iter::once(&sd.attributes).chain(sd.media.iter().map(|m| &m.attributes));
     for a in attribute_sets {
@@ -229,11 +255,42 @@ pub fn sdp(data: &[u8]) {
         }
     }
 
-    let Ok(text) = sd.write() else { return };
-    let back = SessionDescription::parse(&text);
-    assert_eq!(back.as_ref(), Ok(&sd), "SDP round trip:\n{text}");
+    let text = match sd.write() {
+        Ok(text) => text,
+        Err(e) => panic!("the reader accepted what the writer refuses ({e}): {sd:?}"),
+    };
+    let Ok(back) = SessionDescription::parse(&text) else {
+        panic!("the written description does not read:\n{text}");
+    };
+    let unwarned = |d: &SessionDescription| SessionDescription {
+        warnings: Vec::new(),
+        ..d.clone()
+    };
+    assert_eq!(unwarned(&back), unwarned(&sd), "SDP round trip:\n{text}");
+    let mut kept: Vec<String> = sd
+        .warnings
+        .iter()
+        .filter(|w| w.resolution == Resolution::Kept)
+        .map(|w| format!("{:?}", w.deviation))
+        .collect();
+    let mut again: Vec<String> = back
+        .warnings
+        .iter()
+        .map(|w| format!("{:?}", w.deviation))
+        .collect();
+    kept.sort();
+    again.sort();
     assert_eq!(
-        sd.write().as_deref(),
+        again, kept,
+        "the output warns of more than the kept values:\n{text}"
+    );
+    assert_eq!(
+        SessionDescription::parse_strict(&text).is_ok(),
+        back.warnings.is_empty(),
+        "strict reading of the output"
+    );
+    assert_eq!(
+        back.write().as_deref(),
         Ok(text.as_str()),
         "SDP writing is deterministic"
     );

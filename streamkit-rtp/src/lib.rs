@@ -96,8 +96,11 @@
 //!   as a vectored datagram.
 //! - [`rtcp`]: compound RTCP (RFC 3550, 4585, 5104, reduced-size 5506): SR,
 //!   RR, SDES, BYE, APP, generic NACK, PLI, FIR, unknown types kept raw.
-//! - [`sdp`]: session descriptions (RFC 8866) and media sections built from,
-//!   and read back into, core's codec configuration and tracks.
+//! - [`sdp`]: session descriptions (RFC 8866): a lenient reader that takes
+//!   what cameras and NVRs send and reports each deviation as a warning
+//!   with its line, a strict mode that refuses it, a writer of RFC 8866,
+//!   and media sections built from, and read back into, core's codec
+//!   configuration and tracks.
 //! - [`payload`]: packetizers and depacketizers for H.264, H.265, AAC and
 //!   Opus, and the [`Packetizer`](payload::Packetizer) /
 //!   [`Depacketizer`](payload::Depacketizer) enums over them.

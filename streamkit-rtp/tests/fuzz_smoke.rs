@@ -381,3 +381,36 @@ fn edge_inputs_pass_every_target() {
         every_target(data);
     }
 }
+
+#[test]
+fn camera_descriptions_pass_every_target() {
+    // The quirk vectors (one file per way devices bend RFC 8866), whole,
+    // cut and with bytes changed: the lenient reads write, the strict
+    // reader agrees with them.
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdp_quirks");
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "sdp") {
+            continue;
+        }
+        let text = std::fs::read(&path).unwrap();
+        every_target(&text);
+        for cut in [text.len() / 3, text.len() / 2, text.len() - 1] {
+            every_target(&text[..cut]);
+        }
+        for (i, noise) in random_inputs(text.len() as u64, 20, 4)
+            .into_iter()
+            .enumerate()
+        {
+            let mut bent = text.clone();
+            for (k, b) in noise.into_iter().enumerate() {
+                let at = (i * 37 + k * 101) % bent.len();
+                bent[at] = b;
+            }
+            every_target(&bent);
+        }
+        files += 1;
+    }
+    assert_eq!(files, 24);
+}

@@ -630,3 +630,262 @@ fn opus_packet_rules() {
         })
     ));
 }
+
+/// A one-AU AAC-hbr payload whose AU-size is the fragment's own length:
+/// how a widely used Go RTSP server fragments a frame.
+fn own_size_payload(piece: &[u8]) -> Vec<u8> {
+    let size = (piece.len() as u16) << 3;
+    let mut payload = vec![0x00, 0x10];
+    payload.extend_from_slice(&size.to_be_bytes());
+    payload.extend_from_slice(piece);
+    payload
+}
+
+/// Frame `data` at `ts` in that server's shape: pieces of at most 1450
+/// bytes, each with its own size, the marker bit on the last only.
+fn own_size_fragments(seq0: u16, ts: u32, data: &[u8]) -> Vec<RtpPacket> {
+    let pieces: Vec<&[u8]> = data.chunks(1450).collect();
+    pieces
+        .iter()
+        .enumerate()
+        .map(|(i, piece)| {
+            rtp(
+                seq0.wrapping_add(i as u16),
+                RtpTimestamp::new(ts),
+                i + 1 == pieces.len(),
+                &own_size_payload(piece),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn aac_fragments_with_their_own_au_sizes_are_joined() {
+    let big = Bytes::from((0..3000u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
+    let small = Bytes::from_static(&[7; 20]);
+    let mut packets = own_size_fragments(65_534, 0, &big);
+    assert_eq!(packets.len(), 3);
+    packets.push(rtp(
+        1,
+        RtpTimestamp::new(1024),
+        true,
+        &own_size_payload(&small),
+    ));
+    packets.extend(own_size_fragments(2, 2048, &big));
+    let (got, losses) = depacketize(&packets);
+    assert_eq!(losses, []);
+    assert_eq!(
+        got.iter()
+            .map(|f| (f.timestamp.0, f.sequence_number.0, f.data.clone()))
+            .collect::<Vec<_>>(),
+        [
+            (0, 0, big.clone()),
+            (1024, 1, small),
+            (2048, 4, big.clone())
+        ]
+    );
+    // The frame comes out at its marked last fragment, not before.
+    let mut d = AacDepacketizer::new(AuHeaderLayout::AAC_HBR, 1024);
+    for packet in &packets[..2] {
+        d.push(packet).unwrap();
+        assert_eq!(d.poll_frame(), None);
+    }
+    d.push(&packets[2]).unwrap();
+    assert!(matches!(d.poll_frame(), Some(AacDepacketized::Frame(f)) if f.data == big));
+    assert_eq!(d.poll_frame(), None);
+}
+
+#[test]
+fn aac_whole_frames_without_marker_are_delivered_one_packet_late() {
+    let frames: Vec<Bytes> = (1..=3u8).map(|i| Bytes::from(vec![i; 20])).collect();
+    let mut d = AacDepacketizer::new(AuHeaderLayout::AAC_HBR, 1024);
+    let mut got = Vec::new();
+    for (i, frame) in frames.iter().enumerate() {
+        let ts = RtpTimestamp::new(1024 * i as u32);
+        d.push(&rtp(i as u16, ts, false, &own_size_payload(frame)))
+            .unwrap();
+        while let Some(out) = d.poll_frame() {
+            got.push(out);
+        }
+        // Each push gives the frame before it.
+        assert_eq!(got.len(), i);
+    }
+    assert_eq!(
+        got.iter()
+            .map(|out| match out {
+                AacDepacketized::Frame(f) => (f.timestamp.0, f.data.clone()),
+                other => panic!("{other:?}"),
+            })
+            .collect::<Vec<_>>(),
+        [(0, frames[0].clone()), (1024, frames[1].clone())]
+    );
+    // At the end nothing says whether the last was whole: dropped, said.
+    d.finish().unwrap();
+    assert!(matches!(
+        d.poll_frame(),
+        Some(AacDepacketized::Loss(l))
+            if l.lost_packets == 0 && l.dropped_frames == 1 && l.sequence_number.0 == 2
+    ));
+    assert_eq!(d.poll_frame(), None);
+}
+
+#[test]
+fn aac_own_size_fragment_loss_drops_the_frame() {
+    let big = Bytes::from((0..4000u32).map(|i| (i % 253) as u8).collect::<Vec<u8>>());
+    let small = Bytes::from_static(&[9; 30]);
+    let mut packets = vec![rtp(
+        0,
+        RtpTimestamp::new(0),
+        true,
+        &own_size_payload(&small),
+    )];
+    packets.extend(own_size_fragments(1, 1024, &big));
+    packets.push(rtp(
+        4,
+        RtpTimestamp::new(2048),
+        true,
+        &own_size_payload(&small),
+    ));
+    assert_eq!(packets.len(), 5);
+    let frames = |got: &[AacFrame]| {
+        got.iter()
+            .map(|f| (f.timestamp.0, f.data.clone()))
+            .collect::<Vec<_>>()
+    };
+    // All of them: three frames.
+    let (got, losses) = depacketize(&packets);
+    assert_eq!(losses, []);
+    assert_eq!(
+        frames(&got),
+        [
+            (0, small.clone()),
+            (1024, big.clone()),
+            (2048, small.clone())
+        ]
+    );
+    // Each of the big frame's fragments lost in turn: that frame is
+    // dropped and reported, its other fragments passed over, no part of
+    // it delivered.
+    for lost in 1..=3 {
+        let mut lossy = packets.clone();
+        lossy.remove(lost);
+        let (got, losses) = depacketize(&lossy);
+        assert_eq!(
+            frames(&got),
+            [(0, small.clone()), (2048, small.clone())],
+            "fragment {lost} lost"
+        );
+        let expected: &[(u16, u32)] = match lost {
+            // The first lost: the gap drops nothing, but the fragment after
+            // it may lack its start, so the frame goes when the next joins.
+            1 => &[(1, 0), (0, 1)],
+            // A later one: the gap drops what was held or joined (and the
+            // one packet lost was that frame's, so the next is whole).
+            _ => &[(1, 1)],
+        };
+        assert_eq!(losses, expected, "fragment {lost} lost");
+    }
+    // Fragments 1 and 2 lost: the last alone looks whole, but this sender
+    // was seen to fragment with own sizes, so it is dropped, not delivered.
+    let mut lossy = packets.clone();
+    let next = own_size_fragments(5, 3072, &big);
+    assert_eq!(next.len(), 3);
+    lossy.push(next[2].clone());
+    lossy.push(rtp(
+        8,
+        RtpTimestamp::new(4096),
+        true,
+        &own_size_payload(&small),
+    ));
+    assert_eq!(
+        lossy
+            .iter()
+            .map(|p| p.sequence_number().0)
+            .collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4, 7, 8]
+    );
+    let (got, losses) = depacketize(&lossy);
+    assert_eq!(
+        frames(&got),
+        [
+            (0, small.clone()),
+            (1024, big.clone()),
+            (2048, small.clone()),
+            (4096, small.clone())
+        ]
+    );
+    assert_eq!(losses, [(2, 1)]);
+    // Joined fragments past the largest AU-size (8191 in AAC-hbr).
+    let mut d = AacDepacketizer::new(AuHeaderLayout::AAC_HBR, 1024);
+    let huge = vec![1u8; 8192];
+    let packets = own_size_fragments(10, 0, &huge);
+    for packet in &packets[..5] {
+        d.push(packet).unwrap();
+        assert_eq!(d.poll_frame(), None);
+    }
+    assert_eq!(
+        d.push(&packets[5]),
+        Err(PayloadError::Malformed {
+            what: "fragments exceed the largest AU-size",
+            sequence_number: Some(15),
+            offset: 4,
+        })
+    );
+    assert!(matches!(
+        d.poll_frame(),
+        Some(AacDepacketized::Loss(l)) if l.dropped_frames == 1 && l.lost_packets == 0
+    ));
+    assert_eq!(d.poll_frame(), None);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Frames in the own-size fragment form: all of them come back exact;
+    /// with packets lost (after a first fragmented frame that shows the
+    /// form), no frame comes back wrong or twice, and every lost packet
+    /// between the first and last kept is reported.
+    #[test]
+    fn aac_own_size_fragments_with_loss_emit_no_wrong_frame(
+        frames in arb_frames(), seed: u64, percent in 0u64..50,
+    ) {
+        let first = (frames[0].0.wrapping_sub(1024), Bytes::from(vec![5u8; 2000]));
+        let frames: Vec<(u32, Bytes)> = std::iter::once(first).chain(frames).collect();
+        let mut packets = Vec::new();
+        let mut learned = 0;
+        for (i, (ts, data)) in frames.iter().enumerate() {
+            packets.extend(own_size_fragments(packets.len() as u16, *ts, data));
+            if i == 0 {
+                learned = packets.len();
+            }
+        }
+        let mut state = seed;
+        let kept: Vec<RtpPacket> = packets
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                *i < learned || (state >> 33) % 100 >= percent
+            })
+            .map(|(_, p)| p.clone())
+            .collect();
+        let (got, losses) = depacketize(&kept);
+        if kept.len() == packets.len() {
+            prop_assert_eq!(&losses, &vec![]);
+            let got: Vec<(u32, Bytes)> = got.iter().map(|f| (f.timestamp.0, f.data.clone())).collect();
+            prop_assert_eq!(&got, &frames);
+        }
+        let by_ts: BTreeMap<u32, Bytes> = frames.iter().cloned().collect();
+        let mut seen = std::collections::BTreeSet::new();
+        for f in &got {
+            prop_assert_eq!(Some(&f.data), by_ts.get(&f.timestamp.0), "wrong frame at {}", f.timestamp.0);
+            prop_assert!(seen.insert(f.timestamp.0), "frame {} twice", f.timestamp.0);
+        }
+        let reported: usize = losses.iter().map(|(p, _)| usize::from(*p)).sum();
+        // Packets lost after the last kept one cannot be known.
+        let last = kept.last().map_or(0, |p| usize::from(p.sequence_number().0));
+        prop_assert_eq!(reported, last + 1 - kept.len());
+    }
+}

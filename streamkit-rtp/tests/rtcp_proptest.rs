@@ -55,7 +55,7 @@ fn packet() -> impl Strategy<Value = RtcpPacket> {
             any::<u32>(),
             any::<u32>(),
             proptest::collection::vec(report_block(), 0..=4),
-            words(3),
+            bytes(13),
         )
             .prop_map(|(ssrc, ntp, ts, pc, oc, reports, ext)| {
                 RtcpPacket::SenderReport(SenderReport {
@@ -71,7 +71,7 @@ fn packet() -> impl Strategy<Value = RtcpPacket> {
         (
             any::<u32>(),
             proptest::collection::vec(report_block(), 0..=31),
-            words(3)
+            bytes(13)
         )
             .prop_map(
                 |(ssrc, reports, ext)| RtcpPacket::ReceiverReport(ReceiverReport {
@@ -91,7 +91,7 @@ fn packet() -> impl Strategy<Value = RtcpPacket> {
             proptest::option::of(bytes(256))
         )
             .prop_map(|(sources, reason)| RtcpPacket::Goodbye(Goodbye { sources, reason })),
-        (0u8..32, any::<u32>(), any::<[u8; 4]>(), words(5)).prop_map(
+        (0u8..32, any::<u32>(), any::<[u8; 4]>(), bytes(21)).prop_map(
             |(subtype, ssrc, name, data)| RtcpPacket::App(App {
                 subtype,
                 ssrc,
@@ -228,6 +228,9 @@ proptest! {
         prop_assume!(!matches!(packet, RtcpPacket::Unknown(_)));
         let mut wire = Vec::new();
         packet.write(&mut wire).unwrap();
+        // A packet the writer padded already (data short of a word) is
+        // covered by write_then_parse_is_identity.
+        prop_assume!(wire[0] & 0x20 == 0);
         let pad = pad_words * 4;
         wire[0] |= 0x20;
         let words = u16::from_be_bytes([wire[2], wire[3]]) + pad_words as u16;

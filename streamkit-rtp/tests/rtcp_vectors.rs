@@ -489,12 +489,108 @@ fn writer_errors() {
         })
     );
     let app = RtcpPacket::App(App {
-        subtype: 1,
+        subtype: 32,
         ssrc: 1,
         name: *b"abcd",
-        data: Bytes::from_static(&[1, 2]),
+        data: Bytes::new(),
     });
-    assert!(matches!(app.encoded_len(), Err(WriteError::Invalid { .. })));
+    assert_eq!(
+        app.encoded_len(),
+        Err(WriteError::Invalid {
+            what: "APP subtype (must be 0 to 31)"
+        })
+    );
+    let unknown = RtcpPacket::Unknown(UnknownPacket {
+        packet_type: 210,
+        count: 0,
+        bytes: hex("80d20001 112233"),
+    });
+    assert_eq!(
+        unknown.encoded_len(),
+        Err(WriteError::Invalid {
+            what: "unknown RTCP packet length (must be a multiple of 4)"
+        })
+    );
+}
+
+/// What the reader accepts, the writer writes: a padded APP whose data is
+/// not whole words (5 data bytes, 3 of padding) reads, writes back byte for
+/// byte with its padding, and reads again the same.
+#[test]
+fn padded_app_with_odd_data_round_trips() {
+    let wire = hex("a1cc0004 11223344 74657374 0102030405 000003");
+    let packets = parse_compound(wire.clone()).unwrap();
+    let app = RtcpPacket::App(App {
+        subtype: 1,
+        ssrc: 0x1122_3344,
+        name: *b"test",
+        data: Bytes::from_static(&[1, 2, 3, 4, 5]),
+    });
+    assert_eq!(packets, vec![app.clone()]);
+    assert_eq!(app.encoded_len(), Ok(20));
+    assert_eq!(rewrite(&packets), wire);
+    let mut out = [0xEEu8; 24];
+    assert_eq!(app.write_into(&mut out), Ok(20));
+    assert_eq!(&out[..20], &wire[..]);
+    assert_eq!(&out[20..], &[0xEE; 4], "nothing written past the packet");
+    // Built, not parsed: 2 data bytes get 2 bytes of padding.
+    let built = RtcpPacket::App(App {
+        subtype: 0,
+        ssrc: 1,
+        name: *b"abcd",
+        data: Bytes::from_static(&[9, 8]),
+    });
+    assert_eq!(
+        rewrite(std::slice::from_ref(&built)),
+        hex("a0cc0003 00000001 61626364 0908 0002")
+    );
+    let mut small = [0u8; 15];
+    assert_eq!(
+        built.write_into(&mut small),
+        Err(WriteError::InsufficientSize { required: 16 })
+    );
+}
+
+/// Sender and receiver reports whose profile extension is not whole words
+/// once their padding is stripped write back with that padding.
+#[test]
+fn padded_reports_with_odd_extensions_round_trip() {
+    // RR, no blocks, 2-byte extension, 2 bytes of padding.
+    let rr_wire = hex("a0c90002 11223344 abcd 0002");
+    // SR, no blocks, 1-byte extension, 3 bytes of padding.
+    let sr_wire = hex("a0c80007 a16b2963 eeb1bc88 116872b0 3177bc88 00000007 00000100 5a 000003");
+    let mut compound = sr_wire.to_vec();
+    compound.extend_from_slice(&rr_wire);
+    let packets = parse_compound(Bytes::from(compound.clone())).unwrap();
+    assert_eq!(
+        packets,
+        vec![
+            RtcpPacket::SenderReport(SenderReport {
+                ssrc: 0xa16b_2963,
+                ntp_time: NtpTimestamp(0xeeb1_bc88_1168_72b0),
+                rtp_timestamp: RtpTimestamp::new(0x3177_bc88),
+                packet_count: 7,
+                octet_count: 256,
+                reports: vec![],
+                profile_extension: Bytes::from_static(&[0x5a]),
+            }),
+            RtcpPacket::ReceiverReport(ReceiverReport {
+                ssrc: 0x1122_3344,
+                reports: vec![],
+                profile_extension: Bytes::from_static(&[0xab, 0xcd]),
+            }),
+        ]
+    );
+    assert_eq!(rewrite(&packets), compound);
+    assert_eq!(validate_compound(&compound), Ok(2));
+}
+
+/// Padding that leaves whole words (4 bytes of it here) is not needed to
+/// write the packet again: it is written without.
+#[test]
+fn word_aligned_packets_are_written_without_padding() {
+    let packets = parse_compound(hex("a0c90002 11223344 00000004")).unwrap();
+    assert_eq!(rewrite(&packets), hex("80c90001 11223344"));
 }
 
 #[test]

@@ -58,6 +58,9 @@ fn mp4_codecs(name: &str) -> (CodecConfig, CodecConfig) {
 fn check(name: &str, video_rtpmap: &str, audio_rtpmap: &str) -> SessionDescription {
     let text = ffmpeg_sdp(name);
     let sdp = SessionDescription::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    // ffmpeg writes RFC 8866: no warning, and the strict reader agrees.
+    assert_eq!(sdp.warnings, [], "{text}");
+    assert_eq!(SessionDescription::parse_strict(&text).as_ref(), Ok(&sdp));
     assert_eq!(sdp.origin.unicast_address, "127.0.0.1");
     assert_eq!(sdp.media.len(), 2, "{text}");
 

@@ -3,7 +3,7 @@
 
 use bytes::{BufMut, Bytes};
 
-use super::{be32, malformed, multiple_of_4};
+use super::{be32, malformed};
 use crate::error::{ParseError, WriteError};
 
 /// An application-defined packet (APP, packet type 204).
@@ -15,7 +15,11 @@ pub struct App {
     pub ssrc: u32,
     /// The four ASCII characters naming the application.
     pub name: [u8; 4],
-    /// Application data (a multiple of 4 bytes).
+    /// Application data. RFC 3550 asks for a multiple of 4 bytes; any
+    /// other length (what a padded APP from the wire leaves once its
+    /// padding is stripped) is written with 1 to 3 bytes of RTCP padding,
+    /// the P bit set, so that it reads back the same (see the
+    /// [module docs](super#padding)).
     pub data: Bytes,
 }
 
@@ -39,14 +43,14 @@ impl App {
         })
     }
 
-    /// The header's count field (the subtype) and the packet's length.
+    /// The header's count field (the subtype) and the packet's length
+    /// before padding.
     pub(super) fn layout(&self) -> Result<(u8, usize), WriteError> {
         if self.subtype > 31 {
             return Err(WriteError::Invalid {
                 what: "APP subtype (must be 0 to 31)",
             });
         }
-        multiple_of_4("APP data length (must be a multiple of 4)", self.data.len())?;
         Ok((self.subtype, 12 + self.data.len()))
     }
 

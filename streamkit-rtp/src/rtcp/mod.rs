@@ -27,6 +27,17 @@
 //! whose length is bounded by their 5-bit count fields; text and data fields
 //! are `Bytes` slices of the datagram.
 //!
+//! # Padding
+//!
+//! A packet with the P bit set is read without its padding: the last byte
+//! says how many bytes to drop, and the packet's fields hold what is left.
+//! What the reader accepts, the writer writes: when an [`App`]'s data or a
+//! report's profile extension is not a multiple of 4 bytes (what a padded
+//! packet from the wire leaves once its padding is stripped), the packet is
+//! written with 1 to 3 bytes of padding (zeros, then the count) and the P
+//! bit set, so it reads back equal. Any other packet is written without
+//! padding.
+//!
 //! ```
 //! use bytes::Bytes;
 //! use streamkit_core::time::RtpTimestamp;
@@ -283,9 +294,9 @@ impl RtcpPacket {
         }
     }
 
-    /// Validates the packet for writing; returns its header count field
-    /// and its length in bytes.
-    fn layout(&self) -> Result<(u8, usize), WriteError> {
+    /// Validates the packet for writing; returns its header count field,
+    /// its length in bytes (padding included) and the padding (0 to 3).
+    fn layout(&self) -> Result<(u8, usize, usize), WriteError> {
         let (c, len) = match self {
             RtcpPacket::SenderReport(p) => p.layout()?,
             RtcpPacket::ReceiverReport(p) => p.layout()?,
@@ -308,6 +319,10 @@ impl RtcpPacket {
                 (u.count, u.bytes.len())
             }
         };
+        // A body short of a 32-bit boundary (APP data or a profile
+        // extension read from a padded packet) gets RTCP padding.
+        let padding = (4 - len % 4) % 4;
+        let len = len + padding;
         if len / 4 - 1 > usize::from(u16::MAX) {
             return Err(WriteError::TooLong {
                 what: "RTCP packet",
@@ -315,7 +330,7 @@ impl RtcpPacket {
                 max: (usize::from(u16::MAX) + 1) * 4,
             });
         }
-        Ok((c, len))
+        Ok((c, len, padding))
     }
 
     /// The packet's length on the wire.
@@ -327,23 +342,23 @@ impl RtcpPacket {
         Ok(self.layout()?.1)
     }
 
-    /// Writes the packet (without padding; an [`UnknownPacket`] is written
-    /// as kept); returns the bytes written.
+    /// Writes the packet (an [`UnknownPacket`] as kept; padding only where
+    /// the [module docs](self#padding) say); returns the bytes written.
     ///
     /// # Errors
     ///
     /// [`WriteError::TooMany`] for more than 31 report blocks, chunks or
     /// sources; [`WriteError::TooLong`] for an SDES item or BYE reason over
-    /// 255 bytes or a packet over 256 KiB; [`WriteError::Invalid`] for
-    /// extension or data not a multiple of 4 bytes or an APP subtype over
-    /// 31; [`WriteError::InsufficientSize`] when `buf` has no room (nothing
-    /// is written then).
+    /// 255 bytes or a packet over 256 KiB; [`WriteError::Invalid`] for an
+    /// unknown packet not a multiple of 4 bytes or an APP subtype over 31;
+    /// [`WriteError::InsufficientSize`] when `buf` has no room (nothing is
+    /// written then).
     pub fn write(&self, buf: &mut impl BufMut) -> Result<usize, WriteError> {
-        let (count, len) = self.layout()?;
+        let (count, len, padding) = self.layout()?;
         if buf.remaining_mut() < len {
             return Err(WriteError::InsufficientSize { required: len });
         }
-        self.put(count, len, buf);
+        self.put(count, len, padding, buf);
         Ok(len)
     }
 
@@ -357,13 +372,13 @@ impl RtcpPacket {
         self.write(&mut cursor)
     }
 
-    fn put(&self, count: u8, len: usize, buf: &mut impl BufMut) {
+    fn put(&self, count: u8, len: usize, padding: usize, buf: &mut impl BufMut) {
         if let RtcpPacket::Unknown(u) = self {
             buf.put_slice(&u.bytes);
             return;
         }
         RtcpHeader {
-            padding: false,
+            padding: padding > 0,
             count,
             packet_type: self.packet_type(),
             length_words: (len / 4 - 1) as u16,
@@ -379,6 +394,11 @@ impl RtcpPacket {
             RtcpPacket::PictureLossIndication(p) => p.put_body(buf),
             RtcpPacket::FullIntraRequest(p) => p.put_body(buf),
             RtcpPacket::Unknown(_) => {}
+        }
+        if padding > 0 {
+            // RFC 3550 section 6.4.1: zeros, the last byte the count.
+            buf.put_bytes(0, padding - 1);
+            buf.put_u8(padding as u8);
         }
     }
 }

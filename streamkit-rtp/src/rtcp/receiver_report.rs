@@ -3,7 +3,7 @@
 use bytes::{BufMut, Bytes};
 
 use super::report_block::{ReportBlock, parse_reports};
-use super::{be32, count, malformed, multiple_of_4};
+use super::{be32, count, malformed};
 use crate::error::{ParseError, WriteError};
 
 /// A receiver report (RR, packet type 201).
@@ -13,8 +13,10 @@ pub struct ReceiverReport {
     pub ssrc: u32,
     /// Reception reports (at most 31).
     pub reports: Vec<ReportBlock>,
-    /// Profile-specific extension after the report blocks (a multiple of 4
-    /// bytes), usually empty.
+    /// Profile-specific extension after the report blocks, usually empty.
+    /// RFC 3550 makes it a multiple of 4 bytes; any other length (what a
+    /// padded report leaves once its padding is stripped) is written with
+    /// RTCP padding (see the [module docs](super#padding)).
     pub profile_extension: Bytes,
 }
 
@@ -39,12 +41,8 @@ impl ReceiverReport {
         })
     }
 
-    /// The header's count field and the packet's length.
+    /// The header's count field and the packet's length before padding.
     pub(super) fn layout(&self) -> Result<(u8, usize), WriteError> {
-        multiple_of_4(
-            "RR profile extension length (must be a multiple of 4)",
-            self.profile_extension.len(),
-        )?;
         Ok((
             count("report blocks", self.reports.len())?,
             8 + ReportBlock::LEN * self.reports.len() + self.profile_extension.len(),

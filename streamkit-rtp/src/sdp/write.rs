@@ -3,6 +3,7 @@
 
 use core::fmt::Write as _;
 
+use super::grammar::{is_key, is_repeat, is_zone};
 use super::*;
 
 impl SessionDescription {
@@ -65,14 +66,26 @@ impl SessionDescription {
         for t in &self.times {
             line(out, 't', &[Field::Num(t.start), Field::Num(t.stop)])?;
             for r in &t.repeats {
+                check_grammar(
+                    "r=",
+                    r,
+                    is_repeat,
+                    "is not `<interval> <duration> <offset>...`",
+                )?;
                 line(out, 'r', &[Field::Text("r=", r)])?;
             }
         }
         if let Some(z) = &self.time_zones {
+            check_grammar(
+                "z=",
+                z,
+                is_zone,
+                "is not `<adjustment time> <offset>` pairs",
+            )?;
             line(out, 'z', &[Field::Text("z=", z)])?;
         }
         if let Some(k) = &self.key {
-            line(out, 'k', &[Field::Text("k=", k)])?;
+            write_key(out, k)?;
         }
         for a in self.attributes.iter() {
             write_attribute(out, a)?;
@@ -155,6 +168,26 @@ fn line(out: &mut String, kind: char, fields: &[Field<'_>]) -> Result<(), SdpErr
     Ok(())
 }
 
+/// A value with a grammar of its own (`r=`, `z=`, `k=`) must follow it.
+fn check_grammar(
+    field: &'static str,
+    value: &str,
+    valid: fn(&str) -> bool,
+    what: &'static str,
+) -> Result<(), SdpError> {
+    check_text(field, value)?;
+    if valid(value) {
+        Ok(())
+    } else {
+        Err(SdpError::Unwritable { field, what })
+    }
+}
+
+fn write_key(out: &mut String, k: &str) -> Result<(), SdpError> {
+    check_grammar("k=", k, is_key, "is not `<method>` or `<method>:<key>`")?;
+    line(out, 'k', &[Field::Text("k=", k)])
+}
+
 fn write_connection(out: &mut String, c: &Connection) -> Result<(), SdpError> {
     line(
         out,
@@ -223,7 +256,7 @@ fn write_media(out: &mut String, m: &MediaDescription) -> Result<(), SdpError> {
         write_bandwidth(out, b)?;
     }
     if let Some(k) = &m.key {
-        line(out, 'k', &[Field::Text("k=", k)])?;
+        write_key(out, k)?;
     }
     for a in m.attributes.iter() {
         write_attribute(out, a)?;

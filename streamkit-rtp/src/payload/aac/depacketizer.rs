@@ -245,6 +245,28 @@ struct Reassembly {
     data: BytesMut,
 }
 
+/// A frame sent as fragments that each carry their own length in the
+/// AU-size field (not the RFC 3640 form, but what some RTSP servers send),
+/// the marker bit set on the last only.
+///
+/// A single AU whose AU-size equals its data, marker bit clear, is held
+/// here: when the next packet has the same timestamp the two are fragments
+/// of one frame, joined until the marker; when it has another, the held AU
+/// was a whole frame (from a sender that leaves the marker clear).
+#[derive(Debug, Clone)]
+struct OwnSizeFragments {
+    timestamp: RtpTimestamp,
+    /// The first AU, a slice of its packet.
+    first: Bytes,
+    /// The fragments joined so far, once a second one came.
+    joined: Option<BytesMut>,
+    /// The sequence number of the first AU's packet.
+    sequence_number: SequenceNumber,
+    /// Packets were lost just before the first AU's: fragments joined to
+    /// it may lack their start, so such a frame is dropped.
+    after_gap: bool,
+}
+
 /// The whole frames of the last packet still to be polled.
 #[derive(Debug, Clone)]
 struct PacketFrames {
@@ -277,6 +299,17 @@ pub struct AacDepacketizer {
     /// The timestamp and AU-size of a fragmented frame dropped at a gap:
     /// its later fragments are passed over without a second report.
     discard: Option<(RtpTimestamp, usize)>,
+    /// A single AU held until the next packet says whether it is a whole
+    /// frame or the first of fragments that carry their own sizes.
+    held: Option<OwnSizeFragments>,
+    /// The timestamp of an own-size fragmented frame dropped at a gap or
+    /// for its size: its later fragments are passed over.
+    held_discard: Option<RtpTimestamp>,
+    /// Packets were lost just before the packet being taken.
+    after_gap: bool,
+    /// The sender was seen to fragment frames with each fragment's own
+    /// size: after a gap, a lone marked AU may be a frame's last fragment.
+    own_size_sender: bool,
     frames: Option<PacketFrames>,
 }
 
@@ -293,6 +326,10 @@ impl AacDepacketizer {
             reassembled: None,
             reassembly: None,
             discard: None,
+            held: None,
+            held_discard: None,
+            after_gap: false,
+            own_size_sender: false,
             frames: None,
         }
     }
@@ -314,8 +351,13 @@ impl AacDepacketizer {
     pub fn finish(&mut self) -> Result<(), PayloadError> {
         if let Some(seq) = self.last_sequence_number {
             self.drop_reassembly(seq);
+            if self.held.take().is_some() {
+                // No later packet says whether it was whole.
+                self.add_loss(0, seq, 1);
+            }
         }
         self.discard = None;
+        self.held_discard = None;
         Ok(())
     }
 
@@ -328,6 +370,12 @@ impl AacDepacketizer {
             assert!(
                 r.size <= self.layout.max_frame_size(),
                 "AU-size above the layout's"
+            );
+        }
+        if let Some(joined) = self.held.as_ref().and_then(|h| h.joined.as_ref()) {
+            assert!(
+                joined.len() <= self.layout.max_frame_size(),
+                "joined fragments above the layout's AU-size"
             );
         }
         if let Some(f) = &self.frames {
@@ -370,6 +418,7 @@ impl AacDepacketizer {
             return Err(PayloadError::OutputPending);
         }
         let seq = packet.sequence_number();
+        self.after_gap = false;
         if let Some(last) = self.last_sequence_number {
             let ahead = seq.0.wrapping_sub(last.0);
             if ahead == 0 || ahead >= 0x8000 {
@@ -379,11 +428,24 @@ impl AacDepacketizer {
                 });
             }
             if ahead > 1 {
+                // One packet lost inside a frame being joined was that
+                // frame's: this packet cannot have lost its start.
+                self.after_gap = !(ahead == 2 && self.held.is_some());
                 let dropped = self.reassembly.take();
                 if let Some(r) = &dropped {
                     self.discard = Some((r.timestamp, r.size));
                 }
-                self.add_loss(ahead - 1, seq, u32::from(dropped.is_some()));
+                // A held AU may be the start of a frame whose next
+                // fragments are lost: never delivered in part.
+                let held = self.held.take();
+                if let Some(h) = &held {
+                    self.held_discard = Some(h.timestamp);
+                }
+                self.add_loss(
+                    ahead - 1,
+                    seq,
+                    u32::from(dropped.is_some()) + u32::from(held.is_some()),
+                );
             }
         }
         self.last_sequence_number = Some(seq);
@@ -460,6 +522,55 @@ impl AacDepacketizer {
         }
         let data_len = payload.len() - data_start;
         let timestamp = packet.timestamp();
+
+        // One AU exactly as long as its data, outside an RFC 3640
+        // reassembly: a whole frame, or a fragment carrying its own size.
+        let own_size = count == 1 && first_size == data_len && self.reassembly.is_none();
+        if let Some(held) = self.held.take() {
+            if own_size && held.timestamp == timestamp {
+                return self.join_fragment(held, &payload, data_start, seq, packet.marker());
+            }
+            // Another frame starts. A single held AU was a whole frame; a
+            // joined one never got its last fragment.
+            match held.joined {
+                None => {
+                    self.reassembled = Some(AacFrame {
+                        timestamp: held.timestamp,
+                        data: held.first,
+                        sequence_number: held.sequence_number,
+                    });
+                }
+                Some(_) => self.add_loss(0, seq, 1),
+            }
+        }
+        if let Some(dropped) = self.held_discard.take()
+            && own_size
+            && dropped == timestamp
+        {
+            // The rest of an own-size fragmented frame already dropped.
+            if !packet.marker() {
+                self.held_discard = Some(dropped);
+            }
+            return Ok(());
+        }
+        if own_size && packet.marker() && self.after_gap && self.own_size_sender {
+            // Whole, or the last fragment of a frame whose others were
+            // all lost: never delivered in part, so dropped and said.
+            self.discard = None;
+            self.add_loss(0, seq, 1);
+            return Ok(());
+        }
+        if own_size && !packet.marker() {
+            self.discard = None;
+            self.held = Some(OwnSizeFragments {
+                timestamp,
+                first: payload.slice(data_start..),
+                joined: None,
+                sequence_number: seq,
+                after_gap: self.after_gap,
+            });
+            return Ok(());
+        }
 
         if count == 1 && (first_size > data_len || self.reassembly.is_some()) {
             return self.take_fragment(packet, seq, first_size, data_start);
@@ -550,6 +661,57 @@ impl AacDepacketizer {
             // The last fragment came, and the frame is short: its first
             // fragments were lost.
             self.drop_reassembly(seq);
+        }
+        Ok(())
+    }
+
+    /// The next fragment, of the same timestamp, of a frame sent as
+    /// fragments that carry their own sizes; the marker bit ends it.
+    fn join_fragment(
+        &mut self,
+        mut held: OwnSizeFragments,
+        payload: &Bytes,
+        data_start: usize,
+        seq: SequenceNumber,
+        marker: bool,
+    ) -> Result<(), PayloadError> {
+        self.own_size_sender = true;
+        if held.after_gap {
+            // The frame's first fragments may be among the packets lost.
+            self.add_loss(0, seq, 1);
+            if !marker {
+                self.held_discard = Some(held.timestamp);
+            }
+            return Ok(());
+        }
+        let piece = payload.get(data_start..).unwrap_or(&[]);
+        let so_far = held.joined.as_ref().map_or(held.first.len(), BytesMut::len);
+        if so_far + piece.len() > self.layout.max_frame_size() {
+            self.add_loss(0, seq, 1);
+            if !marker {
+                self.held_discard = Some(held.timestamp);
+            }
+            return Err(PayloadError::Malformed {
+                what: "fragments exceed the largest AU-size",
+                sequence_number: Some(seq.0),
+                offset: data_start,
+            });
+        }
+        let first = &held.first;
+        let joined = held.joined.get_or_insert_with(|| {
+            let mut joined = BytesMut::with_capacity(self.layout.max_frame_size());
+            joined.extend_from_slice(first);
+            joined
+        });
+        joined.extend_from_slice(piece);
+        if marker {
+            self.reassembled = Some(AacFrame {
+                timestamp: held.timestamp,
+                data: joined.split().freeze(),
+                sequence_number: seq,
+            });
+        } else {
+            self.held = Some(held);
         }
         Ok(())
     }

@@ -20,6 +20,20 @@
 //!   dropped, never delivered in part. It reads any AU header layout
 //!   without interleaving ([`AuHeaderLayout`], from the SDP `fmtp`).
 //!
+//! Some RTSP servers fragment a frame with each fragment's own length in
+//! its AU-size field, not the frame's, and mark only the last fragment.
+//! The depacketizer reads that form too: a packet with one AU exactly as
+//! long as its data and the marker bit clear is held until the next packet;
+//! if that one has the same timestamp the two are fragments, joined until
+//! the marker bit, otherwise the held AU was a whole frame (delivered one
+//! packet late, as from a sender that never sets the marker). Such a frame
+//! is dropped when packets were lost just before its first fragment, as its
+//! start may be among them. Once a sender has been seen to fragment this
+//! way, a lone marked AU right after lost packets is dropped too (it may be
+//! the last fragment of a frame whose others were all lost); before that,
+//! such a fragment cannot be told from a whole frame. Every dropped frame
+//! is reported in an [`AacLoss`].
+//!
 //! The RTP clock is the AAC sampling frequency. A packet's timestamp is its
 //! first frame's; the frames after it follow at one frame duration each
 //! (1024 samples, or 960 with the frameLengthFlag).
