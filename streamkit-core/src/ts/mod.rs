@@ -83,11 +83,19 @@
 //! framing inside them (`pes.rs`), and the muxer over them (`muxer.rs`).
 //! Every public item is re-exported here.
 
+mod demux;
+mod demux_es;
+mod file;
 mod muxer;
 mod packet;
 mod pes;
 mod psi;
 
+pub use demux::{
+    ContinuityError, MAX_DEMUXED_STREAMS, MAX_PROGRAMS, Pcr, SkipReason, TsDemuxConfig,
+    TsDemuxError, TsDemuxer, TsEvent, TsProgram, TsProgramStream, TsSample,
+};
+pub use file::{TsFile, TsFileError};
 pub use muxer::{MAX_TRACKS, TsConfig, TsError, TsMuxer};
 pub use packet::{MAX_PID, PACKET_SIZE, SYNC_BYTE};
 pub use psi::{PAT_PID, StreamType, TsStream, crc32_mpeg2};
