@@ -700,7 +700,7 @@ impl TsDemuxer {
             return;
         }
         let i = usize::from(slot - 1);
-        let mut lost = false;
+        let mut lost = None;
         {
             let state = &mut self.pids[i];
             if has_payload {
@@ -712,15 +712,13 @@ impl TsDemuxer {
                             return;
                         }
                         if cc != expected {
-                            self.events
-                                .push_back(TsEvent::ContinuityError(ContinuityError {
-                                    pid,
-                                    expected,
-                                    found: cc,
-                                    missing: cc.wrapping_sub(expected) & 0x0F,
-                                    packet: index,
-                                }));
-                            lost = true;
+                            lost = Some(ContinuityError {
+                                pid,
+                                expected,
+                                found: cc,
+                                missing: cc.wrapping_sub(expected) & 0x0F,
+                                packet: index,
+                            });
                         }
                     }
                     _ => {}
@@ -730,6 +728,12 @@ impl TsDemuxer {
                 state.continuity = None;
             }
         }
+        let state = &mut self.pids[i];
+        match (&mut state.kind, lost) {
+            (PidKind::Es(es), Some(gap)) => es.lost(&mut self.events, gap),
+            (_, Some(gap)) => self.events.push_back(TsEvent::ContinuityError(gap)),
+            _ => {}
+        }
         if !has_payload {
             return;
         }
@@ -737,9 +741,6 @@ impl TsDemuxer {
         let state = &mut self.pids[i];
         match &mut state.kind {
             PidKind::Es(es) => {
-                if lost {
-                    es.lost(&mut self.events);
-                }
                 es.payload(
                     payload,
                     unit_start,
@@ -751,7 +752,7 @@ impl TsDemuxer {
                 );
             }
             PidKind::Pat | PidKind::Pmt { .. } => {
-                if lost {
+                if lost.is_some() {
                     state.section.open = false;
                     state.section.buf.clear();
                 }

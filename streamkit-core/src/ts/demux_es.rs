@@ -7,7 +7,9 @@ use std::collections::VecDeque;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::demux::{SkipReason, TsDemuxConfig, TsDemuxError, TsEvent, TsProgramStream, TsSample};
+use super::demux::{
+    ContinuityError, SkipReason, TsDemuxConfig, TsDemuxError, TsEvent, TsProgramStream, TsSample,
+};
 use super::psi::StreamType;
 use crate::codec::CodecConfig;
 use crate::codec::aac::{AacConfig, AdtsHeader};
@@ -120,8 +122,14 @@ impl EsState {
     }
 
     /// Packets were lost: the open PES packet is incomplete; video resumes
-    /// at the next keyframe.
-    pub(super) fn lost(&mut self, events: &mut VecDeque<TsEvent>) {
+    /// at the next keyframe (the sample held for its duration goes out
+    /// now, with the last duration).
+    pub(super) fn lost(&mut self, events: &mut VecDeque<TsEvent>, gap: ContinuityError) {
+        if let Some(mut held) = self.held.take() {
+            held.sample.duration = self.last_duration;
+            events.push_back(TsEvent::Sample(held));
+        }
+        events.push_back(TsEvent::ContinuityError(gap));
         if self.open {
             events.push_back(TsEvent::Error(TsDemuxError::PesIncomplete {
                 pid: self.pid,

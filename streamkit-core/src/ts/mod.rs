@@ -96,6 +96,6 @@ pub use demux::{
     TsDemuxError, TsDemuxer, TsEvent, TsProgram, TsProgramStream, TsSample,
 };
 pub use file::{TsFile, TsFileError};
-pub use muxer::{MAX_TRACKS, TsConfig, TsError, TsMuxer};
+pub use muxer::{MAX_AUDIO_FRAMES_PER_PES, MAX_TRACKS, TsConfig, TsError, TsMuxer};
 pub use packet::{MAX_PID, PACKET_SIZE, SYNC_BYTE};
 pub use psi::{PAT_PID, StreamType, TsStream, crc32_mpeg2};
