@@ -506,6 +506,9 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..4000), chunk in 1usize..500) {
         let _ = demux_all(&data, chunk);
+        // The fuzz target's checks too: the same events however the
+        // input is cut.
+        streamkit_core::fuzz::ts_demux(&data);
     }
 
     /// Arbitrary packets (valid sync, random everything else, PAT/PMT
