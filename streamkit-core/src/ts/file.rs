@@ -165,7 +165,7 @@ impl TsFile {
         }
         // Zero at the earliest decode time of any track.
         let origin = samples.iter().map(|(dts90, _)| *dts90).min().unwrap_or(0);
-        let samples = samples
+        let mut samples: Vec<Sample> = samples
             .into_iter()
             .map(|(_, mut s)| {
                 let shift = MediaTime::new(origin, Timescale::VIDEO_90KHZ)
@@ -175,6 +175,13 @@ impl TsFile {
                 s
             })
             .collect();
+        // Interleaved by decode time (exactly, across timescales), as
+        // `Mp4File::samples` gives them; each track's order is kept.
+        samples.sort_by(|a, b| {
+            let ta = i128::from(a.dts) * i128::from(b.timescale.hz());
+            let tb = i128::from(b.dts) * i128::from(a.timescale.hz());
+            ta.cmp(&tb)
+        });
         Ok(TsFile {
             program,
             tracks,
@@ -198,8 +205,8 @@ impl TsFile {
         &self.tracks
     }
 
-    /// Every sample of those tracks, in the order the stream carries them
-    /// (decode order within each track), decode times counted from the
+    /// Every sample of those tracks, interleaved by decode time (each
+    /// track's in its stream order), decode times counted from the
     /// earliest one.
     #[must_use]
     pub fn samples(&self) -> &[Sample] {
