@@ -433,7 +433,9 @@ fn report_events(demuxer: &mut TsDemuxer, tally: &mut Tally) {
                     p.program_number, p.pmt_pid, p.pcr_pid, p.version
                 );
                 for s in &p.streams {
-                    let codec = s.codec.map_or("not demuxed".to_owned(), |c| format!("{c:?}"));
+                    let codec = s
+                        .codec
+                        .map_or("not demuxed".to_owned(), |c| format!("{c:?}"));
                     println!(
                         "  PID {:#06x}: stream type {:#04x} ({codec})",
                         s.pid, s.stream_type
@@ -467,7 +469,9 @@ fn report_events(demuxer: &mut TsDemuxer, tally: &mut Tally) {
                 offset,
                 skipped,
                 stride,
-            } => println!("resync: {skipped} bytes skipped at byte {offset}, {stride}-byte packets"),
+            } => {
+                println!("resync: {skipped} bytes skipped at byte {offset}, {stride}-byte packets")
+            }
             TsEvent::Error(e) => {
                 tally.errors += 1;
                 println!("error: {e}");

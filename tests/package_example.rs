@@ -125,12 +125,26 @@ fn transport_streams_and_fragmented_files_package_too() {
         ("as-ts.bin", &["-f", "mpegts"][..]),
         (
             "as-frag.bin",
-            &["-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"][..],
+            &[
+                "-movflags",
+                "frag_keyframe+empty_moov+default_base_moof",
+                "-f",
+                "mp4",
+            ][..],
         ),
     ] {
         let input = dir.join(name);
         let status = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y", "-i", fixture, "-c", "copy"])
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                fixture,
+                "-c",
+                "copy",
+            ])
             .args(args)
             .arg(&input)
             .status()
@@ -153,8 +167,16 @@ fn transport_streams_and_fragmented_files_package_too() {
             };
             assert!(stderr.contains(container), "{stderr}");
             let master = out_dir.join("master.m3u8");
-            assert_eq!(frames(&master, "v:0"), VIDEO_FRAMES, "{name} {format}: video");
-            assert_eq!(frames(&master, "a:0"), AUDIO_FRAMES, "{name} {format}: audio");
+            assert_eq!(
+                frames(&master, "v:0"),
+                VIDEO_FRAMES,
+                "{name} {format}: video"
+            );
+            assert_eq!(
+                frames(&master, "a:0"),
+                AUDIO_FRAMES,
+                "{name} {format}: audio"
+            );
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();

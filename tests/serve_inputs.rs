@@ -17,7 +17,13 @@ const AUDIO_FRAMES: usize = 432;
 fn frames(url: &str, stream: &str) -> usize {
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-select_streams", stream, "-count_frames"])
-        .args(["-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", url])
+        .args([
+            "-show_entries",
+            "stream=nb_read_frames",
+            "-of",
+            "csv=p=0",
+            url,
+        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -44,7 +50,16 @@ fn transport_streams_and_fragmented_files_are_served() {
         (&frag, &["-movflags", "+cmaf", "-f", "mp4"][..]),
     ] {
         let status = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y", "-i", fixture, "-c", "copy"])
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                fixture,
+                "-c",
+                "copy",
+            ])
             .args(args)
             .arg(out)
             .status()

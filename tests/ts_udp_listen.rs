@@ -24,7 +24,11 @@ fn example(name: &str) -> PathBuf {
     let path = dir
         .join("examples")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(path.exists(), "{} is missing: cargo build --examples", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: cargo build --examples",
+        path.display()
+    );
     path
 }
 
@@ -47,7 +51,12 @@ fn payload_pids(datagram: &[u8]) -> Vec<(u16, bool)> {
     datagram
         .chunks(188)
         .filter(|p| p.len() == 188 && p[0] == 0x47)
-        .map(|p| ((u16::from(p[1] & 0x1F) << 8) | u16::from(p[2]), p[3] & 0x10 != 0))
+        .map(|p| {
+            (
+                (u16::from(p[1] & 0x1F) << 8) | u16::from(p[2]),
+                p[3] & 0x10 != 0,
+            )
+        })
         .collect()
 }
 
@@ -94,7 +103,9 @@ fn listen_reports_exactly_what_a_lossy_relay_dropped() {
             .spawn()
             .unwrap(),
     );
-    relay.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    relay
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let mut state: u64 = 0x5EED_0001;
     let mut buf = [0u8; 2048];
     // Per PID: payload packets seen in forwarded and dropped datagrams, in
@@ -158,7 +169,9 @@ fn listen_reports_exactly_what_a_lossy_relay_dropped() {
     let mut reported: BTreeMap<u16, Vec<u64>> = BTreeMap::new();
     let mut lines = Vec::new();
     loop {
-        let line = rx.recv_timeout(HANG_GUARD).expect("ts_udp --listen went quiet");
+        let line = rx
+            .recv_timeout(HANG_GUARD)
+            .expect("ts_udp --listen went quiet");
         if let Some(rest) = line.strip_prefix("continuity error: PID ") {
             let (pid, rest) = rest.split_once(", ").unwrap();
             let pid = u16::from_str_radix(pid.trim_start_matches("0x"), 16).unwrap();
@@ -176,9 +189,18 @@ fn listen_reports_exactly_what_a_lossy_relay_dropped() {
     }
     assert_eq!(reported, expected, "{lines:#?}");
     let text = lines.join("\n");
-    assert!(text.contains("program 1: PMT PID 0x1000, PCR PID 0x0100"), "{text}");
-    assert!(text.contains("track PID 0x0100: avc1.64000d 320x240"), "{text}");
-    assert!(text.contains("track PID 0x0101: mp4a.40.2 44100 Hz, 1 channels"), "{text}");
+    assert!(
+        text.contains("program 1: PMT PID 0x1000, PCR PID 0x0100"),
+        "{text}"
+    );
+    assert!(
+        text.contains("track PID 0x0100: avc1.64000d 320x240"),
+        "{text}"
+    );
+    assert!(
+        text.contains("track PID 0x0101: mp4a.40.2 44100 Hz, 1 channels"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -189,7 +211,12 @@ fn sending_goes_on_while_nothing_listens() {
         s.local_addr().unwrap().port()
     };
     let out = Command::new(example("ts_udp"))
-        .args(["--input", &fixture("h264_aac_moov_end.mp4"), "--speed", "50"])
+        .args([
+            "--input",
+            &fixture("h264_aac_moov_end.mp4"),
+            "--speed",
+            "50",
+        ])
         .args(["--dest", &format!("127.0.0.1:{port}")])
         .output()
         .unwrap();

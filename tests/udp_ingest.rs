@@ -35,7 +35,8 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("streamkit-ingest-{}-{tag}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("streamkit-ingest-{}-{tag}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
     }
@@ -121,7 +122,16 @@ fn video_frames(input: &str) -> usize {
 fn decode_errors(input: &str) -> String {
     let (_, err) = run(
         "ffmpeg",
-        &["-hide_banner", "-v", "error", "-i", input, "-f", "null", "-"],
+        &[
+            "-hide_banner",
+            "-v",
+            "error",
+            "-i",
+            input,
+            "-f",
+            "null",
+            "-",
+        ],
     );
     err
 }

@@ -155,8 +155,7 @@ impl Catalog {
 
         // Live: the file looped into a broadcast, as an encoder would send
         // it; its package is a subscriber.
-        let source =
-            LoopedSource::new(&tracks, media.samples).ok_or("the file lasts no time")?;
+        let source = LoopedSource::new(&tracks, media.samples).ok_or("the file lasts no time")?;
         let media_zero = now.checked_sub(live::PREROLL).unwrap_or(now);
         let publisher = self.live.publish(
             now,

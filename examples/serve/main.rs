@@ -323,7 +323,10 @@ fn print_urls(addr: SocketAddr, catalog: &Catalog, ingests: &[(String, SocketAdd
     }
     for (name, local) in ingests {
         out.push_str(&format!("  {name} (MPEG-TS over UDP on udp://{local})\n"));
-        for (kind, file) in [("LL-HLS live", "master.m3u8"), ("LL-DASH live", "manifest.mpd")] {
+        for (kind, file) in [
+            ("LL-HLS live", "master.m3u8"),
+            ("LL-DASH live", "manifest.mpd"),
+        ] {
             out.push_str(&format!("    {kind:<12} {base}/live/{name}/{file}\n"));
         }
     }

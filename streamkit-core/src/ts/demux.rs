@@ -7,8 +7,6 @@
 
 use std::collections::VecDeque;
 
-use bytes::BytesMut;
-
 use super::demux_es::{EsCodec, EsState};
 use super::packet::{PACKET_SIZE, SYNC_BYTE};
 use super::psi::{PAT_PID, StreamType, crc32_mpeg2};
@@ -403,8 +401,6 @@ pub struct TsDemuxer {
     pat_version: Option<u8>,
     programs: Vec<ProgramState>,
     events: VecDeque<TsEvent>,
-    /// The buffer samples' data are cut from.
-    arena: BytesMut,
     finished: bool,
 }
 
@@ -437,7 +433,6 @@ impl TsDemuxer {
             pat_version: None,
             programs: Vec::new(),
             events: VecDeque::with_capacity(64),
-            arena: BytesMut::new(),
             finished: false,
         };
         d.add_pid(PAT_PID, PidKind::Pat);
@@ -529,7 +524,7 @@ impl TsDemuxer {
         }
         for i in 0..self.pids.len() {
             if let PidKind::Es(es) = &mut self.pids[i].kind {
-                es.finish(&mut self.events, &mut self.arena);
+                es.finish(&mut self.events);
             }
         }
         Ok(())
@@ -618,7 +613,7 @@ impl TsDemuxer {
         }
         let mut removed = self.pids.swap_remove(usize::from(index - 1));
         if let PidKind::Es(es) = &mut removed.kind {
-            es.finish(&mut self.events, &mut self.arena);
+            es.finish(&mut self.events);
         }
         self.pid_slots[slot] = 0;
         if let Some(moved) = self.pids.get(usize::from(index - 1)) {
@@ -748,7 +743,6 @@ impl TsDemuxer {
                     index,
                     &self.config,
                     &mut self.events,
-                    &mut self.arena,
                 );
             }
             PidKind::Pat | PidKind::Pmt { .. } => {

@@ -2,10 +2,24 @@
 //! transport packet payloads, then cut into access units (H.264 / H.265
 //! Annex-B to length-prefixed NAL units, ADTS frames, Opus packets), with
 //! their times, keyframe flags and the track's codec configuration.
+//!
+//! # Copies
+//!
+//! Each PES packet is assembled in the stream's own buffer (the one copy
+//! MPEG-TS forces: its payload comes in 184-byte pieces between packet
+//! headers). Audio frames are slices of it. Video access units are turned
+//! into length-prefixed NAL units in place: each 4-byte start code becomes
+//! the length; 3-byte start codes (one byte short) move the units after
+//! them back by a byte each, inside the buffer. Only an access unit with
+//! both 3-byte start codes and stray zero bytes between units is copied a
+//! second time. Samples are `split_to` off the buffer, which keeps its
+//! capacity for the next PES packet and grows by whole chunks: no
+//! allocation per packet, one per chunk of stream.
 
 use std::collections::VecDeque;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use memchr::memmem::Finder;
 
 use super::demux::{
     ContinuityError, SkipReason, TsDemuxConfig, TsDemuxError, TsEvent, TsProgramStream, TsSample,
@@ -16,13 +30,12 @@ use crate::codec::aac::{AacConfig, AdtsHeader};
 use crate::codec::h264::AvcConfig;
 use crate::codec::h265::HevcConfig;
 use crate::codec::opus::OpusConfig;
-use crate::nal::AnnexBSlices;
 use crate::sample::Sample;
 use crate::time::{Extender, MediaTime, MpegTsTimestamp, Rounding, Timescale, Wrapping};
 use crate::track::Track;
 
-/// How much the shared buffer samples are cut from grows by at least.
-const ARENA_CHUNK: usize = 256 << 10;
+/// How much a stream's buffer grows by at least (samples are cut from it).
+const BUFFER_CHUNK: usize = 64 << 10;
 /// The most parameter sets of one kind kept for a track's configuration.
 const MAX_PARAMETER_SETS: usize = 4;
 
@@ -66,7 +79,16 @@ pub(super) struct EsState {
     pub(super) codec: EsCodec,
     language: Option<[u8; 3]>,
     /// The PES packet being assembled, from its `packet_start_code_prefix`.
-    pes: Vec<u8>,
+    pes: BytesMut,
+    /// The NAL units of the access unit being converted: (start, end,
+    /// start code length), offsets in `pes`.
+    units: Vec<(usize, usize, usize)>,
+    /// Finds `00 00 01`.
+    finder: Finder<'static>,
+    /// The fixed part of the last ADTS header read (28 bits) and its
+    /// configuration's timescale, so that equal headers are not parsed
+    /// again.
+    adts_fixed: Option<[u8; 4]>,
     /// A PES packet is open (its first packet was seen, and nothing lost).
     open: bool,
     /// The packet index its first transport packet had.
@@ -98,7 +120,10 @@ impl EsState {
             program_number,
             codec,
             language,
-            pes: Vec::new(),
+            pes: BytesMut::new(),
+            units: Vec::new(),
+            finder: Finder::new(b"\x00\x00\x01").into_owned(),
+            adts_fixed: None,
             open: false,
             pes_packet: 0,
             pes_random_access: false,
@@ -154,7 +179,6 @@ impl EsState {
         packet: u64,
         config: &TsDemuxConfig,
         events: &mut VecDeque<TsEvent>,
-        arena: &mut BytesMut,
     ) {
         if unit_start {
             if self.open {
@@ -166,7 +190,7 @@ impl EsState {
                     }));
                     self.pes.clear();
                 } else {
-                    self.complete(events, arena);
+                    self.complete(events);
                 }
             }
             self.open = true;
@@ -190,12 +214,16 @@ impl EsState {
             }
             return;
         }
+        if self.pes.capacity() - self.pes.len() < payload.len() {
+            self.pes
+                .reserve(BUFFER_CHUNK.max(self.pes.len() + payload.len()));
+        }
         self.pes.extend_from_slice(payload);
         if let Some(total) = self.declared_len()
             && self.pes.len() >= total
         {
             self.pes.truncate(total);
-            self.complete(events, arena);
+            self.complete(events);
         }
     }
 
@@ -207,7 +235,7 @@ impl EsState {
     }
 
     /// The end of the input.
-    pub(super) fn finish(&mut self, events: &mut VecDeque<TsEvent>, arena: &mut BytesMut) {
+    pub(super) fn finish(&mut self, events: &mut VecDeque<TsEvent>) {
         if self.open {
             if self.declared_len().is_some() {
                 events.push_back(TsEvent::Error(TsDemuxError::PesIncomplete {
@@ -217,7 +245,7 @@ impl EsState {
                 self.open = false;
                 self.pes.clear();
             } else {
-                self.complete(events, arena);
+                self.complete(events);
             }
         }
         if let Some(mut held) = self.held.take() {
@@ -234,17 +262,16 @@ impl EsState {
         }));
     }
 
-    /// The open PES packet is complete: its access units come out.
-    fn complete(&mut self, events: &mut VecDeque<TsEvent>, arena: &mut BytesMut) {
+    /// The open PES packet is complete: its access units come out, and the
+    /// buffer is empty for the next one.
+    fn complete(&mut self, events: &mut VecDeque<TsEvent>) {
         self.open = false;
-        let pes = std::mem::take(&mut self.pes);
-        self.complete_pes(&pes, events, arena);
-        self.pes = pes;
+        self.complete_pes(events);
         self.pes.clear();
     }
 
-    fn complete_pes(&mut self, pes: &[u8], events: &mut VecDeque<TsEvent>, arena: &mut BytesMut) {
-        let Some(header) = pes.get(..9) else {
+    fn complete_pes(&mut self, events: &mut VecDeque<TsEvent>) {
+        let Some(header) = self.pes.get(..9) else {
             return self.error(events, "shorter than a PES header");
         };
         if header[..3] != [0, 0, 1] {
@@ -258,10 +285,11 @@ impl EsState {
         }
         let flags = header[7] >> 6;
         let header_len = usize::from(header[8]);
-        let Some(payload) = pes.get(9 + header_len..) else {
+        let start = 9 + header_len;
+        if start > self.pes.len() {
             return self.error(events, "PES_header_data_length past the packet");
-        };
-        let fields = &pes[9..9 + header_len];
+        }
+        let fields = &self.pes[9..start];
         let pts = match flags {
             0b10 | 0b11 => match fields.get(..5).and_then(timestamp) {
                 Some(t) => t,
@@ -279,52 +307,85 @@ impl EsState {
         };
         let dts90 = self.extender.extend(dts);
         let pts90 = dts90.saturating_add(dts.distance_to(pts));
-        if payload.is_empty() {
+        if start == self.pes.len() {
             return;
         }
         match self.codec {
-            EsCodec::H264 | EsCodec::H265 => self.video(payload, pts90, dts90, events, arena),
-            EsCodec::Aac => self.aac(payload, pts90, events, arena),
-            EsCodec::Opus => self.opus(payload, pts90, events, arena),
+            EsCodec::H264 | EsCodec::H265 => self.video(start, pts90, dts90, events),
+            EsCodec::Aac => self.aac(start, pts90, events),
+            EsCodec::Opus => self.opus(start, pts90, events),
         }
     }
 
-    fn video(
-        &mut self,
-        es: &[u8],
-        pts: i64,
-        dts: i64,
-        events: &mut VecDeque<TsEvent>,
-        arena: &mut BytesMut,
-    ) {
+    /// Finds the NAL units of the access unit at `pes[from..]` (Annex-B):
+    /// each from after its start code to the next start code, zero bytes
+    /// at its end left out (they open the next start code or pad).
+    fn find_units(&mut self, from: usize) {
+        self.units.clear();
+        let es = &self.pes[..];
+        let mut at = from;
+        let mut current: Option<(usize, usize)> = None; // (start, start code length)
+        while let Some(i) = self.finder.find(&es[at..]) {
+            let code = at + i;
+            if let Some((start, sc)) = current.take() {
+                let mut end = code;
+                while end > start && es[end - 1] == 0 {
+                    end -= 1;
+                }
+                if end > start {
+                    self.units.push((start, end, sc));
+                }
+            }
+            let sc = if code > from && es[code - 1] == 0 {
+                4
+            } else {
+                3
+            };
+            current = Some((code + 3, sc));
+            at = code + 3;
+        }
+        if let Some((start, sc)) = current {
+            let mut end = es.len();
+            while end > start && es[end - 1] == 0 {
+                end -= 1;
+            }
+            if end > start {
+                self.units.push((start, end, sc));
+            }
+        }
+    }
+
+    fn video(&mut self, start: usize, pts: i64, dts: i64, events: &mut VecDeque<TsEvent>) {
         let h265 = self.codec == EsCodec::H265;
+        let coded_len = self.pes.len() - start;
+        self.find_units(start);
+        if self.units.is_empty() {
+            return self.error(events, "no NAL unit in the access unit");
+        }
         let mut keyframe = false;
-        let mut units = 0usize;
-        let mut len = 0usize;
         let mut changed = false;
         let mut counts = [0usize; 3];
-        for unit in AnnexBSlices::new(es) {
-            units += 1;
-            len += 4 + unit.len();
+        for &(s, e, _) in &self.units {
+            let unit = &self.pes[s..e];
             let kind = if h265 {
-                match unit.first().map(|b| (b >> 1) & 0x3F) {
-                    Some(16..=23) => {
+                match (unit[0] >> 1) & 0x3F {
+                    16..=23 => {
                         keyframe = true;
                         None
                     }
-                    Some(32) => Some(0),
-                    Some(33) => Some(1),
-                    Some(34) => Some(2),
+                    32 => Some(0),
+                    33 => Some(1),
+                    34 => Some(2),
                     _ => None,
                 }
             } else {
-                match unit.first().map(|b| b & 0x1F) {
-                    Some(5) => {
+                match unit[0] & 0x1F {
+                    5 => {
                         keyframe = true;
                         None
                     }
-                    Some(7) => Some(1),
-                    Some(8) => Some(2),
+                    7 => Some(1),
+                    8 => Some(2),
                     _ => None,
                 }
             };
@@ -341,16 +402,13 @@ impl EsState {
                 }
             }
         }
-        if units == 0 {
-            return self.error(events, "no NAL unit in the access unit");
-        }
         let complete_sets = if h265 {
             counts.iter().all(|&c| c > 0)
         } else {
             counts[1] > 0 && counts[2] > 0
         };
         if changed && complete_sets {
-            self.update_video_config(es, h265, events);
+            self.update_video_config(h265, events);
         }
         if self.track.is_none() {
             return self.skip(events, dts, SkipReason::NoConfiguration);
@@ -361,12 +419,7 @@ impl EsState {
             }
             self.awaiting_keyframe = false;
         }
-        reserve(arena, len);
-        for unit in AnnexBSlices::new(es) {
-            arena.put_u32(unit.len() as u32);
-            arena.put_slice(unit);
-        }
-        let data = arena.split().freeze();
+        let data = self.length_prefixed(start);
         let sample = TsSample {
             pid: self.pid,
             sample: Sample {
@@ -380,7 +433,7 @@ impl EsState {
             },
             pts,
             dts,
-            coded_len: es.len(),
+            coded_len,
             random_access: self.pes_random_access,
             packet: self.pes_packet,
         };
@@ -397,22 +450,78 @@ impl EsState {
         self.held = Some(sample);
     }
 
-    /// New parameter sets in `es`: the track's configuration is built again
-    /// (and announced).
-    fn update_video_config(&mut self, es: &[u8], h265: bool, events: &mut VecDeque<TsEvent>) {
+    /// The access unit at `pes[start..]` (its units in `units`) as
+    /// length-prefixed NAL units, split off the buffer.
+    fn length_prefixed(&mut self, start: usize) -> Bytes {
+        let out_len: usize = self.units.iter().map(|&(s, e, _)| 4 + e - s).sum();
+        let all_four = self.units.iter().all(|&(_, _, sc)| sc == 4);
+        // Contiguous: each unit's start code right after the previous unit,
+        // the first at the start.
+        let mut expected = start;
+        let contiguous = self.units.iter().all(|&(s, e, sc)| {
+            let ok = s - sc == expected;
+            expected = e;
+            ok
+        }) && expected == self.pes.len();
+        if all_four {
+            // The output never gets ahead of the input: forward, in place.
+            let mut o = start;
+            for &(s, e, _) in &self.units {
+                let len = e - s;
+                self.pes[o..o + 4].copy_from_slice(&(len as u32).to_be_bytes());
+                if s != o + 4 {
+                    self.pes.copy_within(s..e, o + 4);
+                }
+                o += 4 + len;
+            }
+        } else if contiguous {
+            // One byte more per 3-byte start code: grow, then move the
+            // units back to front (the output never falls behind the
+            // input).
+            let grow = (start + out_len).saturating_sub(self.pes.len());
+            self.pes.resize(self.pes.len() + grow, 0);
+            let mut o_end = start + out_len;
+            for &(s, e, _) in self.units.iter().rev() {
+                let len = e - s;
+                let dest = o_end - len;
+                if dest != s {
+                    self.pes.copy_within(s..e, dest);
+                }
+                self.pes[dest - 4..dest].copy_from_slice(&(len as u32).to_be_bytes());
+                o_end = dest - 4;
+            }
+        } else {
+            // Mixed start codes with stray zeros: through a copy.
+            let mut out = BytesMut::with_capacity(out_len);
+            for &(s, e, _) in &self.units {
+                out.put_u32((e - s) as u32);
+                out.put_slice(&self.pes[s..e]);
+            }
+            self.pes.truncate(start);
+            self.pes.extend_from_slice(&out);
+        }
+        // The PES header goes without a reference count change.
+        self.pes.advance(start);
+        self.pes.split_to(out_len).freeze()
+    }
+
+    /// New parameter sets in the access unit (its `units`): the track's
+    /// configuration is built again (and announced).
+    fn update_video_config(&mut self, h265: bool, events: &mut VecDeque<TsEvent>) {
         let mut sets = ParameterSets::default();
-        for unit in AnnexBSlices::new(es) {
+        for &(s, e, _) in &self.units {
+            let unit = &self.pes[s..e];
             let list = if h265 {
-                match unit.first().map(|b| (b >> 1) & 0x3F) {
-                    Some(32) => &mut sets.vps,
-                    Some(33) => &mut sets.sps,
-                    Some(34) => &mut sets.pps,
+                match (unit[0] >> 1) & 0x3F {
+                    32 => &mut sets.vps,
+                    33 => &mut sets.sps,
+                    34 => &mut sets.pps,
                     _ => continue,
                 }
             } else {
-                match unit.first().map(|b| b & 0x1F) {
-                    Some(7) => &mut sets.sps,
-                    Some(8) => &mut sets.pps,
+                match unit[0] & 0x1F {
+                    7 => &mut sets.sps,
+                    8 => &mut sets.pps,
                     _ => continue,
                 }
             };
@@ -465,31 +574,31 @@ impl EsState {
         });
     }
 
-    fn aac(&mut self, es: &[u8], pts: i64, events: &mut VecDeque<TsEvent>, arena: &mut BytesMut) {
-        let mut rest = es;
-        let mut frames = 0i64;
-        let mut first = true;
-        while !rest.is_empty() {
-            let header = match AdtsHeader::parse(rest) {
-                Ok(h) => h,
-                Err(e) => {
-                    return events.push_back(TsEvent::Error(TsDemuxError::AccessUnit {
-                        pid: self.pid,
-                        packet: self.pes_packet,
-                        reason: e.to_string(),
-                    }));
-                }
+    fn aac(&mut self, start: usize, pts: i64, events: &mut VecDeque<TsEvent>) {
+        let pes = self.pes.split().freeze();
+        let mut pos = start;
+        let mut offset = 0i64;
+        while pos < pes.len() {
+            let rest = &pes[pos..];
+            let Some(fixed) = rest.get(..7).map(|b| [b[0], b[1], b[2], b[3] & 0xF0]) else {
+                return self.error(events, "ADTS header runs past the PES packet");
             };
-            let frame_len = usize::from(header.frame_length);
-            if frame_len < header.header_len() || frame_len > rest.len() {
-                return self.error(events, "ADTS frame runs past the PES packet");
-            }
-            if first || self.aac.is_none() {
+            if self.adts_fixed != Some(fixed) || self.aac.is_none() {
+                let header = match AdtsHeader::parse(rest) {
+                    Ok(h) => h,
+                    Err(e) => {
+                        self.adts_fixed = None;
+                        return events.push_back(TsEvent::Error(TsDemuxError::AccessUnit {
+                            pid: self.pid,
+                            packet: self.pes_packet,
+                            reason: e.to_string(),
+                        }));
+                    }
+                };
                 match header.to_config() {
                     Ok(config) => {
                         if self.aac.as_ref() != Some(&config) {
-                            let rate = config.sampling_frequency;
-                            let Some(timescale) = Timescale::new(rate) else {
+                            let Some(timescale) = Timescale::new(config.sampling_frequency) else {
                                 return self.error(events, "AAC sampling frequency 0");
                             };
                             self.aac = Some(config.clone());
@@ -503,6 +612,7 @@ impl EsState {
                                 events,
                             );
                         }
+                        self.adts_fixed = Some(fixed);
                     }
                     Err(e) => {
                         return events.push_back(TsEvent::Error(TsDemuxError::AccessUnit {
@@ -512,16 +622,24 @@ impl EsState {
                         }));
                     }
                 }
-                first = false;
+            }
+            // The variable header: aac_frame_length, the raw data blocks;
+            // a CRC when protection_absent is 0.
+            let header_len = if rest[1] & 0x01 == 1 { 7 } else { 9 };
+            let frame_len = (usize::from(rest[3] & 0x03) << 11)
+                | (usize::from(rest[4]) << 3)
+                | usize::from(rest[5] >> 5);
+            let blocks = i64::from(rest[6] & 0x03) + 1;
+            if frame_len < header_len || frame_len > rest.len() {
+                return self.error(events, "ADTS frame runs past the PES packet");
             }
             let Some(track) = &self.track else {
                 return;
             };
             let timescale = track.timescale;
-            let frame_samples = 1024 * i64::from(header.raw_data_blocks.max(1));
-            let raw = &rest[header.header_len()..frame_len];
-            let offset = frames * 1024;
+            let frame_samples = 1024 * blocks;
             let pts90 = pts + round_div(offset * 90_000, i64::from(timescale.hz()));
+            let raw = pes.slice(pos + header_len..pos + frame_len);
             self.audio_sample(
                 raw,
                 pts,
@@ -531,10 +649,9 @@ impl EsState {
                 timescale,
                 frame_len,
                 events,
-                arena,
             );
-            frames += frame_samples / 1024;
-            rest = &rest[frame_len..];
+            offset += frame_samples;
+            pos += frame_len;
         }
     }
 
@@ -543,7 +660,7 @@ impl EsState {
     #[allow(clippy::too_many_arguments)]
     fn audio_sample(
         &mut self,
-        raw: &[u8],
+        data: Bytes,
         pes_pts: i64,
         pts90: i64,
         offset: i64,
@@ -551,7 +668,6 @@ impl EsState {
         timescale: Timescale,
         coded_len: usize,
         events: &mut VecDeque<TsEvent>,
-        arena: &mut BytesMut,
     ) {
         let base = MediaTime::new(pes_pts, Timescale::VIDEO_90KHZ)
             .rescale(timescale, Rounding::Nearest)
@@ -564,9 +680,6 @@ impl EsState {
             dts = next;
         }
         self.next_audio_dts = Some(dts + i64::from(duration));
-        reserve(arena, raw.len());
-        arena.put_slice(raw);
-        let data = arena.split().freeze();
         events.push_back(TsEvent::Sample(TsSample {
             pid: self.pid,
             sample: Sample {
@@ -588,7 +701,7 @@ impl EsState {
 
     /// Opus in MPEG-TS (ETSI TS 102 366 style framing, as FFmpeg writes it):
     /// each packet after an `opus_control_header`.
-    fn opus(&mut self, es: &[u8], pts: i64, events: &mut VecDeque<TsEvent>, arena: &mut BytesMut) {
+    fn opus(&mut self, start: usize, pts: i64, events: &mut VecDeque<TsEvent>) {
         if self.track.is_none() {
             let mut config = OpusConfig::stereo(0, 48_000);
             config.output_channel_count = 2;
@@ -601,14 +714,19 @@ impl EsState {
                 events,
             );
         }
-        let mut rest = es;
+        let pes = self.pes.split().freeze();
+        let mut pos = start;
         let mut offset = 0i64;
-        while !rest.is_empty() {
+        while pos < pes.len() {
+            let rest = &pes[pos..];
             let Some(control) = OpusControl::parse(rest) else {
                 return self.error(events, "malformed Opus control header");
             };
-            let Some(packet) = rest.get(control.header_len..control.header_len + control.size)
-            else {
+            let (from, to) = (
+                pos + control.header_len,
+                pos + control.header_len + control.size,
+            );
+            let Some(packet) = pes.get(from..to) else {
                 return self.error(events, "Opus packet runs past the PES packet");
             };
             let Some(duration) = opus_packet_duration(packet) else {
@@ -616,7 +734,7 @@ impl EsState {
             };
             let pts90 = pts + round_div(offset * 90_000, 48_000);
             self.audio_sample(
-                packet,
+                pes.slice(from..to),
                 pts,
                 pts90,
                 offset,
@@ -624,10 +742,9 @@ impl EsState {
                 Timescale::AUDIO_48KHZ,
                 control.size,
                 events,
-                arena,
             );
             offset += i64::from(duration);
-            rest = &rest[control.header_len + control.size..];
+            pos = to;
         }
     }
 }
@@ -708,9 +825,79 @@ fn round_div(n: i64, d: i64) -> i64 {
     (2 * n + d).div_euclid(2 * d)
 }
 
-/// Room for `n` more bytes in the arena, growing it by a chunk at a time.
-fn reserve(arena: &mut BytesMut, n: usize) {
-    if arena.capacity() - arena.len() < n {
-        arena.reserve(n.max(ARENA_CHUNK));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Converts `es` as `video` does, after a 5-byte stand-in header.
+    fn convert(es: &[u8]) -> Vec<u8> {
+        let mut s = EsState::new(0x100, 1, EsCodec::H264, None);
+        s.pes.extend_from_slice(&[0xAA; 5]);
+        s.pes.extend_from_slice(es);
+        s.find_units(5);
+        s.length_prefixed(5).to_vec()
+    }
+
+    fn prefixed(units: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for u in units {
+            out.extend_from_slice(&(u.len() as u32).to_be_bytes());
+            out.extend_from_slice(u);
+        }
+        out
+    }
+
+    const AUD: &[u8] = &[0x09, 0xF0];
+    const SPS: &[u8] = &[0x67, 0x64, 0x00, 0x1F];
+    const SLICE: &[u8] = &[0x65, 0x88, 0x84, 0x00, 0x03, 0x21];
+
+    #[test]
+    fn four_byte_start_codes_convert_in_place() {
+        let es = [
+            &[0, 0, 0, 1][..],
+            AUD,
+            &[0, 0, 0, 1],
+            SPS,
+            &[0, 0, 0, 1],
+            SLICE,
+        ]
+        .concat();
+        assert_eq!(convert(&es), prefixed(&[AUD, SPS, SLICE]));
+        // Zero bytes between units (trailing_zero_8bits) and at the end.
+        let es = [&[0, 0, 0, 1][..], AUD, &[0, 0, 0, 0, 0, 1], SLICE, &[0, 0]].concat();
+        assert_eq!(convert(&es), prefixed(&[AUD, SLICE]));
+    }
+
+    #[test]
+    fn three_byte_start_codes_move_units_back() {
+        let es = [&[0, 0, 1][..], AUD, &[0, 0, 1], SPS, &[0, 0, 0, 1], SLICE].concat();
+        assert_eq!(convert(&es), prefixed(&[AUD, SPS, SLICE]));
+        let es = [&[0, 0, 1][..], SLICE].concat();
+        assert_eq!(convert(&es), prefixed(&[SLICE]));
+    }
+
+    #[test]
+    fn mixed_start_codes_with_stray_zeros_go_through_a_copy() {
+        let es = [
+            &[0, 0, 0, 0, 1][..],
+            AUD,
+            &[0, 0, 1],
+            SPS,
+            &[0, 0, 0, 0, 0, 1],
+            SLICE,
+            &[0],
+        ]
+        .concat();
+        assert_eq!(convert(&es), prefixed(&[AUD, SPS, SLICE]));
+    }
+
+    #[test]
+    fn opus_packet_durations() {
+        // CELT 20 ms, one frame; SILK 60 ms, two frames; code 3 with 3.
+        assert_eq!(opus_packet_duration(&[0xF8]), Some(960));
+        assert_eq!(opus_packet_duration(&[(3 << 3) | 1]), Some(5_760));
+        assert_eq!(opus_packet_duration(&[(16 << 3) | 3, 3]), Some(360));
+        assert_eq!(opus_packet_duration(&[(16 << 3) | 3, 0]), None);
+        assert_eq!(opus_packet_duration(&[]), None);
     }
 }
