@@ -699,7 +699,7 @@ impl EsState {
         }));
     }
 
-    /// Opus in MPEG-TS (ETSI TS 102 366 style framing, as FFmpeg writes it):
+    /// Opus in MPEG-TS (the ETSI mapping's framing, as FFmpeg writes it):
     /// each packet after an `opus_control_header`.
     fn opus(&mut self, start: usize, pts: i64, events: &mut VecDeque<TsEvent>) {
         if self.track.is_none() {
