@@ -239,7 +239,7 @@ fn depacketization(c: &mut Criterion) {
                 let mut units = 0;
                 for p in &packets {
                     d.push(p).unwrap();
-                    while let Some(ev) = d.pull() {
+                    while let Some(ev) = d.poll_access_unit() {
                         if let Depacketized::AccessUnit(u) = ev {
                             black_box(&u);
                             units += 1;

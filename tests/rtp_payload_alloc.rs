@@ -163,7 +163,7 @@ fn depacketizing_allocates_less_than_once_per_ten_access_units() {
         let info = allocation_counter::measure(|| {
             for p in &packets {
                 d.push(p).unwrap();
-                while let Some(ev) = d.pull() {
+                while let Some(ev) = d.poll_access_unit() {
                     if let Depacketized::AccessUnit(u) = ev {
                         std::hint::black_box(&u);
                         units += 1;
@@ -199,7 +199,7 @@ fn depacketizing_allocates_less_than_once_per_ten_access_units() {
     let info = allocation_counter::measure(|| {
         for p in &packets {
             d.push(p).unwrap();
-            while let Some(ev) = d.pull() {
+            while let Some(ev) = d.poll_access_unit() {
                 if let Depacketized::AccessUnit(u) = ev {
                     std::hint::black_box(&u);
                     units += 1;

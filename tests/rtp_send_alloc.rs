@@ -1,4 +1,8 @@
-//! Zero-allocation proof for the audio payload formats rtp_send uses:
+//! Zero-allocation proof for the media sender rtp_send and serve drive:
+//! pushing a whole pass of a fixture and polling every RTP packet it makes
+//! (written into the sender's reused buffer) allocates nothing once its
+//! queue has grown in a first pass. And for the audio payload formats it
+//! uses:
 //! packetizing every AAC frame of the fixtures (aggregated, and fragmented
 //! at a small MTU) and every Opus packet, and writing each RTP datagram
 //! into a reused buffer, allocates nothing; nor does depacketizing whole
@@ -6,14 +10,32 @@
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] fns
 
 use bytes::Bytes;
+use streamkit::core::clock::{UnixTime, WallClock};
 use streamkit::core::codec::CodecConfig;
 use streamkit::core::mp4::Mp4File;
+use streamkit::core::sample::Sample;
 use streamkit::core::time::{RtpTimestamp, SequenceNumber};
+use streamkit::rtp::error::PayloadError;
 use streamkit::rtp::packet::{RtpHeader, RtpPacket};
 use streamkit::rtp::payload::aac::{
     AacDepacketized, AacDepacketizer, AacPacketizer, AacPayload, AuHeaderLayout,
 };
-use streamkit::rtp::payload::opus::{OpusDepacketized, OpusDepacketizer, OpusPacketizer};
+use streamkit::rtp::payload::opus::{
+    OpusDepacketized, OpusDepacketizer, OpusPacketizer, OpusPayload,
+};
+use streamkit::rtp::sender::{
+    MediaSender, MediaSenderConfig, Pacing, TransmitKind, first_video_and_audio,
+};
+
+/// Pushes one Opus packet and polls its payload.
+fn opus_payload(
+    p: &mut OpusPacketizer,
+    timestamp: RtpTimestamp,
+    packet: Bytes,
+) -> Result<OpusPayload, PayloadError> {
+    p.push(timestamp, packet)?;
+    p.poll_payload().ok_or(PayloadError::OutputPending)
+}
 
 /// The audio samples of a fixture, with their RTP timestamps.
 fn audio(name: &str) -> Vec<(RtpTimestamp, Bytes)> {
@@ -67,7 +89,7 @@ fn packetize_aac(frames: &[(RtpTimestamp, Bytes)], mtu: usize, per: usize) -> (u
                 send_aac(&payload, &mut seq, &mut buf, &mut total);
             }
         }
-        p.flush();
+        p.finish().unwrap();
         while let Some(payload) = p.poll_payload() {
             send_aac(&payload, &mut seq, &mut buf, &mut total);
         }
@@ -126,7 +148,7 @@ fn aac_depacketizing_whole_frames_allocates_nothing() {
     for (i, (ts, frame)) in frames.iter().enumerate() {
         p.push(*ts, frame.clone()).unwrap();
         if i + 1 == frames.len() {
-            p.flush();
+            p.finish().unwrap();
         }
         while let Some(payload) = p.poll_payload() {
             let mut buf = Vec::new();
@@ -141,7 +163,7 @@ fn aac_depacketizing_whole_frames_allocates_nothing() {
     let info = allocation_counter::measure(|| {
         for packet in &datagrams {
             d.push(packet).unwrap();
-            while let Some(out) = d.pull() {
+            while let Some(out) = d.poll_frame() {
                 match out {
                     AacDepacketized::Frame(f) => got += f.data.len(),
                     other => panic!("{other:?}"),
@@ -160,7 +182,7 @@ fn opus_allocates_nothing() {
     let mut buf = Vec::with_capacity(2048);
     let mut datagrams = Vec::new();
     for (i, (ts, packet)) in packets.iter().enumerate() {
-        let payload = p.packetize(*ts, packet.clone()).unwrap();
+        let payload = opus_payload(&mut p, *ts, packet.clone()).unwrap();
         let mut b = Vec::new();
         header(i as u16, payload.timestamp(), payload.marker())
             .write(payload.data(), &mut b)
@@ -173,7 +195,7 @@ fn opus_allocates_nothing() {
     let mut got = 0usize;
     let info = allocation_counter::measure(|| {
         for (i, (ts, packet)) in packets.iter().enumerate() {
-            let payload = p.packetize(*ts, packet.clone()).unwrap();
+            let payload = opus_payload(&mut p, *ts, packet.clone()).unwrap();
             buf.clear();
             header(i as u16, payload.timestamp(), payload.marker())
                 .write(payload.data(), &mut buf)
@@ -181,7 +203,7 @@ fn opus_allocates_nothing() {
         }
         for packet in &datagrams {
             d.push(packet).unwrap();
-            while let Some(out) = d.pull() {
+            while let Some(out) = d.poll_packet() {
                 match out {
                     OpusDepacketized::Packet(o) => got += o.data.len(),
                     other => panic!("{other:?}"),
@@ -191,4 +213,70 @@ fn opus_allocates_nothing() {
     });
     assert_eq!(info.count_total, 0, "{} allocations", info.count_total);
     assert_eq!(got, packets.iter().map(|(_, f)| f.len()).sum::<usize>());
+}
+
+/// One pass of `samples` through `sender` in live pacing: every sample
+/// pushed and its packets polled at once; the bytes sent.
+fn media_pass(sender: &mut MediaSender, samples: &[Sample], now: std::time::Instant) -> usize {
+    let mut bytes = 0;
+    for sample in samples {
+        if !sender.has_track(sample.track_id) {
+            continue;
+        }
+        sender.push(sample).unwrap();
+        while let Some(t) = sender.poll_transmit(now) {
+            assert_eq!(t.kind, TransmitKind::Rtp);
+            bytes += t.datagram.len();
+        }
+    }
+    bytes
+}
+
+#[test]
+fn media_sender_packets_allocate_nothing() {
+    for name in ["h264_aac.mp4", "h265_aac.mp4", "h264_opus.mp4"] {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let file = Mp4File::parse(Bytes::from(std::fs::read(path).unwrap())).unwrap();
+        let (tracks, shifts) = file.tracks_and_shifts();
+        let tracks = first_video_and_audio(&tracks);
+        #[allow(clippy::disallowed_methods)] // the virtual clock's origin
+        let now = std::time::Instant::now();
+        let mut config = MediaSenderConfig::new(
+            "alloc@streamkit",
+            1,
+            WallClock::new(now, UnixTime::from_unix_millis(1_700_000_000_000)),
+        );
+        config.pacing = Pacing::Live;
+        let mut sender = MediaSender::new(config, &tracks, &shifts).unwrap();
+        // The file's sample index is read outside the measurement.
+        let samples: Vec<Sample> = file.samples().collect();
+        sender.start(now);
+        // The first sender reports.
+        while let Some(t) = sender.poll_transmit(now) {
+            assert_eq!(t.kind, TransmitKind::Rtcp);
+        }
+        // A first pass grows the queue to the largest sample's payloads.
+        let warm = media_pass(&mut sender, &samples, now);
+        sender.start_next_pass().unwrap();
+        while sender.poll_transmit(now).is_some() {}
+        let before = sender.packets_sent();
+        let mut bytes = 0;
+        let info = allocation_counter::measure(|| {
+            bytes = media_pass(&mut sender, &samples, now);
+        });
+        assert_eq!(
+            info.count_total, 0,
+            "{name}: {} allocations",
+            info.count_total
+        );
+        let packets = sender.packets_sent() - before;
+        assert!(
+            packets as usize > samples.len() / 2,
+            "{name}: {packets} packets"
+        );
+        assert!(
+            bytes > 0 && bytes.abs_diff(warm) < warm / 100,
+            "{name}: {bytes} vs {warm} bytes"
+        );
+    }
 }

@@ -6,19 +6,21 @@
 //!
 //! The example runs at ten times real time (`--speed 10`), from the binary
 //! `cargo build --examples` puts beside this test (built here when
-//! missing).
+//! missing). It ends its streams with RTCP BYE (a second after the last
+//! packet, as ffmpeg reads RTCP before RTP), on which ffmpeg's SDP input
+//! ends: ffmpeg exits by itself, with status 0.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
-#![allow(clippy::disallowed_methods)] // tests measure real time and sleep
 
-mod rtp_send_support;
+mod support;
 
 use std::process::Command;
 use std::time::Duration;
 
-use rtp_send_support::{
-    Guard, TempDir, fixture, framemd5, free_ports, require, run_example, samples, wait_bound,
-};
 use streamkit::core::codec::MediaKind;
+use support::{
+    Guard, TempDir, fixture, framemd5, free_ports_for_another_process, require, run_example,
+    samples, wait_bound,
+};
 
 /// ffmpeg's `framemd5` of the source file's audio stream, copied.
 fn source_audio_md5(name: &str) -> Vec<(usize, String)> {
@@ -41,7 +43,7 @@ fn source_audio_md5(name: &str) -> Vec<(usize, String)> {
 fn ffmpeg_receives(name: &str, extra: &[&str]) {
     require("ffmpeg");
     let dir = TempDir::new(&format!("rtp-send-ffmpeg-{}", name.replace('.', "-")));
-    let port = free_ports();
+    let port = free_ports_for_another_process(4);
     let sdp = dir.0.join("out.sdp");
     let mut args: Vec<String> = vec![
         "--input".into(),
@@ -54,14 +56,18 @@ fn ffmpeg_receives(name: &str, extra: &[&str]) {
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     let mut sdp_only = args.clone();
     sdp_only.push("--sdp-only".into());
-    run_example(&sdp_only, &dir.0, "sdp", Duration::from_secs(30));
+    run_example(
+        "rtp_send",
+        &sdp_only,
+        &dir.0,
+        "sdp",
+        Duration::from_secs(60),
+    );
 
     let (audio_md5, video_md5) = (dir.0.join("a.md5"), dir.0.join("v.md5"));
-    let mut ffmpeg = Guard::spawn(
+    let mut ffmpeg = Guard::spawn_logged(
         Command::new("ffmpeg")
             .args(["-hide_banner", "-nostats", "-loglevel", "error"])
-            // Reads give up after 1 s without packets, so the interrupt
-            // below ends ffmpeg within a second of the stream's end.
             .args([
                 "-protocol_whitelist",
                 "file,udp,rtp",
@@ -78,17 +84,16 @@ fn ffmpeg_receives(name: &str, extra: &[&str]) {
         &dir.0,
         "ffmpeg",
     );
-    wait_bound(port, Duration::from_secs(15));
-    wait_bound(port + 2, Duration::from_secs(15));
+    wait_bound(port, Duration::from_secs(60), Some(&mut ffmpeg));
+    wait_bound(port + 2, Duration::from_secs(60), Some(&mut ffmpeg));
 
     args.extend(["--speed".into(), "10".into()]);
-    run_example(&args, &dir.0, "send", Duration::from_secs(60));
-    std::thread::sleep(Duration::from_millis(500));
-    ffmpeg.interrupt();
-    let status = ffmpeg.wait(Duration::from_secs(20));
+    run_example("rtp_send", &args, &dir.0, "send", Duration::from_secs(120));
+    // The BYEs of both streams end ffmpeg's input: it writes its outputs
+    // and exits.
+    let status = ffmpeg.wait(Duration::from_secs(120));
     let errors = std::fs::read_to_string(dir.0.join("ffmpeg.stderr")).unwrap();
-    // ffmpeg exits with 255 after a signal, having written its outputs.
-    assert_eq!(status.code(), Some(255), "ffmpeg: {status}\n{errors}");
+    assert_eq!(status.code(), Some(0), "ffmpeg: {status}\n{errors}");
     assert_eq!(errors, "", "ffmpeg reported errors receiving {name}");
 
     // Audio: every frame byte-identical to the source's (the last one may

@@ -47,8 +47,6 @@ mod live;
 mod media_file;
 mod mount;
 mod rtp;
-#[path = "../common/rtp_stream.rs"]
-mod rtp_stream;
 mod udp_ingest;
 
 use std::io::Write;

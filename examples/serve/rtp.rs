@@ -7,23 +7,151 @@
 //! `%5B`, `%5D` are decoded); only loopback addresses are accepted unless
 //! the server runs with `--allow-remote`. At most `--max-rtp-streams`
 //! streams run at once; further requests get 503. Each stream sends the
-//! file once, in real time, on a thread of its own, then ends.
+//! file once, in real time, on a thread of its own (the I/O loop around
+//! streamkit's `MediaSender`, reading the player's RTCP reports as it
+//! sleeps), then ends with RTCP BYE.
 //!
 //! Answers: 200 with the SDP, 400 for a missing or bad `dest`, 404 for an
 //! unknown NAME, 405 for anything but GET (a HEAD would start a stream),
 //! 503 over the cap.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use hyper::StatusCode;
+use streamkit::core::clock::{UnixTime, WallClock};
+use streamkit::core::codec::MediaKind;
 use streamkit::core::mp4::Mp4File;
+use streamkit::rtp::sdp::{Connection, Origin};
+use streamkit::rtp::sender::{
+    MediaSender, MediaSenderConfig, TransmitKind, first_video_and_audio, presentation_lead,
+};
 use tokio::sync::Semaphore;
 
-use crate::rtp_stream::{RtpStream, RtpStreamConfig, check_dest_port};
+/// Video RTP goes to the port, its RTCP to port + 1, audio RTP to port + 2
+/// and its RTCP to port + 3, and RTP ports are even (RFC 3550 section 11).
+fn check_dest_port(port: u16) -> Result<(), &'static str> {
+    if port == 0 || port & 1 == 1 || port > u16::MAX - 3 {
+        return Err("the destination needs an even port, not 0, with three free ports after it");
+    }
+    Ok(())
+}
+
+/// The RTP port of a track of `kind` for video at `dest`.
+fn port_of(dest: SocketAddr, kind: MediaKind) -> u16 {
+    match kind {
+        MediaKind::Video => dest.port(),
+        _ => dest.port() + 2,
+    }
+}
+
+/// A file's streams, ready to send: the sender and its SDP.
+fn prepare(file: &Mp4File, dest: SocketAddr, seed: u64) -> Result<(MediaSender, String), String> {
+    let (tracks, shifts) = file.tracks_and_shifts();
+    let tracks = first_video_and_audio(&tracks);
+    if tracks.is_empty() {
+        return Err("no H.264, H.265, AAC or Opus track".into());
+    }
+    let unix = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut config = MediaSenderConfig::new(
+        "serve@streamkit",
+        seed,
+        WallClock::new(Instant::now(), UnixTime::from_unix(unix)),
+    );
+    config.presentation_lead = presentation_lead(&tracks, &shifts, file.samples());
+    // ffmpeg ends its input at a BYE and reads RTCP before RTP: give it a
+    // second to read the last packets.
+    config.goodbye_delay = std::time::Duration::from_secs(1);
+    let sender = MediaSender::new(config, &tracks, &shifts).map_err(|e| e.to_string())?;
+    let sdp = sender
+        .session_description(
+            Origin::for_address(seed, dest.ip()),
+            "streamkit serve",
+            Some(Connection::for_address(dest.ip())),
+            |t| port_of(dest, t.kind()),
+        )
+        .and_then(|sdp| sdp.write())
+        .map_err(|e| e.to_string())?;
+    Ok((sender, sdp))
+}
+
+/// Sends `file` once through `sender` to `dest` in real time: sleeps until
+/// the sender's next timeout, reading the player's RTCP meanwhile; returns
+/// the RTP packets sent.
+fn send(file: &Mp4File, mut sender: MediaSender, dest: SocketAddr) -> Result<u64, String> {
+    let socket = UdpSocket::bind(if dest.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    })
+    .map_err(|e| format!("bind: {e}"))?;
+    let dests: Vec<(u32, SocketAddr, SocketAddr)> = sender
+        .tracks()
+        .map(|t| {
+            let port = port_of(dest, t.kind());
+            (
+                t.id,
+                SocketAddr::new(dest.ip(), port),
+                SocketAddr::new(dest.ip(), port + 1),
+            )
+        })
+        .collect();
+    let mut samples = file.samples();
+    let mut pushed_all = false;
+    let mut buf = vec![0u8; 2048];
+    sender.start(Instant::now());
+    loop {
+        if !pushed_all && sender.feed(&mut samples).map_err(|e| e.to_string())? {
+            sender.finish().map_err(|e| e.to_string())?;
+            pushed_all = true;
+        }
+        let Some(wake) = sender.poll_timeout() else {
+            return Ok(sender.packets_sent());
+        };
+        loop {
+            let now = Instant::now();
+            if now >= wake {
+                break;
+            }
+            socket
+                .set_read_timeout(Some(wake - now))
+                .map_err(|e| format!("socket: {e}"))?;
+            if let Ok((n, from)) = socket.recv_from(&mut buf)
+                && let Some(track) = dests.iter().find(|d| d.2 == from).map(|d| d.0)
+                && let Err(e) = sender.handle_rtcp(
+                    Instant::now(),
+                    track,
+                    Bytes::copy_from_slice(buf.get(..n).unwrap_or_default()),
+                )
+            {
+                tracing::debug!(%from, "rtp: RTCP: {e}");
+            }
+        }
+        let now = Instant::now();
+        sender.handle_timeout(now);
+        while let Some(t) = sender.poll_transmit(now) {
+            let Some(&(_, rtp, rtcp)) = dests.iter().find(|d| d.0 == t.track_id) else {
+                continue;
+            };
+            let to = if t.kind == TransmitKind::Rtp {
+                rtp
+            } else {
+                rtcp
+            };
+            socket
+                .send_to(t.datagram, to)
+                .map_err(|e| format!("send to {to}: {e}"))?;
+        }
+        while let Some(event) = sender.poll_event() {
+            tracing::debug!(track = event.track_id, "rtp: {:?}", event.event);
+        }
+    }
+}
 
 /// The RTP endpoint: which files it streams and its bounds.
 pub(crate) struct RtpEndpoint {
@@ -76,35 +204,28 @@ impl RtpEndpoint {
             let data = std::fs::read(&source).map_err(|e| format!("{}: {e}", source.display()))?;
             let file = Mp4File::parse(Bytes::from(data))
                 .map_err(|e| format!("{}: {e}", source.display()))?;
-            let config = RtpStreamConfig {
-                dest,
-                looping: false,
-                speed: 1.0,
-                mtu: 1200,
-                aac_frames: 4,
-                seed,
-                name: "serve",
-            };
-            RtpStream::new(file, &config).map_err(|e| format!("{}: {e}", source.display()))
+            let (sender, sdp) =
+                prepare(&file, dest, seed).map_err(|e| format!("{}: {e}", source.display()))?;
+            Ok::<_, String>((file, sender, sdp))
         })
         .await
         .map_err(|e| e.to_string())
         .and_then(|r| r);
-        let stream = prepared.map_err(|e| {
+        let (file, sender, sdp) = prepared.map_err(|e| {
             tracing::warn!("rtp: {e}");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the stream did not start".to_owned(),
             )
         })?;
-        let sdp = Bytes::from(stream.sdp().to_owned());
+        let sdp = Bytes::from(sdp);
         // A plain thread, not the runtime's blocking pool: shutting the
         // runtime down does not wait for a stream still sending.
         let spawned = std::thread::Builder::new()
             .name("rtp".into())
             .spawn(move || {
                 let _permit = permit;
-                match stream.run() {
+                match send(&file, sender, dest) {
                     Ok(packets) => tracing::info!(%dest, packets, "rtp stream ended"),
                     Err(e) => tracing::warn!(%dest, "rtp stream: {e}"),
                 }

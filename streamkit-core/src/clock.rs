@@ -205,21 +205,28 @@ pub struct CivilTime {
     pub nanosecond: u32,
 }
 
-fn is_leap(year: i64) -> bool {
+/// `true` for a leap year of the proleptic Gregorian calendar.
+#[must_use]
+pub fn is_leap_year(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
-fn days_in_month(year: i64, month: u8) -> u8 {
+/// The days of `month` (1 to 12) of `year`; 0 for a month out of range.
+#[must_use]
+pub fn days_in_month(year: i64, month: u8) -> u8 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        2 if is_leap(year) => 29,
-        _ => 28,
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        _ => 0,
     }
 }
 
-/// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u8, day: u8) -> i64 {
+/// Days since 1970-01-01 (negative before) of a proleptic Gregorian date
+/// (H. Hinnant's algorithm); `month` 1 to 12.
+#[must_use]
+pub fn days_from_civil(year: i64, month: u8, day: u8) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -229,8 +236,10 @@ fn days_from_civil(year: i64, month: u8, day: u8) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// The civil date of a day count since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, u8, u8) {
+/// The proleptic Gregorian `(year, month, day)` of a day count since
+/// 1970-01-01 (negative before).
+#[must_use]
+pub fn civil_from_days(days: i64) -> (i64, u8, u8) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

@@ -9,20 +9,24 @@
 // A broken invariant must stop the fuzzer with the input that broke it.
 #![allow(clippy::panic)]
 
+use std::time::{Duration, Instant};
+
 use bytes::Bytes;
 use streamkit_core::nal::NalLengthSize;
-use streamkit_core::time::{RtpTimestamp, SequenceNumber};
+use streamkit_core::time::{RtpTimestamp, SequenceNumber, Timescale};
 
 use crate::extension::{ExtensionBlock, ExtensionElement};
+use crate::jitter::{JitterBuffer, JitterConfig, PushOutcome, Released};
 use crate::packet::{RtpHeader, RtpPacket};
 use crate::payload::aac::{AacDepacketized, AacDepacketizer, AuHeaderLayout};
 use crate::payload::h264::H264Depacketizer;
 use crate::payload::h265::H265Depacketizer;
 use crate::payload::opus::{OpusDepacketized, OpusDepacketizer};
-use crate::payload::{Depacketized, NalForm};
+use crate::payload::{Depacketized, DepacketizedUnit, Depacketizer, NalForm};
 use crate::rtcp::{self, CompoundPackets, RtcpPacket};
 use crate::sdp::SessionDescription;
 use crate::sdp::codec::codec_from_media;
+use crate::session::{FeedbackConfig, ReceiverConfig, RtpReceiver};
 
 /// One RTP packet: every accessor and the invariants between them; the
 /// packet written again from its parts has the same header, payload and
@@ -241,7 +245,8 @@ pub fn sdp(data: &[u8]) {
 /// the output form; then each record is a length byte, a flags byte (bit 0:
 /// marker, bits 1-3: sequence number step, bits 4-7: timestamp step in
 /// 3000 ticks) and that many payload bytes. After each packet everything
-/// is pulled, and every access unit, frame or loss is checked.
+/// is polled, and every access unit, frame or loss is checked; at the end
+/// `finish` gives what was held, and a second `finish` nothing more.
 pub fn depacketize(data: &[u8]) {
     let Some((&selector, mut rest)) = data.split_first() else {
         return;
@@ -280,62 +285,237 @@ pub fn depacketize(data: &[u8]) {
         let Ok(packet) = RtpPacket::parse(Bytes::from(datagram)) else {
             panic!("a written packet does not parse");
         };
-        depacketizer.push_and_drain(&packet, form);
+        let _ = depacketizer.push(&packet);
+        drain(&mut depacketizer, Some(&packet), form);
     }
+    assert_eq!(depacketizer.finish(), Ok(()), "finish");
+    drain(&mut depacketizer, None, form);
+    assert_eq!(depacketizer.finish(), Ok(()), "a second finish");
+    assert!(
+        depacketizer.poll_unit().is_none(),
+        "a second finish gave more"
+    );
 }
 
-enum Depacketizer {
-    H264(H264Depacketizer),
-    H265(H265Depacketizer),
-    Aac(AacDepacketizer),
-    Opus(OpusDepacketizer),
-}
-
-impl Depacketizer {
-    fn push_and_drain(&mut self, packet: &RtpPacket, form: NalForm) {
-        let payload = packet.payload();
-        match self {
-            Depacketizer::H264(d) => {
-                let _ = d.push(packet);
-                while let Some(out) = d.pull() {
-                    check_depacketized(&out, form);
-                }
-                let _ = d.parameter_sets().count();
-            }
-            Depacketizer::H265(d) => {
-                let _ = d.push(packet);
-                while let Some(out) = d.pull() {
-                    check_depacketized(&out, form);
-                }
-                let _ = d.parameter_sets().count();
-            }
-            Depacketizer::Aac(d) => {
-                let _ = d.push(packet);
-                let max = d.layout().max_frame_size();
-                let mut events = 0usize;
-                while let Some(out) = d.pull() {
-                    if let AacDepacketized::Frame(f) = &out {
-                        assert!(f.data.len() <= max, "AAC frame above the AU-size limit");
-                        assert!(f.sequence_number == packet.sequence_number());
-                    }
-                    events += 1;
-                    assert!(events <= 1 << 16, "AAC pull never ends");
+/// Polls `d` until `None`, checking each output (`packet`: the one just
+/// pushed, `None` after `finish`).
+fn drain(d: &mut Depacketizer, packet: Option<&RtpPacket>, form: NalForm) {
+    let mut events = 0usize;
+    while let Some(unit) = d.poll_unit() {
+        events += 1;
+        assert!(events <= 1 << 16, "polling never ends");
+        match unit {
+            DepacketizedUnit::Video(out) => check_depacketized(&out, form),
+            DepacketizedUnit::Aac(AacDepacketized::Frame(f)) => {
+                assert!(
+                    f.data.len() <= AuHeaderLayout::AAC_HBR.max_frame_size(),
+                    "AAC frame above the AU-size limit"
+                );
+                if let Some(p) = packet {
+                    assert!(
+                        f.sequence_number == p.sequence_number(),
+                        "AAC frame's packet"
+                    );
                 }
             }
-            Depacketizer::Opus(d) => {
-                let _ = d.push(packet);
-                let mut n = 0;
-                while let Some(out) = d.pull() {
-                    if let OpusDepacketized::Packet(p) = &out {
-                        assert_eq!(p.data, payload, "an Opus packet is the whole payload");
-                        assert_eq!(p.sequence_number, packet.sequence_number());
-                    }
-                    n += 1;
-                    assert!(n <= 2, "Opus gives a loss and a packet at most");
-                }
+            DepacketizedUnit::Opus(OpusDepacketized::Packet(o)) => {
+                let Some(p) = packet else {
+                    panic!("an Opus packet after finish");
+                };
+                assert_eq!(o.data, p.payload(), "an Opus packet is the whole payload");
+                assert_eq!(o.sequence_number, p.sequence_number());
+                assert!(events <= 2, "Opus gives a loss and a packet at most");
             }
+            _ => {}
         }
     }
+    match d {
+        Depacketizer::H264(d) => {
+            let _ = d.parameter_sets().count();
+        }
+        Depacketizer::H265(d) => {
+            let _ = d.parameter_sets().count();
+        }
+        Depacketizer::Aac(d) => d.check_invariants(),
+        _ => {}
+    }
+}
+
+/// The jitter buffer over arbitrary packet arrivals: the first two bytes
+/// are the latency in milliseconds and the capacity (1 to 64); each record
+/// is three bytes, a sequence number and a time step in milliseconds whose
+/// top bit makes the record a timeout instead of a push. Whatever arrives,
+/// releases come in sequence order with no gap or overlap (a packet, or a
+/// lost run, starts where the previous release ended), only pushed packets
+/// come out, the invariants hold after every call, and `finish` empties
+/// the buffer. `origin` is the virtual clock's start.
+pub fn jitter(origin: Instant, data: &[u8]) {
+    let Some((&[latency, capacity], mut rest)) = data.split_first_chunk::<2>() else {
+        return;
+    };
+    let mut jb: JitterBuffer<SequenceNumber> = JitterBuffer::new(JitterConfig {
+        latency: Duration::from_millis(u64::from(latency)),
+        capacity: usize::from(capacity % 64) + 1,
+    });
+    let mut now = origin;
+    let mut next: Option<SequenceNumber> = None;
+    let mut accepted = std::collections::BTreeSet::new();
+    let mut released = 0u64;
+    let mut check = |jb: &mut JitterBuffer<SequenceNumber>,
+                     next: &mut Option<SequenceNumber>,
+                     accepted: &std::collections::BTreeSet<u16>| {
+        let mut polls = 0;
+        while let Some(r) = jb.poll_packet() {
+            polls += 1;
+            assert!(polls <= 1 << 17, "polling never ends");
+            let (first, count) = match r {
+                Released::Packet(s) => {
+                    assert!(accepted.contains(&s.0), "released {s:?}, never accepted");
+                    released += 1;
+                    (s, 1)
+                }
+                Released::Lost { first, count } => {
+                    assert!(count > 0, "an empty lost run");
+                    (first, count)
+                }
+            };
+            if let Some(n) = *next {
+                assert_eq!(first, n, "a release does not start where the last ended");
+            }
+            *next = Some(SequenceNumber::new(
+                first.0.wrapping_add((count % 65_536) as u16),
+            ));
+            jb.check_invariants();
+        }
+        jb.check_invariants();
+        assert_eq!(jb.stats().released, released, "released count");
+    };
+    while let Some((&[hi, lo, step], tail)) = rest.split_first_chunk::<3>() {
+        rest = tail;
+        now += Duration::from_millis(u64::from(step & 0x7f));
+        if step & 0x80 != 0 {
+            jb.handle_timeout(now);
+        } else {
+            let seq = SequenceNumber::new(u16::from_be_bytes([hi, lo]));
+            if jb.push(now, seq) == PushOutcome::Accepted {
+                accepted.insert(seq.0);
+            }
+        }
+        check(&mut jb, &mut next, &accepted);
+        if let Some(t) = jb.poll_timeout()
+            && t <= now
+        {
+            jb.handle_timeout(now);
+            check(&mut jb, &mut next, &accepted);
+        }
+    }
+    jb.finish();
+    check(&mut jb, &mut next, &accepted);
+    assert!(jb.is_empty(), "finish left packets held");
+    assert_eq!(jb.poll_timeout(), None, "a timeout with nothing held");
+    jb.finish();
+    assert!(jb.poll_packet().is_none(), "a second finish gave more");
+}
+
+/// The receiver session over arbitrary input: RTP packets from a few
+/// sources, RTCP datagrams of arbitrary bytes, timeouts and keyframe
+/// requests. The first byte picks NACKs on or off and the RFC 4585
+/// feedback rules on or off; then each record starts with a kind byte:
+/// `0` an RTP packet (source, sequence number, timestamp: 5 more bytes),
+/// `1` an RTCP datagram (a length byte, then the bytes), `2` a timeout,
+/// `3` a PLI request (a source byte); its top bits step the clock. Every
+/// datagram the receiver sends parses as RTCP, the invariants hold after
+/// every call, after a timeout at `now` the next is later than `now`, and
+/// `finish` ends with a BYE and no more timeouts.
+pub fn receiver(origin: Instant, data: &[u8]) {
+    let Some((&selector, mut rest)) = data.split_first() else {
+        return;
+    };
+    let mut config = ReceiverConfig::new(Timescale::VIDEO_90KHZ, "fuzz@streamkit", 7);
+    config.max_sources = 4;
+    if selector & 1 == 0 {
+        config.nack = None;
+    }
+    if selector & 2 != 0 {
+        config.feedback = Some(FeedbackConfig {
+            min_report_interval: Duration::from_millis(u64::from(selector >> 2) * 100),
+            max_delay: Duration::from_millis(500),
+        });
+    }
+    let mut rx = RtpReceiver::new(origin, config);
+    let mut now = origin;
+    let drain = |rx: &mut RtpReceiver| {
+        while let Some(d) = rx.poll_transmit() {
+            assert!(
+                rtcp::parse_compound(d).is_ok(),
+                "the receiver sent bad RTCP"
+            );
+        }
+        while rx.poll_event().is_some() {}
+        rx.check_invariants();
+    };
+    const SOURCES: [u32; 5] = [0x1111, 0x2222, 0x3333, 0x4444, 0x5555];
+    while let Some((&kind, tail)) = rest.split_first() {
+        rest = tail;
+        now += Duration::from_millis(u64::from(kind >> 2) * 7);
+        match kind & 3 {
+            0 => {
+                let Some((&[src, s1, s2, t1, t2], tail)) = rest.split_first_chunk::<5>() else {
+                    break;
+                };
+                rest = tail;
+                let header = RtpHeader {
+                    payload_type: 96,
+                    sequence_number: SequenceNumber::new(u16::from_be_bytes([s1, s2])),
+                    timestamp: RtpTimestamp::new(u32::from(u16::from_be_bytes([t1, t2])) * 90),
+                    ssrc: SOURCES[usize::from(src) % SOURCES.len()],
+                    ..RtpHeader::default()
+                };
+                let mut datagram = Vec::new();
+                if header.write(&[1, 2, 3], &mut datagram).is_ok()
+                    && let Ok(p) = RtpPacket::parse(Bytes::from(datagram))
+                {
+                    let _ = rx.handle_rtp(now, &p);
+                }
+            }
+            1 => {
+                let Some((&len, tail)) = rest.split_first() else {
+                    break;
+                };
+                let take = usize::from(len).min(tail.len());
+                let (datagram, tail) = tail.split_at(take);
+                rest = tail;
+                let _ = rx.handle_rtcp(now, Bytes::copy_from_slice(datagram));
+            }
+            2 => {
+                rx.handle_timeout(now);
+                drain(&mut rx);
+                if let Some(t) = rx.poll_timeout() {
+                    assert!(t > now, "a timeout at {t:?} after handling {now:?}");
+                }
+            }
+            _ => {
+                let Some((&src, tail)) = rest.split_first() else {
+                    break;
+                };
+                rest = tail;
+                rx.request_keyframe(now, SOURCES[usize::from(src) % SOURCES.len()]);
+            }
+        }
+        drain(&mut rx);
+    }
+    assert_eq!(rx.finish(now), Ok(()));
+    let last = core::iter::from_fn(|| rx.poll_transmit()).last();
+    let Some(Ok(packets)) = last.map(rtcp::parse_compound) else {
+        panic!("finish sent nothing");
+    };
+    assert!(
+        matches!(packets.last(), Some(RtcpPacket::Goodbye(b)) if b.sources == [rx.ssrc()]),
+        "finish did not end with a BYE"
+    );
+    assert_eq!(rx.poll_timeout(), None, "a timeout after finish");
+    assert_eq!(rx.finish(now), Ok(()));
+    assert!(rx.poll_transmit().is_none(), "a second finish sent more");
 }
 
 fn check_depacketized(out: &Depacketized, form: NalForm) {

@@ -4,13 +4,16 @@
 //!
 //! The contract, in the shape of every streamkit state machine:
 //!
-//! 1. [`JitterBuffer::push`] each received packet with the time it arrived.
-//! 2. Call [`JitterBuffer::pop`] until it returns `None`. It gives
+//! 1. [`JitterBuffer::push`] each received packet with `now`, the time it
+//!    arrived.
+//! 2. Call [`JitterBuffer::poll_packet`] until it returns `None`. It gives
 //!    [`Released::Packet`] in sequence order (across the 16-bit wrap) and
 //!    [`Released::Lost`] for each run of sequence numbers it gave up on, at
 //!    the place in the order where they were missing.
-//! 3. Wake up at [`JitterBuffer::poll_timeout`] (or at the next push) and
-//!    call `pop` again.
+//! 3. Wake up at [`JitterBuffer::poll_timeout`] (or at the next push), call
+//!    [`JitterBuffer::handle_timeout`] with `now` and poll again.
+//! 4. At the end of the stream, [`JitterBuffer::finish`] and poll once more:
+//!    everything held comes out, the gaps between reported lost.
 //!
 //! A packet that arrives in order is released at once. When one is missing,
 //! the packets after it wait; the gap is declared lost when the packet that
@@ -25,7 +28,7 @@
 //! next one to release on, so it holds at most that many packets and a
 //! held packet never costs an allocation. A packet beyond that window is
 //! refused and counted in `overflow`, and the buffer stops waiting: the
-//! next `pop`s release what it holds at once, reporting the gaps between as
+//! next polls release what it holds at once, reporting the gaps between as
 //! lost. A packet beyond the window of an empty buffer (the sender jumped
 //! ahead) is taken, and everything between is reported lost.
 //!
@@ -37,15 +40,21 @@
 //! # #[allow(clippy::disallowed_methods)] // the example needs a starting instant
 //! let t0 = Instant::now();
 //! let mut jb = JitterBuffer::new(JitterConfig { latency: Duration::from_millis(50), capacity: 64 });
-//! jb.push(SequenceNumber::new(65_535), t0);
-//! jb.push(SequenceNumber::new(1), t0); // 0 is missing
-//! assert_eq!(jb.pop(t0), Some(Released::Packet(SequenceNumber::new(65_535))));
-//! assert_eq!(jb.pop(t0), None); // waiting for 0
+//! jb.push(t0, SequenceNumber::new(65_535));
+//! jb.push(t0, SequenceNumber::new(1)); // 0 is missing
+//! assert_eq!(jb.poll_packet(), Some(Released::Packet(SequenceNumber::new(65_535))));
+//! assert_eq!(jb.poll_packet(), None); // waiting for 0
 //! let wake = jb.poll_timeout().unwrap();
 //! assert_eq!(wake, t0 + Duration::from_millis(50));
-//! assert_eq!(jb.pop(wake), Some(Released::Lost { first: SequenceNumber::new(0), count: 1 }));
-//! assert_eq!(jb.pop(wake), Some(Released::Packet(SequenceNumber::new(1))));
-//! assert_eq!(jb.stats().lost, 1);
+//! jb.handle_timeout(wake);
+//! assert_eq!(jb.poll_packet(), Some(Released::Lost { first: SequenceNumber::new(0), count: 1 }));
+//! assert_eq!(jb.poll_packet(), Some(Released::Packet(SequenceNumber::new(1))));
+//! assert_eq!(jb.poll_packet(), None);
+//! jb.push(wake, SequenceNumber::new(3)); // 2 is missing, and the stream ends
+//! jb.finish();
+//! assert_eq!(jb.poll_packet(), Some(Released::Lost { first: SequenceNumber::new(2), count: 1 }));
+//! assert_eq!(jb.poll_packet(), Some(Released::Packet(SequenceNumber::new(3))));
+//! assert_eq!(jb.stats().lost, 2);
 //! ```
 
 use std::time::{Duration, Instant};
@@ -89,7 +98,7 @@ impl Default for JitterConfig {
     }
 }
 
-/// What [`JitterBuffer::pop`] gives, in sequence order.
+/// What [`JitterBuffer::poll_packet`] gives, in sequence order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Released<P> {
     /// The next packet.
@@ -122,7 +131,7 @@ pub enum PushOutcome {
 pub struct JitterStats {
     /// Packets accepted.
     pub accepted: u64,
-    /// Packets released by `pop`.
+    /// Packets released by `poll_packet`.
     pub released: u64,
     /// Sequence numbers declared lost.
     pub lost: u64,
@@ -169,6 +178,8 @@ pub struct JitterBuffer<P> {
     pending_lost: Option<(i64, u64)>,
     /// The last push's time, for `poll_timeout` while a report is pending.
     last_push: Option<Instant>,
+    /// The latest `now` given to `push` or `handle_timeout`.
+    now: Option<Instant>,
     /// Bit `ext mod HISTORY` set: released; clear: given up.
     history: [u64; (HISTORY / 64) as usize],
     stats: JitterStats,
@@ -191,6 +202,7 @@ impl<P: Sequenced> JitterBuffer<P> {
             flush: false,
             pending_lost: None,
             last_push: None,
+            now: None,
             history: [0; (HISTORY / 64) as usize],
             stats: JitterStats::default(),
         }
@@ -283,8 +295,14 @@ impl<P: Sequenced> JitterBuffer<P> {
             .min()
     }
 
-    /// Takes a received packet; `now` is its arrival time.
-    pub fn push(&mut self, packet: P, now: Instant) -> PushOutcome {
+    fn advance(&mut self, now: Instant) {
+        self.now = Some(self.now.map_or(now, |t| t.max(now)));
+    }
+
+    /// Takes a received packet; `now` is its arrival time (and the
+    /// buffer's clock from here on).
+    pub fn push(&mut self, now: Instant, packet: P) -> PushOutcome {
+        self.advance(now);
         self.last_push = Some(now);
         let ext = self.extender.extend(packet.sequence_number());
         let window = self.window();
@@ -348,10 +366,48 @@ impl<P: Sequenced> JitterBuffer<P> {
         PushOutcome::Accepted
     }
 
+    /// Moves the buffer's clock to `now`: a wait that is over releases the
+    /// packets after the gap at the next polls. Early calls do nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.advance(now);
+    }
+
+    /// The stream ended: stop waiting for missing packets; the next polls
+    /// release everything held, reporting the gaps between as lost. A
+    /// second call does nothing; packets pushed afterwards are taken as
+    /// usual (and released without waiting until the buffer is empty).
+    pub fn finish(&mut self) {
+        if self.held > 0 {
+            self.flush = true;
+        }
+    }
+
+    /// Checks the buffer's internal invariants (for fuzzing and tests);
+    /// panics when one is broken.
+    #[doc(hidden)]
+    pub fn check_invariants(&self) {
+        let occupied = self.slots.iter().filter(|s| s.is_some()).count();
+        assert_eq!(occupied, self.held, "held count and occupied slots");
+        assert!(self.held <= self.slots.len(), "more held than slots");
+        assert_eq!(
+            self.stats.accepted - self.stats.released,
+            self.held as u64,
+            "accepted = released + held"
+        );
+        if self.held > 0 {
+            let next = self.next.unwrap_or(self.highest);
+            assert!(
+                self.highest >= next && self.highest - next < self.window(),
+                "held packets outside the window"
+            );
+        }
+    }
+
     /// The next packet or lost range in sequence order, or `None` when the
-    /// next packet is missing and the wait for it is not over at `now`.
+    /// next packet is missing and the wait for it is not over at the
+    /// buffer's clock (the latest `now` of a push or a timeout).
     #[must_use]
-    pub fn pop(&mut self, now: Instant) -> Option<Released<P>> {
+    pub fn poll_packet(&mut self) -> Option<Released<P>> {
         if let Some((first, count)) = self.pending_lost.take() {
             return Some(Released::Lost {
                 first: SequenceNumber::from_truncated(first as u64),
@@ -373,7 +429,7 @@ impl<P: Sequenced> JitterBuffer<P> {
         }
         if !self.flush {
             let deadline = self.oldest_arrival()? + self.config.latency;
-            if now < deadline {
+            if self.now.is_none_or(|now| now < deadline) {
                 return None;
             }
         }
@@ -385,10 +441,11 @@ impl<P: Sequenced> JitterBuffer<P> {
         })
     }
 
-    /// When to call [`pop`](JitterBuffer::pop) next if nothing is pushed
-    /// before: the moment the current gap will be given up, or a past
-    /// instant when something is ready now (after `pop` returned `None`
-    /// that does not happen); `None` when nothing is held.
+    /// When to call [`handle_timeout`](JitterBuffer::handle_timeout) (and
+    /// poll) next if nothing is pushed before: the moment the current gap
+    /// will be given up, or a past instant when something is ready now
+    /// (after `poll_packet` returned `None` that does not happen); `None`
+    /// when nothing is held.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.pending_lost.is_some() {
@@ -416,7 +473,8 @@ mod tests {
     }
 
     fn drain(jb: &mut JitterBuffer<SequenceNumber>, now: Instant) -> Vec<Released<SequenceNumber>> {
-        core::iter::from_fn(|| jb.pop(now)).collect()
+        jb.handle_timeout(now);
+        core::iter::from_fn(|| jb.poll_packet()).collect()
     }
 
     #[allow(clippy::disallowed_methods)] // the tests' virtual clock starts at a real instant
@@ -434,7 +492,7 @@ mod tests {
             capacity: 16,
         });
         for s in [65_534, 0, 65_535, 2, 1] {
-            assert_eq!(jb.push(seq(s), t), PushOutcome::Accepted);
+            assert_eq!(jb.push(t, seq(s)), PushOutcome::Accepted);
         }
         let out = drain(&mut jb, t);
         let want: Vec<_> = [65_534, 65_535, 0, 1, 2]
@@ -452,14 +510,14 @@ mod tests {
             latency: 100 * MS,
             capacity: 16,
         });
-        jb.push(seq(10), t);
+        jb.push(t, seq(10));
         assert_eq!(drain(&mut jb, t), [Released::Packet(seq(10))]);
-        jb.push(seq(14), t + 10 * MS);
-        jb.push(seq(13), t + 20 * MS);
+        jb.push(t + 10 * MS, seq(14));
+        jb.push(t + 20 * MS, seq(13));
         assert_eq!(drain(&mut jb, t + 20 * MS), []);
         assert_eq!(jb.poll_timeout(), Some(t + 110 * MS));
         assert_eq!(drain(&mut jb, t + 109 * MS), []);
-        jb.push(seq(11), t + 109 * MS);
+        jb.push(t + 109 * MS, seq(11));
         assert_eq!(drain(&mut jb, t + 109 * MS), [Released::Packet(seq(11))]);
         assert_eq!(
             drain(&mut jb, t + 110 * MS),
@@ -473,10 +531,10 @@ mod tests {
             ]
         );
         // 12 arrives after its slot was given up; 13 again is a duplicate.
-        assert_eq!(jb.push(seq(12), t + 120 * MS), PushOutcome::Late);
-        assert_eq!(jb.push(seq(13), t + 120 * MS), PushOutcome::Duplicate);
-        assert_eq!(jb.push(seq(15), t + 120 * MS), PushOutcome::Accepted);
-        assert_eq!(jb.push(seq(15), t + 120 * MS), PushOutcome::Duplicate);
+        assert_eq!(jb.push(t + 120 * MS, seq(12)), PushOutcome::Late);
+        assert_eq!(jb.push(t + 120 * MS, seq(13)), PushOutcome::Duplicate);
+        assert_eq!(jb.push(t + 120 * MS, seq(15)), PushOutcome::Accepted);
+        assert_eq!(jb.push(t + 120 * MS, seq(15)), PushOutcome::Duplicate);
         let s = jb.stats();
         assert_eq!(
             (
@@ -495,9 +553,9 @@ mod tests {
     fn earlier_first_packets_move_the_start_back() {
         let t = t0();
         let mut jb = JitterBuffer::new(JitterConfig::default());
-        jb.push(seq(5), t);
-        jb.push(seq(3), t);
-        jb.push(seq(4), t);
+        jb.push(t, seq(5));
+        jb.push(t, seq(3));
+        jb.push(t, seq(4));
         assert_eq!(
             drain(&mut jb, t),
             [3, 4, 5].map(|s| Released::Packet(seq(s)))
@@ -511,14 +569,14 @@ mod tests {
             latency: Duration::from_secs(10),
             capacity: 4,
         });
-        jb.push(seq(0), t);
+        jb.push(t, seq(0));
         assert_eq!(drain(&mut jb, t), [Released::Packet(seq(0))]);
         for s in [2, 4, 3] {
-            assert_eq!(jb.push(seq(s), t), PushOutcome::Accepted);
+            assert_eq!(jb.push(t, seq(s)), PushOutcome::Accepted);
         }
         assert_eq!(jb.len(), 3);
         // The window is 1..=4: 5 does not fit.
-        assert_eq!(jb.push(seq(5), t), PushOutcome::Overflow);
+        assert_eq!(jb.push(t, seq(5)), PushOutcome::Overflow);
         assert_eq!(jb.len(), 3);
         assert_eq!(jb.poll_timeout(), Some(t));
         assert_eq!(
@@ -534,7 +592,7 @@ mod tests {
             ]
         );
         // 5 was refused, so it is now a gap like any other.
-        assert_eq!(jb.push(seq(7), t), PushOutcome::Accepted);
+        assert_eq!(jb.push(t, seq(7)), PushOutcome::Accepted);
         assert_eq!(jb.poll_timeout(), Some(t + Duration::from_secs(10)));
         assert_eq!(jb.stats().overflow, 1);
         assert_eq!(jb.stats().lost, 1);
@@ -547,9 +605,9 @@ mod tests {
             latency: 10 * MS,
             capacity: 2,
         });
-        jb.push(seq(0), t);
-        jb.push(seq(1), t);
-        assert_eq!(jb.push(seq(2), t), PushOutcome::Overflow);
+        jb.push(t, seq(0));
+        jb.push(t, seq(1));
+        assert_eq!(jb.push(t, seq(2)), PushOutcome::Overflow);
         assert_eq!(
             drain(&mut jb, t),
             [Released::Packet(seq(0)), Released::Packet(seq(1))]
@@ -564,9 +622,9 @@ mod tests {
             latency: 10 * MS,
             capacity: 4,
         });
-        jb.push(seq(65_000), t);
+        jb.push(t, seq(65_000));
         assert_eq!(drain(&mut jb, t), [Released::Packet(seq(65_000))]);
-        assert_eq!(jb.push(seq(464), t), PushOutcome::Accepted);
+        assert_eq!(jb.push(t, seq(464)), PushOutcome::Accepted);
         assert_eq!(jb.poll_timeout(), Some(t));
         assert_eq!(
             drain(&mut jb, t),
@@ -579,8 +637,8 @@ mod tests {
             ]
         );
         assert_eq!(jb.stats().lost, 999);
-        assert_eq!(jb.push(seq(465), t), PushOutcome::Accepted);
-        assert_eq!(jb.push(seq(300), t), PushOutcome::Late);
+        assert_eq!(jb.push(t, seq(465)), PushOutcome::Accepted);
+        assert_eq!(jb.push(t, seq(300)), PushOutcome::Late);
     }
 
     #[test]
@@ -602,10 +660,10 @@ mod tests {
         let t = t0();
         let mut jb = JitterBuffer::new(JitterConfig::default());
         for s in 0..3000u16 {
-            jb.push(seq(s), t);
+            jb.push(t, seq(s));
             let _ = drain(&mut jb, t);
         }
-        assert_eq!(jb.push(seq(10), t), PushOutcome::Late);
-        assert_eq!(jb.push(seq(2990), t), PushOutcome::Duplicate);
+        assert_eq!(jb.push(t, seq(10)), PushOutcome::Late);
+        assert_eq!(jb.push(t, seq(2990)), PushOutcome::Duplicate);
     }
 }

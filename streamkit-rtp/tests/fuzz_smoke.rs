@@ -11,17 +11,12 @@
 use std::path::PathBuf;
 
 use bytes::Bytes;
-use streamkit_core::codec::CodecConfig;
 use streamkit_core::mp4::Mp4File;
-use streamkit_core::nal::NalLengthSize;
 use streamkit_core::time::{RtpTimestamp, SequenceNumber};
 use streamkit_rtp::extension::{ExtensionBlock, ExtensionElement, ExtensionForm};
 use streamkit_rtp::fuzz;
 use streamkit_rtp::packet::RtpHeader;
-use streamkit_rtp::payload::aac::AacPacketizer;
-use streamkit_rtp::payload::h264::H264Packetizer;
-use streamkit_rtp::payload::h265::H265Packetizer;
-use streamkit_rtp::payload::opus::OpusPacketizer;
+use streamkit_rtp::payload::{Packetizer, PacketizerConfig};
 use streamkit_rtp::rtcp::{
     App, FirEntry, FullIntraRequest, GenericNack, Goodbye, NtpTimestamp, PictureLossIndication,
     ReceiverReport, ReportBlock, RtcpPacket, SdesChunk, SdesItem, SenderReport, SourceDescription,
@@ -43,6 +38,115 @@ fn every_target(data: &[u8]) {
     fuzz::rtcp(data);
     fuzz::sdp(data);
     fuzz::depacketize(data);
+    fuzz::jitter(origin(), data);
+    fuzz::receiver(origin(), data);
+}
+
+#[allow(clippy::disallowed_methods)] // the fuzz targets' virtual clocks start here
+fn origin() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+/// Deterministic pseudo-random inputs (xorshift): `count` of up to `max`
+/// bytes from `seed`.
+fn random_inputs(seed: u64, count: usize, max: usize) -> Vec<Vec<u8>> {
+    let mut x = seed | 1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    (0..count)
+        .map(|_| {
+            let len = (next() % max as u64) as usize;
+            (0..len).map(|_| next() as u8).collect()
+        })
+        .collect()
+}
+
+/// Jitter buffer records: sequence number and a time step (top bit: a
+/// timeout instead).
+fn arrivals(seqs: &[u16], step: u8) -> Vec<u8> {
+    let mut v = vec![50, 16];
+    for &s in seqs {
+        v.extend_from_slice(&s.to_be_bytes());
+        v.push(step);
+    }
+    v
+}
+
+#[test]
+fn jitter_buffer_arrivals_pass_the_jitter_target() {
+    let t = origin();
+    let seeds = [
+        arrivals(&[1, 2, 3, 4, 5], 10),
+        arrivals(&[65_534, 0, 65_535, 2, 1], 5),
+        arrivals(&[10, 14, 13, 11, 12, 12, 13], 30),
+        arrivals(&[0, 5_000, 5_001, 3, 60_000], 1),
+        arrivals(&(0..200).map(|i| (i * 7) % 64).collect::<Vec<u16>>(), 3),
+        // Timeouts between the packets.
+        vec![20, 4, 0, 1, 10, 0, 3, 0x80 | 100, 0, 2, 5, 0, 0, 0xff],
+        // Capacity 1.
+        vec![0, 0, 0, 1, 1, 0, 3, 1, 0, 2, 1],
+    ];
+    for s in &seeds {
+        fuzz::jitter(t, s);
+    }
+    for input in random_inputs(0x1177, 300, 400) {
+        fuzz::jitter(t, &input);
+    }
+}
+
+#[test]
+fn receiver_session_inputs_pass_the_receiver_target() {
+    let t = origin();
+    // RTP: kind 0, source, seq, timestamp; kind 2: a timeout; kind 3: a PLI.
+    let mut stream = vec![0b11]; // NACKs and the RFC 4585 rules
+    for seq in [1u16, 2, 3, 5, 6, 9, 8, 7, 20, 21] {
+        stream.push(0b0000_0100); // 7 ms later
+        stream.push(0);
+        stream.extend_from_slice(&seq.to_be_bytes());
+        stream.extend_from_slice(&(seq * 3).to_be_bytes());
+    }
+    // Thirty timeouts, 441 ms apart.
+    stream.extend(std::iter::repeat_n(0b1111_1110, 30));
+    stream.extend_from_slice(&[3, 0, 2, 3, 1]);
+    let mut sr = Vec::new();
+    write_compound(
+        &[RtcpPacket::SenderReport(SenderReport {
+            ssrc: 0x1111,
+            ntp_time: NtpTimestamp::new(3_900_000_000, 0),
+            rtp_timestamp: RtpTimestamp::new(0),
+            packet_count: 1,
+            octet_count: 1,
+            reports: vec![],
+            profile_extension: Bytes::new(),
+        })],
+        &mut sr,
+    )
+    .unwrap();
+    let mut with_rtcp = vec![0b01, 1, sr.len() as u8];
+    with_rtcp.extend_from_slice(&sr);
+    with_rtcp.extend_from_slice(&[2 | 0b1000_0000, 0, 0, 0, 1, 0, 1]);
+    let mut bye = Vec::new();
+    write_compound(
+        &[RtcpPacket::Goodbye(Goodbye {
+            sources: vec![0x1111],
+            reason: None,
+        })],
+        &mut bye,
+    )
+    .unwrap();
+    with_rtcp.extend_from_slice(&[1, bye.len() as u8]);
+    with_rtcp.extend_from_slice(&bye);
+    with_rtcp.push(2);
+    for seed in [stream, with_rtcp, vec![0b10], vec![0, 0, 1]] {
+        fuzz::receiver(t, &seed);
+    }
+    for input in random_inputs(0x2288, 300, 300) {
+        fuzz::receiver(t, &input);
+    }
 }
 
 fn packet(header: &RtpHeader<'_>, payload: &[u8]) -> Vec<u8> {
@@ -219,58 +323,28 @@ fn fixture_streams_pass_every_target() {
                 .map(|s| s.data)
                 .collect();
             // Selector byte: bits 0-1 the depacketizer, bits 2-3 the form.
-            let (selector, payloads) = match codec {
-                CodecConfig::H264(_) => {
-                    let mut p = H264Packetizer::new(200, NalLengthSize::Four).unwrap();
-                    let mut out = Vec::new();
-                    for s in &samples {
-                        p.push(RtpTimestamp::new(0), s.clone()).unwrap();
-                        while let Some(payload) = p.poll_payload() {
-                            out.push(payload.to_bytes());
-                        }
-                    }
-                    (0b1100, out)
-                }
-                CodecConfig::H265(_) => {
-                    let mut p = H265Packetizer::new(200, NalLengthSize::Four).unwrap();
-                    let mut out = Vec::new();
-                    for s in &samples {
-                        p.push(RtpTimestamp::new(0), s.clone()).unwrap();
-                        while let Some(payload) = p.poll_payload() {
-                            out.push(payload.to_bytes());
-                        }
-                    }
-                    (0b0001, out)
-                }
-                CodecConfig::Aac(_) => {
-                    let mut p = AacPacketizer::new(200, 1024).unwrap();
-                    let mut out = Vec::new();
-                    for s in &samples {
-                        p.push(RtpTimestamp::new(0), s.clone()).unwrap();
-                        while let Some(payload) = p.poll_payload() {
-                            out.push(payload.to_bytes());
-                        }
-                    }
-                    p.flush();
-                    while let Some(payload) = p.poll_payload() {
-                        out.push(payload.to_bytes());
-                    }
-                    (0b0010, out)
-                }
-                CodecConfig::Opus(_) => {
-                    let mut p = OpusPacketizer::new(255).unwrap();
-                    let out = samples
-                        .iter()
-                        .map(|s| {
-                            p.packetize(RtpTimestamp::new(0), s.clone())
-                                .unwrap()
-                                .into_data()
-                        })
-                        .collect();
-                    (0b0011, out)
-                }
+            let mut p = Packetizer::for_codec(codec, PacketizerConfig::new(255, 1)).unwrap();
+            let selector = match p {
+                Packetizer::H264(_) => 0b1100,
+                Packetizer::H265(_) => 0b0001,
+                Packetizer::Aac(_) => 0b0010,
+                Packetizer::Opus(_) => 0b0011,
                 _ => continue,
             };
+            let mut payloads = Vec::new();
+            let mut poll = |p: &mut Packetizer| {
+                while let Some(payload) = p.poll_payload() {
+                    let mut bytes = Vec::new();
+                    payload.write_to(&mut bytes).unwrap();
+                    payloads.push(bytes);
+                }
+            };
+            for s in &samples {
+                p.push(RtpTimestamp::new(0), s.clone()).unwrap();
+                poll(&mut p);
+            }
+            p.finish().unwrap();
+            poll(&mut p);
             // Records: length, flags (marker, sequence step 1, timestamp
             // step 1), payload.
             let mut input = vec![selector];

@@ -6,19 +6,20 @@
 //! SDP describes the source file's H.264 configuration.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-mod interop_support;
 mod interop_verify;
+#[path = "../../tests/support/mod.rs"]
+mod support;
 
 use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
-use interop_support::{Guard, PortPair, capture, fixture, require};
 use interop_verify::verify;
 use streamkit_core::codec::MediaKind;
 use streamkit_core::mp4::Mp4File;
 use streamkit_rtp::rtcp::RtcpPacket;
 use streamkit_rtp::sdp::SessionDescription;
+use support::{Guard, PortPair, capture, fixture, require};
 
 #[test]
 fn ffmpeg_h264_rtp_and_sender_reports() {

@@ -11,18 +11,19 @@
 //! quiet.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-mod interop_support;
 mod interop_verify;
+#[path = "../../tests/support/mod.rs"]
+mod support;
 
 use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
-use interop_support::{Capture, Guard, PortPair, capture, fixture, require};
 use interop_verify::verify;
 use streamkit_core::codec::{CodecConfig, MediaKind};
 use streamkit_core::mp4::Mp4File;
 use streamkit_rtp::rtcp::{RtcpPacket, parse_compound};
+use support::{Capture, Guard, PortPair, capture, fixture, require};
 
 fn has_bye(cap: &Capture) -> bool {
     cap.rtcp.iter().any(|(_, d)| {

@@ -43,8 +43,8 @@ fn push_and_pop_allocate_nothing() {
     let mut last: Option<SequenceNumber> = None;
     let info = allocation_counter::measure(|| {
         for p in order {
-            assert_eq!(jb.push(p, t0), PushOutcome::Accepted);
-            while let Some(r) = jb.pop(t0) {
+            assert_eq!(jb.push(t0, p), PushOutcome::Accepted);
+            while let Some(r) = jb.poll_packet() {
                 let Released::Packet(p) = r else {
                     panic!("nothing is lost")
                 };

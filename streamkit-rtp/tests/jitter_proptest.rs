@@ -50,15 +50,17 @@ proptest! {
             let now = t0 + Duration::from_millis(at);
             while let Some(w) = jb.poll_timeout() {
                 if w > now { break; }
-                match jb.pop(w) { Some(r) => out.push(r), None => break }
+                jb.handle_timeout(w);
+                match jb.poll_packet() { Some(r) => out.push(r), None => break }
             }
-            if jb.push(first.add_signed(i as i64), now) == PushOutcome::Accepted {
+            if jb.push(now, first.add_signed(i as i64)) == PushOutcome::Accepted {
                 accepted.insert(i);
             }
-            while let Some(r) = jb.pop(now) { out.push(r); }
+            while let Some(r) = jb.poll_packet() { out.push(r); }
         }
         let end = t0 + Duration::from_secs(3600);
-        while let Some(r) = jb.pop(end) { out.push(r); }
+        jb.handle_timeout(end);
+        while let Some(r) = jb.poll_packet() { out.push(r); }
         prop_assert!(jb.is_empty());
         prop_assert_eq!(jb.poll_timeout(), None);
 

@@ -12,10 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use streamkit_core::clock::{UnixTime, WallClock};
 use streamkit_core::time::{MediaTime, Timescale, Wrapping};
 use streamkit_rtp::jitter::{JitterBuffer, JitterConfig, Released};
 use streamkit_rtp::packet::RtpPacket;
-use streamkit_rtp::rtcp::NtpTimestamp;
 use streamkit_rtp::session::{
     NackConfig, ReceiverConfig, RtpDisposition, RtpReceiver, RtpSender, SenderConfig, SenderEvent,
 };
@@ -77,11 +77,11 @@ struct Outcome {
 fn run(seed: u64) {
     #[allow(clippy::disallowed_methods)] // the virtual clock starts at a real instant
     let t0 = Instant::now();
-    let ntp = |t: Instant| NtpTimestamp::from_unix(Duration::from_secs(1_750_000_000) + (t - t0));
+    let wall = WallClock::new(t0, UnixTime::from_unix(Duration::from_secs(1_750_000_000)));
     let mut net_rng = XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut tx = RtpSender::new(
-        SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx@sim", seed),
         t0,
+        SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx@sim", seed, wall),
     );
     let mut rx_config = ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx@sim", seed + 1000);
     rx_config.nack = Some(NackConfig {
@@ -90,7 +90,7 @@ fn run(seed: u64) {
         max_retries: 2,
         max_pending: 512,
     });
-    let mut rx = RtpReceiver::new(rx_config, t0);
+    let mut rx = RtpReceiver::new(t0, rx_config);
     let mut jb = JitterBuffer::new(JitterConfig {
         latency: 200 * MS,
         capacity: 256,
@@ -179,19 +179,19 @@ fn run(seed: u64) {
                     if i == 0 {
                         assert_eq!(disposition, RtpDisposition::Probation);
                     }
-                    let _ = jb.push(p, now);
+                    let _ = jb.push(now, p);
                 }
-                (true, Datagram::Rtcp(wire)) => rx.handle_rtcp(now, ntp(now), wire).unwrap(),
-                (false, Datagram::Rtcp(wire)) => tx.handle_rtcp(now, ntp(now), wire).unwrap(),
+                (true, Datagram::Rtcp(wire)) => rx.handle_rtcp(now, wire).unwrap(),
+                (false, Datagram::Rtcp(wire)) => tx.handle_rtcp(now, wire).unwrap(),
                 (false, Datagram::Rtp(..)) => unreachable!(),
             }
         }
 
         if tx.poll_timeout().is_some_and(|t| t <= now) {
-            tx.handle_timeout(now, ntp(now));
+            tx.handle_timeout(now);
         }
         if rx.poll_timeout().is_some_and(|t| t <= now) {
-            rx.handle_timeout(now, ntp(now));
+            rx.handle_timeout(now);
         }
         // RTCP travels without loss, with the same delays.
         while let Some(wire) = tx.poll_transmit() {
@@ -220,7 +220,8 @@ fn run(seed: u64) {
                 other => panic!("unexpected {other:?}"),
             }
         }
-        while let Some(r) = jb.pop(now) {
+        jb.handle_timeout(now);
+        while let Some(r) = jb.poll_packet() {
             released.push(r);
         }
     }

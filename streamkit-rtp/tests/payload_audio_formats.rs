@@ -5,19 +5,30 @@
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] fns
 
 use std::collections::BTreeMap;
+use streamkit_rtp::error::PayloadError;
 
 use bytes::Bytes;
 use proptest::prelude::*;
 use streamkit_core::time::{RtpTimestamp, SequenceNumber};
 use streamkit_rtp::packet::{RtpHeader, RtpPacket};
 use streamkit_rtp::payload::aac::{
-    AacDepacketizeError, AacDepacketized, AacDepacketizer, AacFrame, AacPacketizeError,
-    AacPacketizer, AacPayload, AuHeaderLayout, AuHeaderLayoutError, MAX_AAC_HBR_FRAME, MIN_MTU,
+    AacDepacketized, AacDepacketizer, AacFrame, AacPacketizer, AacPayload, AuHeaderLayout,
+    MAX_AAC_HBR_FRAME, MIN_MTU,
 };
 use streamkit_rtp::payload::opus::{
-    OpusDepacketized, OpusDepacketizer, OpusError, OpusPacketizer, packet_duration,
+    OpusDepacketized, OpusDepacketizer, OpusPacketizer, OpusPayload, packet_duration,
 };
 use streamkit_rtp::sdp::Fmtp;
+
+/// Pushes one Opus packet and polls its payload.
+fn opus_payload(
+    p: &mut OpusPacketizer,
+    timestamp: RtpTimestamp,
+    packet: Bytes,
+) -> Result<OpusPayload, PayloadError> {
+    p.push(timestamp, packet)?;
+    p.poll_payload().ok_or(PayloadError::OutputPending)
+}
 
 fn rtp(seq: u16, timestamp: RtpTimestamp, marker: bool, payload: &[u8]) -> RtpPacket {
     let header = RtpHeader {
@@ -47,7 +58,7 @@ fn packetize(
     frames: &[(u32, Bytes)],
     mtu: usize,
     per_packet: usize,
-) -> Result<Vec<AacPayload>, AacPacketizeError> {
+) -> Result<Vec<AacPayload>, PayloadError> {
     let mut p = AacPacketizer::new(mtu, 1024)?.with_frames_per_packet(per_packet)?;
     let mut out = Vec::new();
     for (ts, frame) in frames {
@@ -56,7 +67,7 @@ fn packetize(
             out.push(payload);
         }
     }
-    p.flush();
+    p.finish().unwrap();
     while let Some(payload) = p.poll_payload() {
         out.push(payload);
     }
@@ -70,7 +81,7 @@ fn depacketize(packets: &[RtpPacket]) -> (Vec<AacFrame>, Vec<(u16, u32)>) {
     let (mut frames, mut losses) = (Vec::new(), Vec::new());
     for packet in packets {
         d.push(packet).unwrap();
-        while let Some(out) = d.pull() {
+        while let Some(out) = d.poll_frame() {
             match out {
                 AacDepacketized::Frame(f) => frames.push(f),
                 AacDepacketized::Loss(l) => losses.push((l.lost_packets, l.dropped_frames)),
@@ -157,7 +168,7 @@ fn aac_packetizer_flushes_on_time_gaps_and_limits() {
 fn aac_packetizer_refusals() {
     assert_eq!(
         AacPacketizer::new(MIN_MTU - 1, 1024).unwrap_err(),
-        AacPacketizeError::MtuTooSmall {
+        PayloadError::MtuTooSmall {
             mtu: 4,
             min: MIN_MTU
         }
@@ -166,19 +177,19 @@ fn aac_packetizer_refusals() {
         AacPacketizer::new(100, 1024)
             .unwrap()
             .with_frames_per_packet(0),
-        Err(AacPacketizeError::FramesPerPacket { frames: 0, .. })
+        Err(PayloadError::FramesPerPacket { frames: 0, .. })
     ));
     let mut p = AacPacketizer::new(100, 1024).unwrap();
     assert_eq!(
         p.push(RtpTimestamp::new(5), Bytes::new()),
-        Err(AacPacketizeError::EmptyFrame { timestamp: 5 })
+        Err(PayloadError::EmptyFrame { timestamp: 5 })
     );
     assert_eq!(
         p.push(
             RtpTimestamp::new(5),
             Bytes::from(vec![0; MAX_AAC_HBR_FRAME + 1])
         ),
-        Err(AacPacketizeError::FrameTooLarge {
+        Err(PayloadError::FrameTooLarge {
             len: 8192,
             max: 8191,
             timestamp: 5
@@ -188,7 +199,7 @@ fn aac_packetizer_refusals() {
         .unwrap();
     assert_eq!(
         p.push(RtpTimestamp::new(1024), Bytes::from_static(b"y")),
-        Err(AacPacketizeError::Pending)
+        Err(PayloadError::Pending { pending: 5 }) // the AU headers and the frame
     );
     assert!(p.poll_payload().is_some());
     assert!(p.poll_payload().is_none());
@@ -204,7 +215,7 @@ fn aac_depacketizer_reads_other_layouts() {
     d.push(&rtp(1, RtpTimestamp::new(100), true, &payload))
         .unwrap();
     let mut got = Vec::new();
-    while let Some(AacDepacketized::Frame(f)) = d.pull() {
+    while let Some(AacDepacketized::Frame(f)) = d.poll_frame() {
         got.push((f.timestamp.0, f.data.to_vec()));
     }
     assert_eq!(got, [(100, vec![9, 9, 9]), (1124, vec![8])]);
@@ -217,14 +228,14 @@ fn aac_depacketizer_reads_other_layouts() {
     let fmtp = Fmtp::parse("97 sizelength=13; indexlength=3; ctsdeltalength=4").unwrap();
     assert_eq!(
         AuHeaderLayout::from_fmtp(&fmtp),
-        Err(AuHeaderLayoutError::Unsupported {
+        Err(PayloadError::UnsupportedFmtpParameter {
             name: "ctsdeltalength"
         })
     );
     let fmtp = Fmtp::parse("97 mode=AAC-hbr").unwrap();
     assert!(matches!(
         AuHeaderLayout::from_fmtp(&fmtp),
-        Err(AuHeaderLayoutError::Parameter {
+        Err(PayloadError::FmtpParameter {
             name: "sizelength",
             ..
         })
@@ -239,8 +250,8 @@ fn aac_depacketizer_errors() {
     let err = d.push(&rtp(1, ts, true, &[0x00])).unwrap_err();
     assert!(matches!(
         err,
-        AacDepacketizeError::Malformed {
-            sequence_number: 1,
+        PayloadError::Malformed {
+            sequence_number: Some(1),
             offset: 0,
             ..
         }
@@ -251,8 +262,8 @@ fn aac_depacketizer_errors() {
         .unwrap_err();
     assert!(matches!(
         err,
-        AacDepacketizeError::Malformed {
-            sequence_number: 2,
+        PayloadError::Malformed {
+            sequence_number: Some(2),
             ..
         }
     ));
@@ -267,8 +278,8 @@ fn aac_depacketizer_errors() {
         .unwrap_err();
     assert!(matches!(
         err,
-        AacDepacketizeError::Malformed {
-            sequence_number: 3,
+        PayloadError::Malformed {
+            sequence_number: Some(3),
             offset: 6,
             ..
         }
@@ -279,7 +290,7 @@ fn aac_depacketizer_errors() {
         .unwrap_err();
     assert_eq!(
         err,
-        AacDepacketizeError::Interleaved {
+        PayloadError::Interleaved {
             index: 1,
             sequence_number: 4
         }
@@ -290,15 +301,15 @@ fn aac_depacketizer_errors() {
         .unwrap_err();
     assert!(matches!(
         err,
-        AacDepacketizeError::Malformed {
-            sequence_number: 5,
+        PayloadError::Malformed {
+            sequence_number: Some(5),
             ..
         }
     ));
     // Old and duplicate packets are refused without effect.
     assert_eq!(
         d.push(&rtp(5, ts, true, &[0x00, 0x10, 0x00, 0x08, 1])),
-        Err(AacDepacketizeError::OutOfOrder {
+        Err(PayloadError::OutOfOrder {
             sequence_number: 5,
             last: 5
         })
@@ -307,10 +318,10 @@ fn aac_depacketizer_errors() {
         .unwrap();
     assert_eq!(
         d.push(&rtp(7, ts, true, &[0x00, 0x10, 0x00, 0x08, 1])),
-        Err(AacDepacketizeError::Pending)
+        Err(PayloadError::OutputPending)
     );
-    assert!(matches!(d.pull(), Some(AacDepacketized::Frame(_))));
-    assert_eq!(d.pull(), None);
+    assert!(matches!(d.poll_frame(), Some(AacDepacketized::Frame(_))));
+    assert_eq!(d.poll_frame(), None);
 }
 
 #[test]
@@ -447,7 +458,7 @@ proptest! {
             let packet = rtp(i as u16, RtpTimestamp::new(0), marker, payload);
             let _ = d.push(&packet);
             let mut bytes_out = 0;
-            while let Some(out) = d.pull() {
+            while let Some(out) = d.poll_frame() {
                 if let AacDepacketized::Frame(f) = out {
                     prop_assert!(!f.data.is_empty());
                     bytes_out += f.data.len();
@@ -487,12 +498,12 @@ proptest! {
         let mut d = OpusDepacketizer::new();
         match d.push(&rtp(1, RtpTimestamp::new(0), false, &payload)) {
             Ok(()) => {
-                let Some(OpusDepacketized::Packet(p)) = d.pull() else { panic!("no packet") };
+                let Some(OpusDepacketized::Packet(p)) = d.poll_packet() else { panic!("no packet") };
                 prop_assert_eq!(&p.data[..], &payload[..]);
                 prop_assert!(p.duration <= 5_760);
             }
             Err(e) => {
-                let ok = matches!(e, OpusError::Malformed { sequence_number: Some(1), .. });
+                let ok = matches!(e, PayloadError::Malformed { sequence_number: Some(1), .. });
                 prop_assert!(ok, "{:?}", e);
             }
         }
@@ -512,7 +523,7 @@ proptest! {
             data.extend((0..*len).map(|b| b as u8));
             let data = Bytes::from(data);
             if *gap { ts = ts.wrapping_add(9_600); }
-            let payload = p.packetize(RtpTimestamp::new(ts), data.clone()).unwrap();
+            let payload = opus_payload(&mut p, RtpTimestamp::new(ts), data.clone()).unwrap();
             prop_assert_eq!(payload.marker(), i == 0 || *gap);
             prop_assert_eq!(payload.data().as_ptr(), data.as_ptr());
             ts = ts.wrapping_add(payload.duration());
@@ -527,13 +538,13 @@ proptest! {
             d.push(&rtp(*seq, payload.timestamp(), payload.marker(), payload.data())).unwrap();
             if let Some(l) = last
                 && *seq != l + 1 {
-                    prop_assert_eq!(d.pull(), Some(OpusDepacketized::Loss(loss(seq - l - 1, *seq))));
+                    prop_assert_eq!(d.poll_packet(), Some(OpusDepacketized::Loss(loss(seq - l - 1, *seq))));
                 }
-            let Some(OpusDepacketized::Packet(got)) = d.pull() else { panic!("no packet") };
+            let Some(OpusDepacketized::Packet(got)) = d.poll_packet() else { panic!("no packet") };
             prop_assert_eq!(&got.data, payload.data());
             prop_assert_eq!(got.timestamp, payload.timestamp());
             prop_assert_eq!(got.duration, payload.duration());
-            prop_assert_eq!(d.pull(), None);
+            prop_assert_eq!(d.poll_packet(), None);
             last = Some(*seq);
         }
     }
@@ -550,10 +561,10 @@ fn loss(lost: u16, seq: u16) -> streamkit_rtp::payload::opus::OpusLoss {
         &toc,
     ))
     .unwrap();
-    let _ = d.pull();
+    let _ = d.poll_packet();
     d.push(&rtp(seq, RtpTimestamp::new(0), false, &toc))
         .unwrap();
-    match d.pull() {
+    match d.poll_packet() {
         Some(OpusDepacketized::Loss(l)) => l,
         other => panic!("{other:?}"),
     }
@@ -587,8 +598,12 @@ fn opus_packet_rules() {
 
     let mut p = OpusPacketizer::new(3).unwrap();
     assert_eq!(
-        p.packetize(RtpTimestamp::new(0), Bytes::from_static(&[0xfc, 0, 0, 0])),
-        Err(OpusError::PacketTooLarge { len: 4, mtu: 3 })
+        opus_payload(
+            &mut p,
+            RtpTimestamp::new(0),
+            Bytes::from_static(&[0xfc, 0, 0, 0])
+        ),
+        Err(PayloadError::PacketTooLarge { len: 4, mtu: 3 })
     );
     assert!(OpusPacketizer::new(0).is_err());
     let mut d = OpusDepacketizer::new();
@@ -596,19 +611,19 @@ fn opus_packet_rules() {
         .unwrap();
     assert_eq!(
         d.push(&rtp(10, RtpTimestamp::new(960), false, &[0xfc])),
-        Err(OpusError::Pending)
+        Err(PayloadError::OutputPending)
     );
-    let _ = d.pull();
+    let _ = d.poll_packet();
     assert_eq!(
         d.push(&rtp(8, RtpTimestamp::new(960), false, &[0xfc])),
-        Err(OpusError::OutOfOrder {
+        Err(PayloadError::OutOfOrder {
             sequence_number: 8,
             last: 9
         })
     );
     assert!(matches!(
         d.push(&rtp(10, RtpTimestamp::new(960), false, &[])),
-        Err(OpusError::Malformed {
+        Err(PayloadError::Malformed {
             sequence_number: Some(10),
             offset: 0,
             ..

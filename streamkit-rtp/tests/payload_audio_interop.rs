@@ -4,19 +4,20 @@
 //! with no loss reported.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-mod interop_support;
+#[path = "../../tests/support/mod.rs"]
+mod support;
 
 use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
-use interop_support::{Capture, Guard, PortPair, capture, fixture, require};
 use streamkit_core::codec::CodecConfig;
 use streamkit_core::mp4::Mp4File;
 use streamkit_rtp::packet::RtpPacket;
 use streamkit_rtp::payload::aac::{AacDepacketized, AacDepacketizer, AuHeaderLayout};
 use streamkit_rtp::payload::opus::{OpusDepacketized, OpusDepacketizer};
 use streamkit_rtp::sdp::SessionDescription;
+use support::{Capture, Guard, PortPair, capture, fixture, require};
 
 /// The fixture's audio samples, in order, and its codec.
 fn source_audio(name: &str) -> (Vec<Bytes>, CodecConfig) {
@@ -72,7 +73,7 @@ fn aac_frames(packets: &[RtpPacket], layout: AuHeaderLayout, frame: u32) -> Vec<
     let mut out = Vec::new();
     for p in packets {
         d.push(p).unwrap();
-        while let Some(x) = d.pull() {
+        while let Some(x) = d.poll_frame() {
             match x {
                 AacDepacketized::Frame(f) => out.push(f.data),
                 other => panic!("{other:?} at packet {}", p.sequence_number().0),
@@ -87,7 +88,7 @@ fn opus_frames(packets: &[RtpPacket]) -> Vec<Bytes> {
     let mut out = Vec::new();
     for p in packets {
         d.push(p).unwrap();
-        while let Some(x) = d.pull() {
+        while let Some(x) = d.poll_packet() {
             match x {
                 OpusDepacketized::Packet(f) => out.push(f.data),
                 other => panic!("{other:?} at packet {}", p.sequence_number().0),
@@ -207,7 +208,7 @@ fn ffmpeg_opus_into_our_depacketizer() {
     let mut expected_ts = None;
     for p in &packets {
         d.push(p).unwrap();
-        let Some(OpusDepacketized::Packet(o)) = d.pull() else {
+        let Some(OpusDepacketized::Packet(o)) = d.poll_packet() else {
             panic!("no packet")
         };
         if let Some(ts) = expected_ts {

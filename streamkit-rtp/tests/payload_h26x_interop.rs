@@ -11,8 +11,10 @@
 //!   the fixtures to our depacketizers: every access unit equals the source
 //!   sample byte for byte in length-prefixed form.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+#![allow(clippy::disallowed_methods)] // the tests pace their sending and wait for children
 
-mod interop_support;
+#[path = "../../tests/support/mod.rs"]
+mod support;
 
 use std::net::UdpSocket;
 use std::path::Path;
@@ -20,7 +22,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
-use interop_support::{Guard, PortPair, capture, fixture, require};
 use streamkit_core::codec::{CodecConfig, MediaKind};
 use streamkit_core::mp4::Mp4File;
 use streamkit_core::nal::{NalLengthSize, length_prefixed_to_annex_b};
@@ -33,6 +34,7 @@ use streamkit_rtp::payload::{Depacketized, NalForm, RtpPayload};
 use streamkit_rtp::rtcp::{Goodbye, RtcpPacket, write_compound};
 use streamkit_rtp::sdp::codec::media_for_codec;
 use streamkit_rtp::sdp::{Connection, Origin, SessionDescription};
+use support::{Guard, PortPair, TempDir, capture, fixture, require, wait_bound};
 
 const MTU: usize = 1200;
 const SSRC: u32 = 0x5354_524b;
@@ -143,19 +145,6 @@ fn sdp(v: &Video, port: u16) -> String {
     sdp.write().unwrap()
 }
 
-/// Waits until another process has bound UDP `port` on 127.0.0.1.
-fn wait_bound(port: u16, receiver: &mut Guard) {
-    for _ in 0..500 {
-        if UdpSocket::bind(("127.0.0.1", port)).is_err() {
-            return;
-        }
-        assert!(!receiver.finished(), "the receiver exited before binding");
-        #[allow(clippy::disallowed_methods)] // tests may sleep
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("nothing bound UDP port {port} within 10 s");
-}
-
 /// Sends every access unit's payloads to `port`, a few ms between access
 /// units, then an RTCP BYE to `port + 1` (ffmpeg's SDP input ends on it).
 fn send(units: &[Vec<RtpPayload>], port: u16) {
@@ -213,28 +202,13 @@ fn adler32(data: &[u8]) -> u32 {
     (b << 16) | a
 }
 
-fn temp_dir(tag: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("streamkit-payload-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn stderr_of(guard: &mut Guard) -> String {
-    let mut err = String::new();
-    if let Some(mut e) = guard.0.stderr.take() {
-        use std::io::Read;
-        let _ = e.read_to_string(&mut err);
-    }
-    err
-}
-
 /// ffmpeg receives our RTP through our SDP: every access unit but possibly
 /// the last (held until the next starts) byte-identical, no decode error.
 fn ffmpeg_receives(name: &str) {
     require("ffmpeg");
     let v = video(name);
-    let dir = temp_dir(&format!("ffmpeg-{name}"));
+    let tmp = TempDir::new(&format!("payload-ffmpeg-{name}"));
+    let dir = tmp.path();
     let port = {
         let pair = PortPair::bind();
         pair.port()
@@ -251,16 +225,16 @@ fn ffmpeg_receives(name: &str) {
             .arg(&crc_path)
             .args(["-map", "0:v", "-f", "null", "-"]),
     );
-    wait_bound(port, &mut ffmpeg);
+    wait_bound(port, Duration::from_secs(30), Some(&mut ffmpeg));
     send(&payloads(&v, false), port);
-    ffmpeg.wait(Duration::from_secs(30));
-    let errors = stderr_of(&mut ffmpeg);
+    // ffmpeg ends its SDP input on our BYE.
+    ffmpeg.wait_success(Duration::from_secs(60));
+    let errors = ffmpeg.stderr();
     assert!(
         errors.trim().is_empty(),
         "ffmpeg reported errors:\n{errors}"
     );
     let text = std::fs::read_to_string(&crc_path).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     let frames: Vec<(usize, u32)> = text
         .lines()
         .filter(|l| !l.starts_with('#'))
@@ -311,7 +285,8 @@ fn ffmpeg_receives_our_h265() {
 fn gstreamer_receives(name: &str, encoding: &str, depay: &str, parse: &str, decoder: &str) {
     require("gst-launch-1.0");
     let v = video(name);
-    let dir = temp_dir(&format!("gst-{name}"));
+    let tmp = TempDir::new(&format!("payload-gst-{name}"));
+    let dir = tmp.path();
     let port = {
         let pair = PortPair::bind();
         pair.port()
@@ -328,29 +303,37 @@ fn gstreamer_receives(name: &str, encoding: &str, depay: &str, parse: &str, deco
         encoding.to_ascii_lowercase(),
         location.display()
     );
+    // -e: an interrupt becomes an end of stream, which flushes the jitter
+    // buffer and the files before gst-launch exits.
     let mut gst = Guard::spawn(
         Command::new("sh")
             .arg("-c")
-            .arg(format!("exec gst-launch-1.0 -q {pipeline}")),
+            .arg(format!("exec gst-launch-1.0 -q -e {pipeline}")),
     );
-    wait_bound(port, &mut gst);
+    wait_bound(port, Duration::from_secs(30), Some(&mut gst));
     send(&payloads(&v, true), port);
-    // The jitter buffer holds packets for its latency: wait for the files.
+    // The jitter buffer holds packets for its latency: the last access
+    // unit's file appears once udpsrc has read every datagram.
     let n = v.samples.len();
     let file = |i: usize| dir.join(format!("au{i:05}.bin"));
-    for _ in 0..200 {
-        if file(n - 1).exists() {
-            break;
-        }
-        #[allow(clippy::disallowed_methods)]
-        std::thread::sleep(Duration::from_millis(25));
+    let start = std::time::Instant::now();
+    while !file(n - 1).exists() {
+        assert!(
+            gst.try_status().is_none(),
+            "gst-launch exited early: {}",
+            gst.stderr()
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "GStreamer wrote no access unit {} within 60 s",
+            n - 1
+        );
+        std::thread::sleep(Duration::from_millis(10));
     }
-    #[allow(clippy::disallowed_methods)]
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(!gst.finished(), "gst-launch exited early");
-    let _ = gst.0.kill();
-    let _ = gst.0.wait();
-    let errors = stderr_of(&mut gst);
+    // The end of stream: gst-launch finishes every file, then exits.
+    gst.interrupt();
+    gst.wait_success(Duration::from_secs(60));
+    let errors = gst.stderr();
     assert!(
         !errors.contains("ERROR") && !errors.contains("WARNING"),
         "GStreamer reported:\n{errors}"
@@ -364,7 +347,6 @@ fn gstreamer_receives(name: &str, encoding: &str, depay: &str, parse: &str, deco
         let bytes = std::fs::read(file(i)).unwrap();
         assert!(bytes == annex_b(&v, s, true), "access unit {i} differs");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -401,10 +383,10 @@ fn depacketize(v: &Video, packets: &[(std::time::Instant, Bytes)]) -> Vec<Bytes>
         let packet = RtpPacket::parse(datagram.clone()).unwrap();
         let events: Vec<Depacketized> = if h265 {
             d265.push(&packet).unwrap();
-            std::iter::from_fn(|| d265.pull()).collect()
+            std::iter::from_fn(|| d265.poll_access_unit()).collect()
         } else {
             d264.push(&packet).unwrap();
-            std::iter::from_fn(|| d264.pull()).collect()
+            std::iter::from_fn(|| d264.poll_access_unit()).collect()
         };
         for ev in events {
             match ev {

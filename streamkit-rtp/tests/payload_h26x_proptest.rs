@@ -14,7 +14,10 @@ use streamkit_core::time::{RtpTimestamp, SequenceNumber};
 use streamkit_rtp::packet::{RtpHeader, RtpPacket};
 use streamkit_rtp::payload::h264::{H264Depacketizer, H264Packetizer};
 use streamkit_rtp::payload::h265::{H265Depacketizer, H265Packetizer};
-use streamkit_rtp::payload::{Depacketized, NalForm, RtpPayload, RtpPayloadRef};
+use streamkit_rtp::payload::{
+    Depacketized, DepacketizedUnit, Depacketizer, NalForm, Packetizer, Payload, RtpPayload,
+    RtpPayloadRef,
+};
 
 #[derive(Clone, Copy, Debug)]
 enum Codec {
@@ -59,90 +62,77 @@ fn access_unit(codec: Codec) -> impl Strategy<Value = Bytes> {
     })
 }
 
-enum Packetizer {
-    H264(H264Packetizer),
-    H265(H265Packetizer),
-}
-
-impl Packetizer {
-    fn new(codec: Codec, mtu: usize) -> Packetizer {
-        match codec {
-            Codec::H264 => Packetizer::H264(H264Packetizer::new(mtu, NalLengthSize::Four).unwrap()),
-            Codec::H265 => Packetizer::H265(H265Packetizer::new(mtu, NalLengthSize::Four).unwrap()),
-        }
-    }
-    fn push(&mut self, ts: RtpTimestamp, au: Bytes) {
-        match self {
-            Packetizer::H264(p) => p.push(ts, au).unwrap(),
-            Packetizer::H265(p) => p.push(ts, au).unwrap(),
-        }
-    }
-    fn poll(&mut self) -> Option<RtpPayload> {
-        match self {
-            Packetizer::H264(p) => p.poll_payload(),
-            Packetizer::H265(p) => p.poll_payload(),
-        }
-    }
-    /// The borrowed form, checked against its owned copy.
-    fn poll_ref(&mut self) -> Option<RtpPayload> {
-        let check = |r: RtpPayloadRef<'_>| {
-            let owned = r.to_payload();
-            let mut written = Vec::new();
-            assert_eq!(r.write_to(&mut written).unwrap(), r.len());
-            assert_eq!(written, owned.to_bytes());
-            assert_eq!(r.chunks().collect::<Vec<_>>().concat(), written);
-            assert_eq!(
-                (r.marker(), r.timestamp(), r.header()),
-                (owned.marker(), owned.timestamp(), owned.header())
-            );
-            assert!(r.units().eq(owned.units().map(|u| &u[..])));
-            owned
-        };
-        match self {
-            Packetizer::H264(p) => p.poll_payload_ref().map(check),
-            Packetizer::H265(p) => p.poll_payload_ref().map(check),
-        }
+/// The library's packetizer of `codec` (mode 1, no configured parameter
+/// sets).
+fn packetizer(codec: Codec, mtu: usize) -> Packetizer {
+    match codec {
+        Codec::H264 => Packetizer::H264(H264Packetizer::new(mtu, NalLengthSize::Four).unwrap()),
+        Codec::H265 => Packetizer::H265(H265Packetizer::new(mtu, NalLengthSize::Four).unwrap()),
     }
 }
 
-enum Depacketizer {
-    H264(H264Depacketizer),
-    H265(H265Depacketizer),
+/// The next payload of a video packetizer.
+fn poll(p: &mut Packetizer) -> Option<RtpPayload> {
+    match p.poll_payload()? {
+        Payload::Video(v) => Some(v),
+        other => panic!("not video: {other:?}"),
+    }
 }
 
-impl Depacketizer {
-    fn new(codec: Codec, form: NalForm) -> Depacketizer {
-        match codec {
-            Codec::H264 => Depacketizer::H264(H264Depacketizer::new(form)),
-            Codec::H265 => Depacketizer::H265(H265Depacketizer::new(form)),
-        }
+/// The next payload in the borrowed form, checked against its owned copy.
+fn poll_ref(p: &mut Packetizer) -> Option<RtpPayload> {
+    let check = |r: RtpPayloadRef<'_>| {
+        let owned = r.to_payload();
+        let mut written = Vec::new();
+        assert_eq!(r.write_to(&mut written).unwrap(), r.len());
+        assert_eq!(written, owned.to_bytes());
+        assert_eq!(r.chunks().collect::<Vec<_>>().concat(), written);
+        assert_eq!(
+            (r.marker(), r.timestamp(), r.header()),
+            (owned.marker(), owned.timestamp(), owned.header())
+        );
+        assert!(r.units().eq(owned.units().map(|u| &u[..])));
+        owned
+    };
+    match p {
+        Packetizer::H264(p) => p.poll_payload_ref().map(check),
+        Packetizer::H265(p) => p.poll_payload_ref().map(check),
+        _ => panic!("not video"),
     }
-    fn push(&mut self, p: &RtpPacket) -> Result<(), streamkit_rtp::payload::DepacketizeError> {
-        match self {
-            Depacketizer::H264(d) => d.push(p),
-            Depacketizer::H265(d) => d.push(p),
-        }
+}
+
+/// The library's depacketizer of `codec`.
+fn depacketizer(codec: Codec, form: NalForm) -> Depacketizer {
+    match codec {
+        Codec::H264 => Depacketizer::H264(H264Depacketizer::new(form)),
+        Codec::H265 => Depacketizer::H265(H265Depacketizer::new(form)),
     }
-    fn pull(&mut self) -> Option<Depacketized> {
-        match self {
-            Depacketizer::H264(d) => d.pull(),
-            Depacketizer::H265(d) => d.pull(),
-        }
+}
+
+/// The next video event of `d`.
+fn poll_video(d: &mut Depacketizer) -> Option<Depacketized> {
+    match d.poll_unit()? {
+        DepacketizedUnit::Video(v) => Some(v),
+        other => panic!("not video: {other:?}"),
     }
 }
 
 /// Every access unit as RTP packets: (index of its access unit, packet).
 fn packetize(codec: Codec, mtu: usize, aus: &[Bytes], first_seq: u16) -> Vec<(usize, RtpPacket)> {
-    let mut p = Packetizer::new(codec, mtu);
+    let mut p = packetizer(codec, mtu);
     let mut out = Vec::new();
     let mut seq = first_seq;
     for (i, au) in aus.iter().enumerate() {
         let ts = RtpTimestamp::new(3000u32.wrapping_mul(i as u32).wrapping_add(7));
-        p.push(ts, au.clone());
+        p.push(ts, au.clone()).unwrap();
         let mut last_marker = false;
         // Odd units through the borrowed form.
         let borrowed = i % 2 == 1;
-        while let Some(payload) = if borrowed { p.poll_ref() } else { p.poll() } {
+        while let Some(payload) = if borrowed {
+            poll_ref(&mut p)
+        } else {
+            poll(&mut p)
+        } {
             assert!(
                 payload.len() <= mtu,
                 "payload of {} above MTU {mtu}",
@@ -182,11 +172,11 @@ fn round_trip(codec: Codec, mtu: usize, aus: &[Bytes], seq: u16) {
         NalForm::LengthPrefixed(NalLengthSize::Four),
         NalForm::AnnexB,
     ] {
-        let mut d = Depacketizer::new(codec, form);
+        let mut d = depacketizer(codec, form);
         let mut got = Vec::new();
         for (_, p) in &packets {
             d.push(p).unwrap();
-            while let Some(ev) = d.pull() {
+            while let Some(ev) = poll_video(&mut d) {
                 match ev {
                     Depacketized::AccessUnit(u) => got.push(u),
                     Depacketized::ParameterSets(_) => {}
@@ -261,7 +251,7 @@ fn lossy(codec: Codec, mtu: usize, aus: &[Bytes], seed: u64, rate_percent: u64) 
         .enumerate()
         .map(|(i, _)| i == 0 || next(&mut state) % 100 >= rate_percent)
         .collect();
-    let mut d = Depacketizer::new(codec, NalForm::LengthPrefixed(NalLengthSize::Four));
+    let mut d = depacketizer(codec, NalForm::LengthPrefixed(NalLengthSize::Four));
     let by_ts: HashMap<u32, Bytes> = aus
         .iter()
         .enumerate()
@@ -274,7 +264,7 @@ fn lossy(codec: Codec, mtu: usize, aus: &[Bytes], seed: u64, rate_percent: u64) 
             continue;
         }
         d.push(p).unwrap();
-        while let Some(ev) = d.pull() {
+        while let Some(ev) = poll_video(&mut d) {
             match ev {
                 Depacketized::AccessUnit(u) => {
                     assert!(
@@ -343,10 +333,10 @@ proptest! {
             let packet = RtpPacket::parse(Bytes::from(datagram)).unwrap();
             let events: Vec<Depacketized> = if h265 {
                 let _ = d265.push(&packet);
-                std::iter::from_fn(|| d265.pull()).collect()
+                std::iter::from_fn(|| d265.poll_access_unit()).collect()
             } else {
                 let _ = d264.push(&packet);
-                std::iter::from_fn(|| d264.pull()).collect()
+                std::iter::from_fn(|| d264.poll_access_unit()).collect()
             };
             for ev in events {
                 if let Depacketized::AccessUnit(u) = ev {
@@ -374,13 +364,10 @@ proptest! {
         } else {
             Packetizer::H264(H264Packetizer::new(mtu, size).unwrap())
         };
-        let ok = match &mut p {
-            Packetizer::H264(p) => p.push(RtpTimestamp::new(1), Bytes::from(data)).is_ok(),
-            Packetizer::H265(p) => p.push(RtpTimestamp::new(1), Bytes::from(data)).is_ok(),
-        };
+        let ok = p.push(RtpTimestamp::new(1), Bytes::from(data)).is_ok();
         let mut last_marker = !ok;
         let mut count = 0;
-        while let Some(payload) = p.poll() {
+        while let Some(payload) = poll(&mut p) {
             prop_assert!(payload.len() <= mtu);
             prop_assert!(!last_marker || count == 0);
             last_marker = payload.marker();

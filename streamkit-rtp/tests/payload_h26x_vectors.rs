@@ -7,10 +7,11 @@ use bytes::Bytes;
 use streamkit_core::codec::h264::AvcConfig;
 use streamkit_core::nal::NalLengthSize;
 use streamkit_core::time::{RtpTimestamp, SequenceNumber};
+use streamkit_rtp::error::PayloadError;
 use streamkit_rtp::packet::{RtpHeader, RtpPacket};
 use streamkit_rtp::payload::h264::{H264Depacketizer, H264Packetizer};
 use streamkit_rtp::payload::h265::{H265Depacketizer, H265Packetizer};
-use streamkit_rtp::payload::{DepacketizeError, Depacketized, NalForm, PacketizeError, RtpPayload};
+use streamkit_rtp::payload::{Depacketized, NalForm, RtpPayload};
 
 fn au(units: &[&[u8]]) -> Bytes {
     let mut v = Vec::new();
@@ -40,7 +41,7 @@ fn packet(seq: u16, ts: u32, marker: bool, payload: &[u8]) -> RtpPacket {
 }
 
 fn events264(d: &mut H264Depacketizer) -> Vec<Depacketized> {
-    std::iter::from_fn(|| d.pull()).collect()
+    std::iter::from_fn(|| d.poll_access_unit()).collect()
 }
 
 const LP4: NalForm = NalForm::LengthPrefixed(NalLengthSize::Four);
@@ -122,7 +123,7 @@ fn h264_parameter_sets_before_idr_after_aud() {
     p.push(RtpTimestamp::new(9000), au(&[slice])).unwrap();
     assert_eq!(
         p.push(RtpTimestamp::new(12000), au(&[slice])),
-        Err(PacketizeError::Pending { pending: 7 })
+        Err(PayloadError::Pending { pending: 7 })
     );
 }
 
@@ -138,7 +139,7 @@ fn h264_mode_0_and_bad_units() {
     assert_eq!(out.len(), 2, "no STAP-A in mode 0");
     assert_eq!(
         p.push(RtpTimestamp::new(1), au(&[&[0x67, 1], &[0x65, 1, 2, 3, 4]])),
-        Err(PacketizeError::TooLargeForSingleNalUnit {
+        Err(PayloadError::TooLargeForSingleNalUnit {
             offset: Some(6),
             len: 5,
             mtu: 4
@@ -146,7 +147,7 @@ fn h264_mode_0_and_bad_units() {
     );
     assert_eq!(
         H264Packetizer::new(2, NalLengthSize::Four).unwrap_err(),
-        PacketizeError::MtuTooSmall { mtu: 2, min: 3 }
+        PayloadError::MtuTooSmall { mtu: 2, min: 3 }
     );
     let mut p = H264Packetizer::new(100, NalLengthSize::Four).unwrap();
     assert_eq!(
@@ -154,15 +155,15 @@ fn h264_mode_0_and_bad_units() {
             RtpTimestamp::new(0),
             Bytes::from_static(&[0, 0, 0, 9, 0x65])
         ),
-        Err(PacketizeError::Truncated { offset: 0 })
+        Err(PayloadError::Truncated { offset: 0 })
     );
     assert!(matches!(
         p.push(RtpTimestamp::new(0), au(&[&[0x7c, 1]])),
-        Err(PacketizeError::InvalidNalUnit { offset: 0, .. })
+        Err(PayloadError::InvalidNalUnit { offset: 0, .. })
     ));
     assert!(matches!(
         p.push(RtpTimestamp::new(0), au(&[&[]])),
-        Err(PacketizeError::InvalidNalUnit { offset: 0, .. })
+        Err(PayloadError::InvalidNalUnit { offset: 0, .. })
     ));
 }
 
@@ -202,7 +203,7 @@ fn h265_aggregation_and_fragmentation_headers() {
     assert_eq!(bytes[2], [0x62, 0x01, 0x53, 11, 12]);
     assert_eq!(
         H265Packetizer::new(3, NalLengthSize::Four).unwrap_err(),
-        PacketizeError::MtuTooSmall { mtu: 3, min: 4 }
+        PayloadError::MtuTooSmall { mtu: 3, min: 4 }
     );
 }
 
@@ -289,7 +290,7 @@ fn h264_camera_quirks() {
     let mut d = H264Depacketizer::new(LP4);
     d.push(&packet(1, 100, false, &[0x41, 1])).unwrap();
     d.push(&packet(2, 100, false, &[0x41, 2])).unwrap();
-    assert!(d.pull().is_none());
+    assert!(d.poll_access_unit().is_none());
     d.push(&packet(3, 200, false, &[0x41, 3])).unwrap();
     let ev = events264(&mut d);
     let u = unit(&ev[0]);
@@ -307,7 +308,7 @@ fn h264_loss_in_a_fragmented_unit() {
     let mut d = H264Depacketizer::new(LP4);
     // A whole IDR, then a P frame whose middle fragment is lost.
     d.push(&packet(10, 0, true, &[0x65, 1])).unwrap();
-    assert!(unit(&d.pull().unwrap()).keyframe);
+    assert!(unit(&d.poll_access_unit().unwrap()).keyframe);
     d.push(&packet(11, 3000, false, &[0x5c, 0x81, 1])).unwrap();
     d.push(&packet(13, 3000, true, &[0x5c, 0x41, 3])).unwrap();
     let ev = events264(&mut d);
@@ -323,7 +324,7 @@ fn h264_loss_in_a_fragmented_unit() {
     // The next P frame comes whole; another loss before a keyframe does not
     // ask again.
     d.push(&packet(14, 6000, true, &[0x41, 4])).unwrap();
-    assert_eq!(unit(&d.pull().unwrap()).data, au(&[&[0x41, 4]]));
+    assert_eq!(unit(&d.poll_access_unit().unwrap()).data, au(&[&[0x41, 4]]));
     d.push(&packet(16, 9000, true, &[0x41, 5])).unwrap();
     match events264(&mut d)[..] {
         [Depacketized::Loss(l)] => assert!(!l.keyframe_request),
@@ -331,7 +332,7 @@ fn h264_loss_in_a_fragmented_unit() {
     }
     // A keyframe clears it.
     d.push(&packet(17, 12000, true, &[0x65, 6])).unwrap();
-    assert!(unit(&d.pull().unwrap()).keyframe);
+    assert!(unit(&d.poll_access_unit().unwrap()).keyframe);
     d.push(&packet(19, 15000, true, &[0x41, 7])).unwrap();
     match events264(&mut d)[..] {
         [Depacketized::Loss(l)] => assert!(l.keyframe_request),
@@ -346,8 +347,8 @@ fn h264_loss_in_a_fragmented_unit() {
     assert!(
         matches!(
             err,
-            DepacketizeError::Malformed {
-                sequence_number: 21,
+            PayloadError::Malformed {
+                sequence_number: Some(21),
                 ..
             }
         ),
@@ -376,7 +377,7 @@ fn h264_unsupported_and_limits() {
             .push(&packet(seq, u32::from(t), true, &[0x60 | t, 0, 0, 0]))
             .unwrap_err();
         match err {
-            DepacketizeError::Unsupported {
+            PayloadError::Unsupported {
                 what,
                 packet_type,
                 sequence_number,
@@ -411,7 +412,7 @@ fn h264_unsupported_and_limits() {
         .unwrap_err();
     assert_eq!(
         err,
-        DepacketizeError::AccessUnitTooLarge {
+        PayloadError::AccessUnitTooLarge {
             limit: 20,
             sequence_number: 2
         }
@@ -432,7 +433,7 @@ fn h265_depacketizer_types() {
         .unwrap_err();
     assert!(matches!(
         err,
-        DepacketizeError::Unsupported {
+        PayloadError::Unsupported {
             packet_type: 50,
             ..
         }
@@ -444,7 +445,7 @@ fn h265_depacketizer_types() {
         .unwrap();
     d.push(&packet(4, 10, true, &[0x62, 0x01, 0x55, 3]))
         .unwrap();
-    let ev: Vec<_> = std::iter::from_fn(|| d.pull()).collect();
+    let ev: Vec<_> = std::iter::from_fn(|| d.poll_access_unit()).collect();
     assert_eq!(
         ev[0],
         Depacketized::ParameterSets(vec![Bytes::from_static(&[0x40, 0x01, 0x0c])])
@@ -456,5 +457,54 @@ fn h265_depacketizer_types() {
         Bytes::from_static(&[
             0, 0, 0, 1, 0x40, 0x01, 0x0c, 0, 0, 0, 1, 0x2a, 0x01, 1, 2, 3
         ])
+    );
+}
+
+#[test]
+fn finish_gives_the_last_access_unit_of_a_stream_without_marker_bits() {
+    // A sender that never sets the marker bit: each access unit ends when
+    // the next timestamp starts, and the last one only at finish.
+    let mut d = H264Depacketizer::new(LP4);
+    d.push(&packet(1, 3000, false, &[0x65, 1, 2])).unwrap();
+    d.push(&packet(2, 6000, false, &[0x41, 3])).unwrap();
+    let first = events264(&mut d);
+    assert_eq!(first.len(), 1);
+    assert_eq!(unit(&first[0]).data, au(&[&[0x65, 1, 2]]));
+    assert!(events264(&mut d).is_empty(), "the last unit waits");
+    d.finish().unwrap();
+    let last = events264(&mut d);
+    assert_eq!(last.len(), 1);
+    let last = unit(&last[0]);
+    assert_eq!(last.data, au(&[&[0x41, 3]]));
+    assert_eq!(last.timestamp, RtpTimestamp::new(6000));
+    assert_eq!(last.first_sequence_number, SequenceNumber::new(2));
+    // A second finish gives nothing more; the stream may go on.
+    d.finish().unwrap();
+    assert!(events264(&mut d).is_empty());
+    d.push(&packet(3, 9000, true, &[0x41, 4])).unwrap();
+    assert_eq!(unit(&events264(&mut d)[0]).data, au(&[&[0x41, 4]]));
+
+    // The same for H.265 (a TRAIL_R unit: type 1).
+    let mut d = H265Depacketizer::new(LP4);
+    d.push(&packet(1, 3000, false, &[0x02, 0x01, 9])).unwrap();
+    assert!(std::iter::from_fn(|| d.poll_access_unit()).next().is_none());
+    d.finish().unwrap();
+    let events: Vec<_> = std::iter::from_fn(|| d.poll_access_unit()).collect();
+    assert_eq!(unit(&events[0]).data, au(&[&[0x02, 0x01, 9]]));
+    d.finish().unwrap();
+    assert!(d.poll_access_unit().is_none());
+}
+
+#[test]
+fn finish_drops_a_fragmented_unit_missing_its_end() {
+    let mut d = H264Depacketizer::new(LP4);
+    // FU-A start of an IDR slice, and nothing more.
+    d.push(&packet(1, 3000, false, &[0x7c, 0x85, 1, 2]))
+        .unwrap();
+    d.finish().unwrap();
+    let events = events264(&mut d);
+    assert!(
+        matches!(&events[..], [Depacketized::Loss(l)] if l.dropped_access_units == 1),
+        "{events:?}"
     );
 }

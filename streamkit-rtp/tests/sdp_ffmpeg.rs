@@ -4,17 +4,18 @@
 //! (read with streamkit-core's MP4 reader).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-mod interop_support;
+#[path = "../../tests/support/mod.rs"]
+mod support;
 
 use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
-use interop_support::{Guard, PortPair, fixture, require};
 use streamkit_core::codec::{CodecConfig, MediaKind};
 use streamkit_core::mp4::Mp4File;
 use streamkit_rtp::sdp::SessionDescription;
 use streamkit_rtp::sdp::codec::{codec_from_media, media_for_codec};
+use support::{Guard, PortPair, fixture, require};
 
 /// Runs ffmpeg on `name` for 0.3 s with video and audio sent as RTP to two
 /// local port pairs, and returns the SDP file it wrote.

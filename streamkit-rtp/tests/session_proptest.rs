@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use proptest::prelude::*;
+use streamkit_core::clock::{UnixTime, WallClock};
 use streamkit_core::time::{RtpTimestamp, SequenceNumber, Timescale};
 use streamkit_rtp::packet::{RtpHeader, RtpPacket};
-use streamkit_rtp::rtcp::{NtpTimestamp, parse_compound};
+use streamkit_rtp::rtcp::parse_compound;
 use streamkit_rtp::session::{ReceiverConfig, RtpReceiver, RtpSender, SenderConfig};
 
 #[allow(clippy::disallowed_methods)] // the virtual clock starts at a real instant
@@ -37,12 +38,12 @@ proptest! {
     #[test]
     fn arbitrary_rtcp_never_panics(datagrams in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..200), 1..8)) {
         let t0 = origin();
-        let mut tx = RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx", 1), t0);
-        let mut rx = RtpReceiver::new(ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx", 2), t0);
+        let mut tx = RtpSender::new(t0, SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx", 1, WallClock::new(t0, UnixTime::from_unix_millis(1_700_000_000_000))));
+        let mut rx = RtpReceiver::new(t0, ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx", 2));
         for d in datagrams {
             let d = Bytes::from(d);
-            let _ = tx.handle_rtcp(t0, NtpTimestamp::default(), d.clone());
-            let _ = rx.handle_rtcp(t0, NtpTimestamp::default(), d);
+            let _ = tx.handle_rtcp(t0, d.clone());
+            let _ = rx.handle_rtcp(t0, d);
         }
         while tx.poll_event().is_some() {}
         while rx.poll_event().is_some() {}
@@ -54,7 +55,7 @@ proptest! {
         start in any::<u16>(),
     ) {
         let t0 = origin();
-        let mut rx = RtpReceiver::new(ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx", 3), t0);
+        let mut rx = RtpReceiver::new(t0, ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx", 3));
         let mut now = t0;
         let mut seq = start;
         for (source, jump, ts, dt_ms, small_step) in steps {
@@ -64,7 +65,7 @@ proptest! {
             seq = if small_step { seq.wrapping_add(jump % 8).wrapping_sub(2) } else { jump };
             let _ = rx.handle_rtp(now, &rtp(1000 + source, seq, ts));
             while let Some(t) = rx.poll_timeout().filter(|t| *t <= now) {
-                rx.handle_timeout(t, NtpTimestamp::default());
+                rx.handle_timeout(t);
             }
             while let Some(out) = rx.poll_transmit() {
                 prop_assert!(parse_compound(out).is_ok());

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use streamkit_core::clock::{NTP_UNIX_OFFSET, UnixTime, WallClock};
 use streamkit_core::time::{MediaTime, SequenceNumber, Timescale, Wrapping};
 use streamkit_rtp::packet::RtpPacket;
 use streamkit_rtp::rtcp::{NtpTimestamp, RtcpPacket, parse_compound, write_compound};
@@ -13,6 +14,18 @@ use streamkit_rtp::session::{
     NackConfig, ReceiverConfig, ReceiverEvent, RtpDisposition, RtpReceiver, RtpSender,
     SenderConfig, SenderEvent,
 };
+
+/// A wall clock that reads 1 700 000 000 s after the epoch at `t0`.
+fn wall(t0: Instant) -> WallClock {
+    WallClock::new(t0, UnixTime::from_unix(Duration::from_secs(1_700_000_000)))
+}
+
+/// The wall-clock time whose NTP form (in era 1, after 2036) is `ntp`.
+fn era1(ntp: NtpTimestamp) -> UnixTime {
+    let seconds = u64::from(ntp.seconds()) + (1 << 32) - NTP_UNIX_OFFSET;
+    let nanos = (u64::from(ntp.fraction()) * 1_000_000_000) >> 32;
+    UnixTime::from_unix(Duration::new(seconds, nanos as u32))
+}
 
 #[allow(clippy::disallowed_methods)] // the virtual clock starts at a real instant
 fn origin() -> Instant {
@@ -40,7 +53,7 @@ fn packet(tx: &mut RtpSender, now: Instant, i: u64) -> RtpPacket {
 fn next_report(rx: &mut RtpReceiver) -> (Instant, Vec<RtcpPacket>, Bytes) {
     for _ in 0..20 {
         let at = rx.poll_timeout().unwrap();
-        rx.handle_timeout(at, NtpTimestamp::default());
+        rx.handle_timeout(at);
         while let Some(wire) = rx.poll_transmit() {
             let packets = parse_compound(wire.clone()).unwrap();
             if let RtcpPacket::ReceiverReport(rr) = &packets[0]
@@ -57,12 +70,12 @@ fn next_report(rx: &mut RtpReceiver) -> (Instant, Vec<RtcpPacket>, Bytes) {
 fn receiver_report_numbers_and_round_trip() {
     let t0 = origin();
     let mut tx = RtpSender::new(
-        SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx@example.com", 1),
         t0,
+        SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx@example.com", 1, wall(t0)),
     );
     let mut config = ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx@example.com", 2);
     config.nack = None;
-    let mut rx = RtpReceiver::new(config, t0);
+    let mut rx = RtpReceiver::new(t0, config);
     let seq0 = tx.next_sequence_number();
 
     let mut dispositions = Vec::new();
@@ -93,11 +106,11 @@ fn receiver_report_numbers_and_round_trip() {
     // A sender report, stamped 0xb705:2000 (LSR), arrives at 200 ms.
     let t_sr = t0 + 200 * MS;
     let ntp_sr = NtpTimestamp::new(0xb705, 0x2000_0000);
-    let sr = tx.sender_report(t_sr, ntp_sr);
+    tx.set_wall_clock(WallClock::new(t_sr, era1(ntp_sr)));
+    let sr = tx.sender_report(t_sr);
     let mut wire = Vec::new();
     write_compound(&[RtcpPacket::SenderReport(sr)], &mut wire).unwrap();
-    rx.handle_rtcp(t_sr, NtpTimestamp::default(), Bytes::from(wire))
-        .unwrap();
+    rx.handle_rtcp(t_sr, Bytes::from(wire)).unwrap();
     assert!(matches!(
         rx.poll_event(),
         Some(ReceiverEvent::SenderReport {
@@ -146,7 +159,9 @@ fn receiver_report_numbers_and_round_trip() {
     // within the 1/65536 s units of LSR and DLSR.
     let arrival =
         NtpTimestamp(ntp_sr.0 + ((held + 250 * MS).as_nanos() * (1 << 32) / 1_000_000_000) as u64);
-    tx.handle_rtcp(t_rr + 125 * MS, arrival, wire).unwrap();
+    // The sender's wall clock reads `arrival` when the report comes in.
+    tx.set_wall_clock(WallClock::new(t_rr + 125 * MS, era1(arrival)));
+    tx.handle_rtcp(t_rr + 125 * MS, wire).unwrap();
     let Some(SenderEvent::ReceiverReport {
         reporter,
         block: b,
@@ -185,7 +200,10 @@ fn receiver_report_numbers_and_round_trip() {
 #[test]
 fn nacks_missing_packets_until_the_retry_limit() {
     let t0 = origin();
-    let mut tx = RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx", 3), t0);
+    let mut tx = RtpSender::new(
+        t0,
+        SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx", 3, wall(t0)),
+    );
     let mut config = ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx", 4);
     config.nack = Some(NackConfig {
         first_delay: 20 * MS,
@@ -193,7 +211,7 @@ fn nacks_missing_packets_until_the_retry_limit() {
         max_retries: 2,
         max_pending: 64,
     });
-    let mut rx = RtpReceiver::new(config, t0);
+    let mut rx = RtpReceiver::new(t0, config);
     let seq0 = tx.next_sequence_number();
     let mut held = Vec::new();
     for i in 0..8u64 {
@@ -209,7 +227,7 @@ fn nacks_missing_packets_until_the_retry_limit() {
     let due = t0 + 50 * MS;
     assert_eq!(rx.poll_timeout(), Some(due));
     let nacks = |rx: &mut RtpReceiver, at: Instant| -> Vec<Vec<SequenceNumber>> {
-        rx.handle_timeout(at, NtpTimestamp::default());
+        rx.handle_timeout(at);
         core::iter::from_fn(|| rx.poll_transmit())
             .flat_map(|w| parse_compound(w).unwrap())
             .filter_map(|p| match p {
@@ -247,8 +265,7 @@ fn nacks_missing_packets_until_the_retry_limit() {
         &mut wire,
     )
     .unwrap();
-    tx.handle_rtcp(due, NtpTimestamp::default(), Bytes::from(wire))
-        .unwrap();
+    tx.handle_rtcp(due, Bytes::from(wire)).unwrap();
     assert_eq!(
         tx.poll_event(),
         Some(SenderEvent::Nack {

@@ -2,6 +2,7 @@
 //! ranges, resolutions, frame rates and program date-times.
 
 use std::time::Duration;
+use streamkit_core::clock;
 
 /// Parses a decimal-floating-point number of seconds (`9.009`, `10`,
 /// `0.33334`) into an exact [`Duration`].
@@ -391,43 +392,22 @@ impl ProgramDateTime {
     }
 }
 
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+/// The calendar arithmetic is core's ([`streamkit_core::clock`]), on
+/// `i64` fields as parsed here.
+fn days_in_month(year: i64, month: i64) -> i64 {
+    u8::try_from(month).map_or(0, |m| i64::from(clock::days_in_month(year, m)))
 }
 
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(year) => 29,
-        _ => 28,
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    match (u8::try_from(month), u8::try_from(day)) {
+        (Ok(m), Ok(d)) => clock::days_from_civil(year, m, d),
+        _ => 0,
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-/// algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01.
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let (y, m, d) = clock::civil_from_days(days);
+    (y, i64::from(m), i64::from(d))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 //!
 //! The depacketizer takes single NAL unit packets, STAP-A and FU-A, in
 //! sequence order, and refuses the interleaved mode's STAP-B, MTAP16,
-//! MTAP24 and FU-B with [`DepacketizeError::Unsupported`].
+//! MTAP24 and FU-B with [`PayloadError::Unsupported`].
 //! See [the module above](super) for the event model and an example.
 
 use bytes::Bytes;
@@ -20,10 +20,9 @@ use streamkit_core::nal::NalLengthSize;
 use streamkit_core::sample::Sample;
 use streamkit_core::time::RtpTimestamp;
 
-use super::fragment::{Codec, Depacketizer, Packetizer};
+use super::h26x::{Codec, Depacketizer, Packetizer};
 use super::{
-    DEFAULT_MAX_ACCESS_UNIT, DepacketizeError, Depacketized, NalForm, PacketizeError, RtpPayload,
-    RtpPayloadRef,
+    DEFAULT_MAX_ACCESS_UNIT, Depacketized, NalForm, PayloadError, RtpPayload, RtpPayloadRef,
 };
 use crate::packet::RtpPacket;
 
@@ -32,7 +31,7 @@ use crate::packet::RtpPacket;
 /// Push one access unit with [`push`](H264Packetizer::push), then call
 /// [`poll_payload`](H264Packetizer::poll_payload) until `None`; a push before
 /// the previous unit is drained is refused with
-/// [`PacketizeError::Pending`]. Payloads reference the access unit's
+/// [`PayloadError::Pending`]. Payloads reference the access unit's
 /// buffer: nothing is copied or allocated per packet.
 #[derive(Debug, Clone)]
 pub struct H264Packetizer {
@@ -46,11 +45,8 @@ impl H264Packetizer {
     ///
     /// # Errors
     ///
-    /// [`PacketizeError::MtuTooSmall`] below 3 bytes (an FU-A with one byte).
-    pub fn new(
-        mtu: usize,
-        nal_length_size: NalLengthSize,
-    ) -> Result<H264Packetizer, PacketizeError> {
+    /// [`PayloadError::MtuTooSmall`] below 3 bytes (an FU-A with one byte).
+    pub fn new(mtu: usize, nal_length_size: NalLengthSize) -> Result<H264Packetizer, PayloadError> {
         Ok(H264Packetizer {
             inner: Packetizer::new(Codec::H264, mtu, nal_length_size)?,
         })
@@ -62,11 +58,11 @@ impl H264Packetizer {
     /// # Errors
     ///
     /// As [`new`](H264Packetizer::new), and
-    /// [`PacketizeError::InvalidNalUnit`] for an empty parameter set.
+    /// [`PayloadError::InvalidNalUnit`] for an empty parameter set.
     pub fn with_parameter_sets(
         config: &AvcConfig,
         mtu: usize,
-    ) -> Result<H264Packetizer, PacketizeError> {
+    ) -> Result<H264Packetizer, PayloadError> {
         let mut p = H264Packetizer::new(mtu, config.nal_length_size)?;
         let sets = config.sps.iter().chain(&config.pps).cloned().collect();
         p.inner.set_parameter_sets(sets)?;
@@ -75,13 +71,13 @@ impl H264Packetizer {
 
     /// Restricts the packetizer to packetization mode 0: single NAL unit
     /// packets only; an access unit with a NAL unit above the MTU is refused
-    /// with [`PacketizeError::TooLargeForSingleNalUnit`].
+    /// with [`PayloadError::TooLargeForSingleNalUnit`].
     ///
     /// # Errors
     ///
-    /// [`PacketizeError::TooLargeForSingleNalUnit`] when a configured
+    /// [`PayloadError::TooLargeForSingleNalUnit`] when a configured
     /// parameter set does not fit.
-    pub fn single_nal_unit_mode(mut self) -> Result<H264Packetizer, PacketizeError> {
+    pub fn single_nal_unit_mode(mut self) -> Result<H264Packetizer, PayloadError> {
         self.inner.set_single_nal_unit_mode()?;
         Ok(self)
     }
@@ -98,17 +94,17 @@ impl H264Packetizer {
     ///
     /// # Errors
     ///
-    /// [`PacketizeError::Pending`] when the previous unit is not drained,
-    /// [`PacketizeError::Truncated`] or
-    /// [`PacketizeError::InvalidNalUnit`] for a bad unit (an empty one, or a
+    /// [`PayloadError::Pending`] when the previous unit is not drained,
+    /// [`PayloadError::Truncated`] or
+    /// [`PayloadError::InvalidNalUnit`] for a bad unit (an empty one, or a
     /// type 24 to 31 that RTP reserves), and in mode 0
-    /// [`PacketizeError::TooLargeForSingleNalUnit`].
+    /// [`PayloadError::TooLargeForSingleNalUnit`].
     #[inline]
     pub fn push(
         &mut self,
         timestamp: RtpTimestamp,
         access_unit: Bytes,
-    ) -> Result<(), PacketizeError> {
+    ) -> Result<(), PayloadError> {
         self.inner.push(timestamp, access_unit)
     }
 
@@ -121,7 +117,7 @@ impl H264Packetizer {
         &mut self,
         sample: &Sample,
         timestamp: RtpTimestamp,
-    ) -> Result<(), PacketizeError> {
+    ) -> Result<(), PayloadError> {
         self.inner.push(timestamp, sample.data.clone())
     }
 
@@ -140,15 +136,28 @@ impl H264Packetizer {
     pub fn poll_payload_ref(&mut self) -> Option<RtpPayloadRef<'_>> {
         self.inner.poll_ref()
     }
+
+    /// No more access units come: a no-op (nothing is held back between
+    /// access units; the payloads of the last one are still polled as
+    /// usual). Here for the contract every producer shares.
+    ///
+    /// # Errors
+    ///
+    /// None.
+    pub fn finish(&mut self) -> Result<(), PayloadError> {
+        Ok(())
+    }
 }
 
 /// H.264 RTP packets (RFC 6184, modes 0 and 1) back into access units.
 ///
 /// Push each packet in sequence order with
 /// [`push`](H264Depacketizer::push), then call
-/// [`pull`](H264Depacketizer::pull) until `None`. An access unit ends at its
-/// marker bit or, for senders that omit it, when the timestamp changes (the
-/// last unit of such a stream is given when the next one starts). A
+/// [`poll_access_unit`](H264Depacketizer::poll_access_unit) until `None`;
+/// at the end of the stream [`finish`](H264Depacketizer::finish) and poll
+/// once more. An access unit ends at its marker bit or, for senders that
+/// omit it, when the timestamp changes (the last unit of such a stream
+/// comes out at `finish`). A
 /// sequence-number gap drops the unit in progress and the unit of the packet
 /// after the gap (the lost packets may have begun it), reported as one
 /// [`Depacketized::Loss`]: only whole access units are ever given.
@@ -177,15 +186,15 @@ impl H264Depacketizer {
     ///
     /// # Errors
     ///
-    /// [`DepacketizeError::Unsupported`] for mode 2 (interleaved) or any
+    /// [`PayloadError::Unsupported`] for mode 2 (interleaved) or any
     /// other value.
     pub fn for_packetization_mode(
         form: NalForm,
         mode: u8,
-    ) -> Result<H264Depacketizer, DepacketizeError> {
+    ) -> Result<H264Depacketizer, PayloadError> {
         match mode {
             0 | 1 => Ok(H264Depacketizer::new(form)),
-            _ => Err(DepacketizeError::Unsupported {
+            _ => Err(PayloadError::Unsupported {
                 what: "packetization-mode (only 0 and 1 are taken)",
                 packet_type: mode,
                 sequence_number: 0,
@@ -194,7 +203,7 @@ impl H264Depacketizer {
     }
 
     /// Sets the largest access unit kept: a larger one is dropped with
-    /// [`DepacketizeError::AccessUnitTooLarge`].
+    /// [`PayloadError::AccessUnitTooLarge`].
     #[must_use]
     pub fn with_max_access_unit(mut self, limit: usize) -> H264Depacketizer {
         self.inner.set_max_access_unit(limit);
@@ -206,20 +215,34 @@ impl H264Depacketizer {
     ///
     /// # Errors
     ///
-    /// [`DepacketizeError::Unsupported`] for interleaved-mode packet types
-    /// and reserved types, [`DepacketizeError::Malformed`] for inconsistent
-    /// payloads, [`DepacketizeError::AccessUnitTooLarge`]; the access unit
+    /// [`PayloadError::Unsupported`] for interleaved-mode packet types
+    /// and reserved types, [`PayloadError::Malformed`] for inconsistent
+    /// payloads, [`PayloadError::AccessUnitTooLarge`]; the access unit
     /// in progress is then dropped.
     #[inline]
-    pub fn push(&mut self, packet: &RtpPacket) -> Result<(), DepacketizeError> {
+    pub fn push(&mut self, packet: &RtpPacket) -> Result<(), PayloadError> {
         self.inner.push(packet)
     }
 
     /// The next event, `None` when there is none until the next push.
     #[must_use]
     #[inline]
-    pub fn pull(&mut self) -> Option<Depacketized> {
-        self.inner.pull()
+    pub fn poll_access_unit(&mut self) -> Option<Depacketized> {
+        self.inner.poll()
+    }
+
+    /// The stream ended: the access unit in progress is given (when whole)
+    /// at the next [`poll_access_unit`](H264Depacketizer::poll_access_unit),
+    /// as its marker bit would have ended it. For senders that omit marker
+    /// bits this is the only way the last access unit comes out. A second
+    /// call does nothing; packets pushed afterwards start new access units.
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` is the contract every producer shares.
+    pub fn finish(&mut self) -> Result<(), PayloadError> {
+        self.inner.finish();
+        Ok(())
     }
 
     /// The SPS and PPS last seen in-band.

@@ -12,7 +12,7 @@
 //! The depacketizer takes single NAL unit packets, aggregation packets and
 //! fragmentation units in sequence order; PACI packets and streams with
 //! DONL fields (`sprop-max-don-diff` above 0) are refused with
-//! [`DepacketizeError::Unsupported`]. See [the module above](super) for the
+//! [`PayloadError::Unsupported`]. See [the module above](super) for the
 //! event model.
 
 use bytes::Bytes;
@@ -21,10 +21,9 @@ use streamkit_core::nal::NalLengthSize;
 use streamkit_core::sample::Sample;
 use streamkit_core::time::RtpTimestamp;
 
-use super::fragment::{Codec, Depacketizer, Packetizer};
+use super::h26x::{Codec, Depacketizer, Packetizer};
 use super::{
-    DEFAULT_MAX_ACCESS_UNIT, DepacketizeError, Depacketized, NalForm, PacketizeError, RtpPayload,
-    RtpPayloadRef,
+    DEFAULT_MAX_ACCESS_UNIT, Depacketized, NalForm, PayloadError, RtpPayload, RtpPayloadRef,
 };
 use crate::packet::RtpPacket;
 
@@ -33,7 +32,7 @@ use crate::packet::RtpPacket;
 /// Push one access unit with [`push`](H265Packetizer::push), then call
 /// [`poll_payload`](H265Packetizer::poll_payload) until `None`; a push before
 /// the previous unit is drained is refused with
-/// [`PacketizeError::Pending`]. Payloads reference the access unit's
+/// [`PayloadError::Pending`]. Payloads reference the access unit's
 /// buffer: nothing is copied or allocated per packet.
 #[derive(Debug, Clone)]
 pub struct H265Packetizer {
@@ -47,11 +46,8 @@ impl H265Packetizer {
     ///
     /// # Errors
     ///
-    /// [`PacketizeError::MtuTooSmall`] below 4 bytes (an FU with one byte).
-    pub fn new(
-        mtu: usize,
-        nal_length_size: NalLengthSize,
-    ) -> Result<H265Packetizer, PacketizeError> {
+    /// [`PayloadError::MtuTooSmall`] below 4 bytes (an FU with one byte).
+    pub fn new(mtu: usize, nal_length_size: NalLengthSize) -> Result<H265Packetizer, PayloadError> {
         Ok(H265Packetizer {
             inner: Packetizer::new(Codec::H265, mtu, nal_length_size)?,
         })
@@ -63,12 +59,12 @@ impl H265Packetizer {
     /// # Errors
     ///
     /// As [`new`](H265Packetizer::new), and
-    /// [`PacketizeError::InvalidNalUnit`] for a parameter set shorter than a
+    /// [`PayloadError::InvalidNalUnit`] for a parameter set shorter than a
     /// NAL unit header.
     pub fn with_parameter_sets(
         config: &HevcConfig,
         mtu: usize,
-    ) -> Result<H265Packetizer, PacketizeError> {
+    ) -> Result<H265Packetizer, PayloadError> {
         let mut p = H265Packetizer::new(mtu, config.nal_length_size)?;
         let sets = config
             .vps()
@@ -92,8 +88,8 @@ impl H265Packetizer {
     ///
     /// # Errors
     ///
-    /// [`PacketizeError::Pending`] when the previous unit is not drained,
-    /// [`PacketizeError::Truncated`] or [`PacketizeError::InvalidNalUnit`]
+    /// [`PayloadError::Pending`] when the previous unit is not drained,
+    /// [`PayloadError::Truncated`] or [`PayloadError::InvalidNalUnit`]
     /// for a bad unit (shorter than its 2-byte header, or a type 48 to 63
     /// that RTP reserves).
     #[inline]
@@ -101,7 +97,7 @@ impl H265Packetizer {
         &mut self,
         timestamp: RtpTimestamp,
         access_unit: Bytes,
-    ) -> Result<(), PacketizeError> {
+    ) -> Result<(), PayloadError> {
         self.inner.push(timestamp, access_unit)
     }
 
@@ -114,7 +110,7 @@ impl H265Packetizer {
         &mut self,
         sample: &Sample,
         timestamp: RtpTimestamp,
-    ) -> Result<(), PacketizeError> {
+    ) -> Result<(), PayloadError> {
         self.inner.push(timestamp, sample.data.clone())
     }
 
@@ -133,14 +129,27 @@ impl H265Packetizer {
     pub fn poll_payload_ref(&mut self) -> Option<RtpPayloadRef<'_>> {
         self.inner.poll_ref()
     }
+
+    /// No more access units come: a no-op (nothing is held back between
+    /// access units; the payloads of the last one are still polled as
+    /// usual). Here for the contract every producer shares.
+    ///
+    /// # Errors
+    ///
+    /// None.
+    pub fn finish(&mut self) -> Result<(), PayloadError> {
+        Ok(())
+    }
 }
 
 /// H.265 RTP packets (RFC 7798, no DONL) back into access units.
 ///
 /// The same contract as
 /// [`H264Depacketizer`](super::h264::H264Depacketizer): push packets in
-/// sequence order, pull events until `None`; access units end at the marker
-/// bit or a timestamp change; a gap drops the units it may have touched and
+/// sequence order, poll events until `None`, and at the end of the stream
+/// [`finish`](H265Depacketizer::finish) and poll once more; access units
+/// end at the marker bit or a timestamp change (the last one of a stream
+/// without marker bits at `finish`); a gap drops the units it may have touched and
 /// is reported once; the same camera quirks are tolerated. The keyframe flag
 /// says the unit holds an IRAP picture (types 16 to 23).
 #[derive(Debug)]
@@ -162,14 +171,14 @@ impl H265Depacketizer {
     ///
     /// # Errors
     ///
-    /// [`DepacketizeError::Unsupported`] above 0: the packets then carry
+    /// [`PayloadError::Unsupported`] above 0: the packets then carry
     /// DONL fields and may arrive out of decoding order.
     pub fn for_max_don_diff(
         form: NalForm,
         sprop_max_don_diff: u32,
-    ) -> Result<H265Depacketizer, DepacketizeError> {
+    ) -> Result<H265Depacketizer, PayloadError> {
         if sprop_max_don_diff > 0 {
-            return Err(DepacketizeError::Unsupported {
+            return Err(PayloadError::Unsupported {
                 what: "DONL (sprop-max-don-diff above 0)",
                 packet_type: 0,
                 sequence_number: 0,
@@ -179,7 +188,7 @@ impl H265Depacketizer {
     }
 
     /// Sets the largest access unit kept: a larger one is dropped with
-    /// [`DepacketizeError::AccessUnitTooLarge`].
+    /// [`PayloadError::AccessUnitTooLarge`].
     #[must_use]
     pub fn with_max_access_unit(mut self, limit: usize) -> H265Depacketizer {
         self.inner.set_max_access_unit(limit);
@@ -191,20 +200,34 @@ impl H265Depacketizer {
     ///
     /// # Errors
     ///
-    /// [`DepacketizeError::Unsupported`] for PACI and reserved types,
-    /// [`DepacketizeError::Malformed`] for inconsistent payloads,
-    /// [`DepacketizeError::AccessUnitTooLarge`]; the access unit in progress
+    /// [`PayloadError::Unsupported`] for PACI and reserved types,
+    /// [`PayloadError::Malformed`] for inconsistent payloads,
+    /// [`PayloadError::AccessUnitTooLarge`]; the access unit in progress
     /// is then dropped.
     #[inline]
-    pub fn push(&mut self, packet: &RtpPacket) -> Result<(), DepacketizeError> {
+    pub fn push(&mut self, packet: &RtpPacket) -> Result<(), PayloadError> {
         self.inner.push(packet)
     }
 
     /// The next event, `None` when there is none until the next push.
     #[must_use]
     #[inline]
-    pub fn pull(&mut self) -> Option<Depacketized> {
-        self.inner.pull()
+    pub fn poll_access_unit(&mut self) -> Option<Depacketized> {
+        self.inner.poll()
+    }
+
+    /// The stream ended: the access unit in progress is given (when whole)
+    /// at the next [`poll_access_unit`](H265Depacketizer::poll_access_unit),
+    /// as its marker bit would have ended it. For senders that omit marker
+    /// bits this is the only way the last access unit comes out. A second
+    /// call does nothing; packets pushed afterwards start new access units.
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` is the contract every producer shares.
+    pub fn finish(&mut self) -> Result<(), PayloadError> {
+        self.inner.finish();
+        Ok(())
     }
 
     /// The VPS, SPS and PPS last seen in-band.

@@ -21,10 +21,18 @@
 //!   payload in an RTP header ([`RtpHeader`](crate::packet::RtpHeader)) with
 //!   the payload's marker bit and timestamp.
 //! - A **depacketizer** takes RTP packets in sequence order (from the jitter
-//!   buffer) with `push`, then gives [`Depacketized`] events with `pull`
-//!   until `None`: whole access units in the caller's chosen [`NalForm`],
-//!   losses (with whether a keyframe request is due) and parameter-set
-//!   changes.
+//!   buffer) with `push`, then gives [`Depacketized`] events with
+//!   `poll_access_unit` (AAC: `poll_frame`, Opus: `poll_packet`) until
+//!   `None`: whole access units in the caller's chosen [`NalForm`], losses
+//!   (with whether a keyframe request is due) and parameter-set changes. At
+//!   the end of the stream `finish()` gives what is held (an access unit
+//!   whose marker bit never came).
+//! - [`Packetizer`] and [`Depacketizer`] are both over every codec (enum
+//!   dispatch), made from a core track or an SDP media section.
+//!
+//! The packetizers share the contract too: `push`, `poll_payload` until
+//! `None`, `finish()` at the end (AAC releases the frames it holds for
+//! aggregation) and poll once more.
 //!
 //! ```
 //! use bytes::Bytes;
@@ -59,7 +67,7 @@
 //! }
 //! // Three FU-A packets make one access unit again.
 //! assert_eq!(seq, 4);
-//! match depacketizer.pull() {
+//! match depacketizer.poll_access_unit() {
 //!     Some(Depacketized::AccessUnit(unit)) => {
 //!         assert!(unit.keyframe);
 //!         assert_eq!(unit.data, au);
@@ -78,9 +86,10 @@ use streamkit_core::time::{RtpTimestamp, SequenceNumber};
 use crate::error::WriteError;
 
 pub mod aac;
-mod fragment;
+mod format;
 pub mod h264;
 pub mod h265;
+mod h26x;
 pub mod opus;
 
 /// The most NAL units one aggregation packet (STAP-A, H.265 AP) carries.
@@ -279,14 +288,14 @@ impl fmt::Debug for RtpPayload {
 /// until the next poll. The fastest way to write payloads out at once.
 #[derive(Clone, Copy)]
 pub struct RtpPayloadRef<'a> {
-    descriptor: fragment::Descriptor,
-    packetizer: &'a fragment::Packetizer,
+    descriptor: h26x::Descriptor,
+    packetizer: &'a h26x::Packetizer,
 }
 
 impl<'a> RtpPayloadRef<'a> {
     pub(crate) fn new(
-        descriptor: fragment::Descriptor,
-        packetizer: &'a fragment::Packetizer,
+        descriptor: h26x::Descriptor,
+        packetizer: &'a h26x::Packetizer,
     ) -> RtpPayloadRef<'a> {
         RtpPayloadRef {
             descriptor,
@@ -406,94 +415,11 @@ impl fmt::Debug for RtpPayloadRef<'_> {
     }
 }
 
-/// Why a packetizer refused its configuration or an access unit.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PacketizeError {
-    /// The payload size budget is below the smallest the format allows.
-    #[error("MTU of {mtu} bytes is below the format's minimum of {min}")]
-    MtuTooSmall {
-        /// The budget given.
-        mtu: usize,
-        /// The smallest the format can use.
-        min: usize,
-    },
-    /// The previous access unit still has payloads to poll.
-    #[error("{pending} bytes of the previous access unit are still to be polled")]
-    Pending {
-        /// Bytes of NAL data not yet handed out.
-        pending: usize,
-    },
-    /// A length prefix runs past the end of the access unit.
-    #[error("NAL unit length at byte {offset} runs past the end of the access unit")]
-    Truncated {
-        /// The byte of the length prefix.
-        offset: usize,
-    },
-    /// A NAL unit is shorter than its header, or has a type the RTP format
-    /// reserves for its own packets.
-    #[error("invalid NAL unit at byte {offset}: {what}")]
-    InvalidNalUnit {
-        /// The byte of the unit's length prefix.
-        offset: usize,
-        /// What is wrong.
-        what: &'static str,
-    },
-    /// Packetization mode 0 carries single NAL units only, and this one
-    /// does not fit the MTU.
-    #[error(
-        "NAL unit of {len} bytes at byte {offset:?} exceeds the MTU of {mtu} in single NAL unit mode (offset None: a configured parameter set)"
-    )]
-    TooLargeForSingleNalUnit {
-        /// The byte of the unit's length prefix (`None` for a configured
-        /// parameter set).
-        offset: Option<usize>,
-        /// The unit's length.
-        len: usize,
-        /// The payload budget.
-        mtu: usize,
-    },
-}
-
-/// Why a depacketizer refused a packet or its configuration.
-///
-/// After an error the access unit in progress is dropped (and reported by a
-/// [`Depacketized::Loss`] event when it held data); the next packets are
-/// taken as usual.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DepacketizeError {
-    /// A packet type or mode this depacketizer does not take (STAP-B,
-    /// MTAP16/24, FU-B, interleaved mode, H.265 PACI or DONL).
-    #[error("unsupported {what} (packet type {packet_type}) in packet seq {sequence_number}")]
-    Unsupported {
-        /// What it is.
-        what: &'static str,
-        /// The payload's NAL unit type.
-        packet_type: u8,
-        /// The packet's sequence number (0 for a configuration error).
-        sequence_number: u16,
-    },
-    /// A payload inconsistent with its format (empty, an aggregation unit
-    /// running past the end, a fragment without its start).
-    #[error("malformed payload in packet seq {sequence_number} at payload byte {offset}: {what}")]
-    Malformed {
-        /// What is wrong.
-        what: &'static str,
-        /// The packet's sequence number.
-        sequence_number: u16,
-        /// Where in the payload.
-        offset: usize,
-    },
-    /// The access unit grew past the configured limit: it is dropped.
-    #[error("access unit above {limit} bytes at packet seq {sequence_number}: dropped")]
-    AccessUnitTooLarge {
-        /// The configured limit.
-        limit: usize,
-        /// The packet that crossed it.
-        sequence_number: u16,
-    },
-}
+pub use crate::error::PayloadError;
+pub use format::{
+    DepacketizedUnit, Depacketizer, Packetizer, PacketizerConfig, Payload, mp4_nal_form,
+    rtp_clock_rate,
+};
 
 /// The form of a depacketized access unit's bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -572,7 +498,7 @@ pub struct Loss {
     pub keyframe_request: bool,
 }
 
-/// What a depacketizer's `pull` gives.
+/// What the H.264 and H.265 depacketizers' `poll_access_unit` gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Depacketized {

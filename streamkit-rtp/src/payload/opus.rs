@@ -23,7 +23,9 @@
 //! let mut depacketizer = OpusDepacketizer::new();
 //! // TOC 0xfc: CELT fullband 20 ms, stereo, one frame.
 //! let opus = Bytes::from_static(&[0xfc, 0xff, 0xfe]);
-//! let payload = packetizer.packetize(RtpTimestamp::new(960), opus.clone())?;
+//! packetizer.push(RtpTimestamp::new(960), opus.clone())?;
+//! let payload = packetizer.poll_payload().expect("one payload per packet");
+//! assert!(packetizer.poll_payload().is_none());
 //! assert!(payload.marker()); // first packet of the stream
 //! assert_eq!(payload.duration(), 960);
 //! let header = RtpHeader {
@@ -36,11 +38,11 @@
 //! let mut wire = Vec::new();
 //! datagram.write_to(&mut wire)?;
 //! depacketizer.push(&RtpPacket::parse(Bytes::from(wire))?)?;
-//! match depacketizer.pull() {
+//! match depacketizer.poll_packet() {
 //!     Some(OpusDepacketized::Packet(p)) => assert_eq!(p.data, opus),
 //!     other => panic!("{other:?}"),
 //! }
-//! assert!(depacketizer.pull().is_none());
+//! assert!(depacketizer.poll_packet().is_none());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -49,6 +51,7 @@ use core::fmt;
 use bytes::Bytes;
 use streamkit_core::time::{RtpTimestamp, SequenceNumber, Timescale};
 
+use crate::error::PayloadError;
 use crate::packet::RtpPacket;
 
 /// The RTP clock of Opus: 48 kHz (RFC 7587 section 4.1).
@@ -56,50 +59,6 @@ pub const OPUS_CLOCK: Timescale = Timescale::AUDIO_48KHZ;
 
 /// The longest Opus packet: 120 ms, in 48 kHz ticks.
 pub const MAX_PACKET_DURATION: u32 = 5_760;
-
-/// Why an Opus packet or payload was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum OpusError {
-    /// The payload budget is 0.
-    #[error("MTU of {mtu} bytes is too small for Opus")]
-    MtuTooSmall {
-        /// The budget given.
-        mtu: usize,
-    },
-    /// The Opus packet is longer than the MTU (RFC 7587 has no
-    /// fragmentation).
-    #[error("Opus packet of {len} bytes exceeds the MTU of {mtu}")]
-    PacketTooLarge {
-        /// The packet's length.
-        len: usize,
-        /// The payload budget.
-        mtu: usize,
-    },
-    /// The bytes are not an Opus packet (RFC 6716 section 3.4).
-    #[error("malformed Opus packet (packet seq {sequence_number:?}) at byte {offset}: {what}")]
-    Malformed {
-        /// What is wrong.
-        what: &'static str,
-        /// The RTP packet's sequence number, when it came from one.
-        sequence_number: Option<u16>,
-        /// Where in the Opus packet.
-        offset: usize,
-    },
-    /// The RTP packet is older than (or a duplicate of) the last one taken;
-    /// it is ignored.
-    #[error("packet seq {sequence_number} is not after the last one taken ({last})")]
-    OutOfOrder {
-        /// The packet's sequence number.
-        sequence_number: u16,
-        /// The last sequence number taken.
-        last: u16,
-    },
-    /// The previous packet's output is still to be pulled; the packet was
-    /// not taken.
-    #[error("output of the previous packet is still to be pulled")]
-    Pending,
-}
 
 /// The duration of one frame of TOC configuration `config` (0 to 31), in
 /// 48 kHz ticks (RFC 6716 section 3.1, table 2).
@@ -133,9 +92,9 @@ fn frame_duration(config: u8) -> u32 {
 ///
 /// # Errors
 ///
-/// [`OpusError::Malformed`] when a rule above is broken.
-pub fn packet_duration(packet: &[u8]) -> Result<u32, OpusError> {
-    let malformed = |what, offset| OpusError::Malformed {
+/// [`PayloadError::Malformed`] when a rule above is broken.
+pub fn packet_duration(packet: &[u8]) -> Result<u32, PayloadError> {
+    let malformed = |what, offset| PayloadError::Malformed {
         what,
         sequence_number: None,
         offset,
@@ -240,10 +199,15 @@ impl fmt::Debug for OpusPayload {
 }
 
 /// Opus packets into RFC 7587 payloads; see the [module docs](self).
+///
+/// Push one Opus packet with [`push`](OpusPacketizer::push), then take its
+/// payload with [`poll_payload`](OpusPacketizer::poll_payload) (until
+/// `None`, as every packetizer).
 #[derive(Debug, Clone)]
 pub struct OpusPacketizer {
     mtu: usize,
     next_timestamp: Option<RtpTimestamp>,
+    ready: Option<OpusPayload>,
 }
 
 impl OpusPacketizer {
@@ -251,32 +215,36 @@ impl OpusPacketizer {
     ///
     /// # Errors
     ///
-    /// [`OpusError::MtuTooSmall`] for an MTU of 0.
-    pub fn new(mtu: usize) -> Result<OpusPacketizer, OpusError> {
+    /// [`PayloadError::MtuTooSmall`] for an MTU of 0.
+    pub fn new(mtu: usize) -> Result<OpusPacketizer, PayloadError> {
         if mtu == 0 {
-            return Err(OpusError::MtuTooSmall { mtu });
+            return Err(PayloadError::MtuTooSmall { mtu, min: 1 });
         }
         Ok(OpusPacketizer {
             mtu,
             next_timestamp: None,
+            ready: None,
         })
     }
 
-    /// The payload for the Opus packet `packet` at RTP timestamp
-    /// `timestamp` (the packet's media time on the 48 kHz clock).
+    /// Takes the Opus packet `packet` at RTP timestamp `timestamp` (the
+    /// packet's media time on the 48 kHz clock); its payload comes from
+    /// [`poll_payload`](OpusPacketizer::poll_payload).
     ///
     /// # Errors
     ///
-    /// [`OpusError::PacketTooLarge`] above the MTU, [`OpusError::Malformed`]
-    /// when [`packet_duration`] refuses the packet. A refused packet leaves
-    /// the packetizer as it was.
-    pub fn packetize(
-        &mut self,
-        timestamp: RtpTimestamp,
-        packet: Bytes,
-    ) -> Result<OpusPayload, OpusError> {
+    /// [`PayloadError::Pending`] when the previous payload was not polled,
+    /// [`PayloadError::PacketTooLarge`] above the MTU,
+    /// [`PayloadError::Malformed`] when [`packet_duration`] refuses the
+    /// packet. A refused packet leaves the packetizer as it was.
+    pub fn push(&mut self, timestamp: RtpTimestamp, packet: Bytes) -> Result<(), PayloadError> {
+        if let Some(ready) = &self.ready {
+            return Err(PayloadError::Pending {
+                pending: ready.data.len(),
+            });
+        }
         if packet.len() > self.mtu {
-            return Err(OpusError::PacketTooLarge {
+            return Err(PayloadError::PacketTooLarge {
                 len: packet.len(),
                 mtu: self.mtu,
             });
@@ -284,12 +252,30 @@ impl OpusPacketizer {
         let duration = packet_duration(&packet)?;
         let marker = self.next_timestamp != Some(timestamp);
         self.next_timestamp = Some(RtpTimestamp::new(timestamp.0.wrapping_add(duration)));
-        Ok(OpusPayload {
+        self.ready = Some(OpusPayload {
             timestamp,
             marker,
             duration,
             data: packet,
-        })
+        });
+        Ok(())
+    }
+
+    /// The payload of the packet pushed last, or `None` when it was given.
+    #[must_use]
+    pub fn poll_payload(&mut self) -> Option<OpusPayload> {
+        self.ready.take()
+    }
+
+    /// No more packets come: a no-op (nothing is held back; a payload
+    /// pushed last is still polled as usual). Here for the contract every
+    /// producer shares.
+    ///
+    /// # Errors
+    ///
+    /// None.
+    pub fn finish(&mut self) -> Result<(), PayloadError> {
+        Ok(())
     }
 }
 
@@ -331,7 +317,7 @@ pub struct OpusLoss {
     pub sequence_number: SequenceNumber,
 }
 
-/// What [`OpusDepacketizer::pull`] gives.
+/// What [`OpusDepacketizer::poll_packet`] gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum OpusDepacketized {
@@ -344,7 +330,7 @@ pub enum OpusDepacketized {
 /// RFC 7587 payloads back into Opus packets; see the [module docs](self).
 ///
 /// Push each RTP packet in sequence order with
-/// [`push`](OpusDepacketizer::push), then [`pull`](OpusDepacketizer::pull)
+/// [`push`](OpusDepacketizer::push), then [`poll_packet`](OpusDepacketizer::poll_packet)
 /// until `None` before the next push.
 #[derive(Debug, Clone, Default)]
 pub struct OpusDepacketizer {
@@ -360,23 +346,34 @@ impl OpusDepacketizer {
         OpusDepacketizer::default()
     }
 
+    /// The stream ended: a no-op (every Opus packet is whole in its RTP
+    /// packet, so nothing is held back). Here for the contract every
+    /// producer shares.
+    ///
+    /// # Errors
+    ///
+    /// None.
+    pub fn finish(&mut self) -> Result<(), PayloadError> {
+        Ok(())
+    }
+
     /// Takes the next RTP packet.
     ///
     /// # Errors
     ///
-    /// [`OpusError::Pending`] (not taken) when output is still to be
-    /// pulled, [`OpusError::OutOfOrder`] (ignored) for a packet not after
-    /// the last, [`OpusError::Malformed`] (dropped; a gap before it is
+    /// [`PayloadError::OutputPending`] (not taken) when output is still to be
+    /// polled, [`PayloadError::OutOfOrder`] (ignored) for a packet not after
+    /// the last, [`PayloadError::Malformed`] (dropped; a gap before it is
     /// still reported) when the payload is not an Opus packet.
-    pub fn push(&mut self, packet: &RtpPacket) -> Result<(), OpusError> {
+    pub fn push(&mut self, packet: &RtpPacket) -> Result<(), PayloadError> {
         if self.loss.is_some() || self.packet.is_some() {
-            return Err(OpusError::Pending);
+            return Err(PayloadError::OutputPending);
         }
         let seq = packet.sequence_number();
         if let Some(last) = self.last_sequence_number {
             let ahead = seq.0.wrapping_sub(last.0);
             if ahead == 0 || ahead >= 0x8000 {
-                return Err(OpusError::OutOfOrder {
+                return Err(PayloadError::OutOfOrder {
                     sequence_number: seq.0,
                     last: last.0,
                 });
@@ -391,7 +388,7 @@ impl OpusDepacketizer {
         self.last_sequence_number = Some(seq);
         let data = packet.payload();
         let duration = packet_duration(&data).map_err(|e| match e {
-            OpusError::Malformed { what, offset, .. } => OpusError::Malformed {
+            PayloadError::Malformed { what, offset, .. } => PayloadError::Malformed {
                 what,
                 sequence_number: Some(seq.0),
                 offset,
@@ -410,7 +407,7 @@ impl OpusDepacketizer {
 
     /// The next loss report or Opus packet, or `None`.
     #[must_use]
-    pub fn pull(&mut self) -> Option<OpusDepacketized> {
+    pub fn poll_packet(&mut self) -> Option<OpusDepacketized> {
         if let Some(loss) = self.loss.take() {
             return Some(OpusDepacketized::Loss(loss));
         }

@@ -36,7 +36,9 @@ use streamkit_core::codec::{
     CodecConfig, aac::AacConfig, h264::AvcConfig, h265::HevcConfig, opus::OpusConfig,
 };
 
-use super::{MediaDescription, SdpError, base64};
+use streamkit_core::track::Track;
+
+use super::{Connection, MediaDescription, Origin, SdpError, SessionDescription, base64};
 
 fn codec_err(what: &'static str) -> SdpError {
     SdpError::Codec { what }
@@ -336,5 +338,90 @@ mod tests {
         let mut v = MediaDescription::new("video", 0, "RTP/AVP", vec!["96".into()]);
         v.attributes.push_value("rtpmap", "96 VP8/90000");
         assert!(codec_from_media(&v, 96).is_err());
+    }
+}
+
+/// One media section of [`SessionDescription::for_tracks`]: a track, the
+/// RTP payload type it is sent with and the port it goes to.
+#[derive(Debug, Clone, Copy)]
+pub struct TrackMedia<'a> {
+    /// The track (its codec configuration makes `rtpmap` and `fmtp`).
+    pub track: &'a Track,
+    /// The RTP payload type.
+    pub payload_type: u8,
+    /// The RTP port (`m=` line).
+    pub port: u16,
+}
+
+impl Origin {
+    /// `o=- <session_id> 1 IN IP4|IP6 <address>`.
+    #[must_use]
+    pub fn for_address(session_id: u64, address: std::net::IpAddr) -> Origin {
+        Origin {
+            username: "-".into(),
+            session_id: session_id.to_string(),
+            session_version: "1".into(),
+            net_type: "IN".into(),
+            addr_type: if address.is_ipv4() { "IP4" } else { "IP6" }.into(),
+            unicast_address: address.to_string(),
+        }
+    }
+}
+
+impl Connection {
+    /// `c=IN IP4|IP6 <address>`.
+    #[must_use]
+    pub fn for_address(address: std::net::IpAddr) -> Connection {
+        Connection {
+            net_type: "IN".into(),
+            addr_type: if address.is_ipv4() { "IP4" } else { "IP6" }.into(),
+            address: address.to_string(),
+        }
+    }
+}
+
+impl SessionDescription {
+    /// The description of RTP streams of `tracks`: `origin`, `s=` the
+    /// session name, the session-level `c=` line `connection`, and one
+    /// media section per track (see [`media_for_codec`]).
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use streamkit_core::codec::{CodecConfig, opus::OpusConfig};
+    /// use streamkit_core::time::Timescale;
+    /// use streamkit_core::track::Track;
+    /// use streamkit_rtp::sdp::codec::TrackMedia;
+    /// use streamkit_rtp::sdp::{Connection, Origin, SessionDescription};
+    ///
+    /// let opus = Track::new(1, Timescale::AUDIO_48KHZ, CodecConfig::Opus(OpusConfig::stereo(312, 48_000)));
+    /// let at = Ipv4Addr::LOCALHOST.into();
+    /// let sdp = SessionDescription::for_tracks(
+    ///     Origin::for_address(7, at),
+    ///     "a stream",
+    ///     Some(Connection::for_address(at)),
+    ///     &[TrackMedia { track: &opus, payload_type: 97, port: 5006 }],
+    /// )?;
+    /// let text = sdp.write()?;
+    /// assert!(text.contains("m=audio 5006 RTP/AVP 97\r\na=rtpmap:97 opus/48000/2\r\n"));
+    /// # Ok::<(), streamkit_rtp::sdp::SdpError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`SdpError::Codec`] for a track whose codec has no media section
+    /// here.
+    pub fn for_tracks(
+        origin: Origin,
+        session_name: &str,
+        connection: Option<Connection>,
+        tracks: &[TrackMedia<'_>],
+    ) -> Result<SessionDescription, SdpError> {
+        let mut sdp = SessionDescription::new(origin, session_name);
+        sdp.connection = connection;
+        for t in tracks {
+            sdp.media
+                .push(media_for_codec(&t.track.codec, t.payload_type, t.port)?);
+        }
+        Ok(sdp)
     }
 }

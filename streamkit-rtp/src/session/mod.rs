@@ -2,14 +2,22 @@
 //!
 //! Both follow the same contract:
 //!
-//! - Input comes in through `handle_*` calls, each with `now` (a
-//!   monotonic [`Instant`] from the caller's clock) and, where an RTCP
-//!   report may be written or read, the caller's wall-clock time as an
-//!   [`NtpTimestamp`].
+//! - Input comes in through `handle_*` calls, each with `now` first (a
+//!   monotonic [`Instant`] from the caller's clock): `handle_rtcp(now,
+//!   datagram)`, and for the receiver `handle_rtp(now, packet)`; the
+//!   sender counts the packets it numbers with `send` / `record_sent`.
 //! - After every input, drain `poll_transmit` (RTCP datagrams to send to
 //!   the peer's RTCP address) and `poll_event` until they return `None`.
-//! - Call `handle_timeout` at [`poll_timeout`](RtpSender::poll_timeout)
+//! - Call `handle_timeout(now)` at [`poll_timeout`](RtpSender::poll_timeout)
 //!   (or earlier; early calls do nothing).
+//! - At the end, `finish(now)` queues the BYE compound; drain
+//!   `poll_transmit` once more. `poll_timeout` is then `None`.
+//!
+//! Wall-clock time (the NTP time of sender reports, round-trip times) comes
+//! from the [`WallClock`](streamkit_core::clock::WallClock) in the
+//! sender's configuration, the link between the caller's monotonic clock
+//! and Unix time; [`RtpSender::set_wall_clock`] follows a clock
+//! adjustment.
 //!
 //! Nothing here reads a clock or draws random numbers from the system: the
 //! SSRC, the initial sequence number, the RTP timestamp offset and the
@@ -23,22 +31,34 @@
 //! senders when they are at most a quarter of the members, a 5 s minimum
 //! (halved before the first report), a random factor in `[0.5, 1.5)`,
 //! divided by the compensation `e - 3/2`, and timer reconsideration. Members
-//! are the local participant plus the sources heard (bounded); they do not
-//! time out, and BYE reconsideration is not done.
+//! are the local participant plus the sources heard (bounded). A member not
+//! heard from for five deterministic intervals times out (section 6.3.5,
+//! reported as an event), a member that sends BYE is removed at once; BYE
+//! reconsideration (section 6.3.7) is not done: `finish(now)` sends the
+//! BYE compound at once.
+//!
+//! The receiver sends feedback (generic NACK, PLI) by the early-feedback
+//! rules of RFC 4585 section 3.5: feedback rides on a regular report due
+//! within the dithering window, else goes in one early packet per regular
+//! interval (after which the next regular report waits twice the
+//! interval), else waits for the next regular report when that comes
+//! within [`FeedbackConfig::max_delay`], else is dropped and counted. With
+//! a [`FeedbackConfig::min_report_interval`] (`T_rr_interval`) regular
+//! reports closer together than that are suppressed.
 //!
 //! ```
 //! use std::time::{Duration, Instant};
 //! use bytes::Bytes;
 //! use streamkit_core::time::{MediaTime, Timescale};
+//! use streamkit_core::clock::{UnixTime, WallClock};
 //! use streamkit_rtp::packet::RtpPacket;
-//! use streamkit_rtp::rtcp::NtpTimestamp;
 //! use streamkit_rtp::session::{RtpReceiver, RtpSender, ReceiverConfig, SenderConfig};
 //!
 //! # #[allow(clippy::disallowed_methods)] // the example needs a starting instant
 //! let t0 = Instant::now();
-//! let ntp = |t: Instant| NtpTimestamp::from_unix(Duration::from_secs(1_700_000_000) + (t - t0));
-//! let mut tx = RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx@example.com", 7), t0);
-//! let mut rx = RtpReceiver::new(ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx@example.com", 8), t0);
+//! let wall = WallClock::new(t0, UnixTime::from_unix_millis(1_700_000_000_000));
+//! let mut tx = RtpSender::new(t0, SenderConfig::new(96, Timescale::VIDEO_90KHZ, "tx@example.com", 7, wall));
+//! let mut rx = RtpReceiver::new(t0, ReceiverConfig::new(Timescale::VIDEO_90KHZ, "rx@example.com", 8));
 //! for i in 0..90 {
 //!     let now = t0 + Duration::from_millis(33 * i);
 //!     let media = MediaTime::new(3_000 * i as i64, Timescale::VIDEO_90KHZ);
@@ -48,51 +68,42 @@
 //!     rx.handle_rtp(now, &RtpPacket::parse(Bytes::from(wire))?);
 //!     // Timers: RTCP reports travel from each session to the other.
 //!     for _ in 0..2 {
-//!         if tx.poll_timeout().is_some_and(|t| t <= now) { tx.handle_timeout(now, ntp(now)); }
-//!         if rx.poll_timeout().is_some_and(|t| t <= now) { rx.handle_timeout(now, ntp(now)); }
+//!         if tx.poll_timeout().is_some_and(|t| t <= now) { tx.handle_timeout(now); }
+//!         if rx.poll_timeout().is_some_and(|t| t <= now) { rx.handle_timeout(now); }
 //!     }
-//!     while let Some(sr) = tx.poll_transmit() { rx.handle_rtcp(now, ntp(now), sr)?; }
-//!     while let Some(rr) = rx.poll_transmit() { tx.handle_rtcp(now, ntp(now), rr)?; }
+//!     while let Some(sr) = tx.poll_transmit() { rx.handle_rtcp(now, sr)?; }
+//!     while let Some(rr) = rx.poll_transmit() { tx.handle_rtcp(now, rr)?; }
 //! }
 //! let stats = rx.source(tx.ssrc()).expect("source").statistics();
 //! assert_eq!(stats.received, 89); // the first packet is spent on probation
 //! assert_eq!(stats.cumulative_lost, 0);
 //! assert_eq!(tx.packet_count(), 90);
+//! // The sender leaves: its BYE reaches the receiver, which drops the source.
+//! let end = t0 + Duration::from_secs(3);
+//! tx.finish(end)?;
+//! while let Some(bye) = tx.poll_transmit() { rx.handle_rtcp(end, bye)?; }
+//! assert_eq!(tx.poll_timeout(), None);
+//! assert!(rx.source(tx.ssrc()).is_none());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod receiver;
 mod sender;
+mod source;
 
 pub use receiver::{
-    MAX_DROPOUT, MAX_MISORDER, MIN_SEQUENTIAL, NackConfig, ReceiverConfig, ReceiverEvent,
-    RtpDisposition, RtpReceiver, Source, SourceState, SourceStatistics,
+    FeedbackConfig, NackConfig, ReceiverConfig, ReceiverEvent, RtpDisposition, RtpReceiver,
 };
 pub use sender::{RtpSender, SenderConfig, SenderEvent};
+pub use source::{
+    MAX_DROPOUT, MAX_MISORDER, MIN_SEQUENTIAL, Source, SourceState, SourceStatistics,
+};
 
 use std::time::{Duration, Instant};
 
 use crate::rtcp::NtpTimestamp;
 
-/// Errors of the sessions.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SessionError {
-    /// A media time cannot be put on the RTP clock (it overflows).
-    #[error("media time {ticks} ticks at {hz} Hz does not fit the RTP clock")]
-    MediaTimeOverflow {
-        /// The ticks given.
-        ticks: i64,
-        /// Their timescale.
-        hz: u32,
-    },
-    /// An RTCP datagram did not parse.
-    #[error("RTCP: {0}")]
-    Rtcp(#[from] crate::error::ParseError),
-    /// A packet could not be written.
-    #[error("write: {0}")]
-    Write(#[from] crate::error::WriteError),
-}
+pub use crate::error::SessionError;
 
 /// SplitMix64 (Steele, Lea and Flood, 2014): the small seeded generator the
 /// sessions draw their SSRC, initial sequence number, timestamp offset and
@@ -194,6 +205,46 @@ impl RtcpSchedule {
         self.tn
     }
 
+    /// When the last report was sent (the schedule's start before the
+    /// first).
+    pub(crate) fn last(&self) -> Instant {
+        self.tp
+    }
+
+    /// Moves the next report to `tn` (RFC 4585 section 3.5.3: after an
+    /// early packet the next regular report waits longer).
+    pub(crate) fn set_next(&mut self, tn: Instant) {
+        self.tn = tn;
+    }
+
+    /// Starts the schedule afresh at `now`, as a new session would.
+    pub(crate) fn restart(
+        &mut self,
+        now: Instant,
+        members: u64,
+        senders: u64,
+        we_sent: bool,
+        rng: &mut SplitMix64,
+    ) {
+        self.tp = now;
+        self.initial = true;
+        self.tn = now + self.interval(members, senders, we_sent, rng);
+    }
+
+    /// The deterministic interval `Td` (no randomization, no
+    /// compensation) that member timeouts are counted in (RFC 3550 section
+    /// 6.3.5).
+    pub(crate) fn deterministic(&self, members: u64, senders: u64, we_sent: bool) -> Duration {
+        deterministic_interval(
+            members,
+            senders,
+            self.rtcp_bw,
+            we_sent,
+            self.avg_rtcp_size_16 / 16,
+            false,
+        )
+    }
+
     /// `OnExpire()` of appendix A.7 at `now`: `true` when a report is to be
     /// sent now (the caller sends it, then calls [`sent`]); otherwise the
     /// timer is moved to the reconsidered time.
@@ -286,6 +337,18 @@ pub(crate) fn randomize(t: Duration, r: u32) -> Duration {
     let scaled = (nanos * (u128::from(r) + (1 << 31))) >> 32;
     let compensated = scaled * 100_000 / 121_828;
     Duration::from_nanos(u64::try_from(compensated).unwrap_or(u64::MAX))
+}
+
+/// RFC 3550 section 6.3.5: a participant not heard from for this many
+/// deterministic report intervals is dropped from the members.
+pub(crate) const MEMBER_TIMEOUT_INTERVALS: u32 = 5;
+
+/// A BYE for `ssrc` (RFC 3550 section 6.6).
+pub(crate) fn goodbye(ssrc: u32) -> crate::rtcp::RtcpPacket {
+    crate::rtcp::RtcpPacket::Goodbye(crate::rtcp::Goodbye {
+        sources: vec![ssrc],
+        reason: None,
+    })
 }
 
 /// DLSR / round-trip units: `d` in 1/65536 s, rounded down, saturating.

@@ -1,12 +1,16 @@
 //! The sending side of an RTP session.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use streamkit_core::clock::WallClock;
 use streamkit_core::time::{MediaTime, Rounding, RtpTimestamp, SequenceNumber, Timescale};
 
-use super::{MAX_MEMBERS, RtcpSchedule, SessionError, SplitMix64, round_trip};
+use super::{
+    MAX_MEMBERS, MEMBER_TIMEOUT_INTERVALS, RtcpSchedule, SessionError, SplitMix64, goodbye,
+    round_trip,
+};
 use crate::packet::{RtpDatagram, RtpHeader};
 use crate::rtcp::{
     NtpTimestamp, ReceiverReport, ReportBlock, RtcpPacket, SdesChunk, SdesItem, SenderReport,
@@ -33,18 +37,28 @@ pub struct SenderConfig {
     pub seed: u64,
     /// The session bandwidth in bits per second; RTCP uses 5 % of it.
     pub session_bandwidth: u64,
+    /// The link between the caller's monotonic clock and Unix time: the
+    /// NTP time of sender reports and the arrival time of round trips.
+    pub wall_clock: WallClock,
 }
 
 impl SenderConfig {
     /// A configuration with a 1 Mbit/s session bandwidth.
     #[must_use]
-    pub fn new(payload_type: u8, clock_rate: Timescale, cname: &str, seed: u64) -> SenderConfig {
+    pub fn new(
+        payload_type: u8,
+        clock_rate: Timescale,
+        cname: &str,
+        seed: u64,
+        wall_clock: WallClock,
+    ) -> SenderConfig {
         SenderConfig {
             payload_type,
             clock_rate,
             cname: cname.to_owned(),
             seed,
             session_bandwidth: 1_000_000,
+            wall_clock,
         }
     }
 }
@@ -82,9 +96,15 @@ pub enum SenderEvent {
         /// The request's command sequence number.
         sequence_number: u8,
     },
-    /// A participant left (BYE).
+    /// A participant left (BYE): it is no longer a member.
     Goodbye {
         /// The SSRC that left.
+        ssrc: u32,
+    },
+    /// A participant was not heard from for five report intervals (RFC
+    /// 3550 section 6.3.5): it is no longer a member.
+    Timeout {
+        /// The SSRC that timed out.
         ssrc: u32,
     },
 }
@@ -106,8 +126,10 @@ pub struct RtpSender {
     timestamp_reference: Option<(Instant, RtpTimestamp)>,
     sent_since_report: bool,
     sent_since_previous_report: bool,
-    members: BTreeSet<u32>,
+    /// Other participants and when each was last heard from.
+    members: BTreeMap<u32, Instant>,
     schedule: RtcpSchedule,
+    finished: bool,
     transmits: VecDeque<Bytes>,
     events: VecDeque<SenderEvent>,
     events_dropped: u64,
@@ -126,7 +148,7 @@ impl RtpSender {
     /// the initial sequence number (16) and the timestamp offset (32) from
     /// the seed.
     #[must_use]
-    pub fn new(mut config: SenderConfig, now: Instant) -> RtpSender {
+    pub fn new(now: Instant, mut config: SenderConfig) -> RtpSender {
         config.cname = bounded_cname(&config.cname);
         let mut rng = SplitMix64::new(config.seed);
         let ssrc = rng.next_u32();
@@ -153,8 +175,9 @@ impl RtpSender {
             timestamp_reference: None,
             sent_since_report: false,
             sent_since_previous_report: false,
-            members: BTreeSet::new(),
+            members: BTreeMap::new(),
             schedule,
+            finished: false,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             events_dropped: 0,
@@ -237,6 +260,60 @@ impl RtpSender {
         })
     }
 
+    /// The header of the next packet, for a payload a packetizer stamped
+    /// with its RTP timestamp already (`timestamp` on this sender's clock,
+    /// the offset included), without counting it: use with
+    /// [`RtpSender::record_sent`].
+    #[must_use]
+    pub fn next_header_at(&self, timestamp: RtpTimestamp, marker: bool) -> RtpHeader<'static> {
+        RtpHeader {
+            marker,
+            payload_type: self.config.payload_type,
+            sequence_number: self.next_sequence,
+            timestamp,
+            ssrc: self.ssrc,
+            ..RtpHeader::default()
+        }
+    }
+
+    /// Fixes the sender reports' media clock: it reads `timestamp` at
+    /// `at` (see [`sender_report`](RtpSender::sender_report)). Without a
+    /// call the first recorded packet fixes it; a call replaces that.
+    pub fn set_timestamp_reference(&mut self, at: Instant, timestamp: RtpTimestamp) {
+        self.timestamp_reference = Some((at, timestamp));
+    }
+
+    /// A compound SR + SDES CNAME for `now`, outside the report schedule:
+    /// the report a media sender sends before its first packet.
+    #[must_use]
+    pub fn first_report(&self, now: Instant) -> Option<Bytes> {
+        let sr = RtcpPacket::SenderReport(self.sender_report(now));
+        let sdes = RtcpPacket::SourceDescription(SourceDescription {
+            chunks: vec![SdesChunk {
+                source: self.ssrc,
+                items: vec![SdesItem::cname(&self.config.cname)],
+            }],
+        });
+        let mut out = Vec::with_capacity(96);
+        write_compound(&[sr, sdes], &mut out).ok()?;
+        Some(Bytes::from(out))
+    }
+
+    /// Follows an adjustment of the wall clock: later sender reports carry
+    /// NTP times from `wall_clock`.
+    pub fn set_wall_clock(&mut self, wall_clock: WallClock) {
+        self.config.wall_clock = wall_clock;
+    }
+
+    /// Starts the report schedule afresh at `now`, as if the sender was
+    /// made then (a media sender starting to play). Counts and the
+    /// timestamp reference are kept.
+    pub fn restart_reports(&mut self, now: Instant) {
+        let (members, senders, we_sent) = (self.member_count(), self.senders(), self.we_sent());
+        self.schedule
+            .restart(now, members, senders, we_sent, &mut self.rng);
+    }
+
     /// Counts a packet built from [`RtpSender::next_header`], sent at `now`
     /// with `payload_len` payload octets, and moves to the next sequence
     /// number.
@@ -277,7 +354,7 @@ impl RtpSender {
         self.sent_since_report || self.sent_since_previous_report
     }
 
-    fn members(&self) -> u64 {
+    fn member_count(&self) -> u64 {
         1 + self.members.len() as u64
     }
 
@@ -285,11 +362,11 @@ impl RtpSender {
         u64::from(self.we_sent())
     }
 
-    /// The sender report this sender would send at `now`, wall-clock time
-    /// `wallclock`.
+    /// The sender report this sender would send at `now`, its NTP time the
+    /// configured wall clock's at `now`.
     ///
-    /// The RTP timestamp is the media-clock time of the same instant as
-    /// `wallclock` (RFC 3550 section 6.4.1): the first recorded packet's
+    /// The RTP timestamp is the media-clock time of the same instant
+    /// (RFC 3550 section 6.4.1): the first recorded packet's
     /// RTP timestamp plus the signed time from that packet's recorded
     /// instant to `now`, at the clock rate (rounded to the nearest tick,
     /// halves away from zero), modulo 2^32. The reference does not move
@@ -300,7 +377,8 @@ impl RtpSender {
     /// against `now`. Before any packet is recorded, the RTP timestamp is
     /// the [offset](RtpSender::timestamp_offset) (media time zero at `now`).
     #[must_use]
-    pub fn sender_report(&self, now: Instant, wallclock: NtpTimestamp) -> SenderReport {
+    pub fn sender_report(&self, now: Instant) -> SenderReport {
+        let wallclock = self.config.wall_clock.at(now).to_ntp();
         let rtp_timestamp = match self.timestamp_reference {
             Some((at, ts)) => {
                 let hz = self.config.clock_rate.hz();
@@ -323,19 +401,36 @@ impl RtpSender {
         }
     }
 
-    /// Runs the report timer: when a report is due at `now`, queues a
-    /// compound SR (or RR when nothing was sent in the last two intervals)
-    /// with SDES CNAME, stamped with the caller's wall-clock `wallclock`.
-    pub fn handle_timeout(&mut self, now: Instant, wallclock: NtpTimestamp) {
-        let (members, senders, we_sent) = (self.members(), self.senders(), self.we_sent());
+    /// Runs the timers at `now`: drops members not heard from for five
+    /// report intervals (a [`SenderEvent::Timeout`] each), and when a
+    /// report is due queues a compound SR (or RR when nothing was sent in
+    /// the last two intervals) with SDES CNAME, its NTP time from the
+    /// configured wall clock.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.finished {
+            return;
+        }
+        self.time_out_members(now);
+        let (members, senders, we_sent) = (self.member_count(), self.senders(), self.we_sent());
         if !self
             .schedule
             .expire(now, members, senders, we_sent, &mut self.rng)
         {
             return;
         }
-        let first = if we_sent {
-            RtcpPacket::SenderReport(self.sender_report(now, wallclock))
+        if let Some(size) = self.queue_report(now, false) {
+            self.sent_since_previous_report = self.sent_since_report;
+            self.sent_since_report = false;
+            let (members, senders, we_sent) = (self.member_count(), self.senders(), self.we_sent());
+            self.schedule
+                .sent(now, size, members, senders, we_sent, &mut self.rng);
+        }
+    }
+
+    /// Queues SR (or RR) + SDES CNAME, and a BYE with `bye`; its size.
+    fn queue_report(&mut self, now: Instant, bye: bool) -> Option<u64> {
+        let first = if self.we_sent() {
+            RtcpPacket::SenderReport(self.sender_report(now))
         } else {
             RtcpPacket::ReceiverReport(ReceiverReport {
                 ssrc: self.ssrc,
@@ -349,24 +444,71 @@ impl RtpSender {
                 items: vec![SdesItem::cname(&self.config.cname)],
             }],
         });
-        let mut out = Vec::with_capacity(128);
+        let mut out = Vec::with_capacity(160);
         // The packets are built here within their limits, so writing them
         // cannot fail; a failure would leave `out` empty and send nothing.
-        if write_compound(&[first, sdes], &mut out).is_ok() {
-            let size = out.len() as u64;
-            self.transmits.push_back(Bytes::from(out));
-            self.sent_since_previous_report = self.sent_since_report;
-            self.sent_since_report = false;
-            let (members, senders, we_sent) = (self.members(), self.senders(), self.we_sent());
-            self.schedule
-                .sent(now, size, members, senders, we_sent, &mut self.rng);
+        let written = if bye {
+            write_compound(&[first, sdes, goodbye(self.ssrc)], &mut out)
+        } else {
+            write_compound(&[first, sdes], &mut out)
+        };
+        written.ok()?;
+        let size = out.len() as u64;
+        self.transmits.push_back(Bytes::from(out));
+        Some(size)
+    }
+
+    /// Drops the members silent for [`MEMBER_TIMEOUT_INTERVALS`]
+    /// deterministic intervals.
+    fn time_out_members(&mut self, now: Instant) {
+        let (members, senders, we_sent) = (self.member_count(), self.senders(), self.we_sent());
+        let limit =
+            self.schedule.deterministic(members, senders, we_sent) * MEMBER_TIMEOUT_INTERVALS;
+        let mut gone = Vec::new();
+        self.members.retain(|&ssrc, &mut heard| {
+            let keep = now.saturating_duration_since(heard) < limit;
+            if !keep {
+                gone.push(ssrc);
+            }
+            keep
+        });
+        for ssrc in gone {
+            self.event(SenderEvent::Timeout { ssrc });
         }
+    }
+
+    /// The session ends at `now`: queues a compound SR (or RR) + SDES +
+    /// BYE (RFC 3550 section 6.6) to drain with
+    /// [`poll_transmit`](RtpSender::poll_transmit); no report follows and
+    /// [`poll_timeout`](RtpSender::poll_timeout) is `None` from here. A
+    /// second call does nothing.
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` is the contract every producer shares.
+    pub fn finish(&mut self, now: Instant) -> Result<(), SessionError> {
+        if !self.finished {
+            self.finished = true;
+            let _ = self.queue_report(now, true);
+        }
+        Ok(())
+    }
+
+    /// `true` once [`finish`](RtpSender::finish) was called.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// The other participants heard from (bounded), by SSRC.
+    pub fn members(&self) -> impl Iterator<Item = u32> + '_ {
+        self.members.keys().copied()
     }
 
     /// When [`handle_timeout`](RtpSender::handle_timeout) is next needed.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        Some(self.schedule.next())
+        (!self.finished).then(|| self.schedule.next())
     }
 
     /// The next RTCP datagram to send.
@@ -389,9 +531,14 @@ impl RtpSender {
         }
     }
 
-    fn member(&mut self, ssrc: u32) {
-        if ssrc != self.ssrc && self.members.len() < MAX_MEMBERS {
-            self.members.insert(ssrc);
+    fn member(&mut self, now: Instant, ssrc: u32) {
+        if ssrc == self.ssrc {
+            return;
+        }
+        if let Some(heard) = self.members.get_mut(&ssrc) {
+            *heard = now;
+        } else if self.members.len() < MAX_MEMBERS {
+            self.members.insert(ssrc, now);
         }
     }
 
@@ -410,32 +557,27 @@ impl RtpSender {
         }
     }
 
-    /// Reads an RTCP datagram received at `now` (wall-clock `wallclock`,
-    /// for round-trip times). A datagram that does not parse is rejected
-    /// whole, with no event.
-    pub fn handle_rtcp(
-        &mut self,
-        now: Instant,
-        wallclock: NtpTimestamp,
-        datagram: Bytes,
-    ) -> Result<(), SessionError> {
-        let _ = now;
+    /// Reads an RTCP datagram received at `now` (round-trip times use the
+    /// configured wall clock's time at `now`). A datagram that does not
+    /// parse is rejected whole, with no event.
+    pub fn handle_rtcp(&mut self, now: Instant, datagram: Bytes) -> Result<(), SessionError> {
+        let wallclock = self.config.wall_clock.at(now).to_ntp();
         let size = datagram.len() as u64;
         let packets = parse_compound(datagram)?;
         self.schedule.observe(size);
         for packet in packets {
             match packet {
                 RtcpPacket::SenderReport(sr) => {
-                    self.member(sr.ssrc);
+                    self.member(now, sr.ssrc);
                     self.blocks(sr.ssrc, &sr.reports, wallclock);
                 }
                 RtcpPacket::ReceiverReport(rr) => {
-                    self.member(rr.ssrc);
+                    self.member(now, rr.ssrc);
                     self.blocks(rr.ssrc, &rr.reports, wallclock);
                 }
                 RtcpPacket::SourceDescription(sdes) => {
                     for chunk in &sdes.chunks {
-                        self.member(chunk.source);
+                        self.member(now, chunk.source);
                     }
                 }
                 RtcpPacket::Goodbye(bye) => {
@@ -498,17 +640,26 @@ mod tests {
         Instant::now()
     }
 
-    fn ntp(secs: u32) -> NtpTimestamp {
-        NtpTimestamp::new(3_900_000_000 + secs, 0)
+    /// The wall clock of the tests: NTP time 3 900 000 000 s at `t`.
+    fn wall(t: Instant) -> WallClock {
+        use streamkit_core::clock::{NTP_UNIX_OFFSET, UnixTime};
+        WallClock::new(
+            t,
+            UnixTime::from_unix(Duration::from_secs(3_900_000_000 - NTP_UNIX_OFFSET)),
+        )
+    }
+
+    fn config(seed: u64, t: Instant) -> SenderConfig {
+        SenderConfig::new(96, Timescale::VIDEO_90KHZ, "a@b", seed, wall(t))
     }
 
     /// Calls `handle_timeout` at each `poll_timeout` until a report comes
     /// out (timer reconsideration may move the timer first); returns it and
     /// when it was sent.
-    fn next_report(s: &mut RtpSender, wallclock: NtpTimestamp) -> (Instant, Bytes) {
+    fn next_report(s: &mut RtpSender) -> (Instant, Bytes) {
         for _ in 0..10 {
             let at = s.poll_timeout().unwrap();
-            s.handle_timeout(at, wallclock);
+            s.handle_timeout(at);
             if let Some(b) = s.poll_transmit() {
                 return (at, b);
             }
@@ -519,7 +670,7 @@ mod tests {
     #[test]
     fn numbers_stamps_and_counts() {
         let t = t0();
-        let mut s = RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "a@b", 42), t);
+        let mut s = RtpSender::new(t, config(42, t));
         let mut r = SplitMix64::new(42);
         assert_eq!(s.ssrc(), r.next_u32());
         let seq0 = (r.next_u32() >> 16) as u16;
@@ -568,7 +719,7 @@ mod tests {
     #[test]
     fn sender_report_extrapolates_the_rtp_timestamp() {
         let t = t0();
-        let mut s = RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "a@b", 1), t);
+        let mut s = RtpSender::new(t, config(1, t));
         let _ = s
             .send(
                 t,
@@ -577,13 +728,16 @@ mod tests {
                 Bytes::from_static(b"x"),
             )
             .unwrap();
-        let sr = s.sender_report(t + Duration::from_millis(500), ntp(1));
+        let sr = s.sender_report(t + Duration::from_millis(500));
         assert_eq!(
             sr.rtp_timestamp,
             RtpTimestamp::new(s.timestamp_offset().wrapping_add(45_000))
         );
         assert_eq!((sr.packet_count, sr.octet_count), (1, 1));
-        assert_eq!(sr.ntp_time, ntp(1));
+        assert_eq!(
+            sr.ntp_time,
+            wall(t).at(t + Duration::from_millis(500)).to_ntp()
+        );
     }
 
     /// Records `frames` of (`sent_ms`, `pts_ms`) 40 ms video frames (3 600
@@ -591,14 +745,14 @@ mod tests {
     /// RTP timestamp at `report_ms` minus the offset.
     fn sr_ticks_after(frames: &[(u64, u64)], report_ms: u64) -> u32 {
         let t = t0();
-        let mut s = RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "a@b", 3), t);
+        let mut s = RtpSender::new(t, config(3, t));
         for &(sent_ms, pts_ms) in frames {
             let header = s
                 .next_header(MediaTime::new(pts_ms as i64, Timescale::MILLIS), true)
                 .unwrap();
             s.record_sent(t + Duration::from_millis(sent_ms), &header, 100);
         }
-        let sr = s.sender_report(t + Duration::from_millis(report_ms), ntp(1));
+        let sr = s.sender_report(t + Duration::from_millis(report_ms));
         sr.rtp_timestamp.0.wrapping_sub(s.timestamp_offset())
     }
 
@@ -637,8 +791,8 @@ mod tests {
     fn sends_compound_sr_with_cname_when_due() {
         let t = t0();
         let mut s = RtpSender::new(
-            SenderConfig::new(96, Timescale::VIDEO_90KHZ, "me@host", 5),
             t,
+            SenderConfig::new(96, Timescale::VIDEO_90KHZ, "me@host", 5, wall(t)),
         );
         let _ = s
             .send(
@@ -650,9 +804,9 @@ mod tests {
             .unwrap();
         let due = s.poll_timeout().unwrap();
         assert!(due > t);
-        s.handle_timeout(due - Duration::from_millis(1), ntp(0));
+        s.handle_timeout(due - Duration::from_millis(1));
         assert_eq!(s.poll_transmit(), None);
-        let (sent_at, wire) = next_report(&mut s, ntp(2));
+        let (sent_at, wire) = next_report(&mut s);
         assert!(sent_at >= due);
         let packets = parse_compound(wire).unwrap();
         assert_eq!(packets.len(), 2);
@@ -660,7 +814,7 @@ mod tests {
             panic!("{packets:?}")
         };
         assert_eq!(sr.ssrc, s.ssrc());
-        assert_eq!(sr.ntp_time, ntp(2));
+        assert_eq!(sr.ntp_time, wall(t).at(sent_at).to_ntp());
         let RtcpPacket::SourceDescription(sdes) = &packets[1] else {
             panic!("{packets:?}")
         };
@@ -673,17 +827,17 @@ mod tests {
         let gap = next - sent_at;
         assert!(gap >= Duration::from_millis(2_052) && gap < Duration::from_millis(6_157));
         // Packets were sent in the previous interval: still an SR.
-        let p = parse_compound(next_report(&mut s, ntp(8)).1).unwrap();
+        let p = parse_compound(next_report(&mut s).1).unwrap();
         assert!(matches!(p[0], RtcpPacket::SenderReport(_)));
         // Nothing sent for two intervals: the report becomes an RR.
-        let p = parse_compound(next_report(&mut s, ntp(14)).1).unwrap();
+        let p = parse_compound(next_report(&mut s).1).unwrap();
         assert!(matches!(p[0], RtcpPacket::ReceiverReport(_)));
     }
 
     #[test]
     fn surfaces_feedback_as_events() {
         let t = t0();
-        let mut s = RtpSender::new(SenderConfig::new(96, Timescale::VIDEO_90KHZ, "a@b", 9), t);
+        let mut s = RtpSender::new(t, config(9, t));
         let me = s.ssrc();
         let other = me.wrapping_add(1);
         let block = ReportBlock {
@@ -728,8 +882,16 @@ mod tests {
         ];
         let mut wire = Vec::new();
         write_compound(&packets, &mut wire).unwrap();
-        s.handle_rtcp(t, NtpTimestamp::new(0xb710, 0x8000_0000), Bytes::from(wire))
-            .unwrap();
+        // At `t` the wall clock reads NTP 0xb710:8000 (in era 1, 2036).
+        s.set_wall_clock(WallClock::new(
+            t,
+            streamkit_core::clock::UnixTime::from_unix(Duration::new(2_086_025_360, 500_000_000)),
+        ));
+        assert_eq!(
+            s.config().wall_clock.at(t).to_ntp(),
+            NtpTimestamp::new(0xb710, 0x8000_0000)
+        );
+        s.handle_rtcp(t, Bytes::from(wire)).unwrap();
         let events: Vec<_> = core::iter::from_fn(|| s.poll_event()).collect();
         assert_eq!(
             events,
@@ -751,7 +913,7 @@ mod tests {
             ]
         );
         assert!(
-            s.handle_rtcp(t, ntp(0), Bytes::from_static(&[0x80, 201, 0, 5]))
+            s.handle_rtcp(t, Bytes::from_static(&[0x80, 201, 0, 5]))
                 .is_err()
         );
         assert_eq!(s.poll_event(), None);

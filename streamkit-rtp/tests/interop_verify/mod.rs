@@ -12,10 +12,10 @@ use std::time::Duration;
 use streamkit_core::time::Timescale;
 use streamkit_rtp::jitter::{JitterBuffer, JitterConfig, Released};
 use streamkit_rtp::packet::RtpPacket;
-use streamkit_rtp::rtcp::{NtpTimestamp, RtcpPacket, parse_compound};
+use streamkit_rtp::rtcp::{RtcpPacket, parse_compound};
 use streamkit_rtp::session::{ReceiverConfig, RtpDisposition, RtpReceiver};
 
-use crate::interop_support::Capture;
+use crate::support::Capture;
 
 /// What the stream held.
 pub struct Verified {
@@ -56,12 +56,9 @@ pub fn verify(cap: &Capture, pt: u8) -> Verified {
     let t0 = cap.rtp[0]
         .0
         .min(cap.rtcp.first().map_or(cap.rtp[0].0, |r| r.0));
-    let ntp = |t: std::time::Instant| {
-        NtpTimestamp::from_unix(Duration::from_secs(1_700_000_000) + t.duration_since(t0))
-    };
     let mut rx = RtpReceiver::new(
-        ReceiverConfig::new(Timescale::VIDEO_90KHZ, "interop@127.0.0.1", 1),
         t0,
+        ReceiverConfig::new(Timescale::VIDEO_90KHZ, "interop@127.0.0.1", 1),
     );
     let mut jb = JitterBuffer::new(JitterConfig {
         latency: Duration::from_millis(100),
@@ -83,10 +80,11 @@ pub fn verify(cap: &Capture, pt: u8) -> Verified {
     events.sort_by_key(|e| (e.0, e.1, e.2));
     let mut rtcp = Vec::new();
     let mut released = Vec::new();
+    let mut last_stats = None;
     let mut sent_by_receiver = Vec::new();
     for (t, is_rtp, i) in events {
         while let Some(due) = rx.poll_timeout().filter(|d| *d <= t) {
-            rx.handle_timeout(due, ntp(due));
+            rx.handle_timeout(due);
         }
         if is_rtp {
             let d = rx.handle_rtp(t, &packets[i]);
@@ -96,23 +94,32 @@ pub fn verify(cap: &Capture, pt: u8) -> Verified {
                 RtpDisposition::Valid
             };
             assert_eq!(d, want, "packet {i}");
-            let _ = jb.push(packets[i].clone(), t);
-            released.extend(core::iter::from_fn(|| jb.pop(t)));
+            let _ = jb.push(t, packets[i].clone());
+            released.extend(core::iter::from_fn(|| jb.poll_packet()));
         } else {
             let datagram = cap.rtcp[i].1.clone();
             let parsed = parse_compound(datagram.clone())
                 .unwrap_or_else(|e| panic!("RTCP datagram {i}: {e}"));
             rtcp.push(parsed);
-            rx.handle_rtcp(t, ntp(t), datagram).unwrap();
+            // A BYE (GStreamer sends one as it stops) removes the source:
+            // its numbers are the last ones seen before.
+            if let Some(src) = rx.source(ssrc) {
+                last_stats = Some(src.statistics());
+            }
+            rx.handle_rtcp(t, datagram).unwrap();
         }
         while let Some(out) = rx.poll_transmit() {
             sent_by_receiver.extend(parse_compound(out).unwrap());
         }
     }
     let end = cap.rtp.last().unwrap().0 + Duration::from_secs(1);
-    released.extend(core::iter::from_fn(|| jb.pop(end)));
+    jb.handle_timeout(end);
+    released.extend(core::iter::from_fn(|| jb.poll_packet()));
 
-    let stats = rx.source(ssrc).unwrap().statistics();
+    if let Some(src) = rx.source(ssrc) {
+        last_stats = Some(src.statistics());
+    }
+    let stats = last_stats.expect("the source was heard");
     let n = packets.len() as u32;
     assert!(stats.valid);
     assert_eq!(
