@@ -120,7 +120,7 @@ fn listen_reports_exactly_what_a_lossy_relay_dropped() {
                 state = state
                     .wrapping_mul(6_364_136_223_846_793_005)
                     .wrapping_add(1_442_695_040_888_963_407);
-                let drop = (state >> 33) % 100 == 0;
+                let drop = (state >> 33).is_multiple_of(100);
                 for (pid, payload) in payload_pids(&buf[..n]) {
                     if payload {
                         history.entry(pid).or_default().push(drop);
@@ -155,7 +155,7 @@ fn listen_reports_exactly_what_a_lossy_relay_dropped() {
             if lost {
                 run += 1;
             } else {
-                if received_any && run % 16 != 0 {
+                if received_any && !run.is_multiple_of(16) {
                     expected.entry(*pid).or_default().push(run % 16);
                 }
                 run = 0;

@@ -192,21 +192,19 @@ fn handle_events(session: &mut Session, name: &str, hub: &Arc<LiveHub>, now: Ins
             TsEvent::Track {
                 program_number,
                 track,
-            } => {
-                if session
-                    .program
-                    .as_ref()
-                    .is_some_and(|p| p.program_number == program_number)
-                {
-                    tracing::info!(
-                        "udp ingest {name}: PID {:#06x}: {}",
-                        track.id,
-                        track.codec_string()
-                    );
-                    session.tracks.retain(|t| t.id != track.id);
-                    session.tracks.push(track);
-                    session.tracks.sort_by_key(|t| t.id);
-                }
+            } if session
+                .program
+                .as_ref()
+                .is_some_and(|p| p.program_number == program_number) =>
+            {
+                tracing::info!(
+                    "udp ingest {name}: PID {:#06x}: {}",
+                    track.id,
+                    track.codec_string()
+                );
+                session.tracks.retain(|t| t.id != track.id);
+                session.tracks.push(track);
+                session.tracks.sort_by_key(|t| t.id);
             }
             TsEvent::Sample(s) => sample(session, name, hub, now, s),
             TsEvent::ContinuityError(c) => tracing::warn!(

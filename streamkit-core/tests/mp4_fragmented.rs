@@ -61,8 +61,11 @@ fn ffmpeg(args: &[&str]) {
     );
 }
 
-/// ffprobe's packets of each stream: (pts, dts, duration, size, key).
-fn probe(path: &Path) -> Vec<Vec<(i64, i64, Option<u32>, usize, bool)>> {
+/// One packet as ffprobe reports it: (pts, dts, duration, size, key).
+type Probed = (i64, i64, Option<u32>, usize, bool);
+
+/// ffprobe's packets of each stream.
+fn probe(path: &Path) -> Vec<Vec<Probed>> {
     let out = Command::new("ffprobe")
         .args([
             "-v",

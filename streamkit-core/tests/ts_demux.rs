@@ -91,7 +91,7 @@ fn coded_units(data: &[u8], h265: bool) -> Vec<Vec<u8>> {
             if h265 {
                 !(32..=35).contains(&t)
             } else {
-                !matches!(t, 7 | 8 | 9)
+                !matches!(t, 7..=9)
             }
         })
         .map(<[u8]>::to_vec)
@@ -428,7 +428,7 @@ fn lost_datagrams_are_counted_and_video_resumes_at_a_keyframe() {
         state = state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        if (state >> 33) % 100 == 0 && i > 20 {
+        if (state >> 33).is_multiple_of(100) && i > 20 {
             dropped.push(i);
         } else {
             kept.extend_from_slice(d);

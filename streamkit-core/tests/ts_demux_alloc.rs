@@ -36,7 +36,7 @@ fn demuxing_allocates_per_buffer_chunk_not_per_packet() {
     let packets = ts.len() / PACKET_SIZE;
     let mut d = TsDemuxer::new();
     let mut kept = Vec::new();
-    let mut drain = |d: &mut TsDemuxer, kept: &mut Vec<Bytes>| {
+    let drain = |d: &mut TsDemuxer, kept: &mut Vec<Bytes>| {
         let mut samples = 0;
         while let Some(e) = d.poll_event() {
             if let TsEvent::Sample(s) = e {

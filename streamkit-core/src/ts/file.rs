@@ -109,13 +109,12 @@ impl TsFile {
         let mut drain = |demuxer: &mut TsDemuxer| {
             while let Some(event) = demuxer.poll_event() {
                 match event {
-                    TsEvent::Program(p) => {
+                    TsEvent::Program(p)
                         if program
                             .as_ref()
-                            .is_none_or(|q| q.program_number == p.program_number)
-                        {
-                            program = Some(p);
-                        }
+                            .is_none_or(|q| q.program_number == p.program_number) =>
+                    {
+                        program = Some(p);
                     }
                     TsEvent::Track {
                         program_number,
@@ -130,15 +129,11 @@ impl TsFile {
                             tracks.push(track);
                         }
                     }
-                    TsEvent::Sample(s) => {
-                        if tracks.iter().any(|t| t.id == s.sample.track_id) {
-                            samples.push((s.dts, s.sample));
-                        }
+                    TsEvent::Sample(s) if tracks.iter().any(|t| t.id == s.sample.track_id) => {
+                        samples.push((s.dts, s.sample));
                     }
-                    TsEvent::ContinuityError(c) => {
-                        if continuity_errors.len() < KEPT_ERRORS {
-                            continuity_errors.push(c);
-                        }
+                    TsEvent::ContinuityError(c) if continuity_errors.len() < KEPT_ERRORS => {
+                        continuity_errors.push(c);
                     }
                     TsEvent::Error(e) => {
                         error_count += 1;
