@@ -633,3 +633,137 @@ fn mux_fixture_cached() -> (Vec<Track>, Vec<Sample>, Vec<u8>) {
         .get_or_init(|| mux_fixture("h264_opus.mp4", TsConfig::default()))
         .clone()
 }
+
+/// Sets a section's `version_number` in a PSI packet and recomputes its
+/// CRC (the muxer writes version 0).
+fn set_version(packet: &mut [u8], version: u8) {
+    let start = 5; // after the header and a zero pointer field
+    let len = 3 + usize::from(u16::from_be_bytes([
+        packet[start + 1] & 0x0F,
+        packet[start + 2],
+    ]));
+    packet[start + 5] = (packet[start + 5] & 0xC1) | (version << 1);
+    let crc = streamkit_core::ts::crc32_mpeg2(&packet[start..start + len - 4]);
+    packet[start + len - 4..start + len].copy_from_slice(&crc.to_be_bytes());
+}
+
+/// A new PMT version that drops the audio stream: a second program event,
+/// and the audio PID's samples stop; a PCR discontinuity is reported.
+#[test]
+fn pmt_version_changes_apply() {
+    let file = fixture("h264_aac.mp4");
+    let (tracks, _) = file.tracks_and_shifts();
+    let config = TsConfig::default()
+        .with_table_interval(0)
+        .with_tables_before_keyframes(false);
+    let mut both = TsMuxer::with_config(&tracks, config).unwrap();
+    let mut video_only = TsMuxer::with_config(&tracks[..1], config).unwrap();
+    let mut ts = Vec::new();
+    let samples: Vec<Sample> = file.samples().collect();
+    let half = samples.len() / 2;
+    for s in &samples[..half] {
+        both.write_sample(s, &mut ts).unwrap();
+    }
+    // The second program version: the video-only muxer's tables, version 1.
+    let mut tables = Vec::new();
+    video_only.begin_segment(&mut tables).unwrap();
+    set_version(&mut tables[PACKET_SIZE..], 1);
+    // Continuity: the PAT and PMT packets carry on the first muxer's
+    // counters (each wrote one of each).
+    tables[3] = (tables[3] & 0xF0) | 1;
+    tables[PACKET_SIZE + 3] = (tables[PACKET_SIZE + 3] & 0xF0) | 1;
+    ts.extend_from_slice(&tables);
+    let mut rest = Vec::new();
+    let mut video = TsMuxer::with_config(&tracks[..1], config).unwrap();
+    let mut dummy = Vec::new();
+    video.begin_segment(&mut dummy).unwrap();
+    for s in samples[half..]
+        .iter()
+        .filter(|s| s.track_id == tracks[0].id)
+    {
+        video.write_sample(s, &mut rest).unwrap();
+    }
+    // The video PID's continuity restarts: mark it a discontinuity on the
+    // first packet (its adaptation field has the PCR).
+    assert_eq!(rest[3] & 0x20, 0x20);
+    rest[5] |= 0x80;
+    ts.extend_from_slice(&rest);
+
+    let events = demux_all(&ts, 1316);
+    let programs: Vec<&streamkit_core::ts::TsProgram> = events
+        .iter()
+        .filter_map(|e| match e {
+            TsEvent::Program(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(programs.len(), 2);
+    assert_eq!((programs[0].version, programs[0].streams.len()), (0, 2));
+    assert_eq!((programs[1].version, programs[1].streams.len()), (1, 1));
+    let change = events
+        .iter()
+        .position(|e| matches!(e, TsEvent::Program(p) if p.version == 1))
+        .unwrap();
+    assert!(
+        !events[change..]
+            .iter()
+            .any(|e| matches!(e, TsEvent::Sample(s) if s.pid == 0x101))
+    );
+    assert!(
+        events[change..]
+            .iter()
+            .any(|e| matches!(e, TsEvent::Sample(s) if s.pid == 0x100))
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, TsEvent::Discontinuity { pid: 0x100, .. }))
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, TsEvent::ContinuityError(_))),
+        "{:?}",
+        events
+            .iter()
+            .filter(|e| matches!(e, TsEvent::ContinuityError(_)))
+            .collect::<Vec<_>>()
+    );
+}
+
+/// A PES packet past the configured limit is dropped and reported; the
+/// stream goes on from the next keyframe.
+#[test]
+fn oversized_pes_packets_are_dropped() {
+    let (_, _, ts) = mux_fixture("h264_aac.mp4", TsConfig::default());
+    let clean = samples_by_pid(&demux_all(&ts, 1316));
+    let biggest = clean[&0x100].iter().map(|s| s.coded_len).max().unwrap();
+    let mut config = streamkit_core::ts::TsDemuxConfig::default();
+    // Only the largest access unit (with its PES header) is too large.
+    config.max_video_pes = biggest - 100;
+    let mut d = TsDemuxer::with_config(config);
+    d.push(&ts).unwrap();
+    d.finish().unwrap();
+    let mut too_large = 0;
+    let mut video = 0;
+    while let Some(e) = d.poll_event() {
+        match e {
+            TsEvent::Error(streamkit_core::ts::TsDemuxError::PesTooLarge {
+                pid: 0x100,
+                limit,
+                ..
+            }) => {
+                assert_eq!(limit, biggest - 100);
+                too_large += 1;
+            }
+            TsEvent::Sample(s) if s.pid == 0x100 => {
+                assert!(s.coded_len < biggest);
+                video += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(too_large, 1);
+    // The frames up to the next keyframe went with it.
+    assert!(video > 0 && video < clean[&0x100].len() - 1, "{video}");
+}
