@@ -21,7 +21,7 @@ use std::collections::VecDeque;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use memchr::memmem::Finder;
 
-use super::demux::{
+use super::demux_event::{
     ContinuityError, SkipReason, TsDemuxConfig, TsDemuxError, TsEvent, TsProgramStream, TsSample,
 };
 use super::psi::StreamType;

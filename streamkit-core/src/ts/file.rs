@@ -2,7 +2,8 @@
 //! samples, on a timeline that starts at zero, for packagers and tools
 //! that take a file (as [`Mp4File`](crate::mp4::Mp4File) gives an MP4's).
 
-use super::demux::{ContinuityError, TsDemuxError, TsDemuxer, TsEvent, TsProgram};
+use super::demux::TsDemuxer;
+use super::demux_event::{ContinuityError, TsDemuxError, TsEvent, TsProgram};
 use super::packet::{PACKET_SIZE, SYNC_BYTE};
 use crate::sample::Sample;
 use crate::time::{MediaTime, Rounding, Timescale};

@@ -141,20 +141,23 @@
 //! tables (`psi.rs`: sections, CRC, PAT, PMT), PES packets and the audio
 //! framing inside them (`pes.rs`), the muxer over them (`muxer.rs`), the
 //! demuxer's packet and table layer (`demux.rs`), its elementary streams
-//! (`demux_es.rs`) and the whole-file reader (`file.rs`). Every public
+//! (`demux_es.rs`), what it reports (`demux_event.rs`) and the whole-file
+//! reader (`file.rs`). Every public
 //! item is re-exported here.
 
 mod demux;
 mod demux_es;
+mod demux_event;
 mod file;
 mod muxer;
 mod packet;
 mod pes;
 mod psi;
 
-pub use demux::{
-    ContinuityError, MAX_DEMUXED_STREAMS, MAX_PROGRAMS, Pcr, SkipReason, TsDemuxConfig,
-    TsDemuxError, TsDemuxer, TsEvent, TsProgram, TsProgramStream, TsSample,
+pub use demux::{MAX_DEMUXED_STREAMS, MAX_PROGRAMS, TsDemuxer};
+pub use demux_event::{
+    ContinuityError, Pcr, SkipReason, TsDemuxConfig, TsDemuxError, TsEvent, TsProgram,
+    TsProgramStream, TsSample,
 };
 pub use file::{TsFile, TsFileError};
 pub use muxer::{MAX_AUDIO_FRAMES_PER_PES, MAX_TRACKS, TsConfig, TsError, TsMuxer};
