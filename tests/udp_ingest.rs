@@ -3,7 +3,10 @@
 //! and ffmpeg decodes the republished LL-HLS stream with no error, every
 //! frame it was sent; a receiver that joins mid-stream (the stream sent
 //! from the middle of a GOP) starts at the next keyframe and decodes with
-//! no error.
+//! no error; and with 1% of the datagrams dropped on the way (by seed),
+//! serve puts out every frame the demuxer can still deliver (the video
+//! resuming at the next keyframe after each loss) and ffmpeg decodes it
+//! with no error.
 //!
 //! The serve binary is the one `cargo test` builds beside the tests. Each
 //! wait below is for something to happen (a playlist to end), bounded only
@@ -20,6 +23,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use server::{Server, get};
+use streamkit::core::ts::{TsDemuxer, TsEvent};
 
 /// Far longer than any of these waits takes on a loaded machine: only a
 /// hang trips it.
@@ -281,4 +285,122 @@ fn probe_video(input: &str) -> Vec<(String, bool)> {
             (pts.to_owned(), flags.starts_with('K'))
         })
         .collect()
+}
+
+#[test]
+fn lossy_ingest_resumes_at_keyframes_and_decodes() {
+    let dir = TempDir::new("loss");
+    // 10 s at 30 fps as MPEG-TS (ffmpeg's muxer).
+    let clip = dir.0.join("clip.ts");
+    run(
+        "ffmpeg",
+        &[
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            fixture("h264_aac.mp4").to_str().unwrap(),
+            "-c",
+            "copy",
+            "-f",
+            "mpegts",
+            clip.to_str().unwrap(),
+        ],
+    );
+    let ts = std::fs::read(&clip).unwrap();
+    let sent = video_frames(clip.to_str().unwrap());
+
+    // Datagrams of 7 packets; 1% dropped by a seeded LCG, none of the
+    // first 20 (so the stream starts whole).
+    let datagrams: Vec<&[u8]> = ts.chunks(7 * 188).collect();
+    let mut state: u64 = 0x5EED_0002;
+    let kept: Vec<bool> = (0..datagrams.len())
+        .map(|i| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            i < 20 || !(state >> 33).is_multiple_of(100)
+        })
+        .collect();
+
+    // What the demuxer delivers from the datagrams that arrive: the
+    // samples serve must put out, every one.
+    let mut demuxer = TsDemuxer::new();
+    let mut video_losses = 0;
+    let (mut video, mut audio) = (0usize, 0usize);
+    let mut after_loss = false;
+    for (d, _) in datagrams.iter().zip(&kept).filter(|(_, k)| **k) {
+        demuxer.push(d).unwrap();
+        while let Some(e) = demuxer.poll_event() {
+            match e {
+                TsEvent::ContinuityError(c) if c.pid == 0x100 => {
+                    video_losses += 1;
+                    after_loss = true;
+                }
+                TsEvent::Sample(s) if s.pid == 0x100 => {
+                    if after_loss {
+                        assert!(s.sample.keyframe, "resumes at a keyframe");
+                        after_loss = false;
+                    }
+                    video += 1;
+                }
+                TsEvent::Sample(s) if s.pid == 0x101 => audio += 1,
+                _ => {}
+            }
+        }
+    }
+    demuxer.finish().unwrap();
+    while let Some(e) = demuxer.poll_event() {
+        match e {
+            TsEvent::Sample(s) if s.pid == 0x100 => video += 1,
+            TsEvent::Sample(s) if s.pid == 0x101 => audio += 1,
+            _ => {}
+        }
+    }
+    assert!(video_losses >= 1, "the seed drops video packets");
+    assert!(video < sent, "frames were lost: {video} of {sent}");
+
+    let server = Server::start_with(&["--udp-ingest", "127.0.0.1:0=lossy"]);
+    let addr = ingest_addr(&server, "lossy");
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let step = Duration::from_secs_f64(10.0) / datagrams.len() as u32;
+    let start = Instant::now();
+    for (i, (d, keep)) in datagrams.iter().zip(&kept).enumerate() {
+        if let Some(wait) = (step * i as u32).checked_sub(start.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        if *keep {
+            socket.send_to(d, addr).unwrap();
+        }
+    }
+    wait_for_end(&server, "lossy");
+    let url = format!("http://{}/live/lossy/master.m3u8", server.addr);
+    assert_eq!(decode_errors(&url), "", "ffmpeg decoding {url}");
+    assert_eq!(video_frames(&url), video, "every frame delivered is served");
+    let served = probe_video(&url);
+    assert!(served[0].1, "starts with a keyframe");
+    let (out, _) = run(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-select_streams",
+            "a",
+            "-count_frames",
+            "-show_entries",
+            "stream=nb_read_frames",
+            "-of",
+            "csv=p=0",
+            &url,
+        ],
+    );
+    let served_audio: usize = out
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(served_audio, audio, "every audio frame delivered is served");
 }
