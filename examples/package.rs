@@ -1,4 +1,5 @@
-//! Packages an MP4 file as HLS video on demand.
+//! Packages a media file (MP4, progressive or fragmented, or MPEG-TS,
+//! told apart by their bytes) as HLS video on demand.
 //!
 //! ```text
 //! cargo run --release --example package -- INPUT.mp4 OUT_DIR \
@@ -9,28 +10,32 @@
 //! segments (names: see `streamkit_core::package::Naming`), with a progress
 //! bar on stderr; with fMP4 segments also `OUT_DIR/manifest.mpd`, a DASH
 //! MPD over the very same segment files. The packaging is streamkit-core's
-//! [`Package`], the playlists and the MPD its HLS and DASH presentations;
+//! `Package`, the playlists and the MPD its HLS and DASH presentations;
 //! this program reads the input and writes the files the package's events
 //! name. It writes into a directory beside `OUT_DIR` and moves the files
 //! into `OUT_DIR` only once everything is written, so a failure leaves
 //! nothing half-written behind.
+
+#[path = "common/media_file.rs"]
+mod media_file;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use bytes::Bytes;
+use media_file::MediaFile;
 use streamkit_core::clock::UnixTime;
-use streamkit_core::mp4::Mp4File;
-use streamkit_core::package::{Container, Package, PackageConfig, PackageEvent, RenditionSpec};
+use streamkit_core::package::{Container, PackageConfig, PackageEvent, RenditionSpec};
 use streamkit_core::time::{MediaTime, Rounding, Timescale};
 use streamkit_dash::presentation::{Presentation as Dash, PresentationConfig as DashConfig};
 use streamkit_hls::presentation::{Presentation as Hls, PresentationConfig as HlsConfig};
 
 const USAGE: &str =
-    "usage: package INPUT.mp4 OUT_DIR [--segment-format ts|fmp4] [--segment-duration SECS]
+    "usage: package INPUT OUT_DIR [--segment-format ts|fmp4] [--segment-duration SECS]
 
-Packages INPUT.mp4 as HLS video on demand into OUT_DIR: master.m3u8, one
+Packages INPUT (MP4, progressive or fragmented, or MPEG-TS) as HLS video
+on demand into OUT_DIR: master.m3u8, one
 media playlist per rendition, and the segments; with fMP4 segments also
 manifest.mpd (DASH) over the same segments.
 
@@ -130,18 +135,12 @@ fn store(root: &Path, event: PackageEvent) -> std::io::Result<Option<String>> {
 fn package(args: &Args, staging: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let data =
         std::fs::read(&args.input).map_err(|e| format!("reading {}: {e}", args.input.display()))?;
-    let file = Mp4File::parse(Bytes::from(data))?;
-    for t in file.tracks().iter().filter(|t| !t.is_supported()) {
-        let entry = t
-            .sample_entry()
-            .map_or("none".to_owned(), |e| e.to_string());
-        eprintln!(
-            "package: {}: track {} (sample entry {entry}) left out: no codec model for it",
-            args.input.display(),
-            t.id()
-        );
+    let media = MediaFile::read(Bytes::from(data))?;
+    eprintln!("package: {}: {}", args.input.display(), media.container);
+    for warning in &media.warnings {
+        eprintln!("package: {}: {warning}", args.input.display());
     }
-    let (tracks, _) = file.tracks_and_shifts();
+    let tracks = media.tracks.clone();
     if tracks.is_empty() {
         return Err("no track that can be packaged".into());
     }
@@ -153,9 +152,8 @@ fn package(args: &Args, staging: &Path) -> Result<(), Box<dyn std::error::Error>
             &tracks,
         )]);
     }
-    let mut package = Package::for_mp4(&file, config)?;
-    let samples = file.samples();
-    let total = samples.len();
+    let mut package = media.package(config)?;
+    let total = media.samples.len();
     if total == 0 {
         return Err("the file holds no samples".into());
     }
@@ -163,7 +161,7 @@ fn package(args: &Args, staging: &Path) -> Result<(), Box<dyn std::error::Error>
     while let Some(event) = package.poll_event() {
         store(staging, event)?;
     }
-    for (i, sample) in samples.enumerate() {
+    for (i, sample) in media.samples.iter().cloned().enumerate() {
         package.push(sample)?;
         while let Some(event) = package.poll_event() {
             store(staging, event)?;

@@ -1,10 +1,23 @@
 //! Sends an MP4 file as MPEG-TS over UDP, seven transport packets (1316
-//! bytes) per datagram, paced at the stream's own rate.
+//! bytes) per datagram, paced at the stream's own rate; or, with
+//! `--listen`, receives MPEG-TS over UDP and prints what it sees.
 //!
 //! ```text
 //! cargo run --release --example ts_udp -- --input FILE.mp4 --dest 127.0.0.1:1234 [--loop]
 //! ffplay udp://127.0.0.1:1234
+//! cargo run --release --example ts_udp -- --listen 127.0.0.1:1234   # or a multicast group
 //! ```
+//!
+//! Sending ignores ICMP "port unreachable" (a connected UDP socket reports
+//! it as "connection refused" on the next send): a UDP sender goes on
+//! whether or not anything listens yet, so the receiver can start later.
+//!
+//! Listening (`--listen ADDR`; a multicast group is joined) demuxes what
+//! arrives with `streamkit_core::ts::TsDemuxer` and prints the programs
+//! and tracks as they appear, continuity errors as they happen (PID and
+//! packets missing), a line a second with the bit rate, and a summary at
+//! the end (`--packets N` stops after N transport packets, `--seconds S`
+//! after S seconds, else Ctrl-C).
 //!
 //! Each datagram leaves when the decode time of the sample it ends in comes
 //! (the PCR runs a fixed delay behind it, so the receiver's clock follows
@@ -19,7 +32,8 @@
 //! demuxes and `streamkit_core::ts` writes the transport stream.
 #![allow(clippy::disallowed_methods)] // the example is the I/O layer: it reads the clock and sleeps
 
-use std::net::{SocketAddr, UdpSocket};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -30,18 +44,24 @@ use streamkit::core::mp4::Mp4File;
 use streamkit::core::sample::Sample;
 use streamkit::core::time::{MediaTime, Rounding, Timescale};
 use streamkit::core::track::Track;
-use streamkit::core::ts::{PACKET_SIZE, TsMuxer};
+use streamkit::core::ts::{PACKET_SIZE, TsDemuxer, TsEvent, TsMuxer};
 
 const USAGE: &str = "\
 ts_udp: send an MP4 file as MPEG-TS over UDP, 7 TS packets per datagram, paced at the stream's rate
 
 usage: ts_udp [--input FILE.mp4] [--dest HOST:PORT] [options]
+       ts_udp --listen ADDR [--packets N] [--seconds S]
 
   --input FILE      the MP4 file (default: tests/fixtures/h264_aac.mp4)
   --dest ADDR       where the datagrams go (default 127.0.0.1:1234)
   --loop            start over at the end of the file, timestamps continuing
   --speed N         send N times faster than real time (default 1)
   --allow-remote    allow a destination that is not a loopback address
+  --listen ADDR     receive MPEG-TS on ADDR (IP:PORT; a multicast group is
+                    joined) and print programs, tracks, bit rate and
+                    continuity errors instead of sending
+  --packets N       with --listen: stop after N transport packets
+  --seconds S       with --listen: stop after S seconds
   --help            this text
 
 play it with: ffplay udp://127.0.0.1:1234
@@ -58,6 +78,9 @@ struct Options {
     looping: bool,
     speed: f64,
     allow_remote: bool,
+    listen: Option<SocketAddr>,
+    max_packets: Option<u64>,
+    max_seconds: Option<f64>,
 }
 
 fn parse_options() -> Result<Option<Options>, String> {
@@ -67,6 +90,9 @@ fn parse_options() -> Result<Option<Options>, String> {
         looping: false,
         speed: 1.0,
         allow_remote: false,
+        listen: None,
+        max_packets: None,
+        max_seconds: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -80,6 +106,29 @@ fn parse_options() -> Result<Option<Options>, String> {
                     .map_err(|e| format!("--dest: {e}"))?;
             }
             "--loop" => o.looping = true,
+            "--listen" => {
+                o.listen = Some(
+                    value("--listen")?
+                        .parse()
+                        .map_err(|e| format!("--listen: {e}"))?,
+                );
+            }
+            "--packets" => {
+                o.max_packets = Some(
+                    value("--packets")?
+                        .parse()
+                        .map_err(|e| format!("--packets: {e}"))?,
+                );
+            }
+            "--seconds" => {
+                let s: f64 = value("--seconds")?
+                    .parse()
+                    .map_err(|e| format!("--seconds: {e}"))?;
+                if !(s.is_finite() && s > 0.0) {
+                    return Err("--seconds must be above 0".into());
+                }
+                o.max_seconds = Some(s);
+            }
             "--allow-remote" => o.allow_remote = true,
             "--speed" => {
                 o.speed = value("--speed")?
@@ -92,7 +141,7 @@ fn parse_options() -> Result<Option<Options>, String> {
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    if !o.allow_remote && !o.dest.ip().is_loopback() {
+    if o.listen.is_none() && !o.allow_remote && !o.dest.ip().is_loopback() {
         return Err(format!(
             "--dest {} is not a loopback address; pass --allow-remote to send there",
             o.dest
@@ -113,7 +162,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(&options) {
+    let result = match options.listen {
+        Some(addr) => listen(addr, &options),
+        None => run(&options),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ts_udp: {e}");
@@ -169,6 +222,7 @@ fn run(options: &Options) -> Result<(), String> {
     let start = Instant::now();
     let mut out: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut sent = 0usize;
+    let mut refused = 0u64;
     let mut first_dts: Option<MediaTime> = None;
     let mut round = 0i64;
     loop {
@@ -204,9 +258,7 @@ fn run(options: &Options) -> Result<(), String> {
                     std::thread::sleep(wait);
                 }
                 for datagram in out[..full].chunks(DATAGRAM_SIZE) {
-                    socket
-                        .send(datagram)
-                        .map_err(|e| format!("sending to {}: {e}", options.dest))?;
+                    send(&socket, datagram, options.dest, &mut refused)?;
                     sent += 1;
                 }
                 out.drain(..full);
@@ -218,11 +270,213 @@ fn run(options: &Options) -> Result<(), String> {
         round += 1;
     }
     if !out.is_empty() {
-        socket
-            .send(&out)
-            .map_err(|e| format!("sending to {}: {e}", options.dest))?;
+        send(&socket, &out, options.dest, &mut refused)?;
         sent += 1;
     }
-    eprintln!("ts_udp: sent {sent} datagrams");
+    if refused > 0 {
+        eprintln!("ts_udp: sent {sent} datagrams ({refused} found nothing listening)");
+    } else {
+        eprintln!("ts_udp: sent {sent} datagrams");
+    }
     Ok(())
+}
+
+/// Sends one datagram. "Connection refused" is the ICMP port-unreachable
+/// an earlier datagram met (nothing listened yet): a UDP sender goes on.
+fn send(
+    socket: &UdpSocket,
+    datagram: &[u8],
+    dest: SocketAddr,
+    refused: &mut u64,
+) -> Result<(), String> {
+    match socket.send(datagram) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            if *refused == 0 {
+                eprintln!("ts_udp: nothing listens on {dest} yet; sending on");
+            }
+            *refused += 1;
+            // The datagram that met the refusal was not sent: once more.
+            match socket.send(datagram) {
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Ok(()),
+                Err(e) => Err(format!("sending to {dest}: {e}")),
+            }
+        }
+        Err(e) => Err(format!("sending to {dest}: {e}")),
+    }
+}
+
+/// Binds `addr` for receiving: a multicast group is joined (on any
+/// interface), with the port bound on every address.
+fn bind_receiver(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    match addr.ip() {
+        IpAddr::V4(group) if group.is_multicast() => {
+            let socket = UdpSocket::bind(SocketAddr::from(([0, 0, 0, 0], addr.port())))?;
+            socket.join_multicast_v4(&group, &Ipv4Addr::UNSPECIFIED)?;
+            Ok(socket)
+        }
+        IpAddr::V6(group) if group.is_multicast() => {
+            let socket = UdpSocket::bind(SocketAddr::from((Ipv6Addr::UNSPECIFIED, addr.port())))?;
+            socket.join_multicast_v6(&group, 0)?;
+            Ok(socket)
+        }
+        _ => UdpSocket::bind(addr),
+    }
+}
+
+/// What the listener counts.
+#[derive(Default)]
+struct Tally {
+    bytes: u64,
+    datagrams: u64,
+    continuity: BTreeMap<u16, (u64, u64)>,
+    samples: BTreeMap<u16, u64>,
+    errors: u64,
+}
+
+/// Receives MPEG-TS on `addr` and prints what it sees.
+fn listen(addr: SocketAddr, options: &Options) -> Result<(), String> {
+    let socket = bind_receiver(addr).map_err(|e| format!("--listen {addr}: {e}"))?;
+    socket
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .map_err(|e| e.to_string())?;
+    let local = socket.local_addr().map_err(|e| e.to_string())?;
+    println!("ts_udp: listening on udp://{local}");
+    let mut demuxer = TsDemuxer::new();
+    let mut tally = Tally::default();
+    let mut buf = vec![0u8; 65_536];
+    let start = Instant::now();
+    let mut last_report = (start, 0u64);
+    let mut first_datagram: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        if options
+            .max_seconds
+            .is_some_and(|s| now.duration_since(start).as_secs_f64() >= s)
+            || options
+                .max_packets
+                .is_some_and(|n| demuxer.packet_count() >= n)
+        {
+            break;
+        }
+        match socket.recv(&mut buf) {
+            Ok(n) => {
+                first_datagram.get_or_insert(now);
+                tally.bytes += n as u64;
+                tally.datagrams += 1;
+                demuxer.push(&buf[..n]).map_err(|e| e.to_string())?;
+                report_events(&mut demuxer, &mut tally);
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => return Err(format!("receiving on {local}: {e}")),
+        }
+        let now = Instant::now();
+        let since = now.duration_since(last_report.0);
+        if since >= Duration::from_secs(1) && tally.datagrams > 0 {
+            let rate = (tally.bytes - last_report.1) as f64 * 8.0 / since.as_secs_f64();
+            println!(
+                "[{:6.1} s] {:8.3} Mbit/s, {} packets, continuity errors {}",
+                now.duration_since(start).as_secs_f64(),
+                rate / 1e6,
+                demuxer.packet_count(),
+                tally.continuity.values().map(|(n, _)| n).sum::<u64>()
+            );
+            last_report = (now, tally.bytes);
+        }
+    }
+    demuxer.finish().map_err(|e| e.to_string())?;
+    report_events(&mut demuxer, &mut tally);
+    let seconds = first_datagram.map_or(0.0, |t| t.elapsed().as_secs_f64());
+    let continuity: Vec<String> = tally
+        .continuity
+        .iter()
+        .map(|(pid, (n, missing))| format!("PID {pid:#06x}: {n} ({missing} packets missing)"))
+        .collect();
+    let samples: Vec<String> = tally
+        .samples
+        .iter()
+        .map(|(pid, n)| format!("PID {pid:#06x}: {n}"))
+        .collect();
+    println!(
+        "summary: {} datagrams, {} packets, {} bytes, {:.3} Mbit/s average",
+        tally.datagrams,
+        demuxer.packet_count(),
+        tally.bytes,
+        if seconds > 0.0 {
+            tally.bytes as f64 * 8.0 / seconds / 1e6
+        } else {
+            0.0
+        }
+    );
+    println!(
+        "summary: continuity errors: {} [{}]",
+        tally.continuity.values().map(|(n, _)| n).sum::<u64>(),
+        continuity.join(", ")
+    );
+    println!("summary: samples: [{}]", samples.join(", "));
+    println!("summary: other errors: {}", tally.errors);
+    Ok(())
+}
+
+/// Prints what the demuxer found, and counts it.
+fn report_events(demuxer: &mut TsDemuxer, tally: &mut Tally) {
+    while let Some(event) = demuxer.poll_event() {
+        match event {
+            TsEvent::Program(p) => {
+                println!(
+                    "program {}: PMT PID {:#06x}, PCR PID {:#06x}, version {}",
+                    p.program_number, p.pmt_pid, p.pcr_pid, p.version
+                );
+                for s in &p.streams {
+                    let codec = s
+                        .codec
+                        .map_or("not demuxed".to_owned(), |c| format!("{c:?}"));
+                    println!(
+                        "  PID {:#06x}: stream type {:#04x} ({codec})",
+                        s.pid, s.stream_type
+                    );
+                }
+            }
+            TsEvent::Track { track, .. } => {
+                let codec = &track.codec;
+                let detail = match (codec.dimensions(), codec.channels()) {
+                    (Some((w, h)), _) => format!("{w}x{h}"),
+                    (None, Some(c)) => format!("{} Hz, {c} channels", track.timescale.hz()),
+                    _ => String::new(),
+                };
+                println!(
+                    "track PID {:#06x}: {} {detail}",
+                    track.id,
+                    track.codec_string()
+                );
+            }
+            TsEvent::Sample(s) => *tally.samples.entry(s.pid).or_default() += 1,
+            TsEvent::ContinuityError(c) => {
+                println!(
+                    "continuity error: PID {:#06x}, {} packets missing (counter {} expected, {} found, packet {})",
+                    c.pid, c.missing, c.expected, c.found, c.packet
+                );
+                let entry = tally.continuity.entry(c.pid).or_default();
+                entry.0 += 1;
+                entry.1 += u64::from(c.missing);
+            }
+            TsEvent::Resync {
+                offset,
+                skipped,
+                stride,
+            } => {
+                println!("resync: {skipped} bytes skipped at byte {offset}, {stride}-byte packets")
+            }
+            TsEvent::Error(e) => {
+                tally.errors += 1;
+                println!("error: {e}");
+            }
+            _ => {}
+        }
+    }
 }

@@ -112,3 +112,72 @@ fn one_set_of_fmp4_segments_under_both_manifests_decodes_every_frame() {
     }
     std::fs::remove_dir_all(&out_dir).unwrap();
 }
+
+/// MPEG-TS and fragmented MP4 input (told apart by their bytes: the names
+/// here say nothing) package to HLS and DASH that decode every frame.
+#[test]
+fn transport_streams_and_fragmented_files_package_too() {
+    let dir = std::env::temp_dir().join(format!("streamkit-package-in-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/h264_aac.mp4");
+    for (name, args) in [
+        ("as-ts.bin", &["-f", "mpegts"][..]),
+        (
+            "as-frag.bin",
+            &[
+                "-movflags",
+                "frag_keyframe+empty_moov+default_base_moof",
+                "-f",
+                "mp4",
+            ][..],
+        ),
+    ] {
+        let input = dir.join(name);
+        let status = Command::new("ffmpeg")
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                fixture,
+                "-c",
+                "copy",
+            ])
+            .args(args)
+            .arg(&input)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for format in ["fmp4", "ts"] {
+            let out_dir = dir.join(format!("{name}-{format}"));
+            let out = Command::new(example("package"))
+                .arg(&input)
+                .arg(&out_dir)
+                .args(["--segment-format", format, "--segment-duration", "2"])
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{name} {format}: {stderr}");
+            let container = if name == "as-ts.bin" {
+                "MPEG-TS"
+            } else {
+                "fragmented MP4"
+            };
+            assert!(stderr.contains(container), "{stderr}");
+            let master = out_dir.join("master.m3u8");
+            assert_eq!(
+                frames(&master, "v:0"),
+                VIDEO_FRAMES,
+                "{name} {format}: video"
+            );
+            assert_eq!(
+                frames(&master, "a:0"),
+                AUDIO_FRAMES,
+                "{name} {format}: audio"
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

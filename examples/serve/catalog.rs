@@ -15,8 +15,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use streamkit::core::live::LoopedSource;
-use streamkit::core::mp4::Mp4File;
-use streamkit::core::package::{Container, Package, PackageConfig, RenditionSpec};
+use streamkit::core::package::{Container, PackageConfig, RenditionSpec};
 use streamkit::core::time::{MediaTime, Timescale};
 use streamkit::dash::origin::DashView;
 use streamkit::dash::presentation::{Presentation as Dash, PresentationConfig as DashConfig};
@@ -27,6 +26,7 @@ use streamkit::hls::presentation::{
 use streamkit::origin::{Origin, OriginConfig, PackageSite, Router};
 
 use crate::live::{self, LiveHub, LoopedChannel};
+use crate::media_file::MediaFile;
 use crate::mount::{COALESCE_BELOW, Mount};
 
 /// How long VOD segments are at least (they end at the next keyframe).
@@ -98,22 +98,17 @@ impl Catalog {
         max_held: usize,
     ) -> Result<LoopedChannel, String> {
         let data = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
-        let file = Mp4File::parse(Bytes::from(data)).map_err(|e| e.to_string())?;
-        for t in file.tracks().iter().filter(|t| !t.is_supported()) {
-            let entry = t
-                .sample_entry()
-                .map_or("none".to_owned(), |e| e.to_string());
-            tracing::warn!(
-                "{}: track {} (sample entry {entry}) left out: no codec model for it",
-                path.display(),
-                t.id()
-            );
+        // MP4 (progressive or fragmented) or MPEG-TS, by its bytes.
+        let media = MediaFile::read(Bytes::from(data))?;
+        tracing::info!("{}: {}", path.display(), media.container);
+        for warning in &media.warnings {
+            tracing::warn!("{}: {warning}", path.display());
         }
-        let (tracks, shifts) = file.tracks_and_shifts();
+        let (tracks, shifts) = (media.tracks.clone(), media.shifts.clone());
         if tracks.is_empty() {
             return Err("no track that can be served".into());
         }
-        if file.samples().len() == 0 {
+        if media.samples.is_empty() {
             return Err("the file holds no samples".into());
         }
         let vod = format!("/vod/{name}/");
@@ -126,8 +121,8 @@ impl Catalog {
             PackageConfig::new(MediaTime::new(SEGMENT_SECONDS, Timescale::SECONDS))
                 .with_renditions(renditions)
                 .with_coalescing(COALESCE_BELOW);
-        let mut package = Package::for_mp4(&file, package_config).map_err(|e| e.to_string())?;
-        for sample in file.samples() {
+        let mut package = media.package(package_config).map_err(|e| e.to_string())?;
+        for sample in media.samples.iter().cloned() {
             package.push(sample).map_err(|e| e.to_string())?;
         }
         package.finish().map_err(|e| e.to_string())?;
@@ -160,8 +155,7 @@ impl Catalog {
 
         // Live: the file looped into a broadcast, as an encoder would send
         // it; its package is a subscriber.
-        let source =
-            LoopedSource::new(&tracks, file.samples().collect()).ok_or("the file lasts no time")?;
+        let source = LoopedSource::new(&tracks, media.samples).ok_or("the file lasts no time")?;
         let media_zero = now.checked_sub(live::PREROLL).unwrap_or(now);
         let publisher = self.live.publish(
             now,

@@ -43,8 +43,11 @@
 mod catalog;
 mod http;
 mod live;
+#[path = "../common/media_file.rs"]
+mod media_file;
 mod mount;
 mod rtp;
+mod udp_ingest;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -72,6 +75,9 @@ usage: serve [FILE.mp4 ...] [options]
   --max-held N             LL-HLS requests each live channel holds at once (default 1000)
   --max-rtp-streams N      RTP streams running at once (default 4)
   --allow-remote           let /rtp/NAME.sdp?dest= send to non-loopback addresses
+  --udp-ingest IP:PORT=NAME  receive MPEG-TS over UDP there (a multicast group is
+                           joined; port 0: any free port, printed) and publish it
+                           as the live stream NAME (/live/NAME/); repeatable
   --help                   this text
 
 For each file NAME: /vod/NAME/master.m3u8 (HLS, fMP4), /vod/NAME/ts/master.m3u8
@@ -89,6 +95,7 @@ struct Options {
     limits: Limits,
     max_rtp_streams: usize,
     allow_remote: bool,
+    udp_ingests: Vec<udp_ingest::UdpIngest>,
 }
 
 fn parse_options() -> Result<Option<Options>, String> {
@@ -98,6 +105,7 @@ fn parse_options() -> Result<Option<Options>, String> {
         limits: Limits::default(),
         max_rtp_streams: 4,
         allow_remote: false,
+        udp_ingests: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -149,6 +157,9 @@ fn parse_options() -> Result<Option<Options>, String> {
                     .ok_or("--max-rtp-streams must be a number above 0")?;
             }
             "--allow-remote" => o.allow_remote = true,
+            "--udp-ingest" => o
+                .udp_ingests
+                .push(udp_ingest::UdpIngest::parse(&value("--udp-ingest")?)?),
             s if s.starts_with('-') => return Err(format!("unknown option {s}")),
             file => o.files.push(PathBuf::from(file)),
         }
@@ -262,7 +273,17 @@ async fn run(
     for channel in channels {
         tokio::spawn(channel.run());
     }
-    print_urls(addr, &catalog);
+    let mut ingests = Vec::new();
+    for ingest in &options.udp_ingests {
+        let (socket, local) = ingest.bind()?;
+        tokio::spawn(udp_ingest::run(
+            socket,
+            ingest.name.clone(),
+            catalog.live.clone(),
+        ));
+        ingests.push((ingest.name.clone(), local));
+    }
+    print_urls(addr, &catalog, &ingests);
     let rtp = Arc::new(RtpEndpoint::new(
         catalog
             .streams
@@ -278,7 +299,7 @@ async fn run(
 }
 
 /// The URLs to open, one per line, on stdout (tests read them).
-fn print_urls(addr: SocketAddr, catalog: &Catalog) {
+fn print_urls(addr: SocketAddr, catalog: &Catalog, ingests: &[(String, SocketAddr)]) {
     let base = format!("http://{addr}");
     let mut out = String::new();
     out.push_str(&format!("serve: listening on {base}/\n"));
@@ -297,6 +318,15 @@ fn print_urls(addr: SocketAddr, catalog: &Catalog) {
             "    {:<12} GET /rtp/{}.sdp?dest=127.0.0.1:PORT (PORT even)\n",
             "RTP", stream.name
         ));
+    }
+    for (name, local) in ingests {
+        out.push_str(&format!("  {name} (MPEG-TS over UDP on udp://{local})\n"));
+        for (kind, file) in [
+            ("LL-HLS live", "master.m3u8"),
+            ("LL-DASH live", "manifest.mpd"),
+        ] {
+            out.push_str(&format!("    {kind:<12} {base}/live/{name}/{file}\n"));
+        }
     }
     out.push_str("press Ctrl-C to stop\n");
     let mut stdout = std::io::stdout().lock();

@@ -231,6 +231,129 @@ pub fn mp4(data: &[u8]) {
     assert_eq!(count, supported, "samples of the supported tracks");
 }
 
+/// The MPEG-TS demuxer over arbitrary bytes: the first byte picks a chunk
+/// size; the events must not depend on how the input is cut (pushed whole
+/// and in chunks), every sample's track must be announced first, sample
+/// data must not be empty, and video samples must be well-formed
+/// length-prefixed NAL units.
+pub fn ts_demux(data: &[u8]) {
+    use crate::ts::{TsDemuxer, TsEvent};
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
+    let run = |chunk: usize| {
+        let mut d = TsDemuxer::new();
+        let mut events = Vec::new();
+        for c in rest.chunks(chunk.max(1)) {
+            assert!(d.push(c).is_ok(), "push before finish");
+            while let Some(e) = d.poll_event() {
+                events.push(e);
+            }
+        }
+        assert!(d.finish().is_ok());
+        assert!(d.finish().is_ok(), "a second finish");
+        assert!(d.push(&[0x47]).is_err(), "push after finish");
+        while let Some(e) = d.poll_event() {
+            events.push(e);
+        }
+        events
+    };
+    let whole = run(rest.len());
+    let chunked = run(usize::from(first) + 1);
+    assert_eq!(whole, chunked, "events depend on how the input is cut");
+    let mut announced: Vec<(u16, bool)> = Vec::new();
+    for e in &whole {
+        match e {
+            TsEvent::Track { track, .. } => {
+                let video = track.kind() == crate::codec::MediaKind::Video;
+                announced.retain(|(p, _)| u32::from(*p) != track.id);
+                announced.push((track.id as u16, video));
+            }
+            TsEvent::Sample(s) => {
+                let Some(&(_, video)) = announced.iter().find(|(p, _)| *p == s.pid) else {
+                    panic!("sample of PID {:#x} before its track", s.pid);
+                };
+                assert!(!s.sample.data.is_empty(), "empty sample");
+                assert_eq!(s.sample.track_id, u32::from(s.pid));
+                if video {
+                    let units = nal::LengthPrefixedSlices::new(&s.sample.data, NalLengthSize::Four);
+                    assert!(units.clone().all(|u| u.is_ok()), "video sample framing");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Fragmented MP4: an init segment (AAC and H.264 tracks, as streamkit
+/// writes them) followed by arbitrary bytes reads as [`mp4`] checks; and
+/// frames cut from `data`, written as a fragment by
+/// [`FragmentWriter`](crate::fmp4::FragmentWriter), read back to the same
+/// samples.
+pub fn fmp4_input(data: &[u8]) {
+    use crate::codec::CodecConfig;
+    use crate::fmp4::{FragmentWriter, init_segment};
+    use crate::sample::Sample;
+    use crate::time::Timescale;
+    use crate::track::Track;
+
+    let Ok(aac) = aac::AacConfig::new(2, 48_000, 2) else {
+        return;
+    };
+    let track = Track::new(1, Timescale::AUDIO_48KHZ, CodecConfig::Aac(aac));
+    let Ok(init) = init_segment(std::slice::from_ref(&track)) else {
+        panic!("init segment of an AAC track");
+    };
+    let mut file = init.to_vec();
+    file.extend_from_slice(data);
+    mp4(&file);
+
+    // Frames: each byte below 0x80 ends one (a zero-length frame is none).
+    let input = Bytes::copy_from_slice(data);
+    let mut samples = Vec::new();
+    let mut start = 0;
+    for (i, &b) in data.iter().enumerate() {
+        if b < 0x80 && i + 1 > start {
+            samples.push(Sample {
+                track_id: 1,
+                dts: samples.len() as i64 * 1024,
+                composition_offset: 0,
+                duration: 1024,
+                timescale: Timescale::AUDIO_48KHZ,
+                keyframe: true,
+                data: input.slice(start..=i),
+            });
+            start = i + 1;
+        }
+        if samples.len() == 64 {
+            break;
+        }
+    }
+    if samples.is_empty() {
+        return;
+    }
+    let mut writer = FragmentWriter::new(std::slice::from_ref(&track));
+    let Ok(fragment) = writer.write_fragment(&samples) else {
+        panic!("fragment of {} frames", samples.len());
+    };
+    let mut bytes = init.to_vec();
+    for b in fragment.bytes.buffers() {
+        bytes.extend_from_slice(b);
+    }
+    let Ok(back) = Mp4File::parse(Bytes::from(bytes)) else {
+        panic!("our own fragment does not parse");
+    };
+    let got: Vec<Sample> = back.samples().collect();
+    assert_eq!(got.len(), samples.len(), "fragment sample count");
+    for (g, w) in got.iter().zip(&samples) {
+        assert_eq!(
+            (g.dts, g.duration, g.keyframe, &g.data),
+            (w.dts, w.duration, w.keyframe, &w.data),
+            "fragment round trip"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

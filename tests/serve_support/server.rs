@@ -16,6 +16,8 @@ pub(crate) struct Server {
     pub(crate) child: Child,
     pub(crate) addr: SocketAddr,
     pub(crate) urls: Vec<String>,
+    /// Every line serve printed before "press Ctrl-C".
+    pub(crate) lines: Vec<String>,
 }
 
 impl Server {
@@ -48,8 +50,10 @@ impl Server {
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let mut urls = Vec::new();
         let mut addr = None;
+        let mut printed = Vec::new();
         for line in lines.by_ref() {
             let line = line.expect("serve's stdout");
+            printed.push(line.clone());
             if let Some(rest) = line.strip_prefix("serve: listening on http://") {
                 addr = Some(rest.trim_end_matches('/').parse().expect("bound address"));
                 continue;
@@ -69,6 +73,7 @@ impl Server {
             child,
             addr: addr.expect("serve printed its address"),
             urls,
+            lines: printed,
         }
     }
 

@@ -16,9 +16,13 @@
 //! descriptions) are listed with their sample entry type and no
 //! [`Mp4Track::codec`], and their samples are skipped (their tables are not
 //! checked, so damage there does not stop the file from opening).
-//! Fragmented files (`moov/mvex`, samples in `moof` boxes) open, but only
-//! the samples in `moov`'s own tables are read; see
-//! [`Mp4File::is_fragmented`].
+//! Fragmented files (`moov/mvex`, samples in `moof` boxes: what ffmpeg
+//! writes with `-movflags frag_keyframe`, CMAF, an HLS fMP4 or DASH
+//! rendition's init segment followed by its media segments) read the same
+//! way: each track's samples in `moov`'s tables, then those of its track
+//! fragments in file order, with the `trex` and `tfhd` defaults, the base
+//! data offsets and `tfdt` decode times resolved; `sidx`, `styp` and
+//! `mfra` are not needed and are skipped. See [`Mp4File::is_fragmented`].
 //!
 //! # Bounds
 //!
@@ -71,6 +75,7 @@
 mod boxes;
 mod entry;
 mod error;
+mod fragment;
 mod table;
 
 use std::collections::BTreeSet;
@@ -85,6 +90,7 @@ use crate::track::Track;
 
 use boxes::{BoxIter, Mp4Box};
 pub use error::{BoxPath, FourCc, MAX_BOX_DEPTH, Mp4Error};
+use fragment::{FragmentedTrack, RunCursor, SampleDefaults, TrackFragments};
 use table::{SampleCursor, SampleRef, SampleTables};
 
 /// One entry of a track's edit list (`elst`): which part of the media is
@@ -121,6 +127,10 @@ pub struct Mp4Track {
     composition_to_dts_shift: u32,
     /// Boxed: large, and absent for unsupported tracks.
     tables: Option<Box<SampleTables>>,
+    /// The samples of `moof` boxes, after those of the tables.
+    fragments: Option<Box<TrackFragments>>,
+    /// Samples in `moov`'s tables (the fragments' are numbered after).
+    table_sample_count: u32,
 }
 
 impl Mp4Track {
@@ -203,8 +213,8 @@ impl Mp4Track {
         self.entry.audio
     }
 
-    /// Number of samples (`stsz`/`stz2`); 0 when an unsupported track's
-    /// tables could not be read.
+    /// Number of samples (`stsz`/`stz2`, plus those of the track's
+    /// fragments); 0 when an unsupported track's tables could not be read.
     #[must_use]
     pub fn sample_count(&self) -> u32 {
         self.sample_count
@@ -275,9 +285,11 @@ impl Mp4File {
     pub fn parse(data: Bytes) -> Result<Mp4File, Mp4Error> {
         let mut moov = None;
         let mut major_brand = None;
+        let mut moofs = Vec::new();
         for b in BoxIter::new(&data, 0, BoxPath::ROOT) {
             let b = b?;
             match &b.kind.0 {
+                b"moof" => moofs.push(b),
                 b"moov" if moov.is_some() => {
                     return Err(Mp4Error::DuplicateBox {
                         path: b.path,
@@ -297,7 +309,8 @@ impl Mp4File {
                 .unwrap_or(BoxPath::ROOT),
         })?;
         let (timescale, duration) = parse_mvhd(&moov.require(b"mvhd")?)?;
-        let fragmented = moov.child(b"mvex")?.is_some();
+        let mvex = moov.child(b"mvex")?;
+        let fragmented = mvex.is_some();
         let mut tracks = Vec::new();
         let mut ids = BTreeSet::new();
         for b in moov.children() {
@@ -309,6 +322,18 @@ impl Mp4File {
                 }
                 tracks.push(track);
             }
+        }
+        if !moofs.is_empty() {
+            let mut defaults: Vec<(u32, SampleDefaults)> = Vec::new();
+            if let Some(mvex) = &mvex {
+                for b in mvex.children() {
+                    let b = b?;
+                    if b.kind.0 == *b"trex" {
+                        defaults.push(fragment::parse_trex(&b)?);
+                    }
+                }
+            }
+            attach_fragments(&data, &moofs, &mut tracks, &defaults)?;
         }
         Ok(Mp4File {
             data,
@@ -386,9 +411,8 @@ impl Mp4File {
         self.major_brand
     }
 
-    /// `true` when `moov` has `mvex`: the file is fragmented, and the
-    /// samples in its `moof` boxes are not read (only those in `moov`'s
-    /// tables, often none).
+    /// `true` when `moov` has `mvex`: the file is fragmented, and its
+    /// samples (most or all of them) are in `moof` boxes.
     #[must_use]
     pub fn is_fragmented(&self) -> bool {
         self.fragmented
@@ -513,8 +537,68 @@ fn parse_trak(file: &Bytes, trak: &Mp4Box<'_>, movie: Timescale) -> Result<Mp4Tr
         composition_to_dts_shift: min_offset
             .checked_neg()
             .map_or(0, |n| n.max(0).unsigned_abs()),
+        table_sample_count: sample_count,
         tables,
+        fragments: None,
     })
+}
+
+/// Reads the `moof` boxes' samples into their tracks: counts, sync
+/// samples, the composition shift and (when `mdhd` says 0, as in an
+/// `empty_moov` header) the duration follow.
+fn attach_fragments(
+    data: &Bytes,
+    moofs: &[Mp4Box<'_>],
+    tracks: &mut [Mp4Track],
+    defaults: &[(u32, SampleDefaults)],
+) -> Result<(), Mp4Error> {
+    let mut fragmented: Vec<FragmentedTrack> = tracks
+        .iter()
+        .map(|t| {
+            let end = t.tables.as_ref().map_or(0, |tables| {
+                let mut c = SampleCursor::default();
+                let mut end = 0;
+                while let Ok(Some(s)) = c.next(tables, data.len() as u64) {
+                    end = s.dts + i64::from(s.duration);
+                }
+                end
+            });
+            FragmentedTrack {
+                track_id: t.id,
+                defaults: defaults
+                    .iter()
+                    .find(|(id, _)| *id == t.id)
+                    .map(|(_, d)| *d)
+                    .unwrap_or_default(),
+                start_dts: end,
+                read: t.tables.is_some(),
+                fragments: TrackFragments::default(),
+            }
+        })
+        .collect();
+    fragment::read_fragments(data, moofs, &mut fragmented)?;
+    for (t, f) in tracks.iter_mut().zip(fragmented) {
+        let f = f.fragments;
+        if f.sample_count == 0 || !t.is_supported() {
+            continue;
+        }
+        let all_sync = f.sync_count == f.sample_count;
+        t.sync_sample_count = match (t.sync_sample_count, all_sync) {
+            (None, true) => None,
+            (table, _) => Some(table.unwrap_or(t.table_sample_count) + f.sync_count),
+        };
+        t.sample_count = t.table_sample_count.saturating_add(f.sample_count);
+        let shift = f
+            .min_composition_offset
+            .checked_neg()
+            .map_or(0, |n| n.max(0).unsigned_abs());
+        t.composition_to_dts_shift = t.composition_to_dts_shift.max(shift);
+        if t.duration == 0 {
+            t.duration = u64::try_from(f.end_dts).unwrap_or(0);
+        }
+        t.fragments = Some(Box::new(f));
+    }
+    Ok(())
 }
 
 /// The `mdhd` language: three letters of 5 bits each, offset by 0x60
@@ -574,8 +658,9 @@ fn presentation_shift(edits: &[Edit], movie: Timescale, track: Timescale) -> Opt
             _ => return None,
         }
     }
+    // Rounded to the nearest tick, as ffmpeg reads empty edits.
     let empty = crate::time::MediaTime::new(i64::try_from(empty).ok()?, movie)
-        .checked_rescale(track, Rounding::Down)?
+        .checked_rescale(track, Rounding::Nearest)?
         .ticks();
     empty.checked_sub(media_time.unwrap_or(0))
 }
@@ -593,8 +678,34 @@ pub struct Samples<'a> {
 struct Head {
     track: usize,
     timescale: u32,
-    cursor: SampleCursor,
+    cursor: TrackCursor,
     next: SampleRef,
+}
+
+/// Where a track's samples stand: in `moov`'s tables, then in the runs of
+/// its fragments.
+#[derive(Clone, Debug, Default)]
+struct TrackCursor {
+    tables: SampleCursor,
+    runs: RunCursor,
+    in_runs: bool,
+}
+
+impl TrackCursor {
+    /// The next sample; checked in `Mp4File::parse`, so a table error
+    /// cannot happen (and ends the track if it did).
+    fn next(&mut self, track: &Mp4Track, file_len: u64) -> Option<SampleRef> {
+        if !self.in_runs {
+            if let Some(tables) = &track.tables
+                && let Ok(Some(s)) = self.tables.next(tables, file_len)
+            {
+                return Some(s);
+            }
+            self.in_runs = true;
+        }
+        self.runs
+            .next(track.fragments.as_deref()?, track.table_sample_count)
+    }
 }
 
 impl<'a> Samples<'a> {
@@ -606,10 +717,10 @@ impl<'a> Samples<'a> {
             .enumerate()
             .filter(|(_, t)| want(t))
             .filter_map(|(i, t)| {
-                let tables = t.tables.as_ref()?;
-                let mut cursor = SampleCursor::default();
+                t.tables.as_ref()?;
+                let mut cursor = TrackCursor::default();
                 // Validated in `Mp4File::parse`: cannot fail.
-                let next = cursor.next(tables, len).ok().flatten()?;
+                let next = cursor.next(t, len)?;
                 Some(Head {
                     track: i,
                     timescale: t.timescale.hz(),
@@ -660,10 +771,7 @@ impl Iterator for Samples<'_> {
             keyframe: s.keyframe,
             data,
         };
-        let advanced = track
-            .tables
-            .as_ref()
-            .and_then(|t| head.cursor.next(t, file.data.len() as u64).ok().flatten());
+        let advanced = head.cursor.next(track, file.data.len() as u64);
         match advanced {
             Some(next) => head.next = next,
             None => {

@@ -1,5 +1,55 @@
-//! MPEG-TS output (ISO/IEC 13818-1): H.264, H.265, AAC and Opus in 188-byte
-//! transport packets, for HLS segments and MPEG-TS over UDP.
+//! MPEG-TS (ISO/IEC 13818-1) out and in: H.264, H.265, AAC and Opus in
+//! 188-byte transport packets, for HLS segments and MPEG-TS over UDP; and
+//! the demuxer that reads what others send ([`TsDemuxer`], [`TsFile`]).
+//!
+//! # Reading
+//!
+//! A [`TsDemuxer`] takes bytes as they come ([`TsDemuxer::push`]: file
+//! chunks, UDP datagrams, packets split anywhere) and gives
+//! [`TsEvent`]s ([`TsDemuxer::poll_event`]):
+//!
+//! - **Packets**: sync found on a sync byte repeated at a stride of 188,
+//!   192 (M2TS time codes) or 204 bytes (Reed-Solomon parity), and found
+//!   again after garbage ([`TsEvent::Resync`]); null packets skipped;
+//!   packets with the transport error indicator dropped and reported;
+//!   continuity counters checked per PID, a gap reported with its PID and
+//!   the packets missing ([`ContinuityError`]), a duplicate packet
+//!   skipped; PCRs and discontinuity indicators reported.
+//! - **Programs**: the PAT and each PMT, sections over several packets,
+//!   CRC checked, a new version announced ([`TsEvent::Program`]) and
+//!   applied (streams added, removed, changed). At most [`MAX_PROGRAMS`]
+//!   programs and [`MAX_DEMUXED_STREAMS`] elementary streams.
+//! - **Tracks** ([`TsEvent::Track`], the track id is the PID): H.264 and
+//!   H.265 from their in-band parameter sets (a new configuration when
+//!   they change), AAC from the ADTS header, Opus (stream type 0x06 with
+//!   the `Opus` registration descriptor, packets after their control
+//!   header, as the ETSI mapping and FFmpeg frame them); the ISO 639
+//!   language descriptor becomes the track's language.
+//! - **Samples** ([`TsSample`]): one access unit per video PES packet
+//!   (unbounded `PES_packet_length` 0 ends at the next PES packet),
+//!   several AAC frames or Opus packets per PES packet as separate
+//!   samples. Video is on the 90 kHz clock with PTS and DTS; audio on its
+//!   sample rate, later frames of a PES packet placed after the first by
+//!   their sample counts. Times are extended past the 33-bit wrap
+//!   ([`Extender`](crate::time::Extender)). Keyframes are IDR (H.264) or
+//!   IRAP (H.265) access units; the random access indicator is reported
+//!   beside. A video sample is held until the next one gives its
+//!   duration.
+//! - **Waiting**: nothing of a stream comes before its PMT; its samples
+//!   come once its codec configuration is known, video from a keyframe,
+//!   and again from the next keyframe after lost packets; what is left
+//!   out is reported ([`TsEvent::Skipped`]).
+//! - **Bounds**: a PES packet larger than [`TsDemuxConfig`]'s limit is
+//!   dropped (8 MiB of video, 256 KiB of audio by default); carried-over
+//!   input is at most three packets.
+//!
+//! Each PES packet is copied once, out of the transport packets into its
+//! stream's buffer; samples are slices of that buffer (video converted to
+//! length-prefixed NAL units in place). No allocation per packet or per
+//! sample: the buffers grow by 64 KiB chunks. [`TsFile`] reads a whole
+//! file: the first program's tracks and samples from decode time zero.
+//!
+//! # Writing
 //!
 //! A [`TsMuxer`] is built from the presentation's [`Track`]s. It gives each
 //! track a PID (from [`TsConfig::first_pid`] up, in the order of the
@@ -15,7 +65,9 @@
 //!   left out (the muxer writes one). PTS and DTS (DTS only when it differs).
 //! - **AAC** (stream type `0x0F`, stream id `0xC0` and up): each raw access
 //!   unit gets an ADTS header built from the track's AudioSpecificConfig;
-//!   one frame per PES packet, with its PTS.
+//!   one frame per PES packet, with its PTS, or up to 16 with
+//!   [`TsConfig::audio_frames_per_pes`] (then call [`TsMuxer::flush`] at
+//!   the end).
 //! - **Opus** (stream type `0x06`, private stream 1 `0xBD`; in the PMT the
 //!   `Opus` registration descriptor and the DVB extension descriptor with
 //!   the channel configuration): each Opus packet after an Opus control
@@ -31,7 +83,14 @@
 //!   the previous PCR). When a sample of another track comes 100 ms or more
 //!   past the last PCR (a low frame rate, or video that has ended), a
 //!   packet with only an adaptation field carries a PCR first, on the PCR
-//!   PID; so PCRs come at least every 100 ms while any track has samples.
+//!   PID; so PCRs come at least every [`TsConfig::pcr_interval`] (40 ms by
+//!   default, at most the 100 ms ISO/IEC 13818-1 allows) while any track
+//!   has samples.
+//! - **Tables**: the PAT and PMT at the start of every segment
+//!   ([`TsMuxer::begin_segment`]), before every video keyframe
+//!   ([`TsConfig::tables_before_keyframes`]) and at least every
+//!   [`TsConfig::table_interval`] (500 ms by default): a receiver that
+//!   joins mid-stream finds them soon.
 //! - **Packets**: continuity counters per PID (continuing across segments,
 //!   so that segments concatenate into one valid stream),
 //!   `random_access_indicator` on the first packet of every keyframe,
@@ -80,14 +139,27 @@
 //!
 //! The module is split by layer: transport packets (`packet.rs`), program
 //! tables (`psi.rs`: sections, CRC, PAT, PMT), PES packets and the audio
-//! framing inside them (`pes.rs`), and the muxer over them (`muxer.rs`).
-//! Every public item is re-exported here.
+//! framing inside them (`pes.rs`), the muxer over them (`muxer.rs`), the
+//! demuxer's packet and table layer (`demux.rs`), its elementary streams
+//! (`demux_es.rs`), what it reports (`demux_event.rs`) and the whole-file
+//! reader (`file.rs`). Every public
+//! item is re-exported here.
 
+mod demux;
+mod demux_es;
+mod demux_event;
+mod file;
 mod muxer;
 mod packet;
 mod pes;
 mod psi;
 
-pub use muxer::{MAX_TRACKS, TsConfig, TsError, TsMuxer};
+pub use demux::{MAX_DEMUXED_STREAMS, MAX_PROGRAMS, TsDemuxer};
+pub use demux_event::{
+    ContinuityError, Pcr, SkipReason, TsDemuxConfig, TsDemuxError, TsEvent, TsProgram,
+    TsProgramStream, TsSample,
+};
+pub use file::{TsFile, TsFileError};
+pub use muxer::{MAX_AUDIO_FRAMES_PER_PES, MAX_TRACKS, TsConfig, TsError, TsMuxer};
 pub use packet::{MAX_PID, PACKET_SIZE, SYNC_BYTE};
 pub use psi::{PAT_PID, StreamType, TsStream, crc32_mpeg2};

@@ -164,12 +164,37 @@ pub struct TsConfig {
     /// How far the PCR runs behind the DTS of the PES packet that carries
     /// it, in 90 kHz ticks: the decoder's buffering time.
     pub pcr_delay: u32,
+    /// The longest time between PCRs, in 90 kHz ticks (ISO/IEC 13818-1
+    /// 2.7.2 allows at most 100 ms; ETSI TR 101 290 checks 40 ms). When a
+    /// sample comes this far past the last PCR and its PES packet carries
+    /// none, a packet with only a PCR goes first, on the PCR PID.
+    pub pcr_interval: u32,
+    /// Repeat the PAT and PMT when a sample comes this long (90 kHz ticks)
+    /// after they were last written, inside a segment too; 0: only at
+    /// segment starts and (with
+    /// [`tables_before_keyframes`](TsConfig::tables_before_keyframes))
+    /// keyframes. A receiver that joins mid-stream (MPEG-TS over UDP)
+    /// waits at most this long for them.
+    pub table_interval: u32,
+    /// Write the PAT and PMT before every video keyframe (unless they were
+    /// just written), so that a receiver can start at any keyframe.
+    pub tables_before_keyframes: bool,
+    /// AAC frames gathered into one PES packet (1 to
+    /// [`MAX_AUDIO_FRAMES_PER_PES`]): fewer PES headers and packets for
+    /// audio, as broadcast muxers do; samples wait in the muxer until the
+    /// PES packet is full or [`TsMuxer::flush`] is called.
+    pub audio_frames_per_pes: u8,
 }
+
+/// The most AAC frames [`TsConfig::audio_frames_per_pes`] gathers.
+pub const MAX_AUDIO_FRAMES_PER_PES: u8 = 16;
 
 impl Default for TsConfig {
     /// Transport stream 1, program 1, PMT on PID 0x1000, tracks from PID
     /// 0x100, timestamps offset by 1.4 s and the PCR 0.7 s behind the DTS
-    /// (the values FFmpeg uses).
+    /// (the values FFmpeg uses); a PCR at least every 40 ms, the PAT and
+    /// PMT before every video keyframe and at least every 500 ms (ETSI TR
+    /// 101 290's limit), one AAC frame per PES packet.
     fn default() -> Self {
         TsConfig {
             transport_stream_id: 1,
@@ -178,7 +203,43 @@ impl Default for TsConfig {
             first_pid: 0x100,
             timestamp_offset: 126_000,
             pcr_delay: 63_000,
+            pcr_interval: 3_600,
+            table_interval: 45_000,
+            tables_before_keyframes: true,
+            audio_frames_per_pes: 1,
         }
+    }
+}
+
+impl TsConfig {
+    /// This configuration with PCRs at least every `ticks` (90 kHz).
+    #[must_use]
+    pub fn with_pcr_interval(mut self, ticks: u32) -> TsConfig {
+        self.pcr_interval = ticks;
+        self
+    }
+
+    /// This configuration with the tables repeated every `ticks` (90 kHz;
+    /// 0: not by time).
+    #[must_use]
+    pub fn with_table_interval(mut self, ticks: u32) -> TsConfig {
+        self.table_interval = ticks;
+        self
+    }
+
+    /// This configuration with (or without) the tables before every video
+    /// keyframe.
+    #[must_use]
+    pub fn with_tables_before_keyframes(mut self, on: bool) -> TsConfig {
+        self.tables_before_keyframes = on;
+        self
+    }
+
+    /// This configuration with `n` AAC frames per PES packet.
+    #[must_use]
+    pub fn with_audio_frames_per_pes(mut self, n: u8) -> TsConfig {
+        self.audio_frames_per_pes = n;
+        self
     }
 }
 
@@ -194,6 +255,8 @@ enum Payload {
     },
     Aac {
         adts: [u8; ADTS_HEADER_LEN],
+        /// Frames waiting for their PES packet.
+        pending: Vec<Sample>,
     },
     Opus {
         /// Samples (48 kHz) of the pre-skip not yet trimmed.
@@ -227,9 +290,6 @@ pub struct TsMuxer {
     last_pcr: Option<i64>,
 }
 
-/// The longest gap between PCRs when another stream's samples come: 100 ms.
-const PCR_INTERVAL: i64 = 9_000;
-
 /// What goes before a PES packet: the tables (before the first sample when
 /// `begin_segment` was not called) and a PCR-only packet.
 struct Prologue {
@@ -261,6 +321,11 @@ struct ProgramTables {
     pat_continuity: u8,
     pmt_continuity: u8,
     written: bool,
+    /// A PES packet was written since the tables.
+    pes_since: bool,
+    /// The DTS (90 kHz) of the first sample after the tables were last
+    /// written.
+    since_dts: Option<i64>,
 }
 
 impl ProgramTables {
@@ -274,6 +339,8 @@ impl ProgramTables {
             out.put_slice(&packet[..]);
         }
         self.written = true;
+        self.pes_since = false;
+        self.since_dts = None;
     }
 }
 
@@ -293,6 +360,16 @@ impl TsMuxer {
             return Err(TsError::TooManyTracks {
                 count: tracks.len(),
                 limit: MAX_TRACKS,
+            });
+        }
+        if !(1..=MAX_AUDIO_FRAMES_PER_PES).contains(&config.audio_frames_per_pes) {
+            return Err(TsError::InvalidConfig {
+                reason: "audio_frames_per_pes must be in 1..=16",
+            });
+        }
+        if config.pcr_interval == 0 || config.pcr_interval > 9_000 {
+            return Err(TsError::InvalidConfig {
+                reason: "pcr_interval must be in 1..=9000 (100 ms)",
             });
         }
         if config.program_number == 0 {
@@ -373,7 +450,8 @@ impl TsMuxer {
                     header.write(&mut w);
                     let id = audio_ids;
                     audio_ids += 1;
-                    (StreamType::AdtsAac, id, Payload::Aac { adts })
+                    let pending = Vec::with_capacity(usize::from(config.audio_frames_per_pes));
+                    (StreamType::AdtsAac, id, Payload::Aac { adts, pending })
                 }
                 CodecConfig::Opus(opus) => {
                     if opus.channel_mapping_family != 0
@@ -438,6 +516,8 @@ impl TsMuxer {
                 pat_continuity: 0,
                 pmt_continuity: 0,
                 written: false,
+                pes_since: false,
+                since_dts: None,
             },
             last_pcr: None,
         })
@@ -471,7 +551,12 @@ impl TsMuxer {
     /// Writes `sample` as one PES packet in transport packets, and returns
     /// the bytes written (a multiple of [`PACKET_SIZE`]). Before the first
     /// sample, if [`begin_segment`](TsMuxer::begin_segment) was never
-    /// called, the PAT and PMT come first.
+    /// called, the PAT and PMT come first; they come again before a video
+    /// keyframe and after [`TsConfig::table_interval`] as configured.
+    ///
+    /// With [`TsConfig::audio_frames_per_pes`] above 1, AAC frames wait
+    /// until the PES packet is full (then 0 bytes are written for the
+    /// others); [`flush`](TsMuxer::flush) writes those still waiting.
     ///
     /// On error nothing is written and the muxer is unchanged.
     pub fn write_sample(
@@ -488,6 +573,76 @@ impl TsMuxer {
         if sample.data.is_empty() {
             return Err(TsError::EmptySample { track_id, dts });
         }
+        let per_pes = usize::from(self.config.audio_frames_per_pes);
+        if let Payload::Aac { pending, .. } = &mut self.streams[index].payload
+            && per_pes > 1
+        {
+            let len = sample.data.len();
+            if len > MAX_ADTS_PAYLOAD {
+                return Err(TsError::FrameTooLong {
+                    track_id,
+                    dts,
+                    len,
+                    max: MAX_ADTS_PAYLOAD,
+                });
+            }
+            pending.push(sample.clone());
+            if pending.len() < per_pes {
+                return Ok(0);
+            }
+            let frames = std::mem::take(pending);
+            let written = self.write_pes(index, &frames, out);
+            if let Payload::Aac { pending, .. } = &mut self.streams[index].payload {
+                *pending = frames;
+                if written.is_ok() {
+                    pending.clear();
+                } else {
+                    // Unchanged on error: the frame just given is not kept.
+                    pending.pop();
+                }
+            }
+            return written;
+        }
+        self.write_pes(index, core::slice::from_ref(sample), out)
+    }
+
+    /// Writes the AAC frames still waiting for their PES packet (see
+    /// [`TsConfig::audio_frames_per_pes`]): call it at the end of the
+    /// stream and before a segment ends. Returns the bytes written.
+    pub fn flush(&mut self, out: &mut impl BufMut) -> Result<usize, TsError> {
+        let mut total = 0;
+        for index in 0..self.streams.len() {
+            let Payload::Aac { pending, .. } = &mut self.streams[index].payload else {
+                continue;
+            };
+            if pending.is_empty() {
+                continue;
+            }
+            let frames = std::mem::take(pending);
+            let written = self.write_pes(index, &frames, out);
+            if let Payload::Aac { pending, .. } = &mut self.streams[index].payload {
+                *pending = frames;
+                if written.is_ok() {
+                    pending.clear();
+                }
+            }
+            total += written?;
+        }
+        Ok(total)
+    }
+
+    /// Writes `frames` (one sample, or several AAC frames) as one PES
+    /// packet of the stream at `index`, timed by the first.
+    fn write_pes(
+        &mut self,
+        index: usize,
+        frames: &[Sample],
+        out: &mut impl BufMut,
+    ) -> Result<usize, TsError> {
+        let Some(sample) = frames.first() else {
+            return Ok(0);
+        };
+        let (track_id, dts) = (sample.track_id, sample.dts);
         let offset = i64::from(self.config.timestamp_offset);
         let to_90k = |t: i64| {
             MediaTime::new(t, sample.timescale)
@@ -507,8 +662,8 @@ impl TsMuxer {
         let pts = MpegTsTimestamp::new(pts90 as u64);
         let dts_ts = MpegTsTimestamp::new(dts90 as u64);
         // PCR: on every PES packet of the PCR PID; and between them, when
-        // another stream's sample comes 100 ms or more past the last PCR,
-        // in a packet of its own on the PCR PID (adaptation field only).
+        // a sample comes `pcr_interval` or more past the last PCR, in a
+        // packet of its own on the PCR PID (adaptation field only).
         let pcr_value = dts90.saturating_sub(i64::from(self.config.pcr_delay));
         let on_pcr_pid = self.streams[index].stream.pid == self.pcr_pid;
         let (pes_pcr, pcr_only) = match self.last_pcr {
@@ -516,7 +671,7 @@ impl TsMuxer {
                 Some(self.last_pcr.map_or(pcr_value, |l| pcr_value.max(l))),
                 None,
             ),
-            Some(last) if pcr_value >= last.saturating_add(PCR_INTERVAL) => {
+            Some(last) if pcr_value >= last.saturating_add(i64::from(self.config.pcr_interval)) => {
                 let cc = self
                     .streams
                     .iter()
@@ -527,9 +682,26 @@ impl TsMuxer {
             _ => (None, None),
         };
         let last_pcr = pes_pcr.or(pcr_only.map(|_| pcr_value)).or(self.last_pcr);
-        let prologue = Prologue {
-            tables: !self.tables.written,
-            pcr_only,
+        let is_video = matches!(
+            self.streams[index].payload,
+            Payload::H264 { .. } | Payload::H265 { .. }
+        );
+        let interval = i64::from(self.config.table_interval);
+        let tables = !self.tables.written
+            || (self.config.tables_before_keyframes
+                && is_video
+                && sample.keyframe
+                && self.tables.pes_since)
+            || (interval > 0
+                && self
+                    .tables
+                    .since_dts
+                    .is_some_and(|t| dts90 >= t.saturating_add(interval)));
+        let prologue = Prologue { tables, pcr_only };
+        let tables_dts = if tables {
+            Some(dts90)
+        } else {
+            self.tables.since_dts.or(Some(dts90))
         };
 
         let Elementary {
@@ -578,6 +750,8 @@ impl TsMuxer {
                 let required = prologue.len() + packet_count(total, first) * PACKET_SIZE;
                 check_space(out, required)?;
                 prologue.write(&mut self.tables, out);
+                self.tables.pes_since = true;
+                self.tables.since_dts = tables_dts;
                 self.last_pcr = last_pcr;
                 let sets: &[Bytes] = if sample.keyframe { parameter_sets } else { &[] };
                 let pieces = core::iter::once(header.as_slice())
@@ -592,25 +766,38 @@ impl TsMuxer {
                 write_packets(out, pid, continuity, first, total, pieces);
                 Ok(required)
             }
-            Payload::Aac { adts } => {
-                let len = sample.data.len();
-                if len > MAX_ADTS_PAYLOAD {
-                    return Err(TsError::FrameTooLong {
-                        track_id,
-                        dts,
-                        len,
-                        max: MAX_ADTS_PAYLOAD,
-                    });
+            Payload::Aac { adts, .. } => {
+                let mut es_len = 0;
+                for frame in frames {
+                    let len = frame.data.len();
+                    if len > MAX_ADTS_PAYLOAD {
+                        return Err(TsError::FrameTooLong {
+                            track_id,
+                            dts: frame.dts,
+                            len,
+                            max: MAX_ADTS_PAYLOAD,
+                        });
+                    }
+                    es_len += ADTS_HEADER_LEN + len;
                 }
-                let adts = adts_with_length(*adts, ADTS_HEADER_LEN + len);
-                let es_len = ADTS_HEADER_LEN + len;
                 let header = pes_header(stream.stream_id, pts, None, es_len);
                 let total = header.len() + es_len;
                 let required = prologue.len() + packet_count(total, first) * PACKET_SIZE;
                 check_space(out, required)?;
                 prologue.write(&mut self.tables, out);
+                self.tables.pes_since = true;
+                self.tables.since_dts = tables_dts;
                 self.last_pcr = last_pcr;
-                let pieces = [header.as_slice(), &adts[..], &sample.data[..]].into_iter();
+                let mut headers = [[0u8; ADTS_HEADER_LEN]; MAX_AUDIO_FRAMES_PER_PES as usize];
+                for (h, frame) in headers.iter_mut().zip(frames) {
+                    *h = adts_with_length(*adts, ADTS_HEADER_LEN + frame.data.len());
+                }
+                let pieces = core::iter::once(header.as_slice()).chain(
+                    headers
+                        .iter()
+                        .zip(frames)
+                        .flat_map(|(h, f)| [&h[..], &f.data[..]]),
+                );
                 write_packets(out, pid, continuity, first, total, pieces);
                 Ok(required)
             }
@@ -637,6 +824,8 @@ impl TsMuxer {
                 let required = prologue.len() + packet_count(total, first) * PACKET_SIZE;
                 check_space(out, required)?;
                 prologue.write(&mut self.tables, out);
+                self.tables.pes_since = true;
+                self.tables.since_dts = tables_dts;
                 self.last_pcr = last_pcr;
                 *pending_trim -= trim;
                 let pieces = [header.as_slice(), control.as_slice(), &sample.data[..]].into_iter();

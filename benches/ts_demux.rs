@@ -1,0 +1,244 @@
+//! MPEG-TS demux: the transport stream of the largest fixture (10 s of
+//! H.264 with B-frames and AAC, muxed by our own muxer at bench start-up)
+//! pushed in 1316-byte datagrams, every event drained. Reported as input
+//! megabytes per second.
+//!
+//! In the same group:
+//!
+//! - `streamkit`: `TsDemuxer` — sync, continuity, PAT/PMT, PES assembly,
+//!   access units (Annex-B to length-prefixed NAL units, ADTS frames cut
+//!   out), keyframes, codec configuration, wrap-extended times.
+//! - `mpeg2ts-reader`: the `mpeg2ts-reader` crate (0.18) with an
+//!   elementary-stream consumer that copies each PES packet's payload into
+//!   a buffer of its stream and counts the packets: reassembly, as ours
+//!   does, without the codec layer (the crate has none).
+//! - `mpeg2ts-reader-callbacks`: the same crate with a consumer that only
+//!   adds up the payload lengths it is called with: its floor.
+//! - `memcpy`: copying the input once (into a reused buffer), the floor
+//!   for anything that reassembles PES packets.
+//!
+//! Run: `cargo bench --bench ts_demux`
+
+// A missing or broken fixture is a broken benchmark: stop loudly.
+#![allow(clippy::expect_used, missing_docs, unreachable_pub)]
+
+#[macro_use]
+extern crate mpeg2ts_reader;
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use mpeg2ts_reader::{demultiplex, pes, psi};
+use streamkit::core::mp4::Mp4File;
+use streamkit::core::ts::{TsDemuxer, TsEvent, TsMuxer};
+
+const FIXTURE: &str = "h264_aac.mp4";
+const DATAGRAM: usize = 7 * 188;
+
+/// Our muxer's stream of the fixture.
+fn transport_stream() -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(FIXTURE);
+    let file =
+        Mp4File::parse(Bytes::from(std::fs::read(path).expect("fixture"))).expect("fixture parses");
+    let (tracks, _) = file.tracks_and_shifts();
+    let mut muxer = TsMuxer::new(&tracks).expect("muxer");
+    let mut ts = Vec::new();
+    for s in file.samples() {
+        muxer.write_sample(&s, &mut ts).expect("mux");
+    }
+    ts
+}
+
+// mpeg2ts-reader's filter plumbing, as its own examples set it up.
+packet_filter_switch! {
+    PeerFilter<PeerContext> {
+        Pes: pes::PesPacketFilter<PeerContext, Reassemble>,
+        Count: pes::PesPacketFilter<PeerContext, CountOnly>,
+        Pat: demultiplex::PatPacketFilter<PeerContext>,
+        Pmt: demultiplex::PmtPacketFilter<PeerContext>,
+        Null: demultiplex::NullPacketFilter<PeerContext>,
+    }
+}
+demux_context!(PeerContext, PeerFilter);
+
+/// PES packets and payload bytes the reassembling peer put out (checked
+/// once before measuring, so the peer is known to do the work).
+static PEER_PES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static PEER_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    /// Whether the peer's consumers reassemble (copy) or only count: the
+    /// demux context the crate's macro makes has no room for a setting.
+    static REASSEMBLE: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+impl PeerContext {
+    fn do_construct(&mut self, req: demultiplex::FilterRequest<'_, '_>) -> PeerFilter {
+        match req {
+            demultiplex::FilterRequest::ByPid(psi::pat::PAT_PID) => {
+                PeerFilter::Pat(demultiplex::PatPacketFilter::default())
+            }
+            demultiplex::FilterRequest::ByPid(_) => {
+                PeerFilter::Null(demultiplex::NullPacketFilter::default())
+            }
+            demultiplex::FilterRequest::ByStream { .. } if reassemble() => {
+                PeerFilter::Pes(pes::PesPacketFilter::new(Reassemble::default()))
+            }
+            demultiplex::FilterRequest::ByStream { .. } => {
+                PeerFilter::Count(pes::PesPacketFilter::new(CountOnly::default()))
+            }
+            demultiplex::FilterRequest::Pmt {
+                pid,
+                program_number,
+            } => PeerFilter::Pmt(demultiplex::PmtPacketFilter::new(pid, program_number)),
+            demultiplex::FilterRequest::Nit { .. } => {
+                PeerFilter::Null(demultiplex::NullPacketFilter::default())
+            }
+        }
+    }
+}
+
+fn reassemble() -> bool {
+    REASSEMBLE.with(std::cell::Cell::get)
+}
+
+/// Copies each PES packet's payload into its stream's buffer.
+#[derive(Default)]
+pub struct Reassemble {
+    buf: Vec<u8>,
+    packets: usize,
+}
+
+impl pes::ElementaryStreamConsumer<PeerContext> for Reassemble {
+    fn start_stream(&mut self, _: &mut PeerContext) {}
+    fn begin_packet(&mut self, _: &mut PeerContext, header: pes::PesHeader<'_>) {
+        self.buf.clear();
+        if let pes::PesContents::Parsed(Some(parsed)) = header.contents() {
+            let _ = black_box(parsed.pts_dts());
+            self.buf.extend_from_slice(parsed.payload());
+        }
+    }
+    fn continue_packet(&mut self, _: &mut PeerContext, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+    }
+    fn end_packet(&mut self, _: &mut PeerContext) {
+        self.packets += 1;
+        PEER_PES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        PEER_BYTES.fetch_add(self.buf.len(), std::sync::atomic::Ordering::Relaxed);
+        black_box(&self.buf);
+    }
+    fn continuity_error(&mut self, _: &mut PeerContext) {}
+}
+
+/// Adds up payload lengths only.
+#[derive(Default)]
+pub struct CountOnly {
+    bytes: usize,
+}
+
+impl pes::ElementaryStreamConsumer<PeerContext> for CountOnly {
+    fn start_stream(&mut self, _: &mut PeerContext) {}
+    fn begin_packet(&mut self, _: &mut PeerContext, header: pes::PesHeader<'_>) {
+        if let pes::PesContents::Parsed(Some(parsed)) = header.contents() {
+            let _ = black_box(parsed.pts_dts());
+            self.bytes += parsed.payload().len();
+        }
+    }
+    fn continue_packet(&mut self, _: &mut PeerContext, data: &[u8]) {
+        self.bytes += data.len();
+    }
+    fn end_packet(&mut self, _: &mut PeerContext) {
+        black_box(self.bytes);
+    }
+    fn continuity_error(&mut self, _: &mut PeerContext) {}
+}
+
+fn set_reassemble(on: bool) {
+    REASSEMBLE.with(|r| r.set(on));
+}
+
+fn ts_demux(c: &mut Criterion) {
+    let ts = transport_stream();
+    // Both demuxers see every PES packet (one per sample) before anything
+    // is measured.
+    let mut d = TsDemuxer::new();
+    let mut ours = (0usize, 0usize);
+    d.push(&ts).expect("push");
+    d.finish().expect("finish");
+    while let Some(e) = d.poll_event() {
+        if let TsEvent::Sample(s) = e {
+            ours.0 += 1;
+            ours.1 += s.coded_len;
+        }
+    }
+    let mut ctx = PeerContext::new();
+    let mut demux = demultiplex::Demultiplex::new(&mut ctx);
+    demux.push(&mut ctx, &ts);
+    let peer = (
+        PEER_PES.load(std::sync::atomic::Ordering::Relaxed),
+        PEER_BYTES.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    eprintln!(
+        "ts_demux: {} bytes; ours {ours:?} samples/ES bytes, the peer {peer:?} PES packets/bytes",
+        ts.len()
+    );
+    let mut group = c.benchmark_group("ts_demux");
+    group.throughput(Throughput::Bytes(ts.len() as u64));
+    group.measurement_time(Duration::from_secs(5));
+
+    group.bench_function("streamkit", |b| {
+        b.iter(|| {
+            let mut d = TsDemuxer::new();
+            let mut samples = 0usize;
+            for datagram in ts.chunks(DATAGRAM) {
+                d.push(black_box(datagram)).expect("push");
+                while let Some(e) = d.poll_event() {
+                    if let TsEvent::Sample(s) = e {
+                        samples += black_box(s).sample.data.len();
+                    }
+                }
+            }
+            d.finish().expect("finish");
+            while let Some(e) = d.poll_event() {
+                samples += usize::from(matches!(e, TsEvent::Sample(_)));
+            }
+            samples
+        });
+    });
+
+    for (name, reassembles) in [
+        ("mpeg2ts-reader", true),
+        ("mpeg2ts-reader-callbacks", false),
+    ] {
+        group.bench_function(name, |b| {
+            set_reassemble(reassembles);
+            b.iter(|| {
+                let mut ctx = PeerContext::new();
+                let mut demux = demultiplex::Demultiplex::new(&mut ctx);
+                for datagram in ts.chunks(DATAGRAM) {
+                    demux.push(&mut ctx, black_box(datagram));
+                }
+                black_box(&ctx);
+            });
+        });
+    }
+
+    group.bench_function("memcpy", |b| {
+        let mut out = vec![0u8; ts.len()];
+        b.iter(|| {
+            for (dst, src) in out.chunks_mut(DATAGRAM).zip(ts.chunks(DATAGRAM)) {
+                dst.copy_from_slice(black_box(src));
+            }
+            black_box(&out);
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ts_demux);
+criterion_main!(benches);

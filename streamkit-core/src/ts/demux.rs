@@ -1,0 +1,814 @@
+//! The demuxer: transport packets in, programs, tracks and samples out.
+//!
+//! This file is the packet layer (sync, packet sizes, continuity, the
+//! adaptation field, PCR) and the program tables (PAT, PMT sections over
+//! several packets, versions); `demux_es.rs` turns each elementary stream's
+//! PES packets into samples.
+
+use std::collections::VecDeque;
+
+use super::demux_es::{EsCodec, EsState};
+use super::demux_event::{
+    ContinuityError, Pcr, TsDemuxConfig, TsDemuxError, TsEvent, TsProgram, TsProgramStream,
+};
+use super::packet::{PACKET_SIZE, SYNC_BYTE};
+use super::psi::{PAT_PID, StreamType, crc32_mpeg2};
+use crate::time::MpegTsTimestamp;
+
+/// The most elementary streams one [`TsDemuxer`] demuxes at once (over all
+/// programs); PMT entries past it are listed but not demuxed.
+pub const MAX_DEMUXED_STREAMS: usize = 32;
+/// The most programs one [`TsDemuxer`] follows; PAT entries past it are
+/// ignored (and reported).
+pub const MAX_PROGRAMS: usize = 16;
+/// The longest PSI section (ISO/IEC 13818-1: `section_length` at most 1021).
+const MAX_SECTION: usize = 1024;
+/// Packet strides the demuxer recognises: plain 188-byte packets, 192-byte
+/// packets (a 4-byte time code before each, as in M2TS) and 204-byte
+/// packets (16 Reed-Solomon bytes after each).
+const STRIDES: [usize; 3] = [188, 192, 204];
+/// Bytes kept between pushes at most: a partial packet, or what resync
+/// needs to confirm a packet size (three sync bytes a stride apart).
+const MAX_CARRY: usize = 3 * 204;
+
+/// A PSI section being assembled.
+#[derive(Debug, Default)]
+struct SectionBuffer {
+    buf: Vec<u8>,
+    open: bool,
+}
+
+#[derive(Debug)]
+enum PidKind {
+    Pat,
+    Pmt { program_number: u16 },
+    Es(Box<EsState>),
+}
+
+#[derive(Debug)]
+struct PidState {
+    pid: u16,
+    continuity: Option<u8>,
+    section: SectionBuffer,
+    kind: PidKind,
+}
+
+#[derive(Debug)]
+struct ProgramState {
+    number: u16,
+    pmt_pid: u16,
+    version: Option<u8>,
+}
+
+/// A Sans-IO MPEG-TS demuxer: bytes of a transport stream in, events out.
+///
+/// Call [`push`](TsDemuxer::push) with the bytes as they come (a file's
+/// chunks, UDP datagrams: packets may be split across calls), drain
+/// [`poll_event`](TsDemuxer::poll_event) until `None` after each push, and
+/// call [`finish`](TsDemuxer::finish) at the end of the input (it puts out
+/// the PES packets still open and the samples held for their duration),
+/// then drain again. See the [module documentation](crate::ts) for what
+/// comes out.
+///
+/// ```
+/// use streamkit_core::codec::{CodecConfig, aac::AacConfig};
+/// use streamkit_core::sample::Sample;
+/// use streamkit_core::time::Timescale;
+/// use streamkit_core::track::Track;
+/// use streamkit_core::ts::{TsDemuxer, TsEvent, TsMuxer};
+///
+/// // A stream of one AAC frame, from streamkit's own muxer.
+/// let aac = AacConfig::new(2, 48_000, 2)?;
+/// let mut muxer = TsMuxer::new(&[Track::new(1, Timescale::AUDIO_48KHZ, CodecConfig::Aac(aac))])?;
+/// let mut ts = Vec::new();
+/// let frame = bytes::Bytes::from_static(&[0x21, 0x10, 0x04, 0x60, 0x8c, 0x1c]);
+/// let sample = Sample {
+///     track_id: 1, dts: 0, composition_offset: 0, duration: 1_024,
+///     timescale: Timescale::AUDIO_48KHZ, keyframe: true, data: frame.clone(),
+/// };
+/// muxer.write_sample(&sample, &mut ts)?;
+///
+/// let mut demuxer = TsDemuxer::new();
+/// demuxer.push(&ts)?;
+/// demuxer.finish()?;
+/// let mut samples = Vec::new();
+/// while let Some(event) = demuxer.poll_event() {
+///     match event {
+///         TsEvent::Program(p) => assert_eq!(p.streams.len(), 1),
+///         TsEvent::Track { track, .. } => assert_eq!(track.id, 0x100),
+///         TsEvent::Sample(s) => samples.push(s),
+///         _ => {}
+///     }
+/// }
+/// assert_eq!(samples.len(), 1);
+/// assert_eq!(samples[0].sample.data, frame);
+/// assert_eq!(samples[0].pts, 126_000); // the muxer's default offset
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct TsDemuxer {
+    config: TsDemuxConfig,
+    /// A partial packet, or resync look-ahead, between pushes.
+    carry: Vec<u8>,
+    /// The packet stride once sync is found.
+    stride: Option<usize>,
+    /// Bytes taken in before `carry`'s first byte (or the next input's,
+    /// when `carry` is empty).
+    offset: u64,
+    /// Where bytes started to be dropped while looking for sync.
+    lost_since: Option<u64>,
+    /// Bytes of a stride's tail still to skip at the next push.
+    skip: usize,
+    packets: u64,
+    /// PID to index in `pids`, plus one (0: not followed).
+    pid_slots: Box<[u8; 8192]>,
+    pids: Vec<PidState>,
+    pat_version: Option<u8>,
+    programs: Vec<ProgramState>,
+    events: VecDeque<TsEvent>,
+    finished: bool,
+}
+
+impl Default for TsDemuxer {
+    fn default() -> Self {
+        TsDemuxer::new()
+    }
+}
+
+impl TsDemuxer {
+    /// A demuxer with the [default](TsDemuxConfig::default) limits.
+    #[must_use]
+    pub fn new() -> TsDemuxer {
+        TsDemuxer::with_config(TsDemuxConfig::default())
+    }
+
+    /// A demuxer with `config`'s limits.
+    #[must_use]
+    pub fn with_config(config: TsDemuxConfig) -> TsDemuxer {
+        let mut d = TsDemuxer {
+            config,
+            carry: Vec::with_capacity(MAX_CARRY + PACKET_SIZE),
+            stride: None,
+            offset: 0,
+            lost_since: None,
+            skip: 0,
+            packets: 0,
+            pid_slots: Box::new([0; 8192]),
+            pids: Vec::new(),
+            pat_version: None,
+            programs: Vec::new(),
+            events: VecDeque::with_capacity(64),
+            finished: false,
+        };
+        d.add_pid(PAT_PID, PidKind::Pat);
+        d
+    }
+
+    /// Transport packets read so far.
+    #[must_use]
+    pub fn packet_count(&self) -> u64 {
+        self.packets
+    }
+
+    /// The packet stride found (188, 192 or 204), once in sync.
+    #[must_use]
+    pub fn stride(&self) -> Option<usize> {
+        self.stride
+    }
+
+    /// The next event, in stream order; `None` when everything pushed so
+    /// far has been reported.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<TsEvent> {
+        self.events.pop_front()
+    }
+
+    /// Takes in the next bytes of the stream.
+    ///
+    /// # Errors
+    ///
+    /// [`TsDemuxError::Finished`] after [`finish`](TsDemuxer::finish);
+    /// everything wrong in the stream itself is an event.
+    pub fn push(&mut self, data: &[u8]) -> Result<(), TsDemuxError> {
+        if self.finished {
+            return Err(TsDemuxError::Finished);
+        }
+        let mut data = data;
+        // The tail of a 192- or 204-byte stride the last push ended in.
+        let skip = self.skip.min(data.len());
+        self.skip -= skip;
+        self.offset += skip as u64;
+        data = &data[skip..];
+        // First complete what the last push left.
+        while !self.carry.is_empty() && !data.is_empty() {
+            let want = match self.stride {
+                Some(stride) if self.carry[0] == SYNC_BYTE => stride,
+                _ => MAX_CARRY,
+            };
+            let take = want.saturating_sub(self.carry.len()).min(data.len());
+            self.carry.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.carry.len() < want {
+                return Ok(());
+            }
+            let mut carry = std::mem::take(&mut self.carry);
+            let used = self.scan(&carry, false);
+            self.offset += used as u64;
+            carry.drain(..used);
+            self.carry = carry;
+            if self.skip > 0 {
+                let skip = self.skip.min(data.len());
+                self.skip -= skip;
+                self.offset += skip as u64;
+                data = &data[skip..];
+            }
+        }
+        let used = self.scan(data, false);
+        self.offset += used as u64;
+        self.carry.extend_from_slice(&data[used..]);
+        Ok(())
+    }
+
+    /// The end of the input: puts out the PES packets still open (those of
+    /// unbounded length end here) and the samples held for their duration.
+    /// A second call does nothing.
+    ///
+    /// # Errors
+    ///
+    /// None yet; the signature leaves room for a stream that must not end
+    /// where it does.
+    pub fn finish(&mut self) -> Result<(), TsDemuxError> {
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = true;
+        if !self.carry.is_empty() {
+            let carry = std::mem::take(&mut self.carry);
+            let used = self.scan(&carry, true);
+            self.offset += used as u64;
+        }
+        for i in 0..self.pids.len() {
+            if let PidKind::Es(es) = &mut self.pids[i].kind {
+                es.finish(&mut self.events);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the packets at the start of `data`; returns the bytes used.
+    /// Without `at_end`, stops where a packet (or the look-ahead that
+    /// confirms sync) would run past the end.
+    fn scan(&mut self, data: &[u8], at_end: bool) -> usize {
+        let mut pos = 0;
+        loop {
+            let rest = &data[pos..];
+            match self.stride {
+                Some(stride) if rest.first() == Some(&SYNC_BYTE) => {
+                    if rest.len() < PACKET_SIZE {
+                        return if at_end { data.len() } else { pos };
+                    }
+                    let packet: &[u8; PACKET_SIZE] = match rest[..PACKET_SIZE].try_into() {
+                        Ok(p) => p,
+                        Err(_) => return data.len(),
+                    };
+                    self.packet(packet);
+                    if rest.len() < stride {
+                        // The stride's tail (time code or parity) comes
+                        // with the next push.
+                        self.skip = stride - rest.len();
+                        return data.len();
+                    }
+                    pos += stride;
+                }
+                _ => {
+                    // Out of sync: find three sync bytes a stride apart.
+                    if rest.is_empty() {
+                        return pos;
+                    }
+                    if self.stride.take().is_some() || self.lost_since.is_none() {
+                        self.lost_since = Some(self.offset + pos as u64);
+                    }
+                    match find_sync(rest) {
+                        Sync::Found(skip, stride) => {
+                            pos += skip;
+                            self.stride = Some(stride);
+                            let lost = self.lost_since.take().unwrap_or(0);
+                            let skipped = self.offset + pos as u64 - lost;
+                            if skipped > 0 || self.packets > 0 {
+                                self.events.push_back(TsEvent::Resync {
+                                    offset: lost,
+                                    skipped,
+                                    stride,
+                                });
+                            }
+                        }
+                        // Not enough look-ahead after a candidate: keep it.
+                        Sync::Undecided(at) if !at_end => return pos + at,
+                        _ if at_end => return data.len(),
+                        _ => return data.len(),
+                    }
+                }
+            }
+        }
+    }
+
+    fn add_pid(&mut self, pid: u16, kind: PidKind) -> bool {
+        let slot = usize::from(pid & 0x1FFF);
+        if self.pid_slots[slot] != 0 {
+            return true;
+        }
+        if self.pids.len() >= 250 {
+            return false;
+        }
+        self.pids.push(PidState {
+            pid,
+            continuity: None,
+            section: SectionBuffer::default(),
+            kind,
+        });
+        self.pid_slots[slot] = self.pids.len() as u8;
+        true
+    }
+
+    fn remove_pid(&mut self, pid: u16) {
+        let slot = usize::from(pid & 0x1FFF);
+        let index = self.pid_slots[slot];
+        if index == 0 {
+            return;
+        }
+        let mut removed = self.pids.swap_remove(usize::from(index - 1));
+        if let PidKind::Es(es) = &mut removed.kind {
+            es.finish(&mut self.events);
+        }
+        self.pid_slots[slot] = 0;
+        if let Some(moved) = self.pids.get(usize::from(index - 1)) {
+            self.pid_slots[usize::from(moved.pid)] = index;
+        }
+    }
+
+    fn es_count(&self) -> usize {
+        self.pids
+            .iter()
+            .filter(|p| matches!(p.kind, PidKind::Es(_)))
+            .count()
+    }
+
+    /// One 188-byte transport packet.
+    fn packet(&mut self, p: &[u8; PACKET_SIZE]) {
+        let index = self.packets;
+        self.packets += 1;
+        let pid = u16::from_be_bytes([p[1] & 0x1F, p[2]]);
+        if pid == 0x1FFF {
+            return;
+        }
+        if p[1] & 0x80 != 0 {
+            self.events
+                .push_back(TsEvent::Error(TsDemuxError::TransportError {
+                    pid,
+                    packet: index,
+                }));
+            return;
+        }
+        let unit_start = p[1] & 0x40 != 0;
+        let control = (p[3] >> 4) & 0x03;
+        let cc = p[3] & 0x0F;
+        let has_payload = control & 0x01 != 0;
+        let mut start = 4;
+        let mut discontinuity = false;
+        let mut random_access = false;
+        if control & 0x02 != 0 {
+            let length = p[4];
+            start = 5 + usize::from(length);
+            if start > PACKET_SIZE || (has_payload && length > 182) {
+                self.events
+                    .push_back(TsEvent::Error(TsDemuxError::AdaptationField {
+                        pid,
+                        packet: index,
+                        length,
+                    }));
+                return;
+            }
+            if length > 0 {
+                let flags = p[5];
+                discontinuity = flags & 0x80 != 0;
+                random_access = flags & 0x40 != 0;
+                if flags & 0x10 != 0 && length >= 7 {
+                    let b = &p[6..12];
+                    let base = (u64::from(b[0]) << 25)
+                        | (u64::from(b[1]) << 17)
+                        | (u64::from(b[2]) << 9)
+                        | (u64::from(b[3]) << 1)
+                        | u64::from(b[4] >> 7);
+                    let extension = (u16::from(b[4] & 0x01) << 8) | u16::from(b[5]);
+                    self.events.push_back(TsEvent::Pcr {
+                        pid,
+                        pcr: Pcr {
+                            base: MpegTsTimestamp::new(base),
+                            extension,
+                        },
+                        packet: index,
+                    });
+                }
+            }
+        }
+        if discontinuity {
+            self.events
+                .push_back(TsEvent::Discontinuity { pid, packet: index });
+        }
+        let slot = self.pid_slots[usize::from(pid)];
+        if slot == 0 {
+            return;
+        }
+        let i = usize::from(slot - 1);
+        let mut lost = None;
+        {
+            let state = &mut self.pids[i];
+            if has_payload {
+                match state.continuity {
+                    Some(last) if !discontinuity => {
+                        let expected = (last + 1) & 0x0F;
+                        if cc == last {
+                            // A duplicate packet (allowed once): skip it.
+                            return;
+                        }
+                        if cc != expected {
+                            lost = Some(ContinuityError {
+                                pid,
+                                expected,
+                                found: cc,
+                                missing: cc.wrapping_sub(expected) & 0x0F,
+                                packet: index,
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+                state.continuity = Some(cc);
+            } else if discontinuity {
+                state.continuity = None;
+            }
+        }
+        let state = &mut self.pids[i];
+        match (&mut state.kind, lost) {
+            (PidKind::Es(es), Some(gap)) => es.lost(&mut self.events, gap),
+            (_, Some(gap)) => self.events.push_back(TsEvent::ContinuityError(gap)),
+            _ => {}
+        }
+        if !has_payload {
+            return;
+        }
+        let payload = &p[start..];
+        let state = &mut self.pids[i];
+        match &mut state.kind {
+            PidKind::Es(es) => {
+                es.payload(
+                    payload,
+                    unit_start,
+                    random_access,
+                    index,
+                    &self.config,
+                    &mut self.events,
+                );
+            }
+            PidKind::Pat | PidKind::Pmt { .. } => {
+                if lost.is_some() {
+                    state.section.open = false;
+                    state.section.buf.clear();
+                }
+                self.section_payload(i, payload, unit_start, index);
+            }
+        }
+    }
+
+    /// PSI payload on the PID at `i`: sections, possibly over several
+    /// packets, several in one packet.
+    fn section_payload(&mut self, i: usize, payload: &[u8], unit_start: bool, packet: u64) {
+        let pid = self.pids[i].pid;
+        let mut data = payload;
+        if unit_start {
+            let Some((&pointer, rest)) = data.split_first() else {
+                return;
+            };
+            let pointer = usize::from(pointer);
+            if pointer > rest.len() {
+                self.section_error(pid, packet, "pointer_field past the packet");
+                let s = &mut self.pids[i].section;
+                s.open = false;
+                s.buf.clear();
+                return;
+            }
+            if self.pids[i].section.open {
+                let head = &rest[..pointer];
+                self.pids[i].section.buf.extend_from_slice(head);
+                self.drain_sections(i, packet);
+            }
+            let s = &mut self.pids[i].section;
+            s.buf.clear();
+            s.open = true;
+            data = &rest[pointer..];
+        } else if !self.pids[i].section.open {
+            return;
+        }
+        let s = &mut self.pids[i].section;
+        if s.buf.len() + data.len() > MAX_SECTION + PACKET_SIZE {
+            s.open = false;
+            s.buf.clear();
+            self.section_error(pid, packet, "section longer than 1024 bytes");
+            return;
+        }
+        s.buf.extend_from_slice(data);
+        self.drain_sections(i, packet);
+    }
+
+    /// Handles every complete section at the start of the PID's buffer.
+    fn drain_sections(&mut self, i: usize, packet: u64) {
+        loop {
+            let s = &self.pids[i].section;
+            if !s.open {
+                return;
+            }
+            let Some(&table_id) = s.buf.first() else {
+                return;
+            };
+            if table_id == 0xFF {
+                // Stuffing: the rest of the packet is padding.
+                let s = &mut self.pids[i].section;
+                s.open = false;
+                s.buf.clear();
+                return;
+            }
+            if s.buf.len() < 3 {
+                return;
+            }
+            let length = usize::from(u16::from_be_bytes([s.buf[1] & 0x0F, s.buf[2]]));
+            let total = 3 + length;
+            if length > MAX_SECTION - 3 {
+                let pid = self.pids[i].pid;
+                let s = &mut self.pids[i].section;
+                s.open = false;
+                s.buf.clear();
+                self.section_error(pid, packet, "section_length over 1021");
+                return;
+            }
+            if s.buf.len() < total {
+                return;
+            }
+            let mut section = std::mem::take(&mut self.pids[i].section.buf);
+            let pid = self.pids[i].pid;
+            self.section(i, pid, &section[..total], packet);
+            section.drain(..total);
+            // `section` may have moved: index again.
+            let Some(state) = self.pids.get_mut(i).filter(|s| s.pid == pid) else {
+                return;
+            };
+            state.section.buf = section;
+            if state.section.buf.is_empty() {
+                state.section.open = false;
+                return;
+            }
+        }
+    }
+
+    fn section_error(&mut self, pid: u16, packet: u64, reason: &'static str) {
+        self.events.push_back(TsEvent::Error(TsDemuxError::Section {
+            pid,
+            packet,
+            reason,
+        }));
+    }
+
+    /// One complete section on the PID at `i`.
+    fn section(&mut self, i: usize, pid: u16, s: &[u8], packet: u64) {
+        if s.len() < 12 || s[1] & 0x80 == 0 {
+            return self.section_error(pid, packet, "not a long-form section");
+        }
+        if crc32_mpeg2(s) != 0 {
+            return self.section_error(pid, packet, "CRC_32 mismatch");
+        }
+        let current = s[5] & 0x01 != 0;
+        if !current {
+            return;
+        }
+        let version = (s[5] >> 1) & 0x1F;
+        let body = &s[8..s.len() - 4];
+        match self.pids[i].kind {
+            PidKind::Pat if s[0] == 0x00 => self.pat(version, body, packet),
+            PidKind::Pmt { program_number } if s[0] == 0x02 => {
+                let number = u16::from_be_bytes([s[3], s[4]]);
+                if number == program_number {
+                    self.pmt(pid, number, version, body, packet);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn pat(&mut self, version: u8, body: &[u8], packet: u64) {
+        if self.pat_version == Some(version) {
+            return;
+        }
+        self.pat_version = Some(version);
+        let mut listed: Vec<(u16, u16)> = Vec::new();
+        for entry in body.chunks_exact(4) {
+            let number = u16::from_be_bytes([entry[0], entry[1]]);
+            let pmt_pid = u16::from_be_bytes([entry[2] & 0x1F, entry[3]]);
+            if number != 0 {
+                listed.push((number, pmt_pid));
+            }
+        }
+        // Programs gone (or moved): their PMT PID and streams go.
+        let gone: Vec<usize> = (0..self.programs.len())
+            .filter(|&k| {
+                let p = &self.programs[k];
+                !listed.contains(&(p.number, p.pmt_pid))
+            })
+            .collect();
+        for k in gone.into_iter().rev() {
+            let p = self.programs.remove(k);
+            self.remove_pid(p.pmt_pid);
+            let streams: Vec<u16> = self
+                .pids
+                .iter()
+                .filter_map(|s| match &s.kind {
+                    PidKind::Es(es) if es.program_number == p.number => Some(s.pid),
+                    _ => None,
+                })
+                .collect();
+            for pid in streams {
+                self.remove_pid(pid);
+            }
+        }
+        for (number, pmt_pid) in listed {
+            if self.programs.iter().any(|p| p.number == number) {
+                continue;
+            }
+            if self.programs.len() >= MAX_PROGRAMS
+                || self.pid_slots[usize::from(pmt_pid)] != 0
+                || !self.add_pid(
+                    pmt_pid,
+                    PidKind::Pmt {
+                        program_number: number,
+                    },
+                )
+            {
+                self.events.push_back(TsEvent::Error(TsDemuxError::TooMany {
+                    pid: pmt_pid,
+                    what: "programs",
+                    limit: MAX_PROGRAMS,
+                }));
+                continue;
+            }
+            let _ = packet;
+            self.programs.push(ProgramState {
+                number,
+                pmt_pid,
+                version: None,
+            });
+        }
+    }
+
+    fn pmt(&mut self, pmt_pid: u16, number: u16, version: u8, body: &[u8], packet: u64) {
+        let Some(k) = self.programs.iter().position(|p| p.number == number) else {
+            return;
+        };
+        if self.programs[k].version == Some(version) {
+            return;
+        }
+        let Some(program) = parse_pmt(pmt_pid, number, version, body) else {
+            return self.section_error(pmt_pid, packet, "PMT entries run past the section");
+        };
+        self.programs[k].version = Some(version);
+        // Streams of this program no longer listed, or listed with another
+        // codec, go; new ones come.
+        let old: Vec<(u16, Option<EsCodec>)> = self
+            .pids
+            .iter()
+            .filter_map(|s| match &s.kind {
+                PidKind::Es(es) if es.program_number == number => Some((s.pid, Some(es.codec))),
+                _ => None,
+            })
+            .collect();
+        for (pid, codec) in &old {
+            let keep = program
+                .streams
+                .iter()
+                .any(|s| s.pid == *pid && EsCodec::of(s) == *codec);
+            if !keep {
+                self.remove_pid(*pid);
+            }
+        }
+        for stream in &program.streams {
+            let Some(codec) = EsCodec::of(stream) else {
+                continue;
+            };
+            let slot = self.pid_slots[usize::from(stream.pid)];
+            if slot != 0 {
+                continue;
+            }
+            if stream.pid < 0x10 || stream.pid == pmt_pid {
+                continue;
+            }
+            if self.es_count() >= MAX_DEMUXED_STREAMS {
+                self.events.push_back(TsEvent::Error(TsDemuxError::TooMany {
+                    pid: stream.pid,
+                    what: "elementary streams",
+                    limit: MAX_DEMUXED_STREAMS,
+                }));
+                continue;
+            }
+            let es = EsState::new(stream.pid, number, codec, stream.language);
+            if !self.add_pid(stream.pid, PidKind::Es(Box::new(es))) {
+                self.events.push_back(TsEvent::Error(TsDemuxError::TooMany {
+                    pid: stream.pid,
+                    what: "elementary streams",
+                    limit: MAX_DEMUXED_STREAMS,
+                }));
+            }
+        }
+        self.events.push_back(TsEvent::Program(program));
+    }
+}
+
+enum Sync {
+    /// Sync at this offset, with this stride.
+    Found(usize, usize),
+    /// A sync byte at this offset that the bytes so far cannot confirm.
+    Undecided(usize),
+    /// No sync byte that could start sync.
+    None,
+}
+
+/// Where sync starts in `data`, and the stride: a sync byte with two more
+/// a stride apart (188 first, then 192, then 204).
+fn find_sync(data: &[u8]) -> Sync {
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(SYNC_BYTE, &data[from..]) {
+        let at = from + i;
+        for stride in STRIDES {
+            let confirmed = (1..3).all(|k| data.get(at + k * stride) == Some(&SYNC_BYTE));
+            if confirmed {
+                return Sync::Found(at, stride);
+            }
+        }
+        if data.len() <= at + 2 * 204 {
+            return Sync::Undecided(at);
+        }
+        from = at + 1;
+    }
+    Sync::None
+}
+
+/// The PMT body after the 8-byte section header, up to the CRC.
+fn parse_pmt(pmt_pid: u16, number: u16, version: u8, body: &[u8]) -> Option<TsProgram> {
+    let pcr_pid = u16::from_be_bytes([*body.first()? & 0x1F, *body.get(1)?]);
+    let info_len = usize::from(u16::from_be_bytes([*body.get(2)? & 0x0F, *body.get(3)?]));
+    let mut rest = body.get(4 + info_len..)?;
+    let mut streams = Vec::new();
+    while !rest.is_empty() {
+        let stream_type = *rest.first()?;
+        let pid = u16::from_be_bytes([*rest.get(1)? & 0x1F, *rest.get(2)?]);
+        let es_len = usize::from(u16::from_be_bytes([*rest.get(3)? & 0x0F, *rest.get(4)?]));
+        let descriptors = rest.get(5..5 + es_len)?;
+        rest = &rest[5 + es_len..];
+        let mut registration = None;
+        let mut language = None;
+        let mut d = descriptors;
+        while d.len() >= 2 {
+            let (tag, len) = (d[0], usize::from(d[1]));
+            let Some(value) = d.get(2..2 + len) else {
+                break;
+            };
+            match tag {
+                0x05 if len >= 4 => registration = Some([value[0], value[1], value[2], value[3]]),
+                0x0A if len >= 3 => {
+                    let code = [value[0], value[1], value[2]];
+                    if code.iter().all(u8::is_ascii_lowercase) {
+                        language = Some(code);
+                    }
+                }
+                _ => {}
+            }
+            d = &d[2 + len..];
+        }
+        let codec = match stream_type {
+            0x1B => Some(StreamType::H264),
+            0x24 => Some(StreamType::H265),
+            0x0F => Some(StreamType::AdtsAac),
+            0x06 if registration == Some(*b"Opus") => Some(StreamType::Opus),
+            _ => None,
+        };
+        streams.push(TsProgramStream {
+            pid,
+            stream_type,
+            codec,
+            language,
+        });
+    }
+    Some(TsProgram {
+        program_number: number,
+        pmt_pid,
+        pcr_pid,
+        version,
+        streams,
+    })
+}

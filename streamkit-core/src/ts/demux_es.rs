@@ -1,0 +1,903 @@
+//! One elementary stream of the demuxer: PES packets assembled from
+//! transport packet payloads, then cut into access units (H.264 / H.265
+//! Annex-B to length-prefixed NAL units, ADTS frames, Opus packets), with
+//! their times, keyframe flags and the track's codec configuration.
+//!
+//! # Copies
+//!
+//! Each PES packet is assembled in the stream's own buffer (the one copy
+//! MPEG-TS forces: its payload comes in 184-byte pieces between packet
+//! headers). Audio frames are slices of it. Video access units are turned
+//! into length-prefixed NAL units in place: each 4-byte start code becomes
+//! the length; 3-byte start codes (one byte short) move the units after
+//! them back by a byte each, inside the buffer. Only an access unit with
+//! both 3-byte start codes and stray zero bytes between units is copied a
+//! second time. Samples are `split_to` off the buffer, which keeps its
+//! capacity for the next PES packet and grows by whole chunks: no
+//! allocation per packet, one per chunk of stream.
+
+use std::collections::VecDeque;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use memchr::memmem::Finder;
+
+use super::demux_event::{
+    ContinuityError, SkipReason, TsDemuxConfig, TsDemuxError, TsEvent, TsProgramStream, TsSample,
+};
+use super::psi::StreamType;
+use crate::codec::CodecConfig;
+use crate::codec::aac::{AacConfig, AdtsHeader};
+use crate::codec::h264::AvcConfig;
+use crate::codec::h265::HevcConfig;
+use crate::codec::opus::OpusConfig;
+use crate::sample::Sample;
+use crate::time::{Extender, MediaTime, MpegTsTimestamp, Rounding, Timescale, Wrapping};
+use crate::track::Track;
+
+/// How much a stream's buffer grows by at least (samples are cut from it).
+const BUFFER_CHUNK: usize = 64 << 10;
+/// The most parameter sets of one kind kept for a track's configuration.
+const MAX_PARAMETER_SETS: usize = 4;
+
+/// What an elementary stream carries, as far as the demuxer reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum EsCodec {
+    H264,
+    H265,
+    Aac,
+    Opus,
+}
+
+impl EsCodec {
+    pub(super) fn of(stream: &TsProgramStream) -> Option<EsCodec> {
+        match stream.codec? {
+            StreamType::H264 => Some(EsCodec::H264),
+            StreamType::H265 => Some(EsCodec::H265),
+            StreamType::AdtsAac => Some(EsCodec::Aac),
+            StreamType::Opus => Some(EsCodec::Opus),
+        }
+    }
+
+    fn is_video(self) -> bool {
+        matches!(self, EsCodec::H264 | EsCodec::H265)
+    }
+}
+
+/// The parameter sets a video track's configuration was built from.
+#[derive(Debug, Default)]
+struct ParameterSets {
+    vps: Vec<Bytes>,
+    sps: Vec<Bytes>,
+    pps: Vec<Bytes>,
+}
+
+/// One elementary stream.
+#[derive(Debug)]
+pub(super) struct EsState {
+    pub(super) pid: u16,
+    pub(super) program_number: u16,
+    pub(super) codec: EsCodec,
+    language: Option<[u8; 3]>,
+    /// The PES packet being assembled, from its `packet_start_code_prefix`.
+    pes: BytesMut,
+    /// The NAL units of the access unit being converted: (start, end,
+    /// start code length), offsets in `pes`.
+    units: Vec<(usize, usize, usize)>,
+    /// Finds `00 00 01`.
+    finder: Finder<'static>,
+    /// The fixed part of the last ADTS header read (28 bits) and its
+    /// configuration's timescale, so that equal headers are not parsed
+    /// again.
+    adts_fixed: Option<[u8; 4]>,
+    /// A PES packet is open (its first packet was seen, and nothing lost).
+    open: bool,
+    /// The packet index its first transport packet had.
+    pes_packet: u64,
+    /// Its first packet's `random_access_indicator`.
+    pes_random_access: bool,
+    track: Option<Track>,
+    parameter_sets: ParameterSets,
+    aac: Option<AacConfig>,
+    /// Extends DTS (and PTS, by their distance) past the 33-bit wrap.
+    extender: Extender<MpegTsTimestamp>,
+    /// A video sample held until the next one gives its duration.
+    held: Option<TsSample>,
+    last_duration: u32,
+    awaiting_keyframe: bool,
+    /// Audio: the decode time (track ticks) the next frame should have.
+    next_audio_dts: Option<i64>,
+}
+
+impl EsState {
+    pub(super) fn new(
+        pid: u16,
+        program_number: u16,
+        codec: EsCodec,
+        language: Option<[u8; 3]>,
+    ) -> EsState {
+        EsState {
+            pid,
+            program_number,
+            codec,
+            language,
+            pes: BytesMut::new(),
+            units: Vec::new(),
+            finder: Finder::new(b"\x00\x00\x01").into_owned(),
+            adts_fixed: None,
+            open: false,
+            pes_packet: 0,
+            pes_random_access: false,
+            track: None,
+            parameter_sets: ParameterSets::default(),
+            aac: None,
+            extender: Extender::new(),
+            held: None,
+            last_duration: 0,
+            awaiting_keyframe: true,
+            next_audio_dts: None,
+        }
+    }
+
+    fn limit(&self, config: &TsDemuxConfig) -> usize {
+        if self.codec.is_video() {
+            config.max_video_pes
+        } else {
+            config.max_audio_pes
+        }
+    }
+
+    /// Packets were lost: the open PES packet is incomplete; video resumes
+    /// at the next keyframe (the sample held for its duration goes out
+    /// now, with the last duration).
+    pub(super) fn lost(&mut self, events: &mut VecDeque<TsEvent>, gap: ContinuityError) {
+        if let Some(mut held) = self.held.take() {
+            held.sample.duration = self.last_duration;
+            events.push_back(TsEvent::Sample(held));
+        }
+        events.push_back(TsEvent::ContinuityError(gap));
+        if self.open {
+            events.push_back(TsEvent::Error(TsDemuxError::PesIncomplete {
+                pid: self.pid,
+                packet: self.pes_packet,
+            }));
+            self.open = false;
+            self.pes.clear();
+        }
+        if self.codec.is_video() {
+            self.awaiting_keyframe = true;
+        }
+        self.next_audio_dts = None;
+    }
+
+    /// One transport packet's payload.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn payload(
+        &mut self,
+        payload: &[u8],
+        unit_start: bool,
+        random_access: bool,
+        packet: u64,
+        config: &TsDemuxConfig,
+        events: &mut VecDeque<TsEvent>,
+    ) {
+        if unit_start {
+            if self.open {
+                if self.declared_len().is_some() {
+                    // A bounded PES packet should have ended by now.
+                    events.push_back(TsEvent::Error(TsDemuxError::PesIncomplete {
+                        pid: self.pid,
+                        packet: self.pes_packet,
+                    }));
+                    self.pes.clear();
+                } else {
+                    self.complete(events);
+                }
+            }
+            self.open = true;
+            self.pes.clear();
+            self.pes_packet = packet;
+            self.pes_random_access = random_access;
+        } else if !self.open {
+            return;
+        }
+        let limit = self.limit(config);
+        if self.pes.len() + payload.len() > limit.saturating_add(32) {
+            events.push_back(TsEvent::Error(TsDemuxError::PesTooLarge {
+                pid: self.pid,
+                packet: self.pes_packet,
+                limit,
+            }));
+            self.open = false;
+            self.pes.clear();
+            if self.codec.is_video() {
+                self.awaiting_keyframe = true;
+            }
+            return;
+        }
+        if self.pes.capacity() - self.pes.len() < payload.len() {
+            self.pes
+                .reserve(BUFFER_CHUNK.max(self.pes.len() + payload.len()));
+        }
+        self.pes.extend_from_slice(payload);
+        if let Some(total) = self.declared_len()
+            && self.pes.len() >= total
+        {
+            self.pes.truncate(total);
+            self.complete(events);
+        }
+    }
+
+    /// The PES packet's whole length when `PES_packet_length` is set.
+    fn declared_len(&self) -> Option<usize> {
+        let b = self.pes.get(4..6)?;
+        let len = usize::from(u16::from_be_bytes([b[0], b[1]]));
+        (len > 0).then_some(6 + len)
+    }
+
+    /// The end of the input.
+    pub(super) fn finish(&mut self, events: &mut VecDeque<TsEvent>) {
+        if self.open {
+            if self.declared_len().is_some() {
+                events.push_back(TsEvent::Error(TsDemuxError::PesIncomplete {
+                    pid: self.pid,
+                    packet: self.pes_packet,
+                }));
+                self.open = false;
+                self.pes.clear();
+            } else {
+                self.complete(events);
+            }
+        }
+        if let Some(mut held) = self.held.take() {
+            held.sample.duration = self.last_duration;
+            events.push_back(TsEvent::Sample(held));
+        }
+    }
+
+    fn error(&self, events: &mut VecDeque<TsEvent>, reason: &'static str) {
+        events.push_back(TsEvent::Error(TsDemuxError::Pes {
+            pid: self.pid,
+            packet: self.pes_packet,
+            reason,
+        }));
+    }
+
+    /// The open PES packet is complete: its access units come out, and the
+    /// buffer is empty for the next one.
+    fn complete(&mut self, events: &mut VecDeque<TsEvent>) {
+        self.open = false;
+        self.complete_pes(events);
+        self.pes.clear();
+    }
+
+    fn complete_pes(&mut self, events: &mut VecDeque<TsEvent>) {
+        let Some(header) = self.pes.get(..9) else {
+            return self.error(events, "shorter than a PES header");
+        };
+        if header[..3] != [0, 0, 1] {
+            return self.error(events, "no packet_start_code_prefix");
+        }
+        if header[6] & 0xC0 != 0x80 {
+            return self.error(events, "no optional PES header");
+        }
+        if header[6] & 0x30 != 0 {
+            return self.error(events, "scrambled");
+        }
+        let flags = header[7] >> 6;
+        let header_len = usize::from(header[8]);
+        let start = 9 + header_len;
+        if start > self.pes.len() {
+            return self.error(events, "PES_header_data_length past the packet");
+        }
+        let fields = &self.pes[9..start];
+        let pts = match flags {
+            0b10 | 0b11 => match fields.get(..5).and_then(timestamp) {
+                Some(t) => t,
+                None => return self.error(events, "malformed PTS"),
+            },
+            _ => return self.error(events, "no PTS"),
+        };
+        let dts = if flags == 0b11 {
+            match fields.get(5..10).and_then(timestamp) {
+                Some(t) => t,
+                None => return self.error(events, "malformed DTS"),
+            }
+        } else {
+            pts
+        };
+        let dts90 = self.extender.extend(dts);
+        let pts90 = dts90.saturating_add(dts.distance_to(pts));
+        if start == self.pes.len() {
+            return;
+        }
+        match self.codec {
+            EsCodec::H264 | EsCodec::H265 => self.video(start, pts90, dts90, events),
+            EsCodec::Aac => self.aac(start, pts90, events),
+            EsCodec::Opus => self.opus(start, pts90, events),
+        }
+    }
+
+    /// Finds the NAL units of the access unit at `pes[from..]` (Annex-B):
+    /// each from after its start code to the next start code, zero bytes
+    /// at its end left out (they open the next start code or pad).
+    fn find_units(&mut self, from: usize) {
+        self.units.clear();
+        let es = &self.pes[..];
+        let mut at = from;
+        let mut current: Option<(usize, usize)> = None; // (start, start code length)
+        while let Some(i) = self.finder.find(&es[at..]) {
+            let code = at + i;
+            if let Some((start, sc)) = current.take() {
+                let mut end = code;
+                while end > start && es[end - 1] == 0 {
+                    end -= 1;
+                }
+                if end > start {
+                    self.units.push((start, end, sc));
+                }
+            }
+            let sc = if code > from && es[code - 1] == 0 {
+                4
+            } else {
+                3
+            };
+            current = Some((code + 3, sc));
+            at = code + 3;
+        }
+        if let Some((start, sc)) = current {
+            let mut end = es.len();
+            while end > start && es[end - 1] == 0 {
+                end -= 1;
+            }
+            if end > start {
+                self.units.push((start, end, sc));
+            }
+        }
+    }
+
+    fn video(&mut self, start: usize, pts: i64, dts: i64, events: &mut VecDeque<TsEvent>) {
+        let h265 = self.codec == EsCodec::H265;
+        let coded_len = self.pes.len() - start;
+        self.find_units(start);
+        if self.units.is_empty() {
+            return self.error(events, "no NAL unit in the access unit");
+        }
+        let mut keyframe = false;
+        let mut changed = false;
+        let mut counts = [0usize; 3];
+        for &(s, e, _) in &self.units {
+            let unit = &self.pes[s..e];
+            let kind = if h265 {
+                match (unit[0] >> 1) & 0x3F {
+                    16..=23 => {
+                        keyframe = true;
+                        None
+                    }
+                    32 => Some(0),
+                    33 => Some(1),
+                    34 => Some(2),
+                    _ => None,
+                }
+            } else {
+                match unit[0] & 0x1F {
+                    5 => {
+                        keyframe = true;
+                        None
+                    }
+                    7 => Some(1),
+                    8 => Some(2),
+                    _ => None,
+                }
+            };
+            if let Some(k) = kind {
+                let sets = match k {
+                    0 => &self.parameter_sets.vps,
+                    1 => &self.parameter_sets.sps,
+                    _ => &self.parameter_sets.pps,
+                };
+                let n = counts[k];
+                counts[k] += 1;
+                if sets.get(n).map(|s| &s[..]) != Some(unit) {
+                    changed = true;
+                }
+            }
+        }
+        let complete_sets = if h265 {
+            counts.iter().all(|&c| c > 0)
+        } else {
+            counts[1] > 0 && counts[2] > 0
+        };
+        if changed && complete_sets {
+            self.update_video_config(h265, events);
+        }
+        if self.track.is_none() {
+            return self.skip(events, dts, SkipReason::NoConfiguration);
+        }
+        if self.awaiting_keyframe {
+            if !keyframe {
+                return self.skip(events, dts, SkipReason::AwaitingKeyframe);
+            }
+            self.awaiting_keyframe = false;
+        }
+        let data = self.length_prefixed(start);
+        let sample = TsSample {
+            pid: self.pid,
+            sample: Sample {
+                track_id: u32::from(self.pid),
+                dts,
+                composition_offset: i32::try_from(pts - dts).unwrap_or(0),
+                duration: 0,
+                timescale: Timescale::VIDEO_90KHZ,
+                keyframe,
+                data,
+            },
+            pts,
+            dts,
+            coded_len,
+            random_access: self.pes_random_access,
+            packet: self.pes_packet,
+        };
+        if let Some(mut held) = self.held.take() {
+            let gap = dts - held.dts;
+            if let Ok(d) = u32::try_from(gap)
+                && d > 0
+            {
+                self.last_duration = d;
+            }
+            held.sample.duration = self.last_duration;
+            events.push_back(TsEvent::Sample(held));
+        }
+        self.held = Some(sample);
+    }
+
+    /// The access unit at `pes[start..]` (its units in `units`) as
+    /// length-prefixed NAL units, split off the buffer.
+    fn length_prefixed(&mut self, start: usize) -> Bytes {
+        let out_len: usize = self.units.iter().map(|&(s, e, _)| 4 + e - s).sum();
+        let all_four = self.units.iter().all(|&(_, _, sc)| sc == 4);
+        // Contiguous: each unit's start code right after the previous unit,
+        // the first at the start.
+        let mut expected = start;
+        let contiguous = self.units.iter().all(|&(s, e, sc)| {
+            let ok = s - sc == expected;
+            expected = e;
+            ok
+        }) && expected == self.pes.len();
+        if all_four {
+            // The output never gets ahead of the input: forward, in place.
+            let mut o = start;
+            for &(s, e, _) in &self.units {
+                let len = e - s;
+                self.pes[o..o + 4].copy_from_slice(&(len as u32).to_be_bytes());
+                if s != o + 4 {
+                    self.pes.copy_within(s..e, o + 4);
+                }
+                o += 4 + len;
+            }
+        } else if contiguous {
+            // One byte more per 3-byte start code: grow, then move the
+            // units back to front (the output never falls behind the
+            // input).
+            let grow = (start + out_len).saturating_sub(self.pes.len());
+            self.pes.resize(self.pes.len() + grow, 0);
+            let mut o_end = start + out_len;
+            for &(s, e, _) in self.units.iter().rev() {
+                let len = e - s;
+                let dest = o_end - len;
+                if dest != s {
+                    self.pes.copy_within(s..e, dest);
+                }
+                self.pes[dest - 4..dest].copy_from_slice(&(len as u32).to_be_bytes());
+                o_end = dest - 4;
+            }
+        } else {
+            // Mixed start codes with stray zeros: through a copy.
+            let mut out = BytesMut::with_capacity(out_len);
+            for &(s, e, _) in &self.units {
+                out.put_u32((e - s) as u32);
+                out.put_slice(&self.pes[s..e]);
+            }
+            self.pes.truncate(start);
+            self.pes.extend_from_slice(&out);
+        }
+        // The PES header goes without a reference count change.
+        self.pes.advance(start);
+        self.pes.split_to(out_len).freeze()
+    }
+
+    /// New parameter sets in the access unit (its `units`): the track's
+    /// configuration is built again (and announced).
+    fn update_video_config(&mut self, h265: bool, events: &mut VecDeque<TsEvent>) {
+        let mut sets = ParameterSets::default();
+        for &(s, e, _) in &self.units {
+            let unit = &self.pes[s..e];
+            let list = if h265 {
+                match (unit[0] >> 1) & 0x3F {
+                    32 => &mut sets.vps,
+                    33 => &mut sets.sps,
+                    34 => &mut sets.pps,
+                    _ => continue,
+                }
+            } else {
+                match unit[0] & 0x1F {
+                    7 => &mut sets.sps,
+                    8 => &mut sets.pps,
+                    _ => continue,
+                }
+            };
+            if list.len() < MAX_PARAMETER_SETS {
+                list.push(Bytes::copy_from_slice(unit));
+            }
+        }
+        let config = if h265 {
+            HevcConfig::from_parameter_sets(&sets.vps, &sets.sps, &sets.pps).map(CodecConfig::H265)
+        } else {
+            AvcConfig::from_parameter_sets(&sets.sps, &sets.pps).map(CodecConfig::H264)
+        };
+        match config {
+            Ok(codec) => {
+                self.parameter_sets = sets;
+                self.announce(
+                    Track::new(u32::from(self.pid), Timescale::VIDEO_90KHZ, codec),
+                    events,
+                );
+            }
+            Err(e) => events.push_back(TsEvent::Error(TsDemuxError::AccessUnit {
+                pid: self.pid,
+                packet: self.pes_packet,
+                reason: e.to_string(),
+            })),
+        }
+    }
+
+    fn announce(&mut self, mut track: Track, events: &mut VecDeque<TsEvent>) {
+        if let Some(language) = self.language {
+            track = track.with_language(language);
+        }
+        // A sample held under the old configuration goes out first.
+        if let Some(mut held) = self.held.take() {
+            held.sample.duration = self.last_duration;
+            events.push_back(TsEvent::Sample(held));
+        }
+        self.track = Some(track.clone());
+        events.push_back(TsEvent::Track {
+            program_number: self.program_number,
+            track,
+        });
+    }
+
+    fn skip(&self, events: &mut VecDeque<TsEvent>, dts: i64, reason: SkipReason) {
+        events.push_back(TsEvent::Skipped {
+            pid: self.pid,
+            dts,
+            reason,
+        });
+    }
+
+    fn aac(&mut self, start: usize, pts: i64, events: &mut VecDeque<TsEvent>) {
+        let pes = self.pes.split().freeze();
+        let mut pos = start;
+        let mut offset = 0i64;
+        while pos < pes.len() {
+            let rest = &pes[pos..];
+            let Some(fixed) = rest.get(..7).map(|b| [b[0], b[1], b[2], b[3] & 0xF0]) else {
+                return self.error(events, "ADTS header runs past the PES packet");
+            };
+            if self.adts_fixed != Some(fixed) || self.aac.is_none() {
+                let header = match AdtsHeader::parse(rest) {
+                    Ok(h) => h,
+                    Err(e) => {
+                        self.adts_fixed = None;
+                        return events.push_back(TsEvent::Error(TsDemuxError::AccessUnit {
+                            pid: self.pid,
+                            packet: self.pes_packet,
+                            reason: e.to_string(),
+                        }));
+                    }
+                };
+                match header.to_config() {
+                    Ok(config) => {
+                        if self.aac.as_ref() != Some(&config) {
+                            let Some(timescale) = Timescale::new(config.sampling_frequency) else {
+                                return self.error(events, "AAC sampling frequency 0");
+                            };
+                            self.aac = Some(config.clone());
+                            self.next_audio_dts = None;
+                            self.announce(
+                                Track::new(
+                                    u32::from(self.pid),
+                                    timescale,
+                                    CodecConfig::Aac(config),
+                                ),
+                                events,
+                            );
+                        }
+                        self.adts_fixed = Some(fixed);
+                    }
+                    Err(e) => {
+                        return events.push_back(TsEvent::Error(TsDemuxError::AccessUnit {
+                            pid: self.pid,
+                            packet: self.pes_packet,
+                            reason: e.to_string(),
+                        }));
+                    }
+                }
+            }
+            // The variable header: aac_frame_length, the raw data blocks;
+            // a CRC when protection_absent is 0.
+            let header_len = if rest[1] & 0x01 == 1 { 7 } else { 9 };
+            let frame_len = (usize::from(rest[3] & 0x03) << 11)
+                | (usize::from(rest[4]) << 3)
+                | usize::from(rest[5] >> 5);
+            let blocks = i64::from(rest[6] & 0x03) + 1;
+            if frame_len < header_len || frame_len > rest.len() {
+                return self.error(events, "ADTS frame runs past the PES packet");
+            }
+            let Some(track) = &self.track else {
+                return;
+            };
+            let timescale = track.timescale;
+            let frame_samples = 1024 * blocks;
+            let pts90 = pts + round_div(offset * 90_000, i64::from(timescale.hz()));
+            let raw = pes.slice(pos + header_len..pos + frame_len);
+            self.audio_sample(
+                raw,
+                pts,
+                pts90,
+                offset,
+                frame_samples as u32,
+                timescale,
+                frame_len,
+                events,
+            );
+            offset += frame_samples;
+            pos += frame_len;
+        }
+    }
+
+    /// One audio frame: `pes_pts` is its PES packet's PTS, `offset` its
+    /// place after it in track ticks.
+    #[allow(clippy::too_many_arguments)]
+    fn audio_sample(
+        &mut self,
+        data: Bytes,
+        pes_pts: i64,
+        pts90: i64,
+        offset: i64,
+        duration: u32,
+        timescale: Timescale,
+        coded_len: usize,
+        events: &mut VecDeque<TsEvent>,
+    ) {
+        let base = MediaTime::new(pes_pts, Timescale::VIDEO_90KHZ)
+            .rescale(timescale, Rounding::Nearest)
+            .ticks();
+        let mut dts = base + offset;
+        // Within a tick of where the last frame ended: continue exactly.
+        if let Some(next) = self.next_audio_dts
+            && (dts - next).abs() <= 1
+        {
+            dts = next;
+        }
+        self.next_audio_dts = Some(dts + i64::from(duration));
+        events.push_back(TsEvent::Sample(TsSample {
+            pid: self.pid,
+            sample: Sample {
+                track_id: u32::from(self.pid),
+                dts,
+                composition_offset: 0,
+                duration,
+                timescale,
+                keyframe: true,
+                data,
+            },
+            pts: pts90,
+            dts: pts90,
+            coded_len,
+            random_access: self.pes_random_access,
+            packet: self.pes_packet,
+        }));
+    }
+
+    /// Opus in MPEG-TS (the ETSI mapping's framing, as FFmpeg writes it):
+    /// each packet after an `opus_control_header`.
+    fn opus(&mut self, start: usize, pts: i64, events: &mut VecDeque<TsEvent>) {
+        if self.track.is_none() {
+            let mut config = OpusConfig::stereo(0, 48_000);
+            config.output_channel_count = 2;
+            self.announce(
+                Track::new(
+                    u32::from(self.pid),
+                    Timescale::AUDIO_48KHZ,
+                    CodecConfig::Opus(config),
+                ),
+                events,
+            );
+        }
+        let pes = self.pes.split().freeze();
+        let mut pos = start;
+        let mut offset = 0i64;
+        while pos < pes.len() {
+            let rest = &pes[pos..];
+            let Some(control) = OpusControl::parse(rest) else {
+                return self.error(events, "malformed Opus control header");
+            };
+            let (from, to) = (
+                pos + control.header_len,
+                pos + control.header_len + control.size,
+            );
+            let Some(packet) = pes.get(from..to) else {
+                return self.error(events, "Opus packet runs past the PES packet");
+            };
+            let Some(duration) = opus_packet_duration(packet) else {
+                return self.error(events, "Opus packet without a valid TOC");
+            };
+            let pts90 = pts + round_div(offset * 90_000, 48_000);
+            self.audio_sample(
+                pes.slice(from..to),
+                pts,
+                pts90,
+                offset,
+                duration,
+                Timescale::AUDIO_48KHZ,
+                control.size,
+                events,
+            );
+            offset += i64::from(duration);
+            pos = to;
+        }
+    }
+}
+
+/// The parsed `opus_control_header`.
+struct OpusControl {
+    header_len: usize,
+    size: usize,
+}
+
+impl OpusControl {
+    fn parse(data: &[u8]) -> Option<OpusControl> {
+        let (&b0, &b1) = (data.first()?, data.get(1)?);
+        if b0 != 0x7F || b1 & 0xE0 != 0xE0 {
+            return None;
+        }
+        let (start_trim, end_trim, extension) = (b1 & 0x10 != 0, b1 & 0x08 != 0, b1 & 0x04 != 0);
+        let mut pos = 2;
+        let mut size = 0usize;
+        loop {
+            let b = *data.get(pos)?;
+            pos += 1;
+            size += usize::from(b);
+            if b != 0xFF {
+                break;
+            }
+        }
+        if start_trim {
+            pos += 2;
+        }
+        if end_trim {
+            pos += 2;
+        }
+        if extension {
+            pos += 1 + usize::from(*data.get(pos)?);
+        }
+        (pos <= data.len()).then_some(OpusControl {
+            header_len: pos,
+            size,
+        })
+    }
+}
+
+/// An Opus packet's duration in 48 kHz samples, from its TOC byte (RFC 6716
+/// 3.1).
+fn opus_packet_duration(packet: &[u8]) -> Option<u32> {
+    let toc = *packet.first()?;
+    let config = toc >> 3;
+    // Frame sizes in units of 2.5 ms (120 samples at 48 kHz).
+    let units: u32 = match config {
+        0..=11 => [4, 8, 16, 24][usize::from(config % 4)],
+        12..=15 => [4, 8][usize::from(config % 2)],
+        _ => [1, 2, 4, 8][usize::from(config % 4)],
+    };
+    let frames = match toc & 0x03 {
+        0 => 1,
+        1 | 2 => 2,
+        _ => u32::from(*packet.get(1)? & 0x3F),
+    };
+    let samples = units * 120 * frames;
+    (frames > 0 && samples <= 5_760).then_some(samples)
+}
+
+/// A 5-byte PTS or DTS field, with its marker bits checked.
+fn timestamp(b: &[u8]) -> Option<MpegTsTimestamp> {
+    if b.len() < 5 || b[0] & 1 == 0 || b[2] & 1 == 0 || b[4] & 1 == 0 {
+        return None;
+    }
+    let v = (u64::from(b[0] >> 1 & 0x07) << 30)
+        | (u64::from(b[1]) << 22)
+        | (u64::from(b[2] >> 1) << 15)
+        | (u64::from(b[3]) << 7)
+        | u64::from(b[4] >> 1);
+    Some(MpegTsTimestamp::new(v))
+}
+
+fn round_div(n: i64, d: i64) -> i64 {
+    (2 * n + d).div_euclid(2 * d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Converts `es` as `video` does, after a 5-byte stand-in header.
+    fn convert(es: &[u8]) -> Vec<u8> {
+        let mut s = EsState::new(0x100, 1, EsCodec::H264, None);
+        s.pes.extend_from_slice(&[0xAA; 5]);
+        s.pes.extend_from_slice(es);
+        s.find_units(5);
+        s.length_prefixed(5).to_vec()
+    }
+
+    fn prefixed(units: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for u in units {
+            out.extend_from_slice(&(u.len() as u32).to_be_bytes());
+            out.extend_from_slice(u);
+        }
+        out
+    }
+
+    const AUD: &[u8] = &[0x09, 0xF0];
+    const SPS: &[u8] = &[0x67, 0x64, 0x00, 0x1F];
+    const SLICE: &[u8] = &[0x65, 0x88, 0x84, 0x00, 0x03, 0x21];
+
+    #[test]
+    fn four_byte_start_codes_convert_in_place() {
+        let es = [
+            &[0, 0, 0, 1][..],
+            AUD,
+            &[0, 0, 0, 1],
+            SPS,
+            &[0, 0, 0, 1],
+            SLICE,
+        ]
+        .concat();
+        assert_eq!(convert(&es), prefixed(&[AUD, SPS, SLICE]));
+        // Zero bytes between units (trailing_zero_8bits) and at the end.
+        let es = [&[0, 0, 0, 1][..], AUD, &[0, 0, 0, 0, 0, 1], SLICE, &[0, 0]].concat();
+        assert_eq!(convert(&es), prefixed(&[AUD, SLICE]));
+    }
+
+    #[test]
+    fn three_byte_start_codes_move_units_back() {
+        let es = [&[0, 0, 1][..], AUD, &[0, 0, 1], SPS, &[0, 0, 0, 1], SLICE].concat();
+        assert_eq!(convert(&es), prefixed(&[AUD, SPS, SLICE]));
+        let es = [&[0, 0, 1][..], SLICE].concat();
+        assert_eq!(convert(&es), prefixed(&[SLICE]));
+    }
+
+    #[test]
+    fn mixed_start_codes_with_stray_zeros_go_through_a_copy() {
+        let es = [
+            &[0, 0, 0, 0, 1][..],
+            AUD,
+            &[0, 0, 1],
+            SPS,
+            &[0, 0, 0, 0, 0, 1],
+            SLICE,
+            &[0],
+        ]
+        .concat();
+        assert_eq!(convert(&es), prefixed(&[AUD, SPS, SLICE]));
+    }
+
+    #[test]
+    fn opus_packet_durations() {
+        // CELT 20 ms, one frame; SILK 60 ms, two frames; code 3 with 3.
+        assert_eq!(opus_packet_duration(&[0xF8]), Some(960));
+        assert_eq!(opus_packet_duration(&[(3 << 3) | 1]), Some(5_760));
+        assert_eq!(opus_packet_duration(&[(16 << 3) | 3, 3]), Some(360));
+        assert_eq!(opus_packet_duration(&[(16 << 3) | 3, 0]), None);
+        assert_eq!(opus_packet_duration(&[]), None);
+    }
+}

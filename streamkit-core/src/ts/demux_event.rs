@@ -1,0 +1,284 @@
+//! What the demuxer reports: its events and their parts (programs,
+//! samples, continuity errors, PCRs), its errors, and its limits.
+
+use crate::time::MpegTsTimestamp;
+use crate::track::Track;
+
+use super::psi::StreamType;
+
+/// The limits of a [`TsDemuxer`](super::TsDemuxer): how large one PES packet may grow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TsDemuxConfig {
+    /// The largest video PES packet (access unit) kept, in bytes; a larger
+    /// one is dropped with [`TsDemuxError::PesTooLarge`].
+    pub max_video_pes: usize,
+    /// The largest audio PES packet kept, in bytes.
+    pub max_audio_pes: usize,
+}
+
+impl Default for TsDemuxConfig {
+    /// 8 MiB for video (an intra frame of 4K video at a high rate fits),
+    /// 256 KiB for audio.
+    fn default() -> Self {
+        TsDemuxConfig {
+            max_video_pes: 8 << 20,
+            max_audio_pes: 256 << 10,
+        }
+    }
+}
+
+/// One elementary stream listed in a program's PMT.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TsProgramStream {
+    /// Its PID.
+    pub pid: u16,
+    /// The `stream_type` byte of the PMT.
+    pub stream_type: u8,
+    /// The codec, when the demuxer reads this stream type (`0x06` counts
+    /// as Opus only with the `Opus` registration descriptor); `None` for
+    /// streams it lists but does not demux.
+    pub codec: Option<StreamType>,
+    /// The ISO 639 language descriptor's code, when there is one.
+    pub language: Option<[u8; 3]>,
+}
+
+/// A program, as its PMT describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TsProgram {
+    /// `program_number`.
+    pub program_number: u16,
+    /// The PID its PMT came on.
+    pub pmt_pid: u16,
+    /// `PCR_PID`.
+    pub pcr_pid: u16,
+    /// The PMT's `version_number`.
+    pub version: u8,
+    /// Its elementary streams, in PMT order.
+    pub streams: Vec<TsProgramStream>,
+}
+
+/// A program clock reference: the 33-bit base (90 kHz) and the 9-bit
+/// extension (27 MHz remainder).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pcr {
+    /// `program_clock_reference_base`.
+    pub base: MpegTsTimestamp,
+    /// `program_clock_reference_extension` (0 to 299).
+    pub extension: u16,
+}
+
+impl Pcr {
+    /// The PCR in 27 MHz ticks.
+    #[must_use]
+    pub fn ticks_27mhz(self) -> u64 {
+        self.base.get() * 300 + u64::from(self.extension)
+    }
+}
+
+/// A continuity-counter gap: packets of `pid` were lost (or, when
+/// `missing` is 0 counted modulo 16, a whole multiple of 16 were).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContinuityError {
+    /// The PID.
+    pub pid: u16,
+    /// The counter the next packet should have had.
+    pub expected: u8,
+    /// The counter it had.
+    pub found: u8,
+    /// Packets missing before it, modulo 16: `(found - expected) mod 16`.
+    pub missing: u8,
+    /// The index (from 0, in the whole stream) of the packet that showed it.
+    pub packet: u64,
+}
+
+/// A sample of a track, with the transport stream's view of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TsSample {
+    /// The PID it came on (also its [`Sample::track_id`]).
+    ///
+    /// [`Sample::track_id`]: crate::sample::Sample::track_id
+    pub pid: u16,
+    /// The sample: video on the 90 kHz clock, length-prefixed NAL units
+    /// (4-byte lengths, every NAL unit of the access unit kept); AAC on its
+    /// sample rate, the raw frame without the ADTS header; Opus on 48 kHz,
+    /// the Opus packet without its control header. Decode times are the
+    /// extended (wrap-free) PES times; see the [module docs](crate::ts).
+    pub sample: crate::sample::Sample,
+    /// Presentation time on the 90 kHz clock, extended past the 33-bit wrap
+    /// (for the second and later audio frames of a PES packet: the PES's
+    /// PTS plus their offset, rounded to the nearest tick).
+    pub pts: i64,
+    /// Decode time on the 90 kHz clock, extended likewise.
+    pub dts: i64,
+    /// The bytes the access unit took in the elementary stream: the Annex-B
+    /// access unit, the ADTS frame with its header, the Opus packet (its
+    /// control header not counted).
+    pub coded_len: usize,
+    /// The `random_access_indicator` of the PES packet's first transport
+    /// packet.
+    pub random_access: bool,
+    /// The index of the transport packet that started its PES packet.
+    pub packet: u64,
+}
+
+/// Why a sample was not put out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// The track's codec configuration is not known yet (no SPS/PPS seen,
+    /// no ADTS header read).
+    NoConfiguration,
+    /// Video after a start or a loss: decoding resumes at the next
+    /// keyframe.
+    AwaitingKeyframe,
+}
+
+/// What the demuxer found. See [`TsDemuxer`](super::TsDemuxer).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TsEvent {
+    /// A program's PMT, the first time or at a new version.
+    Program(TsProgram),
+    /// A track's codec configuration, known for the first time or changed
+    /// (new parameter sets, a new ADTS configuration). Comes before the
+    /// track's first sample; its id is the PID.
+    Track {
+        /// The program it belongs to.
+        program_number: u16,
+        /// The track (id = PID).
+        track: Track,
+    },
+    /// An access unit.
+    Sample(TsSample),
+    /// A PCR in an adaptation field.
+    Pcr {
+        /// The PID that carried it.
+        pid: u16,
+        /// The clock value.
+        pcr: Pcr,
+        /// The packet's index.
+        packet: u64,
+    },
+    /// The `discontinuity_indicator` of a packet: the time base (or the
+    /// continuity counter) of `pid` restarts here.
+    Discontinuity {
+        /// The PID.
+        pid: u16,
+        /// The packet's index.
+        packet: u64,
+    },
+    /// Packets were lost on a PID.
+    ContinuityError(ContinuityError),
+    /// A sample was read but not put out.
+    Skipped {
+        /// The PID.
+        pid: u16,
+        /// Its decode time on the 90 kHz clock, extended.
+        dts: i64,
+        /// Why.
+        reason: SkipReason,
+    },
+    /// The input lost sync and found it again: `skipped` bytes from byte
+    /// `offset` on were not transport packets.
+    Resync {
+        /// Where the lost bytes start.
+        offset: u64,
+        /// How many were dropped.
+        skipped: u64,
+        /// The packet stride found (188, 192 or 204).
+        stride: usize,
+    },
+    /// Something in the stream was invalid and was dropped.
+    Error(TsDemuxError),
+}
+
+/// What was wrong in the transport stream, and where. The demuxer goes on
+/// after each (it reports them as [`TsEvent::Error`]); only
+/// [`TsDemuxError::Finished`] is returned.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TsDemuxError {
+    /// `push` after `finish`.
+    #[error("MPEG-TS demuxer: input after finish")]
+    Finished,
+    /// A packet's `transport_error_indicator` was set; it was dropped.
+    #[error("MPEG-TS: packet {packet} (PID {pid:#06x}) has the transport error indicator set")]
+    TransportError {
+        /// The PID.
+        pid: u16,
+        /// The packet.
+        packet: u64,
+    },
+    /// A packet's adaptation field does not fit the packet.
+    #[error("MPEG-TS: packet {packet} (PID {pid:#06x}): adaptation field of {length} bytes")]
+    AdaptationField {
+        /// The PID.
+        pid: u16,
+        /// The packet.
+        packet: u64,
+        /// The `adaptation_field_length`.
+        length: u8,
+    },
+    /// A PSI section is malformed or fails its CRC.
+    #[error("MPEG-TS: section on PID {pid:#06x} ending in packet {packet}: {reason}")]
+    Section {
+        /// The PID.
+        pid: u16,
+        /// The packet.
+        packet: u64,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A PES packet is malformed; it was dropped.
+    #[error("MPEG-TS: PES packet on PID {pid:#06x} from packet {packet}: {reason}")]
+    Pes {
+        /// The PID.
+        pid: u16,
+        /// The packet that started it.
+        packet: u64,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A PES packet grew past the limit of [`TsDemuxConfig`]; it was
+    /// dropped.
+    #[error("MPEG-TS: PES packet on PID {pid:#06x} from packet {packet} is over {limit} bytes")]
+    PesTooLarge {
+        /// The PID.
+        pid: u16,
+        /// The packet that started it.
+        packet: u64,
+        /// The limit.
+        limit: usize,
+    },
+    /// A PES packet was cut by lost packets (a continuity error) or by the
+    /// next PES packet before its declared length; it was dropped.
+    #[error("MPEG-TS: PES packet on PID {pid:#06x} from packet {packet} is incomplete")]
+    PesIncomplete {
+        /// The PID.
+        pid: u16,
+        /// The packet that started it.
+        packet: u64,
+    },
+    /// An access unit could not be read (a bad ADTS header, NAL units or
+    /// parameter sets that do not parse, an Opus control header).
+    #[error("MPEG-TS: access unit on PID {pid:#06x} from packet {packet}: {reason}")]
+    AccessUnit {
+        /// The PID.
+        pid: u16,
+        /// The packet that started its PES packet.
+        packet: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// More programs or elementary streams than the demuxer follows.
+    #[error("MPEG-TS: PID {pid:#06x} not followed: more than {limit} {what}")]
+    TooMany {
+        /// The PID not followed.
+        pid: u16,
+        /// `programs` or `elementary streams`.
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+    },
+}
