@@ -44,6 +44,7 @@ mod catalog;
 mod http;
 mod live;
 mod mount;
+mod rtmp;
 mod rtp;
 
 use std::io::Write;
@@ -72,6 +73,11 @@ usage: serve [FILE.mp4 ...] [options]
   --max-held N             LL-HLS requests each live channel holds at once (default 1000)
   --max-rtp-streams N      RTP streams running at once (default 4)
   --allow-remote           let /rtp/NAME.sdp?dest= send to non-loopback addresses
+  --rtmp-bind ADDR         RTMP ingest and play (default 127.0.0.1:1935; port 0: any)
+  --rtmps-bind ADDR        RTMPS (default 127.0.0.1:1936), with --tls-cert and --tls-key
+  --tls-cert FILE          PEM certificate chain for RTMPS
+  --tls-key FILE           PEM private key for RTMPS
+  --rtmp-key KEY           a stream key allowed to publish (repeat; default: any key)
   --help                   this text
 
 For each file NAME: /vod/NAME/master.m3u8 (HLS, fMP4), /vod/NAME/ts/master.m3u8
@@ -79,7 +85,8 @@ For each file NAME: /vod/NAME/master.m3u8 (HLS, fMP4), /vod/NAME/ts/master.m3u8
 /live/NAME/master.m3u8 (LL-HLS, the file looped), /live/NAME/manifest.mpd
 (LL-DASH, the same channel), /rtp/NAME.sdp?dest=127.0.0.1:PORT (RTP to
 PORT and PORT + 2, RTCP to each + 1; PORT even; answers the SDP); the page
-at / lists them.
+at / lists them. RTMP: publish to rtmp://HOST/live/KEY (then /live/KEY/ plays
+LL-HLS and LL-DASH, and rtmp://HOST/live/KEY plays), play rtmp://HOST/vod/NAME.
 Ctrl-C stops the server.
 ";
 
@@ -89,6 +96,7 @@ struct Options {
     limits: Limits,
     max_rtp_streams: usize,
     allow_remote: bool,
+    rtmp: rtmp::RtmpOptions,
 }
 
 fn parse_options() -> Result<Option<Options>, String> {
@@ -98,6 +106,7 @@ fn parse_options() -> Result<Option<Options>, String> {
         limits: Limits::default(),
         max_rtp_streams: 4,
         allow_remote: false,
+        rtmp: rtmp::RtmpOptions::default(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -149,6 +158,22 @@ fn parse_options() -> Result<Option<Options>, String> {
                     .ok_or("--max-rtp-streams must be a number above 0")?;
             }
             "--allow-remote" => o.allow_remote = true,
+            "--rtmp-bind" => {
+                o.rtmp.bind = value("--rtmp-bind")?
+                    .parse()
+                    .map_err(|e| format!("--rtmp-bind: {e}"))?;
+                o.rtmp.bind_given = true;
+            }
+            "--rtmps-bind" => {
+                o.rtmp.rtmps_bind = Some(
+                    value("--rtmps-bind")?
+                        .parse()
+                        .map_err(|e| format!("--rtmps-bind: {e}"))?,
+                );
+            }
+            "--tls-cert" => o.rtmp.tls_cert = Some(PathBuf::from(value("--tls-cert")?)),
+            "--tls-key" => o.rtmp.tls_key = Some(PathBuf::from(value("--tls-key")?)),
+            "--rtmp-key" => o.rtmp.keys.push(value("--rtmp-key")?),
             s if s.starts_with('-') => return Err(format!("unknown option {s}")),
             file => o.files.push(PathBuf::from(file)),
         }
@@ -262,7 +287,13 @@ async fn run(
     for channel in channels {
         tokio::spawn(channel.run());
     }
-    print_urls(addr, &catalog);
+    let files = catalog
+        .streams
+        .iter()
+        .map(|s| (s.name.clone(), s.source.clone()))
+        .collect();
+    let rtmp = rtmp::start(&options.rtmp, catalog.live.clone(), files).await?;
+    print_urls(addr, &catalog, &rtmp);
     let rtp = Arc::new(RtpEndpoint::new(
         catalog
             .streams
@@ -278,7 +309,7 @@ async fn run(
 }
 
 /// The URLs to open, one per line, on stdout (tests read them).
-fn print_urls(addr: SocketAddr, catalog: &Catalog) {
+fn print_urls(addr: SocketAddr, catalog: &Catalog, extra: &[String]) {
     let base = format!("http://{addr}");
     let mut out = String::new();
     out.push_str(&format!("serve: listening on {base}/\n"));
@@ -297,6 +328,10 @@ fn print_urls(addr: SocketAddr, catalog: &Catalog) {
             "    {:<12} GET /rtp/{}.sdp?dest=127.0.0.1:PORT (PORT even)\n",
             "RTP", stream.name
         ));
+    }
+    for line in extra {
+        out.push_str(line);
+        out.push('\n');
     }
     out.push_str("press Ctrl-C to stop\n");
     let mut stdout = std::io::stdout().lock();
