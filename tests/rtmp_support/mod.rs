@@ -273,6 +273,27 @@ pub fn decodes(ffmpeg: &Path, input: &str) -> usize {
         .count()
 }
 
+/// Connects to `addr`, trying again while nothing listens there yet (a
+/// server in another process still starting); no probe connection is
+/// made, so a server that accepts once (`ffmpeg -listen 1`) gets this
+/// one.
+pub fn connect_when_listening(addr: SocketAddr) -> TcpStream {
+    let start = Instant::now();
+    loop {
+        match TcpStream::connect(addr) {
+            Ok(s) => {
+                s.set_nodelay(true).unwrap();
+                return s;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                assert!(start.elapsed() < HANG_GUARD, "nothing listens on {addr}");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("connect {addr}: {e}"),
+        }
+    }
+}
+
 /// Drives a client session over a blocking TCP socket: writes what it
 /// queues, reads what arrives (on a reader thread), hands each event to
 /// `on_event` (which may send), until `on_event` says stop, the session
@@ -282,8 +303,7 @@ pub fn drive_client(
     session: &mut ClientSession,
     mut on_event: impl FnMut(&mut ClientSession, ClientEvent) -> bool,
 ) {
-    let mut socket = TcpStream::connect(addr).unwrap();
-    socket.set_nodelay(true).unwrap();
+    let mut socket = connect_when_listening(addr);
     let mut reader = socket.try_clone().unwrap();
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
