@@ -416,14 +416,17 @@ fn handle_event(
                 let data = std::fs::read(path).map_err(|e| e.to_string())?;
                 let file = Mp4File::parse(Bytes::from(data)).map_err(|e| e.to_string())?;
                 let (tracks, _) = file.tracks_and_shifts();
-                let muxer = FlvMuxer::new(&tracks, TagStyle::Compatible).map_err(|e| e.to_string())?;
+                let all: Vec<Sample> = file.samples().collect();
+                let muxer = FlvMuxer::new(&tracks, TagStyle::Compatible)
+                    .map_err(|e| e.to_string())?
+                    .with_decode_delays(&FlvMuxer::decode_delays(&all));
                 session
                     .send_metadata(stream_id, metadata(&tracks, Some(last_tag_seconds(&file))))
                     .map_err(|e| e.to_string())?;
                 for t in muxer.sequence_headers() {
                     session.send_tag(stream_id, &t).map_err(|e| e.to_string())?;
                 }
-                let mut samples: std::vec::IntoIter<Sample> = file.samples().collect::<Vec<_>>().into_iter();
+                let mut samples: std::vec::IntoIter<Sample> = all.into_iter();
                 let next = samples.next();
                 *player = Some(Player::Vod {
                     stream_id,

@@ -18,8 +18,13 @@ pub enum TagStyle {
     /// Enhanced RTMP headers for H.265 and Opus, which have no legacy id.
     #[default]
     Compatible,
-    /// Enhanced RTMP headers for every codec, with a ModEx nanosecond
-    /// offset where a time falls between milliseconds.
+    /// Enhanced RTMP headers (FourCC) for every codec.
+    ///
+    /// Times stay whole milliseconds: readers apply a ModEx nanosecond
+    /// offset differently (to the decode and presentation times, or to
+    /// the presentation time only), so the muxer writes none;
+    /// [`super::video::VideoTag::write`] and
+    /// [`super::audio::AudioTag::write`] write one when asked.
     Enhanced,
 }
 
@@ -105,6 +110,9 @@ struct MuxTrack {
     /// The FLV track id; tracks after the first of a kind are written as
     /// one-track multitrack packets.
     flv_track: u8,
+    /// Ticks taken off this track's decode times (negative composition
+    /// offsets made non-negative).
+    decode_delay: i64,
     video: Option<VideoCodec>,
     audio: Option<AudioCodec>,
     config: Bytes,
@@ -144,6 +152,9 @@ struct MuxTrack {
 pub struct FlvMuxer {
     style: TagStyle,
     tracks: Vec<MuxTrack>,
+    /// Added to every time (ms): the largest decode delay, so that no
+    /// decode time goes below the presentation times' zero.
+    lead_ms: i64,
 }
 
 fn prefix_of(write: impl FnOnce(&mut &mut [u8]) -> Result<(), FlvError>) -> Result<TagPrefix, FlvError> {
@@ -177,6 +188,7 @@ impl FlvMuxer {
                 kind: t.kind(),
                 timescale: t.timescale,
                 flv_track,
+                decode_delay: 0,
                 video: None,
                 audio: None,
                 config: Bytes::new(),
@@ -184,7 +196,53 @@ impl FlvMuxer {
             m.configure(t, style)?;
             out.push(m);
         }
-        Ok(FlvMuxer { style, tracks: out })
+        Ok(FlvMuxer {
+            style,
+            tracks: out,
+            lead_ms: 0,
+        })
+    }
+
+    /// The same muxer for samples whose composition offsets go down to
+    /// `-delay` ticks on some tracks (`(track id, delay)`; MP4 `ctts`
+    /// version 1, say). FLV readers expect presentation times at or after
+    /// decode times, so those tracks' decode times are written `delay`
+    /// earlier, and every time `lead` later (the largest delay, in
+    /// milliseconds), so that none is negative: presentation times keep
+    /// their spacing, shifted by `lead` (as ffmpeg's FLV muxer does).
+    #[must_use]
+    pub fn with_decode_delays(mut self, delays: &[(u32, i64)]) -> FlvMuxer {
+        for t in &mut self.tracks {
+            t.decode_delay = delays
+                .iter()
+                .find(|(id, _)| *id == t.id)
+                .map_or(0, |(_, d)| (*d).max(0));
+        }
+        self.lead_ms = self
+            .tracks
+            .iter()
+            .map(|t| {
+                MediaTime::new(t.decode_delay, t.timescale)
+                    .rescale(Timescale::MILLIS, Rounding::Up)
+                    .ticks()
+            })
+            .max()
+            .unwrap_or(0);
+        self
+    }
+
+    /// The decode delay `samples` need per track (the most negative
+    /// composition offset of each), for [`FlvMuxer::with_decode_delays`].
+    pub fn decode_delays<'a>(samples: impl IntoIterator<Item = &'a Sample>) -> Vec<(u32, i64)> {
+        let mut out: Vec<(u32, i64)> = Vec::new();
+        for s in samples {
+            let d = -i64::from(s.composition_offset.min(0));
+            match out.iter_mut().find(|(id, _)| *id == s.track_id) {
+                Some((_, m)) => *m = (*m).max(d),
+                None => out.push((s.track_id, d)),
+            }
+        }
+        out
     }
 
     fn track(&self, id: u32) -> Result<&MuxTrack, FlvError> {
@@ -265,24 +323,19 @@ impl FlvMuxer {
                 reason: "the sample's timescale is not its track's",
             });
         }
-        let ns = MediaTime::new(sample.dts, sample.timescale)
-            .rescale(Timescale::NANOS, Rounding::Nearest)
-            .ticks();
-        let (ms, nanos) = match self.style {
-            TagStyle::Enhanced => (ns.div_euclid(1_000_000), ns.rem_euclid(1_000_000) as u32),
-            TagStyle::Compatible => (
-                MediaTime::new(sample.dts, sample.timescale)
-                    .rescale(Timescale::MILLIS, Rounding::Nearest)
-                    .ticks(),
-                0,
-            ),
-        };
+        let ms = MediaTime::new(sample.dts.saturating_sub(t.decode_delay), sample.timescale)
+            .rescale(Timescale::MILLIS, Rounding::Nearest)
+            .ticks()
+            + self.lead_ms;
+        let nanos = 0;
+        // The composition time makes the presentation time right to the
+        // millisecond for a reader that takes the tag's millisecond time
+        // as is (a ModEx-aware reader is within a millisecond).
         let pts_ms = MediaTime::new(sample.pts(), sample.timescale)
             .rescale(Timescale::MILLIS, Rounding::Nearest)
-            .ticks();
-        let cto = pts_ms - MediaTime::new(sample.dts, sample.timescale)
-            .rescale(Timescale::MILLIS, Rounding::Nearest)
-            .ticks();
+            .ticks()
+            + self.lead_ms;
+        let cto = pts_ms - ms;
         let cto = i32::try_from(cto)
             .ok()
             .filter(|c| (-0x80_0000..0x80_0000).contains(c))
