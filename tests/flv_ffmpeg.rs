@@ -5,9 +5,9 @@
 //! times.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
 #[path = "rtmp_support/mod.rs"]
 mod rtmp_support;
+mod support;
 
 use std::path::Path;
 use std::process::Command;
@@ -77,21 +77,37 @@ fn check_demux(ffmpeg: &Path, name: &str, codecs: [&str; 2]) {
     ffmpeg_to_flv(ffmpeg, name, &out);
     let (tracks, samples) = demux(&out);
     let strings: Vec<String> = tracks.iter().map(|t| t.codec_string()).collect();
-    assert!(strings[0].starts_with(codecs[0]) && strings[1].starts_with(codecs[1]), "{strings:?}");
+    assert!(
+        strings[0].starts_with(codecs[0]) && strings[1].starts_with(codecs[1]),
+        "{strings:?}"
+    );
     for (kind, id) in [(MediaKind::Video, 1), (MediaKind::Audio, 2)] {
         let want = source(name, kind);
         let got: Vec<&Sample> = samples.iter().filter(|s| s.track_id == id).collect();
         assert_eq!(got.len(), want.len(), "{name} {kind}");
         for (g, w) in got.iter().zip(&want) {
             assert!(g.data == w.data, "{name} {kind}: bytes differ at {}", w.dts);
-            assert_eq!(g.keyframe, w.keyframe, "{name} {kind} key frame at {}", w.dts);
+            assert_eq!(
+                g.keyframe, w.keyframe,
+                "{name} {kind} key frame at {}",
+                w.dts
+            );
         }
         // Times: ffmpeg's FLV times are the source's in milliseconds,
         // shifted so that none is negative.
-        let ms = |s: &Sample| s.presentation_time().rescale(Timescale::MILLIS, Rounding::Nearest).ticks();
+        let ms = |s: &Sample| {
+            s.presentation_time()
+                .rescale(Timescale::MILLIS, Rounding::Nearest)
+                .ticks()
+        };
         let shift = ms(got[0]) - ms(&want[0]);
         for (g, w) in got.iter().zip(&want) {
-            assert!((ms(g) - ms(w) - shift).abs() <= 1, "{name} {kind}: time {} for {}", ms(g), ms(w));
+            assert!(
+                (ms(g) - ms(w) - shift).abs() <= 1,
+                "{name} {kind}: time {} for {}",
+                ms(g),
+                ms(w)
+            );
         }
     }
 }
@@ -104,7 +120,11 @@ fn check_mux(ffmpeg: &Path, name: &str, style: TagStyle) {
         .unwrap()
         .with_decode_delays(&FlvMuxer::decode_delays(&samples));
     let mut out = BytesMut::new();
-    FlvHeader { audio: true, video: true }.write(&mut out);
+    FlvHeader {
+        audio: true,
+        video: true,
+    }
+    .write(&mut out);
     for t in muxer.sequence_headers() {
         t.write_file_tag(&mut out).unwrap();
     }
@@ -116,8 +136,16 @@ fn check_mux(ffmpeg: &Path, name: &str, style: TagStyle) {
     std::fs::write(&path, &out).unwrap();
     let path = path.to_str().unwrap();
     let video = source(name, MediaKind::Video);
-    assert_eq!(decodes(ffmpeg, path), video.len(), "{name}: every frame decodes");
-    let ms = |s: &Sample| s.presentation_time().rescale(Timescale::MILLIS, Rounding::Nearest).ticks();
+    assert_eq!(
+        decodes(ffmpeg, path),
+        video.len(),
+        "{name}: every frame decodes"
+    );
+    let ms = |s: &Sample| {
+        s.presentation_time()
+            .rescale(Timescale::MILLIS, Rounding::Nearest)
+            .ticks()
+    };
     let want: Vec<i64> = video.iter().map(ms).collect();
     let got = video_pts_ms_with(ffmpeg, path);
     // Shifted by the largest decode delay (0 unless negative composition

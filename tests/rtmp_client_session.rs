@@ -1,11 +1,16 @@
 //! streamkit-rtmp's client session on real sockets: it publishes to
 //! `ffmpeg -listen 1` (ffmpeg as the RTMP server) and to examples/serve,
 //! and plays back from serve; the frames arrive with the times sent.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::disallowed_methods)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 
-mod support;
 #[path = "rtmp_support/mod.rs"]
 mod rtmp_support;
+mod support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -15,7 +20,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use rtmp_support::{HANG_GUARD, Serve, assert_run_of, connect_when_listening, decodes, drive_client, video_pts_ms};
+use rtmp_support::{
+    HANG_GUARD, Serve, assert_run_of, connect_when_listening, decodes, drive_client, video_pts_ms,
+};
 use streamkit::core::codec::MediaKind;
 use streamkit::core::flv::{FlvDemuxer, FlvEvent, FlvMuxer, TagStyle};
 use streamkit::core::mp4::Mp4File;
@@ -28,7 +35,8 @@ use support::{Guard, fixture, require};
 
 /// The fixture's tracks and its samples of the first `seconds`.
 fn source(seconds: i64) -> (Vec<Track>, Vec<Sample>) {
-    let file = Mp4File::parse(Bytes::from(std::fs::read(fixture("h264_aac.mp4")).unwrap())).unwrap();
+    let file =
+        Mp4File::parse(Bytes::from(std::fs::read(fixture("h264_aac.mp4")).unwrap())).unwrap();
     let (tracks, _) = file.tracks_and_shifts();
     let samples = file
         .samples()
@@ -43,7 +51,11 @@ fn ms(t: MediaTime) -> i64 {
 
 /// Presentation times (ms) of the video samples, in decode order.
 fn video_pts(tracks: &[Track], samples: &[Sample]) -> Vec<i64> {
-    let video = tracks.iter().find(|t| t.kind() == MediaKind::Video).unwrap().id;
+    let video = tracks
+        .iter()
+        .find(|t| t.kind() == MediaKind::Video)
+        .unwrap()
+        .id;
     samples
         .iter()
         .filter(|s| s.track_id == video)
@@ -54,7 +66,10 @@ fn video_pts(tracks: &[Track], samples: &[Sample]) -> Vec<i64> {
 /// Publishes `samples` to `url` at `addr` with a client session, in real
 /// time when `paced`, then ends the publish.
 fn publish(addr: SocketAddr, url: &str, tracks: &[Track], samples: &[Sample], paced: bool) {
-    let mut session = ClientSession::new(Instant::now(), ClientConfig::publish(RtmpUrl::parse(url).unwrap()));
+    let mut session = ClientSession::new(
+        Instant::now(),
+        ClientConfig::publish(RtmpUrl::parse(url).unwrap()),
+    );
     let mut socket = connect_when_listening(addr);
     let mut reader = socket.try_clone().unwrap();
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
@@ -120,7 +135,11 @@ fn the_client_session_publishes_to_ffmpeg_listening() {
     require("ffmpeg");
     require("ffprobe");
     let dir = support::TempDir::new("rtmp-client-ffmpeg");
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let out = dir.path().join("received.flv");
     let mut ffmpeg = Guard::spawn_logged(
         Command::new("ffmpeg")
@@ -133,12 +152,21 @@ fn the_client_session_publishes_to_ffmpeg_listening() {
     );
     let (tracks, samples) = source(3);
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    publish(addr, &format!("rtmp://127.0.0.1:{port}/live/relay"), &tracks, &samples, false);
+    publish(
+        addr,
+        &format!("rtmp://127.0.0.1:{port}/live/relay"),
+        &tracks,
+        &samples,
+        false,
+    );
     ffmpeg.wait_success(HANG_GUARD);
     let reference = video_pts(&tracks, &samples);
     let got = video_pts_ms(out.to_str().unwrap());
     assert_eq!(got, reference, "what ffmpeg received");
-    assert_eq!(decodes(Path::new("ffmpeg"), out.to_str().unwrap()), reference.len());
+    assert_eq!(
+        decodes(Path::new("ffmpeg"), out.to_str().unwrap()),
+        reference.len()
+    );
 }
 
 #[test]
@@ -155,11 +183,17 @@ fn the_client_session_publishes_to_serve_and_plays_it_back() {
     // Wait for the stream, then play it with another client session.
     let start = Instant::now();
     while !serve.streams_json().contains("\"name\":\"by-client\"") {
-        assert!(!publisher.is_finished(), "the publisher ended before the stream was listed");
+        assert!(
+            !publisher.is_finished(),
+            "the publisher ended before the stream was listed"
+        );
         assert!(start.elapsed() < HANG_GUARD, "by-client was never listed");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let mut player = ClientSession::new(Instant::now(), ClientConfig::play(RtmpUrl::parse(&url).unwrap()));
+    let mut player = ClientSession::new(
+        Instant::now(),
+        ClientConfig::play(RtmpUrl::parse(&url).unwrap()),
+    );
     let mut demuxer = FlvDemuxer::new();
     let mut playing = false;
     drive_client(addr, &mut player, |_, e| match e {
@@ -196,9 +230,16 @@ fn the_client_session_publishes_to_serve_and_plays_it_back() {
     let first = assert_run_of(&played, &reference, 0, 30, "played back");
     assert_eq!(first + played.len(), reference.len(), "played to the end");
     // The bytes are the source's.
-    let source_video: Vec<&Sample> = samples.iter().filter(|s| s.track_id == tracks[0].id).collect();
+    let source_video: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| s.track_id == tracks[0].id)
+        .collect();
     for (p, s) in video.iter().zip(&source_video[first..]) {
-        assert!(p.data == s.data, "frame at {} ms differs", ms(s.decode_time()));
+        assert!(
+            p.data == s.data,
+            "frame at {} ms differs",
+            ms(s.decode_time())
+        );
         assert_eq!(p.keyframe, s.keyframe);
     }
     assert!(video[0].keyframe, "a player starts at a keyframe");

@@ -9,21 +9,31 @@
 //! are hang guards a loaded machine does not reach.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
 #[path = "rtmp_support/mod.rs"]
 mod rtmp_support;
+mod support;
 
 use std::path::Path;
 use std::process::Command;
 
-use rtmp_support::{HANG_GUARD, Serve, assert_run_of, decodes, enhanced_ffmpeg, video_pts_ms, video_pts_ms_with};
+use rtmp_support::{
+    HANG_GUARD, Serve, assert_run_of, decodes, enhanced_ffmpeg, video_pts_ms, video_pts_ms_with,
+};
 use support::{Guard, fixture, require};
 
 /// ffmpeg publishing `seconds` of `fixture` in real time to `url`. What
 /// it sends is also written to `sent` (FLV) first, by the same ffmpeg
 /// with the same options (the tee muxer cannot hand an MP4's streams to
 /// two FLV muxers): the reference timeline.
-fn ffmpeg_publish(ffmpeg: &Path, fixture_name: &str, seconds: u32, url: &str, sent: &Path, dir: &Path, tag: &str) -> Guard {
+fn ffmpeg_publish(
+    ffmpeg: &Path,
+    fixture_name: &str,
+    seconds: u32,
+    url: &str,
+    sent: &Path,
+    dir: &Path,
+    tag: &str,
+) -> Guard {
     let copy = |out: &mut Command| {
         out.args(["-hide_banner", "-loglevel", "error", "-t"])
             .arg(seconds.to_string())
@@ -34,7 +44,12 @@ fn ffmpeg_publish(ffmpeg: &Path, fixture_name: &str, seconds: u32, url: &str, se
     let mut reference = Command::new(ffmpeg);
     copy(&mut reference);
     let out = reference.arg(sent).output().unwrap();
-    assert!(out.status.success(), "ffmpeg {}: {}", sent.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ffmpeg {}: {}",
+        sent.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut publish = Command::new(ffmpeg);
     publish.arg("-re");
     copy(&mut publish);
@@ -60,7 +75,10 @@ fn require_tool(tool: &str) {
         .arg(if tool == "openssl" { "version" } else { "-h" })
         .output()
         .is_ok_and(|o| o.status.success());
-    assert!(ok, "{tool} is not installed: scripts/test installs it (apt-get install {tool})");
+    assert!(
+        ok,
+        "{tool} is not installed: scripts/test installs it (apt-get install {tool})"
+    );
 }
 
 fn ffmpeg() -> &'static Path {
@@ -85,7 +103,10 @@ fn ffmpeg_publishes_and_ffmpeg_rtmpdump_gstreamer_and_ll_hls_play_it_with_its_fr
     let by_rtmpdump = dir.join("rtmpdump.flv");
     let by_gst = dir.join("gst.flv");
     let mut players = vec![
-        ("ffmpeg", ffmpeg_play(ffmpeg(), &url, &by_ffmpeg, &dir, "play-ffmpeg")),
+        (
+            "ffmpeg",
+            ffmpeg_play(ffmpeg(), &url, &by_ffmpeg, &dir, "play-ffmpeg"),
+        ),
         (
             "rtmpdump",
             Guard::spawn_logged(
@@ -116,14 +137,22 @@ fn ffmpeg_publishes_and_ffmpeg_rtmpdump_gstreamer_and_ll_hls_play_it_with_its_fr
     }
 
     let reference = video_pts_ms(sent.to_str().unwrap());
-    assert!(reference.len() >= 140, "ffmpeg sent {} frames", reference.len());
+    assert!(
+        reference.len() >= 140,
+        "ffmpeg sent {} frames",
+        reference.len()
+    );
     // LL-HLS has every frame, with the times sent (the package subscribed
     // when the stream was published).
     let hls = serve.http_url("live/cam1/master.m3u8");
     assert_eq!(video_pts_ms(&hls), reference, "LL-HLS frame times");
     assert_eq!(decodes(ffmpeg(), &hls), reference.len());
     // Each player got a run of them from a keyframe on, to the end.
-    for (name, file) in [("ffmpeg", &by_ffmpeg), ("rtmpdump", &by_rtmpdump), ("gstreamer", &by_gst)] {
+    for (name, file) in [
+        ("ffmpeg", &by_ffmpeg),
+        ("rtmpdump", &by_rtmpdump),
+        ("gstreamer", &by_gst),
+    ] {
         let file = file.to_str().unwrap();
         let played = video_pts_ms(file);
         let start = assert_run_of(&played, &reference, 0, 30, name);
@@ -138,7 +167,11 @@ fn ffmpeg_publishes_and_ffmpeg_rtmpdump_gstreamer_and_ll_hls_play_it_with_its_fr
             start + played.len(),
             reference.len()
         );
-        assert_eq!(decodes(ffmpeg(), file), played.len(), "{name}: every frame decodes");
+        assert_eq!(
+            decodes(ffmpeg(), file),
+            played.len(),
+            "{name}: every frame decodes"
+        );
     }
 }
 
@@ -155,7 +188,9 @@ fn gstreamer_publishes_with_flvmux_and_rtmp2sink() {
         fixture("h264_aac.mp4").display()
     );
     let mut publisher = Guard::spawn_logged(
-        Command::new("gst-launch-1.0").args(["-q", "-e"]).args(pipeline.split(' ')),
+        Command::new("gst-launch-1.0")
+            .args(["-q", "-e"])
+            .args(pipeline.split(' ')),
         &dir,
         "publish-gst",
     );
@@ -166,7 +201,13 @@ fn gstreamer_publishes_with_flvmux_and_rtmp2sink() {
     // flvmux writes times in milliseconds from its own zero: the same
     // frames, the same spacing, all of them.
     let offset = got[0] - source[0];
-    assert_run_of(&got, &source, offset, source.len(), "GStreamer's publish on LL-HLS");
+    assert_run_of(
+        &got,
+        &source,
+        offset,
+        source.len(),
+        "GStreamer's publish on LL-HLS",
+    );
     assert_eq!(decodes(ffmpeg(), &hls), source.len());
 }
 
@@ -192,21 +233,48 @@ fn enhanced_rtmp_hevc_and_opus_publish_and_play() {
         player.wait_success(HANG_GUARD);
 
         let reference = video_pts_ms_with(&ffmpeg9, sent.to_str().unwrap());
-        assert!(reference.len() >= 100, "{key}: ffmpeg sent {} frames", reference.len());
+        assert!(
+            reference.len() >= 100,
+            "{key}: ffmpeg sent {} frames",
+            reference.len()
+        );
         let hls = serve.http_url(&format!("live/{key}/master.m3u8"));
         let codecs = Command::new("ffprobe")
-            .args(["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", &hls])
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "stream=codec_name",
+                "-of",
+                "csv=p=0",
+                &hls,
+            ])
             .output()
             .unwrap();
         let codecs = String::from_utf8_lossy(&codecs.stdout);
-        assert!(codecs.contains(video) && codecs.contains(audio), "{key}: {codecs}");
+        assert!(
+            codecs.contains(video) && codecs.contains(audio),
+            "{key}: {codecs}"
+        );
         assert_eq!(video_pts_ms(&hls), reference, "{key}: LL-HLS frame times");
-        assert_eq!(decodes(&ffmpeg9, &hls), reference.len(), "{key}: LL-HLS decodes");
+        assert_eq!(
+            decodes(&ffmpeg9, &hls),
+            reference.len(),
+            "{key}: LL-HLS decodes"
+        );
         let played = played.to_str().unwrap();
         let got = video_pts_ms_with(&ffmpeg9, played);
         let start = assert_run_of(&got, &reference, 0, 30, key);
-        assert_eq!(start + got.len(), reference.len(), "{key}: played to the end");
-        assert_eq!(decodes(&ffmpeg9, played), got.len(), "{key}: RTMP play decodes");
+        assert_eq!(
+            start + got.len(),
+            reference.len(),
+            "{key}: played to the end"
+        );
+        assert_eq!(
+            decodes(&ffmpeg9, played),
+            got.len(),
+            "{key}: RTMP play decodes"
+        );
     }
 }
 
@@ -219,13 +287,28 @@ fn rtmps_publish_and_play_with_certificate_checks_off() {
     let certs = support::TempDir::new("rtmps-cert");
     let (cert, key) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
     let status = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+        ])
         .arg(&key)
         .arg("-out")
         .arg(&cert)
         .output()
         .unwrap();
-    assert!(status.status.success(), "openssl: {}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let serve = Serve::start(&[
         "--rtmps-bind",
         "127.0.0.1:0",
@@ -257,15 +340,40 @@ fn a_wrong_stream_key_is_refused_and_nothing_is_published() {
     let serve = Serve::start(&["--rtmp-key", "right-key"]);
     let dir = serve.dir.path().to_owned();
     let sent = dir.join("sent.flv");
-    let mut wrong = ffmpeg_publish(ffmpeg(), "h264_aac.mp4", 2, &serve.rtmp_url("live/wrong-key"), &sent, &dir, "wrong");
+    let mut wrong = ffmpeg_publish(
+        ffmpeg(),
+        "h264_aac.mp4",
+        2,
+        &serve.rtmp_url("live/wrong-key"),
+        &sent,
+        &dir,
+        "wrong",
+    );
     let status = wrong.wait(HANG_GUARD);
     assert!(!status.success(), "ffmpeg published with a wrong key");
     let err = wrong.stderr();
-    assert!(err.contains("the stream key is not allowed"), "ffmpeg said: {err}");
+    assert!(
+        err.contains("the stream key is not allowed"),
+        "ffmpeg said: {err}"
+    );
     assert!(!serve.streams_json().contains("wrong-key"));
-    assert!(serve.log().contains("Publish wrong-key refused: Unauthorized"), "{}", serve.log());
+    assert!(
+        serve
+            .log()
+            .contains("Publish wrong-key refused: Unauthorized"),
+        "{}",
+        serve.log()
+    );
     // The right key publishes.
-    let mut right = ffmpeg_publish(ffmpeg(), "h264_aac.mp4", 2, &serve.rtmp_url("live/right-key"), &sent, &dir, "right");
+    let mut right = ffmpeg_publish(
+        ffmpeg(),
+        "h264_aac.mp4",
+        2,
+        &serve.rtmp_url("live/right-key"),
+        &sent,
+        &dir,
+        "right",
+    );
     serve.wait_listed("right-key", &mut right);
     right.wait_success(HANG_GUARD);
 }
@@ -283,7 +391,9 @@ fn vod_plays_each_file_to_ffmpeg_and_rtmpdump() {
     let by_rtmpdump = dir.join("vod-rtmpdump.flv");
     let mut a = ffmpeg_play(ffmpeg(), &url, &by_ffmpeg, &dir, "vod-ffmpeg");
     let mut b = Guard::spawn_logged(
-        Command::new("rtmpdump").args(["-q", "-r", &url, "-o"]).arg(&by_rtmpdump),
+        Command::new("rtmpdump")
+            .args(["-q", "-r", &url, "-o"])
+            .arg(&by_rtmpdump),
         &dir,
         "vod-rtmpdump",
     );
@@ -298,6 +408,12 @@ fn vod_plays_each_file_to_ffmpeg_and_rtmpdump() {
         assert_eq!(decodes(ffmpeg(), file.to_str().unwrap()), source.len());
     }
     // An unknown file is refused.
-    let mut missing = ffmpeg_play(ffmpeg(), &serve.rtmp_url("vod/nothing"), &dir.join("x.flv"), &dir, "vod-missing");
+    let mut missing = ffmpeg_play(
+        ffmpeg(),
+        &serve.rtmp_url("vod/nothing"),
+        &dir.join("x.flv"),
+        &dir,
+        "vod-missing",
+    );
     assert!(!missing.wait(HANG_GUARD).success());
 }

@@ -61,7 +61,12 @@ fn listed_end(package: &Package) -> Option<i64> {
     package
         .open_segment()
         .and_then(|o| o.parts.last().and_then(part_end))
-        .or_else(|| package.segments().back().and_then(|s| s.parts.last().and_then(part_end)))
+        .or_else(|| {
+            package
+                .segments()
+                .back()
+                .and_then(|s| s.parts.last().and_then(part_end))
+        })
 }
 
 #[test]
@@ -79,7 +84,10 @@ fn a_published_frame_is_listed_within_a_part_target_and_one_frame() {
     let url = RtmpUrl::parse("rtmp://127.0.0.1/live/latency").unwrap();
     let mut client = ClientSession::new(t0, ClientConfig::publish(url));
     pump(t0, &mut client, &mut server);
-    assert!(std::iter::from_fn(|| client.poll_event()).any(|e| matches!(e, ClientEvent::Publishing { .. })));
+    assert!(
+        std::iter::from_fn(|| client.poll_event())
+            .any(|e| matches!(e, ClientEvent::Publishing { .. }))
+    );
     for t in muxer.sequence_headers() {
         client.send_tag(&t).unwrap();
     }
@@ -90,7 +98,11 @@ fn a_published_frame_is_listed_within_a_part_target_and_one_frame() {
     // Per published video frame (FLV ms): when it was sent, when listed.
     let mut published: Vec<(i64, Instant)> = Vec::new();
     let mut listed: Vec<Option<Instant>> = Vec::new();
-    let video_id = tracks.iter().find(|t| t.kind() == streamkit::core::codec::MediaKind::Video).unwrap().id;
+    let video_id = tracks
+        .iter()
+        .find(|t| t.kind() == streamkit::core::codec::MediaKind::Video)
+        .unwrap()
+        .id;
 
     for s in &samples {
         let tag = muxer.tag(s).unwrap();
@@ -111,7 +123,9 @@ fn a_published_frame_is_listed_within_a_part_target_and_one_frame() {
                 FlvEvent::Track(t) => flv_tracks.push(t),
                 FlvEvent::Sample(sample) => {
                     let (b, _, _) = broadcast.get_or_insert_with(|| {
-                        let mut b = Broadcast::new(now, flv_tracks.clone(), BroadcastConfig::default()).unwrap();
+                        let mut b =
+                            Broadcast::new(now, flv_tracks.clone(), BroadcastConfig::default())
+                                .unwrap();
                         let id = b.subscribe();
                         let package = Package::new(
                             &flv_tracks,
@@ -154,7 +168,12 @@ fn a_published_frame_is_listed_within_a_part_target_and_one_frame() {
         .filter_map(|((_, sent), at)| at.map(|a| a - *sent))
         .collect();
     // Every frame but those of the part still open at the end is listed.
-    assert!(waits.len() >= published.len() - 16, "{} of {} listed", waits.len(), published.len());
+    assert!(
+        waits.len() >= published.len() - 16,
+        "{} of {} listed",
+        waits.len(),
+        published.len()
+    );
     let max = *waits.iter().max().unwrap();
     let min = *waits.iter().min().unwrap();
     let mean = waits.iter().sum::<Duration>() / waits.len() as u32;
@@ -162,7 +181,13 @@ fn a_published_frame_is_listed_within_a_part_target_and_one_frame() {
         "ingest to LL-HLS part listed, {} frames: min {min:?}, mean {mean:?}, max {max:?} (part target {PART:?}, frame {frame:?})",
         waits.len()
     );
-    assert!(max <= PART + frame + Duration::from_millis(1), "max wait {max:?}");
+    assert!(
+        max <= PART + frame + Duration::from_millis(1),
+        "max wait {max:?}"
+    );
     // The frame that closes a part is listed two frames after it is sent.
-    assert!(min <= 2 * frame + Duration::from_millis(1), "min wait {min:?}");
+    assert!(
+        min <= 2 * frame + Duration::from_millis(1),
+        "min wait {min:?}"
+    );
 }

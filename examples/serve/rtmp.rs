@@ -89,7 +89,9 @@ pub(crate) async fn start(
     match TcpListener::bind(options.bind).await {
         Ok(listener) => {
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            lines.push(format!("serve: rtmp on rtmp://{addr}/ (publish live/KEY, play live/NAME and vod/NAME)"));
+            lines.push(format!(
+                "serve: rtmp on rtmp://{addr}/ (publish live/KEY, play live/NAME and vod/NAME)"
+            ));
             tokio::spawn(accept(listener, None, context.clone()));
         }
         Err(e) if !options.bind_given => {
@@ -128,14 +130,15 @@ fn tls_acceptor(cert: &PathBuf, key: &PathBuf) -> Result<tokio_rustls::TlsAccept
         .map_err(|e| format!("--tls-cert {}: {e}", cert.display()))?
         .collect::<Result<_, _>>()
         .map_err(|e| format!("--tls-cert {}: {e}", cert.display()))?;
-    let key =
-        PrivateKeyDer::from_pem_file(key).map_err(|e| format!("--tls-key {}: {e}", key.display()))?;
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls_rustcrypto::provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS: {e}"))?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| format!("TLS: {e}"))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("--tls-key {}: {e}", key.display()))?;
+    let config =
+        rustls::ServerConfig::builder_with_provider(Arc::new(rustls_rustcrypto::provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS: {e}"))?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| format!("TLS: {e}"))?;
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
@@ -210,7 +213,9 @@ enum Player {
     },
 }
 
-fn policy(context: Arc<Context>) -> impl Fn(&AccessRequest<'_>) -> Result<(), Refusal> + Send + Sync {
+fn policy(
+    context: Arc<Context>,
+) -> impl Fn(&AccessRequest<'_>) -> Result<(), Refusal> + Send + Sync {
     move |r: &AccessRequest<'_>| match (r.action, r.app) {
         (Action::Publish, "live") => {
             if context.keys.is_empty() || context.keys.iter().any(|k| k == r.name) {
@@ -222,7 +227,11 @@ fn policy(context: Arc<Context>) -> impl Fn(&AccessRequest<'_>) -> Result<(), Re
         (Action::Publish, _) => Err(Refusal::BadName),
         (Action::Play, "live") => {
             let known = context.live.with_registry(|reg| reg.find(r.name).is_some());
-            if known { Ok(()) } else { Err(Refusal::NotFound) }
+            if known {
+                Ok(())
+            } else {
+                Err(Refusal::NotFound)
+            }
         }
         (Action::Play, "vod") => {
             if context.files.iter().any(|(n, _)| n == r.name) {
@@ -340,7 +349,14 @@ fn handle_event(
 ) -> Result<(), String> {
     match event {
         ServerEvent::Connected { app, enhanced, .. } => {
-            tracing::info!("{protocol} {peer}: connect {app}{}", if enhanced.is_some() { " (Enhanced RTMP)" } else { "" });
+            tracing::info!(
+                "{protocol} {peer}: connect {app}{}",
+                if enhanced.is_some() {
+                    " (Enhanced RTMP)"
+                } else {
+                    ""
+                }
+            );
         }
         ServerEvent::Refused {
             action,
@@ -348,7 +364,10 @@ fn handle_event(
             refusal,
             ..
         } => {
-            tracing::info!("{protocol} {peer}: {action:?} {} refused: {refusal:?}", name.name);
+            tracing::info!(
+                "{protocol} {peer}: {action:?} {} refused: {refusal:?}",
+                name.name
+            );
         }
         ServerEvent::PublishStarted { stream_id, name } => {
             if ingest.is_some() {
@@ -376,10 +395,14 @@ fn handle_event(
                 && let Some(meta) = values.first()
             {
                 let has = |id: &str, flag: &str| {
-                    meta.get(id).is_some_and(|v| !matches!(v, Amf0Value::Null | Amf0Value::Undefined))
+                    meta.get(id)
+                        .is_some_and(|v| !matches!(v, Amf0Value::Null | Amf0Value::Undefined))
                         || meta.get(flag) == Some(&Amf0Value::Boolean(true))
                 };
-                i.expected = Some((has("videocodecid", "hasVideo"), has("audiocodecid", "hasAudio")));
+                i.expected = Some((
+                    has("videocodecid", "hasVideo"),
+                    has("audiocodecid", "hasAudio"),
+                ));
             }
         }
         ServerEvent::Media(m) => {
@@ -411,7 +434,9 @@ fn handle_event(
             tracing::info!("{protocol} {peer}: playing {app}/{}", name.name);
             if app == "vod" {
                 let Some((_, path)) = context.files.iter().find(|(n, _)| *n == name.name) else {
-                    return session.refuse(stream_id, Refusal::NotFound).map_err(|e| e.to_string());
+                    return session
+                        .refuse(stream_id, Refusal::NotFound)
+                        .map_err(|e| e.to_string());
                 };
                 let data = std::fs::read(path).map_err(|e| e.to_string())?;
                 let file = Mp4File::parse(Bytes::from(data)).map_err(|e| e.to_string())?;
@@ -441,7 +466,9 @@ fn handle_event(
                     .live
                     .with_registry(|r| r.find_mut(&name.name).map(|b| b.subscribe()));
                 let Some(subscriber) = subscriber else {
-                    return session.refuse(stream_id, Refusal::NotFound).map_err(|e| e.to_string());
+                    return session
+                        .refuse(stream_id, Refusal::NotFound)
+                        .map_err(|e| e.to_string());
                 };
                 *player = Some(Player::Live {
                     stream_id,
@@ -461,7 +488,11 @@ fn handle_event(
 /// such as rtmpdump measure a download against.
 fn last_tag_seconds(file: &Mp4File) -> f64 {
     file.samples()
-        .map(|s| s.decode_time().rescale(Timescale::MILLIS, Rounding::Nearest).ticks())
+        .map(|s| {
+            s.decode_time()
+                .rescale(Timescale::MILLIS, Rounding::Nearest)
+                .ticks()
+        })
         .max()
         .unwrap_or(0) as f64
         / 1000.0
@@ -469,7 +500,10 @@ fn last_tag_seconds(file: &Mp4File) -> f64 {
 
 /// `onMetaData` for a player: codec ids, picture size, audio rate.
 fn metadata(tracks: &[Track], duration: Option<f64>) -> Amf0Value {
-    let mut p = vec![("duration".to_owned(), Amf0Value::Number(duration.unwrap_or(0.0)))];
+    let mut p = vec![(
+        "duration".to_owned(),
+        Amf0Value::Number(duration.unwrap_or(0.0)),
+    )];
     for t in tracks {
         match &t.codec {
             CodecConfig::H264(_) | CodecConfig::H265(_) => {
@@ -494,7 +528,10 @@ fn metadata(tracks: &[Track], duration: Option<f64>) -> Amf0Value {
                 if let Some(rate) = t.codec.sample_rate() {
                     p.push(("audiosamplerate".into(), Amf0Value::Number(f64::from(rate))));
                 }
-                p.push(("stereo".into(), Amf0Value::Boolean(t.codec.channels() == Some(2))));
+                p.push((
+                    "stereo".into(),
+                    Amf0Value::Boolean(t.codec.channels() == Some(2)),
+                ));
             }
             _ => {}
         }
@@ -547,7 +584,8 @@ fn ingest_media(
                 i.name,
                 u.kind,
                 u.flv_track,
-                u.fourcc.map_or("legacy codec".to_owned(), |f| f.to_string())
+                u.fourcc
+                    .map_or("legacy codec".to_owned(), |f| f.to_string())
             ),
             FlvEvent::SequenceEnd { .. } => {}
             _ => {}
@@ -636,7 +674,11 @@ fn end_ingest(mut i: Ingest, now: Instant) {
         p.finish(now);
     }
     if i.dropped > 0 {
-        tracing::warn!("live/{}: {} samples came before the tracks were known and were dropped", i.name, i.dropped);
+        tracing::warn!(
+            "live/{}: {} samples came before the tracks were known and were dropped",
+            i.name,
+            i.dropped
+        );
     }
 }
 
@@ -659,7 +701,9 @@ fn send_live(
         let Some(b) = r.find_mut(name) else {
             return vec![Delivery::Ended];
         };
-        std::iter::from_fn(|| b.poll_delivery(*subscriber)).take(4096).collect()
+        std::iter::from_fn(|| b.poll_delivery(*subscriber))
+            .take(4096)
+            .collect()
     });
     let stream_id = *stream_id;
     for d in deliveries {
@@ -677,13 +721,17 @@ fn send_live(
             Delivery::TrackChanged(track) => {
                 if let Some(m) = muxer.as_mut() {
                     let tag = m.update_track(&track).map_err(|e| e.to_string())?;
-                    session.send_tag(stream_id, &tag).map_err(|e| e.to_string())?;
+                    session
+                        .send_tag(stream_id, &tag)
+                        .map_err(|e| e.to_string())?;
                 }
             }
             Delivery::Sample(s) => {
                 if let Some(m) = muxer.as_ref() {
                     let tag = m.tag(&s).map_err(|e| e.to_string())?;
-                    session.send_tag(stream_id, &tag).map_err(|e| e.to_string())?;
+                    session
+                        .send_tag(stream_id, &tag)
+                        .map_err(|e| e.to_string())?;
                 }
             }
             Delivery::Ended => {
@@ -717,7 +765,9 @@ fn send_vod(session: &mut ServerSession, player: &mut Option<Player>) -> Result<
             return Ok(());
         }
         let tag = muxer.tag(&s).map_err(|e| e.to_string())?;
-        session.send_tag(*stream_id, &tag).map_err(|e| e.to_string())?;
+        session
+            .send_tag(*stream_id, &tag)
+            .map_err(|e| e.to_string())?;
         *next = samples.next();
     }
     let id = *stream_id;

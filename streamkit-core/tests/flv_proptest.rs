@@ -240,9 +240,11 @@ fn a_modex_multitrack_hevc_tag_reads_as_specified() {
     let mut b = vec![
         0x80 | 1 << 4 | 7, // IsExHeader, KeyFrame, PacketType ModEx
         2,                 // modExDataSize - 1
-        0x00, 0x05, 0xdc,  // 1500 ns
-        0 << 4 | 6,        // ModExType TimestampOffsetNano, next: Multitrack
-        1 << 4 | 1,        // ManyTracks, CodedFrames
+        0x00,
+        0x05,
+        0xdc,       // 1500 ns
+        0x06,       // ModExType 0 (TimestampOffsetNano), next: Multitrack
+        1 << 4 | 1, // ManyTracks, CodedFrames
     ];
     b.extend_from_slice(b"hvc1");
     for (track, cto, payload) in [(0u8, 40i32, &b"AAAA"[..]), (1, -40, &b"BB"[..])] {
@@ -256,9 +258,27 @@ fn a_modex_multitrack_hevc_tag_reads_as_specified() {
     assert_eq!(tag.multitrack, Some(MultitrackType::ManyTracks));
     let packets: Vec<VideoPacket> = tag.packets().collect::<Result<_, _>>().unwrap();
     assert_eq!(packets.len(), 2);
-    assert_eq!((packets[0].track_id, packets[0].composition_time, &packets[0].data[..]), (0, 40, &b"AAAA"[..]));
-    assert_eq!((packets[1].track_id, packets[1].composition_time, &packets[1].data[..]), (1, -40, &b"BB"[..]));
-    assert!(packets.iter().all(|p| p.codec == VideoCodec::FourCc(FourCc::HEVC)));
+    assert_eq!(
+        (
+            packets[0].track_id,
+            packets[0].composition_time,
+            &packets[0].data[..]
+        ),
+        (0, 40, &b"AAAA"[..])
+    );
+    assert_eq!(
+        (
+            packets[1].track_id,
+            packets[1].composition_time,
+            &packets[1].data[..]
+        ),
+        (1, -40, &b"BB"[..])
+    );
+    assert!(
+        packets
+            .iter()
+            .all(|p| p.codec == VideoCodec::FourCc(FourCc::HEVC))
+    );
 }
 
 /// Tracks of codecs without a model (AV1 here) are reported once, their
@@ -269,31 +289,98 @@ fn unsupported_codecs_are_reported_and_counted() {
     let mut demuxer = FlvDemuxer::new();
     let av1 = |packet_type, data: &'static [u8]| {
         let mut b = BytesMut::new();
-        VideoTag::write(FrameType::Key, 0, None, &[VideoPacket { track_id: 0, codec: VideoCodec::FourCc(FourCc::AV1), packet_type, composition_time: 0, data: Bytes::from_static(data) }], &mut b).unwrap();
+        VideoTag::write(
+            FrameType::Key,
+            0,
+            None,
+            &[VideoPacket {
+                track_id: 0,
+                codec: VideoCodec::FourCc(FourCc::AV1),
+                packet_type,
+                composition_time: 0,
+                data: Bytes::from_static(data),
+            }],
+            &mut b,
+        )
+        .unwrap();
         b.freeze()
     };
-    demuxer.push_tag(TagType::Video, 0, &av1(VideoPacketType::SequenceStart, b"\x81\x00\x0c\x00")).unwrap();
-    demuxer.push_tag(TagType::Video, 40, &av1(VideoPacketType::CodedFrames, b"obu")).unwrap();
-    demuxer.push_tag(TagType::Video, 80, &av1(VideoPacketType::CodedFrames, b"obu")).unwrap();
+    demuxer
+        .push_tag(
+            TagType::Video,
+            0,
+            &av1(VideoPacketType::SequenceStart, b"\x81\x00\x0c\x00"),
+        )
+        .unwrap();
+    demuxer
+        .push_tag(
+            TagType::Video,
+            40,
+            &av1(VideoPacketType::CodedFrames, b"obu"),
+        )
+        .unwrap();
+    demuxer
+        .push_tag(
+            TagType::Video,
+            80,
+            &av1(VideoPacketType::CodedFrames, b"obu"),
+        )
+        .unwrap();
     let events: Vec<FlvEvent> = std::iter::from_fn(|| demuxer.poll_event()).collect();
     assert_eq!(events.len(), 1);
     assert!(matches!(&events[0], FlvEvent::Unsupported(u) if u.fourcc == Some(FourCc::AV1)));
     assert_eq!(demuxer.unsupported_frames(), 2);
 
-    let err = demuxer.push_tag(TagType::Audio, 5, &Bytes::from_static(&[0xaf, 1, 0x21])).unwrap_err();
-    assert_eq!(err.to_string(), "FLV audio track 0: coded frame at 5 ms before any sequence header");
+    let err = demuxer
+        .push_tag(TagType::Audio, 5, &Bytes::from_static(&[0xaf, 1, 0x21]))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "FLV audio track 0: coded frame at 5 ms before any sequence header"
+    );
 
     let mut head = Vec::new();
-    streamkit_core::codec::opus::OpusHead::from(OpusConfig::stereo(312, 48_000)).write(&mut head).unwrap();
+    streamkit_core::codec::opus::OpusHead::from(OpusConfig::stereo(312, 48_000))
+        .write(&mut head)
+        .unwrap();
     let mut b = BytesMut::new();
-    AudioTag::write(0, None, &[AudioPacket { track_id: 0, codec: AudioCodec::FourCc(FourCc::OPUS), packet_type: AudioPacketType::SequenceStart, data: Bytes::from(head) }], &mut b).unwrap();
+    AudioTag::write(
+        0,
+        None,
+        &[AudioPacket {
+            track_id: 0,
+            codec: AudioCodec::FourCc(FourCc::OPUS),
+            packet_type: AudioPacketType::SequenceStart,
+            data: Bytes::from(head),
+        }],
+        &mut b,
+    )
+    .unwrap();
     demuxer.push_tag(TagType::Audio, 0, &b.freeze()).unwrap();
     // A 20 ms CELT packet (config 31, one frame): 960 ticks.
     let mut b = BytesMut::new();
-    AudioTag::write(0, None, &[AudioPacket { track_id: 0, codec: AudioCodec::FourCc(FourCc::OPUS), packet_type: AudioPacketType::CodedFrames, data: Bytes::from_static(&[0xf8, 1, 2]) }], &mut b).unwrap();
+    AudioTag::write(
+        0,
+        None,
+        &[AudioPacket {
+            track_id: 0,
+            codec: AudioCodec::FourCc(FourCc::OPUS),
+            packet_type: AudioPacketType::CodedFrames,
+            data: Bytes::from_static(&[0xf8, 1, 2]),
+        }],
+        &mut b,
+    )
+    .unwrap();
     demuxer.push_tag(TagType::Audio, 20, &b.freeze()).unwrap();
-    let Some(FlvEvent::Track(t)) = demuxer.poll_event() else { panic!() };
-    assert_eq!((t.id, t.codec_string().as_str(), t.timescale), (2, "opus", Timescale::AUDIO_48KHZ));
-    let Some(FlvEvent::Sample(s)) = demuxer.poll_event() else { panic!() };
+    let Some(FlvEvent::Track(t)) = demuxer.poll_event() else {
+        panic!()
+    };
+    assert_eq!(
+        (t.id, t.codec_string().as_str(), t.timescale),
+        (2, "opus", Timescale::AUDIO_48KHZ)
+    );
+    let Some(FlvEvent::Sample(s)) = demuxer.poll_event() else {
+        panic!()
+    };
     assert_eq!((s.dts, s.duration), (960, 960));
 }

@@ -48,7 +48,11 @@ fn flv_seeds_pass_the_flv_target() {
         for style in [TagStyle::Compatible, TagStyle::Enhanced] {
             let muxer = FlvMuxer::new(&tracks, style).unwrap();
             let mut out = bytes::BytesMut::new();
-            FlvHeader { audio: true, video: true }.write(&mut out);
+            FlvHeader {
+                audio: true,
+                video: true,
+            }
+            .write(&mut out);
             let mut tags = muxer.sequence_headers();
             tags.extend(file.samples().take(20).map(|s| muxer.tag(&s).unwrap()));
             for t in &tags {

@@ -138,7 +138,9 @@ impl ChunkLimits {
 #[non_exhaustive]
 pub enum ChunkError {
     /// A message longer than [`ChunkLimits::max_message_size`].
-    #[error("chunk stream {csid}: a message of {len} bytes at input byte {offset}, over the limit of {limit}")]
+    #[error(
+        "chunk stream {csid}: a message of {len} bytes at input byte {offset}, over the limit of {limit}"
+    )]
     MessageTooLarge {
         /// The chunk stream.
         csid: u32,
@@ -179,7 +181,9 @@ pub enum ChunkError {
     },
     /// A chunk of type 1, 2 or 3 on a chunk stream whose earlier header
     /// it needs was never sent.
-    #[error("chunk stream {csid}: a type-{format} chunk at input byte {offset} with no earlier header")]
+    #[error(
+        "chunk stream {csid}: a type-{format} chunk at input byte {offset} with no earlier header"
+    )]
     NoPreviousHeader {
         /// The chunk stream.
         csid: u32,
@@ -370,7 +374,8 @@ impl ChunkDecoder {
                 offset,
             });
         }
-        let continuing = index.is_some_and(|i| self.streams[i].partial.is_some() || self.streams[i].received > 0);
+        let continuing = index
+            .is_some_and(|i| self.streams[i].partial.is_some() || self.streams[i].received > 0);
         // The extended timestamp.
         let extended = match field {
             Some(EXTENDED) => {
@@ -672,7 +677,10 @@ impl ChunkEncoder {
         let ts = message.timestamp;
         let previous = self.streams.iter().position(|s| s.csid == csid);
         let (format, field) = match previous.map(|i| self.streams[i]) {
-            Some(p) if p.stream_id == message.stream_id && ts.wrapping_sub(p.timestamp) < 0x8000_0000 => {
+            Some(p)
+                if p.stream_id == message.stream_id
+                    && ts.wrapping_sub(p.timestamp) < 0x8000_0000 =>
+            {
                 let delta = ts.wrapping_sub(p.timestamp);
                 if p.length != length || p.type_id != message.type_id {
                     (1, delta)
@@ -733,7 +741,8 @@ impl ChunkEncoder {
                     self.scratch.put_u32(field);
                 }
                 let p = (prefix.len() - sent_prefix).min(self.chunk_size);
-                self.scratch.put_slice(&prefix[sent_prefix..sent_prefix + p]);
+                self.scratch
+                    .put_slice(&prefix[sent_prefix..sent_prefix + p]);
                 sent_prefix += p;
                 room = self.chunk_size - p;
             }

@@ -342,7 +342,10 @@ impl Inner {
         let mut object = vec![
             ("app".into(), Amf0Value::String(url.app.clone())),
             ("type".into(), Amf0Value::String("nonprivate".into())),
-            ("flashVer".into(), Amf0Value::String(self.config.flash_ver.clone())),
+            (
+                "flashVer".into(),
+                Amf0Value::String(self.config.flash_ver.clone()),
+            ),
             ("tcUrl".into(), Amf0Value::String(url.tc_url())),
         ];
         if self.config.mode == ClientMode::Play {
@@ -483,13 +486,11 @@ impl Inner {
                 Ok(())
             }
             ("_result", State::CreatingStream) if c.transaction_id == TX_CREATE_STREAM => {
-                let id = c
-                    .arguments
-                    .first()
-                    .and_then(Amf0Value::as_number)
-                    .ok_or(RtmpError::Protocol {
+                let id = c.arguments.first().and_then(Amf0Value::as_number).ok_or(
+                    RtmpError::Protocol {
                         reason: "createStream's _result without a stream id",
-                    })? as u32;
+                    },
+                )? as u32;
                 let name = Amf0Value::String(self.config.url.stream.to_string());
                 match self.config.mode {
                     ClientMode::Publish => conn.send_command(
@@ -524,11 +525,13 @@ impl Inner {
                 match self.state {
                     State::Starting(id) if code == "NetStream.Publish.Start" => {
                         self.state = State::Active(id);
-                        self.events.push_back(ClientEvent::Publishing { stream_id: id });
+                        self.events
+                            .push_back(ClientEvent::Publishing { stream_id: id });
                     }
                     State::Starting(id) if code == "NetStream.Play.Start" => {
                         self.state = State::Active(id);
-                        self.events.push_back(ClientEvent::Playing { stream_id: id });
+                        self.events
+                            .push_back(ClientEvent::Playing { stream_id: id });
                     }
                     State::Active(_)
                         if self.config.mode == ClientMode::Play

@@ -213,7 +213,11 @@ pub(crate) struct Connection {
 
 impl Connection {
     pub(crate) fn new_server(now: Instant, config: SessionConfig) -> Connection {
-        Connection::new(now, config, Handshake::Server(ServerHandshake::new(config.seed)))
+        Connection::new(
+            now,
+            config,
+            Handshake::Server(ServerHandshake::new(config.seed)),
+        )
     }
 
     pub(crate) fn new_client(now: Instant, config: SessionConfig) -> Connection {
@@ -431,12 +435,19 @@ impl Connection {
 
     /// Announces and switches to the configured chunk size.
     pub(crate) fn send_chunk_size(&mut self) {
-        let size = self.config.chunk_size.clamp(1, crate::chunk::MAX_CHUNK_SIZE_FIELD);
+        let size = self
+            .config
+            .chunk_size
+            .clamp(1, crate::chunk::MAX_CHUNK_SIZE_FIELD);
         self.send_control(type_id::SET_CHUNK_SIZE, &size.to_be_bytes());
         let _ = self.encoder.set_chunk_size(size);
     }
 
-    pub(crate) fn send_command(&mut self, stream_id: u32, command: &Command) -> Result<(), RtmpError> {
+    pub(crate) fn send_command(
+        &mut self,
+        stream_id: u32,
+        command: &Command,
+    ) -> Result<(), RtmpError> {
         let payload = command.to_bytes().map_err(|source| RtmpError::Amf {
             what: "a command to send",
             source,
@@ -454,7 +465,11 @@ impl Connection {
         Ok(())
     }
 
-    pub(crate) fn send_data(&mut self, stream_id: u32, values: &[Amf0Value]) -> Result<(), RtmpError> {
+    pub(crate) fn send_data(
+        &mut self,
+        stream_id: u32,
+        values: &[Amf0Value],
+    ) -> Result<(), RtmpError> {
         let payload = data_payload(values).map_err(|source| RtmpError::Amf {
             what: "a data message to send",
             source,

@@ -20,7 +20,9 @@ use crate::url::RtmpUrl;
 /// AMF0 and AMF3 decoding under tight limits; whatever decodes encodes,
 /// and decodes again to the same values.
 pub fn amf(data: &[u8]) {
-    let limits = AmfLimits::default().with_max_values(4096).with_max_bytes(1 << 20);
+    let limits = AmfLimits::default()
+        .with_max_values(4096)
+        .with_max_bytes(1 << 20);
     if let Ok(values) = amf0::decode_all(data, &limits) {
         let mut out = Vec::new();
         for v in &values {
@@ -28,7 +30,12 @@ pub fn amf(data: &[u8]) {
                 return;
             }
         }
-        let again = amf0::decode_all(&out, &limits.with_max_bytes(usize::MAX).with_max_values(usize::MAX));
+        let again = amf0::decode_all(
+            &out,
+            &limits
+                .with_max_bytes(usize::MAX)
+                .with_max_values(usize::MAX),
+        );
         // NaN payloads compare unequal: compare the bytes instead.
         if let Ok(again) = again {
             let mut out2 = Vec::new();
@@ -123,10 +130,11 @@ pub fn handshake(data: &[u8]) {
 }
 
 /// A server session and a client session fed arbitrary bytes after a
-/// valid handshake, in splits, with time passing: no panic, bounded
-/// output, and a closed session stays closed.
-pub fn session(data: &[u8]) {
-    let start = Instant::now();
+/// valid handshake, in splits, with time passing from `origin` (the
+/// caller's clock: this crate reads none): no panic, and a closed
+/// session stays closed.
+pub fn session(origin: Instant, data: &[u8]) {
+    let start = origin;
     let mut server = ServerSession::new(start, Default::default(), Box::new(AllowAll));
     // A valid C0+C1 so that the chunk layer is reached.
     let mut hs = ClientHandshake::new(3);

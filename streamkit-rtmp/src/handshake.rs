@@ -210,10 +210,7 @@ impl ServerHandshake {
                 ServerState::C0C1 => 1 + PACKET_SIZE,
                 _ => PACKET_SIZE,
             };
-            if self.buffer.is_empty()
-                && self.state == ServerState::C0C1
-                && data[used] != VERSION
-            {
+            if self.buffer.is_empty() && self.state == ServerState::C0C1 && data[used] != VERSION {
                 return Err(HandshakeError::Version {
                     packet: "C0",
                     version: data[used],

@@ -421,8 +421,10 @@ impl ServerSession {
     /// [`RtmpError::State`] for a stream that is not playing.
     pub fn send_metadata(&mut self, stream_id: u32, metadata: Amf0Value) -> Result<(), RtmpError> {
         self.playing(stream_id)?;
-        self.conn
-            .send_data(stream_id, &[Amf0Value::String("onMetaData".into()), metadata])
+        self.conn.send_data(
+            stream_id,
+            &[Amf0Value::String("onMetaData".into()), metadata],
+        )
     }
 
     /// Sends one tag (a sequence header or a sample) on a playing stream;
@@ -447,8 +449,18 @@ impl ServerSession {
         self.playing(stream_id)?;
         self.conn
             .send_user_control(&UserControl::StreamEof(stream_id));
-        self.on_status(stream_id, "status", "NetStream.Play.UnpublishNotify", "the stream ended")?;
-        self.on_status(stream_id, "status", "NetStream.Play.Stop", "the stream ended")?;
+        self.on_status(
+            stream_id,
+            "status",
+            "NetStream.Play.UnpublishNotify",
+            "the stream ended",
+        )?;
+        self.on_status(
+            stream_id,
+            "status",
+            "NetStream.Play.Stop",
+            "the stream ended",
+        )?;
         if let Some(s) = self.inner.streams.iter_mut().find(|s| s.id == stream_id) {
             s.state = StreamState::Created;
         }
@@ -478,7 +490,12 @@ impl ServerSession {
             }
         };
         s.state = StreamState::Created;
-        self.on_status(stream_id, "error", refusal.code(action), refusal.description())
+        self.on_status(
+            stream_id,
+            "error",
+            refusal.code(action),
+            refusal.description(),
+        )
     }
 
     /// Closes the session (nothing more is read; what is queued can still
@@ -506,7 +523,11 @@ impl ServerSession {
         code: &str,
         description: &str,
     ) -> Result<(), RtmpError> {
-        let c = Command::new("onStatus", 0.0, vec![status_object(level, code, description)]);
+        let c = Command::new(
+            "onStatus",
+            0.0,
+            vec![status_object(level, code, description)],
+        );
         self.conn.send_command(stream_id, &c)
     }
 }
@@ -621,7 +642,12 @@ impl Inner {
                     );
                     conn.send_command(0, &notify)?;
                 }
-                Self::result(conn, c.transaction_id, Amf0Value::Null, vec![Amf0Value::Undefined])
+                Self::result(
+                    conn,
+                    c.transaction_id,
+                    Amf0Value::Null,
+                    vec![Amf0Value::Undefined],
+                )
             }
             "createStream" => {
                 if self.app.is_none() {
@@ -660,7 +686,12 @@ impl Inner {
                 for id in ids {
                     self.end(id);
                 }
-                Self::result(conn, c.transaction_id, Amf0Value::Null, vec![Amf0Value::Undefined])
+                Self::result(
+                    conn,
+                    c.transaction_id,
+                    Amf0Value::Null,
+                    vec![Amf0Value::Undefined],
+                )
             }
             "deleteStream" => {
                 let id = c
@@ -726,7 +757,11 @@ impl Inner {
         let app = app_of(&c.object).ok_or(RtmpError::Protocol {
             reason: "connect without an app",
         })?;
-        let tc_url = c.object.get("tcUrl").and_then(Amf0Value::as_str).map(str::to_owned);
+        let tc_url = c
+            .object
+            .get("tcUrl")
+            .and_then(Amf0Value::as_str)
+            .map(str::to_owned);
         let object_encoding = c
             .object
             .get("objectEncoding")
@@ -740,12 +775,14 @@ impl Inner {
                 info_map_codecs.extend(p.iter().map(|(k, _)| k.clone()));
             }
         }
-        let enhanced = (!fourcc_list.is_empty() || caps_ex.is_some() || !info_map_codecs.is_empty())
-            .then(|| EnhancedCapabilities {
-                fourcc_list,
-                caps_ex: caps_ex.map_or(0, |n| n as u32),
-                info_map_codecs,
-            });
+        let enhanced = (!fourcc_list.is_empty()
+            || caps_ex.is_some()
+            || !info_map_codecs.is_empty())
+        .then(|| EnhancedCapabilities {
+            fourcc_list,
+            caps_ex: caps_ex.map_or(0, |n| n as u32),
+            info_map_codecs,
+        });
         let window = conn.config.window_ack_size;
         conn.send_control(type_id::WINDOW_ACK_SIZE, &window.to_be_bytes());
         let mut bw = window.to_be_bytes().to_vec();
@@ -776,7 +813,10 @@ impl Inner {
             ));
             properties.push(("videoFourCcInfoMap".into(), can_forward(&["avc1", "hvc1"])));
             properties.push(("audioFourCcInfoMap".into(), can_forward(&["mp4a", "Opus"])));
-            properties.push(("capsEx".into(), Amf0Value::Number(f64::from(SERVER_CAPS_EX))));
+            properties.push((
+                "capsEx".into(),
+                Amf0Value::Number(f64::from(SERVER_CAPS_EX)),
+            ));
         }
         let mut info = match status_object(
             "status",
@@ -840,7 +880,11 @@ impl Inner {
             self.policy.check(&request)
         };
         let status = |level, code: &str, description: &str| {
-            Command::new("onStatus", 0.0, vec![status_object(level, code, description)])
+            Command::new(
+                "onStatus",
+                0.0,
+                vec![status_object(level, code, description)],
+            )
         };
         if let Err(refusal) = verdict {
             conn.send_command(
@@ -859,7 +903,11 @@ impl Inner {
             Action::Publish => {
                 conn.send_command(
                     stream_id,
-                    &status("status", "NetStream.Publish.Start", &format!("{} is now published", name.name)),
+                    &status(
+                        "status",
+                        "NetStream.Publish.Start",
+                        &format!("{} is now published", name.name),
+                    ),
                 )?;
                 self.streams[index].state = StreamState::Publishing(name.clone());
                 self.events
@@ -869,11 +917,19 @@ impl Inner {
                 conn.send_user_control(&UserControl::StreamBegin(stream_id));
                 conn.send_command(
                     stream_id,
-                    &status("status", "NetStream.Play.Reset", &format!("playing and resetting {}", name.name)),
+                    &status(
+                        "status",
+                        "NetStream.Play.Reset",
+                        &format!("playing and resetting {}", name.name),
+                    ),
                 )?;
                 conn.send_command(
                     stream_id,
-                    &status("status", "NetStream.Play.Start", &format!("started playing {}", name.name)),
+                    &status(
+                        "status",
+                        "NetStream.Play.Start",
+                        &format!("started playing {}", name.name),
+                    ),
                 )?;
                 conn.send_data(
                     stream_id,
@@ -884,7 +940,8 @@ impl Inner {
                     ],
                 )?;
                 self.streams[index].state = StreamState::Playing(name.clone());
-                self.events.push_back(ServerEvent::PlayStarted { stream_id, name });
+                self.events
+                    .push_back(ServerEvent::PlayStarted { stream_id, name });
             }
         }
         Ok(())

@@ -127,9 +127,10 @@ impl RtmpUrl {
         };
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
         let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
-                (h, p.parse().map_err(|_| invalid("the port is not a number"))?)
-            }
+            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => (
+                h,
+                p.parse().map_err(|_| invalid("the port is not a number"))?,
+            ),
             _ => (authority, if tls { 443 } else { 1935 }),
         };
         if host.is_empty() {

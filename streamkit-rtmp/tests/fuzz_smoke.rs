@@ -5,6 +5,7 @@
 //! the targets' checks run on every test run and not only under
 //! libFuzzer.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // the origin of the simulated clock
 
 use std::time::Instant;
 
@@ -20,7 +21,7 @@ fn every_target(data: &[u8]) {
     fuzz::amf(data);
     fuzz::chunk(data);
     fuzz::handshake(data);
-    fuzz::session(data);
+    fuzz::session(Instant::now(), data);
 }
 
 /// The bytes both sides send in a publish, as two transcripts.
@@ -41,7 +42,11 @@ fn conversation() -> (Vec<u8>, Vec<u8>) {
         }
     }
     client
-        .send_media(streamkit_core::flv::TagType::Video, 40, Bytes::from(vec![0x17; 5000]))
+        .send_media(
+            streamkit_core::flv::TagType::Video,
+            40,
+            Bytes::from(vec![0x17; 5000]),
+        )
         .unwrap();
     while let Some(b) = client.poll_transmit() {
         up.extend_from_slice(&b);
@@ -62,7 +67,7 @@ fn a_conversation_passes_every_target() {
         for first in [0u8, 7, 63] {
             let mut s = vec![first];
             s.extend_from_slice(seed);
-            fuzz::session(&s);
+            fuzz::session(Instant::now(), &s);
             fuzz::chunk(&s[1..]);
         }
     }
@@ -76,18 +81,29 @@ fn commands_pass_the_amf_target() {
             transaction_id: 1.0,
             object: Amf0Value::Object(vec![
                 ("app".into(), Amf0Value::String("live".into())),
-                ("fourCcList".into(), Amf0Value::StrictArray(vec![Amf0Value::String("hvc1".into())])),
+                (
+                    "fourCcList".into(),
+                    Amf0Value::StrictArray(vec![Amf0Value::String("hvc1".into())]),
+                ),
                 ("capsEx".into(), Amf0Value::Number(14.0)),
             ]),
             arguments: vec![],
         },
-        Command::new("onStatus", 0.0, vec![status_object("error", "NetStream.Publish.Denied", "no")]),
+        Command::new(
+            "onStatus",
+            0.0,
+            vec![status_object("error", "NetStream.Publish.Denied", "no")],
+        ),
         Command::new(
             "x",
             0.0,
             vec![Amf0Value::Avmplus(Amf3Value::Array {
                 associative: vec![("k".into(), Amf3Value::Integer(-5))],
-                dense: vec![Amf3Value::String("v".into()), Amf3Value::String("v".into()), Amf3Value::Reference(0)],
+                dense: vec![
+                    Amf3Value::String("v".into()),
+                    Amf3Value::String("v".into()),
+                    Amf3Value::Reference(0),
+                ],
             })],
         ),
     ];
@@ -106,7 +122,9 @@ fn edge_inputs_pass_every_target() {
         &[0x11, 0x0a, 0x00],
         &[0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0],
         &[0xc3; 64],
-        &[0x03, 0xff, 0xff, 0xff, 0x00, 0x00, 0x10, 0x09, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff],
+        &[
+            0x03, 0xff, 0xff, 0xff, 0x00, 0x00, 0x10, 0x09, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+        ],
     ];
     for e in edges {
         every_target(e);

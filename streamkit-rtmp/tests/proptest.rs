@@ -3,6 +3,7 @@
 //! is the identity at any chunk size, whatever the interleaving and
 //! timestamps (the 24-bit boundary and 32-bit wraps included).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // the origin of the simulated clock
 
 use std::time::{Duration, Instant};
 
@@ -51,19 +52,27 @@ fn amf3_value() -> impl Strategy<Value = Amf3Value> {
                 prop::collection::vec((key(), inner.clone()), 0..4),
                 prop::option::of(prop::collection::vec((key(), inner.clone()), 0..3))
             )
-                .prop_map(|(class_name, sealed, dynamic)| Amf3Value::Object(Amf3Object {
-                    class_name,
-                    sealed,
-                    dynamic
-                })),
-            (any::<bool>(), "[a-z*]{1,6}", prop::collection::vec(inner.clone(), 0..3)).prop_map(
-                |(fixed, type_name, items)| Amf3Value::VectorObject {
+                .prop_map(|(class_name, sealed, dynamic)| Amf3Value::Object(
+                    Amf3Object {
+                        class_name,
+                        sealed,
+                        dynamic
+                    }
+                )),
+            (
+                any::<bool>(),
+                "[a-z*]{1,6}",
+                prop::collection::vec(inner.clone(), 0..3)
+            )
+                .prop_map(|(fixed, type_name, items)| Amf3Value::VectorObject {
                     fixed,
                     type_name,
                     items
-                }
-            ),
-            (any::<bool>(), prop::collection::vec((inner.clone(), inner), 0..3))
+                }),
+            (
+                any::<bool>(),
+                prop::collection::vec((inner.clone(), inner), 0..3)
+            )
                 .prop_map(|(weak_keys, entries)| Amf3Value::Dictionary { weak_keys, entries }),
         ]
     })
@@ -77,7 +86,8 @@ fn amf0_value() -> impl Strategy<Value = Amf0Value> {
         Just(Amf0Value::Null),
         Just(Amf0Value::Undefined),
         any::<u16>().prop_map(Amf0Value::Reference),
-        (number(), any::<i16>()).prop_map(|(millis, time_zone)| Amf0Value::Date { millis, time_zone }),
+        (number(), any::<i16>())
+            .prop_map(|(millis, time_zone)| Amf0Value::Date { millis, time_zone }),
         ".{0,20}".prop_map(Amf0Value::LongString),
         Just(Amf0Value::Unsupported),
         ".{0,20}".prop_map(Amf0Value::XmlDocument),
@@ -88,12 +98,14 @@ fn amf0_value() -> impl Strategy<Value = Amf0Value> {
             prop::collection::vec((key(), inner.clone()), 0..5).prop_map(Amf0Value::Object),
             prop::collection::vec((key(), inner.clone()), 0..5).prop_map(Amf0Value::EcmaArray),
             prop::collection::vec(inner.clone(), 0..5).prop_map(Amf0Value::StrictArray),
-            ("[A-Za-z.]{1,10}", prop::collection::vec((key(), inner), 0..4)).prop_map(
-                |(class_name, properties)| Amf0Value::TypedObject {
+            (
+                "[A-Za-z.]{1,10}",
+                prop::collection::vec((key(), inner), 0..4)
+            )
+                .prop_map(|(class_name, properties)| Amf0Value::TypedObject {
                     class_name,
                     properties
-                }
-            ),
+                }),
         ]
     })
 }
@@ -102,7 +114,11 @@ fn message() -> impl Strategy<Value = Message> {
     (
         prop_oneof![3u32..8, 60u32..70, 300u32..330, 65_000u32..65_600],
         // Around 0, the 24-bit boundary and the 32-bit wrap.
-        prop_oneof![0u32..1000, 0x00ff_fc00u32..0x0100_0400, 0xffff_fc00u32..=u32::MAX],
+        prop_oneof![
+            0u32..1000,
+            0x00ff_fc00u32..0x0100_0400,
+            0xffff_fc00u32..=u32::MAX
+        ],
         prop_oneof![Just(8u8), Just(9u8), Just(18u8), Just(20u8)],
         0u32..3,
         prop::collection::vec(any::<u8>(), 0..1500),
@@ -185,7 +201,7 @@ proptest! {
         fuzz::amf(&data);
         fuzz::chunk(&data);
         fuzz::handshake(&data);
-        fuzz::session(&data);
+        fuzz::session(Instant::now(), &data);
     }
 
     #[test]
@@ -276,18 +292,42 @@ fn an_absurd_chunk_size_is_a_protocol_error() {
 #[test]
 fn abort_drops_the_message_being_assembled() {
     let mut encoder = ChunkEncoder::new();
-    let big = Message { csid: 6, timestamp: 0, type_id: 9, stream_id: 1, payload: Bytes::from(vec![1u8; 300]) };
+    let big = Message {
+        csid: 6,
+        timestamp: 0,
+        type_id: 9,
+        stream_id: 1,
+        payload: Bytes::from(vec![1u8; 300]),
+    };
     let mut chunks = Vec::new();
-    encoder.encode(&big, &[], &mut |b: Bytes| chunks.push(b)).unwrap();
+    encoder
+        .encode(&big, &[], &mut |b: Bytes| chunks.push(b))
+        .unwrap();
     let mut wire = Vec::new();
     // The first chunk only (header and 128 bytes), then Abort(6).
     wire.extend_from_slice(&chunks[0]);
     wire.extend_from_slice(&chunks[1]);
-    let abort = Message { csid: 2, timestamp: 0, type_id: 2, stream_id: 0, payload: Bytes::from_static(&[0, 0, 0, 6]) };
-    encoder.encode(&abort, &[], &mut |b: Bytes| wire.extend_from_slice(&b)).unwrap();
-    let small = Message { csid: 6, timestamp: 40, type_id: 9, stream_id: 1, payload: Bytes::from_static(b"after") };
+    let abort = Message {
+        csid: 2,
+        timestamp: 0,
+        type_id: 2,
+        stream_id: 0,
+        payload: Bytes::from_static(&[0, 0, 0, 6]),
+    };
+    encoder
+        .encode(&abort, &[], &mut |b: Bytes| wire.extend_from_slice(&b))
+        .unwrap();
+    let small = Message {
+        csid: 6,
+        timestamp: 40,
+        type_id: 9,
+        stream_id: 1,
+        payload: Bytes::from_static(b"after"),
+    };
     let mut fresh = ChunkEncoder::new();
-    fresh.encode(&small, &[], &mut |b: Bytes| wire.extend_from_slice(&b)).unwrap();
+    fresh
+        .encode(&small, &[], &mut |b: Bytes| wire.extend_from_slice(&b))
+        .unwrap();
     let mut decoder = ChunkDecoder::new(ChunkLimits::default());
     decoder.push(&wire);
     assert_eq!(decoder.poll_message().unwrap().unwrap().type_id, 2);
@@ -301,30 +341,56 @@ fn chunk_stream_and_buffer_bounds() {
     let mut encoder = ChunkEncoder::new();
     let mut wire = Vec::new();
     for csid in 3..7 {
-        let m = Message { csid, timestamp: 0, type_id: 9, stream_id: 1, payload: Bytes::from_static(b"x") };
-        encoder.encode(&m, &[], &mut |b: Bytes| wire.extend_from_slice(&b)).unwrap();
+        let m = Message {
+            csid,
+            timestamp: 0,
+            type_id: 9,
+            stream_id: 1,
+            payload: Bytes::from_static(b"x"),
+        };
+        encoder
+            .encode(&m, &[], &mut |b: Bytes| wire.extend_from_slice(&b))
+            .unwrap();
     }
     let mut decoder = ChunkDecoder::new(limits);
     decoder.push(&wire);
     for _ in 0..3 {
         decoder.poll_message().unwrap().unwrap();
     }
-    assert!(matches!(decoder.poll_message(), Err(streamkit_rtmp::chunk::ChunkError::TooManyChunkStreams { csid: 6, limit: 3, .. })));
+    assert!(matches!(
+        decoder.poll_message(),
+        Err(streamkit_rtmp::chunk::ChunkError::TooManyChunkStreams {
+            csid: 6,
+            limit: 3,
+            ..
+        })
+    ));
 
     // Partial messages on many chunk streams over the buffer bound.
     let limits = ChunkLimits::default().with_max_buffered_bytes(1000);
     let mut wire = Vec::new();
     for csid in 3..20 {
-        let m = Message { csid, timestamp: 0, type_id: 9, stream_id: 1, payload: Bytes::from(vec![0u8; 5000]) };
+        let m = Message {
+            csid,
+            timestamp: 0,
+            type_id: 9,
+            stream_id: 1,
+            payload: Bytes::from(vec![0u8; 5000]),
+        };
         let mut chunks = Vec::new();
-        ChunkEncoder::new().encode(&m, &[], &mut |b: Bytes| chunks.push(b)).unwrap();
+        ChunkEncoder::new()
+            .encode(&m, &[], &mut |b: Bytes| chunks.push(b))
+            .unwrap();
         // Only the first chunk of each.
         wire.extend_from_slice(&chunks[0]);
         wire.extend_from_slice(&chunks[1]);
     }
     let mut decoder = ChunkDecoder::new(limits);
     decoder.push(&wire);
-    assert!(matches!(decoder.poll_message(), Err(streamkit_rtmp::chunk::ChunkError::BufferedTooMuch { limit: 1000, .. })));
+    assert!(matches!(
+        decoder.poll_message(),
+        Err(streamkit_rtmp::chunk::ChunkError::BufferedTooMuch { limit: 1000, .. })
+    ));
 }
 
 #[test]
@@ -335,18 +401,36 @@ fn a_first_type_1_chunk_on_an_unseen_chunk_stream_is_read() {
     let mut decoder = ChunkDecoder::new(ChunkLimits::default());
     decoder.push(&wire);
     let m = decoder.poll_message().unwrap().unwrap();
-    assert_eq!((m.csid, m.timestamp, m.stream_id, &m.payload[..]), (46, 10, 0, &b"abc"[..]));
+    assert_eq!(
+        (m.csid, m.timestamp, m.stream_id, &m.payload[..]),
+        (46, 10, 0, &b"abc"[..])
+    );
 }
 
 #[test]
 fn amf_bounds_and_errors_say_where() {
     // Nesting deeper than the limit.
-    let deep: Vec<u8> = std::iter::repeat_n(0x0a_u8, 1).chain([0, 0, 0, 1]).collect::<Vec<_>>().repeat(40);
+    let deep: Vec<u8> = std::iter::repeat_n(0x0a_u8, 1)
+        .chain([0, 0, 0, 1])
+        .collect::<Vec<_>>()
+        .repeat(40);
     let err = amf0::decode(&deep, &AmfLimits::default()).unwrap_err();
-    assert!(matches!(err, streamkit_rtmp::amf::AmfError::TooDeep { limit: 32, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            streamkit_rtmp::amf::AmfError::TooDeep { limit: 32, .. }
+        ),
+        "{err}"
+    );
     // A strict array claiming more elements than bytes.
     let err = amf0::decode(&[0x0a, 0xff, 0xff, 0xff, 0xff, 5], &AmfLimits::default()).unwrap_err();
-    assert!(matches!(err, streamkit_rtmp::amf::AmfError::Truncated { offset: 5, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            streamkit_rtmp::amf::AmfError::Truncated { offset: 5, .. }
+        ),
+        "{err}"
+    );
     // A reserved marker.
     let err = amf0::decode(&[0x04], &AmfLimits::default()).unwrap_err();
     assert_eq!(err.to_string(), "AMF0: unknown type marker 0x04 at byte 0");
@@ -365,7 +449,13 @@ fn amf_bounds_and_errors_say_where() {
     }
     let small = AmfLimits::default().with_max_bytes(50_000);
     let err = amf3::decode(&v, &small).unwrap_err();
-    assert!(matches!(err, streamkit_rtmp::amf::AmfError::OverLimit { what: "bytes", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            streamkit_rtmp::amf::AmfError::OverLimit { what: "bytes", .. }
+        ),
+        "{err}"
+    );
     let (big, _) = amf3::decode(&v, &AmfLimits::default()).unwrap();
     assert!(matches!(big, Amf3Value::Array { dense, .. } if dense.len() == 100));
     // A cyclic object graph decodes: the reference stays a reference.

@@ -2,6 +2,7 @@
 //! publish, play, a refused stream key, bounds, timeouts, and a 5-hour
 //! stream across the 24-bit timestamp boundary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // the origin of the simulated clock
 
 use std::time::{Duration, Instant};
 
@@ -78,14 +79,21 @@ fn publish_then_media_reaches_the_server_as_samples() {
     let mut client = publisher(now, "cam1?token=x");
     pump(now, &mut client, &mut server).unwrap();
     let events = server_events(&mut server);
-    assert!(matches!(&events[0], ServerEvent::Connected { app, tc_url: Some(t), enhanced: None } if app == "live" && t == "rtmp://127.0.0.1:1935/live"));
+    assert!(
+        matches!(&events[0], ServerEvent::Connected { app, tc_url: Some(t), enhanced: None } if app == "live" && t == "rtmp://127.0.0.1:1935/live")
+    );
     let ServerEvent::PublishStarted { stream_id, name } = &events[1] else {
         panic!("{events:?}")
     };
-    assert_eq!((name.name.as_str(), name.query.as_deref()), ("cam1", Some("token=x")));
-    assert!(client_events(&mut client).contains(&ClientEvent::Publishing {
-        stream_id: *stream_id
-    }));
+    assert_eq!(
+        (name.name.as_str(), name.query.as_deref()),
+        ("cam1", Some("token=x"))
+    );
+    assert!(
+        client_events(&mut client).contains(&ClientEvent::Publishing {
+            stream_id: *stream_id
+        })
+    );
 
     let muxer = FlvMuxer::new(&tracks(), TagStyle::Compatible).unwrap();
     for t in muxer.sequence_headers() {
@@ -151,12 +159,25 @@ fn a_wrong_stream_key_is_refused_with_publish_denied() {
     assert!(
         events.iter().any(|e| matches!(e, ServerEvent::Refused { action: Action::Publish, refusal: Refusal::Unauthorized, name, .. } if name.name == "wrong"))
     );
-    assert!(!events.iter().any(|e| matches!(e, ServerEvent::PublishStarted { .. })));
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::PublishStarted { .. }))
+    );
     let ce = client_events(&mut client);
-    assert!(ce.iter().any(|e| matches!(e, ClientEvent::Refused { code, .. } if code == "NetStream.Publish.Denied")), "{ce:?}");
+    assert!(
+        ce.iter().any(
+            |e| matches!(e, ClientEvent::Refused { code, .. } if code == "NetStream.Publish.Denied")
+        ),
+        "{ce:?}"
+    );
     assert!(client.is_closed());
     // Media from a refused publisher is not taken.
-    assert!(client.send_media(TagType::Video, 0, Bytes::from_static(b"\x17\x00")).is_err());
+    assert!(
+        client
+            .send_media(TagType::Video, 0, Bytes::from_static(b"\x17\x00"))
+            .is_err()
+    );
 }
 
 #[test]
@@ -187,7 +208,9 @@ fn play_gets_status_then_what_the_server_sends() {
         keyframe: true,
         data: Bytes::from_static(b"\x21\x10\x05"),
     };
-    server.send_tag(stream_id, &muxer.tag(&frame).unwrap()).unwrap();
+    server
+        .send_tag(stream_id, &muxer.tag(&frame).unwrap())
+        .unwrap();
     server.end_play(stream_id).unwrap();
     pump(now, &mut client, &mut server).unwrap();
     let ce = client_events(&mut client);
@@ -218,13 +241,27 @@ fn a_peer_over_the_message_bound_is_cut_off_alone() {
         .send_media(TagType::Video, 0, Bytes::from(vec![0x17; 20_000]))
         .unwrap();
     let err = pump(now, &mut client, &mut server).unwrap_err();
-    assert!(matches!(err, RtmpError::Chunk(streamkit_rtmp::chunk::ChunkError::MessageTooLarge { len: 20_000, limit: 10_000, .. })), "{err}");
+    assert!(
+        matches!(
+            err,
+            RtmpError::Chunk(streamkit_rtmp::chunk::ChunkError::MessageTooLarge {
+                len: 20_000,
+                limit: 10_000,
+                ..
+            })
+        ),
+        "{err}"
+    );
     assert!(server.is_closed());
     // Another connection is not affected.
     let mut other_server = ServerSession::new(now, config, Box::new(AllowAll));
     let mut other = publisher(now, "k2");
     pump(now, &mut other, &mut other_server).unwrap();
-    assert!(server_events(&mut other_server).iter().any(|e| matches!(e, ServerEvent::PublishStarted { .. })));
+    assert!(
+        server_events(&mut other_server)
+            .iter()
+            .any(|e| matches!(e, ServerEvent::PublishStarted { .. }))
+    );
 }
 
 #[test]
@@ -233,9 +270,17 @@ fn handshake_and_idle_timeouts() {
     let mut server = ServerSession::new(start, SessionConfig::default(), Box::new(AllowAll));
     let deadline = server.poll_timeout().unwrap();
     assert_eq!(deadline, start + Duration::from_secs(10));
-    server.handle_timeout(deadline - Duration::from_millis(1)).unwrap();
+    server
+        .handle_timeout(deadline - Duration::from_millis(1))
+        .unwrap();
     let err = server.handle_timeout(deadline).unwrap_err();
-    assert!(matches!(err, RtmpError::Timeout { what: "handshake", .. }));
+    assert!(matches!(
+        err,
+        RtmpError::Timeout {
+            what: "handshake",
+            ..
+        }
+    ));
     assert_eq!(server.poll_timeout(), None);
 
     let mut server = ServerSession::new(start, SessionConfig::default(), Box::new(AllowAll));
@@ -243,7 +288,13 @@ fn handshake_and_idle_timeouts() {
     pump(start, &mut client, &mut server).unwrap();
     let idle = server.poll_timeout().unwrap();
     assert_eq!(idle, start + Duration::from_secs(30));
-    assert!(matches!(server.handle_timeout(idle), Err(RtmpError::Timeout { what: "idle connection", .. })));
+    assert!(matches!(
+        server.handle_timeout(idle),
+        Err(RtmpError::Timeout {
+            what: "idle connection",
+            ..
+        })
+    ));
 }
 
 /// Five hours of 1 fps video and ~47 fps AAC on a simulated clock: the
@@ -268,7 +319,7 @@ fn five_hours_cross_the_24_bit_timestamp_boundary() {
     let mut audio_seen = 0u64;
     let mut crossed = false;
     let end_ms = 5 * 3600 * 1000;
-    let mut check = |e: FlvEvent, video_seen: &mut u64, audio_seen: &mut u64| {
+    let check = |e: FlvEvent, video_seen: &mut u64, audio_seen: &mut u64| {
         if let FlvEvent::Sample(s) = e {
             if s.track_id == 1 {
                 assert_eq!(s.dts, *video_seen as i64 * 90_000);

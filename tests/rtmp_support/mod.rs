@@ -143,7 +143,11 @@ pub fn enhanced_ffmpeg() -> PathBuf {
     let found = std::fs::read_dir(&dir).ok().and_then(|entries| {
         entries
             .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with("imageio-ffmpeg-"))
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("imageio-ffmpeg-")
+            })
             .find_map(|e| {
                 let bin = e.path().join("imageio_ffmpeg/binaries");
                 std::fs::read_dir(bin).ok()?.flatten().find_map(|f| {
@@ -224,7 +228,13 @@ fn parse_seconds(text: &str) -> Vec<i64> {
 /// `played` is a run of `reference` (contiguous, in order), the same
 /// timestamps to the millisecond, shifted by `offset`; at least
 /// `min_frames` long. Returns where in `reference` it starts.
-pub fn assert_run_of(played: &[i64], reference: &[i64], offset: i64, min_frames: usize, what: &str) -> usize {
+pub fn assert_run_of(
+    played: &[i64],
+    reference: &[i64],
+    offset: i64,
+    min_frames: usize,
+    what: &str,
+) -> usize {
     assert!(
         played.len() >= min_frames,
         "{what}: {} frames, fewer than {min_frames}",
@@ -262,11 +272,16 @@ pub fn assert_run_of(played: &[i64], reference: &[i64], offset: i64, min_frames:
 /// error line; returns the number of video frames decoded.
 pub fn decodes(ffmpeg: &Path, input: &str) -> usize {
     let out = Command::new(ffmpeg)
-        .args(["-v", "error", "-i", input, "-map", "0:v:0", "-f", "framemd5", "-"])
+        .args([
+            "-v", "error", "-i", input, "-map", "0:v:0", "-f", "framemd5", "-",
+        ])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && err.trim().is_empty(), "decoding {input}: {err}");
+    assert!(
+        out.status.success() && err.trim().is_empty(),
+        "decoding {input}: {err}"
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| !l.starts_with('#'))

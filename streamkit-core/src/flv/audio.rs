@@ -191,7 +191,9 @@ impl AudioTag {
                 match r.u8("AACPacketType")? {
                     0 => AudioPacketType::SequenceStart,
                     1 => AudioPacketType::CodedFrames,
-                    v => return Err(r.invalid("AACPacketType", at, u64::from(v), "must be 0 or 1")),
+                    v => {
+                        return Err(r.invalid("AACPacketType", at, u64::from(v), "must be 0 or 1"));
+                    }
                 }
             } else {
                 AudioPacketType::CodedFrames
@@ -420,7 +422,10 @@ impl AudioPackets {
             }
         };
         self.pos += end;
-        if self.multitrack.is_none_or(|k| k == MultitrackType::OneTrack) || self.pos >= self.body.len()
+        if self
+            .multitrack
+            .is_none_or(|k| k == MultitrackType::OneTrack)
+            || self.pos >= self.body.len()
         {
             self.done = true;
         }

@@ -258,7 +258,9 @@ impl FlvDemuxer {
                         source,
                     };
                     let codec = if fourcc == Some(FourCc::AVC) {
-                        CodecConfig::H264(AvcConfig::parse_bytes(&packet.data).map_err(codec_error)?)
+                        CodecConfig::H264(
+                            AvcConfig::parse_bytes(&packet.data).map_err(codec_error)?,
+                        )
                     } else {
                         CodecConfig::H265(
                             HevcConfig::parse_bytes(&packet.data).map_err(codec_error)?,
@@ -304,7 +306,8 @@ impl FlvDemuxer {
                 VideoPacketType::SequenceEnd => {
                     if let Some(i) = self.find(id) {
                         self.flush(i);
-                        self.events.push_back(FlvEvent::SequenceEnd { track_id: id });
+                        self.events
+                            .push_back(FlvEvent::SequenceEnd { track_id: id });
                     }
                 }
                 VideoPacketType::Metadata | VideoPacketType::Mpeg2TsSequenceStart => {}
@@ -382,8 +385,8 @@ impl FlvDemuxer {
                     };
                     let t = &mut self.tracks[i];
                     let timescale = t.track.timescale;
-                    let ns = i128::from(timestamp) * 1_000_000
-                        + i128::from(tag.timestamp_offset_nanos);
+                    let ns =
+                        i128::from(timestamp) * 1_000_000 + i128::from(tag.timestamp_offset_nanos);
                     let ns = i64::try_from(ns).unwrap_or(i64::MAX);
                     let mut dts = MediaTime::new(ns, Timescale::NANOS)
                         .rescale(timescale, Rounding::Nearest)
@@ -442,7 +445,8 @@ impl FlvDemuxer {
                     if let Some(i) = self.find(id) {
                         self.flush(i);
                         self.tracks[i].next_dts = None;
-                        self.events.push_back(FlvEvent::SequenceEnd { track_id: id });
+                        self.events
+                            .push_back(FlvEvent::SequenceEnd { track_id: id });
                     }
                 }
                 AudioPacketType::MultichannelConfig => {}

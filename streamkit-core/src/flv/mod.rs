@@ -227,7 +227,9 @@ pub enum FlvError {
         source: CodecError,
     },
     /// A coded frame of a track whose sequence header never came.
-    #[error("FLV {media} track {flv_track}: coded frame at {timestamp} ms before any sequence header")]
+    #[error(
+        "FLV {media} track {flv_track}: coded frame at {timestamp} ms before any sequence header"
+    )]
     NoSequenceHeader {
         /// `"video"` or `"audio"`.
         media: &'static str,

@@ -157,7 +157,9 @@ pub struct FlvMuxer {
     lead_ms: i64,
 }
 
-fn prefix_of(write: impl FnOnce(&mut &mut [u8]) -> Result<(), FlvError>) -> Result<TagPrefix, FlvError> {
+fn prefix_of(
+    write: impl FnOnce(&mut &mut [u8]) -> Result<(), FlvError>,
+) -> Result<TagPrefix, FlvError> {
     let mut bytes = [0u8; 16];
     let mut out = &mut bytes[..];
     write(&mut out)?;
@@ -178,7 +180,10 @@ impl FlvMuxer {
     pub fn new(tracks: &[Track], style: TagStyle) -> Result<FlvMuxer, FlvError> {
         let mut out = Vec::with_capacity(tracks.len());
         for t in tracks {
-            let same_kind = out.iter().filter(|m: &&MuxTrack| m.kind == t.kind()).count();
+            let same_kind = out
+                .iter()
+                .filter(|m: &&MuxTrack| m.kind == t.kind())
+                .count();
             let flv_track = u8::try_from(same_kind).map_err(|_| FlvError::Mux {
                 track_id: t.id,
                 reason: "more than 256 tracks of a kind",
@@ -292,7 +297,15 @@ impl FlvMuxer {
     /// [`FlvError::Mux`] for an unknown track.
     pub fn sequence_header(&self, id: u32) -> Result<MuxedTag, FlvError> {
         let t = self.track(id)?;
-        t.packet(self.style, 0, true, false, Bytes::new(), 0, t.config.clone())
+        t.packet(
+            self.style,
+            0,
+            true,
+            false,
+            Bytes::new(),
+            0,
+            t.config.clone(),
+        )
     }
 
     /// The sequence end of track `id`.
@@ -419,7 +432,11 @@ impl MuxTrack {
         config: Bytes,
     ) -> Result<MuxedTag, FlvError> {
         let multitrack = (self.flv_track > 0).then_some(MultitrackType::OneTrack);
-        let nanos = if style == TagStyle::Enhanced { nanos } else { 0 };
+        let nanos = if style == TagStyle::Enhanced {
+            nanos
+        } else {
+            0
+        };
         let payload = if start { config } else { data };
         if let Some(codec) = self.video {
             let packet_type = if start {

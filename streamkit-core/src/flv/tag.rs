@@ -35,12 +35,7 @@ impl FlvHeader {
         let mut r = Reader::new(data, "file header");
         let signature = r.take(3, "Signature")?;
         if signature != b"FLV" {
-            return Err(r.invalid(
-                "Signature",
-                0,
-                u64::from(signature[0]),
-                "must be \"FLV\"",
-            ));
+            return Err(r.invalid("Signature", 0, u64::from(signature[0]), "must be \"FLV\""));
         }
         let version = r.u8("Version")?;
         if version != 1 {

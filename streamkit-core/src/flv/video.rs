@@ -260,7 +260,14 @@ impl VideoTag {
                     0 => VideoPacketType::SequenceStart,
                     1 => VideoPacketType::CodedFrames,
                     2 => VideoPacketType::SequenceEnd,
-                    v => return Err(r.invalid("AVCPacketType", at, u64::from(v), "must be 0, 1 or 2")),
+                    v => {
+                        return Err(r.invalid(
+                            "AVCPacketType",
+                            at,
+                            u64::from(v),
+                            "must be 0, 1 or 2",
+                        ));
+                    }
                 }
             } else {
                 VideoPacketType::CodedFrames
@@ -525,7 +532,10 @@ impl VideoPackets {
             data = data.slice(data.len().min(3)..);
         }
         self.pos += end;
-        if self.multitrack.is_none_or(|k| k == MultitrackType::OneTrack) || self.pos >= self.body.len()
+        if self
+            .multitrack
+            .is_none_or(|k| k == MultitrackType::OneTrack)
+            || self.pos >= self.body.len()
         {
             self.done = true;
         }

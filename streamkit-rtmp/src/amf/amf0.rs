@@ -406,7 +406,11 @@ impl<'w> Decoder<'w> {
     }
 
     /// Properties up to the object end (an empty name, then 0x09).
-    fn properties<'a>(&mut self, mut i: &'a [u8], depth: usize) -> Res<'a, Vec<(String, Amf0Value)>> {
+    fn properties<'a>(
+        &mut self,
+        mut i: &'a [u8],
+        depth: usize,
+    ) -> Res<'a, Vec<(String, Amf0Value)>> {
         let mut out = Vec::new();
         loop {
             if i.len() >= 3 && i[..3] == [0, 0, 0x09] {
