@@ -1,4 +1,4 @@
-//! What a [`Broadcast`](super::Broadcast) is configured with, refuses,
+//! What a [`Broadcast`](super::Broadcast)(super::Broadcast) is configured with, refuses,
 //! delivers to its subscribers and reports to its owner.
 
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use crate::track::Track;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LiveError {
-    /// No tracks, more than [`MAX_TRACKS`], or two with one id.
+    /// No tracks, more than [`MAX_TRACKS`](super::MAX_TRACKS), or two with one id.
     #[error("broadcast: {reason}")]
     InvalidTracks {
         /// What is wrong.
@@ -58,7 +58,7 @@ pub enum LiveError {
         track_id: u32,
         /// Its size.
         size: usize,
-        /// The limit ([`BroadcastConfig::max_lag_bytes`]).
+        /// The limit ([`BroadcastConfig::max_lag_bytes`](super::BroadcastConfig::max_lag_bytes)).
         limit: u64,
     },
     /// A push after the broadcast ended.
@@ -66,7 +66,7 @@ pub enum LiveError {
     Ended,
 }
 
-/// How a [`Broadcast`] bounds what it keeps.
+/// How a [`Broadcast`](super::Broadcast) bounds what it keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BroadcastConfig {
@@ -199,7 +199,7 @@ pub enum BroadcastEvent {
         /// The decode time it was given.
         corrected: i64,
     },
-    /// A subscriber skipped ahead (see [`Delivery::Skipped`]).
+    /// A subscriber skipped ahead (see [`Delivery::Skipped`](super::Delivery::Skipped)).
     SubscriberSkipped {
         /// The subscriber.
         subscriber: SubscriberId,

@@ -1,4 +1,4 @@
-//! How a [`Package`](super::Package) cuts, muxes, names and keeps.
+//! How a [`Package`](super::Package)(super::Package) cuts, muxes, names and keeps.
 
 use crate::codec::MediaKind;
 use crate::time::MediaTime;
@@ -74,14 +74,14 @@ pub enum Retention {
     /// The last `segments` complete segments (a live window: what a
     /// playlist lists plus what clients that just read it may still ask
     /// for); older ones are dropped and reported as
-    /// [`PackageEvent::Removed`].
+    /// [`PackageEvent::Removed`](super::PackageEvent::Removed).
     Window {
         /// How many complete segments are kept (at least 1).
         segments: usize,
     },
 }
 
-/// How a [`Package`] cuts, muxes, names and keeps.
+/// How a [`Package`](super::Package) cuts, muxes, names and keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PackageConfig {

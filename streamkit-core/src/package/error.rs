@@ -1,4 +1,4 @@
-//! [`PackageError`]: why a package refused its configuration or input.
+//! [`PackageError`](super::PackageError): why a package refused its configuration or input.
 
 use super::MAX_TRACKS;
 use crate::fmp4::Fmp4Error;
@@ -15,7 +15,7 @@ pub enum PackageError {
         /// What is wrong.
         reason: &'static str,
     },
-    /// No tracks, or more than [`MAX_TRACKS`].
+    /// No tracks, or more than [`MAX_TRACKS`](super::MAX_TRACKS).
     #[error("package: {count} tracks (1 to {MAX_TRACKS} supported)")]
     TrackCount {
         /// How many tracks were given.
@@ -29,7 +29,7 @@ pub enum PackageError {
         /// What is wrong.
         reason: &'static str,
     },
-    /// A name in [`Naming`] could not be used in paths, URLs and templates.
+    /// A name in [`Naming`](super::Naming) could not be used in paths, URLs and templates.
     #[error("package: name {name:?} cannot be used in a resource name")]
     InvalidName {
         /// The name.
@@ -43,14 +43,14 @@ pub enum PackageError {
         /// Its decode time.
         dts: i64,
     },
-    /// A sample after [`Package::finish`].
+    /// A sample after [`Package::finish`](super::Package::finish).
     #[error("package: sample of track {track_id} pushed after the end of the stream")]
     Finished {
         /// The sample's track.
         track_id: u32,
     },
     /// A track's codec configuration changed mid-stream (see
-    /// [`Package::push_delivery`]).
+    /// [`Package::push_delivery`](super::Package::push_delivery)).
     #[error("package: track {track_id} changed its codec configuration; a new package is needed")]
     TrackChanged {
         /// The track.

@@ -1,4 +1,4 @@
-//! What a [`Package`](super::Package) made and keeps: its renditions, the
+//! What a [`Package`](super::Package)(super::Package) made and keeps: its renditions, the
 //! records of its segments and parts, and views of its resources.
 
 use crate::buffer::BufferList;
@@ -13,7 +13,7 @@ use super::{Container, ResourceKind};
 /// A resource the package made: its name, content type and bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
-    /// Relative name (see [`Naming`]).
+    /// Relative name (see [`Naming`](super::Naming)).
     pub name: String,
     /// HTTP content type.
     pub content_type: &'static str,
@@ -21,19 +21,19 @@ pub struct Resource {
     pub body: BufferList,
 }
 
-/// What [`Package::poll_event`] reports.
+/// What [`Package::poll_event`](super::Package::poll_event) reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PackageEvent {
     /// A rendition's init segment (CMAF; all come first, from
-    /// [`Package::new`]).
+    /// [`Package::new`](super::Package::new)).
     Init {
         /// The rendition's index.
         rendition: usize,
         /// The init segment.
         resource: Resource,
     },
-    /// A part is complete (only with [`PackageConfig::part_target`]).
+    /// A part is complete (only with [`PackageConfig::part_target`](super::PackageConfig::part_target)).
     Part {
         /// The rendition's index.
         rendition: usize,
@@ -54,7 +54,7 @@ pub enum PackageEvent {
         /// The segment: the concatenation of its parts.
         resource: Resource,
     },
-    /// A resource left the store ([`Retention::Window`]): it may be
+    /// A resource left the store ([`Retention::Window`](super::Retention::Window)): it may be
     /// deleted.
     Removed {
         /// Its name.
@@ -63,7 +63,7 @@ pub enum PackageEvent {
     /// A sample was left out: a video sample before the stream's first
     /// keyframe, which no segment can start with.
     SampleDropped(DroppedSample),
-    /// [`Package::finish`] was called: the store is complete.
+    /// [`Package::finish`](super::Package::finish) was called: the store is complete.
     Finished,
 }
 
@@ -190,10 +190,10 @@ pub struct SegmentRecord {
     /// `true` when it starts with a keyframe of the reference track.
     pub independent: bool,
     /// `true` when it follows a discontinuity
-    /// ([`Package::mark_discontinuity`]).
+    /// ([`Package::mark_discontinuity`](super::Package::mark_discontinuity)).
     pub discontinuity: bool,
     /// The wall-clock time of its start, when the package has a wall
-    /// clock ([`Package::set_wall_clock`]).
+    /// clock ([`Package::set_wall_clock`](super::Package::set_wall_clock)).
     pub wall_clock: Option<UnixTime>,
     /// Its parts' timing.
     pub parts: Vec<PartRecord>,
