@@ -1,5 +1,6 @@
 //! Server and client sessions against each other on a virtual clock:
-//! publish, play, a refused stream key, bounds, timeouts, and a 5-hour
+//! publish, play, Enhanced RTMP negotiation in connect, the end of a
+//! publish, a refused stream key, bounds, timeouts, and a 5-hour
 //! stream across the 24-bit timestamp boundary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(clippy::disallowed_methods)] // the origin of the simulated clock
@@ -14,9 +15,12 @@ use streamkit_core::flv::{FlvDemuxer, FlvEvent, FlvMuxer, TagStyle, TagType};
 use streamkit_core::sample::Sample;
 use streamkit_core::time::Timescale;
 use streamkit_core::track::Track;
+use streamkit_rtmp::amf::Amf0Value;
 use streamkit_rtmp::chunk::ChunkLimits;
 use streamkit_rtmp::client::{ClientConfig, ClientEvent, ClientSession};
-use streamkit_rtmp::server::{Action, AllowAll, Refusal, ServerEvent, ServerSession, StreamKeys};
+use streamkit_rtmp::server::{
+    Action, AllowAll, Refusal, SERVER_CAPS_EX, ServerEvent, ServerSession, StreamKeys,
+};
 use streamkit_rtmp::url::RtmpUrl;
 use streamkit_rtmp::{RtmpError, SessionConfig};
 
@@ -386,4 +390,87 @@ fn five_hours_cross_the_24_bit_timestamp_boundary() {
     assert!(crossed);
     assert_eq!(video_seen, 5 * 3600);
     assert_eq!(audio_seen as i64, next_audio / 1024);
+}
+
+#[test]
+fn enhanced_connect_is_answered_with_the_servers_codecs_and_finish_ends_the_publish() {
+    let now = Instant::now();
+    let mut server = ServerSession::new(now, SessionConfig::default(), Box::new(AllowAll));
+    let url = RtmpUrl::parse("rtmp://127.0.0.1/live/cam1").unwrap();
+    let mut client = ClientSession::new(
+        now,
+        ClientConfig::publish(url).with_fourcc_list(&["hvc1", "av01", "Opus"]),
+    );
+    pump(now, &mut client, &mut server).unwrap();
+    let events = server_events(&mut server);
+    let ServerEvent::Connected {
+        enhanced: Some(caps),
+        ..
+    } = &events[0]
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!(caps.fourcc_list, ["hvc1", "av01", "Opus"]);
+    let ServerEvent::PublishStarted { stream_id, .. } = events[1] else {
+        panic!("{events:?}")
+    };
+    // The answer to connect names what this server takes and sends, and
+    // its capsEx.
+    let ce = client_events(&mut client);
+    let Some(ClientEvent::Connected { properties }) = ce.first() else {
+        panic!("{ce:?}")
+    };
+    let Some(Amf0Value::StrictArray(list)) = properties.get("fourCcList") else {
+        panic!("{properties:?}")
+    };
+    let list: Vec<&str> = list.iter().filter_map(Amf0Value::as_str).collect();
+    assert_eq!(list, ["avc1", "hvc1", "mp4a", "Opus"]);
+    assert_eq!(
+        properties.get("capsEx").and_then(Amf0Value::as_number),
+        Some(f64::from(SERVER_CAPS_EX))
+    );
+    assert_eq!(
+        properties
+            .get("videoFourCcInfoMap")
+            .and_then(|m| m.get("hvc1"))
+            .and_then(Amf0Value::as_number),
+        Some(4.0)
+    );
+    assert!(ce.contains(&ClientEvent::Publishing { stream_id }));
+
+    // finish sends FCUnpublish and deleteStream: the publish ends once.
+    client.finish().unwrap();
+    client.finish().unwrap();
+    pump(now, &mut client, &mut server).unwrap();
+    let ended: Vec<ServerEvent> = server_events(&mut server)
+        .into_iter()
+        .filter(|e| matches!(e, ServerEvent::StreamEnded { .. }))
+        .collect();
+    assert_eq!(
+        ended,
+        [ServerEvent::StreamEnded {
+            stream_id,
+            action: Action::Publish
+        }]
+    );
+}
+
+#[test]
+fn a_plain_connect_gets_no_enhanced_answer() {
+    let now = Instant::now();
+    let mut server = ServerSession::new(now, SessionConfig::default(), Box::new(AllowAll));
+    let mut client = publisher(now, "cam1");
+    pump(now, &mut client, &mut server).unwrap();
+    let ce = client_events(&mut client);
+    let Some(ClientEvent::Connected { properties }) = ce.first() else {
+        panic!("{ce:?}")
+    };
+    assert!(
+        properties
+            .get("fmsVer")
+            .and_then(Amf0Value::as_str)
+            .is_some()
+    );
+    assert_eq!(properties.get("fourCcList"), None);
+    assert_eq!(properties.get("capsEx"), None);
 }
