@@ -1,5 +1,6 @@
 //! Server and client sessions against each other on a virtual clock:
-//! publish, play, Enhanced RTMP negotiation in connect, the end of a
+//! publish, play, acknowledgement windows, Enhanced RTMP negotiation in
+//! connect, the end of a
 //! publish, a refused stream key, bounds, timeouts, and a 5-hour
 //! stream across the 24-bit timestamp boundary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -16,8 +17,9 @@ use streamkit_core::sample::Sample;
 use streamkit_core::time::Timescale;
 use streamkit_core::track::Track;
 use streamkit_rtmp::amf::Amf0Value;
-use streamkit_rtmp::chunk::ChunkLimits;
+use streamkit_rtmp::chunk::{ChunkDecoder, ChunkLimits};
 use streamkit_rtmp::client::{ClientConfig, ClientEvent, ClientSession};
+use streamkit_rtmp::message::type_id;
 use streamkit_rtmp::server::{
     Action, AllowAll, Refusal, SERVER_CAPS_EX, ServerEvent, ServerSession, StreamKeys,
 };
@@ -473,4 +475,78 @@ fn a_plain_connect_gets_no_enhanced_answer() {
     );
     assert_eq!(properties.get("fourCcList"), None);
     assert_eq!(properties.get("capsEx"), None);
+}
+
+#[test]
+fn a_player_acknowledges_each_window_the_server_announced() {
+    let now = Instant::now();
+    let mut server = ServerSession::new(now, SessionConfig::default(), Box::new(AllowAll));
+    let url = RtmpUrl::parse("rtmp://127.0.0.1/live/cam1").unwrap();
+    let mut client = ClientSession::new(now, ClientConfig::play(url));
+    // What the player sends, as the server reads it.
+    let mut from_client = Vec::new();
+    pump_recording(now, &mut client, &mut server, &mut from_client);
+    let Some(ServerEvent::PlayStarted { stream_id, .. }) = server_events(&mut server)
+        .into_iter()
+        .find(|e| matches!(e, ServerEvent::PlayStarted { .. }))
+    else {
+        panic!("no play")
+    };
+    let muxer = FlvMuxer::new(&tracks(), TagStyle::Compatible).unwrap();
+    for t in muxer.sequence_headers() {
+        server.send_tag(stream_id, &t).unwrap();
+    }
+    // 6 MB to the player: over two windows of the default 2.5 MB.
+    let mut sent_media = 0;
+    for i in 0..60 {
+        let frame = Sample {
+            track_id: 1,
+            dts: i * 3600,
+            composition_offset: 0,
+            duration: 3600,
+            timescale: Timescale::VIDEO_90KHZ,
+            keyframe: i == 0,
+            data: Bytes::from(vec![i as u8; 100_000]),
+        };
+        server
+            .send_tag(stream_id, &muxer.tag(&frame).unwrap())
+            .unwrap();
+        sent_media += 100_000;
+    }
+    pump_recording(now, &mut client, &mut server, &mut from_client);
+    assert!(sent_media > 2 * SessionConfig::default().window_ack_size as usize);
+    // Past C0, C1 and C2: the chunk stream.
+    let mut decoder = ChunkDecoder::new(ChunkLimits::default());
+    decoder.push(&from_client[1 + 1536 + 1536..]);
+    let mut acks = Vec::new();
+    while let Some(m) = decoder.poll_message().unwrap() {
+        if m.type_id == type_id::ACKNOWLEDGEMENT {
+            assert_eq!((m.csid, m.stream_id), (2, 0));
+            acks.push(u32::from_be_bytes(m.payload[..4].try_into().unwrap()));
+        }
+    }
+    let window = SessionConfig::default().window_ack_size;
+    assert_eq!(acks.len(), 2, "{acks:?}");
+    // Each acknowledges the bytes received so far: at least a window more
+    // than the one before.
+    assert!(acks[0] >= window && acks[1] - acks[0] >= window, "{acks:?}");
+}
+
+/// [`pump`], keeping every byte the client sent.
+fn pump_recording(now: Instant, c: &mut ClientSession, s: &mut ServerSession, sent: &mut Vec<u8>) {
+    loop {
+        let mut moved = false;
+        while let Some(b) = c.poll_transmit() {
+            sent.extend_from_slice(&b);
+            s.handle_input(now, &b).unwrap();
+            moved = true;
+        }
+        while let Some(b) = s.poll_transmit() {
+            c.handle_input(now, &b).unwrap();
+            moved = true;
+        }
+        if !moved {
+            return;
+        }
+    }
 }
