@@ -1,8 +1,7 @@
 //! Server and client sessions against each other on a virtual clock:
 //! publish, play, acknowledgement windows, Enhanced RTMP negotiation in
-//! connect, the end of a
-//! publish, a refused stream key, bounds, timeouts, and a 5-hour
-//! stream across the 24-bit timestamp boundary.
+//! connect, the end of a publish, a refused stream key, bounds, timeouts,
+//! and a 5-hour stream across the 24-bit timestamp boundary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(clippy::disallowed_methods)] // the origin of the simulated clock
 
