@@ -1,7 +1,8 @@
 //! Server and client sessions against each other on a virtual clock:
-//! publish, play, acknowledgement windows, Enhanced RTMP negotiation in
-//! connect, the end of a publish, a refused stream key, bounds, timeouts,
-//! and a 5-hour stream across the 24-bit timestamp boundary.
+//! publish, play, acknowledgement windows, pings, Enhanced RTMP
+//! negotiation in connect, the end of a publish, a refused stream key,
+//! bounds, timeouts, and a 5-hour stream across the 24-bit timestamp
+//! boundary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(clippy::disallowed_methods)] // the origin of the simulated clock
 
@@ -548,4 +549,54 @@ fn pump_recording(now: Instant, c: &mut ClientSession, s: &mut ServerSession, se
             return;
         }
     }
+}
+
+#[test]
+fn a_ping_request_is_answered_with_its_timestamp() {
+    let now = Instant::now();
+    let mut server = ServerSession::new(now, SessionConfig::default(), Box::new(AllowAll));
+    let mut client = publisher(now, "cam1");
+    // Everything the server sends, from S0 on.
+    let mut from_server = Vec::new();
+    loop {
+        let mut moved = false;
+        while let Some(b) = client.poll_transmit() {
+            server.handle_input(now, &b).unwrap();
+            moved = true;
+        }
+        while let Some(b) = server.poll_transmit() {
+            from_server.extend_from_slice(&b);
+            client.handle_input(now, &b).unwrap();
+            moved = true;
+        }
+        if !moved {
+            break;
+        }
+    }
+    assert!(client_events(&mut client).contains(&ClientEvent::Publishing { stream_id: 1 }));
+    let before = from_server.len();
+    // User Control Ping Request (event 6), timestamp 0x1234, in a type-0
+    // chunk on chunk stream 2.
+    server
+        .handle_input(
+            now,
+            &[2, 0, 0, 0, 0, 0, 6, 4, 0, 0, 0, 0, 0, 6, 0, 0, 0x12, 0x34],
+        )
+        .unwrap();
+    while let Some(b) = server.poll_transmit() {
+        from_server.extend_from_slice(&b);
+    }
+    assert!(from_server.len() > before, "no answer to the ping");
+    let mut decoder = ChunkDecoder::new(ChunkLimits::default());
+    decoder.push(&from_server[1 + 1536 + 1536..]);
+    let mut pongs = Vec::new();
+    while let Some(m) = decoder.poll_message().unwrap() {
+        if m.type_id == type_id::USER_CONTROL && m.payload.get(..2) == Some(&[0, 7][..]) {
+            pongs.push((m.csid, m.stream_id, m.payload.clone()));
+        }
+    }
+    assert_eq!(
+        pongs,
+        [(2, 0, Bytes::from_static(&[0, 7, 0, 0, 0x12, 0x34]))]
+    );
 }
