@@ -85,9 +85,10 @@
 //!
 //! | feature | crate | what it does |
 //! |---|---|---|
-//! | `core` | [`streamkit_core`] | time and clocks, codec configuration, samples, MP4 input, fMP4/CMAF and MPEG-TS output, the segmenter, the packaging store, live broadcasts |
+//! | `core` | [`streamkit_core`] | time and clocks, codec configuration, samples, MP4 input, fMP4/CMAF and MPEG-TS output, the segmenter, the packaging store, live broadcasts, FLV |
 //! | `hls` | [`streamkit_hls`] | HLS playlists, presentations over a package, the LL-HLS origin view |
 //! | `dash` | [`streamkit_dash`] | MPEG-DASH MPDs, presentations over a package, the DASH origin view |
+//! | `rtmp` | [`streamkit_rtmp`] | RTMP and Enhanced RTMP: handshakes, chunk streams, AMF0/AMF3, server and client sessions |
 //! | `rtp` | [`streamkit_rtp`] | RTP, RTCP, SDP, payload formats, sessions, jitter buffer, media sender |
 //! | `origin` | [`streamkit_origin`] | the Sans-IO HTTP origin: path policy, held requests, chunked bodies, ranges, conditional GET, CORS, router |
 //! | `ports` | [`streamkit_ports`] | ports, services, URL schemes, protocol facts |
@@ -115,6 +116,9 @@ pub use streamkit_origin as origin;
 #[cfg(feature = "ports")]
 #[doc(inline)]
 pub use streamkit_ports as ports;
+#[cfg(feature = "rtmp")]
+#[doc(inline)]
+pub use streamkit_rtmp as rtmp;
 #[cfg(feature = "rtp")]
 #[doc(inline)]
 pub use streamkit_rtp as rtp;

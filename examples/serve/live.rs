@@ -55,6 +55,9 @@ pub(crate) struct LiveHub {
     streams: RwLock<BTreeMap<String, LiveStream>>,
     wall: WallClock,
     max_held: usize,
+    /// Bumped after every push and end, so that players of live streams
+    /// (RTMP, RTSP) wake to drain their subscriptions.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 /// What a publisher publishes.
@@ -86,7 +89,14 @@ impl LiveHub {
             streams: RwLock::new(BTreeMap::new()),
             wall,
             max_held,
+            changes: tokio::sync::watch::Sender::new(0),
         })
+    }
+
+    /// Changes whenever a live stream got samples or ended: a player
+    /// waits on it, then drains its subscription.
+    pub(crate) fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// The link from the monotonic clock to the wall clock.
@@ -217,6 +227,7 @@ impl LiveHub {
 
     /// Moves what stream `name`'s broadcast delivered into its package.
     fn feed(&self, registry: &mut Registry, name: &str, now: Instant) -> Result<(), String> {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
         let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
         let (Some(stream), Some(broadcast)) = (streams.get(name), registry.find_mut(name)) else {
             return Ok(());

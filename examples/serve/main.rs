@@ -46,6 +46,7 @@ mod live;
 #[path = "../common/media_file.rs"]
 mod media_file;
 mod mount;
+mod rtmp;
 mod rtp;
 mod udp_ingest;
 
@@ -78,6 +79,11 @@ usage: serve [FILE.mp4 ...] [options]
   --udp-ingest IP:PORT=NAME  receive MPEG-TS over UDP there (a multicast group is
                            joined; port 0: any free port, printed) and publish it
                            as the live stream NAME (/live/NAME/); repeatable
+  --rtmp-bind ADDR         RTMP ingest and play (default 127.0.0.1:1935; port 0: any)
+  --rtmps-bind ADDR        RTMPS (default 127.0.0.1:1936), with --tls-cert and --tls-key
+  --tls-cert FILE          PEM certificate chain for RTMPS
+  --tls-key FILE           PEM private key for RTMPS
+  --rtmp-key KEY           a stream key allowed to publish (repeat; default: any key)
   --help                   this text
 
 For each file NAME: /vod/NAME/master.m3u8 (HLS, fMP4), /vod/NAME/ts/master.m3u8
@@ -85,7 +91,8 @@ For each file NAME: /vod/NAME/master.m3u8 (HLS, fMP4), /vod/NAME/ts/master.m3u8
 /live/NAME/master.m3u8 (LL-HLS, the file looped), /live/NAME/manifest.mpd
 (LL-DASH, the same channel), /rtp/NAME.sdp?dest=127.0.0.1:PORT (RTP to
 PORT and PORT + 2, RTCP to each + 1; PORT even; answers the SDP); the page
-at / lists them.
+at / lists them. RTMP: publish to rtmp://HOST/live/KEY (then /live/KEY/ plays
+LL-HLS and LL-DASH, and rtmp://HOST/live/KEY plays), play rtmp://HOST/vod/NAME.
 Ctrl-C stops the server.
 ";
 
@@ -96,6 +103,7 @@ struct Options {
     max_rtp_streams: usize,
     allow_remote: bool,
     udp_ingests: Vec<udp_ingest::UdpIngest>,
+    rtmp: rtmp::RtmpOptions,
 }
 
 fn parse_options() -> Result<Option<Options>, String> {
@@ -106,6 +114,7 @@ fn parse_options() -> Result<Option<Options>, String> {
         max_rtp_streams: 4,
         allow_remote: false,
         udp_ingests: Vec::new(),
+        rtmp: rtmp::RtmpOptions::default(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -160,6 +169,22 @@ fn parse_options() -> Result<Option<Options>, String> {
             "--udp-ingest" => o
                 .udp_ingests
                 .push(udp_ingest::UdpIngest::parse(&value("--udp-ingest")?)?),
+            "--rtmp-bind" => {
+                o.rtmp.bind = value("--rtmp-bind")?
+                    .parse()
+                    .map_err(|e| format!("--rtmp-bind: {e}"))?;
+                o.rtmp.bind_given = true;
+            }
+            "--rtmps-bind" => {
+                o.rtmp.rtmps_bind = Some(
+                    value("--rtmps-bind")?
+                        .parse()
+                        .map_err(|e| format!("--rtmps-bind: {e}"))?,
+                );
+            }
+            "--tls-cert" => o.rtmp.tls_cert = Some(PathBuf::from(value("--tls-cert")?)),
+            "--tls-key" => o.rtmp.tls_key = Some(PathBuf::from(value("--tls-key")?)),
+            "--rtmp-key" => o.rtmp.keys.push(value("--rtmp-key")?),
             s if s.starts_with('-') => return Err(format!("unknown option {s}")),
             file => o.files.push(PathBuf::from(file)),
         }
@@ -283,7 +308,13 @@ async fn run(
         ));
         ingests.push((ingest.name.clone(), local));
     }
-    print_urls(addr, &catalog, &ingests);
+    let files = catalog
+        .streams
+        .iter()
+        .map(|s| (s.name.clone(), s.source.clone()))
+        .collect();
+    let rtmp = rtmp::start(&options.rtmp, catalog.live.clone(), files).await?;
+    print_urls(addr, &catalog, &ingests, &rtmp);
     let rtp = Arc::new(RtpEndpoint::new(
         catalog
             .streams
@@ -299,7 +330,12 @@ async fn run(
 }
 
 /// The URLs to open, one per line, on stdout (tests read them).
-fn print_urls(addr: SocketAddr, catalog: &Catalog, ingests: &[(String, SocketAddr)]) {
+fn print_urls(
+    addr: SocketAddr,
+    catalog: &Catalog,
+    ingests: &[(String, SocketAddr)],
+    extra: &[String],
+) {
     let base = format!("http://{addr}");
     let mut out = String::new();
     out.push_str(&format!("serve: listening on {base}/\n"));
@@ -327,6 +363,10 @@ fn print_urls(addr: SocketAddr, catalog: &Catalog, ingests: &[(String, SocketAdd
         ] {
             out.push_str(&format!("    {kind:<12} {base}/live/{name}/{file}\n"));
         }
+    }
+    for line in extra {
+        out.push_str(line);
+        out.push('\n');
     }
     out.push_str("press Ctrl-C to stop\n");
     let mut stdout = std::io::stdout().lock();

@@ -14,6 +14,8 @@
 //! - [`mp4`]: MP4 input: tracks, codec configuration and interleaved samples
 //!   as slices of the caller's buffer.
 //! - [`fmp4`], [`ts`]: fragmented MP4 / CMAF and MPEG-TS output.
+//! - [`flv`]: FLV files and tag bodies (legacy and Enhanced RTMP), tags
+//!   to samples and back.
 //! - [`segment`]: decides segment and part boundaries.
 //! - [`package`]: the packaging store: one segmenter, one muxer per
 //!   rendition, the segments and parts that HLS and DASH manifests and
@@ -39,6 +41,7 @@
 pub mod buffer;
 pub mod clock;
 pub mod codec;
+pub mod flv;
 pub mod fmp4;
 /// Entry points of the fuzz targets in `fuzz/`; built only with the
 /// `fuzz` feature (the fuzz crate and this crate's own tests enable it).

@@ -36,6 +36,35 @@ fn every_target(data: &[u8]) {
     fuzz::mp4(data);
     fuzz::ts_demux(data);
     fuzz::fmp4_input(data);
+    fuzz::flv(data);
+}
+
+/// FLV seeds: a file of every tag kind our muxer writes for each fixture
+/// (legacy and Enhanced headers), and each tag body alone.
+#[test]
+fn flv_seeds_pass_the_flv_target() {
+    use streamkit_core::flv::{FlvHeader, FlvMuxer, TagStyle};
+    for name in ["h264_aac.mp4", "h265_aac.mp4", "h264_opus.mp4"] {
+        let file = Mp4File::parse(Bytes::from(fixture(name))).unwrap();
+        let (tracks, _) = file.tracks_and_shifts();
+        for style in [TagStyle::Compatible, TagStyle::Enhanced] {
+            let muxer = FlvMuxer::new(&tracks, style).unwrap();
+            let mut out = bytes::BytesMut::new();
+            FlvHeader {
+                audio: true,
+                video: true,
+            }
+            .write(&mut out);
+            let mut tags = muxer.sequence_headers();
+            tags.extend(file.samples().take(20).map(|s| muxer.tag(&s).unwrap()));
+            for t in &tags {
+                t.write_file_tag(&mut out).unwrap();
+                fuzz::flv(&t.to_body());
+            }
+            fuzz::flv(&out);
+            fuzz::flv(&out[..out.len() / 2]);
+        }
+    }
 }
 
 /// The codec configuration of every fixture track as the bytes each codec
