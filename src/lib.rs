@@ -89,6 +89,7 @@
 //! | `hls` | [`streamkit_hls`] | HLS playlists, presentations over a package, the LL-HLS origin view |
 //! | `dash` | [`streamkit_dash`] | MPEG-DASH MPDs, presentations over a package, the DASH origin view |
 //! | `rtp` | [`streamkit_rtp`] | RTP, RTCP, SDP, payload formats, sessions, jitter buffer, media sender |
+//! | `rtsp` | [`streamkit_rtsp`] | RTSP 1.0 messages, typed headers, authentication, the server session |
 //! | `origin` | [`streamkit_origin`] | the Sans-IO HTTP origin: path policy, held requests, chunked bodies, ranges, conditional GET, CORS, router |
 //! | `ports` | [`streamkit_ports`] | ports, services, URL schemes, protocol facts |
 //!
@@ -118,6 +119,9 @@ pub use streamkit_ports as ports;
 #[cfg(feature = "rtp")]
 #[doc(inline)]
 pub use streamkit_rtp as rtp;
+#[cfg(feature = "rtsp")]
+#[doc(inline)]
+pub use streamkit_rtsp as rtsp;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]
