@@ -7,3 +7,4 @@ pub mod auth;
 pub mod error;
 pub mod header;
 pub mod message;
+pub mod dts;
