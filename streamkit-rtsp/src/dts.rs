@@ -200,7 +200,12 @@ impl<T> DecodeTimeline<T> {
 
     /// Takes the next access unit in decode order: its presentation time
     /// and its NAL units (without start codes or length prefixes).
-    pub fn push<N: AsRef<[u8]>>(&mut self, pts: i64, unit: T, nal_units: impl IntoIterator<Item = N>) {
+    pub fn push<N: AsRef<[u8]>>(
+        &mut self,
+        pts: i64,
+        unit: T,
+        nal_units: impl IntoIterator<Item = N>,
+    ) {
         let mut poc = None;
         for nal in nal_units {
             let nal = nal.as_ref();
@@ -251,7 +256,9 @@ impl<T> DecodeTimeline<T> {
         let step = self.frame_step();
         let d = self.reorder.min(self.held.len().saturating_sub(1));
         for i in 0..d {
-            let Some((unit, pts)) = self.held.pop_front() else { break };
+            let Some((unit, pts)) = self.held.pop_front() else {
+                break;
+            };
             let dts = first - (d - i) as i64 * step;
             self.ready.push_back(TimedUnit { unit, pts, dts });
             self.last_dts = Some(dts);
@@ -270,7 +277,11 @@ impl<T> DecodeTimeline<T> {
             target = last + 1;
         }
         if let Some((unit, pts)) = self.held.pop_front() {
-            self.ready.push_back(TimedUnit { unit, pts, dts: target });
+            self.ready.push_back(TimedUnit {
+                unit,
+                pts,
+                dts: target,
+            });
             self.last_dts = Some(target);
         }
     }
@@ -358,7 +369,9 @@ impl<T> DecodeTimeline<T> {
         let rbsp = rbsp_from_ebsp(nal);
         match self.codec {
             Codec::H264 => self.avc_poc(nal.first().copied()?, rbsp.get(1..)?),
-            Codec::H265 => self.hevc_poc(nal.first().copied()?, nal.get(1).copied()?, rbsp.get(2..)?),
+            Codec::H265 => {
+                self.hevc_poc(nal.first().copied()?, nal.get(1).copied()?, rbsp.get(2..)?)
+            }
             Codec::None => None,
         }
     }
@@ -391,7 +404,9 @@ impl<T> DecodeTimeline<T> {
         }
         match sps.poc_type {
             0 => {
-                let lsb = r.read_bits(sps.log2_max_poc_lsb, "pic_order_cnt_lsb").ok()? as i64;
+                let lsb = r
+                    .read_bits(sps.log2_max_poc_lsb, "pic_order_cnt_lsb")
+                    .ok()? as i64;
                 let bottom = if pps.bottom_field_poc && !field {
                     r.read_se("delta_pic_order_cnt_bottom").ok()?
                 } else {
@@ -412,7 +427,11 @@ impl<T> DecodeTimeline<T> {
                 }
                 self.prev_frame_num = frame_num;
                 let abs = self.frame_num_offset + frame_num;
-                Some(if idr { 0 } else { 2 * abs - i64::from(!reference) })
+                Some(if idr {
+                    0
+                } else {
+                    2 * abs - i64::from(!reference)
+                })
             }
             _ => None,
         }
@@ -429,9 +448,11 @@ impl<T> DecodeTimeline<T> {
         if irap {
             r.read_flag("no_output_of_prior_pics_flag").ok()?;
         }
-        let pps = self.find_pps(u32::try_from(r.read_ue("slice_pic_parameter_set_id").ok()?).ok()?)?;
+        let pps =
+            self.find_pps(u32::try_from(r.read_ue("slice_pic_parameter_set_id").ok()?).ok()?)?;
         // The first segment: no dependent flag, no address.
-        r.skip_bits(pps.extra_bits as usize, "slice_reserved_flag").ok()?;
+        r.skip_bits(pps.extra_bits as usize, "slice_reserved_flag")
+            .ok()?;
         r.read_ue("slice_type").ok()?;
         if pps.output_flag {
             r.read_flag("pic_output_flag").ok()?;
@@ -451,9 +472,15 @@ impl<T> DecodeTimeline<T> {
         if idr {
             return Some(0);
         }
-        let lsb = r.read_bits(sps.log2_max_poc_lsb, "slice_pic_order_cnt_lsb").ok()? as i64;
+        let lsb = r
+            .read_bits(sps.log2_max_poc_lsb, "slice_pic_order_cnt_lsb")
+            .ok()? as i64;
         let max = 1i64 << sps.log2_max_poc_lsb;
-        let msb = if starts { 0 } else { poc_msb(self.prev_msb, self.prev_lsb, lsb, max) };
+        let msb = if starts {
+            0
+        } else {
+            poc_msb(self.prev_msb, self.prev_lsb, lsb, max)
+        };
         // prevTid0Pic: temporal id 0, not RASL/RADL (6..=9), not a
         // sub-layer non-reference picture (even types below 16).
         let sub_layer_non_reference = nal_type < 16 && nal_type % 2 == 0;
@@ -517,7 +544,10 @@ fn parse_avc_sps(rbsp: &[u8]) -> Option<AvcSps> {
     r.read_bits(16, "constraint flags, level_idc").ok()?;
     ue(&mut r, "seq_parameter_set_id")?;
     let mut separate_colour_plane = false;
-    if matches!(profile, 100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135) {
+    if matches!(
+        profile,
+        100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135
+    ) {
         let chroma = ue(&mut r, "chroma_format_idc")?;
         if chroma == 3 {
             separate_colour_plane = r.read_flag("separate_colour_plane_flag").ok()?;
@@ -533,12 +563,16 @@ fn parse_avc_sps(rbsp: &[u8]) -> Option<AvcSps> {
             }
         }
     }
-    let log2_max_frame_num = ue(&mut r, "log2_max_frame_num_minus4")?.checked_add(4).filter(|v| *v <= 16)?;
+    let log2_max_frame_num = ue(&mut r, "log2_max_frame_num_minus4")?
+        .checked_add(4)
+        .filter(|v| *v <= 16)?;
     let poc_type = ue(&mut r, "pic_order_cnt_type")?;
     let mut log2_max_poc_lsb = 0;
     match poc_type {
         0 => {
-            log2_max_poc_lsb = ue(&mut r, "log2_max_pic_order_cnt_lsb_minus4")?.checked_add(4).filter(|v| *v <= 16)?;
+            log2_max_poc_lsb = ue(&mut r, "log2_max_pic_order_cnt_lsb_minus4")?
+                .checked_add(4)
+                .filter(|v| *v <= 16)?;
         }
         1 => {
             r.read_flag("delta_pic_order_always_zero_flag").ok()?;
@@ -592,7 +626,9 @@ fn parse_avc_sps(rbsp: &[u8]) -> Option<AvcSps> {
 /// `max_num_reorder_frames` of an H.264 VUI, when it has a bitstream
 /// restriction.
 fn avc_vui_reorder(r: &mut BitReader<'_>) -> Option<u32> {
-    if r.read_flag("aspect_ratio_info_present_flag").ok()? && r.read_bits(8, "aspect_ratio_idc").ok()? == 255 {
+    if r.read_flag("aspect_ratio_info_present_flag").ok()?
+        && r.read_bits(8, "aspect_ratio_idc").ok()? == 255
+    {
         r.read_bits(32, "sar").ok()?;
     }
     if r.read_flag("overscan_info_present_flag").ok()? {
@@ -628,8 +664,14 @@ fn avc_vui_reorder(r: &mut BitReader<'_>) -> Option<u32> {
     if !r.read_flag("bitstream_restriction_flag").ok()? {
         return None;
     }
-    r.read_flag("motion_vectors_over_pic_boundaries_flag").ok()?;
-    for f in ["max_bytes_per_pic_denom", "max_bits_per_mb_denom", "log2_max_mv_length_horizontal", "log2_max_mv_length_vertical"] {
+    r.read_flag("motion_vectors_over_pic_boundaries_flag")
+        .ok()?;
+    for f in [
+        "max_bytes_per_pic_denom",
+        "max_bits_per_mb_denom",
+        "log2_max_mv_length_horizontal",
+        "log2_max_mv_length_vertical",
+    ] {
         ue(r, f)?;
     }
     ue(r, "max_num_reorder_frames")
@@ -640,7 +682,9 @@ fn parse_avc_pps(rbsp: &[u8]) -> Option<(u32, Pps)> {
     let id = ue(&mut r, "pic_parameter_set_id")?;
     ue(&mut r, "seq_parameter_set_id")?;
     r.read_flag("entropy_coding_mode_flag").ok()?;
-    let bottom_field_poc = r.read_flag("bottom_field_pic_order_in_frame_present_flag").ok()?;
+    let bottom_field_poc = r
+        .read_flag("bottom_field_pic_order_in_frame_present_flag")
+        .ok()?;
     Some((
         id,
         Pps {
@@ -660,7 +704,11 @@ fn skip_profile_tier_level(r: &mut BitReader<'_>, max_sub_layers_minus1: u32) ->
         present.push((p, l));
     }
     if max_sub_layers_minus1 > 0 {
-        r.skip_bits(2 * (8 - max_sub_layers_minus1 as usize), "reserved_zero_2bits").ok()?;
+        r.skip_bits(
+            2 * (8 - max_sub_layers_minus1 as usize),
+            "reserved_zero_2bits",
+        )
+        .ok()?;
     }
     for (p, l) in present {
         if p {
@@ -696,8 +744,12 @@ fn parse_hevc_sps(rbsp: &[u8]) -> Option<HevcSps> {
     }
     ue(&mut r, "bit_depth_luma_minus8")?;
     ue(&mut r, "bit_depth_chroma_minus8")?;
-    let log2_max_poc_lsb = ue(&mut r, "log2_max_pic_order_cnt_lsb_minus4")?.checked_add(4).filter(|v| *v <= 16)?;
-    let all = r.read_flag("sps_sub_layer_ordering_info_present_flag").ok()?;
+    let log2_max_poc_lsb = ue(&mut r, "log2_max_pic_order_cnt_lsb_minus4")?
+        .checked_add(4)
+        .filter(|v| *v <= 16)?;
+    let all = r
+        .read_flag("sps_sub_layer_ordering_info_present_flag")
+        .ok()?;
     let first = if all { 0 } else { max_sub_layers_minus1 };
     let mut reorder = 0;
     for _ in first..=max_sub_layers_minus1 {
@@ -729,4 +781,3 @@ fn parse_hevc_pps(rbsp: &[u8]) -> Option<(u32, Pps)> {
         },
     ))
 }
-

@@ -4,7 +4,8 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod dts;
 pub mod error;
 pub mod header;
 pub mod message;
-pub mod dts;
+pub mod server;

@@ -19,7 +19,10 @@ fn fixture(name: &str) -> Mp4File {
 fn check(name: &str, expected_depth: usize, lag: i64) {
     let file = fixture(name);
     let (tracks, _) = file.tracks_and_shifts();
-    let video = tracks.iter().find(|t| matches!(t.codec, CodecConfig::H264(_) | CodecConfig::H265(_))).unwrap();
+    let video = tracks
+        .iter()
+        .find(|t| matches!(t.codec, CodecConfig::H264(_) | CodecConfig::H265(_)))
+        .unwrap();
     let size = match &video.codec {
         CodecConfig::H264(a) => a.nal_length_size,
         CodecConfig::H265(h) => h.nal_length_size,
@@ -28,10 +31,15 @@ fn check(name: &str, expected_depth: usize, lag: i64) {
     let mut timeline = DecodeTimeline::for_codec(&video.codec);
     assert_eq!(timeline.reorder_depth(), expected_depth, "{name}");
     let samples: Vec<_> = file.samples().filter(|s| s.track_id == video.id).collect();
-    assert!(samples.iter().any(|s| s.composition_offset != 0), "{name} has B-frames");
+    assert!(
+        samples.iter().any(|s| s.composition_offset != 0),
+        "{name} has B-frames"
+    );
     let mut out = Vec::new();
     for (i, s) in samples.iter().enumerate() {
-        let nals: Vec<&[u8]> = LengthPrefixedSlices::new(&s.data, size).map(|n| n.unwrap()).collect();
+        let nals: Vec<&[u8]> = LengthPrefixedSlices::new(&s.data, size)
+            .map(|n| n.unwrap())
+            .collect();
         timeline.push(s.pts(), i, nals);
         out.extend(std::iter::from_fn(|| timeline.poll()));
     }
@@ -41,10 +49,16 @@ fn check(name: &str, expected_depth: usize, lag: i64) {
     for (i, (u, s)) in out.iter().zip(&samples).enumerate() {
         assert_eq!(u.unit, i, "{name}: decode order kept");
         if i > 0 {
-            assert!(u.dts > out[i - 1].dts, "{name}: decode times increase at {i}");
+            assert!(
+                u.dts > out[i - 1].dts,
+                "{name}: decode times increase at {i}"
+            );
         }
         assert_eq!((u.pts, u.dts), (s.pts(), s.dts - lag), "{name}: sample {i}");
-        assert!(u.dts <= u.pts, "{name}: sample {i} decoded after its presentation");
+        assert!(
+            u.dts <= u.pts,
+            "{name}: sample {i} decoded after its presentation"
+        );
     }
     assert_eq!(timeline.reorder_violations(), 0);
 }
