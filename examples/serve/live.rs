@@ -55,6 +55,8 @@ pub(crate) struct LiveHub {
     streams: RwLock<BTreeMap<String, LiveStream>>,
     wall: WallClock,
     max_held: usize,
+    /// Counts pushes: players of live streams (RTSP) wait on it.
+    pushes: tokio::sync::watch::Sender<u64>,
 }
 
 /// What a publisher publishes.
@@ -86,7 +88,14 @@ impl LiveHub {
             streams: RwLock::new(BTreeMap::new()),
             wall,
             max_held,
+            pushes: tokio::sync::watch::Sender::new(0),
         })
+    }
+
+    /// Changes at every push to any live stream (a player then polls its
+    /// subscription).
+    pub(crate) fn watch_pushes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.pushes.subscribe()
     }
 
     /// The link from the monotonic clock to the wall clock.
@@ -255,7 +264,10 @@ impl LivePublisher {
         registry
             .push(&self.publication, now, sample)
             .map_err(|e| e.to_string())?;
-        self.hub.feed(&mut registry, self.publication.name(), now)
+        let fed = self.hub.feed(&mut registry, self.publication.name(), now);
+        drop(registry);
+        self.hub.pushes.send_modify(|n| *n = n.wrapping_add(1));
+        fed
     }
 
     /// Links media time to the wall clock (an RTCP sender report, an
@@ -277,6 +289,8 @@ impl LivePublisher {
             .unwrap_or_else(PoisonError::into_inner);
         registry.unpublish(&self.publication);
         let _ = self.hub.feed(&mut registry, self.publication.name(), now);
+        drop(registry);
+        self.hub.pushes.send_modify(|n| *n = n.wrapping_add(1));
         tracing::info!("live/{}: ended", self.publication.name());
     }
 }

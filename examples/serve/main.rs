@@ -23,6 +23,10 @@
 //!   the file to that address (video to PORT, audio to PORT + 2, RTCP to
 //!   each + 1; PORT even) and answers its SDP; loopback only unless
 //!   `--allow-remote`, at most `--max-rtp-streams` at once (see `rtp`);
+//! - `rtsp://HOST:8554/vod/NAME` and `rtsp://HOST:8554/live/NAME`: the
+//!   file and its live channel over RTSP (UDP or TCP interleaved), and
+//!   publishing with ANNOUNCE/RECORD to `rtsp://HOST:8554/live/KEY` (see
+//!   `rtsp`);
 //! - `/`: a page listing the streams that plays them with the browser's
 //!   own HLS player and shows their codecs, resolution and bit rate;
 //! - `/streams.json`: the list the page reads.
@@ -45,6 +49,7 @@ mod http;
 mod live;
 mod mount;
 mod rtp;
+mod rtsp;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -72,14 +77,15 @@ usage: serve [FILE.mp4 ...] [options]
   --max-held N             LL-HLS requests each live channel holds at once (default 1000)
   --max-rtp-streams N      RTP streams running at once (default 4)
   --allow-remote           let /rtp/NAME.sdp?dest= send to non-loopback addresses
-  --help                   this text
+{RTSP}  --help                   this text
 
 For each file NAME: /vod/NAME/master.m3u8 (HLS, fMP4), /vod/NAME/ts/master.m3u8
 (HLS, MPEG-TS), /vod/NAME/manifest.mpd (DASH, the same fMP4 segments),
 /live/NAME/master.m3u8 (LL-HLS, the file looped), /live/NAME/manifest.mpd
 (LL-DASH, the same channel), /rtp/NAME.sdp?dest=127.0.0.1:PORT (RTP to
-PORT and PORT + 2, RTCP to each + 1; PORT even; answers the SDP); the page
-at / lists them.
+PORT and PORT + 2, RTCP to each + 1; PORT even; answers the SDP),
+rtsp://HOST:8554/vod/NAME and /live/NAME (RTSP; publish to /live/KEY); the
+page at / lists them.
 Ctrl-C stops the server.
 ";
 
@@ -89,6 +95,7 @@ struct Options {
     limits: Limits,
     max_rtp_streams: usize,
     allow_remote: bool,
+    rtsp: rtsp::RtspOptions,
 }
 
 fn parse_options() -> Result<Option<Options>, String> {
@@ -98,6 +105,7 @@ fn parse_options() -> Result<Option<Options>, String> {
         limits: Limits::default(),
         max_rtp_streams: 4,
         allow_remote: false,
+        rtsp: rtsp::RtspOptions::default(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -149,6 +157,7 @@ fn parse_options() -> Result<Option<Options>, String> {
                     .ok_or("--max-rtp-streams must be a number above 0")?;
             }
             "--allow-remote" => o.allow_remote = true,
+            s if rtsp::RtspOptions::takes(s) => o.rtsp.set(s, value(s)?)?,
             s if s.starts_with('-') => return Err(format!("unknown option {s}")),
             file => o.files.push(PathBuf::from(file)),
         }
@@ -164,11 +173,11 @@ fn main() -> ExitCode {
     let options = match parse_options() {
         Ok(Some(o)) => o,
         Ok(None) => {
-            print!("{USAGE}");
+            print!("{}", USAGE.replace("{RTSP}", rtsp::USAGE));
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("serve: {e}\n\n{USAGE}");
+            eprintln!("serve: {e}\n\n{}", USAGE.replace("{RTSP}", rtsp::USAGE));
             return ExitCode::from(2);
         }
     };
@@ -262,7 +271,11 @@ async fn run(
     for channel in channels {
         tokio::spawn(channel.run());
     }
-    print_urls(addr, &catalog);
+    let rtsp = rtsp::RtspServer::bind(options.rtsp).await?;
+    let rtsp_addr = rtsp.local_addr()?;
+    let _ = catalog.rtsp.set(rtsp_addr);
+    tokio::spawn(rtsp.run(catalog.clone(), catalog.live.wall_clock()));
+    print_urls(addr, &catalog, rtsp_addr);
     let rtp = Arc::new(RtpEndpoint::new(
         catalog
             .streams
@@ -278,7 +291,7 @@ async fn run(
 }
 
 /// The URLs to open, one per line, on stdout (tests read them).
-fn print_urls(addr: SocketAddr, catalog: &Catalog) {
+fn print_urls(addr: SocketAddr, catalog: &Catalog, rtsp: SocketAddr) {
     let base = format!("http://{addr}");
     let mut out = String::new();
     out.push_str(&format!("serve: listening on {base}/\n"));
@@ -298,6 +311,7 @@ fn print_urls(addr: SocketAddr, catalog: &Catalog) {
             "RTP", stream.name
         ));
     }
+    out.push_str(&rtsp::urls(rtsp, catalog));
     out.push_str("press Ctrl-C to stop\n");
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());

@@ -1,1 +1,2 @@
+//! The RTSP message parse bench (filled in below).
 fn main() {}

@@ -748,6 +748,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::disallowed_methods)] // the virtual clock's origin
     fn server_checks() {
         let t0 = Instant::now();
         let mut n = 0u8;

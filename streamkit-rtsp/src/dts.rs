@@ -383,7 +383,7 @@ impl<T> DecodeTimeline<T> {
         let mut r = BitReader::new(rbsp, "H.264 slice header");
         r.read_ue("first_mb_in_slice").ok()?;
         r.read_ue("slice_type").ok()?;
-        let pps = self.find_pps(u32::try_from(r.read_ue("pic_parameter_set_id").ok()?).ok()?)?;
+        let pps = self.find_pps(r.read_ue("pic_parameter_set_id").ok()?)?;
         if sps.separate_colour_plane {
             r.read_bits(2, "colour_plane_id").ok()?;
         }
@@ -448,8 +448,7 @@ impl<T> DecodeTimeline<T> {
         if irap {
             r.read_flag("no_output_of_prior_pics_flag").ok()?;
         }
-        let pps =
-            self.find_pps(u32::try_from(r.read_ue("slice_pic_parameter_set_id").ok()?).ok()?)?;
+        let pps = self.find_pps(r.read_ue("slice_pic_parameter_set_id").ok()?)?;
         // The first segment: no dependent flag, no address.
         r.skip_bits(pps.extra_bits as usize, "slice_reserved_flag")
             .ok()?;
@@ -483,7 +482,7 @@ impl<T> DecodeTimeline<T> {
         };
         // prevTid0Pic: temporal id 0, not RASL/RADL (6..=9), not a
         // sub-layer non-reference picture (even types below 16).
-        let sub_layer_non_reference = nal_type < 16 && nal_type % 2 == 0;
+        let sub_layer_non_reference = nal_type < 16 && nal_type.is_multiple_of(2);
         if temporal_id == 0 && !(6..=9).contains(&nal_type) && !sub_layer_non_reference {
             self.prev_msb = msb;
             self.prev_lsb = lsb;
@@ -504,7 +503,7 @@ fn poc_msb(prev_msb: i64, prev_lsb: i64, lsb: i64, max: i64) -> i64 {
 }
 
 fn ue(r: &mut BitReader<'_>, f: &'static str) -> Option<u32> {
-    u32::try_from(r.read_ue(f).ok()?).ok()
+    r.read_ue(f).ok()
 }
 
 fn skip_scaling_list(r: &mut BitReader<'_>, size: usize) -> Option<()> {

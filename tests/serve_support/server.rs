@@ -16,6 +16,8 @@ pub(crate) struct Server {
     pub(crate) child: Child,
     pub(crate) addr: SocketAddr,
     pub(crate) urls: Vec<String>,
+    /// `rtsp://ADDR` (no slash) where RTSP listens.
+    pub(crate) rtsp: String,
 }
 
 impl Server {
@@ -38,7 +40,8 @@ impl Server {
             bin.display()
         );
         let mut child = Command::new(bin)
-            .args(["--bind", "127.0.0.1:0", "--header-timeout"])
+            .args(["--bind", "127.0.0.1:0", "--rtsp-bind", "127.0.0.1:0"])
+            .arg("--header-timeout")
             .arg(HEADER_TIMEOUT_SECS.to_string())
             .args(extra)
             .stdout(Stdio::piped())
@@ -48,10 +51,15 @@ impl Server {
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let mut urls = Vec::new();
         let mut addr = None;
+        let mut rtsp = None;
         for line in lines.by_ref() {
             let line = line.expect("serve's stdout");
             if let Some(rest) = line.strip_prefix("serve: listening on http://") {
                 addr = Some(rest.trim_end_matches('/').parse().expect("bound address"));
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("serve: rtsp on ") {
+                rtsp = Some(rest.trim_end_matches('/').to_owned());
                 continue;
             }
             urls.extend(
@@ -69,6 +77,7 @@ impl Server {
             child,
             addr: addr.expect("serve printed its address"),
             urls,
+            rtsp: rtsp.expect("serve printed its RTSP address"),
         }
     }
 

@@ -584,7 +584,7 @@ impl ServerConnection {
             self.status(Some(cseq), 454);
             return;
         };
-        if s.state == State::Recording || !self.announced.as_ref().is_none_or(|a| a.path != s.path)
+        if s.state == State::Recording || self.announced.as_ref().is_some_and(|a| a.path == s.path)
         {
             self.status(Some(cseq), 455);
             return;
