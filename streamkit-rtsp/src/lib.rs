@@ -6,6 +6,9 @@
 pub mod auth;
 pub mod dts;
 pub mod error;
+#[cfg(feature = "fuzz")]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod header;
 pub mod message;
 pub mod server;
