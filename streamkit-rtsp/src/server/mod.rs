@@ -5,7 +5,7 @@
 //! PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER, ANNOUNCE, RECORD) as
 //! RFC 2326 says, with the state machine of its appendix A, and moves the
 //! session's media: RTP and RTCP out through a
-//! [`MediaSender`](streamkit_rtp::sender::MediaSender) for PLAY, RTP in
+//! [`MediaSender`] for PLAY, RTP in
 //! through a jitter buffer, a depacketizer and decode-time derivation
 //! for RECORD. What it cannot decide alone it asks the caller through
 //! events: which presentation a path names, whether a PLAY or a publish
