@@ -90,6 +90,7 @@
 //! | `dash` | [`streamkit_dash`] | MPEG-DASH MPDs, presentations over a package, the DASH origin view |
 //! | `rtmp` | [`streamkit_rtmp`] | RTMP and Enhanced RTMP: handshakes, chunk streams, AMF0/AMF3, server and client sessions |
 //! | `rtp` | [`streamkit_rtp`] | RTP, RTCP, SDP, payload formats, sessions, jitter buffer, media sender |
+//! | `rtsp` | [`streamkit_rtsp`] | RTSP 1.0 messages, typed headers, authentication, the server session |
 //! | `origin` | [`streamkit_origin`] | the Sans-IO HTTP origin: path policy, held requests, chunked bodies, ranges, conditional GET, CORS, router |
 //! | `ports` | [`streamkit_ports`] | ports, services, URL schemes, protocol facts |
 //!
@@ -122,6 +123,9 @@ pub use streamkit_rtmp as rtmp;
 #[cfg(feature = "rtp")]
 #[doc(inline)]
 pub use streamkit_rtp as rtp;
+#[cfg(feature = "rtsp")]
+#[doc(inline)]
+pub use streamkit_rtsp as rtsp;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -51,6 +51,8 @@ pub(crate) struct Catalog {
     pub(crate) mounts: Router<Arc<Mount>>,
     /// Every live stream (the looped files' and any ingest's).
     pub(crate) live: Arc<LiveHub>,
+    /// Where RTSP listens, once bound (for the page's RTSP URLs).
+    pub(crate) rtsp: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 /// A file left out, and why.
@@ -73,6 +75,7 @@ impl Catalog {
             streams: Vec::new(),
             mounts: Router::new(),
             live,
+            rtsp: std::sync::OnceLock::new(),
         };
         let mut channels = Vec::new();
         let mut left_out = Vec::new();
@@ -244,9 +247,21 @@ impl Catalog {
     }
 
     /// `[{"name": ..., "entry_points": [{"kind": ..., "path": ..., "live": ...}],
-    /// "rtp": "/rtp/NAME.sdp?dest=127.0.0.1:PORT"}]`, then the live streams
+    /// "rtp": "/rtp/NAME.sdp?dest=127.0.0.1:PORT", "rtsp": ["rtsp://..."]}]`, then the live streams
     /// no file feeds (ingests), as they are published; names and paths are
     /// in `[A-Za-z0-9_./-]`, so nothing needs escaping.
+    /// `,"rtsp":["rtsp://ADDR/PATH",...]` once RTSP listens, else nothing.
+    fn rtsp_json(&self, paths: &[String]) -> String {
+        let Some(addr) = self.rtsp.get() else {
+            return String::new();
+        };
+        let urls: Vec<String> = paths
+            .iter()
+            .map(|p| format!(r#""rtsp://{addr}/{p}""#))
+            .collect();
+        format!(r#","rtsp":[{}]"#, urls.join(","))
+    }
+
     pub(crate) fn to_json(&self) -> String {
         let mut streams: Vec<String> = self
             .streams
@@ -262,10 +277,11 @@ impl Catalog {
                 // PORT is the player's: the page shows it with an example
                 // port, as a command, not a link.
                 format!(
-                    r#"{{"name":"{}","entry_points":[{}],"rtp":"/rtp/{}.sdp?dest=127.0.0.1:{RTP_EXAMPLE_PORT}"}}"#,
+                    r#"{{"name":"{}","entry_points":[{}],"rtp":"/rtp/{}.sdp?dest=127.0.0.1:{RTP_EXAMPLE_PORT}"{}}}"#,
                     s.name,
                     entries.join(","),
-                    s.name
+                    s.name,
+                    self.rtsp_json(&[format!("vod/{}", s.name), format!("live/{}", s.name)])
                 )
             })
             .collect();
@@ -274,8 +290,9 @@ impl Catalog {
                 continue;
             }
             let live = format!("/live/{name}/");
+            let rtsp = self.rtsp_json(&[format!("live/{name}")]);
             streams.push(format!(
-                r#"{{"name":"{name}","source":"{source}","entry_points":[{{"kind":"LL-HLS live","path":"{live}master.m3u8","live":true}},{{"kind":"LL-DASH live","path":"{live}manifest.mpd","live":true}}]}}"#
+                r#"{{"name":"{name}","source":"{source}","entry_points":[{{"kind":"LL-HLS live","path":"{live}master.m3u8","live":true}},{{"kind":"LL-DASH live","path":"{live}manifest.mpd","live":true}}]{rtsp}}}"#
             ));
         }
         format!("[{}]", streams.join(","))

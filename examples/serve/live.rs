@@ -266,7 +266,9 @@ impl LivePublisher {
         registry
             .push(&self.publication, now, sample)
             .map_err(|e| e.to_string())?;
-        self.hub.feed(&mut registry, self.publication.name(), now)
+        let fed = self.hub.feed(&mut registry, self.publication.name(), now);
+        drop(registry);
+        fed
     }
 
     /// Links media time to the wall clock (an RTCP sender report, an
@@ -288,6 +290,7 @@ impl LivePublisher {
             .unwrap_or_else(PoisonError::into_inner);
         registry.unpublish(&self.publication);
         let _ = self.hub.feed(&mut registry, self.publication.name(), now);
+        drop(registry);
         tracing::info!("live/{}: ended", self.publication.name());
     }
 }

@@ -23,6 +23,10 @@
 //!   the file to that address (video to PORT, audio to PORT + 2, RTCP to
 //!   each + 1; PORT even) and answers its SDP; loopback only unless
 //!   `--allow-remote`, at most `--max-rtp-streams` at once (see `rtp`);
+//! - `rtsp://HOST:8554/vod/NAME` and `rtsp://HOST:8554/live/NAME`: the
+//!   file and its live channel over RTSP (UDP or TCP interleaved), and
+//!   publishing with ANNOUNCE/RECORD to `rtsp://HOST:8554/live/KEY` (see
+//!   `rtsp`);
 //! - `/`: a page listing the streams that plays them with the browser's
 //!   own HLS player and shows their codecs, resolution and bit rate;
 //! - `/streams.json`: the list the page reads.
@@ -49,6 +53,7 @@ mod mount;
 mod rtmp;
 mod rtp;
 mod udp_ingest;
+mod rtsp;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -84,15 +89,17 @@ usage: serve [FILE.mp4 ...] [options]
   --tls-cert FILE          PEM certificate chain for RTMPS
   --tls-key FILE           PEM private key for RTMPS
   --rtmp-key KEY           a stream key allowed to publish (repeat; default: any key)
-  --help                   this text
+{RTSP}  --help                   this text
 
 For each file NAME: /vod/NAME/master.m3u8 (HLS, fMP4), /vod/NAME/ts/master.m3u8
 (HLS, MPEG-TS), /vod/NAME/manifest.mpd (DASH, the same fMP4 segments),
 /live/NAME/master.m3u8 (LL-HLS, the file looped), /live/NAME/manifest.mpd
 (LL-DASH, the same channel), /rtp/NAME.sdp?dest=127.0.0.1:PORT (RTP to
-PORT and PORT + 2, RTCP to each + 1; PORT even; answers the SDP); the page
-at / lists them. RTMP: publish to rtmp://HOST/live/KEY (then /live/KEY/ plays
-LL-HLS and LL-DASH, and rtmp://HOST/live/KEY plays), play rtmp://HOST/vod/NAME.
+PORT and PORT + 2, RTCP to each + 1; PORT even; answers the SDP),
+rtsp://HOST:8554/vod/NAME and /live/NAME (RTSP; publish to /live/KEY); the
+page at / lists them. RTMP: publish to rtmp://HOST/live/KEY (then /live/KEY/
+plays LL-HLS and LL-DASH, and rtmp://HOST/live/KEY plays), play
+rtmp://HOST/vod/NAME.
 Ctrl-C stops the server.
 ";
 
@@ -104,6 +111,7 @@ struct Options {
     allow_remote: bool,
     udp_ingests: Vec<udp_ingest::UdpIngest>,
     rtmp: rtmp::RtmpOptions,
+    rtsp: rtsp::RtspOptions,
 }
 
 fn parse_options() -> Result<Option<Options>, String> {
@@ -115,6 +123,7 @@ fn parse_options() -> Result<Option<Options>, String> {
         allow_remote: false,
         udp_ingests: Vec::new(),
         rtmp: rtmp::RtmpOptions::default(),
+        rtsp: rtsp::RtspOptions::default(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -185,6 +194,7 @@ fn parse_options() -> Result<Option<Options>, String> {
             "--tls-cert" => o.rtmp.tls_cert = Some(PathBuf::from(value("--tls-cert")?)),
             "--tls-key" => o.rtmp.tls_key = Some(PathBuf::from(value("--tls-key")?)),
             "--rtmp-key" => o.rtmp.keys.push(value("--rtmp-key")?),
+            s if rtsp::RtspOptions::takes(s) => o.rtsp.set(s, value(s)?)?,
             s if s.starts_with('-') => return Err(format!("unknown option {s}")),
             file => o.files.push(PathBuf::from(file)),
         }
@@ -200,11 +210,11 @@ fn main() -> ExitCode {
     let options = match parse_options() {
         Ok(Some(o)) => o,
         Ok(None) => {
-            print!("{USAGE}");
+            print!("{}", USAGE.replace("{RTSP}", rtsp::USAGE));
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("serve: {e}\n\n{USAGE}");
+            eprintln!("serve: {e}\n\n{}", USAGE.replace("{RTSP}", rtsp::USAGE));
             return ExitCode::from(2);
         }
     };
@@ -314,7 +324,11 @@ async fn run(
         .map(|s| (s.name.clone(), s.source.clone()))
         .collect();
     let rtmp = rtmp::start(&options.rtmp, catalog.live.clone(), files).await?;
-    print_urls(addr, &catalog, &ingests, &rtmp);
+    let rtsp = rtsp::RtspServer::bind(options.rtsp).await?;
+    let rtsp_addr = rtsp.local_addr()?;
+    let _ = catalog.rtsp.set(rtsp_addr);
+    tokio::spawn(rtsp.run(catalog.clone(), catalog.live.wall_clock()));
+    print_urls(addr, &catalog, &ingests, &rtmp, rtsp_addr);
     let rtp = Arc::new(RtpEndpoint::new(
         catalog
             .streams
@@ -335,6 +349,7 @@ fn print_urls(
     catalog: &Catalog,
     ingests: &[(String, SocketAddr)],
     extra: &[String],
+    rtsp: SocketAddr,
 ) {
     let base = format!("http://{addr}");
     let mut out = String::new();
@@ -368,6 +383,7 @@ fn print_urls(
         out.push_str(line);
         out.push('\n');
     }
+    out.push_str(&rtsp::urls(rtsp, catalog));
     out.push_str("press Ctrl-C to stop\n");
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());

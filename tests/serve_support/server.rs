@@ -18,6 +18,8 @@ pub(crate) struct Server {
     pub(crate) urls: Vec<String>,
     /// Every line serve printed before "press Ctrl-C".
     pub(crate) lines: Vec<String>,
+    /// `rtsp://ADDR` (no slash) where RTSP listens.
+    pub(crate) rtsp: String,
 }
 
 impl Server {
@@ -40,7 +42,8 @@ impl Server {
             bin.display()
         );
         let mut child = Command::new(bin)
-            .args(["--bind", "127.0.0.1:0", "--header-timeout"])
+            .args(["--bind", "127.0.0.1:0", "--rtsp-bind", "127.0.0.1:0"])
+            .arg("--header-timeout")
             .arg(HEADER_TIMEOUT_SECS.to_string())
             .args(extra)
             .stdout(Stdio::piped())
@@ -51,11 +54,16 @@ impl Server {
         let mut urls = Vec::new();
         let mut addr = None;
         let mut printed = Vec::new();
+        let mut rtsp = None;
         for line in lines.by_ref() {
             let line = line.expect("serve's stdout");
             printed.push(line.clone());
             if let Some(rest) = line.strip_prefix("serve: listening on http://") {
                 addr = Some(rest.trim_end_matches('/').parse().expect("bound address"));
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("serve: rtsp on ") {
+                rtsp = Some(rest.trim_end_matches('/').to_owned());
                 continue;
             }
             urls.extend(
@@ -74,6 +82,7 @@ impl Server {
             addr: addr.expect("serve printed its address"),
             urls,
             lines: printed,
+            rtsp: rtsp.expect("serve printed its RTSP address"),
         }
     }
 

@@ -1,0 +1,806 @@
+//! RTSP: `rtsp://HOST:PORT/vod/NAME` plays each file,
+//! `rtsp://HOST:PORT/live/NAME` each live stream, and a client may
+//! publish with ANNOUNCE and RECORD to `rtsp://HOST:PORT/live/KEY`, which
+//! then plays on every protocol serve speaks through the live hub.
+//!
+//! This module is the I/O around streamkit-rtsp's `ServerConnection`: a
+//! TCP listener (`--rtsp-bind`, default 127.0.0.1:8554), one task per
+//! connection that reads the socket and the clock and writes what the
+//! connection polls, two UDP sockets (RTP on an even port, RTCP on the
+//! next) whose datagrams are routed to the connection whose client
+//! sends from that address, and the answers to the connection's events
+//! (the presentation of a path, a PLAY's samples, a publish). Publishing
+//! needs `--publish-user`/`--publish-pass` (Digest) when given, playing
+//! `--read-user`/`--read-pass` when given.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use streamkit::core::clock::WallClock;
+use streamkit::core::codec::MediaKind;
+use streamkit::core::live::{Delivery, SubscriberId};
+use streamkit::core::mp4::Mp4File;
+use streamkit::core::sample::{PresentationShift, Sample};
+use streamkit::core::time::{Rounding, Timescale};
+use streamkit::core::track::Track;
+use streamkit::rtp::sender::{TransmitKind, first_video_and_audio, presentation_lead};
+use streamkit::rtsp::auth::{Access, Action, AuthPolicy, RandomSource, UserCredentials};
+use streamkit::rtsp::header::{NptTime, PortRange};
+use streamkit::rtsp::server::{
+    Presentation, RequestId, ServerConfig, ServerConnection, ServerEvent, ServerTransmit,
+    TrackTransport,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+
+use crate::catalog::Catalog;
+use crate::live::{LivePublisher, PublishRequest};
+
+/// The RTSP options of the command line.
+pub(crate) struct RtspOptions {
+    pub(crate) bind: SocketAddr,
+    publish_user: Option<String>,
+    publish_pass: Option<String>,
+    read_user: Option<String>,
+    read_pass: Option<String>,
+}
+
+impl Default for RtspOptions {
+    fn default() -> RtspOptions {
+        RtspOptions {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8554)),
+            publish_user: None,
+            publish_pass: None,
+            read_user: None,
+            read_pass: None,
+        }
+    }
+}
+
+/// The usage lines of the options.
+pub(crate) const USAGE: &str = "\
+  --rtsp-bind ADDR         where RTSP listens (default 127.0.0.1:8554; port 0: any free port)
+  --publish-user NAME      publishing to rtsp://HOST/live/KEY needs this user (Digest)
+  --publish-pass PASS      ... and this password
+  --read-user NAME         playing over RTSP needs this user (Digest)
+  --read-pass PASS         ... and this password
+";
+
+impl RtspOptions {
+    /// `true` for an option this module reads (it takes a value).
+    pub(crate) fn takes(option: &str) -> bool {
+        matches!(
+            option,
+            "--rtsp-bind" | "--publish-user" | "--publish-pass" | "--read-user" | "--read-pass"
+        )
+    }
+
+    pub(crate) fn set(&mut self, option: &str, value: String) -> Result<(), String> {
+        match option {
+            "--rtsp-bind" => {
+                self.bind = value.parse().map_err(|e| format!("--rtsp-bind: {e}"))?;
+            }
+            "--publish-user" => self.publish_user = Some(value),
+            "--publish-pass" => self.publish_pass = Some(value),
+            "--read-user" => self.read_user = Some(value),
+            "--read-pass" => self.read_pass = Some(value),
+            _ => return Err(format!("unknown option {option}")),
+        }
+        Ok(())
+    }
+}
+
+/// Who may do what: readers and publishers by the options; publishing
+/// only under `/live/`.
+struct Policy {
+    read: Option<UserCredentials>,
+    publish: Option<UserCredentials>,
+}
+
+impl AuthPolicy for Policy {
+    fn access(&self, path: &str, action: Action) -> Access {
+        let who = match action {
+            Action::Publish if !path.starts_with("/live/") => return Access::Forbidden,
+            Action::Publish => &self.publish,
+            _ => &self.read,
+        };
+        match who {
+            Some(c) => Access::Credentials(vec![c.clone()]),
+            None => Access::Open,
+        }
+    }
+}
+
+fn credentials(user: &Option<String>, pass: &Option<String>) -> Option<UserCredentials> {
+    match (user, pass) {
+        (None, None) => None,
+        (u, p) => Some(UserCredentials {
+            user: u.clone().unwrap_or_default(),
+            password: p.clone().unwrap_or_default(),
+        }),
+    }
+}
+
+/// Random bytes: SipHash, under the process's random keys, of a counter
+/// (std's `RandomState` keys come from the operating system).
+struct KeyedRandom {
+    keys: std::collections::hash_map::RandomState,
+    counter: u64,
+}
+
+impl RandomSource for KeyedRandom {
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(8) {
+            let mut h = self.keys.build_hasher();
+            h.write_u64(self.counter);
+            self.counter += 1;
+            let v = h.finish().to_be_bytes();
+            chunk.copy_from_slice(v.get(..chunk.len()).unwrap_or_default());
+        }
+    }
+}
+
+/// Datagrams for a connection: from whom, on which port, what.
+type Datagram = (SocketAddr, TransmitKind, Bytes);
+type Routes = Arc<Mutex<HashMap<SocketAddr, mpsc::Sender<Datagram>>>>;
+
+/// A bound RTSP server: the listener and the UDP pair.
+pub(crate) struct RtspServer {
+    listener: TcpListener,
+    rtp: Arc<UdpSocket>,
+    rtcp: Arc<UdpSocket>,
+    ports: PortRange,
+    options: RtspOptions,
+}
+
+impl RtspServer {
+    /// Binds the listener and an RTP/RTCP UDP pair on its address.
+    pub(crate) async fn bind(options: RtspOptions) -> Result<RtspServer, String> {
+        let listener = TcpListener::bind(options.bind)
+            .await
+            .map_err(|e| format!("--rtsp-bind {}: {e}", options.bind))?;
+        let ip = options.bind.ip();
+        // An even port and the next, both free.
+        for _ in 0..64 {
+            let rtp = UdpSocket::bind(SocketAddr::new(ip, 0))
+                .await
+                .map_err(|e| format!("RTSP UDP: {e}"))?;
+            let port = rtp.local_addr().map_err(|e| e.to_string())?.port();
+            if port % 2 == 1 || port == u16::MAX {
+                continue;
+            }
+            if let Ok(rtcp) = UdpSocket::bind(SocketAddr::new(ip, port + 1)).await {
+                return Ok(RtspServer {
+                    listener,
+                    rtp: Arc::new(rtp),
+                    rtcp: Arc::new(rtcp),
+                    ports: PortRange {
+                        rtp: port,
+                        rtcp: Some(port + 1),
+                    },
+                    options,
+                });
+            }
+        }
+        Err("RTSP UDP: no free even/odd port pair".into())
+    }
+
+    pub(crate) fn local_addr(&self) -> Result<SocketAddr, String> {
+        self.listener.local_addr().map_err(|e| e.to_string())
+    }
+
+    /// Accepts connections until the runtime stops.
+    pub(crate) async fn run(self, catalog: Arc<Catalog>, wall: WallClock) {
+        let routes: Routes = Arc::new(Mutex::new(HashMap::new()));
+        for (socket, kind) in [
+            (self.rtp.clone(), TransmitKind::Rtp),
+            (self.rtcp.clone(), TransmitKind::Rtcp),
+        ] {
+            tokio::spawn(udp_loop(socket, kind, routes.clone()));
+        }
+        let policy = Arc::new(Policy {
+            read: credentials(&self.options.read_user, &self.options.read_pass),
+            publish: credentials(&self.options.publish_user, &self.options.publish_pass),
+        });
+        loop {
+            let (stream, peer) = match self.listener.accept().await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!("rtsp accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let mut config = ServerConfig::new(wall);
+            config.udp_ports = Some(self.ports);
+            config.server_name = "streamkit serve".into();
+            let conn = Connection {
+                catalog: catalog.clone(),
+                routes: routes.clone(),
+                rtp: self.rtp.clone(),
+                rtcp: self.rtcp.clone(),
+                policy: policy.clone(),
+                peer,
+            };
+            tokio::spawn(async move {
+                if let Err(e) = conn.run(stream, config).await {
+                    tracing::debug!(%peer, "rtsp: {e}");
+                }
+            });
+        }
+    }
+}
+
+/// Moves each datagram to the connection its sender set up.
+async fn udp_loop(socket: Arc<UdpSocket>, kind: TransmitKind, routes: Routes) {
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        let Ok((n, from)) = socket.recv_from(&mut buf).await else {
+            continue;
+        };
+        let to = routes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&from)
+            .cloned();
+        if let Some(to) = to {
+            let data = Bytes::copy_from_slice(buf.get(..n).unwrap_or_default());
+            let _ = to.try_send((from, kind, data));
+        }
+    }
+}
+
+struct PolicyRef(Arc<Policy>);
+
+impl AuthPolicy for PolicyRef {
+    fn access(&self, path: &str, action: Action) -> Access {
+        self.0.access(path, action)
+    }
+}
+
+/// What a connection plays.
+enum Playback {
+    /// A file's samples from the seek point, in file order.
+    File { samples: std::vec::IntoIter<Sample> },
+    /// A live stream's subscription.
+    Live {
+        name: String,
+        subscriber: SubscriberId,
+    },
+}
+
+struct Connection {
+    catalog: Arc<Catalog>,
+    routes: Routes,
+    rtp: Arc<UdpSocket>,
+    rtcp: Arc<UdpSocket>,
+    policy: Arc<Policy>,
+    peer: SocketAddr,
+}
+
+/// The state of one connection's task beside its `ServerConnection`.
+struct Task {
+    files: HashMap<String, Arc<Mp4File>>,
+    playback: Option<Playback>,
+    publisher: Option<LivePublisher>,
+    routed: Vec<SocketAddr>,
+    datagrams: mpsc::Sender<Datagram>,
+}
+
+impl Connection {
+    async fn run(self, mut stream: TcpStream, config: ServerConfig) -> Result<(), String> {
+        let _ = stream.set_nodelay(true);
+        let random = KeyedRandom {
+            keys: std::collections::hash_map::RandomState::new(),
+            counter: 0,
+        };
+        let mut conn = ServerConnection::new(
+            Instant::now(),
+            config,
+            self.peer,
+            Box::new(random),
+            Box::new(PolicyRef(self.policy.clone())),
+        );
+        let (tx, mut rx) = mpsc::channel::<Datagram>(1024);
+        let mut task = Task {
+            files: HashMap::new(),
+            playback: None,
+            publisher: None,
+            routed: Vec::new(),
+            datagrams: tx,
+        };
+        let mut changes = self.catalog.live.changes();
+        let mut read = vec![0u8; 64 * 1024];
+        let mut write = Vec::with_capacity(64 * 1024);
+        let result = loop {
+            let now = Instant::now();
+            conn.handle_timeout(now);
+            if let Err(e) = self.events(&mut conn, &mut task).await {
+                break Err(e);
+            }
+            self.feed(&mut conn, &mut task);
+            // Output.
+            let now = Instant::now();
+            write.clear();
+            let mut failed = None;
+            while let Some(t) = conn.poll_transmit(now) {
+                match t {
+                    // A response goes out at once, before the RTP that
+                    // follows it (a UDP client may drop packets that come
+                    // before its PLAY response).
+                    ServerTransmit::Stream(b) => {
+                        write.extend_from_slice(&b);
+                        if let Err(e) = stream.write_all(&write).await {
+                            failed = Some(format!("write: {e}"));
+                            break;
+                        }
+                        write.clear();
+                    }
+                    ServerTransmit::Interleaved { header, packet } => {
+                        write.extend_from_slice(&header);
+                        write.extend_from_slice(packet);
+                    }
+                    ServerTransmit::Datagram { to, kind, packet } => {
+                        let socket = if kind == TransmitKind::Rtp {
+                            &self.rtp
+                        } else {
+                            &self.rtcp
+                        };
+                        // Waits for room in the socket buffer rather than drop;
+                        // an unreachable port (ICMP) is the client's loss.
+                        let _ = socket.send_to(packet, to).await;
+                    }
+                }
+                if write.len() >= 256 * 1024 {
+                    break;
+                }
+            }
+            if let Some(e) = failed {
+                break Err(e);
+            }
+            if !write.is_empty()
+                && let Err(e) = stream.write_all(&write).await
+            {
+                break Err(format!("write: {e}"));
+            }
+            if conn.is_closed() {
+                break Ok(());
+            }
+            let wake = conn.poll_timeout();
+            let more = conn.wants_samples() && matches!(task.playback, Some(Playback::File { .. }));
+            let sleep = async {
+                match (more, wake) {
+                    // More samples to push: let the other tasks run
+                    // first.
+                    (true, _) => tokio::task::yield_now().await,
+                    (false, Some(at)) => {
+                        tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
+                    }
+                    (false, None) => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                n = stream.read(&mut read) => match n {
+                    Ok(0) | Err(_) => break Ok(()),
+                    Ok(n) => conn.handle_bytes(Instant::now(), read.get(..n).unwrap_or_default()),
+                },
+                d = rx.recv() => {
+                    if let Some((from, kind, data)) = d {
+                        conn.handle_datagram(Instant::now(), from, kind, data);
+                    }
+                }
+                _ = changes.changed(), if matches!(task.playback, Some(Playback::Live { .. })) => {}
+                () = sleep => {}
+            }
+            self.collect_samples(&mut conn, &mut task);
+        };
+        conn.finish(Instant::now());
+        let _ = self.events(&mut conn, &mut task).await;
+        self.collect_samples(&mut conn, &mut task);
+        self.stop(&mut task);
+        result
+    }
+
+    /// Ends what the connection holds: a live subscription, a publish,
+    /// UDP routes.
+    fn stop(&self, task: &mut Task) {
+        if let Some(Playback::Live { name, subscriber }) = task.playback.take() {
+            self.catalog.live.with_registry(|r| {
+                if let Some(b) = r.find_mut(&name) {
+                    b.unsubscribe(subscriber);
+                }
+            });
+        }
+        if let Some(p) = task.publisher.take() {
+            p.finish(Instant::now());
+        }
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        for a in task.routed.drain(..) {
+            routes.remove(&a);
+        }
+    }
+
+    /// Recorded samples into the live stream.
+    fn collect_samples(&self, conn: &mut ServerConnection, task: &mut Task) {
+        while let Some(sample) = conn.poll_sample() {
+            if let Some(p) = task.publisher.as_mut()
+                && let Err(e) = p.push(Instant::now(), sample)
+            {
+                tracing::debug!("rtsp publish: {e}");
+            }
+        }
+    }
+
+    /// Pushes samples while the connection wants them.
+    fn feed(&self, conn: &mut ServerConnection, task: &mut Task) {
+        match task.playback.as_mut() {
+            Some(Playback::File { samples }) => {
+                while conn.wants_samples() {
+                    match samples.next() {
+                        Some(s) => {
+                            // A refused sample (out of decode order) is
+                            // skipped; a full queue ends `wants_samples`.
+                            if let Err(e) = conn.push_sample(&s) {
+                                tracing::debug!("rtsp play: {e}");
+                            }
+                        }
+                        None => {
+                            // The file is sent: the sender drains its
+                            // queue and nothing more is pushed.
+                            conn.finish_media();
+                            task.playback = None;
+                            break;
+                        }
+                    }
+                }
+            }
+            Some(Playback::Live { name, subscriber }) => {
+                let (name, id) = (name.clone(), *subscriber);
+                let mut ended = false;
+                self.catalog.live.with_registry(|r| {
+                    let Some(b) = r.find_mut(&name) else {
+                        ended = true;
+                        return;
+                    };
+                    while let Some(d) = b.poll_delivery(id) {
+                        match d {
+                            // A slow viewer loses samples here, never the
+                            // server's memory: the broadcast skips it to
+                            // the next keyframe when it lags.
+                            Delivery::Sample(s) => {
+                                let _ = conn.push_sample(&s);
+                            }
+                            Delivery::Ended => {
+                                ended = true;
+                                break;
+                            }
+                            _ => {}
+                        }
+                    }
+                });
+                if ended {
+                    conn.finish_media();
+                    task.playback = None;
+                }
+            }
+            None => {}
+        }
+    }
+
+    async fn events(&self, conn: &mut ServerConnection, task: &mut Task) -> Result<(), String> {
+        while let Some(event) = conn.poll_event() {
+            let now = Instant::now();
+            match event {
+                ServerEvent::Describe { request, path } => {
+                    match self.presentation(&path, task).await {
+                        Some(p) => {
+                            if let Err(e) = conn.accept_describe(now, request, p) {
+                                tracing::warn!(%path, "rtsp describe: {e}");
+                            }
+                        }
+                        None => refuse(conn, request, 404),
+                    }
+                }
+                ServerEvent::Play {
+                    request,
+                    path,
+                    start,
+                } => self.play(conn, task, request, &path, start),
+                ServerEvent::Paused => {
+                    self.stop_playback(task);
+                }
+                ServerEvent::Announce {
+                    request,
+                    path,
+                    tracks,
+                } => {
+                    let ok = path.strip_prefix("/live/").is_some_and(valid_name);
+                    tracing::info!(peer = %self.peer, %path, tracks = tracks.len(), "rtsp announce");
+                    if ok {
+                        let _ = conn.accept(now, request);
+                    } else {
+                        refuse(conn, request, 403);
+                    }
+                }
+                ServerEvent::Record {
+                    request,
+                    path,
+                    tracks,
+                } => {
+                    let name = path.strip_prefix("/live/").unwrap_or_default().to_owned();
+                    let published = self.catalog.live.publish(
+                        now,
+                        PublishRequest {
+                            name: &name,
+                            tracks,
+                            shifts: &[],
+                            media_zero: now,
+                            takeover: false,
+                            source: "RTSP",
+                        },
+                    );
+                    match published {
+                        Ok(p) => {
+                            task.publisher = Some(p);
+                            let _ = conn.accept(now, request);
+                        }
+                        Err(e) => {
+                            tracing::warn!(%path, "rtsp publish refused: {e}");
+                            refuse(conn, request, 403);
+                        }
+                    }
+                }
+                ServerEvent::SetUp {
+                    transport: TrackTransport::Udp { rtp, rtcp },
+                    ..
+                } => {
+                    let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+                    for a in std::iter::once(rtp).chain(rtcp) {
+                        routes.insert(a, task.datagrams.clone());
+                        task.routed.push(a);
+                    }
+                }
+                ServerEvent::WallClock {
+                    track_id: 1,
+                    media,
+                    unix,
+                } => {
+                    if let Some(p) = task.publisher.as_mut() {
+                        p.set_wall_clock(media, unix);
+                    }
+                }
+                ServerEvent::SessionEnded { reason } => {
+                    tracing::info!(peer = %self.peer, "rtsp session ended: {reason:?}");
+                    self.stop_playback(task);
+                    if let Some(p) = task.publisher.take() {
+                        p.finish(now);
+                    }
+                }
+                ServerEvent::Loss {
+                    track_id,
+                    lost_packets,
+                    ..
+                } => {
+                    tracing::debug!(track_id, lost_packets, "rtsp record: loss");
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn stop_playback(&self, task: &mut Task) {
+        if let Some(Playback::Live { name, subscriber }) = task.playback.take() {
+            self.catalog.live.with_registry(|r| {
+                if let Some(b) = r.find_mut(&name) {
+                    b.unsubscribe(subscriber);
+                }
+            });
+        }
+    }
+
+    /// The presentation of `path`: a file under `/vod/`, a live stream
+    /// under `/live/`.
+    async fn presentation(&self, path: &str, task: &mut Task) -> Option<Presentation> {
+        if let Some(name) = path.strip_prefix("/vod/") {
+            let file = self.file(name, task).await?;
+            let (tracks, shifts) = file.tracks_and_shifts();
+            let tracks = first_video_and_audio(&tracks);
+            let duration = tracks
+                .iter()
+                .filter_map(|t| {
+                    let d = i64::try_from(t.duration?).ok()?;
+                    let us = streamkit::core::time::MediaTime::new(d, t.timescale)
+                        .rescale(Timescale::MICROS, Rounding::Up)
+                        .ticks();
+                    Some(Duration::from_micros(us.max(0) as u64))
+                })
+                .max();
+            let mut p = Presentation::new(tracks.clone(), duration.or(Some(Duration::ZERO)));
+            p.presentation_lead = presentation_lead(&tracks, &shifts, file.samples());
+            p.shifts = shifts;
+            p.session_name = format!("streamkit serve: {name}");
+            return Some(p);
+        }
+        let name = path.strip_prefix("/live/")?;
+        let tracks = self
+            .catalog
+            .live
+            .with_registry(|r| r.find(name).map(|b| b.tracks().to_vec()))?;
+        let tracks = first_video_and_audio(&tracks);
+        let mut p = Presentation::new(tracks, None);
+        // Live B-frames: a lead as long as a second lets any reorder
+        // depth through the sender's presentation clock.
+        p.presentation_lead = Duration::from_millis(500);
+        p.session_name = format!("streamkit serve: live {name}");
+        Some(p)
+    }
+
+    async fn file(&self, name: &str, task: &mut Task) -> Option<Arc<Mp4File>> {
+        if let Some(f) = task.files.get(name) {
+            return Some(f.clone());
+        }
+        let source: PathBuf = self
+            .catalog
+            .streams
+            .iter()
+            .find(|s| s.name == name)?
+            .source
+            .clone();
+        let file = tokio::task::spawn_blocking(move || {
+            let data = std::fs::read(&source).ok()?;
+            Mp4File::parse(Bytes::from(data)).ok()
+        })
+        .await
+        .ok()??;
+        let file = Arc::new(file);
+        task.files.insert(name.to_owned(), file.clone());
+        Some(file)
+    }
+
+    fn play(
+        &self,
+        conn: &mut ServerConnection,
+        task: &mut Task,
+        request: RequestId,
+        path: &str,
+        start: Option<NptTime>,
+    ) {
+        let now = Instant::now();
+        self.stop_playback(task);
+        if let Some(name) = path.strip_prefix("/vod/") {
+            let Some(file) = task.files.get(name).cloned() else {
+                refuse(conn, request, 404);
+                return;
+            };
+            let at = match start {
+                Some(NptTime::At(t)) => t,
+                _ => Duration::ZERO,
+            };
+            let tracks: Vec<u32> = conn.playing_tracks().collect();
+            let (seek, samples) = seek(&file, &tracks, at);
+            let mut samples = samples.into_iter();
+            // RTP-Info needs each track's first packet: push until every
+            // track has one (or the sender is full).
+            let mut seen: Vec<u32> = Vec::new();
+            while conn.wants_samples() && seen.len() < tracks.len() {
+                let Some(s) = samples.next() else { break };
+                if !seen.contains(&s.track_id) {
+                    seen.push(s.track_id);
+                }
+                let _ = conn.push_sample(&s);
+            }
+            task.playback = Some(Playback::File { samples });
+            let _ = conn.accept_play(now, request, Some(seek));
+            tracing::info!(peer = %self.peer, %path, ?seek, "rtsp play");
+            return;
+        }
+        let Some(name) = path.strip_prefix("/live/") else {
+            refuse(conn, request, 404);
+            return;
+        };
+        let subscriber = self
+            .catalog
+            .live
+            .with_registry(|r| r.find_mut(name).map(|b| b.subscribe()));
+        let Some(subscriber) = subscriber else {
+            refuse(conn, request, 404);
+            return;
+        };
+        task.playback = Some(Playback::Live {
+            name: name.to_owned(),
+            subscriber,
+        });
+        self.feed(conn, task);
+        let _ = conn.accept_play(now, request, None);
+        tracing::info!(peer = %self.peer, %path, "rtsp play (live)");
+    }
+}
+
+fn refuse(conn: &mut ServerConnection, request: RequestId, status: u16) {
+    let _ = conn.refuse(Instant::now(), request, status);
+}
+
+/// A stream key: `[A-Za-z0-9_-]`, not empty, at most 64 bytes.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+}
+
+/// The samples of `tracks` from the keyframe of the first video track at
+/// or before `at` (audio from that keyframe's time on), in file order,
+/// and that keyframe's presentation time.
+fn seek(file: &Mp4File, tracks: &[u32], at: Duration) -> (Duration, Vec<Sample>) {
+    let all: Vec<Sample> = file
+        .samples()
+        .filter(|s| tracks.contains(&s.track_id))
+        .collect();
+    let (list, shifts): (Vec<Track>, Vec<PresentationShift>) = file.tracks_and_shifts();
+    let video = list
+        .iter()
+        .find(|t| tracks.contains(&t.id) && t.kind() == MediaKind::Video)
+        .map(|t| t.id);
+    let time = |s: &Sample| {
+        let shift = shifts
+            .iter()
+            .find(|x| x.track_id == s.track_id)
+            .map_or(0, |x| x.ticks);
+        let ticks = (s.pts() + shift).max(0);
+        Duration::from_secs_f64(ticks as f64 / f64::from(s.timescale.hz()))
+    };
+    let key = all
+        .iter()
+        .filter(|s| Some(s.track_id) == video && s.keyframe && time(s) <= at)
+        .map(time)
+        .max_by(|a, b| a.cmp(b))
+        .unwrap_or(Duration::ZERO);
+    if key.is_zero() {
+        return (Duration::ZERO, all);
+    }
+    let first_video = all
+        .iter()
+        .position(|s| Some(s.track_id) == video && s.keyframe && time(s) == key)
+        .unwrap_or(0);
+    let samples = all
+        .into_iter()
+        .enumerate()
+        .filter(|(i, s)| {
+            if Some(s.track_id) == video {
+                *i >= first_video
+            } else {
+                time(s) >= key
+            }
+        })
+        .map(|(_, s)| s)
+        .collect();
+    (key, samples)
+}
+
+/// The RTSP URLs of `catalog`'s streams, one line each, for the console.
+pub(crate) fn urls(addr: SocketAddr, catalog: &Catalog) -> String {
+    let mut out = format!("serve: rtsp on rtsp://{addr}/\n");
+    for s in &catalog.streams {
+        out.push_str(&format!(
+            "    {:<12} rtsp://{addr}/vod/{}\n",
+            "RTSP", s.name
+        ));
+        out.push_str(&format!(
+            "    {:<12} rtsp://{addr}/live/{}\n",
+            "RTSP live", s.name
+        ));
+    }
+    out.push_str(&format!(
+        "    {:<12} rtsp://{addr}/live/KEY (ANNOUNCE + RECORD)\n",
+        "RTSP publish"
+    ));
+    out
+}

@@ -1,0 +1,73 @@
+//! Entry points of the fuzz targets in `fuzz/` at the repository root
+//! (built only with the `fuzz` feature; `tests/fuzz_smoke.rs` runs them
+//! over seeds). Each one panics only when a check fails.
+
+use bytes::BytesMut;
+
+use crate::auth::{Authorization, Challenge};
+use crate::header::{Range, RtpInfoHeader, SessionHeader, Transport};
+use crate::message::{Frame, MessageReader, ReaderConfig};
+
+/// Every frame `reader` gives, up to the first error or the end.
+fn frames(reader: &mut MessageReader) -> (Vec<Frame>, bool) {
+    let mut out = Vec::new();
+    loop {
+        match reader.poll_frame() {
+            Ok(Some(f)) => out.push(f),
+            Ok(None) => return (out, false),
+            Err(_) => return (out, true),
+        }
+    }
+}
+
+/// The message reader over `data` whole and cut in two at the place the
+/// first byte names: never a panic, the buffer stays within its bounds,
+/// the same frames either way, and every message parsed is written and
+/// parsed back to itself.
+pub fn message(data: &[u8]) {
+    let config = ReaderConfig::default();
+    let mut whole = MessageReader::new(config);
+    whole.push(data);
+    let (a, a_failed) = frames(&mut whole);
+    let cut = data
+        .first()
+        .map_or(0, |&b| usize::from(b) % (data.len() + 1));
+    let mut chunked = MessageReader::new(config);
+    chunked.push(&data[..cut]);
+    let (mut b, mut b_failed) = frames(&mut chunked);
+    if !b_failed {
+        chunked.push(&data[cut..]);
+        let (rest, failed) = frames(&mut chunked);
+        b.extend(rest);
+        b_failed = failed;
+    }
+    assert!(
+        whole.buffered() <= data.len(),
+        "the reader holds more than it was given"
+    );
+    if !a_failed && !b_failed {
+        assert_eq!(a, b, "chunking changed the frames");
+    }
+    for frame in a {
+        if let Frame::Message(m) = frame {
+            let mut out = BytesMut::new();
+            m.write_to(&mut out);
+            let mut again = MessageReader::new(config);
+            again.push(&out);
+            if let Ok(Some(Frame::Message(back))) = again.poll_frame() {
+                assert_eq!(back, m, "write then parse changed the message");
+            }
+        }
+    }
+}
+
+/// Every typed header parser over `data` as text: never a panic.
+pub fn headers(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = Transport::parse(&text);
+    let _ = SessionHeader::parse(&text);
+    let _ = RtpInfoHeader::parse(&text);
+    let _ = Range::parse(&text);
+    let _ = Challenge::parse(&text);
+    let _ = Authorization::parse(&text);
+}

@@ -1,0 +1,417 @@
+//! RTSP messages (RFC 2326 section 6 and 7, with RFC 7826's syntax where
+//! it is a superset): requests, responses, their headers, and the
+//! `$`-framed interleaved binary data that shares a TCP stream with them.
+//!
+//! [`MessageReader`] takes bytes in whatever chunks they arrive and gives
+//! whole [`Frame`]s; [`parse_frame`] is the one-shot form over a buffer
+//! (complete, incomplete or invalid with the byte position). The writer
+//! is [`Request::write_to`], [`Response::write_to`] and
+//! [`write_interleaved`].
+//!
+//! ```
+//! use bytes::{Bytes, BytesMut};
+//! use streamkit_rtsp::message::{Frame, Message, MessageReader, Method, ReaderConfig};
+//!
+//! let mut reader = MessageReader::new(ReaderConfig::default());
+//! // A request in two pieces, then interleaved RTP on channel 0.
+//! reader.push(b"OPTIONS rtsp://cam/ RTSP/1.0\r\nCSe");
+//! assert_eq!(reader.poll_frame()?, None);
+//! reader.push(b"q: 1 \r\n\r\n$\x00\x00\x03abc");
+//! let Some(Frame::Message(Message::Request(request))) = reader.poll_frame()? else { panic!() };
+//! assert_eq!(request.method, Method::Options);
+//! assert_eq!(request.headers.get("cseq"), Some("1"));
+//! let Some(Frame::Interleaved { channel, data }) = reader.poll_frame()? else { panic!() };
+//! assert_eq!((channel, &data[..]), (0, &b"abc"[..]));
+//!
+//! let mut out = BytesMut::new();
+//! request.write_to(&mut out);
+//! assert_eq!(&out[..], b"OPTIONS rtsp://cam/ RTSP/1.0\r\nCSeq: 1\r\n\r\n");
+//! # Ok::<(), streamkit_rtsp::error::ParseError>(())
+//! ```
+
+mod parse;
+mod write;
+
+use std::fmt;
+use std::ops::Range;
+
+use bytes::Bytes;
+
+pub use parse::{MessageReader, Parsed, ReaderConfig, parse_frame};
+pub use write::write_interleaved;
+
+/// An RTSP method (RFC 2326 section 10), or another token.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method {
+    /// `OPTIONS`
+    Options,
+    /// `DESCRIBE`
+    Describe,
+    /// `ANNOUNCE`
+    Announce,
+    /// `SETUP`
+    Setup,
+    /// `PLAY`
+    Play,
+    /// `PAUSE`
+    Pause,
+    /// `TEARDOWN`
+    Teardown,
+    /// `GET_PARAMETER`
+    GetParameter,
+    /// `SET_PARAMETER`
+    SetParameter,
+    /// `RECORD`
+    Record,
+    /// `REDIRECT`
+    Redirect,
+    /// Any other token.
+    Extension(String),
+}
+
+impl Method {
+    /// The method of token `name` (case-sensitive, as RFC 2326 says).
+    #[must_use]
+    pub fn from_token(name: &str) -> Method {
+        match name {
+            "OPTIONS" => Method::Options,
+            "DESCRIBE" => Method::Describe,
+            "ANNOUNCE" => Method::Announce,
+            "SETUP" => Method::Setup,
+            "PLAY" => Method::Play,
+            "PAUSE" => Method::Pause,
+            "TEARDOWN" => Method::Teardown,
+            "GET_PARAMETER" => Method::GetParameter,
+            "SET_PARAMETER" => Method::SetParameter,
+            "RECORD" => Method::Record,
+            "REDIRECT" => Method::Redirect,
+            other => Method::Extension(other.to_owned()),
+        }
+    }
+
+    /// The token.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Method::Options => "OPTIONS",
+            Method::Describe => "DESCRIBE",
+            Method::Announce => "ANNOUNCE",
+            Method::Setup => "SETUP",
+            Method::Play => "PLAY",
+            Method::Pause => "PAUSE",
+            Method::Teardown => "TEARDOWN",
+            Method::GetParameter => "GET_PARAMETER",
+            Method::SetParameter => "SET_PARAMETER",
+            Method::Record => "RECORD",
+            Method::Redirect => "REDIRECT",
+            Method::Extension(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The protocol version of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Version {
+    /// `RTSP/1.0` (RFC 2326).
+    Rtsp10,
+    /// `RTSP/2.0` (RFC 7826): parsed, answered with 505 by the server.
+    Rtsp20,
+}
+
+impl Version {
+    /// `RTSP/1.0` or `RTSP/2.0`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::Rtsp10 => "RTSP/1.0",
+            Version::Rtsp20 => "RTSP/2.0",
+        }
+    }
+}
+
+/// One header field's name and value, as ranges of the header text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Field {
+    name: Range<u32>,
+    value: Range<u32>,
+}
+
+/// The header fields of a message, in order, names as sent.
+///
+/// Parsed headers borrow the received bytes (no copy per field); lookups
+/// by name ignore ASCII case. Values are trimmed of surrounding spaces
+/// and tabs; a folded value (a line starting with a space) is joined with
+/// one space.
+#[derive(Clone, Default)]
+pub struct Headers {
+    text: Bytes,
+    fields: Vec<Field>,
+}
+
+impl Headers {
+    /// No header fields.
+    #[must_use]
+    pub fn new() -> Headers {
+        Headers::default()
+    }
+
+    fn str_at(&self, r: &Range<u32>) -> &str {
+        self.text
+            .get(r.start as usize..r.end as usize)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+
+    /// The first value of `name` (ASCII case ignored).
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|f| self.str_at(&f.name).eq_ignore_ascii_case(name))
+            .map(|f| self.str_at(&f.value))
+    }
+
+    /// Every value of `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.fields
+            .iter()
+            .filter(move |f| self.str_at(&f.name).eq_ignore_ascii_case(name))
+            .map(|f| self.str_at(&f.value))
+    }
+
+    /// `true` when `name` is there.
+    #[must_use]
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Every `(name, value)`, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.fields
+            .iter()
+            .map(|f| (self.str_at(&f.name), self.str_at(&f.value)))
+    }
+
+    /// How many fields.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// `true` without fields.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Appends `name: value` (the value trimmed as a parsed one would be).
+    pub fn append(&mut self, name: &str, value: &str) {
+        let value = value.trim_matches([' ', '\t']);
+        let mut text = Vec::with_capacity(self.text.len() + name.len() + value.len());
+        text.extend_from_slice(&self.text);
+        let start = text.len() as u32;
+        text.extend_from_slice(name.as_bytes());
+        let name_range = start..text.len() as u32;
+        let start = text.len() as u32;
+        text.extend_from_slice(value.as_bytes());
+        let value_range = start..text.len() as u32;
+        self.text = Bytes::from(text);
+        self.fields.push(Field {
+            name: name_range,
+            value: value_range,
+        });
+    }
+
+    /// Replaces every `name` field by one `name: value` (appended when
+    /// there was none).
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.remove(name);
+        self.append(name, value);
+    }
+
+    /// Removes every `name` field.
+    pub fn remove(&mut self, name: &str) {
+        let text = self.text.clone();
+        self.fields.retain(|f| {
+            let n = text
+                .get(f.name.start as usize..f.name.end as usize)
+                .unwrap_or_default();
+            !n.eq_ignore_ascii_case(name.as_bytes())
+        });
+    }
+
+    /// Headers over received text: `fields` are ranges of `text`.
+    fn from_parts(text: Bytes, fields: Vec<Field>) -> Headers {
+        Headers { text, fields }
+    }
+}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Headers) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Headers {}
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// An RTSP request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// The Request-URI as sent (`rtsp://host/path`, or `*`).
+    pub uri: String,
+    /// The version.
+    pub version: Version,
+    /// The header fields.
+    pub headers: Headers,
+    /// The body (`Content-Length` bytes), a slice of the received bytes.
+    pub body: Bytes,
+}
+
+impl Request {
+    /// An RTSP/1.0 request without headers or body.
+    #[must_use]
+    pub fn new(method: Method, uri: &str) -> Request {
+        Request {
+            method,
+            uri: uri.to_owned(),
+            version: Version::Rtsp10,
+            headers: Headers::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    /// The `CSeq` (trailing spaces ignored), when there is one that parses.
+    #[must_use]
+    pub fn cseq(&self) -> Option<u32> {
+        crate::header::cseq(&self.headers)
+    }
+}
+
+/// An RTSP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The version.
+    pub version: Version,
+    /// The status code.
+    pub status: u16,
+    /// The reason phrase as sent (may be empty).
+    pub reason: String,
+    /// The header fields.
+    pub headers: Headers,
+    /// The body, a slice of the received bytes.
+    pub body: Bytes,
+}
+
+impl Response {
+    /// An RTSP/1.0 response with `status` and its RFC 2326 reason phrase.
+    #[must_use]
+    pub fn new(status: u16) -> Response {
+        Response {
+            version: Version::Rtsp10,
+            status,
+            reason: reason_phrase(status).to_owned(),
+            headers: Headers::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    /// The `CSeq`, when there is one that parses.
+    #[must_use]
+    pub fn cseq(&self) -> Option<u32> {
+        crate::header::cseq(&self.headers)
+    }
+}
+
+/// A request or a response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A request.
+    Request(Request),
+    /// A response.
+    Response(Response),
+}
+
+/// What a stream carries: a message, or a block of interleaved binary
+/// data (RFC 2326 section 10.12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A request or response.
+    Message(Message),
+    /// `$`, a channel, a 16-bit length and that many bytes.
+    Interleaved {
+        /// The channel (the `interleaved=` of a SETUP).
+        channel: u8,
+        /// The payload, a slice of the received bytes.
+        data: Bytes,
+    },
+}
+
+/// The reason phrase RFC 2326 section 7.1.1 gives `status` (`""` for a
+/// code it does not list).
+#[must_use]
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        200 => "OK",
+        201 => "Created",
+        250 => "Low on Storage Space",
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Moved Temporarily",
+        303 => "See Other",
+        304 => "Not Modified",
+        305 => "Use Proxy",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        407 => "Proxy Authentication Required",
+        408 => "Request Time-out",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Request Entity Too Large",
+        414 => "Request-URI Too Large",
+        415 => "Unsupported Media Type",
+        431 => "Request Header Fields Too Large",
+        451 => "Parameter Not Understood",
+        452 => "Conference Not Found",
+        453 => "Not Enough Bandwidth",
+        454 => "Session Not Found",
+        455 => "Method Not Valid in This State",
+        456 => "Header Field Not Valid for Resource",
+        457 => "Invalid Range",
+        458 => "Parameter Is Read-Only",
+        459 => "Aggregate operation not allowed",
+        460 => "Only aggregate operation allowed",
+        461 => "Unsupported transport",
+        462 => "Destination unreachable",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Time-out",
+        505 => "RTSP Version not supported",
+        551 => "Option not supported",
+        _ => "",
+    }
+}

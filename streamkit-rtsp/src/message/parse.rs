@@ -1,0 +1,510 @@
+//! The message parser: nom's streaming combinators over a head once its
+//! end (an empty line) has arrived, `Content-Length` bodies, `$` frames.
+//!
+//! The reader looks for the end of a head only in bytes it has not
+//! scanned yet, so a head that arrives a byte at a time costs linear time,
+//! and it parses the head once. Line ends are CRLF or, leniently, LF;
+//! empty lines between messages are skipped.
+
+use bytes::{Buf, Bytes, BytesMut};
+use nom::bytes::streaming::{tag, take_till, take_while, take_while1};
+use nom::number::streaming::{be_u16, u8 as byte};
+use nom::{IResult, Parser};
+
+use super::{Field, Frame, Headers, Message, Method, Request, Response, Version};
+use crate::error::ParseError;
+
+/// The bounds of a [`MessageReader`] and of [`parse_frame`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReaderConfig {
+    /// The longest head (start line and headers), bytes.
+    pub max_head: usize,
+    /// The longest body, bytes.
+    pub max_body: usize,
+    /// The most header fields.
+    pub max_headers: usize,
+}
+
+impl Default for ReaderConfig {
+    /// 64 KiB heads, 1 MiB bodies, 128 header fields: far above what a
+    /// camera or player sends (an SDP is a few KiB).
+    fn default() -> ReaderConfig {
+        ReaderConfig {
+            max_head: 64 * 1024,
+            max_body: 1024 * 1024,
+            max_headers: 128,
+        }
+    }
+}
+
+/// What [`parse_frame`] found at the start of its input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    /// A whole frame, and how many input bytes it took (empty lines
+    /// before it included).
+    Complete {
+        /// The frame.
+        frame: Frame,
+        /// Bytes consumed.
+        consumed: usize,
+    },
+    /// More bytes are needed: at least `needed` more when known.
+    Incomplete {
+        /// The known minimum of bytes still missing.
+        needed: Option<usize>,
+    },
+}
+
+type In<'a> = &'a [u8];
+
+fn is_token(c: u8) -> bool {
+    c.is_ascii_graphic()
+        && !matches!(
+            c,
+            b'(' | b')'
+                | b'<'
+                | b'>'
+                | b'@'
+                | b','
+                | b';'
+                | b':'
+                | b'\\'
+                | b'"'
+                | b'/'
+                | b'['
+                | b']'
+                | b'?'
+                | b'='
+                | b'{'
+                | b'}'
+        )
+}
+
+fn is_eol(c: u8) -> bool {
+    c == b'\r' || c == b'\n'
+}
+
+/// CRLF or LF.
+fn eol(i: In<'_>) -> IResult<In<'_>, ()> {
+    let (i, _) = nom::branch::alt((tag(&b"\r\n"[..]), tag(&b"\n"[..]))).parse(i)?;
+    Ok((i, ()))
+}
+
+fn spaces(i: In<'_>) -> IResult<In<'_>, In<'_>> {
+    take_while(|c| c == b' ' || c == b'\t').parse(i)
+}
+
+fn version(i: In<'_>) -> IResult<In<'_>, Version> {
+    let (i, _) = tag(&b"RTSP/"[..]).parse(i)?;
+    let (i, major) = byte(i)?;
+    let (i, _) = tag(&b"."[..]).parse(i)?;
+    let (i, minor) = byte(i)?;
+    match (major, minor) {
+        (b'1', b'0') => Ok((i, Version::Rtsp10)),
+        (b'2', b'0') => Ok((i, Version::Rtsp20)),
+        _ => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Tag,
+        ))),
+    }
+}
+
+enum StartLine<'a> {
+    Request(Method, &'a str, Version),
+    Status(Version, u16, &'a str),
+}
+
+fn request_line(i: In<'_>) -> IResult<In<'_>, StartLine<'_>> {
+    let (i, method) = take_while1(is_token).parse(i)?;
+    let (i, _) = take_while1(|c| c == b' ').parse(i)?;
+    let (i, uri) = take_while1(|c: u8| c.is_ascii_graphic()).parse(i)?;
+    let (i, _) = take_while1(|c| c == b' ').parse(i)?;
+    let (i, version) = version(i)?;
+    let (i, _) = spaces(i)?;
+    let (i, _) = eol(i)?;
+    // Tokens and graphic characters are ASCII.
+    let method = std::str::from_utf8(method).unwrap_or_default();
+    let uri = std::str::from_utf8(uri).unwrap_or_default();
+    Ok((
+        i,
+        StartLine::Request(Method::from_token(method), uri, version),
+    ))
+}
+
+fn status_line(i: In<'_>) -> IResult<In<'_>, StartLine<'_>> {
+    let (i, version) = version(i)?;
+    let (i, _) = take_while1(|c| c == b' ').parse(i)?;
+    let (i, code) = take_while1(|c: u8| c.is_ascii_digit()).parse(i)?;
+    let (i, reason) = take_till(is_eol).parse(i)?;
+    let (i, _) = eol(i)?;
+    let status = std::str::from_utf8(code)
+        .ok()
+        .filter(|c| c.len() == 3)
+        .and_then(|c| c.parse::<u16>().ok())
+        .ok_or(nom::Err::Error(nom::error::Error::new(
+            code,
+            nom::error::ErrorKind::Digit,
+        )))?;
+    let reason = std::str::from_utf8(reason)
+        .map_err(|_| nom::Err::Error(nom::error::Error::new(reason, nom::error::ErrorKind::Char)))?
+        .trim_matches([' ', '\t']);
+    Ok((i, StartLine::Status(version, status, reason)))
+}
+
+/// One header line: the name and the raw value (spaces around trimmed
+/// by the caller).
+fn header_line(i: In<'_>) -> IResult<In<'_>, (In<'_>, In<'_>)> {
+    let (i, name) = take_while1(is_token).parse(i)?;
+    let (i, _) = spaces(i)?;
+    let (i, _) = tag(&b":"[..]).parse(i)?;
+    let (i, value) = take_till(is_eol).parse(i)?;
+    let (i, _) = eol(i)?;
+    Ok((i, (name, value)))
+}
+
+/// A continuation line (starts with a space or tab).
+fn continuation(i: In<'_>) -> IResult<In<'_>, In<'_>> {
+    let (i, _) = take_while1(|c| c == b' ' || c == b'\t').parse(i)?;
+    let (i, value) = take_till(is_eol).parse(i)?;
+    let (i, _) = eol(i)?;
+    Ok((i, value))
+}
+
+/// The offset of `part` (a subslice) in `whole`.
+fn offset_in(whole: &[u8], part: &[u8]) -> usize {
+    (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize)
+}
+
+fn invalid(what: &'static str, offset: usize) -> ParseError {
+    ParseError::Invalid { what, offset }
+}
+
+/// The offset where a nom error stopped in `head`.
+fn error_offset(head: &[u8], e: &nom::Err<nom::error::Error<In<'_>>>) -> usize {
+    match e {
+        nom::Err::Error(e) | nom::Err::Failure(e) => offset_in(head, e.input),
+        nom::Err::Incomplete(_) => head.len(),
+    }
+}
+
+/// The trimmed range of `value` in `head`.
+fn trimmed(head: &[u8], value: &[u8]) -> std::ops::Range<u32> {
+    let start = offset_in(head, value);
+    let lead = value
+        .iter()
+        .take_while(|c| **c == b' ' || **c == b'\t')
+        .count();
+    let rest = value.get(lead..).unwrap_or_default();
+    let trail = rest
+        .iter()
+        .rev()
+        .take_while(|c| **c == b' ' || **c == b'\t')
+        .count();
+    let s = start + lead;
+    let e = start + value.len() - trail;
+    s as u32..e.max(s) as u32
+}
+
+/// A parsed head: the start line and fields as ranges of the head.
+struct Head {
+    start: StartOwned,
+    fields: Vec<Field>,
+    content_length: usize,
+}
+
+enum StartOwned {
+    Request(Method, String, Version),
+    Status(Version, u16, String),
+}
+
+/// Parses a head that ends at `head.len()` (its empty line included).
+fn parse_head(head: &[u8], config: &ReaderConfig) -> Result<Head, ParseError> {
+    let (mut i, start) = if head.starts_with(b"RTSP/") {
+        status_line(head).map_err(|e| invalid("status line", error_offset(head, &e)))?
+    } else {
+        request_line(head).map_err(|e| invalid("request line", error_offset(head, &e)))?
+    };
+    let start = match start {
+        StartLine::Request(m, u, v) => StartOwned::Request(m, u.to_owned(), v),
+        StartLine::Status(v, s, r) => StartOwned::Status(v, s, r.to_owned()),
+    };
+    let mut fields: Vec<Field> = Vec::new();
+    let mut content_length = None;
+    loop {
+        if let Ok((rest, ())) = eol(i) {
+            if !rest.is_empty() {
+                return Err(invalid("end of head", offset_in(head, rest)));
+            }
+            break;
+        }
+        if let Ok((rest, value)) = continuation(i) {
+            let Some(last) = fields.last_mut() else {
+                return Err(invalid("header name", offset_in(head, i)));
+            };
+            let r = trimmed(head, value);
+            if r.end > r.start {
+                last.value.end = r.end;
+            }
+            i = rest;
+            continue;
+        }
+        let (rest, (name, value)) =
+            header_line(i).map_err(|e| invalid("header line", error_offset(head, &e)))?;
+        if std::str::from_utf8(value).is_err() {
+            return Err(invalid("header value (not UTF-8)", offset_in(head, value)));
+        }
+        if fields.len() >= config.max_headers {
+            return Err(ParseError::TooManyHeaders {
+                max: config.max_headers,
+            });
+        }
+        let value_range = trimmed(head, value);
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let text = head
+                .get(value_range.start as usize..value_range.end as usize)
+                .and_then(|v| std::str::from_utf8(v).ok())
+                .unwrap_or_default();
+            let length: u64 = text
+                .parse()
+                .map_err(|_| invalid("Content-Length", value_range.start as usize))?;
+            if length > config.max_body as u64 {
+                return Err(ParseError::BodyTooLarge {
+                    length,
+                    max: config.max_body,
+                });
+            }
+            content_length = Some(length as usize);
+        }
+        let n = offset_in(head, name);
+        fields.push(Field {
+            name: n as u32..(n + name.len()) as u32,
+            value: value_range,
+        });
+        i = rest;
+    }
+    Ok(Head {
+        start,
+        fields,
+        content_length: content_length.unwrap_or(0),
+    })
+}
+
+/// Where the head that starts `buf` ends (after its empty line), looking
+/// from `from` on.
+fn head_end(buf: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while let Some(pos) = buf.get(i..)?.iter().position(|c| *c == b'\n') {
+        let at = i + pos;
+        match (buf.get(at + 1), buf.get(at + 2)) {
+            (Some(b'\n'), _) => return Some(at + 2),
+            (Some(b'\r'), Some(b'\n')) => return Some(at + 3),
+            _ => {}
+        }
+        i = at + 1;
+    }
+    None
+}
+
+/// Empty-line bytes before a message.
+fn leading_blank(buf: &[u8]) -> usize {
+    buf.iter().take_while(|c| is_eol(**c)).count()
+}
+
+/// The interleaved frame at the start of `buf`: `(channel, length)`, or
+/// how many bytes are missing.
+fn interleaved_header(buf: &[u8]) -> Result<(u8, usize), usize> {
+    let parsed: IResult<In<'_>, (In<'_>, u8, u16)> = (tag(&b"$"[..]), byte, be_u16).parse(buf);
+    match parsed {
+        Ok((_, (_, channel, length))) => Ok((channel, usize::from(length))),
+        Err(_) => Err(4 - buf.len().min(4)),
+    }
+}
+
+/// Parses the frame at the start of `input` once: complete (with the
+/// bytes it took), incomplete, or invalid. The frame's header text and
+/// body are slices of `input`.
+///
+/// # Errors
+///
+/// As [`MessageReader::poll_frame`].
+pub fn parse_frame(input: &Bytes, config: &ReaderConfig) -> Result<Parsed, ParseError> {
+    let blank = leading_blank(input);
+    let buf = input.slice(blank..);
+    match frame_at(&buf, 0, config)? {
+        Step::Frame(len) => {
+            let frame = build_frame(buf.slice(..len), config)?;
+            Ok(Parsed::Complete {
+                frame,
+                consumed: blank + len,
+            })
+        }
+        Step::Need(needed, _) => Ok(Parsed::Incomplete { needed }),
+    }
+}
+
+/// What the bytes at the start of a buffer hold.
+enum Step {
+    /// A whole frame of this many bytes.
+    Frame(usize),
+    /// Not yet: at least this many more bytes when known, and how far the
+    /// end of a head was looked for.
+    Need(Option<usize>, usize),
+}
+
+fn frame_at(buf: &[u8], scanned: usize, config: &ReaderConfig) -> Result<Step, ParseError> {
+    if buf.first() == Some(&b'$') {
+        return Ok(match interleaved_header(buf) {
+            Ok((_, length)) if buf.len() >= 4 + length => Step::Frame(4 + length),
+            Ok((_, length)) => Step::Need(Some(4 + length - buf.len()), 0),
+            Err(missing) => Step::Need(Some(missing), 0),
+        });
+    }
+    let Some(end) = head_end(buf, scanned.saturating_sub(2)) else {
+        if buf.len() > config.max_head {
+            return Err(ParseError::HeadTooLarge {
+                max: config.max_head,
+            });
+        }
+        return Ok(Step::Need(None, buf.len()));
+    };
+    if end > config.max_head {
+        return Err(ParseError::HeadTooLarge {
+            max: config.max_head,
+        });
+    }
+    let head = parse_head(buf.get(..end).unwrap_or_default(), config)?;
+    let total = end + head.content_length;
+    Ok(if buf.len() >= total {
+        Step::Frame(total)
+    } else {
+        Step::Need(Some(total - buf.len()), end.max(1))
+    })
+}
+
+/// The frame of `bytes` (exactly one frame, checked by `frame_at`).
+fn build_frame(bytes: Bytes, config: &ReaderConfig) -> Result<Frame, ParseError> {
+    if bytes.first() == Some(&b'$') {
+        let channel = bytes.get(1).copied().unwrap_or(0);
+        return Ok(Frame::Interleaved {
+            channel,
+            data: bytes.slice(4.min(bytes.len())..),
+        });
+    }
+    let end = head_end(&bytes, 0).ok_or(invalid("end of head", bytes.len()))?;
+    let head = parse_head(bytes.get(..end).unwrap_or_default(), config)?;
+    let body = bytes.slice(end..);
+    let headers = Headers::from_parts(bytes.slice(..end), head.fields);
+    Ok(Frame::Message(match head.start {
+        StartOwned::Request(method, uri, version) => Message::Request(Request {
+            method,
+            uri,
+            version,
+            headers,
+            body,
+        }),
+        StartOwned::Status(version, status, reason) => Message::Response(Response {
+            version,
+            status,
+            reason,
+            headers,
+            body,
+        }),
+    }))
+}
+
+/// An incremental reader of one TCP stream's frames: requests,
+/// responses and interleaved data, in any chunking.
+///
+/// Call order: [`push`](MessageReader::push) the bytes read, then
+/// [`poll_frame`](MessageReader::poll_frame) until `Ok(None)`. An error is
+/// final (the stream cannot be resynchronized): answer it with its
+/// [`status`](ParseError::status) and close. Memory is bounded by the
+/// configuration as long as every push is followed by polling.
+#[derive(Debug)]
+pub struct MessageReader {
+    config: ReaderConfig,
+    buf: BytesMut,
+    /// How far the end of the current head was looked for.
+    scanned: usize,
+    /// The whole frame's length once its head was parsed.
+    known_total: Option<usize>,
+    failed: Option<ParseError>,
+}
+
+impl MessageReader {
+    /// An empty reader with these bounds.
+    #[must_use]
+    pub fn new(config: ReaderConfig) -> MessageReader {
+        MessageReader {
+            config,
+            buf: BytesMut::new(),
+            scanned: 0,
+            known_total: None,
+            failed: None,
+        }
+    }
+
+    /// Appends bytes read from the stream.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Bytes held, not yet part of a polled frame.
+    #[must_use]
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The next whole frame, `Ok(None)` when more bytes are needed.
+    ///
+    /// # Errors
+    ///
+    /// [`ParseError::Invalid`] with the byte offset in the message,
+    /// [`ParseError::HeadTooLarge`], [`ParseError::BodyTooLarge`],
+    /// [`ParseError::TooManyHeaders`]. Once an error was returned every
+    /// later call returns it again.
+    pub fn poll_frame(&mut self) -> Result<Option<Frame>, ParseError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let blank = leading_blank(&self.buf);
+        if blank > 0 {
+            self.buf.advance(blank);
+            self.scanned = self.scanned.saturating_sub(blank);
+        }
+        if self.known_total.is_some_and(|total| self.buf.len() < total) {
+            return Ok(None);
+        }
+        let step = frame_at(&self.buf, self.scanned, &self.config);
+        match step {
+            Ok(Step::Frame(len)) => {
+                self.scanned = 0;
+                self.known_total = None;
+                let bytes = self.buf.split_to(len).freeze();
+                match build_frame(bytes, &self.config) {
+                    Ok(frame) => Ok(Some(frame)),
+                    Err(e) => {
+                        self.failed = Some(e.clone());
+                        Err(e)
+                    }
+                }
+            }
+            Ok(Step::Need(needed, scanned)) => {
+                self.scanned = scanned;
+                if let Some(n) = needed
+                    && self.buf.first() != Some(&b'$')
+                {
+                    // The head is whole: only the body is missing.
+                    self.known_total = Some(self.buf.len() + n);
+                    self.scanned = 0;
+                }
+                Ok(None)
+            }
+            Err(e) => {
+                self.failed = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+}

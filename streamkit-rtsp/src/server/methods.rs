@@ -1,0 +1,937 @@
+//! The requests: each method's checks (version, CSeq, session, state,
+//! authorization) and answers, and the caller's answers to what waits.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use streamkit_core::codec::MediaKind;
+use streamkit_core::track::Track;
+use streamkit_rtp::payload::{Depacketizer, mp4_nal_form, rtp_clock_rate};
+use streamkit_rtp::sdp::codec::TrackMedia;
+use streamkit_rtp::sdp::{Connection, Origin, SessionDescription};
+use streamkit_rtp::sender::{MediaSender, MediaSenderConfig, Pacing, Speed};
+
+use super::record::Recorder;
+use super::{
+    Announced, Pending, Presentation, RequestId, ServerConnection, ServerEvent, Session,
+    SessionEnd, SetupTrack, State, TrackTransport,
+};
+use crate::auth::{Action, Refusal};
+use crate::error::ServerError;
+use crate::header::{
+    LowerTransport, NptTime, PortRange, Range, RtpInfoEntry, RtpInfoHeader, SessionHeader,
+    Transport, TransportSpec, write_public,
+};
+use crate::message::{Method, Request, Response, Version};
+
+/// The methods the server answers, for `Public`.
+const PUBLIC: [Method; 10] = [
+    Method::Options,
+    Method::Describe,
+    Method::Setup,
+    Method::Play,
+    Method::Pause,
+    Method::Teardown,
+    Method::GetParameter,
+    Method::SetParameter,
+    Method::Announce,
+    Method::Record,
+];
+
+/// The path of a Request-URI: `rtsp://host:port/a/b?q` gives `/a/b`.
+pub(crate) fn uri_path(uri: &str) -> String {
+    let rest = match uri.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| rest.get(i..).unwrap_or("/")),
+        None => uri,
+    };
+    let path = rest.split(['?', '#']).next().unwrap_or("/");
+    let path = path.trim_end_matches('/');
+    if path.is_empty() {
+        "/".to_owned()
+    } else if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    }
+}
+
+/// `/p/trackID=N` gives `("/p", Some(N))`.
+fn split_track(path: &str) -> (String, Option<u32>) {
+    if let Some((base, last)) = path.rsplit_once('/')
+        && let Some(n) = last.strip_prefix("trackID=")
+        && let Ok(n) = n.parse()
+    {
+        let base = if base.is_empty() { "/" } else { base };
+        return (base.to_owned(), Some(n));
+    }
+    (path.to_owned(), None)
+}
+
+fn unspecified_like(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    }
+}
+
+/// The SDP of `p` (what DESCRIBE answers): one media section per track
+/// with `a=control:trackID=N`, session-level `a=control:*` and
+/// `a=range`.
+pub(crate) fn describe_sdp(
+    p: &Presentation,
+    session_id: u64,
+    peer: IpAddr,
+) -> Result<String, ServerError> {
+    let any = unspecified_like(peer);
+    let media: Vec<TrackMedia<'_>> = p
+        .tracks
+        .iter()
+        .map(|t| TrackMedia {
+            track: t,
+            payload_type: if t.kind() == MediaKind::Video { 96 } else { 97 },
+            port: 0,
+        })
+        .collect();
+    let mut sdp = SessionDescription::for_tracks(
+        Origin::for_address(session_id, any),
+        &p.session_name,
+        Some(Connection::for_address(any)),
+        &media,
+    )?;
+    sdp.attributes.push_value("control", "*");
+    match p.duration {
+        Some(d) => sdp.attributes.push_value(
+            "range",
+            &Range::Npt {
+                start: Some(NptTime::At(Duration::ZERO)),
+                end: Some(NptTime::At(d)),
+            }
+            .to_string(),
+        ),
+        None => sdp.attributes.push_value("range", "npt=now-"),
+    }
+    for (m, t) in sdp.media.iter_mut().zip(&p.tracks) {
+        m.attributes
+            .push_value("control", &format!("trackID={}", t.id));
+    }
+    Ok(sdp.write()?)
+}
+
+impl ServerConnection {
+    fn random_u64(&mut self) -> u64 {
+        let mut b = [0u8; 8];
+        self.random.fill_bytes(&mut b);
+        u64::from_be_bytes(b)
+    }
+
+    /// A response to `cseq` with the Server header and, when there is a
+    /// session, its Session header.
+    fn response(&self, cseq: Option<u32>, status: u16) -> Response {
+        let mut r = Response::new(status);
+        if let Some(c) = cseq {
+            r.headers.append("CSeq", &c.to_string());
+        }
+        r.headers.append("Server", &self.config.server_name);
+        if let Some(s) = &self.session {
+            let h = SessionHeader {
+                id: s.id.clone(),
+                timeout: Some(self.config.session_timeout.as_secs() as u32),
+            };
+            r.headers.append("Session", &h.to_string());
+        }
+        r
+    }
+
+    fn send(&mut self, r: &Response) {
+        r.write_to(&mut self.out);
+    }
+
+    fn status(&mut self, cseq: Option<u32>, status: u16) {
+        let r = self.response(cseq, status);
+        self.send(&r);
+    }
+
+    /// Checks the policy for `action` on `path`; answers 401 or 403 and
+    /// returns `false` when the request may not go on.
+    fn authorize(
+        &mut self,
+        now: Instant,
+        req: &Request,
+        cseq: u32,
+        path: &str,
+        action: Action,
+    ) -> bool {
+        let access = self.policy.access(path, action);
+        let result = self.auth.check(
+            now,
+            self.random.as_mut(),
+            req.method.as_str(),
+            req.headers.get("authorization"),
+            &access,
+        );
+        match result {
+            Ok(()) => true,
+            Err(Refusal::Forbidden) => {
+                self.status(Some(cseq), 403);
+                false
+            }
+            Err(Refusal::Unauthorized(challenges)) => {
+                let mut r = self.response(Some(cseq), 401);
+                for c in challenges {
+                    r.headers.append("WWW-Authenticate", &c.to_string());
+                }
+                self.send(&r);
+                false
+            }
+        }
+    }
+
+    fn wait(&mut self, cseq: u32, pending: Pending) -> RequestId {
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        self.pending = Some((id, cseq, pending));
+        id
+    }
+
+    fn event(&mut self, e: ServerEvent) {
+        if self.events.len() < super::MAX_EVENTS {
+            self.events.push_back(e);
+        }
+    }
+
+    pub(super) fn handle_request(&mut self, now: Instant, req: Request) {
+        let Some(cseq) = req.cseq() else {
+            self.status(None, 400);
+            return;
+        };
+        if req.version != Version::Rtsp10 {
+            self.status(Some(cseq), 505);
+            return;
+        }
+        // A Session header must name this connection's session.
+        if let Some(value) = req.headers.get("session") {
+            let id = SessionHeader::parse(value)
+                .map(|s| s.id)
+                .unwrap_or_default();
+            match &mut self.session {
+                Some(s) if s.id == id => s.last_activity = now,
+                _ => {
+                    self.status(Some(cseq), 454);
+                    return;
+                }
+            }
+        }
+        let path = uri_path(&req.uri);
+        match req.method {
+            Method::Options => {
+                let mut r = self.response(Some(cseq), 200);
+                r.headers.append("Public", &write_public(&PUBLIC));
+                self.send(&r);
+            }
+            Method::GetParameter | Method::SetParameter => self.status(Some(cseq), 200),
+            Method::Describe => {
+                if self.authorize(now, &req, cseq, &path, Action::Read) {
+                    let id = self.wait(
+                        cseq,
+                        Pending::Describe {
+                            setup: None,
+                            uri: req.uri.clone(),
+                            path: path.clone(),
+                        },
+                    );
+                    self.event(ServerEvent::Describe { request: id, path });
+                }
+            }
+            Method::Announce => {
+                if self.authorize(now, &req, cseq, &path, Action::Publish) {
+                    self.announce(cseq, &req, path);
+                }
+            }
+            Method::Setup => self.setup(now, req, cseq, path, true),
+            Method::Play => self.play(now, &req, cseq, &path),
+            Method::Pause => self.pause(cseq),
+            Method::Record => self.record(now, &req, cseq, &path),
+            Method::Teardown => {
+                if self.session.is_some() {
+                    let r = self.response(Some(cseq), 200);
+                    self.end_session(now, SessionEnd::Teardown);
+                    self.send(&r);
+                } else {
+                    self.status(Some(cseq), 454);
+                }
+            }
+            _ => {
+                let mut r = self.response(Some(cseq), 501);
+                r.headers.append("Public", &write_public(&PUBLIC));
+                self.send(&r);
+            }
+        }
+    }
+
+    fn announce(&mut self, cseq: u32, req: &Request, path: String) {
+        if let Some(t) = req.headers.get("content-type")
+            && !t.trim().to_ascii_lowercase().starts_with("application/sdp")
+        {
+            self.status(Some(cseq), 415);
+            return;
+        }
+        let Ok(sdp) = SessionDescription::parse_bytes(&req.body) else {
+            self.status(Some(cseq), 400);
+            return;
+        };
+        let mut tracks = Vec::new();
+        for (i, m) in sdp.media.iter().enumerate() {
+            let Some(pt) = m.formats.first().and_then(|f| f.parse::<u8>().ok()) else {
+                continue;
+            };
+            let Ok(codec) = m.codec(pt) else { continue };
+            let Some(clock) = rtp_clock_rate(&codec) else {
+                continue;
+            };
+            let Ok(depacketizer) = Depacketizer::from_media(m, pt, mp4_nal_form(&codec)) else {
+                continue;
+            };
+            let control = m
+                .attributes
+                .control()
+                .map_or_else(|| format!("trackID={i}"), str::to_owned);
+            let track = Track::new(i as u32 + 1, clock, codec);
+            tracks.push((track, control, Some(depacketizer)));
+        }
+        if tracks.is_empty() {
+            self.status(Some(cseq), 415);
+            return;
+        }
+        let list: Vec<Track> = tracks.iter().map(|t| t.0.clone()).collect();
+        let id = self.wait(
+            cseq,
+            Pending::Announce {
+                announced: Announced {
+                    path: path.clone(),
+                    tracks,
+                },
+            },
+        );
+        self.event(ServerEvent::Announce {
+            request: id,
+            path,
+            tracks: list,
+        });
+    }
+
+    /// The announced track a SETUP URI names.
+    fn announced_track(&self, uri: &str, path: &str) -> Option<u32> {
+        let a = self.announced.as_ref()?;
+        if !path.starts_with(&a.path) {
+            return None;
+        }
+        a.tracks
+            .iter()
+            .find(|(_, control, _)| {
+                uri == control || uri.trim_end_matches('/').ends_with(&format!("/{control}"))
+            })
+            .map(|(t, _, _)| t.id)
+            .or_else(|| {
+                (a.tracks.len() == 1 && path == a.path)
+                    .then(|| a.tracks.first().map(|t| t.0.id))
+                    .flatten()
+            })
+    }
+
+    pub(super) fn setup(
+        &mut self,
+        now: Instant,
+        req: Request,
+        cseq: u32,
+        path: String,
+        check_auth: bool,
+    ) {
+        if let Some(s) = &self.session
+            && matches!(s.state, State::Playing | State::Recording)
+        {
+            self.status(Some(cseq), 455);
+            return;
+        }
+        // A publisher's track, or a described presentation's.
+        let (record, base, track_id) = match self.announced_track(&req.uri, &path) {
+            Some(id) => (
+                true,
+                self.announced
+                    .as_ref()
+                    .map(|a| a.path.clone())
+                    .unwrap_or_default(),
+                id,
+            ),
+            None => {
+                let (base, track) = split_track(&path);
+                let described = self
+                    .presentations
+                    .iter()
+                    .find(|(p, _)| *p == base)
+                    .map(|(_, p)| p);
+                let Some(presentation) = described else {
+                    if check_auth && !self.authorize(now, &req, cseq, &base, Action::Read) {
+                        return;
+                    }
+                    let uri = req.uri.clone();
+                    let id = self.wait(
+                        cseq,
+                        Pending::Describe {
+                            setup: Some(req),
+                            uri,
+                            path: base.clone(),
+                        },
+                    );
+                    self.event(ServerEvent::Describe {
+                        request: id,
+                        path: base,
+                    });
+                    return;
+                };
+                let track = match track {
+                    Some(t) => t,
+                    None if presentation.tracks.len() == 1 => {
+                        presentation.tracks.first().map_or(0, |t| t.id)
+                    }
+                    None => {
+                        self.status(Some(cseq), 459);
+                        return;
+                    }
+                };
+                if !presentation.tracks.iter().any(|t| t.id == track) {
+                    self.status(Some(cseq), 404);
+                    return;
+                }
+                (false, base, track)
+            }
+        };
+        let action = if record {
+            Action::Publish
+        } else {
+            Action::Read
+        };
+        if check_auth && !self.authorize(now, &req, cseq, &base, action) {
+            return;
+        }
+        if let Some(s) = &self.session
+            && s.path != base
+        {
+            self.status(Some(cseq), 459);
+            return;
+        }
+        let Some(transport) = req
+            .headers
+            .get("transport")
+            .and_then(|t| Transport::parse(t).ok())
+        else {
+            self.status(Some(cseq), 461);
+            return;
+        };
+        let Some((spec, chosen)) = self.choose_transport(&transport, track_id) else {
+            self.status(Some(cseq), 461);
+            return;
+        };
+        if self.session.is_none() {
+            let id = format!("{:016X}", self.random_u64());
+            self.session = Some(Session {
+                id,
+                path: base.clone(),
+                state: State::Ready,
+                tracks: Vec::new(),
+                last_activity: now,
+                sender: None,
+                recorders: Vec::new(),
+                paused_at: None,
+            });
+        }
+        let seed = self.random_u64();
+        let recorder = if record {
+            self.announced.as_mut().and_then(|a| {
+                let (track, _, announced) = a.tracks.iter_mut().find(|t| t.0.id == track_id)?;
+                // The SDP's depacketizer carries its modes; a repeated
+                // SETUP gets a fresh one.
+                let depacketizer = match announced.take() {
+                    Some(d) => d,
+                    None => {
+                        Depacketizer::for_codec(&track.codec, mp4_nal_form(&track.codec)).ok()?
+                    }
+                };
+                Some((track.clone(), depacketizer))
+            })
+        } else {
+            None
+        };
+        let (jitter, cname) = (self.config.jitter, self.config.cname.clone());
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
+        s.tracks.retain(|t| t.track_id != track_id);
+        s.tracks.push(SetupTrack {
+            track_id,
+            transport: chosen,
+        });
+        if let Some((track, depacketizer)) = recorder {
+            s.recorders.retain(|r| r.track().id != track_id);
+            s.recorders.push(Recorder::new(
+                now,
+                track,
+                depacketizer,
+                jitter,
+                &cname,
+                seed,
+            ));
+        }
+        s.last_activity = now;
+        let mut r = self.response(Some(cseq), 200);
+        r.headers.append("Transport", &spec.to_string());
+        self.send(&r);
+        self.event(ServerEvent::SetUp {
+            track_id,
+            transport: chosen,
+        });
+    }
+
+    /// The first spec of `t` the server can serve, as it answers it.
+    fn choose_transport(
+        &self,
+        t: &Transport,
+        track_id: u32,
+    ) -> Option<(TransportSpec, TrackTransport)> {
+        let used: Vec<u8> = self
+            .session
+            .iter()
+            .flat_map(|s| &s.tracks)
+            .filter(|x| x.track_id != track_id)
+            .flat_map(|x| match x.transport {
+                TrackTransport::Interleaved { rtp, rtcp } => vec![Some(rtp), rtcp],
+                TrackTransport::Udp { .. } => vec![],
+            })
+            .flatten()
+            .collect();
+        for spec in &t.specs {
+            if spec.profile != "RTP/AVP" || spec.cast == Some(crate::header::Cast::Multicast) {
+                continue;
+            }
+            match spec.lower {
+                LowerTransport::Tcp => {
+                    let (rtp, rtcp) = match spec.interleaved {
+                        Some((a, b)) => (a, b.or(a.checked_add(1))),
+                        None => {
+                            let free = (0..=127u8)
+                                .map(|n| n * 2)
+                                .find(|c| !used.contains(c) && !used.contains(&(c + 1)))?;
+                            (free, Some(free + 1))
+                        }
+                    };
+                    if used.contains(&rtp) || rtcp.is_some_and(|c| used.contains(&c) || c == rtp) {
+                        continue;
+                    }
+                    let mut answer = TransportSpec::new(LowerTransport::Tcp);
+                    answer.cast = Some(crate::header::Cast::Unicast);
+                    answer.interleaved = Some((rtp, rtcp));
+                    answer.mode = spec.mode.clone();
+                    return Some((answer, TrackTransport::Interleaved { rtp, rtcp }));
+                }
+                LowerTransport::Udp => {
+                    let Some(server) = self.config.udp_ports else {
+                        continue;
+                    };
+                    let Some(client) = spec.client_port else {
+                        continue;
+                    };
+                    // Privileged ports are never a client's RTP ports.
+                    if client.rtp < 1024 || client.rtcp.is_some_and(|p| p < 1024) {
+                        continue;
+                    }
+                    let ip = match &spec.destination {
+                        Some(d) => match d.trim_matches(['[', ']']).parse::<IpAddr>() {
+                            Ok(ip)
+                                if ip == self.peer.ip()
+                                    || self.config.allow_foreign_destination =>
+                            {
+                                ip
+                            }
+                            _ => continue,
+                        },
+                        None => self.peer.ip(),
+                    };
+                    let rtcp_port = client.rtcp.or(client.rtp.checked_add(1));
+                    let mut answer = TransportSpec::new(LowerTransport::Udp);
+                    answer.cast = Some(crate::header::Cast::Unicast);
+                    answer.destination = spec.destination.clone();
+                    answer.client_port = Some(PortRange {
+                        rtp: client.rtp,
+                        rtcp: rtcp_port,
+                    });
+                    answer.server_port = Some(server);
+                    answer.mode = spec.mode.clone();
+                    return Some((
+                        answer,
+                        TrackTransport::Udp {
+                            rtp: SocketAddr::new(ip, client.rtp),
+                            rtcp: rtcp_port.map(|p| SocketAddr::new(ip, p)),
+                        },
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    fn play(&mut self, now: Instant, req: &Request, cseq: u32, path: &str) {
+        let Some(s) = &self.session else {
+            self.status(Some(cseq), 454);
+            return;
+        };
+        if s.state == State::Recording || self.announced.as_ref().is_some_and(|a| a.path == s.path)
+        {
+            self.status(Some(cseq), 455);
+            return;
+        }
+        let (base, track) = split_track(path);
+        if track.is_some() && s.tracks.len() > 1 {
+            self.status(Some(cseq), 460);
+            return;
+        }
+        if base != s.path {
+            self.status(Some(cseq), 404);
+            return;
+        }
+        if !self.authorize(now, req, cseq, &base, Action::Read) {
+            return;
+        }
+        let start = match req.headers.get("range").map(Range::parse) {
+            Some(Ok(r)) => r.npt_start(),
+            Some(Err(_)) => {
+                self.status(Some(cseq), 457);
+                return;
+            }
+            None => None,
+        };
+        let Some(s) = &self.session else { return };
+        if s.state == State::Playing && start.is_none() {
+            // Already playing: nothing changes.
+            self.status(Some(cseq), 200);
+            return;
+        }
+        let Some(presentation) = self
+            .presentations
+            .iter()
+            .find(|(p, _)| *p == base)
+            .map(|(_, p)| p.clone())
+        else {
+            self.status(Some(cseq), 455);
+            return;
+        };
+        if let (Some(NptTime::At(t)), Some(d)) = (start, presentation.duration)
+            && t > d
+        {
+            self.status(Some(cseq), 457);
+            return;
+        }
+        let set_up: Vec<u32> = s.tracks.iter().map(|t| t.track_id).collect();
+        let tracks: Vec<Track> = presentation
+            .tracks
+            .iter()
+            .filter(|t| set_up.contains(&t.id))
+            .cloned()
+            .collect();
+        let seed = self.random_u64();
+        let mut config = MediaSenderConfig::new(&self.config.cname, seed, self.config.wall_clock);
+        config.pacing = match presentation.duration {
+            Some(_) => Pacing::Paced(Speed::REAL_TIME),
+            None => Pacing::Live,
+        };
+        config.presentation_lead = presentation.presentation_lead;
+        config.goodbye_delay = self.config.goodbye_delay;
+        config.max_queued_payloads = config.max_queued_payloads.max(self.config.send_queue * 4);
+        let sender = match MediaSender::new(config, &tracks, &presentation.shifts) {
+            Ok(sender) => sender,
+            Err(_) => {
+                self.status(Some(cseq), 500);
+                return;
+            }
+        };
+        if let Some(s) = self.session.as_mut() {
+            s.sender = Some(sender);
+            if s.state == State::Playing {
+                s.state = State::Ready;
+            }
+        }
+        let start = start.or_else(|| {
+            self.session
+                .as_ref()
+                .and_then(|s| s.paused_at)
+                .map(NptTime::At)
+        });
+        let id = self.wait(
+            cseq,
+            Pending::Play {
+                uri: req.uri.clone(),
+            },
+        );
+        self.event(ServerEvent::Play {
+            request: id,
+            path: base,
+            start,
+        });
+    }
+
+    fn pause(&mut self, cseq: u32) {
+        let Some(s) = self.session.as_mut() else {
+            self.status(Some(cseq), 454);
+            return;
+        };
+        match s.state {
+            State::Playing => {
+                s.sender = None;
+                s.state = State::Ready;
+                self.event(ServerEvent::Paused);
+            }
+            State::Recording => s.state = State::Ready,
+            State::Ready => {}
+        }
+        self.status(Some(cseq), 200);
+    }
+
+    fn record(&mut self, now: Instant, req: &Request, cseq: u32, path: &str) {
+        let Some(s) = &self.session else {
+            self.status(Some(cseq), 454);
+            return;
+        };
+        let is_publish = self.announced.as_ref().is_some_and(|a| a.path == s.path);
+        if !is_publish || s.state == State::Playing || s.recorders.is_empty() {
+            self.status(Some(cseq), 455);
+            return;
+        }
+        if s.state == State::Recording {
+            self.status(Some(cseq), 200);
+            return;
+        }
+        let base = s.path.clone();
+        if !path.starts_with(&base) {
+            self.status(Some(cseq), 404);
+            return;
+        }
+        if !self.authorize(now, req, cseq, &base, Action::Publish) {
+            return;
+        }
+        let tracks: Vec<Track> = self
+            .session
+            .iter()
+            .flat_map(|s| &s.recorders)
+            .map(|r| r.track().clone())
+            .collect();
+        let id = self.wait(cseq, Pending::Record);
+        self.event(ServerEvent::Record {
+            request: id,
+            path: base,
+            tracks,
+        });
+    }
+
+    fn take_pending(&mut self, id: RequestId) -> Result<(u32, Pending), ServerError> {
+        match self.pending.take() {
+            Some((pid, cseq, p)) if pid == id => Ok((cseq, p)),
+            other => {
+                self.pending = other;
+                Err(ServerError::UnknownRequest { id: id.0 })
+            }
+        }
+    }
+
+    /// Answers a [`ServerEvent::Describe`]: `path` is `presentation`.
+    ///
+    /// # Errors
+    ///
+    /// [`ServerError::UnknownRequest`] when `request` does not wait for
+    /// a description; [`ServerError::Sdp`] for tracks SDP cannot
+    /// describe (the client then got 415).
+    pub fn accept_describe(
+        &mut self,
+        now: Instant,
+        request: RequestId,
+        presentation: Presentation,
+    ) -> Result<(), ServerError> {
+        let (cseq, pending) = self.take_pending(request)?;
+        let Pending::Describe { setup, uri, path } = pending else {
+            return Err(ServerError::UnknownRequest { id: request.0 });
+        };
+        let sdp = describe_sdp(&presentation, self.random_u64() >> 1, self.peer.ip());
+        self.presentations.retain(|(p, _)| *p != path);
+        if self.presentations.len() >= 16 {
+            self.presentations.remove(0);
+        }
+        self.presentations.push((path.clone(), presentation));
+        match setup {
+            Some(req) => self.setup(now, req, cseq, path, false),
+            None => match sdp {
+                Ok(sdp) => {
+                    let mut r = self.response(Some(cseq), 200);
+                    r.headers.append("Content-Type", "application/sdp");
+                    r.headers
+                        .append("Content-Base", &format!("{}/", uri.trim_end_matches('/')));
+                    r.body = Bytes::from(sdp);
+                    self.send(&r);
+                }
+                Err(e) => {
+                    self.status(Some(cseq), 415);
+                    self.run_deferred(now);
+                    return Err(e);
+                }
+            },
+        }
+        self.run_deferred(now);
+        Ok(())
+    }
+
+    /// Answers a [`ServerEvent::Play`]: sending starts at `now`, the
+    /// response says `RTP-Info` (each track's first sequence number and
+    /// RTP timestamp) and `Range` from `start` (where the pushed samples
+    /// begin: the keyframe at or before the asked time; `None` for live).
+    ///
+    /// # Errors
+    ///
+    /// [`ServerError::UnknownRequest`] when `request` does not wait for
+    /// a PLAY answer.
+    pub fn accept_play(
+        &mut self,
+        now: Instant,
+        request: RequestId,
+        start: Option<Duration>,
+    ) -> Result<(), ServerError> {
+        let (cseq, pending) = self.take_pending(request)?;
+        let Pending::Play { uri, .. } = pending else {
+            return Err(ServerError::UnknownRequest { id: request.0 });
+        };
+        let duration = self
+            .session
+            .as_ref()
+            .and_then(|s| self.presentations.iter().find(|(p, _)| *p == s.path))
+            .and_then(|(_, p)| p.duration);
+        let base = format!("{}/", uri.trim_end_matches('/'));
+        let mut info = RtpInfoHeader::default();
+        if let Some(s) = self.session.as_ref()
+            && let Some(sender) = s.sender.as_ref()
+        {
+            for t in &s.tracks {
+                let first = sender.first_rtp_info(t.track_id);
+                let seq = first.map(|f| f.sequence_number.0).or_else(|| {
+                    sender
+                        .session(t.track_id)
+                        .map(|x| x.next_sequence_number().0)
+                });
+                info.entries.push(RtpInfoEntry {
+                    url: format!("{base}trackID={}", t.track_id),
+                    seq,
+                    rtptime: first.map(|f| f.rtp_timestamp.0),
+                });
+            }
+        }
+        let range = match (start, duration) {
+            (Some(s), Some(d)) => Range::Npt {
+                start: Some(NptTime::At(s)),
+                end: Some(NptTime::At(d)),
+            },
+            (Some(s), None) => Range::from(s),
+            (None, Some(d)) => Range::Npt {
+                start: Some(NptTime::At(Duration::ZERO)),
+                end: Some(NptTime::At(d)),
+            },
+            (None, None) => Range::Npt {
+                start: Some(NptTime::Now),
+                end: None,
+            },
+        };
+        let mut r = self.response(Some(cseq), 200);
+        r.headers.append("Range", &range.to_string());
+        if !info.entries.is_empty() {
+            r.headers.append("RTP-Info", &info.to_string());
+        }
+        self.send(&r);
+        if let Some(s) = self.session.as_mut() {
+            s.state = State::Playing;
+            s.paused_at = None;
+            s.last_activity = now;
+            if let Some(sender) = s.sender.as_mut() {
+                sender.start(now);
+            }
+        }
+        self.run_deferred(now);
+        Ok(())
+    }
+
+    /// Answers a [`ServerEvent::Announce`] (the publish is let in) or a
+    /// [`ServerEvent::Record`] (recording starts) with 200.
+    ///
+    /// # Errors
+    ///
+    /// [`ServerError::UnknownRequest`] when `request` waits for neither.
+    pub fn accept(&mut self, now: Instant, request: RequestId) -> Result<(), ServerError> {
+        let (cseq, pending) = self.take_pending(request)?;
+        match pending {
+            Pending::Announce { announced } => {
+                self.announced = Some(announced);
+                self.status(Some(cseq), 200);
+            }
+            Pending::Record => {
+                if let Some(s) = self.session.as_mut() {
+                    s.state = State::Recording;
+                    s.last_activity = now;
+                }
+                let mut r = self.response(Some(cseq), 200);
+                r.headers.append("Range", "npt=0.000-");
+                self.send(&r);
+            }
+            other => {
+                self.pending = Some((request, cseq, other));
+                return Err(ServerError::UnknownRequest { id: request.0 });
+            }
+        }
+        self.run_deferred(now);
+        Ok(())
+    }
+
+    /// Answers a waiting request with `status` (404 for an unknown path,
+    /// 403, 453, 503...). A refused PLAY leaves the session ready.
+    ///
+    /// # Errors
+    ///
+    /// [`ServerError::UnknownRequest`] when `request` does not wait.
+    pub fn refuse(
+        &mut self,
+        now: Instant,
+        request: RequestId,
+        status: u16,
+    ) -> Result<(), ServerError> {
+        let (cseq, pending) = self.take_pending(request)?;
+        if let Pending::Play { .. } = pending
+            && let Some(s) = self.session.as_mut()
+        {
+            s.sender = None;
+        }
+        self.status(Some(cseq), status);
+        self.run_deferred(now);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(uri_path("rtsp://h:8554/vod/a"), "/vod/a");
+        assert_eq!(uri_path("rtsp://h/vod/a/?x=1"), "/vod/a");
+        assert_eq!(uri_path("rtsp://h"), "/");
+        assert_eq!(uri_path("/live/k"), "/live/k");
+        assert_eq!(uri_path("*"), "/*");
+        assert_eq!(
+            split_track("/vod/a/trackID=2"),
+            ("/vod/a".to_owned(), Some(2))
+        );
+        assert_eq!(split_track("/vod/a"), ("/vod/a".to_owned(), None));
+    }
+}

@@ -1,0 +1,856 @@
+//! The server side of one RTSP connection, Sans-IO.
+//!
+//! A [`ServerConnection`] reads the bytes of one client's TCP
+//! connection, answers its requests (OPTIONS, DESCRIBE, SETUP, PLAY,
+//! PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER, ANNOUNCE, RECORD) as
+//! RFC 2326 says, with the state machine of its appendix A, and moves the
+//! session's media: RTP and RTCP out through a
+//! [`MediaSender`] for PLAY, RTP in
+//! through a jitter buffer, a depacketizer and decode-time derivation
+//! for RECORD. What it cannot decide alone it asks the caller through
+//! events: which presentation a path names, whether a PLAY or a publish
+//! may start; the caller answers with `accept_*` or
+//! [`refuse`](ServerConnection::refuse).
+//!
+//! # Call order
+//!
+//! 1. [`ServerConnection::new`] when a client connects.
+//! 2. Input: [`handle_bytes(now, ..)`](ServerConnection::handle_bytes)
+//!    with what the TCP connection read;
+//!    [`handle_datagram(now, ..)`](ServerConnection::handle_datagram)
+//!    with UDP datagrams from the client's ports (route them by
+//!    [`ServerEvent::SetUp`]).
+//! 3. Drain [`poll_event`](ServerEvent) and answer what asks for an
+//!    answer; for a PLAY, push the samples to send
+//!    ([`push_sample`](ServerConnection::push_sample)) while
+//!    [`wants_samples`](ServerConnection::wants_samples).
+//! 4. Output: [`poll_transmit(now)`](ServerConnection::poll_transmit)
+//!    until `None` (bytes for the TCP stream, interleaved packets,
+//!    datagrams for the server's UDP ports); recorded samples from
+//!    [`poll_sample`](ServerConnection::poll_sample).
+//! 5. Time: wake at [`poll_timeout`](ServerConnection::poll_timeout)
+//!    and call [`handle_timeout(now)`](ServerConnection::handle_timeout)
+//!    (packets due, RTCP reports, the session timeout).
+//! 6. Close the TCP connection once
+//!    [`is_closed`](ServerConnection::is_closed), or call
+//!    [`finish(now)`](ServerConnection::finish) when the client left.
+//!
+//! ```
+//! use std::net::SocketAddr;
+//! use std::time::Instant;
+//! use streamkit_core::clock::{UnixTime, WallClock};
+//! use streamkit_rtsp::auth::OpenPolicy;
+//! use streamkit_rtsp::server::{ServerConfig, ServerConnection, ServerEvent, ServerTransmit};
+//!
+//! # #[allow(clippy::disallowed_methods)] // a virtual clock's origin
+//! let now = Instant::now();
+//! let config = ServerConfig::new(WallClock::new(now, UnixTime::from_unix_millis(1_700_000_000_000)));
+//! let peer: SocketAddr = "127.0.0.1:50000".parse()?;
+//! let mut random = |b: &mut [u8]| b.fill(7); // the OS's random source in a real server
+//! let mut conn = ServerConnection::new(now, config, peer, Box::new(random), Box::new(OpenPolicy));
+//! conn.handle_bytes(now, b"DESCRIBE rtsp://h/vod/a RTSP/1.0\r\nCSeq: 2\r\n\r\n");
+//! let Some(ServerEvent::Describe { request, path }) = conn.poll_event() else { panic!() };
+//! assert_eq!(path, "/vod/a");
+//! conn.refuse(now, request, 404)?; // no such stream
+//! let Some(ServerTransmit::Stream(bytes)) = conn.poll_transmit(now) else { panic!() };
+//! assert!(bytes.starts_with(b"RTSP/1.0 404 Not Found\r\nCSeq: 2\r\n"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod methods;
+mod record;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use streamkit_core::clock::{UnixTime, WallClock};
+use streamkit_core::sample::{PresentationShift, Sample};
+use streamkit_core::time::MediaTime;
+use streamkit_core::track::Track;
+use streamkit_rtp::jitter::JitterConfig;
+use streamkit_rtp::packet::RtpPacket;
+use streamkit_rtp::sender::{MediaSender, TransmitKind};
+
+use crate::auth::{AuthConfig, AuthPolicy, Authenticator, RandomSource};
+use crate::error::ServerError;
+use crate::header::{NptTime, PortRange};
+use crate::message::{Frame, Message, MessageReader, ReaderConfig};
+use record::{Recorder, TrackReport};
+
+/// How a server connection behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// The message reader's bounds.
+    pub reader: ReaderConfig,
+    /// Realm, Basic, nonce lifetime.
+    pub auth: AuthConfig,
+    /// A session with no request, RTCP or RTP from its client for this
+    /// long ends (the `;timeout=` of the Session header).
+    pub session_timeout: Duration,
+    /// The server's UDP ports (RTP, RTCP) for UDP transport, answered as
+    /// `server_port`; `None` offers TCP interleaved only (UDP specs get
+    /// 461).
+    pub udp_ports: Option<PortRange>,
+    /// Let a SETUP send to a `destination=` other than the client's own
+    /// address (off: no amplification towards third parties).
+    pub allow_foreign_destination: bool,
+    /// The `Server` header.
+    pub server_name: String,
+    /// The link of the monotonic clock to Unix time (sender reports).
+    pub wall_clock: WallClock,
+    /// The RTCP CNAME.
+    pub cname: String,
+    /// The jitter buffer of recorded tracks.
+    pub jitter: JitterConfig,
+    /// How long a finished VOD stream's BYEs wait after the last packet
+    /// (see [`MediaSenderConfig::goodbye_delay`](streamkit_rtp::sender::MediaSenderConfig::goodbye_delay)).
+    pub goodbye_delay: Duration,
+    /// The most payloads queued in a PLAY's sender before
+    /// [`wants_samples`](ServerConnection::wants_samples) says no.
+    pub send_queue: usize,
+}
+
+impl ServerConfig {
+    /// The defaults: the reader's and the authenticator's, a 60 s session
+    /// timeout, TCP only, the client's own address only, `streamkit` as
+    /// server name and CNAME, 200 ms jitter buffers, BYE 1 s after the
+    /// last packet, 64 payloads queued.
+    #[must_use]
+    pub fn new(wall_clock: WallClock) -> ServerConfig {
+        ServerConfig {
+            reader: ReaderConfig::default(),
+            auth: AuthConfig::default(),
+            session_timeout: Duration::from_secs(60),
+            udp_ports: None,
+            allow_foreign_destination: false,
+            server_name: "streamkit".into(),
+            wall_clock,
+            cname: "streamkit".into(),
+            jitter: JitterConfig::default(),
+            goodbye_delay: Duration::from_secs(1),
+            send_queue: 64,
+        }
+    }
+}
+
+/// What a path names, as the caller describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Presentation {
+    /// The tracks (H.264, H.265, AAC, Opus), in the SDP's order.
+    pub tracks: Vec<Track>,
+    /// The tracks' edit-list shifts (a file's).
+    pub shifts: Vec<PresentationShift>,
+    /// The duration of a file; `None` for a live stream.
+    pub duration: Option<Duration>,
+    /// How far presentation follows decode at most (the B-frame delay;
+    /// see [`presentation_lead`](streamkit_rtp::sender::presentation_lead)).
+    pub presentation_lead: Duration,
+    /// The SDP `s=` line.
+    pub session_name: String,
+}
+
+impl Presentation {
+    /// A presentation of `tracks` lasting `duration` (`None`: live), no
+    /// shifts or lead, named `streamkit`.
+    #[must_use]
+    pub fn new(tracks: Vec<Track>, duration: Option<Duration>) -> Presentation {
+        Presentation {
+            tracks,
+            shifts: Vec::new(),
+            duration,
+            presentation_lead: Duration::ZERO,
+            session_name: "streamkit".into(),
+        }
+    }
+}
+
+/// A request waiting for the caller's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestId(pub u64);
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Where a set-up track's packets go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrackTransport {
+    /// Interleaved in the RTSP connection on these channels.
+    Interleaved {
+        /// RTP's channel.
+        rtp: u8,
+        /// RTCP's channel.
+        rtcp: Option<u8>,
+    },
+    /// UDP to and from the client's ports.
+    Udp {
+        /// The client's RTP address.
+        rtp: SocketAddr,
+        /// The client's RTCP address.
+        rtcp: Option<SocketAddr>,
+    },
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SessionEnd {
+    /// TEARDOWN.
+    Teardown,
+    /// Nothing from the client within the session timeout.
+    Timeout,
+    /// The connection closed ([`ServerConnection::finish`]).
+    Closed,
+}
+
+/// What the connection tells its caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerEvent {
+    /// Which presentation is `path`? (a DESCRIBE, or a SETUP of a path
+    /// not described on this connection). Answer with
+    /// [`accept_describe`](ServerConnection::accept_describe) or
+    /// [`refuse`](ServerConnection::refuse) (404).
+    Describe {
+        /// The request.
+        request: RequestId,
+        /// The path (`/vod/NAME`).
+        path: String,
+    },
+    /// A PLAY of the session's presentation from `start` (`None`: from
+    /// where it was, or the start). Push its samples from the keyframe at
+    /// or before `start` ([`push_sample`](ServerConnection::push_sample)),
+    /// then [`accept_play`](ServerConnection::accept_play).
+    Play {
+        /// The request.
+        request: RequestId,
+        /// The path.
+        path: String,
+        /// The Range start asked for.
+        start: Option<NptTime>,
+    },
+    /// The session paused: stop pushing samples.
+    Paused,
+    /// A client wants to publish `tracks` at `path`: [`accept`](ServerConnection::accept)
+    /// or [`refuse`](ServerConnection::refuse).
+    Announce {
+        /// The request.
+        request: RequestId,
+        /// The path.
+        path: String,
+        /// The tracks of its SDP.
+        tracks: Vec<Track>,
+    },
+    /// The publisher starts sending: [`accept`](ServerConnection::accept)
+    /// (samples then come from [`poll_sample`](ServerConnection::poll_sample))
+    /// or [`refuse`](ServerConnection::refuse).
+    Record {
+        /// The request.
+        request: RequestId,
+        /// The path.
+        path: String,
+        /// The tracks set up.
+        tracks: Vec<Track>,
+    },
+    /// A track was set up with this transport (route UDP datagrams from
+    /// its addresses to this connection).
+    SetUp {
+        /// The track.
+        track_id: u32,
+        /// Its transport.
+        transport: TrackTransport,
+    },
+    /// A recorded track's sender report linked its media time to the
+    /// wall clock.
+    WallClock {
+        /// The track.
+        track_id: u32,
+        /// Media time on the track's timescale, from its first sample.
+        media: MediaTime,
+        /// When it was captured.
+        unix: UnixTime,
+    },
+    /// A recorded track lost packets; video waits for its next keyframe
+    /// (the access units before it are dropped and counted).
+    Loss {
+        /// The track.
+        track_id: u32,
+        /// Packets lost.
+        lost_packets: u64,
+        /// Video drops what comes until the next keyframe.
+        waiting_for_keyframe: bool,
+    },
+    /// The session ended.
+    SessionEnded {
+        /// Why.
+        reason: SessionEnd,
+    },
+}
+
+/// What to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerTransmit<'a> {
+    /// Bytes for the TCP connection (responses).
+    Stream(Bytes),
+    /// An RTP or RTCP packet for the TCP connection: write `header`, then
+    /// `packet`.
+    Interleaved {
+        /// `$`, the channel, the length.
+        header: [u8; 4],
+        /// The packet.
+        packet: &'a [u8],
+    },
+    /// A datagram for the client: send it from the server's RTP or RTCP
+    /// port (by `kind`) to `to`.
+    Datagram {
+        /// The client's address.
+        to: SocketAddr,
+        /// Which server port it leaves from.
+        kind: TransmitKind,
+        /// The datagram.
+        packet: &'a [u8],
+    },
+}
+
+/// Appendix A's server states (Init is having no session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Ready,
+    Playing,
+    Recording,
+}
+
+/// One set-up track.
+#[derive(Debug)]
+struct SetupTrack {
+    track_id: u32,
+    transport: TrackTransport,
+}
+
+/// The connection's session.
+struct Session {
+    id: String,
+    path: String,
+    state: State,
+    tracks: Vec<SetupTrack>,
+    last_activity: Instant,
+    sender: Option<MediaSender>,
+    recorders: Vec<Recorder>,
+    /// The npt position a PAUSE stopped at.
+    paused_at: Option<Duration>,
+}
+
+/// An announced presentation (RECORD): tracks and their SDP controls.
+struct Announced {
+    path: String,
+    tracks: Vec<(Track, String, Option<streamkit_rtp::payload::Depacketizer>)>,
+}
+
+/// A request the caller answers.
+enum Pending {
+    /// A DESCRIBE (`None`) or a SETUP that waits for its presentation.
+    Describe {
+        setup: Option<crate::message::Request>,
+        uri: String,
+        path: String,
+    },
+    Play {
+        uri: String,
+    },
+    Announce {
+        announced: Announced,
+    },
+    Record,
+}
+
+/// The server side of one RTSP connection; see the [module docs](self).
+pub struct ServerConnection {
+    config: ServerConfig,
+    peer: SocketAddr,
+    reader: MessageReader,
+    random: Box<dyn RandomSource + Send>,
+    policy: Box<dyn AuthPolicy + Send + Sync>,
+    auth: Authenticator,
+    /// Presentations described on this connection, by path.
+    presentations: Vec<(String, Presentation)>,
+    announced: Option<Announced>,
+    session: Option<Session>,
+    /// The request waiting for the caller, its id and CSeq.
+    pending: Option<(RequestId, u32, Pending)>,
+    /// Frames read while a request waits.
+    deferred: VecDeque<Frame>,
+    next_request: u64,
+    out: BytesMut,
+    rtcp: VecDeque<(TrackTransport, Bytes)>,
+    current: Bytes,
+    events: VecDeque<ServerEvent>,
+    samples: VecDeque<Sample>,
+    closed: bool,
+    started: Instant,
+}
+
+impl std::fmt::Debug for ServerConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConnection")
+            .field("peer", &self.peer)
+            .field("session", &self.session.as_ref().map(|s| (&s.id, s.state)))
+            .field("closed", &self.closed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The most frames held while a request waits for the caller.
+const MAX_DEFERRED: usize = 64;
+/// The most events held.
+const MAX_EVENTS: usize = 1024;
+/// The most recorded samples held for polling.
+const MAX_SAMPLES: usize = 8192;
+
+impl ServerConnection {
+    /// A connection from `peer`, with session ids and nonces from
+    /// `random` and access decided by `policy`.
+    #[must_use]
+    pub fn new(
+        now: Instant,
+        config: ServerConfig,
+        peer: SocketAddr,
+        random: Box<dyn RandomSource + Send>,
+        policy: Box<dyn AuthPolicy + Send + Sync>,
+    ) -> ServerConnection {
+        ServerConnection {
+            reader: MessageReader::new(config.reader),
+            auth: Authenticator::new(config.auth.clone()),
+            config,
+            peer,
+            random,
+            policy,
+            presentations: Vec::new(),
+            announced: None,
+            session: None,
+            pending: None,
+            deferred: VecDeque::new(),
+            next_request: 1,
+            out: BytesMut::new(),
+            rtcp: VecDeque::new(),
+            current: Bytes::new(),
+            events: VecDeque::new(),
+            samples: VecDeque::new(),
+            closed: false,
+            started: now,
+        }
+    }
+
+    /// The client's address.
+    #[must_use]
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// The session id, once a SETUP made one.
+    #[must_use]
+    pub fn session_id(&self) -> Option<&str> {
+        self.session.as_ref().map(|s| s.id.as_str())
+    }
+
+    /// `true` once the connection should be closed (a message that does
+    /// not parse was answered, or the session timed out).
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// `true` while the session plays (or waits for its PLAY answer) and
+    /// its sender has room for more samples.
+    #[must_use]
+    pub fn wants_samples(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| {
+            s.sender
+                .as_ref()
+                .is_some_and(|m| m.queued_payloads() < self.config.send_queue)
+        })
+    }
+
+    /// The tracks the playing session sends (to filter samples by).
+    pub fn playing_tracks(&self) -> impl Iterator<Item = u32> + '_ {
+        self.session
+            .iter()
+            .filter(|s| s.sender.is_some())
+            .flat_map(|s| s.tracks.iter().map(|t| t.track_id))
+    }
+
+    /// Pushes a sample of the playing presentation (tracks not set up
+    /// are skipped).
+    ///
+    /// # Errors
+    ///
+    /// [`ServerError::NotPlaying`] without a PLAY, and the sender's
+    /// refusals ([`ServerError::Media`]: a full queue, decode order).
+    pub fn push_sample(&mut self, sample: &Sample) -> Result<(), ServerError> {
+        let sender = self
+            .session
+            .as_mut()
+            .and_then(|s| s.sender.as_mut())
+            .ok_or(ServerError::NotPlaying)?;
+        if !sender.has_track(sample.track_id) {
+            return Ok(());
+        }
+        sender.push(sample)?;
+        Ok(())
+    }
+
+    /// No more samples come (the file ended): the rest goes out, then
+    /// RTCP BYE.
+    pub fn finish_media(&mut self) {
+        if let Some(sender) = self.session.as_mut().and_then(|s| s.sender.as_mut()) {
+            let _ = sender.finish();
+        }
+    }
+
+    /// Reads bytes the TCP connection received at `now`.
+    pub fn handle_bytes(&mut self, now: Instant, bytes: &[u8]) {
+        if self.closed {
+            return;
+        }
+        self.reader.push(bytes);
+        loop {
+            match self.reader.poll_frame() {
+                Ok(Some(frame)) => self.handle_frame(now, frame),
+                Ok(None) => break,
+                Err(e) => {
+                    let status = e.status();
+                    let mut r = crate::message::Response::new(status);
+                    r.headers.append("Server", &self.config.server_name);
+                    r.headers.append("Connection", "close");
+                    r.write_to(&mut self.out);
+                    self.closed = true;
+                    break;
+                }
+            }
+        }
+    }
+
+    fn handle_frame(&mut self, now: Instant, frame: Frame) {
+        match frame {
+            Frame::Interleaved { channel, data } => self.handle_interleaved(now, channel, data),
+            Frame::Message(m) => {
+                if self.pending.is_some() {
+                    if self.deferred.len() < MAX_DEFERRED {
+                        self.deferred.push_back(Frame::Message(m));
+                    } else {
+                        self.closed = true;
+                    }
+                    return;
+                }
+                match m {
+                    Message::Request(r) => self.handle_request(now, r),
+                    // A client answering (to nothing we sent): ignored.
+                    Message::Response(_) => {}
+                }
+            }
+        }
+    }
+
+    /// Runs the frames deferred while a request waited.
+    fn run_deferred(&mut self, now: Instant) {
+        while self.pending.is_none() {
+            let Some(frame) = self.deferred.pop_front() else {
+                return;
+            };
+            self.handle_frame(now, frame);
+        }
+    }
+
+    fn track_of_channel(&self, channel: u8) -> Option<(u32, bool)> {
+        let s = self.session.as_ref()?;
+        s.tracks.iter().find_map(|t| match t.transport {
+            TrackTransport::Interleaved { rtp, .. } if rtp == channel => Some((t.track_id, false)),
+            TrackTransport::Interleaved { rtcp: Some(c), .. } if c == channel => {
+                Some((t.track_id, true))
+            }
+            _ => None,
+        })
+    }
+
+    fn handle_interleaved(&mut self, now: Instant, channel: u8, data: Bytes) {
+        // Data on channels never set up is dropped.
+        let Some((track_id, is_rtcp)) = self.track_of_channel(channel) else {
+            return;
+        };
+        self.media_in(now, track_id, is_rtcp, data);
+    }
+
+    /// Reads a UDP datagram that arrived at `now` from `from` on the
+    /// server's RTP or RTCP port (`kind`). Datagrams from addresses no
+    /// track was set up with are dropped (`false`).
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        kind: TransmitKind,
+        datagram: Bytes,
+    ) -> bool {
+        let Some(s) = self.session.as_ref() else {
+            return false;
+        };
+        let found = s.tracks.iter().find_map(|t| match t.transport {
+            TrackTransport::Udp { rtp, rtcp } => {
+                let is_rtcp = kind == TransmitKind::Rtcp;
+                let matches = if is_rtcp {
+                    rtcp == Some(from) || rtp == from
+                } else {
+                    rtp == from
+                };
+                matches.then_some((t.track_id, is_rtcp))
+            }
+            TrackTransport::Interleaved { .. } => None,
+        });
+        let Some((track_id, is_rtcp)) = found else {
+            return false;
+        };
+        self.media_in(now, track_id, is_rtcp, datagram);
+        true
+    }
+
+    fn media_in(&mut self, now: Instant, track_id: u32, is_rtcp: bool, data: Bytes) {
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
+        s.last_activity = now;
+        if let Some(sender) = s.sender.as_mut() {
+            if is_rtcp {
+                let _ = sender.handle_rtcp(now, track_id, data);
+                while sender.poll_event().is_some() {}
+            }
+            return;
+        }
+        if s.state != State::Recording {
+            return;
+        }
+        let Some(r) = s.recorders.iter_mut().find(|r| r.track().id == track_id) else {
+            return;
+        };
+        if is_rtcp {
+            r.handle_rtcp(now, data);
+        } else if let Ok(packet) = RtpPacket::parse(data) {
+            r.handle_rtp(now, packet);
+        }
+        self.collect_recorded();
+    }
+
+    /// Moves recorded samples, reports and receiver RTCP out of the
+    /// recorders.
+    fn collect_recorded(&mut self) {
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
+        for r in &mut s.recorders {
+            let id = r.track().id;
+            while let Some(sample) = r.poll_sample() {
+                if self.samples.len() < MAX_SAMPLES {
+                    self.samples.push_back(sample);
+                }
+            }
+            while let Some(report) = r.poll_report() {
+                let event = match report {
+                    TrackReport::Loss {
+                        lost_packets,
+                        waiting_for_keyframe,
+                    } => ServerEvent::Loss {
+                        track_id: id,
+                        lost_packets,
+                        waiting_for_keyframe,
+                    },
+                    TrackReport::WallClock { media, unix } => ServerEvent::WallClock {
+                        track_id: id,
+                        media,
+                        unix,
+                    },
+                };
+                if self.events.len() < MAX_EVENTS {
+                    self.events.push_back(event);
+                }
+            }
+            while let Some(rtcp) = r.poll_rtcp() {
+                if let Some(t) = s.tracks.iter().find(|t| t.track_id == id) {
+                    self.rtcp.push_back((t.transport, rtcp));
+                }
+            }
+        }
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    /// The next recorded sample (a RECORD session's media, in decode
+    /// order per track, with decode times derived as
+    /// [`dts`](crate::dts) says).
+    #[must_use]
+    pub fn poll_sample(&mut self) -> Option<Sample> {
+        self.samples.pop_front()
+    }
+
+    /// Access units a recorded track dropped while it waited for a
+    /// keyframe (after a loss, or at the start).
+    #[must_use]
+    pub fn dropped_until_keyframe(&self, track_id: u32) -> u64 {
+        self.session
+            .iter()
+            .flat_map(|s| &s.recorders)
+            .find(|r| r.track().id == track_id)
+            .map_or(0, Recorder::dropped_until_keyframe)
+    }
+
+    /// The next thing to send at `now`: responses first, then RTCP of
+    /// recorded tracks, then the playing sender's RTP and RTCP.
+    #[must_use]
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<ServerTransmit<'_>> {
+        if !self.out.is_empty() {
+            return Some(ServerTransmit::Stream(self.out.split().freeze()));
+        }
+        if let Some((transport, rtcp)) = self.rtcp.pop_front() {
+            self.current = rtcp;
+            return Some(match transport {
+                TrackTransport::Interleaved { rtp, rtcp } => ServerTransmit::Interleaved {
+                    header: crate::message::write_interleaved(
+                        rtcp.unwrap_or(rtp.wrapping_add(1)),
+                        self.current.len(),
+                    )?,
+                    packet: &self.current,
+                },
+                TrackTransport::Udp { rtp, rtcp } => ServerTransmit::Datagram {
+                    to: rtcp.unwrap_or(rtp),
+                    kind: TransmitKind::Rtcp,
+                    packet: &self.current,
+                },
+            });
+        }
+        let s = self.session.as_mut()?;
+        if s.state != State::Playing {
+            return None;
+        }
+        let sender = s.sender.as_mut()?;
+        let t = sender.poll_transmit(now)?;
+        let track = s.tracks.iter().find(|x| x.track_id == t.track_id)?;
+        Some(match (track.transport, t.kind) {
+            (TrackTransport::Interleaved { rtp, .. }, TransmitKind::Rtp) => {
+                ServerTransmit::Interleaved {
+                    header: crate::message::write_interleaved(rtp, t.datagram.len())?,
+                    packet: t.datagram,
+                }
+            }
+            (TrackTransport::Interleaved { rtp, rtcp }, TransmitKind::Rtcp) => {
+                ServerTransmit::Interleaved {
+                    header: crate::message::write_interleaved(
+                        rtcp.unwrap_or(rtp.wrapping_add(1)),
+                        t.datagram.len(),
+                    )?,
+                    packet: t.datagram,
+                }
+            }
+            (TrackTransport::Udp { rtp, .. }, TransmitKind::Rtp) => ServerTransmit::Datagram {
+                to: rtp,
+                kind: TransmitKind::Rtp,
+                packet: t.datagram,
+            },
+            (TrackTransport::Udp { rtp, rtcp }, TransmitKind::Rtcp) => ServerTransmit::Datagram {
+                to: rtcp.unwrap_or(rtp),
+                kind: TransmitKind::Rtcp,
+                packet: t.datagram,
+            },
+        })
+    }
+
+    /// When [`handle_timeout`](ServerConnection::handle_timeout) is next
+    /// due: a packet's or report's time, a jitter buffer's, the session
+    /// timeout.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if !self.out.is_empty() || !self.rtcp.is_empty() {
+            return Some(self.started);
+        }
+        let s = self.session.as_ref()?;
+        let expiry = s.last_activity + self.config.session_timeout;
+        let sender = if s.state == State::Playing {
+            s.sender.as_ref().and_then(MediaSender::poll_timeout)
+        } else {
+            None
+        };
+        let recorders = s.recorders.iter().filter_map(Recorder::poll_timeout).min();
+        [Some(expiry), sender, recorders]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Runs the timers at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
+        if now >= s.last_activity + self.config.session_timeout {
+            self.end_session(now, SessionEnd::Timeout);
+            self.closed = true;
+            return;
+        }
+        if s.state == State::Playing
+            && let Some(sender) = s.sender.as_mut()
+        {
+            sender.handle_timeout(now);
+            while sender.poll_event().is_some() {}
+        }
+        for r in &mut s.recorders {
+            r.handle_timeout(now);
+        }
+        self.collect_recorded();
+    }
+
+    /// The client left at `now`: the session ends (recorded tracks give
+    /// what they hold; a sender's BYEs are dropped with the connection).
+    pub fn finish(&mut self, now: Instant) {
+        if self.session.is_some() {
+            self.end_session(now, SessionEnd::Closed);
+        }
+        self.closed = true;
+    }
+
+    fn end_session(&mut self, now: Instant, reason: SessionEnd) {
+        let Some(mut s) = self.session.take() else {
+            return;
+        };
+        if let Some(sender) = s.sender.as_mut() {
+            sender.stop(now);
+            // The BYEs go out on a connection still open.
+            while let Some(t) = sender.poll_transmit(now) {
+                if let Some(track) = s.tracks.iter().find(|x| x.track_id == t.track_id)
+                    && t.kind == TransmitKind::Rtcp
+                    && let TrackTransport::Interleaved { rtp, rtcp } = track.transport
+                    && let Some(h) = crate::message::write_interleaved(
+                        rtcp.unwrap_or(rtp.wrapping_add(1)),
+                        t.datagram.len(),
+                    )
+                {
+                    self.out.extend_from_slice(&h);
+                    self.out.extend_from_slice(t.datagram);
+                }
+            }
+        }
+        for r in &mut s.recorders {
+            r.finish(now);
+        }
+        self.session = Some(s);
+        self.collect_recorded();
+        self.session = None;
+        if self.events.len() < MAX_EVENTS {
+            self.events.push_back(ServerEvent::SessionEnded { reason });
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! Runs the fuzz targets of streamkit-rtsp (`streamkit_rtsp::fuzz`, called
+//! by `fuzz/` at the repository root) over seeds: RFC 2326 requests and
+//! responses, interleaved data mixed with messages, camera-style Transport
+//! and Session values, Digest challenges, and edge inputs.
+
+use streamkit_rtsp::fuzz;
+
+const SEEDS: &[&[u8]] = &[
+    b"",
+    b"\r\n",
+    b"$",
+    b"$\x00\x00\x04abcd",
+    b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n",
+    b"DESCRIBE rtsp://server.example.com/fizzle/foo RTSP/1.0\r\nCSeq: 312\r\nAccept: application/sdp\r\n\r\n",
+    b"RTSP/1.0 200 OK\r\nCSeq: 312 \r\nContent-Length: 4\r\n\r\nv=0\n",
+    b"$\x01\x00\x02hiRTSP/1.0 200 OK\r\nCSeq: 2\r\nSession: 12345678;timeout=60\r\n\r\n",
+    b"SETUP rtsp://h/x/trackID=1 RTSP/1.0\r\nCSeq: 3\r\nTransport: RTP/AVP;client_port=4588-4589;unicast\r\n\r\n",
+    b"RTSP/1.0 200 OK\r\nContent-Length: 99999999999\r\n\r\n",
+    b"PLAY rtsp://h/x RTSP/1.0\r\nCSeq: 4\r\nRange: npt=0-\r\nSession: 1\r\n\r\n",
+    b"RTP/AVP/TCP;unicast;interleaved=4-5,RTP/AVP;unicast;client_port=5000-5001",
+    b"12345678;timeout=60",
+    b"url=rtsp://h/x/trackID=1;seq=1;rtptime=0,url=rtsp://h/x/trackID=2;seq=9",
+    b"npt=1.5-20",
+    b"clock=19961108T142300Z-19961108T143520Z",
+    b"Digest realm=\"r\", nonce=\"n\", algorithm=SHA-256, qop=\"auth\"",
+    b"Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"rtsp://h/x\", response=\"00\"",
+    b"Basic dTpw",
+];
+
+#[test]
+fn every_target_over_the_seeds_and_their_prefixes() {
+    for seed in SEEDS {
+        for end in 0..=seed.len() {
+            fuzz::message(&seed[..end]);
+            fuzz::headers(&seed[..end]);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The message reader never panics on arbitrary bytes in arbitrary
+//! chunks, and a message it is given written by the writer parses back to
+//! itself.
+
+use bytes::{Bytes, BytesMut};
+use proptest::prelude::*;
+use streamkit_rtsp::message::{
+    Frame, Message, MessageReader, Method, ReaderConfig, Request, Response,
+};
+
+fn token() -> impl Strategy<Value = String> {
+    "[A-Za-z][A-Za-z0-9-]{0,15}"
+}
+
+fn value() -> impl Strategy<Value = String> {
+    "[!-~]([ !-~]{0,30}[!-~])?"
+}
+
+fn message() -> impl Strategy<Value = Message> {
+    let headers = prop::collection::vec((token(), value()), 0..8);
+    let body = prop::collection::vec(any::<u8>(), 0..64);
+    (
+        any::<bool>(),
+        headers,
+        body,
+        100u16..600,
+        "/[a-z0-9/]{0,20}",
+    )
+        .prop_map(|(is_request, headers, body, status, path)| {
+            let headers: Vec<(String, String)> = headers
+                .into_iter()
+                .filter(|(n, _)| !n.eq_ignore_ascii_case("content-length"))
+                .collect();
+            if is_request {
+                let mut r = Request::new(Method::Describe, &format!("rtsp://h{path}"));
+                for (n, v) in &headers {
+                    r.headers.append(n, v);
+                }
+                r.body = Bytes::from(body);
+                if !r.body.is_empty() {
+                    r.headers
+                        .append("Content-Length", &r.body.len().to_string());
+                }
+                Message::Request(r)
+            } else {
+                let mut r = Response::new(status);
+                for (n, v) in &headers {
+                    r.headers.append(n, v);
+                }
+                r.body = Bytes::from(body);
+                if !r.body.is_empty() {
+                    r.headers
+                        .append("Content-Length", &r.body.len().to_string());
+                }
+                Message::Response(r)
+            }
+        })
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_in_arbitrary_chunks_never_panic(
+        data in prop::collection::vec(any::<u8>(), 0..2048),
+        cuts in prop::collection::vec(any::<usize>(), 0..8),
+    ) {
+        let mut reader = MessageReader::new(ReaderConfig::default());
+        let mut at = 0;
+        let mut ends: Vec<usize> = cuts.iter().map(|c| c % (data.len() + 1)).collect();
+        ends.sort_unstable();
+        ends.push(data.len());
+        'outer: for end in ends {
+            reader.push(&data[at..end]);
+            at = end;
+            loop {
+                match reader.poll_frame() {
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(_) => break 'outer,
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn written_messages_parse_back_to_themselves(m in message(), cut in any::<usize>()) {
+        let mut out = BytesMut::new();
+        m.write_to(&mut out);
+        let cut = cut % (out.len() + 1);
+        let mut reader = MessageReader::new(ReaderConfig::default());
+        reader.push(&out[..cut]);
+        let first = reader.poll_frame().unwrap();
+        let frame = match first {
+            Some(f) => f,
+            None => {
+                reader.push(&out[cut..]);
+                reader.poll_frame().unwrap().unwrap()
+            }
+        };
+        prop_assert_eq!(frame, Frame::Message(m));
+        prop_assert_eq!(reader.poll_frame().unwrap(), None);
+    }
+}
