@@ -27,10 +27,12 @@
 //!   own HLS player and shows their codecs, resolution and bit rate;
 //! - `/streams.json`: the list the page reads.
 //!
-//! At start-up it prints the URLs to open; it logs each request; Ctrl-C
-//! stops it, letting requests in flight finish. `--bind ADDR` (default
-//! `127.0.0.1:8080`; port 0 picks a free port, printed). Run with `--help`
-//! for every option.
+//! At start-up it prints the URLs to open; it logs each request at
+//! `debug` and errors at `info`, repeated ones summarised (`--log LEVEL`,
+//! or `RUST_LOG`); Ctrl-C or SIGTERM stops it, letting requests in flight
+//! finish. `--bind HOST:PORT` (default `127.0.0.1:8080`; a name such as
+//! `localhost` is resolved; port 0 picks a free port, printed). Run with
+//! `--help` for every option.
 //!
 //! The packaging and the answers are streamkit-hls's: at start-up each file
 //! is packaged in memory by its `Packager` into an `Origin`, which answers
@@ -43,8 +45,10 @@
 mod catalog;
 mod http;
 mod live;
+mod log;
 mod mount;
 mod rtp;
+mod send;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -65,9 +69,16 @@ serve: a streaming server for MP4 files (HLS, fMP4 and MPEG-TS) with a web page
 usage: serve [FILE.mp4 ...] [options]
 
   FILE.mp4                 files to serve (default: tests/fixtures/h264_aac.mp4)
-  --bind ADDR              where to listen (default 127.0.0.1:8080; port 0: any free port)
+  --bind HOST:PORT         where to listen (default 127.0.0.1:8080; names such as
+                           localhost are resolved; port 0: any free port)
+  --log LEVEL              error, warn, info (default), debug (every request), trace,
+                           or TARGET=LEVEL items separated by commas; else RUST_LOG
   --header-timeout SECS    drop a connection whose request head takes longer (default 10)
+  --send-timeout SECS      drop a response whose client takes no byte for this long
+                           (default 5)
   --max-connections N      connections served at once (default 256)
+  --reserved-connections N slots that clients who stopped reading never take, kept for
+                           new clients (default an eighth of --max-connections)
   --connection-lifetime SECS  close a connection after this long (default 600)
   --max-held N             LL-HLS requests each live channel holds at once (default 1000)
   --max-rtp-streams N      RTP streams running at once (default 4)
@@ -85,7 +96,9 @@ Ctrl-C stops the server.
 
 struct Options {
     files: Vec<PathBuf>,
-    bind: SocketAddr,
+    /// `HOST:PORT`, resolved when the server starts.
+    bind: String,
+    log: tracing_subscriber::filter::Targets,
     limits: Limits,
     max_rtp_streams: usize,
     allow_remote: bool,
@@ -94,20 +107,42 @@ struct Options {
 fn parse_options() -> Result<Option<Options>, String> {
     let mut o = Options {
         files: Vec::new(),
-        bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        bind: "127.0.0.1:8080".to_owned(),
+        log: log::parse_filter("info").map_err(|e| format!("the default log level: {e}"))?,
         limits: Limits::default(),
         max_rtp_streams: 4,
         allow_remote: false,
     };
+    if let Ok(spec) = std::env::var("RUST_LOG")
+        && !spec.trim().is_empty()
+    {
+        o.log = log::parse_filter(&spec).map_err(|e| format!("RUST_LOG: {e}"))?;
+    }
+    let mut reserved = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
             "--help" | "-h" => return Ok(None),
-            "--bind" => {
-                o.bind = value("--bind")?
+            "--bind" => o.bind = value("--bind")?,
+            "--log" => {
+                o.log = log::parse_filter(&value("--log")?).map_err(|e| format!("--log: {e}"))?;
+            }
+            "--send-timeout" => {
+                let secs: f64 = value("--send-timeout")?
                     .parse()
-                    .map_err(|e| format!("--bind: {e}"))?;
+                    .map_err(|e| format!("--send-timeout: {e}"))?;
+                o.limits.send_timeout = Duration::try_from_secs_f64(secs)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or("--send-timeout must be above 0")?;
+            }
+            "--reserved-connections" => {
+                reserved = Some(
+                    value("--reserved-connections")?
+                        .parse::<usize>()
+                        .map_err(|e| format!("--reserved-connections: {e}"))?,
+                );
             }
             "--header-timeout" => {
                 let secs: f64 = value("--header-timeout")?
@@ -153,6 +188,14 @@ fn parse_options() -> Result<Option<Options>, String> {
             file => o.files.push(PathBuf::from(file)),
         }
     }
+    o.limits.reserved_connections =
+        reserved.unwrap_or(Limits::default_reserve(o.limits.max_connections));
+    if o.limits.reserved_connections >= o.limits.max_connections {
+        return Err(format!(
+            "--reserved-connections ({}) must be below --max-connections ({})",
+            o.limits.reserved_connections, o.limits.max_connections
+        ));
+    }
     if o.files.is_empty() {
         o.files
             .push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/h264_aac.mp4"));
@@ -172,11 +215,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    log::init(options.log.clone());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -253,15 +292,14 @@ async fn run(
     catalog: Arc<Catalog>,
     channels: Vec<LoopedChannel>,
 ) -> Result<(), String> {
-    let listener = tokio::net::TcpListener::bind(options.bind)
-        .await
-        .map_err(|e| format!("--bind {}: {e}", options.bind))?;
+    let listener = bind(&options.bind).await?;
     let addr = listener
         .local_addr()
         .map_err(|e| format!("local address: {e}"))?;
     for channel in channels {
         tokio::spawn(channel.run());
     }
+    tokio::spawn(log::tell_summaries());
     print_urls(addr, &catalog);
     let rtp = Arc::new(RtpEndpoint::new(
         catalog
@@ -273,8 +311,39 @@ async fn run(
         options.max_rtp_streams,
     ));
     http::serve(listener, catalog, rtp, options.limits, stop_signal()).await;
+    log::tell_remaining();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Listens on `HOST:PORT`: a name is resolved, and the first of its
+/// addresses that can be bound is used.
+async fn bind(spec: &str) -> Result<tokio::net::TcpListener, String> {
+    let has_port = spec
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    if !has_port {
+        return Err(format!(
+            "--bind {spec}: needs HOST:PORT (localhost:8080, 0.0.0.0:0, [::1]:8080)"
+        ));
+    }
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(spec)
+        .await
+        .map_err(|e| {
+            format!("--bind {spec}: not an address or a name to resolve (HOST:PORT): {e}")
+        })?
+        .collect();
+    let mut last = None;
+    for addr in &addrs {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(format!("{addr}: {e}")),
+        }
+    }
+    Err(format!(
+        "--bind {spec}: {}",
+        last.unwrap_or_else(|| "the name resolves to no address".to_owned())
+    ))
 }
 
 /// The URLs to open, one per line, on stdout (tests read them).
