@@ -14,6 +14,15 @@
 //! name. It writes into a directory beside `OUT_DIR` and moves the files
 //! into `OUT_DIR` only once everything is written, so a failure leaves
 //! nothing half-written behind.
+//!
+//! A file cut short whose `moov` is whole is packaged from the samples
+//! wholly present, and a track without a codec model is left out: each
+//! said in one line naming the file. An error names the file it is about
+//! (the input, or the output file that could not be written), and the
+//! exit code is non-zero when nothing was packaged.
+
+#[path = "common/mp4_input.rs"]
+mod input;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,7 +30,6 @@ use std::process::ExitCode;
 
 use bytes::Bytes;
 use streamkit_core::clock::UnixTime;
-use streamkit_core::mp4::Mp4File;
 use streamkit_core::package::{Container, Package, PackageConfig, PackageEvent, RenditionSpec};
 use streamkit_core::time::{MediaTime, Rounding, Timescale};
 use streamkit_dash::presentation::{Presentation as Dash, PresentationConfig as DashConfig};
@@ -91,20 +99,33 @@ fn parse_args() -> Result<Option<Args>, String> {
     }))
 }
 
-fn write_file(root: &Path, name: &str, buffers: &[Bytes]) -> std::io::Result<()> {
+/// Writes `name` under `root`; the error names the file.
+fn write_file(root: &Path, name: &str, buffers: &[Bytes]) -> Result<(), String> {
     let path = root.join(name);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-    for b in buffers {
-        file.write_all(b)?;
-    }
-    file.flush()
+    let write = || -> std::io::Result<()> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
+        for b in buffers {
+            file.write_all(b)?;
+        }
+        file.flush()
+    };
+    write().map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Whether the progress bar is on stderr (only when it is a terminal), so
+/// a message after it starts on a new line.
+static PROGRESS_SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn progress(done: usize, total: usize) {
+    use std::sync::atomic::Ordering;
     const WIDTH: usize = 40;
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return;
+    }
+    PROGRESS_SHOWN.store(done < total, Ordering::Relaxed);
     let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH);
     let percent = (done * 100).checked_div(total).unwrap_or(100);
     eprint!(
@@ -115,7 +136,7 @@ fn progress(done: usize, total: usize) {
 }
 
 /// Writes what the package made; returns the resource's name.
-fn store(root: &Path, event: PackageEvent) -> std::io::Result<Option<String>> {
+fn store(root: &Path, event: PackageEvent) -> Result<Option<String>, String> {
     let resource = match event {
         PackageEvent::Init { resource, .. }
         | PackageEvent::Part { resource, .. }
@@ -126,25 +147,21 @@ fn store(root: &Path, event: PackageEvent) -> std::io::Result<Option<String>> {
     Ok(Some(resource.name))
 }
 
-/// Packages into `staging`; the caller moves the files into place.
-fn package(args: &Args, staging: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let data =
-        std::fs::read(&args.input).map_err(|e| format!("reading {}: {e}", args.input.display()))?;
-    let file = Mp4File::parse(Bytes::from(data))?;
-    for t in file.tracks().iter().filter(|t| !t.is_supported()) {
-        let entry = t
-            .sample_entry()
-            .map_or("none".to_owned(), |e| e.to_string());
+/// Packages into `staging`; the caller moves the files into place. The
+/// error names the file it is about.
+fn package(args: &Args, staging: &Path) -> Result<(), String> {
+    let input = args.input.display();
+    let opened = input::Mp4Input::open(&args.input).map_err(|e| format!("{input}: {e}"))?;
+    if !opened.left_out.is_empty() {
         eprintln!(
-            "package: {}: track {} (sample entry {entry}) left out: no codec model for it",
-            args.input.display(),
-            t.id()
+            "package: {input}: {}; the rest is packaged",
+            opened.left_out.join("; ")
         );
     }
+    let file = &opened.file;
+    // An error of the packaging is about the input.
+    let about_input = |e: &dyn std::fmt::Display| format!("{input}: {e}");
     let (tracks, _) = file.tracks_and_shifts();
-    if tracks.is_empty() {
-        return Err("no track that can be packaged".into());
-    }
     let mut config = PackageConfig::new(args.segment_duration);
     if args.format == Container::MpegTs {
         config = config.with_renditions(vec![RenditionSpec::muxed(
@@ -153,18 +170,15 @@ fn package(args: &Args, staging: &Path) -> Result<(), Box<dyn std::error::Error>
             &tracks,
         )]);
     }
-    let mut package = Package::for_mp4(&file, config)?;
+    let mut package = Package::for_mp4(file, config).map_err(|e| about_input(&e))?;
     let samples = file.samples();
     let total = samples.len();
-    if total == 0 {
-        return Err("the file holds no samples".into());
-    }
     let step = (total / 100).max(1);
     while let Some(event) = package.poll_event() {
         store(staging, event)?;
     }
     for (i, sample) in samples.enumerate() {
-        package.push(sample)?;
+        package.push(sample).map_err(|e| about_input(&e))?;
         while let Some(event) = package.poll_event() {
             store(staging, event)?;
         }
@@ -172,21 +186,25 @@ fn package(args: &Args, staging: &Path) -> Result<(), Box<dyn std::error::Error>
             progress(i, total);
         }
     }
-    package.finish()?;
+    package.finish().map_err(|e| about_input(&e))?;
     while let Some(event) = package.poll_event() {
         store(staging, event)?;
     }
-    let hls = Hls::new(&package, HlsConfig::vod())?;
-    for (name, bytes) in hls.playlists(&package)? {
+    let hls = Hls::new(&package, HlsConfig::vod()).map_err(|e| about_input(&e))?;
+    for (name, bytes) in hls.playlists(&package).map_err(|e| about_input(&e))? {
         write_file(staging, &name, &[bytes])?;
     }
     if args.format == Container::Cmaf {
-        let dash = Dash::new(&package, DashConfig::vod())?;
-        let mpd = dash.write(&package, UnixTime::EPOCH)?;
+        let dash = Dash::new(&package, DashConfig::vod()).map_err(|e| about_input(&e))?;
+        let mpd = dash
+            .write(&package, UnixTime::EPOCH)
+            .map_err(|e| about_input(&e))?;
         write_file(staging, dash.manifest_name(), &[Bytes::from(mpd)])?;
     }
     progress(total, total);
-    eprintln!();
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprintln!();
+    }
     Ok(())
 }
 
@@ -207,7 +225,7 @@ fn move_into(staging: &Path, out: &Path) -> std::io::Result<()> {
     std::fs::remove_dir(staging)
 }
 
-fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+fn run(args: &Args) -> Result<(), String> {
     let name = args
         .out
         .file_name()
@@ -216,9 +234,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .out
         .with_file_name(format!(".{name}.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging)?;
+    std::fs::create_dir_all(&staging).map_err(|e| format!("{}: {e}", staging.display()))?;
     match package(args, &staging) {
-        Ok(()) => Ok(move_into(&staging, &args.out)?),
+        Ok(()) => {
+            move_into(&staging, &args.out).map_err(|e| format!("{}: {e}", args.out.display()))
+        }
         Err(e) => {
             let _ = std::fs::remove_dir_all(&staging);
             Err(e)
@@ -241,7 +261,10 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("\npackage: {e}");
+            if PROGRESS_SHOWN.load(std::sync::atomic::Ordering::Relaxed) {
+                eprintln!();
+            }
+            eprintln!("package: {e}");
             ExitCode::FAILURE
         }
     }

@@ -13,9 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::Bytes;
 use streamkit::core::live::LoopedSource;
-use streamkit::core::mp4::Mp4File;
 use streamkit::core::package::{Container, Package, PackageConfig, RenditionSpec};
 use streamkit::core::time::{MediaTime, Timescale};
 use streamkit::dash::origin::DashView;
@@ -26,6 +24,7 @@ use streamkit::hls::presentation::{
 };
 use streamkit::origin::{Origin, OriginConfig, PackageSite, Router};
 
+use crate::input::Mp4Input;
 use crate::live::{self, LiveHub, LoopedChannel};
 use crate::mount::{COALESCE_BELOW, Mount};
 
@@ -97,25 +96,9 @@ impl Catalog {
         now: Instant,
         max_held: usize,
     ) -> Result<LoopedChannel, String> {
-        let data = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
-        let file = Mp4File::parse(Bytes::from(data)).map_err(|e| e.to_string())?;
-        for t in file.tracks().iter().filter(|t| !t.is_supported()) {
-            let entry = t
-                .sample_entry()
-                .map_or("none".to_owned(), |e| e.to_string());
-            tracing::warn!(
-                "{}: track {} (sample entry {entry}) left out: no codec model for it",
-                path.display(),
-                t.id()
-            );
-        }
+        let input = Mp4Input::open(path)?;
+        let file = &input.file;
         let (tracks, shifts) = file.tracks_and_shifts();
-        if tracks.is_empty() {
-            return Err("no track that can be served".into());
-        }
-        if file.samples().len() == 0 {
-            return Err("the file holds no samples".into());
-        }
         let vod = format!("/vod/{name}/");
         let live = format!("/live/{name}/");
 
@@ -126,7 +109,7 @@ impl Catalog {
             PackageConfig::new(MediaTime::new(SEGMENT_SECONDS, Timescale::SECONDS))
                 .with_renditions(renditions)
                 .with_coalescing(COALESCE_BELOW);
-        let mut package = Package::for_mp4(&file, package_config).map_err(|e| e.to_string())?;
+        let mut package = Package::for_mp4(file, package_config).map_err(|e| e.to_string())?;
         for sample in file.samples() {
             package.push(sample).map_err(|e| e.to_string())?;
         }
@@ -187,6 +170,13 @@ impl Catalog {
         self.mounts
             .insert_prefix(&vod, mount)
             .map_err(|e| e.to_string())?;
+        if !input.left_out.is_empty() {
+            eprintln!(
+                "serve: {}: {}; the rest is served",
+                path.display(),
+                input.left_out.join("; ")
+            );
+        }
         self.streams.push(Stream {
             name: name.to_owned(),
             source: path.to_owned(),

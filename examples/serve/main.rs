@@ -44,6 +44,8 @@
 
 mod catalog;
 mod http;
+#[path = "../common/mp4_input.rs"]
+mod input;
 mod live;
 mod log;
 mod mount;

@@ -18,7 +18,20 @@
 //! checked, so damage there does not stop the file from opening).
 //! Fragmented files (`moov/mvex`, samples in `moof` boxes) open, but only
 //! the samples in `moov`'s own tables are read; see
-//! [`Mp4File::is_fragmented`].
+//! [`Mp4File::is_fragmented`]. [`Mp4Track::unsupported_reason`] says why a
+//! track has no codec model (MPEG-4 Part 2 video, MP3 audio, ...).
+//!
+//! # Files cut short
+//!
+//! [`Mp4File::parse`] is strict: a file whose last box runs past its end
+//! is refused. [`Mp4File::parse_lenient`] reads a file whose `moov` is
+//! complete but whose last top-level box (the `mdat`, as a download or a
+//! recording stopped early leaves it) is cut short: each track keeps the
+//! samples that lie wholly in the file, up to its first missing one, and
+//! [`Mp4File::truncation`] reports what is missing. Either way a file cut
+//! before its `moov` is [`Mp4Error::CutBeforeMoov`], an empty one
+//! [`Mp4Error::Empty`] and one that does not start with a box
+//! [`Mp4Error::NotIsoBmff`].
 //!
 //! # Bounds
 //!
@@ -85,6 +98,61 @@ use crate::track::Track;
 
 use boxes::{BoxIter, Mp4Box};
 pub use error::{BoxPath, FourCc, MAX_BOX_DEPTH, Mp4Error};
+
+/// What a file cut short lacks: where it ends, and how many samples of each
+/// supported track lie wholly in it (see [`Mp4File::parse_lenient`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Truncation {
+    /// The top-level box the file ends in (`mdat`).
+    pub kind: FourCc,
+    /// Byte offset of that box's header.
+    pub offset: u64,
+    /// Where the box says it ends: the file's length had it been whole.
+    pub declared_end: u64,
+    /// The file's length.
+    pub file_len: u64,
+    /// The supported tracks, in file order.
+    pub tracks: Vec<TrackTruncation>,
+}
+
+/// One track of a file cut short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrackTruncation {
+    /// The track.
+    pub track_id: u32,
+    /// Samples wholly in the file: the ones read.
+    pub present: u32,
+    /// Samples the track's tables list.
+    pub declared: u32,
+}
+
+impl core::fmt::Display for Truncation {
+    /// `cut short: 65053 of 96644 bytes (the file ends inside mdat);
+    /// samples present: track 1 41 of 60, track 2 58 of 88`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "cut short: {} of {} bytes (the file ends inside {}); samples present:",
+            self.file_len, self.declared_end, self.kind
+        )?;
+        for (i, t) in self.tracks.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            write!(
+                f,
+                "{sep} track {} {} of {}",
+                t.track_id, t.present, t.declared
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Top-level box types of ISO BMFF files: a file whose first box is none
+/// of these, and that fails to parse, is taken for something else.
+const TOP_LEVEL: [&[u8; 4]; 18] = [
+    b"ftyp", b"styp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"pdin", b"moof",
+    b"mfra", b"meta", b"sidx", b"ssix", b"prft", b"emsg", b"pnot", b"jP  ",
+];
 use table::{SampleCursor, SampleRef, SampleTables};
 
 /// One entry of a track's edit list (`elst`): which part of the media is
@@ -121,6 +189,8 @@ pub struct Mp4Track {
     composition_to_dts_shift: u32,
     /// Boxed: large, and absent for unsupported tracks.
     tables: Option<Box<SampleTables>>,
+    /// Samples the tables list, before a truncation cut them.
+    declared_samples: u32,
 }
 
 impl Mp4Track {
@@ -250,6 +320,35 @@ impl Mp4Track {
     pub fn is_supported(&self) -> bool {
         self.tables.is_some()
     }
+
+    /// Why the track is not supported, in words (`MPEG-4 Part 2 video
+    /// (mp4v, object type 0x20): no codec model`); `None` for a supported
+    /// track.
+    #[must_use]
+    pub fn unsupported_reason(&self) -> Option<String> {
+        if self.is_supported() {
+            return None;
+        }
+        let Some(kind) = self.entry.kind else {
+            return Some("no sample description (stsd is empty)".to_owned());
+        };
+        if self.entry.entry_count != 1 {
+            return Some(format!(
+                "{} sample descriptions (the first {kind}): samples may switch between them, and this reader models one",
+                self.entry.entry_count
+            ));
+        }
+        let object_type = self
+            .entry
+            .object_type
+            .map(|t| format!(", object type 0x{t:02X}"))
+            .unwrap_or_default();
+        let what = entry::codec_name(kind, self.entry.object_type);
+        Some(match what {
+            Some(name) => format!("{name} ({kind}{object_type}): no codec model for it"),
+            None => format!("sample entry {kind}{object_type}: no codec model for it"),
+        })
+    }
 }
 
 /// An MP4 file, parsed: its tracks, and its samples on demand.
@@ -261,6 +360,7 @@ pub struct Mp4File {
     duration: u64,
     fragmented: bool,
     tracks: Vec<Mp4Track>,
+    truncation: Option<Truncation>,
 }
 
 impl Mp4File {
@@ -273,10 +373,99 @@ impl Mp4File {
     /// required box is missing, a table disagrees with the others or points
     /// outside the file, or a supported codec's configuration is invalid.
     pub fn parse(data: Bytes) -> Result<Mp4File, Mp4Error> {
+        Mp4File::parse_with(data, false)
+    }
+
+    /// Parses a file that may be cut short: as [`Mp4File::parse`], except
+    /// that the last top-level box (other than `moov`) may run past the
+    /// end of `data`. Then each supported track keeps the samples before
+    /// its first one not wholly in the file, and [`Mp4File::truncation`]
+    /// says what is missing. A whole file parses exactly as with
+    /// [`Mp4File::parse`].
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use streamkit_core::mp4::{Mp4Error, Mp4File};
+    ///
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/h264_aac.mp4");
+    /// let whole = std::fs::read(path)?;
+    /// // The fixture's moov comes first; cut its mdat at 80 %.
+    /// let cut = Bytes::from(whole[..whole.len() * 4 / 5].to_vec());
+    /// assert!(matches!(Mp4File::parse(cut.clone()), Err(Mp4Error::BoxOutOfBounds { .. })));
+    /// let file = Mp4File::parse_lenient(cut)?;
+    /// let truncation = file.truncation().ok_or("reported")?;
+    /// assert_eq!(truncation.file_len, (whole.len() * 4 / 5) as u64);
+    /// let present: u32 = truncation.tracks.iter().map(|t| t.present).sum();
+    /// assert_eq!(file.samples().count(), present as usize);
+    /// assert!(present < 300 + 432);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Mp4File::parse`], but not for a cut in the last box after a
+    /// complete `moov`.
+    pub fn parse_lenient(data: Bytes) -> Result<Mp4File, Mp4Error> {
+        Mp4File::parse_with(data, true)
+    }
+
+    /// What a file read with [`Mp4File::parse_lenient`] lacks; `None` when
+    /// it is whole.
+    #[must_use]
+    pub fn truncation(&self) -> Option<&Truncation> {
+        self.truncation.as_ref()
+    }
+
+    fn parse_with(data: Bytes, lenient: bool) -> Result<Mp4File, Mp4Error> {
+        if data.is_empty() {
+            return Err(Mp4Error::Empty);
+        }
+        // The first box's type says whether this is ISO BMFF at all.
+        let mut head = [0u8; 8];
+        let n = data.len().min(8);
+        head[..n].copy_from_slice(&data[..n]);
+        let first = FourCc([head[4], head[5], head[6], head[7]]);
+        let known_first = n == 8 && TOP_LEVEL.contains(&&first.0);
+        let not_iso_bmff = || Mp4Error::NotIsoBmff {
+            found: first,
+            size: u64::from(u32::from_be_bytes([head[0], head[1], head[2], head[3]])),
+        };
         let mut moov = None;
         let mut major_brand = None;
+        let mut cut = None;
         for b in BoxIter::new(&data, 0, BoxPath::ROOT) {
-            let b = b?;
+            let b = match b {
+                Ok(b) => b,
+                Err(_) if !known_first => return Err(not_iso_bmff()),
+                Err(Mp4Error::BoxOutOfBounds {
+                    path,
+                    offset,
+                    size,
+                    available,
+                }) if path.types().len() == 1 && path.last() != Some(FourCc(*b"moov")) => {
+                    let kind = path.last().unwrap_or(FourCc(*b"????"));
+                    let declared_end = offset.saturating_add(size);
+                    if moov.is_none() && kind == FourCc(*b"mdat") {
+                        return Err(Mp4Error::CutBeforeMoov {
+                            kind,
+                            offset,
+                            declared_end,
+                            file_len: data.len() as u64,
+                        });
+                    }
+                    if !lenient {
+                        return Err(Mp4Error::BoxOutOfBounds {
+                            path,
+                            offset,
+                            size,
+                            available,
+                        });
+                    }
+                    cut = Some((kind, offset, declared_end));
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
             match &b.kind.0 {
                 b"moov" if moov.is_some() => {
                     return Err(Mp4Error::DuplicateBox {
@@ -291,6 +480,9 @@ impl Mp4File {
                 _ => {}
             }
         }
+        if moov.is_none() && !known_first {
+            return Err(not_iso_bmff());
+        }
         let moov = moov.ok_or(Mp4Error::MissingBox {
             path: BoxPath::ROOT
                 .child(FourCc(*b"moov"))
@@ -303,13 +495,28 @@ impl Mp4File {
         for b in moov.children() {
             let b = b?;
             if b.kind.0 == *b"trak" {
-                let track = parse_trak(&data, &b, timescale)?;
+                let track = parse_trak(&data, &b, timescale, cut.is_some())?;
                 if !ids.insert(track.id) {
                     return Err(Mp4Error::DuplicateTrackId { track_id: track.id });
                 }
                 tracks.push(track);
             }
         }
+        let truncation = cut.map(|(kind, offset, declared_end)| Truncation {
+            kind,
+            offset,
+            declared_end,
+            file_len: data.len() as u64,
+            tracks: tracks
+                .iter()
+                .filter(|t| t.is_supported())
+                .map(|t| TrackTruncation {
+                    track_id: t.id,
+                    present: t.sample_count,
+                    declared: t.declared_samples,
+                })
+                .collect(),
+        });
         Ok(Mp4File {
             data,
             major_brand,
@@ -317,6 +524,7 @@ impl Mp4File {
             duration,
             fragmented,
             tracks,
+            truncation,
         })
     }
 
@@ -450,7 +658,14 @@ fn skip_times(r: &mut boxes::FieldReader<'_>, wide: bool) -> Result<(), Mp4Error
     )
 }
 
-fn parse_trak(file: &Bytes, trak: &Mp4Box<'_>, movie: Timescale) -> Result<Mp4Track, Mp4Error> {
+/// Reads one track; `cut`: the file is cut short, so the track keeps the
+/// samples before its first one outside the file.
+fn parse_trak(
+    file: &Bytes,
+    trak: &Mp4Box<'_>,
+    movie: Timescale,
+    cut: bool,
+) -> Result<Mp4Track, Mp4Error> {
     // tkhd: the track id.
     let tkhd = trak.require(b"tkhd")?;
     let mut r = tkhd.fields();
@@ -485,9 +700,15 @@ fn parse_trak(file: &Bytes, trak: &Mp4Box<'_>, movie: Timescale) -> Result<Mp4Tr
 
     let stbl = mdia.require(b"minf")?.require(b"stbl")?;
     let entry = entry::parse_stsd(&stbl.require(b"stsd")?)?;
+    let mut declared_samples = 0;
     let (tables, sample_count, sync_sample_count, min_offset) = if entry.codec.is_some() {
-        let tables = SampleTables::parse(file, &stbl, id)?;
-        let min_offset = tables.validate(file.len() as u64)?;
+        let mut tables = SampleTables::parse(file, &stbl, id)?;
+        declared_samples = tables.sample_count();
+        let min_offset = if cut {
+            tables.validate_present(file.len() as u64)?
+        } else {
+            tables.validate(file.len() as u64)?
+        };
         let (count, sync) = (tables.sample_count(), tables.sync_sample_count());
         (Some(Box::new(tables)), count, sync, min_offset)
     } else {
@@ -514,6 +735,7 @@ fn parse_trak(file: &Bytes, trak: &Mp4Box<'_>, movie: Timescale) -> Result<Mp4Tr
             .checked_neg()
             .map_or(0, |n| n.max(0).unsigned_abs()),
         tables,
+        declared_samples,
     })
 }
 
