@@ -237,16 +237,24 @@ async fn respond(
 ) -> Response<ResponseBody> {
     let started = Instant::now();
     let path = request.uri().path().to_owned();
+    // The query, when the whole target passes the path policy (bounded,
+    // printable).
+    let query = match (request.uri().path_and_query(), request.uri().query()) {
+        (Some(target), Some(q)) if policy().parse(target.as_str()).is_ok() => q.to_owned(),
+        (_, Some(_)) => "(refused query)".to_owned(),
+        _ => String::new(),
+    };
     let response = route(&catalog, &rtp, &request).await;
     let bytes = response.body().size_hint().exact().unwrap_or(0);
     let status = response.status().as_u16();
     let path = loggable(&path);
+    let query = query.as_str();
     let micros = started.elapsed().as_micros() as u64;
     let method = request.method();
     if status >= 400 && log::record(Instant::now(), Kind::status(status, path)) {
-        tracing::info!(%peer, %method, path, status, bytes, micros, "request");
+        tracing::info!(%peer, %method, path, query, status, bytes, micros, "request");
     } else {
-        tracing::debug!(%peer, %method, path, status, bytes, micros, "request");
+        tracing::debug!(%peer, %method, path, query, status, bytes, micros, "request");
     }
     response
 }
