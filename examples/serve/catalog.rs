@@ -145,7 +145,8 @@ impl Catalog {
         // it; its package is a subscriber.
         let source =
             LoopedSource::new(&tracks, file.samples().collect()).ok_or("the file lasts no time")?;
-        let media_zero = now.checked_sub(live::PREROLL).unwrap_or(now);
+        let speed = self.live.looped_speed();
+        let media_zero = now.checked_sub(live::PREROLL.div_f64(speed)).unwrap_or(now);
         let publisher = self.live.publish(
             now,
             live::PublishRequest {
@@ -161,6 +162,7 @@ impl Catalog {
             source,
             publisher,
             media_zero,
+            speed,
         };
         // The preroll: the channel has segments from the first request on.
         channel.catch_up(now)?;

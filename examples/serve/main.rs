@@ -85,6 +85,8 @@ usage: serve [FILE.mp4 ...] [options]
   --max-held N             LL-HLS requests each live channel holds at once (default 1000)
   --max-rtp-streams N      RTP streams running at once (default 4)
   --allow-remote           let /rtp/NAME.sdp?dest= send to non-loopback addresses
+  --live-speed X           play the looped files' live channels X times faster than the
+                           clock (default 1; for soak tests: only LL-HLS players follow)
   --help                   this text
 
 For each file NAME: /vod/NAME/master.m3u8 (HLS, fMP4), /vod/NAME/ts/master.m3u8
@@ -104,6 +106,7 @@ struct Options {
     limits: Limits,
     max_rtp_streams: usize,
     allow_remote: bool,
+    live_speed: f64,
 }
 
 fn parse_options() -> Result<Option<Options>, String> {
@@ -114,6 +117,7 @@ fn parse_options() -> Result<Option<Options>, String> {
         limits: Limits::default(),
         max_rtp_streams: 4,
         allow_remote: false,
+        live_speed: 1.0,
     };
     if let Ok(spec) = std::env::var("RUST_LOG")
         && !spec.trim().is_empty()
@@ -186,6 +190,13 @@ fn parse_options() -> Result<Option<Options>, String> {
                     .ok_or("--max-rtp-streams must be a number above 0")?;
             }
             "--allow-remote" => o.allow_remote = true,
+            "--live-speed" => {
+                o.live_speed = value("--live-speed")?
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && (1.0..=1000.0).contains(x))
+                    .ok_or("--live-speed must be a number from 1 to 1000")?;
+            }
             s if s.starts_with('-') => return Err(format!("unknown option {s}")),
             file => o.files.push(PathBuf::from(file)),
         }
@@ -242,7 +253,7 @@ fn main() -> ExitCode {
                 .unwrap_or_default(),
         ),
     );
-    let live = LiveHub::new(wall, options.limits.max_held);
+    let live = LiveHub::new(wall, options.limits.max_held, options.live_speed);
     let (catalog, channels, left_out) =
         Catalog::package(&options.files, now, live, options.limits.max_held);
     for l in &left_out {
