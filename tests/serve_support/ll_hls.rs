@@ -89,15 +89,18 @@ impl Connection {
     }
 }
 
+/// A part by `(segment, part)`.
+pub(crate) type PartName = (u64, u64);
+
 /// `(segment, part)` of a part name `seg-M.P.m4s`.
-pub(crate) fn part_of(uri: &str) -> Option<(u64, u64)> {
+pub(crate) fn part_of(uri: &str) -> Option<PartName> {
     let rest = uri.strip_prefix("seg-")?.strip_suffix(".m4s")?;
     let (m, p) = rest.split_once('.')?;
     Some((m.parse().ok()?, p.parse().ok()?))
 }
 
 /// The parts a media playlist lists (in order) and the part it hints.
-pub(crate) fn parts_and_hint(playlist: &str) -> (Vec<(u64, u64)>, Option<(u64, u64)>) {
+pub(crate) fn parts_and_hint(playlist: &str) -> (Vec<PartName>, Option<PartName>) {
     let uri = |l: &str| {
         let start = l.find("URI=\"")? + 5;
         let end = start + l[start..].find('"')?;
