@@ -115,6 +115,12 @@ impl Catalog {
         }
         package.finish().map_err(|e| e.to_string())?;
         while package.poll_event().is_some() {}
+        // Immutable and kept as long as the server runs: sent from a file
+        // by sendfile(2).
+        #[cfg(target_os = "linux")]
+        for (_, resource) in package.resources() {
+            crate::zero_copy::record(&resource.chunks.body());
+        }
         let fmp4 = Hls::new(
             &package,
             HlsConfig::vod().with_renditions(RenditionSelection::Container(Container::Cmaf)),

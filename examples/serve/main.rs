@@ -51,6 +51,8 @@ mod log;
 mod mount;
 mod rtp;
 mod send;
+#[cfg(target_os = "linux")]
+mod zero_copy;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -259,6 +261,8 @@ fn main() -> ExitCode {
     for l in &left_out {
         eprintln!("serve: {}: left out: {}", l.file.display(), l.reason);
     }
+    #[cfg(target_os = "linux")]
+    zero_copy::freeze();
     if catalog.streams.is_empty() {
         eprintln!("serve: nothing to serve");
         return ExitCode::FAILURE;

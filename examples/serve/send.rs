@@ -193,6 +193,39 @@ impl GuardedStream {
     }
 }
 
+#[cfg(target_os = "linux")]
+impl GuardedStream {
+    /// `sendfile(2)` of `len` bytes at `offset` of the store's file.
+    fn send_file(
+        &mut self,
+        cx: &mut Context<'_>,
+        store: &crate::zero_copy::Store,
+        offset: u64,
+        len: usize,
+    ) -> Poll<io::Result<usize>> {
+        use std::os::fd::AsRawFd;
+        let socket = self.stream.as_raw_fd();
+        let file = store.file().as_raw_fd();
+        let Ok(start) = i64::try_from(offset) else {
+            return Poll::Ready(Err(io::Error::other("offset past i64")));
+        };
+        loop {
+            ready!(self.stream.poll_write_ready(cx))?;
+            let mut at = start;
+            let sent = self.stream.try_io(tokio::io::Interest::WRITABLE, || {
+                nix::sys::sendfile::sendfile(socket, file, Some(&mut at), len)
+                    .map_err(io::Error::from)
+            });
+            match sent {
+                Ok(n) => return Poll::Ready(Ok(n)),
+                // Readiness was cleared: the next poll waits for it.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
 impl Drop for GuardedStream {
     fn drop(&mut self) {
         self.progressed();
@@ -226,6 +259,21 @@ impl AsyncWrite for GuardedStream {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        // Recorded VOD buffers go out from the file (see zero_copy), the
+        // rest (heads, playlists, live media) from memory.
+        #[cfg(target_os = "linux")]
+        if let Some(store) = crate::zero_copy::store() {
+            let plain = store.plain_prefix(bufs);
+            if plain == 0 {
+                if let Some((offset, len)) = store.leading_run(bufs) {
+                    let result = this.send_file(cx, store, offset, len);
+                    return this.after_write(cx, result);
+                }
+            } else if plain < bufs.len() {
+                let result = Pin::new(&mut this.stream).poll_write_vectored(cx, &bufs[..plain]);
+                return this.after_write(cx, result);
+            }
+        }
         let result = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
         this.after_write(cx, result)
     }
