@@ -5,7 +5,8 @@
 //! player) and the live channel as LL-HLS and as LL-DASH. Each must advance at least 5 s with
 //! no media or page error, at the fixture's picture size, with the row
 //! showing the fixture's codecs and resolution; the live one shows its
-//! latency. A screenshot of the page is saved in the target directory.
+//! latency, and (LL-DASH) its first picture is within two target
+//! durations of the live edge. A screenshot of the page is saved in the target directory.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
 use std::path::Path;
@@ -79,6 +80,22 @@ fn chromium_plays_every_stream_from_the_page() {
             "{kind}: the row's codecs and resolution: {report}"
         );
         if kind.contains("live") {
+            // Playback starts at once: the first picture shown is within
+            // two target durations (4 s) of the live edge, in media time.
+            // Chromium's native HLS player exposes no live edge (no
+            // seekable range, no start date): the page's DASH player is
+            // measured here, and LL-HLS's start on a simulated clock in
+            // streamkit-hls/tests/live_join.rs.
+            if kind.contains("DASH") {
+                let lag: f64 = field(report, "edge_lag").parse().unwrap_or_else(|_| {
+                    panic!("{kind}: no live edge known at the start: {report}")
+                });
+                eprintln!("{kind}: started {lag:.2} s behind the live edge");
+                assert!(
+                    (0.0..=4.0).contains(&lag),
+                    "{kind}: started {lag} s behind the live edge"
+                );
+            }
             assert!(
                 field(report, "status").contains("latency ") && !report.contains("not known"),
                 "{kind}: no latency shown: {report}"

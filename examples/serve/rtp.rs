@@ -6,19 +6,31 @@
 //! `dest` is a socket address (`127.0.0.1:5004`, `[::1]:5004`; `%3A`,
 //! `%5B`, `%5D` are decoded); only loopback addresses are accepted unless
 //! the server runs with `--allow-remote`. At most `--max-rtp-streams`
-//! streams run at once; further requests get 503. Each stream sends the
+//! streams run at once; further requests get 503, and a request whose
+//! ports overlap those of a stream still running gets 409 (two streams
+//! interleaved on one port are garbage to the player). Each stream sends the
 //! file once, in real time, on a thread of its own (the I/O loop around
 //! streamkit's `MediaSender`, reading the player's RTCP reports as it
 //! sleeps), then ends with RTCP BYE.
 //!
+//! The player opens the SDP after the answer, so the stream waits for it:
+//! every `RECEIVER_PROBE` it sends an empty RTCP receiver report (RFC 3550
+//! section 6.4.2 allows one with no report block) to each RTCP port from a
+//! connected socket, and starts, with the file's first keyframe and its
+//! parameter sets, once no port answers with ICMP "port unreachable" (the
+//! player holds its ports). A receiver that listens for RTP only (no RTCP
+//! port) never stops the refusals: the stream starts anyway after
+//! `RECEIVER_WAIT` (3 s). Where ICMP is filtered (remote destinations) the
+//! first probe finds nothing refused and the stream starts at once.
+//!
 //! Answers: 200 with the SDP, 400 for a missing or bad `dest`, 404 for an
 //! unknown NAME, 405 for anything but GET (a HEAD would start a stream),
-//! 503 over the cap.
+//! 409 for a destination already being sent to, 503 over the cap.
 
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use hyper::StatusCode;
@@ -80,10 +92,65 @@ fn prepare(file: &Mp4File, dest: SocketAddr, seed: u64) -> Result<(MediaSender, 
     Ok((sender, sdp))
 }
 
-/// Sends `file` once through `sender` to `dest` in real time: sleeps until
-/// the sender's next timeout, reading the player's RTCP meanwhile; returns
-/// the RTP packets sent.
-fn send(file: &Mp4File, mut sender: MediaSender, dest: SocketAddr) -> Result<u64, String> {
+/// How often a stream probes whether its receiver listens yet.
+const RECEIVER_PROBE: Duration = Duration::from_millis(50);
+
+/// How long a stream waits for its receiver's RTCP ports to listen before
+/// it starts anyway.
+const RECEIVER_WAIT: Duration = Duration::from_secs(3);
+
+/// Waits until something listens on every one of the `rtcp` addresses:
+/// sends each an empty RTCP receiver report from a connected socket every
+/// `RECEIVER_PROBE`, and returns once none of them reported ICMP "port
+/// unreachable" (`ConnectionRefused`) since the last probe, or after
+/// `RECEIVER_WAIT`.
+fn wait_for_receiver(rtcp: &[SocketAddr], ssrc: u32) -> Result<(), String> {
+    // V=2, P=0, RC=0, PT=201 (RR), length 1 (two 32-bit words), SSRC.
+    let mut report = [0x80, 201, 0, 1, 0, 0, 0, 0];
+    report[4..].copy_from_slice(&ssrc.to_be_bytes());
+    let probes = rtcp
+        .iter()
+        .map(|&to| {
+            let socket = UdpSocket::bind(if to.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" })
+                .and_then(|s| s.connect(to).map(|()| s))
+                .map_err(|e| format!("probe {to}: {e}"))?;
+            Ok((to, socket))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let started = Instant::now();
+    loop {
+        for (_, socket) in &probes {
+            // A refusal of an earlier probe may surface here or later.
+            let _ = socket.send(&report);
+        }
+        std::thread::sleep(RECEIVER_PROBE);
+        let mut refused = None;
+        for (to, socket) in &probes {
+            let error = socket.take_error().ok().flatten();
+            if error.is_some_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused) {
+                refused = Some(*to);
+            }
+        }
+        match refused {
+            None => return Ok(()),
+            Some(to) if started.elapsed() >= RECEIVER_WAIT => {
+                tracing::debug!(%to, "rtp: no RTCP port listening; starting anyway");
+                return Ok(());
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// Sends `file` once through `sender` to `dest` in real time, once the
+/// receiver listens: sleeps until the sender's next timeout, reading the
+/// player's RTCP meanwhile; returns the RTP packets sent.
+fn send(
+    file: &Mp4File,
+    mut sender: MediaSender,
+    dest: SocketAddr,
+    probe_ssrc: u32,
+) -> Result<u64, String> {
     let socket = UdpSocket::bind(if dest.is_ipv4() {
         "0.0.0.0:0"
     } else {
@@ -101,6 +168,8 @@ fn send(file: &Mp4File, mut sender: MediaSender, dest: SocketAddr) -> Result<u64
             )
         })
         .collect();
+    let rtcp: Vec<SocketAddr> = dests.iter().map(|d| d.2).collect();
+    wait_for_receiver(&rtcp, probe_ssrc)?;
     let mut samples = file.samples();
     let mut pushed_all = false;
     let mut buf = vec![0u8; 2048];
@@ -159,6 +228,50 @@ pub(crate) struct RtpEndpoint {
     sources: Vec<(String, PathBuf)>,
     allow_remote: bool,
     streams: Arc<Semaphore>,
+    /// The destinations being sent to (each the first of its four ports).
+    running: Arc<Mutex<Vec<SocketAddr>>>,
+}
+
+/// A destination's claim on its four ports: released when dropped.
+struct Claim {
+    dest: SocketAddr,
+    running: Arc<Mutex<Vec<SocketAddr>>>,
+}
+
+impl Claim {
+    /// Claims `dest`'s ports, unless a running stream's overlap them.
+    fn take(running: &Arc<Mutex<Vec<SocketAddr>>>, dest: SocketAddr) -> Option<Claim> {
+        let mut list = running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let overlaps = |other: &SocketAddr| {
+            same_host(other.ip(), dest.ip()) && other.port().abs_diff(dest.port()) < 4
+        };
+        if list.iter().any(overlaps) {
+            return None;
+        }
+        list.push(dest);
+        Some(Claim {
+            dest,
+            running: Arc::clone(running),
+        })
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let mut list = self
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        list.retain(|d| *d != self.dest);
+    }
+}
+
+/// Whether two addresses name the same host (an IPv4 address and its
+/// IPv4-mapped IPv6 form do).
+fn same_host(a: IpAddr, b: IpAddr) -> bool {
+    a.to_canonical() == b.to_canonical()
 }
 
 /// A refused request: its status and a one-line reason.
@@ -174,6 +287,7 @@ impl RtpEndpoint {
             sources,
             allow_remote,
             streams: Arc::new(Semaphore::new(max_streams)),
+            running: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -189,6 +303,12 @@ impl RtpEndpoint {
         };
         let dest = parse_dest(query.unwrap_or(""), self.allow_remote)
             .map_err(|why| (StatusCode::BAD_REQUEST, why))?;
+        let claim = Claim::take(&self.running, dest).ok_or_else(|| {
+            (
+                StatusCode::CONFLICT,
+                "a stream is already being sent to those ports".to_owned(),
+            )
+        })?;
         let permit = self.streams.clone().try_acquire_owned().map_err(|_| {
             (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -224,8 +344,8 @@ impl RtpEndpoint {
         let spawned = std::thread::Builder::new()
             .name("rtp".into())
             .spawn(move || {
-                let _permit = permit;
-                match send(&file, sender, dest) {
+                let (_permit, _claim) = (permit, claim);
+                match send(&file, sender, dest, seed.rotate_left(17) as u32) {
                     Ok(packets) => tracing::info!(%dest, packets, "rtp stream ended"),
                     Err(e) => tracing::warn!(%dest, "rtp stream: {e}"),
                 }

@@ -19,9 +19,13 @@
 //! Wall-clock times are [`Duration`]s since the Unix epoch, given by the
 //! caller: nothing here reads a clock.
 //!
-//! About the model's XML: elements come out in schema order; the MPD
-//! element always declares the `xsi`, `cenc`, `mspr`, `xlink` and `dvb`
-//! namespaces; [`write()`] adds the MPD namespace when the model has none;
+//! About the model's XML: elements come out in schema order; the model
+//! declares the `xsi`, `cenc`, `mspr`, `xlink` and `dvb` namespaces on
+//! every MPD element, and [`write()`] keeps only those the document uses
+//! (so the `<MPD>` start tag stays short: GStreamer's type finder reads the
+//! first 512 bytes of a document and takes an MPD whose start tag ends
+//! later for plain XML); [`write()`] adds the MPD namespace when the model
+//! has none;
 //! xs:durations are written as `PT…H…M…S` and xs:dateTimes in UTC with `Z`.
 //! Reading fills defaults (such as `@xlink:actuate="onRequest"`), so a
 //! parsed MPD written again carries them.
@@ -159,7 +163,8 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<MPD, DashError> {
     parse(text)
 }
 
-/// Writes an MPD as an XML document (with its declaration).
+/// Writes an MPD as an XML document (with its declaration). The `<MPD>`
+/// start tag declares only the namespace prefixes the document uses.
 ///
 /// # Errors
 ///
@@ -173,10 +178,84 @@ pub fn write(mpd: &MPD) -> Result<String, DashError> {
         with_ns.xmlns = Some(MPD_NAMESPACE.to_owned());
         dash_mpd_core_to_string(&with_ns)?
     };
-    let mut out = String::with_capacity(XML_DECLARATION.len() + body.len());
+    let unused = unused_namespace_declarations(&body);
+    let removed: usize = unused.iter().map(ExactSizeIterator::len).sum();
+    let mut out = String::with_capacity(XML_DECLARATION.len() + body.len() - removed);
     out.push_str(XML_DECLARATION);
-    out.push_str(&body);
+    let mut at = 0;
+    for span in unused {
+        out.push_str(&body[at..span.start]);
+        at = span.end;
+    }
+    out.push_str(&body[at..]);
     Ok(out)
+}
+
+/// The byte ranges (each with the white space before it) of the
+/// `xmlns:PREFIX="..."` attributes of the document's first start tag whose
+/// prefix no element or attribute name of the document uses. A prefix is
+/// taken as used wherever `PREFIX:` follows `<`, `/` or white space, so
+/// text that merely looks like a use keeps a declaration, never drops one.
+fn unused_namespace_declarations(xml: &str) -> Vec<Range<usize>> {
+    let bytes = xml.as_bytes();
+    let Some(open) = xml.find('<') else {
+        return Vec::new();
+    };
+    let mut unused = Vec::new();
+    let mut i = open + 1;
+    // Past the element name.
+    while i < bytes.len() && !bytes[i].is_ascii_whitespace() && !matches!(bytes[i], b'>' | b'/') {
+        i += 1;
+    }
+    loop {
+        let space = i;
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let name_start = i;
+        while i < bytes.len()
+            && !matches!(bytes[i], b'=' | b'>' | b'/')
+            && !bytes[i].is_ascii_whitespace()
+        {
+            i += 1;
+        }
+        if i == name_start || bytes.get(i) != Some(&b'=') {
+            // The end of the start tag (or something this does not read).
+            return unused;
+        }
+        let name = &xml[name_start..i];
+        i += 1;
+        let Some(&quote) = bytes.get(i).filter(|q| matches!(q, b'"' | b'\'')) else {
+            return unused;
+        };
+        let Some(len) = bytes[i + 1..].iter().position(|&b| b == quote) else {
+            return unused;
+        };
+        i += len + 2;
+        if let Some(prefix) = name.strip_prefix("xmlns:")
+            && !prefix_used(xml, prefix)
+        {
+            unused.push(space..i);
+        }
+    }
+}
+
+/// `true` when `PREFIX:` follows `<`, `/` or white space anywhere in `xml`.
+fn prefix_used(xml: &str, prefix: &str) -> bool {
+    let bytes = xml.as_bytes();
+    let mut from = 0;
+    while let Some(found) = xml[from..].find(prefix) {
+        let at = from + found;
+        let after = at + prefix.len();
+        let before = at.checked_sub(1).map(|b| bytes[b]);
+        if bytes.get(after) == Some(&b':')
+            && before.is_some_and(|b| b == b'<' || b == b'/' || b.is_ascii_whitespace())
+        {
+            return true;
+        }
+        from = after;
+    }
+    false
 }
 
 fn dash_mpd_core_to_string(mpd: &MPD) -> Result<String, DashError> {

@@ -29,11 +29,17 @@
 //!   must be set: [`Package::set_wall_clock`]); `@publishTime` the caller's
 //!   wall-clock `now`; the segments that end within
 //!   `@timeShiftBufferDepth` of the newest one are listed. With low latency,
-//!   the segment being made is listed too, with the target duration as its
-//!   duration (the next MPD gives its real one), `@availabilityTimeOffset`
+//!   the segment being made is listed too (from the moment the one before
+//!   it is complete), with the target duration as its duration (the next
+//!   MPD gives its real one), `@availabilityTimeOffset`
 //!   lets a client ask for it once its first chunk exists, and an origin
 //!   sends it chunk by chunk (`@availabilityTimeComplete="false"`), with a
-//!   ServiceDescription, a ProducerReferenceTime and UTCTiming.
+//!   ServiceDescription, a ProducerReferenceTime and UTCTiming. A
+//!   SegmentTimeline lists only the segments made so far, so a client
+//!   learns of each new segment from an MPD update: with low latency
+//!   `@minimumUpdatePeriod` is at most the part target, so that a client
+//!   playing at the target latency has the next segment's address before
+//!   it needs its first part.
 //!
 //! [names]: streamkit_core::package::Naming
 //!
@@ -80,7 +86,8 @@ pub struct LiveTiming {
     /// `@timeShiftBufferDepth`: how far behind the live edge segments are
     /// listed.
     pub time_shift_buffer_depth: Duration,
-    /// `@minimumUpdatePeriod`.
+    /// `@minimumUpdatePeriod`; with low latency, at most the package's
+    /// part target (see the [module documentation](self)).
     pub minimum_update_period: Duration,
     /// `@suggestedPresentationDelay`.
     pub suggested_presentation_delay: Duration,
@@ -303,8 +310,16 @@ impl Presentation {
             PresentationKind::Live(live) => live.low_latency,
             PresentationKind::Vod => None,
         };
-        // The open segment, listed with the target duration, in low latency.
-        let open = low_latency.and(package.open_segment());
+        // In low latency, the segment being made is listed with the target
+        // duration, from the moment the one before it is complete (before
+        // its first part): a client learns of it from an MPD update, and the
+        // sooner it does, the less it risks running dry at the boundary.
+        let upcoming = match (low_latency, package.open_segment()) {
+            (None, _) => None,
+            (Some(_), _) if package.is_finished() => None,
+            (Some(_), Some(o)) => Some((o.sequence, Some(o))),
+            (Some(_), None) => Some((package.next_sequence(), None)),
+        };
         let mut sets = Vec::with_capacity(self.renditions.len());
         let naming = &package.config().naming;
         let init = format!("$RepresentationID$/{}", naming.init);
@@ -324,16 +339,27 @@ impl Presentation {
                     rs.decode_time.map(|(t, d)| (s.sequence, t, d, rs.bytes))
                 })
                 .collect();
-            if let Some(o) = open
-                && let Some((t, _)) = o.renditions[r].decode_time
-            {
-                let nominal = package
-                    .config()
-                    .target_duration
-                    .rescale(ts, streamkit_core::time::Rounding::Nearest)
-                    .ticks();
-                let nominal = u64::try_from(nominal).unwrap_or(1).max(1);
-                entries.push((o.sequence, t, nominal, o.renditions[r].bytes));
+            if let Some((sequence, open)) = upcoming {
+                let made = open.map(|o| &o.renditions[r]);
+                // Its own decode time once it has a sample, else where the
+                // segment before it ends.
+                let start = made
+                    .and_then(|m| m.decode_time.map(|(t, _)| t))
+                    .or_else(|| {
+                        entries
+                            .last()
+                            .filter(|l| l.0 + 1 == sequence)
+                            .map(|l| l.1.saturating_add(l.2))
+                    });
+                if let Some(start) = start {
+                    let nominal = package
+                        .config()
+                        .target_duration
+                        .rescale(ts, streamkit_core::time::Rounding::Nearest)
+                        .ticks();
+                    let nominal = u64::try_from(nominal).unwrap_or(1).max(1);
+                    entries.push((sequence, start, nominal, made.map_or(0, |m| m.bytes)));
+                }
             }
             let Some(&(first_sequence, first_time, _, _)) = entries.first() else {
                 continue;
@@ -407,10 +433,20 @@ impl Presentation {
                     .ok_or(DashError::Dynamic {
                         reason: "a live presentation needs the package's wall clock",
                     })?;
+                // A client learns of the next segment from an update; in
+                // low latency it needs it within a part of its start.
+                let minimum_update_period = match (low_latency, package.config().part_target) {
+                    (Some(_), Some(part)) => {
+                        part.to_duration().map_or(live.minimum_update_period, |p| {
+                            live.minimum_update_period.min(p)
+                        })
+                    }
+                    _ => live.minimum_update_period,
+                };
                 let presentation = DynamicPresentation {
                     availability_start_time: ast.since_epoch(),
                     publish_time: now.since_epoch(),
-                    minimum_update_period: live.minimum_update_period,
+                    minimum_update_period,
                     time_shift_buffer_depth: live.time_shift_buffer_depth,
                     suggested_presentation_delay: live.suggested_presentation_delay,
                     min_buffer_time,

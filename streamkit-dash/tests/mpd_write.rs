@@ -236,3 +236,88 @@ fn periods_mark_discontinuities() {
         ]
     );
 }
+
+/// The `<MPD ...>` start tag of a written document, and where it ends.
+fn root_tag(text: &str) -> (&str, usize) {
+    let start = text.find("<MPD").unwrap();
+    let end = start + text[start..].find('>').unwrap() + 1;
+    (&text[start..end], end)
+}
+
+#[test]
+fn the_mpd_start_tag_declares_only_the_namespaces_used() {
+    // A low-latency live MPD: the longest start tag the builders write.
+    let t = tracks();
+    let mut v = mpd::representation("v", 500_000, &t[..1]).unwrap();
+    v.SegmentTemplate = Some(
+        mpd::timeline_template(
+            "$RepresentationID$/init.mp4",
+            "s-$Number$.m4s",
+            15360,
+            0,
+            &[30720; 3],
+        )
+        .unwrap(),
+    );
+    let period = mpd::period(
+        "0",
+        Duration::ZERO,
+        None,
+        vec![mpd::adaptation_set(0, vec![v])],
+    );
+    let mut m = mpd::dynamic_mpd(&live(), vec![period]).unwrap();
+    mpd::apply_low_latency(
+        &mut m,
+        &LowLatency {
+            target_latency: Duration::from_millis(1500),
+            min_latency: Duration::from_millis(750),
+            max_latency: Duration::from_secs(3),
+            availability_time_offset: 1.5,
+            producer_reference: Some((0, Duration::from_secs(AST))),
+        },
+    )
+    .unwrap();
+    let text = mpd::write(&m).unwrap();
+    let (root, end) = root_tag(&text);
+    // GStreamer's type finder reads the first 512 bytes and needs the
+    // whole start tag in them to take the document for an MPD.
+    assert!(end <= 512, "{end}: {root}");
+    assert!(
+        root.starts_with(r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" "#),
+        "{root}"
+    );
+    assert!(!text.contains("xmlns:"), "{root}");
+    // Still an MPD without them.
+    assert_eq!(mpd::parse(&text).unwrap().periods.len(), 1);
+    // Prefixes in use keep their declaration: xsi (schemaLocation), xlink
+    // (a remote Period), cenc (a default KID).
+    let used = r#"<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+  xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:cenc="urn:mpeg:cenc:2013"
+  xsi:schemaLocation="urn:mpeg:dash:schema:mpd:2011 DASH-MPD.xsd" type="static"
+  mediaPresentationDuration="PT4S" minBufferTime="PT2S">
+  <Period id="remote" xlink:href="https://ads.example/p.xml"/>
+  <Period id="1"><AdaptationSet>
+    <ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="cenc"
+      cenc:default_KID="10000000-1000-1000-1000-100000000001"/>
+    <Representation id="r" bandwidth="1"><BaseURL>r.mp4</BaseURL></Representation>
+  </AdaptationSet></Period>
+</MPD>"#;
+    let written = mpd::write(&mpd::parse(used).unwrap()).unwrap();
+    let (root, _) = root_tag(&written);
+    for ns in [
+        r#"xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance""#,
+        r#"xmlns:xlink="http://www.w3.org/1999/xlink""#,
+        r#"xmlns:cenc="urn:mpeg:cenc:2013""#,
+    ] {
+        assert!(root.contains(ns), "{ns} missing: {root}");
+    }
+    // The ones the model always writes and nothing uses are gone.
+    assert!(
+        !root.contains("xmlns:mspr") && !root.contains("xmlns:dvb"),
+        "{root}"
+    );
+    // And what was written reads back the same.
+    let again = mpd::parse(&written).unwrap();
+    assert_eq!(mpd::write(&again).unwrap(), written);
+}

@@ -36,6 +36,9 @@
 //!   the segments that end within three target durations of the live edge,
 //!   the open segment's parts, a preload hint for the next part, and
 //!   rendition reports of the other renditions.
+//! - Live and EVENT playlists carry `EXT-X-START:TIME-OFFSET=-N`, N the
+//!   part hold-back (three part targets) or three target durations: where
+//!   RFC 8216 asks players to start, said outright.
 //! - `EXT-X-TARGETDURATION` is the package's target rounded up to whole
 //!   seconds, raised by a longer segment; `EXT-X-MAP` on the first listed
 //!   segment (CMAF); `EXT-X-GAP` for a segment that has no sample of the
@@ -74,7 +77,9 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use streamkit_core::codec::MediaKind;
-use streamkit_core::package::{Container, Package, ResourceKind, SegmentRecord, whole_seconds_up};
+use streamkit_core::package::{
+    Container, Naming, Package, RenditionPart, ResourceKind, SegmentRecord, whole_seconds_up,
+};
 use streamkit_core::time::MediaTime;
 use streamkit_core::track::Track;
 
@@ -385,6 +390,22 @@ impl Presentation {
                 ..Default::default()
             });
         }
+        if live {
+            // Where a player starts: the part hold-back (low latency) or
+            // three target durations from the end, as RFC 8216 asks of
+            // players; said outright for players that would otherwise start
+            // at the first listed segment.
+            let back = config
+                .part_target
+                .map_or(Duration::from_secs(3 * target_seconds), |p| {
+                    3 * to_duration(p)
+                });
+            let mut offset = String::from("TIME-OFFSET=-");
+            crate::playlist::write_seconds(&mut offset, back);
+            playlist
+                .other_tags
+                .push(crate::playlist::Tag::new("EXT-X-START", Some(offset)));
+        }
         if let Some(p) = config.part_target {
             playlist.part_inf = Some(PartInf::new(to_duration(p)));
         }
@@ -424,23 +445,7 @@ impl Presentation {
             // The segments after this one last less than the part window.
             remaining = remaining.saturating_sub(duration);
             if low_latency && live && remaining < keep_parts {
-                media.parts = rs
-                    .parts
-                    .iter()
-                    .map(|p| Part {
-                        independent: p.independent,
-                        ..Part::new(
-                            to_duration(p.duration),
-                            naming.file(
-                                container,
-                                ResourceKind::Part {
-                                    sequence: s.sequence,
-                                    index: p.index,
-                                },
-                            ),
-                        )
-                    })
-                    .collect();
+                media.parts = playlist_parts(&rs.parts, naming, container, s.sequence);
             }
             playlist.segments.push(media);
         }
@@ -462,23 +467,7 @@ impl Presentation {
                     if playlist.segments.is_empty() {
                         partial.map.clone_from(&map);
                     }
-                    partial.parts = rs
-                        .parts
-                        .iter()
-                        .map(|p| Part {
-                            independent: p.independent,
-                            ..Part::new(
-                                to_duration(p.duration),
-                                naming.file(
-                                    container,
-                                    ResourceKind::Part {
-                                        sequence,
-                                        index: p.index,
-                                    },
-                                ),
-                            )
-                        })
-                        .collect();
+                    partial.parts = playlist_parts(&rs.parts, naming, container, sequence);
                     playlist.partial_segment = Some(partial);
                 }
                 next_index = open.parts.last().map_or(0, |p| p.index + 1);
@@ -662,6 +651,31 @@ fn relative(from_dir: &str, target: &str) -> String {
     }
     out.push_str(&to[common..].join("/"));
     out
+}
+
+/// The `EXT-X-PART` lines of a segment's `parts`, named for `container`.
+fn playlist_parts(
+    parts: &[RenditionPart],
+    naming: &Naming,
+    container: Container,
+    sequence: u64,
+) -> Vec<Part> {
+    parts
+        .iter()
+        .map(|p| Part {
+            independent: p.independent,
+            ..Part::new(
+                to_duration(p.duration),
+                naming.file(
+                    container,
+                    ResourceKind::Part {
+                        sequence,
+                        index: p.index,
+                    },
+                ),
+            )
+        })
+        .collect()
 }
 
 fn to_duration(t: MediaTime) -> Duration {

@@ -58,6 +58,15 @@ try {
           await sleep(50);
         }
         const start = video.currentTime;
+        // How far behind the live edge the first picture shown is, in media
+        // time: for native HLS the end of the seekable range, for the
+        // page's DASH player the server's clock since availabilityStartTime.
+        let edgeLag = null;
+        if (typeof liveClock !== 'undefined' && liveClock) {
+          edgeLag = (Date.now() + liveClock.offset - liveClock.ast) / 1000 - start;
+        } else if (video.seekable.length && Number.isFinite(video.seekable.end(video.seekable.length - 1))) {
+          edgeLag = video.seekable.end(video.seekable.length - 1) - start;
+        }
         while (Date.now() - begin < timeoutMs && video.currentTime - start < seconds && !video.error) {
           if (video.playbackRate !== rate) video.playbackRate = rate;
           await sleep(100);
@@ -69,6 +78,7 @@ try {
           width: video.videoWidth,
           height: video.videoHeight,
           status: document.getElementById('status').textContent,
+          edge_lag: edgeLag,
           errors,
         };
       },
