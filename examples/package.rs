@@ -15,6 +15,12 @@
 //! name. It writes into a directory beside `OUT_DIR` and moves the files
 //! into `OUT_DIR` only once everything is written, so a failure leaves
 //! nothing half-written behind.
+//!
+//! A file cut short whose `moov` is whole is packaged from the samples
+//! wholly present, and a track without a codec model is left out: each
+//! said in one line naming the file. An error names the file it is about
+//! (the input, or the output file that could not be written), and the
+//! exit code is non-zero when nothing was packaged.
 
 #[path = "common/media_file.rs"]
 mod media_file;
@@ -96,31 +102,45 @@ fn parse_args() -> Result<Option<Args>, String> {
     }))
 }
 
-fn write_file(root: &Path, name: &str, buffers: &[Bytes]) -> std::io::Result<()> {
+/// Writes `name` under `root`; the error names the file.
+fn write_file(root: &Path, name: &str, buffers: &[Bytes]) -> Result<(), String> {
     let path = root.join(name);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-    for b in buffers {
-        file.write_all(b)?;
-    }
-    file.flush()
+    let write = || -> std::io::Result<()> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
+        for b in buffers {
+            file.write_all(b)?;
+        }
+        file.flush()
+    };
+    write().map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn progress(done: usize, total: usize) {
+/// Whether the progress bar is on stderr (only when it is a terminal), so
+/// a message after it starts on a new line.
+static PROGRESS_SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The progress bar on a terminal; `what`: the input's container.
+fn progress(what: &str, done: usize, total: usize) {
+    use std::sync::atomic::Ordering;
     const WIDTH: usize = 40;
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return;
+    }
+    PROGRESS_SHOWN.store(done < total, Ordering::Relaxed);
     let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH);
     let percent = (done * 100).checked_div(total).unwrap_or(100);
     eprint!(
-        "\r[{}{}] {percent:3}% {done}/{total} samples",
+        "\r{what} [{}{}] {percent:3}% {done}/{total} samples",
         "#".repeat(filled),
         " ".repeat(WIDTH - filled)
     );
 }
 
 /// Writes what the package made; returns the resource's name.
-fn store(root: &Path, event: PackageEvent) -> std::io::Result<Option<String>> {
+fn store(root: &Path, event: PackageEvent) -> Result<Option<String>, String> {
     let resource = match event {
         PackageEvent::Init { resource, .. }
         | PackageEvent::Part { resource, .. }
@@ -131,19 +151,22 @@ fn store(root: &Path, event: PackageEvent) -> std::io::Result<Option<String>> {
     Ok(Some(resource.name))
 }
 
-/// Packages into `staging`; the caller moves the files into place.
-fn package(args: &Args, staging: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let data =
-        std::fs::read(&args.input).map_err(|e| format!("reading {}: {e}", args.input.display()))?;
-    let media = MediaFile::read(Bytes::from(data))?;
-    eprintln!("package: {}: {}", args.input.display(), media.container);
-    for warning in &media.warnings {
-        eprintln!("package: {}: {warning}", args.input.display());
+/// Packages into `staging`; the caller moves the files into place. The
+/// error names the file it is about.
+fn package(args: &Args, staging: &Path) -> Result<(), String> {
+    let input = args.input.display();
+    let data = std::fs::read(&args.input).map_err(|e| format!("{input}: cannot read it: {e}"))?;
+    // MP4 (progressive or fragmented, whole or cut short) or MPEG-TS.
+    let media = MediaFile::read(Bytes::from(data)).map_err(|e| format!("{input}: {e}"))?;
+    if !media.warnings.is_empty() {
+        eprintln!(
+            "package: {input}: {}; the rest is packaged",
+            media.warnings.join("; ")
+        );
     }
+    // An error of the packaging is about the input.
+    let about_input = |e: &dyn std::fmt::Display| format!("{input}: {e}");
     let tracks = media.tracks.clone();
-    if tracks.is_empty() {
-        return Err("no track that can be packaged".into());
-    }
     let mut config = PackageConfig::new(args.segment_duration);
     if args.format == Container::MpegTs {
         config = config.with_renditions(vec![RenditionSpec::muxed(
@@ -152,39 +175,40 @@ fn package(args: &Args, staging: &Path) -> Result<(), Box<dyn std::error::Error>
             &tracks,
         )]);
     }
-    let mut package = media.package(config)?;
+    let mut package = media.package(config).map_err(|e| about_input(&e))?;
     let total = media.samples.len();
-    if total == 0 {
-        return Err("the file holds no samples".into());
-    }
     let step = (total / 100).max(1);
     while let Some(event) = package.poll_event() {
         store(staging, event)?;
     }
     for (i, sample) in media.samples.iter().cloned().enumerate() {
-        package.push(sample)?;
+        package.push(sample).map_err(|e| about_input(&e))?;
         while let Some(event) = package.poll_event() {
             store(staging, event)?;
         }
         if i % step == 0 {
-            progress(i, total);
+            progress(media.container, i, total);
         }
     }
-    package.finish()?;
+    package.finish().map_err(|e| about_input(&e))?;
     while let Some(event) = package.poll_event() {
         store(staging, event)?;
     }
-    let hls = Hls::new(&package, HlsConfig::vod())?;
-    for (name, bytes) in hls.playlists(&package)? {
+    let hls = Hls::new(&package, HlsConfig::vod()).map_err(|e| about_input(&e))?;
+    for (name, bytes) in hls.playlists(&package).map_err(|e| about_input(&e))? {
         write_file(staging, &name, &[bytes])?;
     }
     if args.format == Container::Cmaf {
-        let dash = Dash::new(&package, DashConfig::vod())?;
-        let mpd = dash.write(&package, UnixTime::EPOCH)?;
+        let dash = Dash::new(&package, DashConfig::vod()).map_err(|e| about_input(&e))?;
+        let mpd = dash
+            .write(&package, UnixTime::EPOCH)
+            .map_err(|e| about_input(&e))?;
         write_file(staging, dash.manifest_name(), &[Bytes::from(mpd)])?;
     }
-    progress(total, total);
-    eprintln!();
+    progress(media.container, total, total);
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprintln!();
+    }
     Ok(())
 }
 
@@ -205,7 +229,7 @@ fn move_into(staging: &Path, out: &Path) -> std::io::Result<()> {
     std::fs::remove_dir(staging)
 }
 
-fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+fn run(args: &Args) -> Result<(), String> {
     let name = args
         .out
         .file_name()
@@ -214,9 +238,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .out
         .with_file_name(format!(".{name}.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging)?;
+    std::fs::create_dir_all(&staging).map_err(|e| format!("{}: {e}", staging.display()))?;
     match package(args, &staging) {
-        Ok(()) => Ok(move_into(&staging, &args.out)?),
+        Ok(()) => {
+            move_into(&staging, &args.out).map_err(|e| format!("{}: {e}", args.out.display()))
+        }
         Err(e) => {
             let _ = std::fs::remove_dir_all(&staging);
             Err(e)
@@ -239,7 +265,10 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("\npackage: {e}");
+            if PROGRESS_SHOWN.load(std::sync::atomic::Ordering::Relaxed) {
+                eprintln!();
+            }
+            eprintln!("package: {e}");
             ExitCode::FAILURE
         }
     }

@@ -14,7 +14,10 @@
 #                                   (b) the video media playlist,
 #
 # sampling the server's resident memory (VmRSS, summed over nginx's master
-# and workers) before, every second during (peak) and after each run. It
+# and workers) before, every second during (peak) and after each run, and
+# the CPU time the server spent (utime + stime, likewise summed) per GB it
+# sent: on a machine shared with other work the requests per second move
+# by tens of percent from run to run, the CPU per byte much less. It
 # prints a markdown table and exits non-zero if serve answered anything
 # other than 2xx/3xx or wrk saw a socket error (connect, read, write,
 # timeout) against it.
@@ -26,7 +29,8 @@
 #   --fixture   tests/fixtures/h264_aac.mp4 (10 s, 320x240), segments of
 #               about 30 kB.
 # Environment: DURATION (default 30s), CONNECTIONS (100), THREADS (2),
-# CARGO_TARGET_DIR (default target).
+# CARGO_TARGET_DIR (default target), SERVE_BIN and PACKAGE_BIN (built
+# binaries to measure instead of building them: another version, say).
 # Needs wrk, nginx, curl, python3 and ffmpeg with libx264; wrk and nginx
 # are installed with apt-get when missing (as root).
 set -euo pipefail
@@ -83,10 +87,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "bench-serve: building the serve and package examples (release)" >&2
-CARGO_TARGET_DIR=$target cargo build --release --example serve --example package >&2
-serve_bin=$target/release/examples/serve
-package_bin=$target/release/examples/package
+if [ -n "${SERVE_BIN:-}" ] && [ -n "${PACKAGE_BIN:-}" ]; then
+    serve_bin=$SERVE_BIN
+    package_bin=$PACKAGE_BIN
+else
+    echo "bench-serve: building the serve and package examples (release)" >&2
+    CARGO_TARGET_DIR=$target cargo build --release --example serve --example package >&2
+    serve_bin=$target/release/examples/serve
+    package_bin=$target/release/examples/package
+fi
 
 if [ $use_fixture = 1 ]; then
     input=$PWD/tests/fixtures/h264_aac.mp4
@@ -229,6 +238,15 @@ rss_kb() {
     done
     echo $total
 }
+# CPU time in clock ticks (utime + stime): the process and its children.
+cpu_ticks() {
+    local pid=$1 total=0 p fields
+    for p in $pid $(ps -o pid= --ppid "$pid" || true); do
+        fields=$(cut -d' ' -f14,15 "/proc/$p/stat" 2>/dev/null || true)
+        [ -n "$fields" ] && total=$((total + ${fields% *} + ${fields#* }))
+    done
+    echo $total
+}
 mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
 ms() { awk -v us="$1" 'BEGIN { printf (us < 10000 ? "%.2f" : "%.0f"), us / 1000 }'; }
 
@@ -237,8 +255,9 @@ failed=0
 run() {
     local server=$1 pid=$2 base=$3 what=$4
     shift 4
-    local before peak after out result
+    local before peak after out result cpu_before cpu_after
     before=$(rss_kb "$pid")
+    cpu_before=$(cpu_ticks "$pid")
     echo "$before" >"$dir/peak"
     (
         peak=$before
@@ -250,6 +269,7 @@ run() {
     sampler_pid=$!
     echo "bench-serve: $server, $what: wrk -t$threads -c$connections -d$duration --latency" >&2
     out=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$dir/bench.lua" "$base" -- "$@")
+    cpu_after=$(cpu_ticks "$pid")
     kill "$sampler_pid" 2>/dev/null || true
     wait "$sampler_pid" 2>/dev/null || true
     sampler_pid=
@@ -263,10 +283,11 @@ run() {
     }
     read -r requests duration_us bytes p50 p99 status connect read_e write_e timeout <<<"$result"
     local sockets=$((connect + read_e + write_e + timeout))
-    local rps mbps
+    local rps mbps cpu_gb
     rps=$(awk -v n="$requests" -v us="$duration_us" 'BEGIN { printf "%.0f", n / (us / 1e6) }')
     mbps=$(awk -v b="$bytes" -v us="$duration_us" 'BEGIN { printf "%.0f", b / (us / 1e6) / 1e6 }')
-    rows+=("| $server | $what | $requests | $rps | $mbps | $(ms "$p50") / $(ms "$p99") | $status | $sockets ($connect/$read_e/$write_e/$timeout) | $(mb "$before") / $(mb "$peak") / $(mb "$after") |")
+    cpu_gb=$(awk -v t=$((cpu_after - cpu_before)) -v hz="$(getconf CLK_TCK)" -v b="$bytes" 'BEGIN { printf "%.2f", (t / hz) / (b / 1e9) }')
+    rows+=("| $server | $what | $requests | $rps | $mbps | $cpu_gb | $(ms "$p50") / $(ms "$p99") | $status | $sockets ($connect/$read_e/$write_e/$timeout) | $(mb "$before") / $(mb "$peak") / $(mb "$after") |")
     if [ "$server" = serve ] && [ $((status + sockets)) -gt 0 ]; then
         echo "$out" >&2
         echo "bench-serve: serve: $status answers >= 400, $sockets socket errors" >&2
@@ -282,10 +303,10 @@ done
 
 echo
 echo "Input: $input_text; video segments: ${#segment_paths[@]}, mean $segment_bytes B; media playlist: $playlist_bytes B."
-echo "wrk -t$threads -c$connections -d$duration --latency on loopback; $(nproc) cores shared by wrk and the server."
+echo "wrk -t$threads -c$connections -d$duration --latency on loopback; $(nproc) cores shared by wrk and the server; load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."
 echo
-echo "| server | URL | requests | req/s | MB/s | latency p50 / p99 (ms) | HTTP >= 400 | socket errors (connect/read/write/timeout) | RSS MB before / peak / after |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| server | URL | requests | req/s | MB/s | server CPU s per GB | latency p50 / p99 (ms) | HTTP >= 400 | socket errors (connect/read/write/timeout) | RSS MB before / peak / after |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 if [ $failed = 1 ]; then
     echo "bench-serve: FAILED: serve did not answer every request" >&2

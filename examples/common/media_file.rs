@@ -22,14 +22,16 @@ pub(crate) struct MediaFile {
     pub(crate) composition_shifts: Vec<(u32, u32)>,
     /// Every sample, interleaved by decode time.
     pub(crate) samples: Vec<Sample>,
-    /// What was left out or damaged, one line each (unsupported tracks,
-    /// lost packets).
+    /// What was left out or damaged, one phrase each (a track without a
+    /// codec model, the samples a cut took, lost packets).
     pub(crate) warnings: Vec<String>,
 }
 
 impl MediaFile {
     /// Reads `data`: MPEG-TS when it starts with transport packets,
-    /// otherwise MP4 (progressive or fragmented).
+    /// otherwise MP4 (progressive or fragmented, whole or cut short after
+    /// its `moov`). The error is the reason nothing of it can be used (the
+    /// caller names the file).
     pub(crate) fn read(data: Bytes) -> Result<MediaFile, String> {
         if TsFile::is_transport_stream(&data) {
             let ts = TsFile::parse(&data).map_err(|e| e.to_string())?;
@@ -55,30 +57,54 @@ impl MediaFile {
                 }
             }
             let tracks = ts.tracks().to_vec();
+            if tracks.is_empty() {
+                return Err(if warnings.is_empty() {
+                    "no elementary stream at all".to_owned()
+                } else {
+                    format!("no stream that can be used: {}", warnings.join("; "))
+                });
+            }
+            let samples = ts.into_samples();
+            if samples.is_empty() {
+                return Err("the file holds no samples".to_owned());
+            }
             return Ok(MediaFile {
                 container: "MPEG-TS",
                 tracks,
                 shifts: Vec::new(),
                 composition_shifts: Vec::new(),
-                samples: ts.into_samples(),
+                samples,
                 warnings,
             });
         }
-        let file = Mp4File::parse(data).map_err(|e| e.to_string())?;
-        let warnings = file
-            .tracks()
-            .iter()
-            .filter(|t| !t.is_supported())
-            .map(|t| {
-                let entry = t
-                    .sample_entry()
-                    .map_or("none".to_owned(), |e| e.to_string());
-                format!(
-                    "track {} (sample entry {entry}) left out: no codec model for it",
-                    t.id()
-                )
-            })
-            .collect();
+        // A file cut short after a whole moov is read up to its first
+        // missing sample, and the cut reported.
+        let file = Mp4File::parse_lenient(data).map_err(|e| e.to_string())?;
+        let mut warnings = Vec::new();
+        for t in file.tracks().iter().filter(|t| !t.is_supported()) {
+            let reason = t
+                .unsupported_reason()
+                .unwrap_or_else(|| "no codec model for it".to_owned());
+            let handler = match &t.handler().0 {
+                b"vide" => "video".to_owned(),
+                b"soun" => "audio".to_owned(),
+                _ => format!("{} track", t.handler()),
+            };
+            warnings.push(format!("track {} ({handler}) left out: {reason}", t.id()));
+        }
+        if file.tracks().iter().all(|t| !t.is_supported()) {
+            return Err(if warnings.is_empty() {
+                "no track at all".to_owned()
+            } else {
+                format!("no track that can be used: {}", warnings.join("; "))
+            });
+        }
+        if let Some(t) = file.truncation() {
+            warnings.push(format!("{t}; the samples missing are left out"));
+        }
+        if file.samples().len() == 0 {
+            return Err("the file holds no samples".to_owned());
+        }
         let (tracks, shifts) = file.tracks_and_shifts();
         let composition_shifts = file
             .tracks()

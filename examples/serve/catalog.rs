@@ -101,19 +101,12 @@ impl Catalog {
         max_held: usize,
     ) -> Result<LoopedChannel, String> {
         let data = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
-        // MP4 (progressive or fragmented) or MPEG-TS, by its bytes.
+        // MP4 (progressive or fragmented, whole or cut short after its
+        // moov) or MPEG-TS, by its bytes.
         let media = MediaFile::read(Bytes::from(data))?;
         tracing::info!("{}: {}", path.display(), media.container);
-        for warning in &media.warnings {
-            tracing::warn!("{}: {warning}", path.display());
-        }
         let (tracks, shifts) = (media.tracks.clone(), media.shifts.clone());
-        if tracks.is_empty() {
-            return Err("no track that can be served".into());
-        }
-        if media.samples.is_empty() {
-            return Err("the file holds no samples".into());
-        }
+        let warnings = media.warnings.clone();
         let vod = format!("/vod/{name}/");
         let live = format!("/live/{name}/");
 
@@ -130,6 +123,12 @@ impl Catalog {
         }
         package.finish().map_err(|e| e.to_string())?;
         while package.poll_event().is_some() {}
+        // Immutable and kept as long as the server runs: sent from a file
+        // by sendfile(2).
+        #[cfg(target_os = "linux")]
+        for (_, resource) in package.resources() {
+            crate::zero_copy::record(&resource.chunks.body());
+        }
         let fmp4 = Hls::new(
             &package,
             HlsConfig::vod().with_renditions(RenditionSelection::Container(Container::Cmaf)),
@@ -159,7 +158,8 @@ impl Catalog {
         // Live: the file looped into a broadcast, as an encoder would send
         // it; its package is a subscriber.
         let source = LoopedSource::new(&tracks, media.samples).ok_or("the file lasts no time")?;
-        let media_zero = now.checked_sub(live::PREROLL).unwrap_or(now);
+        let speed = self.live.looped_speed();
+        let media_zero = now.checked_sub(live::PREROLL.div_f64(speed)).unwrap_or(now);
         let publisher = self.live.publish(
             now,
             live::PublishRequest {
@@ -175,6 +175,7 @@ impl Catalog {
             source,
             publisher,
             media_zero,
+            speed,
         };
         // The preroll: the channel has segments from the first request on.
         channel.catch_up(now)?;
@@ -184,6 +185,13 @@ impl Catalog {
         self.mounts
             .insert_prefix(&vod, mount)
             .map_err(|e| e.to_string())?;
+        if !warnings.is_empty() {
+            eprintln!(
+                "serve: {}: {}; the rest is served",
+                path.display(),
+                warnings.join("; ")
+            );
+        }
         self.streams.push(Stream {
             name: name.to_owned(),
             source: path.to_owned(),

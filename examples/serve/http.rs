@@ -8,8 +8,14 @@
 //! at most [`Limits::max_connections`] connections at once (further ones
 //! wait in the listen backlog), each open for at most
 //! [`Limits::connection_lifetime`] (then closed after its request in flight,
-//! or cut off if that takes longer than [`Limits::drain_timeout`]). Only `GET` and `HEAD`; request bodies are
-//! never read.
+//! or cut off if that takes longer than [`Limits::drain_timeout`]). A
+//! response whose client takes no byte for [`Limits::send_timeout`] is
+//! dropped, and connections that stop reading never hold more than all but
+//! [`Limits::reserved_connections`] of the slots (see [`crate::send`]).
+//! Only `GET` and `HEAD`; request bodies are never read.
+//!
+//! Each request is logged at `debug`; answers of 400 and more, and dropped
+//! connections, at `info`, repeated ones summarised (see [`crate::log`]).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -33,11 +39,23 @@ use streamkit::origin::{
 };
 
 use crate::catalog::Catalog;
+use crate::log::{self, Kind};
 use crate::mount::{Answered, Buffers, Chunks, Pending, ResponseBody};
 use crate::rtp::RtpEndpoint;
+use crate::send::{Dropped, GuardedStream, StalledShare};
 
 /// The page at `/`.
 const INDEX_HTML: &str = include_str!("web/index.html");
+
+/// How many bytes of a response hyper queues (as references to the
+/// body's buffers, not copies) before it writes them out in one `writev`
+/// (at most 16 buffers a write). hyper's `max_buf_size` bounds both this
+/// and the request head; heads have their own bound,
+/// [`Limits::max_head_bytes`] (`max_header_size`), so this one only sizes
+/// the writes: 16 KiB made about 29 `writev` calls per 630 kB segment, a
+/// quarter MiB makes a few, and the server's CPU per byte sent fell by a
+/// third (BENCHMARKS.md).
+const WRITE_QUEUE_BYTES: usize = 256 * 1024;
 
 /// The longest request target served; longer ones are refused with 414.
 pub(crate) const MAX_TARGET: usize = 1024;
@@ -61,6 +79,19 @@ pub(crate) struct Limits {
     pub(crate) connection_lifetime: Duration,
     /// How long a graceful shutdown waits for requests in flight.
     pub(crate) drain_timeout: Duration,
+    /// A response whose client takes no byte for this long is dropped.
+    pub(crate) send_timeout: Duration,
+    /// Slots that connections whose clients stopped reading never take:
+    /// kept for new clients.
+    pub(crate) reserved_connections: usize,
+}
+
+impl Limits {
+    /// The reserve for `max_connections`: an eighth, at least one when
+    /// there are two slots or more.
+    pub(crate) fn default_reserve(max_connections: usize) -> usize {
+        (max_connections / 8).max(usize::from(max_connections > 1))
+    }
 }
 
 impl Default for Limits {
@@ -72,6 +103,8 @@ impl Default for Limits {
             max_held: 1_000,
             connection_lifetime: Duration::from_secs(600),
             drain_timeout: Duration::from_secs(5),
+            send_timeout: Duration::from_secs(5),
+            reserved_connections: Limits::default_reserve(256),
         }
     }
 }
@@ -86,6 +119,11 @@ pub(crate) async fn serve(
     stop: impl Future<Output = ()>,
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let stalled = StalledShare::new(
+        limits
+            .max_connections
+            .saturating_sub(limits.reserved_connections),
+    );
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
     tokio::pin!(stop);
@@ -102,7 +140,12 @@ pub(crate) async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
-                    tracing::warn!("accept: {e}");
+                    // Out of descriptors, say: wait a little rather than
+                    // spin, and say so once in a while.
+                    if log::record(Instant::now(), Kind::connection("accept errors")) {
+                        tracing::warn!("accept: {e}");
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
@@ -116,6 +159,7 @@ pub(crate) async fn serve(
         while connections.try_join_next().is_some() {}
         let catalog = catalog.clone();
         let rtp = rtp.clone();
+        let stream = GuardedStream::new(stream, limits.send_timeout, stalled.clone());
         let mut shutdown_rx = shutdown_rx.clone();
         connections.spawn(async move {
             let _permit = permit;
@@ -127,7 +171,8 @@ pub(crate) async fn serve(
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout)
-                .max_buf_size(limits.max_head_bytes)
+                .max_buf_size(WRITE_QUEUE_BYTES)
+                .max_header_size(limits.max_head_bytes)
                 .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             let result = tokio::select! {
@@ -148,7 +193,22 @@ pub(crate) async fn serve(
                 }
             };
             match result {
-                Some(Err(e)) => tracing::debug!(%peer, "connection: {e}"),
+                Some(Err(e)) => match Dropped::of(&e) {
+                    Some(why) => {
+                        let kind = match why {
+                            Dropped::SendTimeout(_) => "send timeouts",
+                            Dropped::OverStalledShare => {
+                                "connections dropped over the stalled share"
+                            }
+                        };
+                        if log::record(Instant::now(), Kind::connection(kind)) {
+                            tracing::info!(%peer, "connection dropped: {why}");
+                        } else {
+                            tracing::debug!(%peer, "connection dropped: {why}");
+                        }
+                    }
+                    None => tracing::debug!(%peer, "connection: {e}"),
+                },
                 None => tracing::debug!(%peer, "connection cut off"),
                 Some(Ok(())) => {}
             }
@@ -188,17 +248,25 @@ async fn respond(
 ) -> Response<ResponseBody> {
     let started = Instant::now();
     let path = request.uri().path().to_owned();
+    // The query, when the whole target passes the path policy (bounded,
+    // printable).
+    let query = match (request.uri().path_and_query(), request.uri().query()) {
+        (Some(target), Some(q)) if policy().parse(target.as_str()).is_ok() => q.to_owned(),
+        (_, Some(_)) => "(refused query)".to_owned(),
+        _ => String::new(),
+    };
     let response = route(&catalog, &rtp, &request).await;
     let bytes = response.body().size_hint().exact().unwrap_or(0);
-    tracing::info!(
-        %peer,
-        method = %request.method(),
-        path = loggable(&path),
-        status = response.status().as_u16(),
-        bytes,
-        micros = started.elapsed().as_micros() as u64,
-        "request"
-    );
+    let status = response.status().as_u16();
+    let path = loggable(&path);
+    let query = query.as_str();
+    let micros = started.elapsed().as_micros() as u64;
+    let method = request.method();
+    if status >= 400 && log::record(Instant::now(), Kind::status(status, path)) {
+        tracing::info!(%peer, %method, path, query, status, bytes, micros, "request");
+    } else {
+        tracing::debug!(%peer, %method, path, query, status, bytes, micros, "request");
+    }
     response
 }
 

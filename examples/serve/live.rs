@@ -58,6 +58,8 @@ pub(crate) struct LiveHub {
     /// Bumped after every push and end, so that players of live streams
     /// (RTMP, RTSP) wake to drain their subscriptions.
     changes: tokio::sync::watch::Sender<u64>,
+    /// How many times faster than the clock the looped files play.
+    looped_speed: f64,
 }
 
 /// What a publisher publishes.
@@ -83,13 +85,16 @@ pub(crate) struct LivePublisher {
 }
 
 impl LiveHub {
-    pub(crate) fn new(wall: WallClock, max_held: usize) -> Arc<LiveHub> {
+    /// `looped_speed`: the looped files play this many times faster than
+    /// the clock (1 for real time; more for soak tests).
+    pub(crate) fn new(wall: WallClock, max_held: usize, looped_speed: f64) -> Arc<LiveHub> {
         Arc::new(LiveHub {
             registry: Mutex::new(Registry::new(BroadcastConfig::default())),
             streams: RwLock::new(BTreeMap::new()),
             wall,
             max_held,
             changes: tokio::sync::watch::Sender::new(0),
+            looped_speed,
         })
     }
 
@@ -97,6 +102,11 @@ impl LiveHub {
     /// waits on it, then drains its subscription.
     pub(crate) fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
         self.changes.subscribe()
+    }
+
+    /// How many times faster than the clock the looped files play.
+    pub(crate) fn looped_speed(&self) -> f64 {
+        self.looped_speed
     }
 
     /// The link from the monotonic clock to the wall clock.
@@ -236,13 +246,19 @@ impl LiveHub {
         stream
             .mount
             .change(now, |site| {
+                let package = site.package_mut();
                 while let Some(d) = broadcast.poll_delivery(subscriber) {
                     let ended = d == Delivery::Ended;
-                    site.package_mut().push_delivery(d)?;
+                    package.push_delivery(d)?;
                     if ended {
                         break;
                     }
                 }
+                // The origin serves the package's own store; its events
+                // (each carrying a part's or segment's bytes) are for
+                // writers of files. Undrained, they kept every byte ever
+                // packaged, whatever the window.
+                while package.poll_event().is_some() {}
                 Ok::<(), PackageError>(())
             })
             .map_err(|e| format!("live/{name}: {e}"))
@@ -299,15 +315,18 @@ impl LivePublisher {
 pub(crate) struct LoopedChannel {
     pub(crate) source: LoopedSource,
     pub(crate) publisher: LivePublisher,
-    /// When media time zero of the channel is (`PREROLL` before start-up).
+    /// When media time zero of the channel is (`PREROLL` of media before
+    /// start-up).
     pub(crate) media_zero: Instant,
+    /// Media time runs this many times faster than the clock.
+    pub(crate) speed: f64,
 }
 
 impl LoopedChannel {
     /// Publishes every sample due by `now`; returns when the next one is.
     pub(crate) fn catch_up(&mut self, now: Instant) -> Result<Instant, String> {
         loop {
-            let due = self.media_zero + self.source.next_due();
+            let due = self.media_zero + self.source.next_due().div_f64(self.speed);
             if due > now {
                 return Ok(due);
             }

@@ -31,10 +31,12 @@
 //!   own HLS player and shows their codecs, resolution and bit rate;
 //! - `/streams.json`: the list the page reads.
 //!
-//! At start-up it prints the URLs to open; it logs each request; Ctrl-C
-//! stops it, letting requests in flight finish. `--bind ADDR` (default
-//! `127.0.0.1:8080`; port 0 picks a free port, printed). Run with `--help`
-//! for every option.
+//! At start-up it prints the URLs to open; it logs each request at
+//! `debug` and errors at `info`, repeated ones summarised (`--log LEVEL`,
+//! or `RUST_LOG`); Ctrl-C or SIGTERM stops it, letting requests in flight
+//! finish. `--bind HOST:PORT` (default `127.0.0.1:8080`; a name such as
+//! `localhost` is resolved; port 0 picks a free port, printed). Run with
+//! `--help` for every option.
 //!
 //! The packaging and the answers are streamkit-hls's: at start-up each file
 //! is packaged in memory by its `Packager` into an `Origin`, which answers
@@ -47,13 +49,17 @@
 mod catalog;
 mod http;
 mod live;
+mod log;
 #[path = "../common/media_file.rs"]
 mod media_file;
 mod mount;
 mod rtmp;
 mod rtp;
-mod udp_ingest;
 mod rtsp;
+mod send;
+mod udp_ingest;
+#[cfg(target_os = "linux")]
+mod zero_copy;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -74,9 +80,16 @@ serve: a streaming server for MP4 files (HLS, fMP4 and MPEG-TS) with a web page
 usage: serve [FILE.mp4 ...] [options]
 
   FILE.mp4                 files to serve (default: tests/fixtures/h264_aac.mp4)
-  --bind ADDR              where to listen (default 127.0.0.1:8080; port 0: any free port)
+  --bind HOST:PORT         where to listen (default 127.0.0.1:8080; names such as
+                           localhost are resolved; port 0: any free port)
+  --log LEVEL              error, warn, info (default), debug (every request), trace,
+                           or TARGET=LEVEL items separated by commas; else RUST_LOG
   --header-timeout SECS    drop a connection whose request head takes longer (default 10)
+  --send-timeout SECS      drop a response whose client takes no byte for this long
+                           (default 5)
   --max-connections N      connections served at once (default 256)
+  --reserved-connections N slots that clients who stopped reading never take, kept for
+                           new clients (default an eighth of --max-connections)
   --connection-lifetime SECS  close a connection after this long (default 600)
   --max-held N             LL-HLS requests each live channel holds at once (default 1000)
   --max-rtp-streams N      RTP streams running at once (default 4)
@@ -89,7 +102,9 @@ usage: serve [FILE.mp4 ...] [options]
   --tls-cert FILE          PEM certificate chain for RTMPS
   --tls-key FILE           PEM private key for RTMPS
   --rtmp-key KEY           a stream key allowed to publish (repeat; default: any key)
-{RTSP}  --help                   this text
+{RTSP}  --live-speed X           play the looped files' live channels X times faster than the
+                           clock (default 1; for soak tests: only LL-HLS players follow)
+  --help                   this text
 
 For each file NAME: /vod/NAME/master.m3u8 (HLS, fMP4), /vod/NAME/ts/master.m3u8
 (HLS, MPEG-TS), /vod/NAME/manifest.mpd (DASH, the same fMP4 segments),
@@ -105,35 +120,61 @@ Ctrl-C stops the server.
 
 struct Options {
     files: Vec<PathBuf>,
-    bind: SocketAddr,
+    /// `HOST:PORT`, resolved when the server starts.
+    bind: String,
+    log: tracing_subscriber::filter::Targets,
     limits: Limits,
     max_rtp_streams: usize,
     allow_remote: bool,
     udp_ingests: Vec<udp_ingest::UdpIngest>,
     rtmp: rtmp::RtmpOptions,
     rtsp: rtsp::RtspOptions,
+    live_speed: f64,
 }
 
 fn parse_options() -> Result<Option<Options>, String> {
     let mut o = Options {
         files: Vec::new(),
-        bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        bind: "127.0.0.1:8080".to_owned(),
+        log: log::parse_filter("info").map_err(|e| format!("the default log level: {e}"))?,
         limits: Limits::default(),
         max_rtp_streams: 4,
         allow_remote: false,
         udp_ingests: Vec::new(),
         rtmp: rtmp::RtmpOptions::default(),
         rtsp: rtsp::RtspOptions::default(),
+        live_speed: 1.0,
     };
+    if let Ok(spec) = std::env::var("RUST_LOG")
+        && !spec.trim().is_empty()
+    {
+        o.log = log::parse_filter(&spec).map_err(|e| format!("RUST_LOG: {e}"))?;
+    }
+    let mut reserved = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
             "--help" | "-h" => return Ok(None),
-            "--bind" => {
-                o.bind = value("--bind")?
+            "--bind" => o.bind = value("--bind")?,
+            "--log" => {
+                o.log = log::parse_filter(&value("--log")?).map_err(|e| format!("--log: {e}"))?;
+            }
+            "--send-timeout" => {
+                let secs: f64 = value("--send-timeout")?
                     .parse()
-                    .map_err(|e| format!("--bind: {e}"))?;
+                    .map_err(|e| format!("--send-timeout: {e}"))?;
+                o.limits.send_timeout = Duration::try_from_secs_f64(secs)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or("--send-timeout must be above 0")?;
+            }
+            "--reserved-connections" => {
+                reserved = Some(
+                    value("--reserved-connections")?
+                        .parse::<usize>()
+                        .map_err(|e| format!("--reserved-connections: {e}"))?,
+                );
             }
             "--header-timeout" => {
                 let secs: f64 = value("--header-timeout")?
@@ -195,9 +236,24 @@ fn parse_options() -> Result<Option<Options>, String> {
             "--tls-key" => o.rtmp.tls_key = Some(PathBuf::from(value("--tls-key")?)),
             "--rtmp-key" => o.rtmp.keys.push(value("--rtmp-key")?),
             s if rtsp::RtspOptions::takes(s) => o.rtsp.set(s, value(s)?)?,
+            "--live-speed" => {
+                o.live_speed = value("--live-speed")?
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && (1.0..=1000.0).contains(x))
+                    .ok_or("--live-speed must be a number from 1 to 1000")?;
+            }
             s if s.starts_with('-') => return Err(format!("unknown option {s}")),
             file => o.files.push(PathBuf::from(file)),
         }
+    }
+    o.limits.reserved_connections =
+        reserved.unwrap_or(Limits::default_reserve(o.limits.max_connections));
+    if o.limits.reserved_connections >= o.limits.max_connections {
+        return Err(format!(
+            "--reserved-connections ({}) must be below --max-connections ({})",
+            o.limits.reserved_connections, o.limits.max_connections
+        ));
     }
     if o.files.is_empty() {
         o.files
@@ -218,11 +274,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    log::init(options.log.clone());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -247,12 +299,14 @@ fn main() -> ExitCode {
                 .unwrap_or_default(),
         ),
     );
-    let live = LiveHub::new(wall, options.limits.max_held);
+    let live = LiveHub::new(wall, options.limits.max_held, options.live_speed);
     let (catalog, channels, left_out) =
         Catalog::package(&options.files, now, live, options.limits.max_held);
     for l in &left_out {
         eprintln!("serve: {}: left out: {}", l.file.display(), l.reason);
     }
+    #[cfg(target_os = "linux")]
+    zero_copy::freeze();
     if catalog.streams.is_empty() {
         eprintln!("serve: nothing to serve");
         return ExitCode::FAILURE;
@@ -299,15 +353,14 @@ async fn run(
     catalog: Arc<Catalog>,
     channels: Vec<LoopedChannel>,
 ) -> Result<(), String> {
-    let listener = tokio::net::TcpListener::bind(options.bind)
-        .await
-        .map_err(|e| format!("--bind {}: {e}", options.bind))?;
+    let listener = bind(&options.bind).await?;
     let addr = listener
         .local_addr()
         .map_err(|e| format!("local address: {e}"))?;
     for channel in channels {
         tokio::spawn(channel.run());
     }
+    tokio::spawn(log::tell_summaries());
     let mut ingests = Vec::new();
     for ingest in &options.udp_ingests {
         let (socket, local) = ingest.bind()?;
@@ -339,8 +392,39 @@ async fn run(
         options.max_rtp_streams,
     ));
     http::serve(listener, catalog, rtp, options.limits, stop_signal()).await;
+    log::tell_remaining();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Listens on `HOST:PORT`: a name is resolved, and the first of its
+/// addresses that can be bound is used.
+async fn bind(spec: &str) -> Result<tokio::net::TcpListener, String> {
+    let has_port = spec
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    if !has_port {
+        return Err(format!(
+            "--bind {spec}: needs HOST:PORT (localhost:8080, 0.0.0.0:0, [::1]:8080)"
+        ));
+    }
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(spec)
+        .await
+        .map_err(|e| {
+            format!("--bind {spec}: not an address or a name to resolve (HOST:PORT): {e}")
+        })?
+        .collect();
+    let mut last = None;
+    for addr in &addrs {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(format!("{addr}: {e}")),
+        }
+    }
+    Err(format!(
+        "--bind {spec}: {}",
+        last.unwrap_or_else(|| "the name resolves to no address".to_owned())
+    ))
 }
 
 /// The URLs to open, one per line, on stdout (tests read them).

@@ -160,22 +160,46 @@ pub fn nal(data: &[u8]) {
     );
 }
 
-/// MP4 input: parses the file, reads every track's accessors, iterates
-/// every sample (each a slice of the input, as many as the supported
-/// tracks declare) and each track's samples on their own.
+/// MP4 input: parses the file strictly and leniently (a file cut short),
+/// reads every track's accessors, iterates every sample (each a slice of
+/// the input, as many as the supported tracks declare) and each track's
+/// samples on their own; a file the strict parse reads is read alike by
+/// the lenient one, with no truncation.
 pub fn mp4(data: &[u8]) {
     let shared = Bytes::copy_from_slice(data);
+    let strict = Mp4File::parse(shared.clone());
+    let lenient = Mp4File::parse_lenient(shared.clone());
+    if let (Ok(a), Ok(b)) = (&strict, &lenient) {
+        assert!(b.truncation().is_none(), "a whole file reported cut");
+        assert_eq!(a.samples().count(), b.samples().count());
+    }
+    assert!(
+        strict.is_err() || lenient.is_ok(),
+        "the lenient parse refused a file the strict one reads"
+    );
+    if let Ok(file) = strict {
+        mp4_file(&shared, &file);
+    }
+    if let Ok(file) = lenient {
+        if let Some(t) = file.truncation() {
+            let _ = t.to_string();
+            for track in &t.tracks {
+                assert!(track.present <= track.declared, "present > declared");
+            }
+        }
+        mp4_file(&shared, &file);
+    }
+}
+
+fn mp4_file(shared: &Bytes, file: &Mp4File) {
     let range = shared.as_ptr_range();
-    let Ok(file) = Mp4File::parse(shared.clone()) else {
-        return;
-    };
     let _ = (
         file.movie_timescale(),
         file.movie_duration(),
         file.major_brand(),
         file.is_fragmented(),
     );
-    assert_eq!(file.data(), &shared);
+    assert_eq!(file.data(), shared);
     let mut supported = 0usize;
     for track in file.tracks() {
         let _ = (
@@ -192,6 +216,7 @@ pub fn mp4(data: &[u8]) {
             track.edits().len(),
             track.presentation_shift(),
             track.composition_to_dts_shift(),
+            track.unsupported_reason(),
         );
         if let Some(c) = track.codec() {
             let _ = (

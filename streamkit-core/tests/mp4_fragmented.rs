@@ -392,3 +392,104 @@ fn files_with_a_segment_index_read_back() {
         }
     }
 }
+
+/// The top-level boxes of `data`: (type, offset, size).
+fn top_level(data: &[u8]) -> Vec<([u8; 4], usize, usize)> {
+    let mut boxes = Vec::new();
+    let mut at = 0;
+    while at + 8 <= data.len() {
+        let size = u32::from_be_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+        assert!(size >= 8, "this test's files use 32-bit box sizes");
+        boxes.push((data[at + 4..at + 8].try_into().unwrap(), at, size));
+        at += size;
+    }
+    boxes
+}
+
+/// A fragmented file cut short (a recording stopped early) reads with
+/// `parse_lenient` up to each track's first sample not wholly in the file;
+/// the report counts the samples of every whole `moof` (a cut `moof`
+/// lists none), and the samples read are the whole file's.
+#[test]
+fn a_fragmented_file_cut_short_keeps_each_track_up_to_its_first_missing_sample() {
+    let dir = TempDir::new("cut");
+    let path = dir.0.join("frag.mp4");
+    ffmpeg(&[
+        "-i",
+        fixture_path("h264_aac.mp4").to_str().unwrap(),
+        "-c",
+        "copy",
+        "-movflags",
+        "frag_keyframe+empty_moov+default_base_moof",
+        path.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::read(&path).unwrap();
+    let whole = read(&path);
+    let base = whole.data().as_ptr() as usize;
+    // (track, offset, len) of every sample, and the moofs.
+    let samples: Vec<(u32, usize, usize)> = whole
+        .samples()
+        .map(|s| (s.track_id, s.data.as_ptr() as usize - base, s.data.len()))
+        .collect();
+    let boxes = top_level(&bytes);
+    let moofs: Vec<(usize, usize)> = boxes
+        .iter()
+        .filter(|b| &b.0 == b"moof")
+        .map(|b| (b.1, b.2))
+        .collect();
+    assert!(moofs.len() >= 4, "{} fragments", moofs.len());
+    let moov_end = boxes
+        .iter()
+        .find(|b| &b.0 == b"moov")
+        .map(|b| b.1 + b.2)
+        .unwrap();
+    let mut cuts: Vec<usize> = (moov_end + 1..bytes.len()).step_by(3_001).collect();
+    // Inside a moof, and just past one (before its mdat's header ends).
+    cuts.extend([moofs[2].0 + 20, moofs[2].0 + moofs[2].1 + 4]);
+    for cut in cuts {
+        let file = Mp4File::parse_lenient(Bytes::from(bytes[..cut].to_vec()))
+            .unwrap_or_else(|e| panic!("cut at {cut}: {e}"));
+        let t = file.truncation().expect("a cut file reports it");
+        for track in whole.tracks() {
+            let own: Vec<_> = samples.iter().filter(|s| s.0 == track.id()).collect();
+            let present = own.iter().take_while(|s| s.1 + s.2 <= cut).count() as u32;
+            // A sample's moof is the last one before its data.
+            let listed = own
+                .iter()
+                .filter(|s| {
+                    let moof = moofs.iter().rfind(|m| m.0 < s.1).unwrap();
+                    moof.0 + moof.1 <= cut
+                })
+                .count() as u32;
+            let report = t.tracks.iter().find(|r| r.track_id == track.id()).unwrap();
+            assert_eq!(
+                (report.present, report.declared),
+                (present, listed),
+                "cut at {cut}: track {}",
+                track.id()
+            );
+            assert_eq!(file.track(track.id()).unwrap().sample_count(), present);
+        }
+        let mut got: Vec<(u32, usize, usize)> = file
+            .samples()
+            .map(|s| {
+                let at = s.data.as_ptr() as usize - file.data().as_ptr() as usize;
+                assert_eq!(&s.data[..], &bytes[at..at + s.data.len()]);
+                (s.track_id, at, s.data.len())
+            })
+            .collect();
+        got.sort_unstable();
+        let mut want: Vec<_> = samples
+            .iter()
+            .filter(|s| {
+                let own = samples.iter().filter(|o| o.0 == s.0);
+                // Up to the track's first missing sample.
+                own.take_while(|o| o.1 + o.2 <= cut).any(|o| o == *s)
+            })
+            .copied()
+            .collect();
+        want.sort_unstable();
+        assert_eq!(got, want, "cut at {cut}");
+        assert!(Mp4File::parse(Bytes::from(bytes[..cut].to_vec())).is_err());
+    }
+}

@@ -37,15 +37,22 @@
 //!
 //! # Caching
 //!
-//! Playlists carry an ETag of their bytes. A playlist of a finished
-//! presentation (EXT-X-ENDLIST): `max-age` of one minute (its file may be
-//! packaged again; segments, which never change under their name, are
-//! immutable). A live media playlist without delivery directives:
-//! `max-age=1`; a blocking-reload answer names a fixed state of the
-//! playlist, so it may be cached for as long as its segments stay
-//! relevant: six target durations. A live multivariant playlist: one
-//! target duration (its bit rates are measured as the stream goes).
-//! Errors: `no-store`.
+//! Rules for caches in front of the origin (a CDN edge, nginx
+//! `proxy_cache`), which key each answer by its whole URL, query
+//! included. Playlists carry an ETag of their bytes. A playlist of a
+//! finished presentation (EXT-X-ENDLIST): `max-age` of one minute (its
+//! file may be packaged again; segments and parts, which never change under
+//! their name, are immutable). A live media playlist without delivery
+//! directives changes with every part: it is fresh for less than a part
+//! target (whole seconds below it, so `max-age=0` for parts under a
+//! second: a cache revalidates it with the ETag every time), and for half a
+//! target duration when the playlist has no parts. A blocking-reload (or
+//! delta) answer names a fixed state of the playlist, keyed by its query:
+//! it may be cached for as long as its segments stay relevant, six target
+//! durations, so a cache that coalesces requests (`proxy_cache_lock`)
+//! sends the origin one request per new part however many clients wait
+//! for it. A live multivariant playlist: one target duration (its bit
+//! rates are measured as the stream goes). Errors: `no-store`.
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -141,6 +148,18 @@ fn parse_query(query: &str) -> Option<Directives> {
         }
     }
     Some(d)
+}
+
+/// How long a live media playlist without delivery directives stays
+/// fresh, in whole seconds: less than a part target (it changes with every
+/// part), or half a target duration without parts.
+fn live_freshness(playlist: &MediaPlaylist) -> u32 {
+    let millis = match &playlist.part_inf {
+        // Whole seconds strictly below the part target.
+        Some(inf) => inf.part_target.as_millis().saturating_sub(1) / 1000,
+        None => target(playlist).as_millis() / 2 / 1000,
+    };
+    u32::try_from(millis).unwrap_or(u32::MAX)
 }
 
 fn target(playlist: &MediaPlaylist) -> Duration {
@@ -412,7 +431,7 @@ fn playlist_response(
     } else if blocking {
         CacheControl::max_age(u32::try_from(6 * target(playlist).as_secs()).unwrap_or(u32::MAX))
     } else {
-        CacheControl::max_age(1)
+        CacheControl::max_age(live_freshness(playlist))
     };
     Decision::Respond(
         Response::ok(

@@ -203,6 +203,51 @@ fn live_playlist_has_low_latency_tags() {
 }
 
 #[test]
+fn caches_keep_each_answer_as_long_as_it_holds() {
+    let mut live = Live::new(4);
+    live.run_until(Duration::from_secs(7));
+    let cache_of = |live: &mut Live, target: &str| match live.get(target) {
+        Answer::Response(r) => (r.status, r.cache),
+        Answer::Pending(_) => panic!("{target} held"),
+    };
+    // A playlist without directives changes with each 500 ms part: fresh
+    // for less than that, whole seconds: 0 (revalidated every time).
+    assert_eq!(
+        cache_of(&mut live, "/live/video/index.m3u8"),
+        (200, CacheControl::max_age(0))
+    );
+    // A blocking-reload answer names a fixed state, keyed by its query:
+    // six target durations (2 s).
+    let p = live.playlist();
+    let msn = p.next_media_sequence() - 1;
+    assert_eq!(
+        cache_of(&mut live, &format!("/live/video/index.m3u8?_HLS_msn={msn}")),
+        (200, CacheControl::max_age(12))
+    );
+    assert_eq!(
+        cache_of(
+            &mut live,
+            &format!("/live/video/index.m3u8?_HLS_msn={msn}&_HLS_skip=YES")
+        ),
+        (200, CacheControl::max_age(12))
+    );
+    // Segments and parts never change under their names.
+    assert_eq!(
+        cache_of(&mut live, &format!("/live/video/seg-{msn}.m4s")),
+        (200, CacheControl::Immutable)
+    );
+    assert_eq!(
+        cache_of(&mut live, &format!("/live/video/seg-{msn}.0.m4s")),
+        (200, CacheControl::Immutable)
+    );
+    // The multivariant playlist: one target duration.
+    assert_eq!(
+        cache_of(&mut live, "/live/master.m3u8"),
+        (200, CacheControl::max_age(2))
+    );
+}
+
+#[test]
 fn blocking_reload_answers_as_soon_as_the_part_exists() {
     let mut live = Live::new(4);
     live.run_until(Duration::from_secs(5));

@@ -3,12 +3,14 @@
 //! prints, and speaks just enough HTTP/1.1 to test it; the server is
 //! killed when the [`Server`] is dropped.
 #![allow(dead_code)] // each test file uses its own part
+#![allow(clippy::disallowed_methods)] // a hang guard reads the clock
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 pub(crate) const HEADER_TIMEOUT_SECS: u64 = 2;
 
@@ -20,6 +22,71 @@ pub(crate) struct Server {
     pub(crate) lines: Vec<String>,
     /// `rtsp://ADDR` (no slash) where RTSP listens.
     pub(crate) rtsp: String,
+    /// What serve wrote on stderr, when started with [`Server::start_logged`].
+    pub(crate) log: Option<Log>,
+}
+
+/// The lines a process writes on stderr, as they come.
+#[derive(Clone, Default)]
+pub(crate) struct Log {
+    lines: Arc<(Mutex<Vec<String>>, Condvar)>,
+}
+
+impl Log {
+    /// Reads `stderr` into the log until it closes.
+    pub(crate) fn capture(stderr: impl Read + Send + 'static) -> Log {
+        let log = Log::default();
+        let lines = log.lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                let (store, changed) = &*lines;
+                store.lock().unwrap().push(line);
+                changed.notify_all();
+            }
+        });
+        log
+    }
+
+    /// Every line so far.
+    pub(crate) fn lines(&self) -> Vec<String> {
+        self.lines.0.lock().unwrap().clone()
+    }
+
+    /// Waits until `done` holds for the lines so far; panics after `guard`
+    /// (a hang guard, not a timing claim).
+    pub(crate) fn wait_for(&self, guard: Duration, what: &str, done: impl Fn(&[String]) -> bool) {
+        let deadline = Instant::now() + guard;
+        let (store, changed) = &*self.lines;
+        let mut lines = store.lock().unwrap();
+        while !done(&lines) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "{what}: not seen in {guard:?}; the log:\n{}",
+                lines.join("\n")
+            );
+            lines = changed.wait_timeout(lines, left).unwrap().0;
+        }
+    }
+}
+
+/// The examples/serve binary built beside the tests.
+pub(crate) fn serve_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let bin = dir
+        .join("examples")
+        .join(format!("serve{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: build the examples first (cargo build --examples)",
+        bin.display()
+    );
+    bin
 }
 
 impl Server {
@@ -28,28 +95,32 @@ impl Server {
     }
 
     pub(crate) fn start_with(extra: &[&str]) -> Server {
-        let exe = std::env::current_exe().expect("test executable path");
-        let dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>");
-        let bin = dir
-            .join("examples")
-            .join(format!("serve{}", std::env::consts::EXE_SUFFIX));
-        assert!(
-            bin.exists(),
-            "{} is missing: build the examples first (cargo build --examples)",
-            bin.display()
-        );
-        let mut child = Command::new(bin)
+        Server::spawn(extra, false)
+    }
+
+    /// Started with `extra`, its stderr kept in [`Server::log`].
+    pub(crate) fn start_logged(extra: &[&str]) -> Server {
+        Server::spawn(extra, true)
+    }
+
+    fn spawn(extra: &[&str], logged: bool) -> Server {
+        let mut command = Command::new(serve_binary());
+        // A later --bind in `extra` wins.
+        command
             .args(["--bind", "127.0.0.1:0", "--rtsp-bind", "127.0.0.1:0"])
+            .args(["--rtmp-bind", "127.0.0.1:0"])
             .arg("--header-timeout")
             .arg(HEADER_TIMEOUT_SECS.to_string())
             .args(extra)
+            .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start serve");
+            .stderr(if logged {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            });
+        let mut child = command.spawn().expect("start serve");
+        let log = logged.then(|| Log::capture(child.stderr.take().expect("stderr")));
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let mut urls = Vec::new();
         let mut addr = None;
@@ -79,10 +150,17 @@ impl Server {
         std::thread::spawn(move || for _ in lines {});
         Server {
             child,
-            addr: addr.expect("serve printed its address"),
+            addr: addr.unwrap_or_else(|| match &log {
+                Some(log) => panic!(
+                    "serve printed no address; stderr:\n{}",
+                    log.lines().join("\n")
+                ),
+                None => panic!("serve printed no address"),
+            }),
             urls,
             lines: printed,
             rtsp: rtsp.expect("serve printed its RTSP address"),
+            log,
         }
     }
 

@@ -20,6 +20,40 @@ pub(crate) struct SampleEntry {
     pub(crate) size: Option<(u16, u16)>,
     /// Channel count and sample rate (integer Hz) of an audio sample entry.
     pub(crate) audio: Option<(u16, u32)>,
+    /// The `esds` objectTypeIndication of an `mp4a` or `mp4v` entry.
+    pub(crate) object_type: Option<u8>,
+}
+
+/// What a sample entry (and, for `mp4a`/`mp4v`, its object type) holds, in
+/// words, for the codecs people meet in MP4 files; `None` for others.
+pub(crate) fn codec_name(kind: FourCc, object_type: Option<u8>) -> Option<&'static str> {
+    Some(match (&kind.0, object_type) {
+        (b"mp4v", Some(0x20)) | (b"mp4v", None) => "MPEG-4 Part 2 video",
+        (b"mp4v", Some(0x60..=0x65)) => "MPEG-2 video",
+        (b"mp4v", Some(0x6A)) => "MPEG-1 video",
+        (b"mp4v", Some(0x6C)) | (b"jpeg", _) | (b"mjpa", _) | (b"mjpb", _) => "Motion JPEG video",
+        (b"mp4a", Some(0x69 | 0x6B)) | (b".mp3", _) => "MP3 audio",
+        (b"mp4a", Some(0xA9)) | (b"dtsc", _) => "DTS audio",
+        (b"mp4a", Some(0xDD)) => "Vorbis audio",
+        (b"mp4a", Some(0xA5)) | (b"ac-3", _) => "AC-3 audio",
+        (b"mp4a", Some(0xA6)) | (b"ec-3", _) => "E-AC-3 audio",
+        (b"mp4a", _) => "MPEG-4 audio of a kind without a codec model",
+        (b"vp08", _) => "VP8 video",
+        (b"vp09", _) => "VP9 video",
+        (b"av01", _) => "AV1 video",
+        (b"dvh1", _) | (b"dvhe", _) => "Dolby Vision video",
+        (b"s263", _) | (b"h263", _) => "H.263 video",
+        (b"fLaC", _) => "FLAC audio",
+        (b"alac", _) => "Apple Lossless audio",
+        (b"samr", _) | (b"sawb", _) => "AMR audio",
+        (b"lpcm", _) | (b"sowt", _) | (b"twos", _) | (b"ipcm", _) | (b"fpcm", _) => "PCM audio",
+        (b"tx3g", _) | (b"text", _) | (b"wvtt", _) | (b"stpp", _) | (b"c608", _) => {
+            "subtitles or text"
+        }
+        (b"tmcd", _) => "a time code",
+        (b"mett", _) | (b"metx", _) | (b"mebx", _) => "timed metadata",
+        _ => return None,
+    })
 }
 
 /// Bytes of the SampleEntry header (reserved, data_reference_index), then of
@@ -99,12 +133,19 @@ pub(crate) fn parse_stsd(stsd: &Mp4Box<'_>) -> Result<SampleEntry, Mp4Error> {
                         path: entry.path.child(FourCc(*b"esds")).unwrap_or(entry.path),
                     }
                 })?;
+                out.object_type = object_type(&esds).ok().flatten();
                 if let Some((asc, at)) = decoder_specific_info(&esds)? {
                     out.codec = codec(&esds, asc, at, |b| {
                         AacConfig::parse(b).map(CodecConfig::Aac)
                     })?;
                 }
             }
+        }
+        b"mp4v" => {
+            // Not modelled; its object type says what it is.
+            let children = entry.children_after(SAMPLE_ENTRY + VISUAL_FIELDS).ok();
+            let esds = children.and_then(|c| super::boxes::find_one(c, b"esds").ok().flatten());
+            out.object_type = esds.and_then(|e| object_type(&e).ok().flatten());
         }
         _ => {}
     }
@@ -153,6 +194,35 @@ fn descriptor<'a>(r: &mut FieldReader<'a>) -> Result<(u8, FieldReader<'a>), Mp4E
         }
     }
     Ok((tag, r.sub_reader(len, "descriptor body")?))
+}
+
+/// The objectTypeIndication of the DecoderConfigDescriptor in `esds`.
+fn object_type(esds: &Mp4Box<'_>) -> Result<Option<u8>, Mp4Error> {
+    let mut r = esds.fields();
+    r.version_flags()?;
+    let (tag, mut es) = descriptor(&mut r)?;
+    if tag != ES_DESCR_TAG {
+        return Ok(None);
+    }
+    es.skip(2, "ES_ID")?;
+    let flags = es.u8("ES_Descriptor flags")?;
+    if flags & 0x80 != 0 {
+        es.skip(2, "dependsOn_ES_ID")?;
+    }
+    if flags & 0x40 != 0 {
+        let len = es.u8("URLlength")?;
+        es.skip(usize::from(len), "URLstring")?;
+    }
+    if flags & 0x20 != 0 {
+        es.skip(2, "OCR_ES_Id")?;
+    }
+    while es.remaining() > 0 {
+        let (tag, mut dc) = descriptor(&mut es)?;
+        if tag == DECODER_CONFIG_DESCR_TAG {
+            return Ok(Some(dc.u8("objectTypeIndication")?));
+        }
+    }
+    Ok(None)
 }
 
 /// The DecoderSpecificInfo (for AAC, the AudioSpecificConfig) inside `esds`

@@ -109,6 +109,34 @@ impl fmt::Debug for BoxPath {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Mp4Error {
+    /// The file holds no byte at all.
+    #[error("the file is empty (0 bytes)")]
+    Empty,
+    /// The file does not start with a box: it is no MP4 (ISO BMFF) file.
+    #[error(
+        "not an MP4 (ISO BMFF) file: it starts with {found}, not a box header ({size} bytes of type ftyp, moov, mdat...)"
+    )]
+    NotIsoBmff {
+        /// The type field of what would be the first box.
+        found: FourCc,
+        /// The size field of what would be the first box.
+        size: u64,
+    },
+    /// The file ends inside a top-level box before any `moov`: it was cut
+    /// short, and its `moov` (the index of every sample) was to come after.
+    #[error(
+        "cut short before its moov box: the file ends at byte {file_len}, inside the {kind} box at byte {offset} that is declared to end at byte {declared_end}; with no moov nothing can be read"
+    )]
+    CutBeforeMoov {
+        /// The box the file ends in (`mdat`, usually).
+        kind: FourCc,
+        /// Byte offset of its header.
+        offset: u64,
+        /// Where the box says it ends.
+        declared_end: u64,
+        /// The file's length.
+        file_len: u64,
+    },
     /// A box declares more bytes than its parent (or the file) holds.
     #[error(
         "{path}: box at byte {offset} declares {size} bytes but only {available} remain in its parent"

@@ -110,6 +110,9 @@ pub(crate) struct TrackFragments {
     pub(crate) min_composition_offset: i32,
     /// The decode time after the last sample.
     pub(crate) end_dts: i64,
+    /// Samples the runs list that a file cut short lacks (from the first
+    /// one not wholly in the file on; read with `cut`).
+    pub(crate) missing: u32,
 }
 
 /// What reading the `moof` boxes needs to know of one track.
@@ -125,11 +128,14 @@ pub(crate) struct FragmentedTrack {
 }
 
 /// Reads every `moof` among `top` (the file's top-level boxes) into the
-/// tracks' runs, checking every sample lies in the file.
+/// tracks' runs, checking every sample lies in the file; `cut`: the file
+/// is cut short, so each track keeps its samples before the first one not
+/// wholly in it and counts the rest as missing.
 pub(crate) fn read_fragments(
     file: &Bytes,
     moofs: &[Mp4Box<'_>],
     tracks: &mut [FragmentedTrack],
+    cut: bool,
 ) -> Result<(), Mp4Error> {
     for moof in moofs {
         // Where the data of the next track fragment starts by default.
@@ -139,7 +145,7 @@ pub(crate) fn read_fragments(
             if traf.kind.0 != *b"traf" {
                 continue;
             }
-            previous_end = Some(read_traf(file, moof, &traf, previous_end, tracks)?);
+            previous_end = Some(read_traf(file, moof, &traf, previous_end, tracks, cut)?);
         }
     }
     for t in tracks.iter_mut() {
@@ -157,6 +163,7 @@ fn read_traf(
     traf: &Mp4Box<'_>,
     previous_end: Option<u64>,
     tracks: &mut [FragmentedTrack],
+    cut: bool,
 ) -> Result<u64, Mp4Error> {
     let tfhd = traf.require(b"tfhd")?;
     let mut r = tfhd.fields();
@@ -219,12 +226,22 @@ fn read_traf(
         if trun.kind.0 != *b"trun" {
             continue;
         }
-        let run = parse_trun(file, &trun, base, data_end, dts, defaults)?;
+        let mut run = parse_trun(file, &trun, base, data_end, dts, defaults)?;
+        if track.fragments.missing > 0 {
+            // Past this track's first missing sample: all missing.
+            track.fragments.missing = track.fragments.missing.saturating_add(run.sample_count);
+            continue;
+        }
         // Walk it once: every sample in the file, the times and counts.
         let mut pos = run.data_offset;
         for i in 0..run.sample_count {
             let (duration, size, flags, offset) = run.sample(i);
             let end = pos.saturating_add(u64::from(size));
+            if end > file.len() as u64 && cut {
+                track.fragments.missing = run.sample_count - i;
+                run.sample_count = i;
+                break;
+            }
             if end > file.len() as u64 {
                 return Err(Mp4Error::SampleOutOfFile {
                     track_id,

@@ -24,6 +24,22 @@
 //! data offsets and `tfdt` decode times resolved; `sidx`, `styp` and
 //! `mfra` are not needed and are skipped. See [`Mp4File::is_fragmented`].
 //!
+//! [`Mp4Track::unsupported_reason`] says why a track has no codec model
+//! (MPEG-4 Part 2 video, MP3 audio, ...).
+//!
+//! # Files cut short
+//!
+//! [`Mp4File::parse`] is strict: a file whose last box runs past its end
+//! is refused. [`Mp4File::parse_lenient`] reads a file whose `moov` is
+//! complete but whose last top-level box (the `mdat`, as a download or a
+//! recording stopped early leaves it) is cut short: each track keeps the
+//! samples that lie wholly in the file, up to its first missing one, and
+//! [`Mp4File::truncation`] reports what is missing (in a fragmented file,
+//! the samples its track runs list that are not wholly in it). Either way a file cut
+//! before its `moov` is [`Mp4Error::CutBeforeMoov`], an empty one
+//! [`Mp4Error::Empty`] and one that does not start with a box
+//! [`Mp4Error::NotIsoBmff`].
+//!
 //! # Bounds
 //!
 //! Every box must fit in its parent (size 0 runs to the parent's end; size
@@ -77,6 +93,7 @@ mod entry;
 mod error;
 mod fragment;
 mod table;
+mod truncation;
 
 use std::collections::BTreeSet;
 
@@ -92,6 +109,14 @@ use boxes::{BoxIter, Mp4Box};
 pub use error::{BoxPath, FourCc, MAX_BOX_DEPTH, Mp4Error};
 use fragment::{FragmentedTrack, RunCursor, SampleDefaults, TrackFragments};
 use table::{SampleCursor, SampleRef, SampleTables};
+pub use truncation::{TrackTruncation, Truncation};
+
+/// Top-level box types of ISO BMFF files: a file whose first box is none
+/// of these, and that fails to parse, is taken for something else.
+const TOP_LEVEL: [&[u8; 4]; 18] = [
+    b"ftyp", b"styp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"pdin", b"moof",
+    b"mfra", b"meta", b"sidx", b"ssix", b"prft", b"emsg", b"pnot", b"jP  ",
+];
 
 /// One entry of a track's edit list (`elst`): which part of the media is
 /// shown when on the movie timeline.
@@ -131,6 +156,9 @@ pub struct Mp4Track {
     fragments: Option<Box<TrackFragments>>,
     /// Samples in `moov`'s tables (the fragments' are numbered after).
     table_sample_count: u32,
+    /// Samples the tables and track runs list, before a truncation cut
+    /// them.
+    declared_samples: u32,
 }
 
 impl Mp4Track {
@@ -260,6 +288,35 @@ impl Mp4Track {
     pub fn is_supported(&self) -> bool {
         self.tables.is_some()
     }
+
+    /// Why the track is not supported, in words (`MPEG-4 Part 2 video
+    /// (mp4v, object type 0x20): no codec model`); `None` for a supported
+    /// track.
+    #[must_use]
+    pub fn unsupported_reason(&self) -> Option<String> {
+        if self.is_supported() {
+            return None;
+        }
+        let Some(kind) = self.entry.kind else {
+            return Some("no sample description (stsd is empty)".to_owned());
+        };
+        if self.entry.entry_count != 1 {
+            return Some(format!(
+                "{} sample descriptions (the first {kind}): samples may switch between them, and this reader models one",
+                self.entry.entry_count
+            ));
+        }
+        let object_type = self
+            .entry
+            .object_type
+            .map(|t| format!(", object type 0x{t:02X}"))
+            .unwrap_or_default();
+        let what = entry::codec_name(kind, self.entry.object_type);
+        Some(match what {
+            Some(name) => format!("{name} ({kind}{object_type}): no codec model for it"),
+            None => format!("sample entry {kind}{object_type}: no codec model for it"),
+        })
+    }
 }
 
 /// An MP4 file, parsed: its tracks, and its samples on demand.
@@ -271,6 +328,7 @@ pub struct Mp4File {
     duration: u64,
     fragmented: bool,
     tracks: Vec<Mp4Track>,
+    truncation: Option<Truncation>,
 }
 
 impl Mp4File {
@@ -283,11 +341,121 @@ impl Mp4File {
     /// required box is missing, a table disagrees with the others or points
     /// outside the file, or a supported codec's configuration is invalid.
     pub fn parse(data: Bytes) -> Result<Mp4File, Mp4Error> {
+        Mp4File::parse_with(data, false)
+    }
+
+    /// Parses a file that may be cut short: as [`Mp4File::parse`], except
+    /// that the last top-level box (other than `moov`) may run past the
+    /// end of `data`. Then each supported track keeps the samples before
+    /// its first one not wholly in the file, and [`Mp4File::truncation`]
+    /// says what is missing. A whole file parses exactly as with
+    /// [`Mp4File::parse`].
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use streamkit_core::mp4::{Mp4Error, Mp4File};
+    ///
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/h264_aac.mp4");
+    /// let whole = std::fs::read(path)?;
+    /// // The fixture's moov comes first; cut its mdat at 80 %.
+    /// let cut = Bytes::from(whole[..whole.len() * 4 / 5].to_vec());
+    /// assert!(matches!(Mp4File::parse(cut.clone()), Err(Mp4Error::BoxOutOfBounds { .. })));
+    /// let file = Mp4File::parse_lenient(cut)?;
+    /// let truncation = file.truncation().ok_or("reported")?;
+    /// assert_eq!(truncation.file_len, (whole.len() * 4 / 5) as u64);
+    /// let present: u32 = truncation.tracks.iter().map(|t| t.present).sum();
+    /// assert_eq!(file.samples().count(), present as usize);
+    /// assert!(present < 300 + 432);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Mp4File::parse`], but not for a cut in the last box after a
+    /// complete `moov`.
+    pub fn parse_lenient(data: Bytes) -> Result<Mp4File, Mp4Error> {
+        Mp4File::parse_with(data, true)
+    }
+
+    /// What a file read with [`Mp4File::parse_lenient`] lacks; `None` when
+    /// it is whole.
+    #[must_use]
+    pub fn truncation(&self) -> Option<&Truncation> {
+        self.truncation.as_ref()
+    }
+
+    fn parse_with(data: Bytes, lenient: bool) -> Result<Mp4File, Mp4Error> {
+        if data.is_empty() {
+            return Err(Mp4Error::Empty);
+        }
+        // The first box's type says whether this is ISO BMFF at all.
+        let mut head = [0u8; 8];
+        let n = data.len().min(8);
+        head[..n].copy_from_slice(&data[..n]);
+        let first = FourCc([head[4], head[5], head[6], head[7]]);
+        let known_first = n == 8 && TOP_LEVEL.contains(&&first.0);
+        let not_iso_bmff = || Mp4Error::NotIsoBmff {
+            found: first,
+            size: u64::from(u32::from_be_bytes([head[0], head[1], head[2], head[3]])),
+        };
         let mut moov = None;
         let mut major_brand = None;
         let mut moofs = Vec::new();
+        let mut cut = None;
         for b in BoxIter::new(&data, 0, BoxPath::ROOT) {
-            let b = b?;
+            let b = match b {
+                Ok(b) => b,
+                Err(_) if !known_first => return Err(not_iso_bmff()),
+                Err(Mp4Error::BoxOutOfBounds {
+                    path,
+                    offset,
+                    size,
+                    available,
+                }) if path.types().len() == 1 && path.last() != Some(FourCc(*b"moov")) => {
+                    let kind = path.last().unwrap_or(FourCc(*b"????"));
+                    let declared_end = offset.saturating_add(size);
+                    if moov.is_none() && kind == FourCc(*b"mdat") {
+                        return Err(Mp4Error::CutBeforeMoov {
+                            kind,
+                            offset,
+                            declared_end,
+                            file_len: data.len() as u64,
+                        });
+                    }
+                    if !lenient {
+                        return Err(Mp4Error::BoxOutOfBounds {
+                            path,
+                            offset,
+                            size,
+                            available,
+                        });
+                    }
+                    cut = Some((Some(kind), offset, declared_end));
+                    break;
+                }
+                // Fewer than 8 bytes after the last whole box: a cut
+                // inside the next one's header.
+                Err(Mp4Error::Truncated {
+                    path,
+                    offset,
+                    field,
+                    needed,
+                    available,
+                }) if path.types().is_empty() && field == "box header" => {
+                    if !lenient || moov.is_none() {
+                        return Err(Mp4Error::Truncated {
+                            path,
+                            offset,
+                            field,
+                            needed,
+                            available,
+                        });
+                    }
+                    cut = Some((None, offset, offset.saturating_add(8)));
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
             match &b.kind.0 {
                 b"moof" => moofs.push(b),
                 b"moov" if moov.is_some() => {
@@ -303,6 +471,9 @@ impl Mp4File {
                 _ => {}
             }
         }
+        if moov.is_none() && !known_first {
+            return Err(not_iso_bmff());
+        }
         let moov = moov.ok_or(Mp4Error::MissingBox {
             path: BoxPath::ROOT
                 .child(FourCc(*b"moov"))
@@ -316,7 +487,7 @@ impl Mp4File {
         for b in moov.children() {
             let b = b?;
             if b.kind.0 == *b"trak" {
-                let track = parse_trak(&data, &b, timescale)?;
+                let track = parse_trak(&data, &b, timescale, cut.is_some())?;
                 if !ids.insert(track.id) {
                     return Err(Mp4Error::DuplicateTrackId { track_id: track.id });
                 }
@@ -333,8 +504,23 @@ impl Mp4File {
                     }
                 }
             }
-            attach_fragments(&data, &moofs, &mut tracks, &defaults)?;
+            attach_fragments(&data, &moofs, &mut tracks, &defaults, cut.is_some())?;
         }
+        let truncation = cut.map(|(kind, offset, declared_end)| Truncation {
+            kind,
+            offset,
+            declared_end,
+            file_len: data.len() as u64,
+            tracks: tracks
+                .iter()
+                .filter(|t| t.is_supported())
+                .map(|t| TrackTruncation {
+                    track_id: t.id,
+                    present: t.sample_count,
+                    declared: t.declared_samples,
+                })
+                .collect(),
+        });
         Ok(Mp4File {
             data,
             major_brand,
@@ -342,6 +528,7 @@ impl Mp4File {
             duration,
             fragmented,
             tracks,
+            truncation,
         })
     }
 
@@ -474,7 +661,14 @@ fn skip_times(r: &mut boxes::FieldReader<'_>, wide: bool) -> Result<(), Mp4Error
     )
 }
 
-fn parse_trak(file: &Bytes, trak: &Mp4Box<'_>, movie: Timescale) -> Result<Mp4Track, Mp4Error> {
+/// Reads one track; `cut`: the file is cut short, so the track keeps the
+/// samples before its first one outside the file.
+fn parse_trak(
+    file: &Bytes,
+    trak: &Mp4Box<'_>,
+    movie: Timescale,
+    cut: bool,
+) -> Result<Mp4Track, Mp4Error> {
     // tkhd: the track id.
     let tkhd = trak.require(b"tkhd")?;
     let mut r = tkhd.fields();
@@ -509,9 +703,15 @@ fn parse_trak(file: &Bytes, trak: &Mp4Box<'_>, movie: Timescale) -> Result<Mp4Tr
 
     let stbl = mdia.require(b"minf")?.require(b"stbl")?;
     let entry = entry::parse_stsd(&stbl.require(b"stsd")?)?;
+    let mut declared_samples = 0;
     let (tables, sample_count, sync_sample_count, min_offset) = if entry.codec.is_some() {
-        let tables = SampleTables::parse(file, &stbl, id)?;
-        let min_offset = tables.validate(file.len() as u64)?;
+        let mut tables = SampleTables::parse(file, &stbl, id)?;
+        declared_samples = tables.sample_count();
+        let min_offset = if cut {
+            tables.validate_present(file.len() as u64)?
+        } else {
+            tables.validate(file.len() as u64)?
+        };
         let (count, sync) = (tables.sample_count(), tables.sync_sample_count());
         (Some(Box::new(tables)), count, sync, min_offset)
     } else {
@@ -540,6 +740,7 @@ fn parse_trak(file: &Bytes, trak: &Mp4Box<'_>, movie: Timescale) -> Result<Mp4Tr
         table_sample_count: sample_count,
         tables,
         fragments: None,
+        declared_samples,
     })
 }
 
@@ -551,6 +752,7 @@ fn attach_fragments(
     moofs: &[Mp4Box<'_>],
     tracks: &mut [Mp4Track],
     defaults: &[(u32, SampleDefaults)],
+    cut: bool,
 ) -> Result<(), Mp4Error> {
     let mut fragmented: Vec<FragmentedTrack> = tracks
         .iter()
@@ -576,10 +778,17 @@ fn attach_fragments(
             }
         })
         .collect();
-    fragment::read_fragments(data, moofs, &mut fragmented)?;
+    fragment::read_fragments(data, moofs, &mut fragmented, cut)?;
     for (t, f) in tracks.iter_mut().zip(fragmented) {
         let f = f.fragments;
-        if f.sample_count == 0 || !t.is_supported() {
+        if !t.is_supported() {
+            continue;
+        }
+        t.declared_samples = t
+            .declared_samples
+            .saturating_add(f.sample_count)
+            .saturating_add(f.missing);
+        if f.sample_count == 0 {
             continue;
         }
         let all_sync = f.sync_count == f.sample_count;

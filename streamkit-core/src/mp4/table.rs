@@ -214,6 +214,28 @@ impl SampleTables {
         Ok(if min == i32::MAX { 0 } else { min })
     }
 
+    /// As [`SampleTables::validate`] for a file cut short: the tables keep
+    /// the samples before the first one not wholly in the file (the count
+    /// becomes theirs); any other problem is still an error.
+    pub(crate) fn validate_present(&mut self, file_len: u64) -> Result<i32, Mp4Error> {
+        let mut c = SampleCursor::default();
+        let mut min = i32::MAX;
+        let mut present = 0;
+        loop {
+            match c.next(self, file_len) {
+                Ok(Some(s)) => {
+                    min = min.min(s.composition_offset);
+                    present += 1;
+                }
+                Ok(None) => break,
+                Err(Mp4Error::SampleOutOfFile { .. }) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        self.sample_count = present;
+        Ok(if min == i32::MAX { 0 } else { min })
+    }
+
     fn error(&self, sample: u32, kind: &[u8; 4], reason: &'static str) -> Mp4Error {
         Mp4Error::SampleTable {
             track_id: self.track_id,
