@@ -122,8 +122,8 @@ fn write_file(root: &Path, name: &str, buffers: &[Bytes]) -> Result<(), String> 
 /// a message after it starts on a new line.
 static PROGRESS_SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// The progress bar on a terminal; `what`: the input's container.
-fn progress(what: &str, done: usize, total: usize) {
+/// The progress bar on a terminal.
+fn progress(done: usize, total: usize) {
     use std::sync::atomic::Ordering;
     const WIDTH: usize = 40;
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
@@ -133,7 +133,7 @@ fn progress(what: &str, done: usize, total: usize) {
     let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH);
     let percent = (done * 100).checked_div(total).unwrap_or(100);
     eprint!(
-        "\r{what} [{}{}] {percent:3}% {done}/{total} samples",
+        "\r[{}{}] {percent:3}% {done}/{total} samples",
         "#".repeat(filled),
         " ".repeat(WIDTH - filled)
     );
@@ -158,6 +158,7 @@ fn package(args: &Args, staging: &Path) -> Result<(), String> {
     let data = std::fs::read(&args.input).map_err(|e| format!("{input}: cannot read it: {e}"))?;
     // MP4 (progressive or fragmented, whole or cut short) or MPEG-TS.
     let media = MediaFile::read(Bytes::from(data)).map_err(|e| format!("{input}: {e}"))?;
+    eprintln!("package: reading {input} ({})", media.container);
     if !media.warnings.is_empty() {
         eprintln!(
             "package: {input}: {}; the rest is packaged",
@@ -187,7 +188,7 @@ fn package(args: &Args, staging: &Path) -> Result<(), String> {
             store(staging, event)?;
         }
         if i % step == 0 {
-            progress(media.container, i, total);
+            progress(i, total);
         }
     }
     package.finish().map_err(|e| about_input(&e))?;
@@ -205,7 +206,7 @@ fn package(args: &Args, staging: &Path) -> Result<(), String> {
             .map_err(|e| about_input(&e))?;
         write_file(staging, dash.manifest_name(), &[Bytes::from(mpd)])?;
     }
-    progress(media.container, total, total);
+    progress(total, total);
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         eprintln!();
     }

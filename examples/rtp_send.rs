@@ -211,11 +211,7 @@ fn run(o: &Options) -> Result<(), String> {
     }
     if file.samples().next().is_none() {
         // Sending nothing and exiting 0 would look like success.
-        return Err(format!(
-            "{}: no samples in the moov's sample tables (a fragmented MP4? \
-             samples in fragments are not read)",
-            o.input.display()
-        ));
+        return Err(format!("{}: the file holds no samples", o.input.display()));
     }
     let unix = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)

@@ -367,7 +367,10 @@ fn bad_files_get_one_line_each_and_the_others_are_served() {
     let cut_len = std::fs::metadata(path("truncated")).unwrap().len();
     expected.insert("truncated", present_packets(&path("good"), cut_len));
     // ffprobe has no nb_frames for a fragmented file: its packets, read.
-    expected.insert("fragmented", stream_counts(path("fragmented").to_str().unwrap(), true));
+    expected.insert(
+        "fragmented",
+        stream_counts(path("fragmented").to_str().unwrap(), true),
+    );
     let cut_len = std::fs::metadata(path("fragcut")).unwrap().len();
     expected.insert("fragcut", present_packets(&path("fragmented"), cut_len));
     assert_eq!(expected["twoaudio"].len(), 3);

@@ -19,7 +19,7 @@ use streamkit_core::sample::Sample;
 use streamkit_core::segment::{SegmentEvent, Segmenter, SegmenterConfig};
 use streamkit_core::time::{MediaTime, Timescale};
 use streamkit_core::track::Track;
-use streamkit_core::ts::{PACKET_SIZE, TsConfig, TsMuxer};
+use streamkit_core::ts::{PACKET_SIZE, TsConfig, TsFile, TsMuxer};
 
 /// Every fixture (H.264 or H.265 video, AAC or Opus audio), with ffprobe's
 /// codec names and the frame counts of tests/fixtures/manifest.tsv.
@@ -591,4 +591,101 @@ fn video_only_from_the_opus_fixture() {
         [("0x100".to_owned(), "h264".to_owned(), 180, 180)]
     );
     assert_decodes_cleanly(&tmp.0);
+}
+
+/// Audio tracks carry their language in the PMT (an ISO 639 language
+/// descriptor per stream): ffprobe reports it as each stream's language
+/// tag and streamkit's own demuxer reads it back; the video stream has
+/// none, and an audio track without a language gets none.
+#[test]
+fn audio_languages_reach_ffprobe_and_the_demuxer() {
+    let file = fixture("h264_aac.mp4");
+    let (tracks, samples) = demux(&file);
+    let (video, aac) = (tracks[0].clone(), tracks[1].clone());
+    // Three audio tracks of the same frames: English, French, unknown.
+    let mut french = aac.clone();
+    french.id = 3;
+    let mut unknown = aac.clone();
+    unknown.id = 4;
+    unknown.language = None;
+    let tracks = vec![
+        video,
+        aac.clone().with_language(*b"eng"),
+        french.with_language(*b"fra"),
+        unknown,
+    ];
+    let samples: Vec<Sample> = samples
+        .iter()
+        .flat_map(|s| {
+            let copies = if s.track_id == aac.id {
+                vec![2, 3, 4]
+            } else {
+                vec![s.track_id]
+            };
+            copies.into_iter().map(move |id| Sample {
+                track_id: id,
+                ..s.clone()
+            })
+        })
+        .collect();
+    let config = TsConfig::default().with_pcr_interval(9_000);
+    let mut muxer = TsMuxer::with_config(&tracks, config).unwrap();
+    let ts = mux_all(&mut muxer, &samples);
+    let tmp = TempFile::new("languages", &ts);
+    let (stdout, _) = run(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=id,codec_type:stream_tags=language",
+            "-of",
+            "csv=p=0",
+        ],
+        &tmp.0,
+        &[],
+    );
+    // Each stream is listed under the program (without tags) and alone:
+    // one entry per PID, the fuller one.
+    let mut by_pid: HashMap<&str, Vec<&str>> = HashMap::new();
+    for line in stdout.lines() {
+        let fields: Vec<&str> = line.split(',').collect();
+        let [kind, pid, ..] = fields[..] else {
+            continue; // the blank line between the two lists
+        };
+        let entry = by_pid.entry(pid).or_default();
+        if fields.len() > entry.len() {
+            *entry = vec![pid, kind];
+            entry.extend(&fields[2..]);
+        }
+    }
+    let mut streams: Vec<Vec<&str>> = by_pid.into_values().collect();
+    streams.sort_unstable();
+    assert_eq!(
+        streams,
+        [
+            vec!["0x100", "video"],
+            vec!["0x101", "audio", "eng"],
+            vec!["0x102", "audio", "fra"],
+            vec!["0x103", "audio"],
+        ],
+        "{stdout}"
+    );
+    let demuxed = TsFile::parse(&ts).unwrap();
+    let mut languages: Vec<(String, Option<&str>)> = demuxed
+        .tracks()
+        .iter()
+        .map(|t| (t.kind().to_string(), t.language_str()))
+        .collect();
+    languages.sort_unstable();
+    let audio = |l| ("audio".to_owned(), l);
+    assert_eq!(
+        languages,
+        [
+            audio(None),
+            audio(Some("eng")),
+            audio(Some("fra")),
+            ("video".to_owned(), None)
+        ]
+    );
 }

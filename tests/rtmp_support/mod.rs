@@ -45,6 +45,7 @@ impl Serve {
         let dir = TempDir::new("rtmp-serve");
         let mut cmd = Command::new(example_binary("serve"));
         cmd.args(["--bind", "127.0.0.1:0", "--rtmp-bind", "127.0.0.1:0"])
+            .args(["--rtsp-bind", "127.0.0.1:0"])
             .args(extra);
         let mut guard = Guard::spawn_logged(&mut cmd, dir.path(), "serve");
         let out = dir.path().join("serve.stdout");

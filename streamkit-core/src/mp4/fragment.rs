@@ -12,9 +12,10 @@
 
 use bytes::Bytes;
 
+use super::Mp4Track;
 use super::boxes::{FieldReader, Mp4Box};
 use super::error::Mp4Error;
-use super::table::{SampleRef, slice_of};
+use super::table::{SampleCursor, SampleRef, slice_of};
 
 /// `sample_is_non_sync_sample` in the sample flags.
 const NON_SYNC: u32 = 0x0001_0000;
@@ -400,4 +401,70 @@ impl RunCursor {
             return Some(s);
         }
     }
+}
+
+/// Reads the `moof` boxes' samples into their tracks: counts, sync
+/// samples, the composition shift and (when `mdhd` says 0, as in an
+/// `empty_moov` header) the duration follow.
+pub(super) fn attach_fragments(
+    data: &Bytes,
+    moofs: &[Mp4Box<'_>],
+    tracks: &mut [Mp4Track],
+    defaults: &[(u32, SampleDefaults)],
+    cut: bool,
+) -> Result<(), Mp4Error> {
+    let mut fragmented: Vec<FragmentedTrack> = tracks
+        .iter()
+        .map(|t| {
+            let end = t.tables.as_ref().map_or(0, |tables| {
+                let mut c = SampleCursor::default();
+                let mut end = 0;
+                while let Ok(Some(s)) = c.next(tables, data.len() as u64) {
+                    end = s.dts + i64::from(s.duration);
+                }
+                end
+            });
+            FragmentedTrack {
+                track_id: t.id,
+                defaults: defaults
+                    .iter()
+                    .find(|(id, _)| *id == t.id)
+                    .map(|(_, d)| *d)
+                    .unwrap_or_default(),
+                start_dts: end,
+                read: t.tables.is_some(),
+                fragments: TrackFragments::default(),
+            }
+        })
+        .collect();
+    read_fragments(data, moofs, &mut fragmented, cut)?;
+    for (t, f) in tracks.iter_mut().zip(fragmented) {
+        let f = f.fragments;
+        if !t.is_supported() {
+            continue;
+        }
+        t.declared_samples = t
+            .declared_samples
+            .saturating_add(f.sample_count)
+            .saturating_add(f.missing);
+        if f.sample_count == 0 {
+            continue;
+        }
+        let all_sync = f.sync_count == f.sample_count;
+        t.sync_sample_count = match (t.sync_sample_count, all_sync) {
+            (None, true) => None,
+            (table, _) => Some(table.unwrap_or(t.table_sample_count) + f.sync_count),
+        };
+        t.sample_count = t.table_sample_count.saturating_add(f.sample_count);
+        let shift = f
+            .min_composition_offset
+            .checked_neg()
+            .map_or(0, |n| n.max(0).unsigned_abs());
+        t.composition_to_dts_shift = t.composition_to_dts_shift.max(shift);
+        if t.duration == 0 {
+            t.duration = u64::try_from(f.end_dts).unwrap_or(0);
+        }
+        t.fragments = Some(Box::new(f));
+    }
+    Ok(())
 }

@@ -107,7 +107,7 @@ use crate::track::Track;
 
 use boxes::{BoxIter, Mp4Box};
 pub use error::{BoxPath, FourCc, MAX_BOX_DEPTH, Mp4Error};
-use fragment::{FragmentedTrack, RunCursor, SampleDefaults, TrackFragments};
+use fragment::{RunCursor, SampleDefaults, TrackFragments};
 use table::{SampleCursor, SampleRef, SampleTables};
 pub use truncation::{TrackTruncation, Truncation};
 
@@ -504,7 +504,7 @@ impl Mp4File {
                     }
                 }
             }
-            attach_fragments(&data, &moofs, &mut tracks, &defaults, cut.is_some())?;
+            fragment::attach_fragments(&data, &moofs, &mut tracks, &defaults, cut.is_some())?;
         }
         let truncation = cut.map(|(kind, offset, declared_end)| Truncation {
             kind,
@@ -742,72 +742,6 @@ fn parse_trak(
         fragments: None,
         declared_samples,
     })
-}
-
-/// Reads the `moof` boxes' samples into their tracks: counts, sync
-/// samples, the composition shift and (when `mdhd` says 0, as in an
-/// `empty_moov` header) the duration follow.
-fn attach_fragments(
-    data: &Bytes,
-    moofs: &[Mp4Box<'_>],
-    tracks: &mut [Mp4Track],
-    defaults: &[(u32, SampleDefaults)],
-    cut: bool,
-) -> Result<(), Mp4Error> {
-    let mut fragmented: Vec<FragmentedTrack> = tracks
-        .iter()
-        .map(|t| {
-            let end = t.tables.as_ref().map_or(0, |tables| {
-                let mut c = SampleCursor::default();
-                let mut end = 0;
-                while let Ok(Some(s)) = c.next(tables, data.len() as u64) {
-                    end = s.dts + i64::from(s.duration);
-                }
-                end
-            });
-            FragmentedTrack {
-                track_id: t.id,
-                defaults: defaults
-                    .iter()
-                    .find(|(id, _)| *id == t.id)
-                    .map(|(_, d)| *d)
-                    .unwrap_or_default(),
-                start_dts: end,
-                read: t.tables.is_some(),
-                fragments: TrackFragments::default(),
-            }
-        })
-        .collect();
-    fragment::read_fragments(data, moofs, &mut fragmented, cut)?;
-    for (t, f) in tracks.iter_mut().zip(fragmented) {
-        let f = f.fragments;
-        if !t.is_supported() {
-            continue;
-        }
-        t.declared_samples = t
-            .declared_samples
-            .saturating_add(f.sample_count)
-            .saturating_add(f.missing);
-        if f.sample_count == 0 {
-            continue;
-        }
-        let all_sync = f.sync_count == f.sample_count;
-        t.sync_sample_count = match (t.sync_sample_count, all_sync) {
-            (None, true) => None,
-            (table, _) => Some(table.unwrap_or(t.table_sample_count) + f.sync_count),
-        };
-        t.sample_count = t.table_sample_count.saturating_add(f.sample_count);
-        let shift = f
-            .min_composition_offset
-            .checked_neg()
-            .map_or(0, |n| n.max(0).unsigned_abs());
-        t.composition_to_dts_shift = t.composition_to_dts_shift.max(shift);
-        if t.duration == 0 {
-            t.duration = u64::try_from(f.end_dts).unwrap_or(0);
-        }
-        t.fragments = Some(Box::new(f));
-    }
-    Ok(())
 }
 
 /// The `mdhd` language: three letters of 5 bits each, offset by 0x60

@@ -3,9 +3,9 @@
 
 use bytes::{BufMut, Bytes};
 
-use crate::codec::CodecConfig;
 use crate::codec::CodecError;
 use crate::codec::aac::AdtsHeader;
+use crate::codec::{CodecConfig, MediaKind};
 use crate::nal::{H264NalHeader, H265NalHeader, LengthPrefixedSlices, NalError, NalLengthSize};
 use crate::sample::Sample;
 use crate::time::{MediaTime, MpegTsTimestamp, Rounding, Timescale};
@@ -268,6 +268,8 @@ enum Payload {
 struct Elementary {
     stream: TsStream,
     descriptor: EsDescriptor,
+    /// An audio track's language, for the PMT's ISO 639 descriptor.
+    language: Option<[u8; 3]>,
     payload: Payload,
     continuity: u8,
 }
@@ -483,6 +485,9 @@ impl TsMuxer {
                     stream_id,
                 },
                 descriptor,
+                // Players pick audio by it (several languages); video
+                // carries none, as FFmpeg writes.
+                language: track.language.filter(|_| track.kind() == MediaKind::Audio),
                 payload,
                 continuity: 0,
             });
@@ -492,8 +497,10 @@ impl TsMuxer {
             .find(|s| matches!(s.stream.stream_type, StreamType::H264 | StreamType::H265))
             .or(streams.first())
             .map_or(config.first_pid, |s| s.stream.pid);
-        let stream_list: Vec<(TsStream, EsDescriptor)> =
-            streams.iter().map(|s| (s.stream, s.descriptor)).collect();
+        let stream_list: Vec<(TsStream, EsDescriptor, Option<[u8; 3]>)> = streams
+            .iter()
+            .map(|s| (s.stream, s.descriptor, s.language))
+            .collect();
         let pat = psi_packet(
             PAT_PID,
             &program_association_section(

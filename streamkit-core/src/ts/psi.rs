@@ -75,15 +75,21 @@ pub(super) enum EsDescriptor {
 }
 
 impl EsDescriptor {
-    fn push_to(self, s: &mut Section) {
+    /// Writes `ES_info_length` and the descriptors: this one, then an
+    /// ISO_639_language_descriptor (tag 0x0A) when `language` is set,
+    /// with `audio_type` 0 (undefined), as FFmpeg writes for a track that
+    /// has a language.
+    fn push_to(self, language: Option<[u8; 3]>, s: &mut Section) {
+        let mut body = [0u8; 16];
+        let mut len = 0;
+        let mut put = |bytes: &[u8]| {
+            body[len..len + bytes.len()].copy_from_slice(bytes);
+            len += bytes.len();
+        };
         match self {
-            EsDescriptor::None => s.push(&[0xF0, 0x00]),
-            EsDescriptor::HevcRegistration => {
-                s.push(&[0xF0, 0x06, 0x05, 0x04, b'H', b'E', b'V', b'C']);
-            }
-            EsDescriptor::Opus { channel_config } => s.push(&[
-                0xF0,
-                0x0A,
+            EsDescriptor::None => {}
+            EsDescriptor::HevcRegistration => put(&[0x05, 0x04, b'H', b'E', b'V', b'C']),
+            EsDescriptor::Opus { channel_config } => put(&[
                 0x05,
                 0x04,
                 b'O',
@@ -96,6 +102,12 @@ impl EsDescriptor {
                 channel_config,
             ]),
         }
+        if let Some([a, b, c]) = language {
+            put(&[0x0A, 0x04, a, b, c, 0x00]);
+        }
+        // At most 16 bytes: the length fits its 12 bits.
+        s.push(&(0xF000 | len as u16).to_be_bytes());
+        s.push(&body[..len]);
     }
 }
 
@@ -239,15 +251,15 @@ pub(super) fn program_association_section(
 pub(super) fn program_map_section(
     program_number: u16,
     pcr_pid: u16,
-    streams: &[(TsStream, EsDescriptor)],
+    streams: &[(TsStream, EsDescriptor, Option<[u8; 3]>)],
 ) -> Section {
     let mut s = Section::begin(SectionHeader::single(TABLE_ID_PMT, program_number));
     s.push(&(0xE000 | pcr_pid).to_be_bytes());
     s.push(&[0xF0, 0x00]); // program_info_length 0
-    for (stream, descriptor) in streams {
+    for (stream, descriptor, language) in streams {
         s.push(&[stream.stream_type.value()]);
         s.push(&(0xE000 | stream.pid).to_be_bytes());
-        descriptor.push_to(&mut s);
+        descriptor.push_to(*language, &mut s);
     }
     s.finish()
 }
@@ -305,7 +317,7 @@ mod tests {
         pid: u16,
         stream_type: StreamType,
         stream_id: u8,
-    ) -> (TsStream, EsDescriptor) {
+    ) -> (TsStream, EsDescriptor, Option<[u8; 3]>) {
         let descriptor = match stream_type {
             StreamType::H265 => EsDescriptor::HevcRegistration,
             StreamType::Opus => EsDescriptor::Opus { channel_config: 2 },
@@ -319,6 +331,7 @@ mod tests {
                 stream_id,
             },
             descriptor,
+            None,
         )
     }
 
@@ -350,22 +363,17 @@ mod tests {
                 0x00, 0xF0, 0x06, 0x05, 0x04, 0x48, 0x45, 0x56, 0x43, 0xCB, 0x9E, 0x00, 0x52
             ]
         );
-        // FFmpeg 5.1's PMT for H.264 and stereo Opus, less the ISO 639
-        // language descriptor FFmpeg adds for the track's "und".
-        let s = program_map_section(
-            1,
-            0x100,
-            &[
-                stream(1, 0x100, StreamType::H264, 0xE0),
-                stream(2, 0x101, StreamType::Opus, 0xBD),
-            ],
-        );
+        // FFmpeg 5.1's PMT for H.264 and stereo Opus whose language is
+        // "und": the Opus descriptors, then the ISO 639 one.
+        let mut opus = stream(2, 0x101, StreamType::Opus, 0xBD);
+        opus.2 = Some(*b"und");
+        let s = program_map_section(1, 0x100, &[stream(1, 0x100, StreamType::H264, 0xE0), opus]);
         assert_eq!(
             &s.as_slice()[..s.len - 4],
             [
-                0x02, 0xB0, 0x21, 0x00, 0x01, 0xC1, 0x00, 0x00, 0xE1, 0x00, 0xF0, 0x00, 0x1B, 0xE1,
-                0x00, 0xF0, 0x00, 0x06, 0xE1, 0x01, 0xF0, 0x0A, 0x05, 0x04, b'O', b'p', b'u', b's',
-                0x7F, 0x02, 0x80, 0x02
+                0x02, 0xB0, 0x27, 0x00, 0x01, 0xC1, 0x00, 0x00, 0xE1, 0x00, 0xF0, 0x00, 0x1B, 0xE1,
+                0x00, 0xF0, 0x00, 0x06, 0xE1, 0x01, 0xF0, 0x10, 0x05, 0x04, b'O', b'p', b'u', b's',
+                0x7F, 0x02, 0x80, 0x02, 0x0A, 0x04, b'u', b'n', b'd', 0x00
             ]
         );
         assert_eq!(crc32_mpeg2(s.as_slice()), 0);
