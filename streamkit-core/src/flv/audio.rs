@@ -23,7 +23,7 @@
 
 use bytes::{BufMut, Bytes};
 
-use super::{FlvError, FourCc, MultitrackType, Reader, put_u24};
+use super::{FlvError, FourCc, MultitrackType, Reader, put_u24, read_multitrack};
 
 /// Legacy `SoundFormat` of AAC.
 pub const LEGACY_AAC: u8 = 10;
@@ -232,30 +232,14 @@ impl AudioTag {
             packet_type = b & 0x0f;
         }
         let at = r.position().saturating_sub(1);
-        let mut multitrack = None;
-        let codec;
-        if packet_type == PACKET_MULTITRACK {
-            let at = r.position();
-            let b = r.u8("audioMultitrackType")?;
-            let kind = MultitrackType::from_bits(b >> 4, at)?;
-            multitrack = Some(kind);
-            packet_type = b & 0x0f;
-            if packet_type == PACKET_MULTITRACK || packet_type == PACKET_MODEX {
-                return Err(r.invalid(
-                    "AudioPacketType",
-                    at,
-                    u64::from(packet_type),
-                    "a multitrack packet's type cannot be Multitrack or ModEx",
-                ));
-            }
-            codec = if kind == MultitrackType::ManyTracksManyCodecs {
-                None
-            } else {
-                Some(AudioCodec::FourCc(r.fourcc("audioFourCc")?))
-            };
+        let (multitrack, codec) = if packet_type == PACKET_MULTITRACK {
+            let names = ["audioMultitrackType", "AudioPacketType", "audioFourCc"];
+            let (kind, inner, fourcc) = read_multitrack(&mut r, PACKET_MULTITRACK, names)?;
+            packet_type = inner;
+            (Some(kind), fourcc.map(AudioCodec::FourCc))
         } else {
-            codec = Some(AudioCodec::FourCc(r.fourcc("audioFourCc")?));
-        }
+            (None, Some(AudioCodec::FourCc(r.fourcc("audioFourCc")?)))
+        };
         let packet_type = AudioPacketType::from_bits(packet_type, at)?;
         Ok(AudioTag {
             enhanced: true,

@@ -330,6 +330,38 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The header of an Enhanced RTMP multitrack packet, audio or video (after
+/// a packet type of Multitrack): its layout, the packet type of its
+/// tracks and, unless each track names its own, their shared FourCC.
+/// `multitrack` is the medium's Multitrack packet type; `names` name the
+/// fields (multitrack type, packet type, FourCC) in errors.
+pub(crate) fn read_multitrack(
+    r: &mut Reader<'_>,
+    multitrack: u8,
+    names: [&'static str; 3],
+) -> Result<(MultitrackType, u8, Option<FourCc>), FlvError> {
+    /// The ModEx packet type, the same for audio and video.
+    const PACKET_MODEX: u8 = 7;
+    let at = r.position();
+    let b = r.u8(names[0])?;
+    let kind = MultitrackType::from_bits(b >> 4, at)?;
+    let packet_type = b & 0x0f;
+    if packet_type == multitrack || packet_type == PACKET_MODEX {
+        return Err(r.invalid(
+            names[1],
+            at,
+            u64::from(packet_type),
+            "a multitrack packet's type cannot be Multitrack or ModEx",
+        ));
+    }
+    let fourcc = if kind == MultitrackType::ManyTracksManyCodecs {
+        None
+    } else {
+        Some(r.fourcc(names[2])?)
+    };
+    Ok((kind, packet_type, fourcc))
+}
+
 /// Writes `v` as a big-endian 24-bit value (the low 24 bits).
 pub(crate) fn put_u24(out: &mut impl bytes::BufMut, v: u32) {
     out.put_slice(&v.to_be_bytes()[1..]);

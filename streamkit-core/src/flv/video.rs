@@ -25,7 +25,7 @@
 
 use bytes::{BufMut, Bytes};
 
-use super::{FlvError, FourCc, MultitrackType, Reader, put_u24};
+use super::{FlvError, FourCc, MultitrackType, Reader, put_u24, read_multitrack};
 
 /// `VideoFrameType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -320,30 +320,14 @@ impl VideoTag {
                 body: Bytes::new(),
             });
         }
-        let mut multitrack = None;
-        let codec;
-        if packet_type == PACKET_MULTITRACK {
-            let at = r.position();
-            let b = r.u8("videoMultitrackType")?;
-            let kind = MultitrackType::from_bits(b >> 4, at)?;
-            multitrack = Some(kind);
-            packet_type = b & 0x0f;
-            if packet_type == PACKET_MULTITRACK || packet_type == PACKET_MODEX {
-                return Err(r.invalid(
-                    "VideoPacketType",
-                    at,
-                    u64::from(packet_type),
-                    "a multitrack packet's type cannot be Multitrack or ModEx",
-                ));
-            }
-            codec = if kind == MultitrackType::ManyTracksManyCodecs {
-                None
-            } else {
-                Some(VideoCodec::FourCc(r.fourcc("videoFourCc")?))
-            };
+        let (multitrack, codec) = if packet_type == PACKET_MULTITRACK {
+            let names = ["videoMultitrackType", "VideoPacketType", "videoFourCc"];
+            let (kind, inner, fourcc) = read_multitrack(&mut r, PACKET_MULTITRACK, names)?;
+            packet_type = inner;
+            (Some(kind), fourcc.map(VideoCodec::FourCc))
         } else {
-            codec = Some(VideoCodec::FourCc(r.fourcc("videoFourCc")?));
-        }
+            (None, Some(VideoCodec::FourCc(r.fourcc("videoFourCc")?)))
+        };
         let packet_type = VideoPacketType::from_bits(packet_type, at)?;
         Ok(VideoTag {
             frame_type,
