@@ -375,33 +375,17 @@ impl<'w> Decoder<'w> {
         to_error(self.format, self.whole, &self.budget.limits, e)
     }
 
-    fn count<'a>(&mut self, i: &'a [u8]) -> Res<'a, ()> {
-        self.budget.values += 1;
-        if self.budget.values > self.budget.limits.max_values {
-            return fail(i, FailKind::OverValues);
-        }
-        Ok((i, ()))
-    }
-
-    fn bytes<'a>(&mut self, i: &'a [u8], n: usize) -> Res<'a, ()> {
-        self.budget.bytes = self.budget.bytes.saturating_add(n);
-        if self.budget.bytes > self.budget.limits.max_bytes {
-            return fail(i, FailKind::OverBytes);
-        }
-        Ok((i, ()))
-    }
-
     fn short_string<'a>(&mut self, i: &'a [u8], what: &'static str) -> Res<'a, String> {
         let (i, len) = named(what, be_u16(i))?;
         let (i, b) = named(what, take(usize::from(len))(i))?;
-        self.bytes(i, b.len())?;
+        self.budget.bytes(i, b.len())?;
         Ok((i, text(b)))
     }
 
     fn long_string<'a>(&mut self, i: &'a [u8], what: &'static str) -> Res<'a, String> {
         let (i, len) = named(what, be_u32(i))?;
         let (i, b) = named(what, take(len as usize)(i))?;
-        self.bytes(i, b.len())?;
+        self.budget.bytes(i, b.len())?;
         Ok((i, text(b)))
     }
 
@@ -427,7 +411,7 @@ impl<'w> Decoder<'w> {
         if depth > self.budget.limits.max_depth {
             return fail(i, FailKind::Deep);
         }
-        self.count(i)?;
+        self.budget.count(i)?;
         let start = i;
         let (i, marker) = named("a type marker", be_u8(i))?;
         match marker {

@@ -356,22 +356,6 @@ impl Decoder {
         }
     }
 
-    fn count<'a>(&mut self, i: &'a [u8]) -> Res<'a, ()> {
-        self.budget.values += 1;
-        if self.budget.values > self.budget.limits.max_values {
-            return fail(i, FailKind::OverValues);
-        }
-        Ok((i, ()))
-    }
-
-    fn bytes<'a>(&mut self, i: &'a [u8], n: usize) -> Res<'a, ()> {
-        self.budget.bytes = self.budget.bytes.saturating_add(n);
-        if self.budget.bytes > self.budget.limits.max_bytes {
-            return fail(i, FailKind::OverBytes);
-        }
-        Ok((i, ()))
-    }
-
     /// `U29S-ref` or an inline string (added to the table when not
     /// empty).
     fn string<'a>(&mut self, i: &'a [u8]) -> Res<'a, String> {
@@ -383,12 +367,12 @@ impl Decoder {
                 return fail(start, FailKind::BadReference("string", index));
             };
             let s = s.clone();
-            self.bytes(i, s.len())?;
+            self.budget.bytes(i, s.len())?;
             return Ok((i, s));
         }
         let len = (h >> 1) as usize;
         let (i, b) = named("a string", take(len)(i))?;
-        self.bytes(i, len)?;
+        self.budget.bytes(i, len)?;
         let s = text(b);
         if !s.is_empty() {
             self.strings.push(s.clone());
@@ -437,7 +421,7 @@ impl Decoder {
         if depth > self.budget.limits.max_depth {
             return fail(i, FailKind::Deep);
         }
-        self.count(i)?;
+        self.budget.count(i)?;
         let start = i;
         let (i, marker) = named("a type marker", be_u8(i))?;
         match marker {
@@ -465,7 +449,7 @@ impl Decoder {
                     Ok(len) => len as usize,
                 };
                 let (i, b) = named("an XML text", take(len)(i))?;
-                self.bytes(i, len)?;
+                self.budget.bytes(i, len)?;
                 let s = text(b);
                 Ok((
                     i,
@@ -508,7 +492,7 @@ impl Decoder {
                     Ok(len) => len as usize,
                 };
                 let (i, b) = named("a byte array", take(len)(i))?;
-                self.bytes(i, len)?;
+                self.budget.bytes(i, len)?;
                 Ok((i, Amf3Value::ByteArray(b.to_vec())))
             }
             0x0d..=0x0f => {
@@ -521,7 +505,7 @@ impl Decoder {
                 let fixed = fixed != 0;
                 let width = if marker == 0x0f { 8 } else { 4 };
                 Self::room(i, count, width, "a vector")?;
-                self.bytes(i, count as usize * width)?;
+                self.budget.bytes(i, count as usize * width)?;
                 let mut i = i;
                 let v = match marker {
                     0x0d => {
@@ -638,11 +622,11 @@ impl Decoder {
                 members,
                 dynamic,
             };
-            self.bytes(i, t.members.len())?;
+            self.budget.bytes(i, t.members.len())?;
             self.traits.push(t.clone());
             (i, t)
         };
-        self.bytes(i, traits.class_name.len())?;
+        self.budget.bytes(i, traits.class_name.len())?;
         let mut i = i;
         let mut sealed = Vec::with_capacity(traits.members.len());
         for name in traits.members {

@@ -38,6 +38,8 @@
 pub mod amf0;
 pub mod amf3;
 
+use amf0::{FailKind, Res, fail};
+
 pub use amf0::Amf0Value;
 pub use amf3::{Amf3Object, Amf3Value};
 
@@ -188,6 +190,25 @@ impl Budget {
             values: 0,
             bytes: 0,
         }
+    }
+
+    /// Counts one more value; fails past [`AmfLimits::max_values`].
+    pub(crate) fn count<'a>(&mut self, i: &'a [u8]) -> Res<'a, ()> {
+        self.values += 1;
+        if self.values > self.limits.max_values {
+            return fail(i, FailKind::OverValues);
+        }
+        Ok((i, ()))
+    }
+
+    /// Counts `n` more bytes of strings, byte arrays and vectors
+    /// (references resolved); fails past [`AmfLimits::max_bytes`].
+    pub(crate) fn bytes<'a>(&mut self, i: &'a [u8], n: usize) -> Res<'a, ()> {
+        self.bytes = self.bytes.saturating_add(n);
+        if self.bytes > self.limits.max_bytes {
+            return fail(i, FailKind::OverBytes);
+        }
+        Ok((i, ()))
     }
 }
 
