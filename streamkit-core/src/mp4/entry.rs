@@ -196,14 +196,9 @@ fn descriptor<'a>(r: &mut FieldReader<'a>) -> Result<(u8, FieldReader<'a>), Mp4E
     Ok((tag, r.sub_reader(len, "descriptor body")?))
 }
 
-/// The objectTypeIndication of the DecoderConfigDescriptor in `esds`.
-fn object_type(esds: &Mp4Box<'_>) -> Result<Option<u8>, Mp4Error> {
-    let mut r = esds.fields();
-    r.version_flags()?;
-    let (tag, mut es) = descriptor(&mut r)?;
-    if tag != ES_DESCR_TAG {
-        return Ok(None);
-    }
+/// Skips an ES_Descriptor's own fields (ES_ID, the flags and what they
+/// announce), up to its sub-descriptors.
+fn skip_es_fields(es: &mut FieldReader<'_>) -> Result<(), Mp4Error> {
     es.skip(2, "ES_ID")?;
     let flags = es.u8("ES_Descriptor flags")?;
     if flags & 0x80 != 0 {
@@ -216,6 +211,18 @@ fn object_type(esds: &Mp4Box<'_>) -> Result<Option<u8>, Mp4Error> {
     if flags & 0x20 != 0 {
         es.skip(2, "OCR_ES_Id")?;
     }
+    Ok(())
+}
+
+/// The objectTypeIndication of the DecoderConfigDescriptor in `esds`.
+fn object_type(esds: &Mp4Box<'_>) -> Result<Option<u8>, Mp4Error> {
+    let mut r = esds.fields();
+    r.version_flags()?;
+    let (tag, mut es) = descriptor(&mut r)?;
+    if tag != ES_DESCR_TAG {
+        return Ok(None);
+    }
+    skip_es_fields(&mut es)?;
     while es.remaining() > 0 {
         let (tag, mut dc) = descriptor(&mut es)?;
         if tag == DECODER_CONFIG_DESCR_TAG {
@@ -241,18 +248,7 @@ fn decoder_specific_info<'a>(esds: &Mp4Box<'a>) -> Result<Option<(&'a [u8], u64)
             "expected ES_Descriptor (3)",
         ));
     }
-    es.skip(2, "ES_ID")?;
-    let flags = es.u8("ES_Descriptor flags")?;
-    if flags & 0x80 != 0 {
-        es.skip(2, "dependsOn_ES_ID")?;
-    }
-    if flags & 0x40 != 0 {
-        let len = es.u8("URLlength")?;
-        es.skip(usize::from(len), "URLstring")?;
-    }
-    if flags & 0x20 != 0 {
-        es.skip(2, "OCR_ES_Id")?;
-    }
+    skip_es_fields(&mut es)?;
     while es.remaining() > 0 {
         let (tag, mut dc) = descriptor(&mut es)?;
         if tag != DECODER_CONFIG_DESCR_TAG {
