@@ -75,9 +75,9 @@ impl UdpIngest {
                     "--udp-ingest {spec}: an interface (@) only goes with a multicast group"
                 ));
             }
-            Some(i) if addr.is_ipv4() => Some(MulticastInterface::V4(i.parse().map_err(
-                |e| format!("--udp-ingest {spec}: interface {i}: {e} (an IPv4 address)"),
-            )?)),
+            Some(i) if addr.is_ipv4() => Some(MulticastInterface::V4(i.parse().map_err(|e| {
+                format!("--udp-ingest {spec}: interface {i}: {e} (an IPv4 address)")
+            })?)),
             Some(i) => Some(MulticastInterface::V6(i.parse().map_err(|e| {
                 format!("--udp-ingest {spec}: interface {i}: {e} (an interface index)")
             })?)),
