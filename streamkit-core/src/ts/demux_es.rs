@@ -455,7 +455,18 @@ impl EsState {
             self.awaiting_keyframe = false;
         }
         let data = self.length_prefixed(start);
-        let sample = TsSample {
+        if let Some(mut held) = self.held.take() {
+            let gap = dts - held.dts;
+            if let Ok(d) = u32::try_from(gap)
+                && d > 0
+            {
+                self.last_duration = d;
+            }
+            held.sample.duration = self.last_duration;
+            events.push_back(TsEvent::Sample(held));
+        }
+        // Built where it is held (not aside and then moved in).
+        self.held = Some(TsSample {
             pid: self.pid,
             sample: Sample {
                 track_id: u32::from(self.pid),
@@ -471,18 +482,7 @@ impl EsState {
             coded_len,
             random_access: self.pes_random_access,
             packet: self.pes_packet,
-        };
-        if let Some(mut held) = self.held.take() {
-            let gap = dts - held.dts;
-            if let Ok(d) = u32::try_from(gap)
-                && d > 0
-            {
-                self.last_duration = d;
-            }
-            held.sample.duration = self.last_duration;
-            events.push_back(TsEvent::Sample(held));
-        }
-        self.held = Some(sample);
+        });
     }
 
     /// The access unit at `pes[start..]` (its units in `units`) as
