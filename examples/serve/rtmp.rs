@@ -380,7 +380,7 @@ fn handle_event(
             *ingest = Some(Ingest {
                 stream_id,
                 name: name.name,
-                demuxer: FlvDemuxer::new(),
+                demuxer: FlvDemuxer::live(),
                 tracks: Vec::new(),
                 expected: None,
                 pending: Vec::new(),
