@@ -396,3 +396,33 @@ impl EventQueue {
         event
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn discontinuity(packet: u64) -> TsEvent {
+        TsEvent::Discontinuity { pid: 0x100, packet }
+    }
+
+    #[test]
+    fn event_queue_keeps_order_when_polled_in_part() {
+        let mut q = EventQueue::with_capacity(2);
+        for k in 0..3 {
+            q.push_back(discontinuity(k));
+        }
+        assert_eq!(q.pop_front(), Some(discontinuity(0)));
+        // Pushed after a partial poll: behind the unread ones.
+        q.push_back(discontinuity(3));
+        q.push_with(|| discontinuity(4));
+        for k in 1..5 {
+            assert_eq!(q.pop_front(), Some(discontinuity(k)));
+        }
+        assert_eq!(q.pop_front(), None);
+        // Emptied: the slots are reused from the front.
+        q.push_back(discontinuity(5));
+        assert_eq!(q.pop_front(), Some(discontinuity(5)));
+        assert_eq!(q.pop_front(), None);
+        assert!(q.slots.len() <= 5 && q.slots.iter().all(Option::is_none));
+    }
+}
