@@ -44,7 +44,10 @@ fn decoded_frames(input: &str, kind: &str) -> usize {
         .output()
         .expect("ffmpeg is needed (scripts/test installs it)");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && stderr.is_empty(), "{input}: {stderr}");
+    assert!(
+        out.status.success() && stderr.is_empty(),
+        "{input}: {stderr}"
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| !l.starts_with('#') && l.contains(','))
