@@ -10,6 +10,29 @@
 //! the audio ran on: the check that both kinds span the 10 s asked for,
 //! with every picture, is what says it plays now.
 //!
+//! Frame counts, played to the end as fast as it decodes: from every VOD
+//! form GStreamer decodes every picture of the file (300), and every AAC
+//! frame of it whole (432 frames, 432 x 1024 samples), the priming frame
+//! included, where from the MP4 file itself qtdemux applies the edit list
+//! and decodes 431 (the priming frame clipped away but for one sample:
+//! GStreamer rounds the edit's 1024/44100 s down to whole nanoseconds).
+//! That one frame more is stated and asserted exactly; nothing the server
+//! writes removes it in GStreamer 1.22:
+//!
+//! - hlsdemux/hlsdemux2 and dashdemux/dashdemux2 hand each fragment to
+//!   qtdemux under the time segment they compute from the playlist or
+//!   MPD, and qtdemux then applies no edit list: not with
+//!   `segment_duration` 0 (what serve writes), not with the track's real
+//!   duration, not with `mvhd`/`mehd` durations (all tried on copies of
+//!   serve's segments). qtdemux does apply it to a standalone fragmented
+//!   file (0 trims the start; the real duration trims both ends).
+//! - dashdemux honours DASH's `@presentationTimeOffset` (1024 on the audio
+//!   clips the priming frame to one sample), but serve writes none: the
+//!   init segment's edit list already presents the priming frame at -1024
+//!   ticks for players that apply it (ffmpeg does, for both HLS fMP4 and
+//!   DASH), and an offset on top would shift their audio twice.
+//! - MPEG-TS has no edit list.
+//!
 //! Needs GStreamer (plugins good/bad/libav) and python3-gi; scripts/test
 //! installs them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
@@ -18,7 +41,7 @@
 mod gst;
 #[path = "serve_support/server.rs"]
 mod server;
-use gst::{number, object, play};
+use gst::{number, object, play, play_to_end};
 use server::Server;
 
 /// `seconds` of `url` played by `element`: no error or warning, both kinds
@@ -86,5 +109,44 @@ fn gstreamer_playbin_plays_every_vod_form() {
         "/vod/h264_aac/manifest.mpd",
     ] {
         plays(&url_of(&server, path), "playbin", 4);
+    }
+}
+
+/// The decoded video frames, audio frames and audio samples of all of
+/// `uri`, played by `element` to its end with no error or warning.
+fn frame_counts(uri: &str, element: &str) -> (f64, f64, f64) {
+    let json = play_to_end(uri, element, 120);
+    assert!(json.contains(r#""errors": []"#), "{json}");
+    assert!(json.contains(r#""warnings": []"#), "{json}");
+    assert!(json.contains(r#""eos": true"#), "{json}");
+    let (video, audio) = (object(&json, "video"), object(&json, "audio"));
+    (
+        number(video, "buffers"),
+        number(audio, "buffers"),
+        number(audio, "samples"),
+    )
+}
+
+#[test]
+fn gstreamer_decodes_every_frame_of_every_vod_form() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/h264_aac.mp4");
+    // The file: qtdemux applies its edit list (the priming frame clipped to
+    // one sample, the end to 10 s).
+    let (video, audio, _) = frame_counts(&format!("file://{fixture}"), "playbin3");
+    assert_eq!((video, audio), (300.0, 431.0), "GStreamer on the file");
+    let server = Server::start();
+    for element in ["playbin", "playbin3"] {
+        for path in [
+            "/vod/h264_aac/master.m3u8",
+            "/vod/h264_aac/ts/master.m3u8",
+            "/vod/h264_aac/manifest.mpd",
+        ] {
+            let (v, a, samples) = frame_counts(&url_of(&server, path), element);
+            assert_eq!(v, video, "{element} {path}: pictures");
+            // Every AAC frame whole, the priming frame too (see the top of
+            // this file): one frame more than from the file.
+            assert_eq!(a, audio + 1.0, "{element} {path}: audio frames");
+            assert_eq!(samples, 432.0 * 1024.0, "{element} {path}: samples");
+        }
     }
 }
