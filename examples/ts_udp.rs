@@ -33,10 +33,13 @@
 #![allow(clippy::disallowed_methods)] // the example is the I/O layer: it reads the clock and sleeps
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+
+#[path = "common/udp_listen.rs"]
+mod udp_listen;
 
 use bytes::Bytes;
 use streamkit::core::codec::MediaKind;
@@ -45,21 +48,24 @@ use streamkit::core::sample::Sample;
 use streamkit::core::time::{MediaTime, Rounding, Timescale};
 use streamkit::core::track::Track;
 use streamkit::core::ts::{PACKET_SIZE, TsDemuxer, TsEvent, TsMuxer};
+use udp_listen::UdpListen;
 
 const USAGE: &str = "\
 ts_udp: send an MP4 file as MPEG-TS over UDP, 7 TS packets per datagram, paced at the stream's rate
 
 usage: ts_udp [--input FILE.mp4] [--dest HOST:PORT] [options]
-       ts_udp --listen ADDR [--packets N] [--seconds S]
+       ts_udp --listen ADDR[@IFACE] [--packets N] [--seconds S]
 
   --input FILE      the MP4 file (default: tests/fixtures/h264_aac.mp4)
   --dest ADDR       where the datagrams go (default 127.0.0.1:1234)
   --loop            start over at the end of the file, timestamps continuing
   --speed N         send N times faster than real time (default 1)
   --allow-remote    allow a destination that is not a loopback address
-  --listen ADDR     receive MPEG-TS on ADDR (IP:PORT; a multicast group is
-                    joined) and print programs, tracks, bit rate and
-                    continuity errors instead of sending
+  --listen ADDR     receive MPEG-TS on ADDR (IP:PORT, or GROUP:PORT[@IFACE]:
+                    a multicast group is joined, on the interface whose
+                    address (IPv6: index) is IFACE when given) and print
+                    programs, tracks, bit rate and continuity errors
+                    instead of sending
   --packets N       with --listen: stop after N transport packets
   --seconds S       with --listen: stop after S seconds
   --help            this text
@@ -78,7 +84,7 @@ struct Options {
     looping: bool,
     speed: f64,
     allow_remote: bool,
-    listen: Option<SocketAddr>,
+    listen: Option<UdpListen>,
     max_packets: Option<u64>,
     max_seconds: Option<f64>,
 }
@@ -108,9 +114,7 @@ fn parse_options() -> Result<Option<Options>, String> {
             "--loop" => o.looping = true,
             "--listen" => {
                 o.listen = Some(
-                    value("--listen")?
-                        .parse()
-                        .map_err(|e| format!("--listen: {e}"))?,
+                    UdpListen::parse(&value("--listen")?).map_err(|e| format!("--listen {e}"))?,
                 );
             }
             "--packets" => {
@@ -307,24 +311,6 @@ fn send(
     }
 }
 
-/// Binds `addr` for receiving: a multicast group is joined (on any
-/// interface), with the port bound on every address.
-fn bind_receiver(addr: SocketAddr) -> std::io::Result<UdpSocket> {
-    match addr.ip() {
-        IpAddr::V4(group) if group.is_multicast() => {
-            let socket = UdpSocket::bind(SocketAddr::from(([0, 0, 0, 0], addr.port())))?;
-            socket.join_multicast_v4(&group, &Ipv4Addr::UNSPECIFIED)?;
-            Ok(socket)
-        }
-        IpAddr::V6(group) if group.is_multicast() => {
-            let socket = UdpSocket::bind(SocketAddr::from((Ipv6Addr::UNSPECIFIED, addr.port())))?;
-            socket.join_multicast_v6(&group, 0)?;
-            Ok(socket)
-        }
-        _ => UdpSocket::bind(addr),
-    }
-}
-
 /// What the listener counts.
 #[derive(Default)]
 struct Tally {
@@ -336,12 +322,13 @@ struct Tally {
 }
 
 /// Receives MPEG-TS on `addr` and prints what it sees.
-fn listen(addr: SocketAddr, options: &Options) -> Result<(), String> {
-    let socket = bind_receiver(addr).map_err(|e| format!("--listen {addr}: {e}"))?;
+fn listen(addr: UdpListen, options: &Options) -> Result<(), String> {
+    let (socket, local) = addr
+        .bind()
+        .map_err(|e| format!("--listen {}: {e}", addr.addr))?;
     socket
         .set_read_timeout(Some(Duration::from_secs(1)))
         .map_err(|e| e.to_string())?;
-    let local = socket.local_addr().map_err(|e| e.to_string())?;
     println!("ts_udp: listening on udp://{local}");
     let mut demuxer = TsDemuxer::new();
     let mut tally = Tally::default();

@@ -225,3 +225,97 @@ fn sending_goes_on_while_nothing_listens() {
     assert!(stderr.contains("nothing listens on"), "{stderr}");
     assert!(stderr.contains("found nothing listening"), "{stderr}");
 }
+
+#[test]
+fn listen_joins_a_multicast_group_on_the_named_interface() {
+    // The group is joined on 127.0.0.1 (`@127.0.0.1`): a stock Linux
+    // machine delivers a group sent on loopback there, no root or route
+    // needed. Only a loopback that cannot join at all (ENODEV) skips.
+    let group = std::net::Ipv4Addr::new(239, 255, 77, 2);
+    let probe = UdpSocket::bind("0.0.0.0:0").unwrap();
+    if let Err(e) = probe.join_multicast_v4(&group, &std::net::Ipv4Addr::LOCALHOST) {
+        if e.raw_os_error() == Some(19) {
+            eprintln!("skipped: loopback cannot join multicast group {group}: {e}");
+            return;
+        }
+        panic!("joining {group} on loopback: {e}");
+    }
+    drop(probe);
+    // Two seconds of the fixture as ffmpeg writes MPEG-TS.
+    let clip = std::env::temp_dir().join(format!("ts-udp-listen-{}.ts", std::process::id()));
+    let made = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+        .arg(fixture("h264_aac.mp4"))
+        .args(["-t", "2", "-c", "copy", "-f", "mpegts"])
+        .arg(&clip)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let ts = std::fs::read(&clip).unwrap();
+    let _ = std::fs::remove_file(&clip);
+    assert_eq!(ts.len() % 188, 0);
+    let packets = ts.len() / 188;
+
+    let mut listener = Child(
+        Command::new(example("ts_udp"))
+            .args(["--listen", &format!("{group}:0@127.0.0.1")])
+            .args(["--packets", &packets.to_string()])
+            // Only a hang trips it: a lost datagram shows in the summary.
+            .args(["--seconds", &HANG_GUARD.as_secs().to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let (tx, rx) = mpsc::channel::<String>();
+    let stdout = listener.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx.recv_timeout(HANG_GUARD).unwrap();
+    let listen_addr: std::net::SocketAddr = first
+        .strip_prefix("ts_udp: listening on udp://")
+        .unwrap_or_else(|| panic!("{first}"))
+        .parse()
+        .unwrap();
+    assert_eq!(listen_addr.ip(), group, "it names the group it joined");
+    assert_ne!(listen_addr.port(), 0);
+
+    // Sent from loopback with a TTL of 0: delivered on this machine only.
+    // A few datagrams at a time, so the receiver's buffer never overflows.
+    let out = UdpSocket::bind("127.0.0.1:0").unwrap();
+    out.set_multicast_ttl_v4(0).unwrap();
+    out.set_multicast_loop_v4(true).unwrap();
+    for (i, datagram) in ts.chunks(7 * 188).enumerate() {
+        out.send_to(datagram, listen_addr).unwrap();
+        if i % 8 == 7 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    let status = listener.0.wait().unwrap();
+    // Every line, up to the end of its output.
+    let lines: Vec<String> = rx.iter().collect();
+    let text = lines.join("\n");
+    assert!(status.success(), "{text}");
+    let datagrams = packets.div_ceil(7);
+    assert!(
+        text.contains(&format!(
+            "summary: {datagrams} datagrams, {packets} packets, {} bytes",
+            ts.len()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("track PID 0x0100: avc1.64000d 320x240"),
+        "{text}"
+    );
+    assert!(
+        text.contains("track PID 0x0101: mp4a.40.2 44100 Hz, 1 channels"),
+        "{text}"
+    );
+    assert!(text.contains("summary: continuity errors: 0 []"), "{text}");
+}

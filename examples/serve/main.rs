@@ -58,6 +58,8 @@ mod rtp;
 mod rtsp;
 mod send;
 mod udp_ingest;
+#[path = "../common/udp_listen.rs"]
+mod udp_listen;
 #[cfg(target_os = "linux")]
 mod zero_copy;
 

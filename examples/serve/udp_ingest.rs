@@ -7,7 +7,7 @@
 //! for IPv4, the interface's address; `[GROUP]:PORT@INDEX=NAME` for IPv6),
 //! or else on the one the routing table picks for the group (the default
 //! route's): a group sent on another interface, loopback included, only
-//! arrives when that interface is named.
+//! arrives when that interface is named (`examples/common/udp_listen.rs`).
 //!
 //! The demuxing is streamkit-core's `TsDemuxer`; this module owns the
 //! socket and the clock. It publishes once the program is known and every
@@ -19,7 +19,7 @@
 //! (the demuxer's rule). A sender that goes quiet for
 //! [`IDLE`] ends the stream; the next datagram starts it again.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,7 @@ use streamkit::core::track::Track;
 use streamkit::core::ts::{TsDemuxer, TsEvent, TsProgram, TsSample};
 
 use crate::live::{LiveHub, LivePublisher, PublishRequest};
+use crate::udp_listen::UdpListen;
 
 /// A sender quiet this long has stopped: the stream ends.
 const IDLE: Duration = Duration::from_secs(5);
@@ -40,19 +41,10 @@ const MAX_WAITING: usize = 2_000;
 
 /// One `--udp-ingest` option.
 pub(crate) struct UdpIngest {
-    pub(crate) addr: SocketAddr,
+    /// Where it listens (a multicast group, with the interface it is
+    /// joined on).
+    pub(crate) listen: UdpListen,
     pub(crate) name: String,
-    /// The interface a multicast group is joined on: the IPv4 address of
-    /// the interface, or the IPv6 interface index (`None`: the routing
-    /// table's choice).
-    interface: Option<MulticastInterface>,
-}
-
-/// Where a multicast group is joined.
-#[derive(Clone, Copy)]
-enum MulticastInterface {
-    V4(Ipv4Addr),
-    V6(u32),
 }
 
 impl UdpIngest {
@@ -61,27 +53,7 @@ impl UdpIngest {
         let (addr, name) = spec
             .split_once('=')
             .ok_or(format!("--udp-ingest {spec}: expected IP:PORT=NAME"))?;
-        let (addr, interface) = match addr.split_once('@') {
-            Some((addr, interface)) => (addr, Some(interface)),
-            None => (addr, None),
-        };
-        let addr: SocketAddr = addr
-            .parse()
-            .map_err(|e| format!("--udp-ingest {spec}: {e}"))?;
-        let interface = match interface {
-            None => None,
-            Some(_) if !addr.ip().is_multicast() => {
-                return Err(format!(
-                    "--udp-ingest {spec}: an interface (@) only goes with a multicast group"
-                ));
-            }
-            Some(i) if addr.is_ipv4() => Some(MulticastInterface::V4(i.parse().map_err(|e| {
-                format!("--udp-ingest {spec}: interface {i}: {e} (an IPv4 address)")
-            })?)),
-            Some(i) => Some(MulticastInterface::V6(i.parse().map_err(|e| {
-                format!("--udp-ingest {spec}: interface {i}: {e} (an interface index)")
-            })?)),
-        };
+        let listen = UdpListen::parse(addr).map_err(|e| format!("--udp-ingest {spec}: {e}"))?;
         let valid = !name.is_empty()
             && name.len() <= 64
             && name
@@ -93,54 +65,17 @@ impl UdpIngest {
             ));
         }
         Ok(UdpIngest {
-            addr,
+            listen,
             name: name.to_owned(),
-            interface,
         })
     }
 
     /// Binds the socket (joining a multicast group); returns it with the
     /// address it got (for a group: the group and the port bound).
     pub(crate) fn bind(&self) -> Result<(std::net::UdpSocket, SocketAddr), String> {
-        let err = |e: std::io::Error| format!("--udp-ingest {}: {e}", self.addr);
-        let socket = match self.addr.ip() {
-            IpAddr::V4(group) if group.is_multicast() => {
-                let s = std::net::UdpSocket::bind(SocketAddr::from((
-                    Ipv4Addr::UNSPECIFIED,
-                    self.addr.port(),
-                )))
-                .map_err(err)?;
-                let interface = match self.interface {
-                    Some(MulticastInterface::V4(ip)) => ip,
-                    _ => Ipv4Addr::UNSPECIFIED,
-                };
-                s.join_multicast_v4(&group, &interface).map_err(err)?;
-                s
-            }
-            IpAddr::V6(group) if group.is_multicast() => {
-                let s = std::net::UdpSocket::bind(SocketAddr::from((
-                    Ipv6Addr::UNSPECIFIED,
-                    self.addr.port(),
-                )))
-                .map_err(err)?;
-                let index = match self.interface {
-                    Some(MulticastInterface::V6(index)) => index,
-                    _ => 0,
-                };
-                s.join_multicast_v6(&group, index).map_err(err)?;
-                s
-            }
-            _ => std::net::UdpSocket::bind(self.addr).map_err(err)?,
-        };
+        let err = |e: std::io::Error| format!("--udp-ingest {}: {e}", self.listen.addr);
+        let (socket, local) = self.listen.bind().map_err(err)?;
         socket.set_nonblocking(true).map_err(err)?;
-        let local = socket.local_addr().map_err(err)?;
-        // A group is received on the port bound: the address senders use
-        // is the group's, not the wildcard the socket is bound to.
-        let local = if self.addr.ip().is_multicast() {
-            SocketAddr::new(self.addr.ip(), local.port())
-        } else {
-            local
-        };
         Ok((socket, local))
     }
 }
