@@ -88,6 +88,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod change;
 mod config;
 mod error;
 mod naming;
@@ -146,6 +147,8 @@ pub struct Package {
     finished: bool,
     removed_segments: u64,
     removed_discontinuities: u64,
+    shifts: Vec<PresentationShift>,
+    changes: change::TrackChanges,
 }
 
 impl Package {
@@ -233,6 +236,8 @@ impl Package {
             finished: false,
             removed_segments: 0,
             removed_discontinuities: 0,
+            shifts: shifts.to_vec(),
+            changes: change::TrackChanges::default(),
         })
     }
 
@@ -372,11 +377,10 @@ impl Package {
     ///
     /// # Errors
     ///
-    /// Those of [`Package::push`] and [`Package::finish`], and
-    /// [`PackageError::TrackChanged`] for a codec configuration that
-    /// changed mid-stream: the renditions' init segments would no longer
-    /// describe the samples, so the caller starts a new package (a new
-    /// presentation) for what follows.
+    /// Those of [`Package::push`] and [`Package::finish`], and those of
+    /// [`Package::change_track`] for a codec configuration that changed
+    /// mid-stream (a change of codec is refused, and the caller starts a
+    /// new package for what follows).
     pub fn push_delivery(&mut self, delivery: crate::live::Delivery) -> Result<(), PackageError> {
         use crate::live::Delivery;
         match delivery {
@@ -395,18 +399,7 @@ impl Package {
                 self.set_wall_clock(media, unix);
                 Ok(())
             }
-            Delivery::TrackChanged(track) => {
-                let same = self
-                    .renditions
-                    .iter()
-                    .flat_map(|r| r.tracks.iter())
-                    .any(|t| *t == track);
-                if same {
-                    Ok(())
-                } else {
-                    Err(PackageError::TrackChanged { track_id: track.id })
-                }
-            }
+            Delivery::TrackChanged(track) => self.change_track(track),
             Delivery::Ended => self.finish(),
         }
     }
@@ -435,7 +428,11 @@ impl Package {
                 dts: sample.dts,
             });
         }
+        if self.left_out_for_change(&sample) {
+            return Ok(());
+        }
         self.segmenter.push(sample)?;
+        self.note_cut();
         self.drain_segmenter()
     }
 
@@ -479,9 +476,8 @@ impl Package {
             complete,
         };
         match kind {
-            ResourceKind::Init => rendition
-                .init
-                .as_ref()
+            ResourceKind::Init { version } => rendition
+                .init_of_version(version)
                 .map(|r| view(Chunks::One(&r.body), true)),
             ResourceKind::Segment { sequence } => {
                 if let Some(seg) = self.segment(sequence) {
@@ -522,18 +518,23 @@ impl Package {
     pub fn resources(&self) -> impl Iterator<Item = (String, ResourceView<'_>)> + '_ {
         let naming = &self.config.naming;
         let low_latency = self.config.part_target.is_some();
-        let inits = self.renditions.iter().enumerate().filter_map(|(i, r)| {
-            let init = r.init.as_ref()?;
-            Some((
-                init.name.clone(),
-                ResourceView {
-                    rendition: i,
-                    kind: ResourceKind::Init,
-                    content_type: r.content_type,
-                    chunks: Chunks::One(&init.body),
-                    complete: true,
-                },
-            ))
+        let inits = self.renditions.iter().enumerate().flat_map(|(i, r)| {
+            r.earlier_inits
+                .iter()
+                .map(|(v, init)| (*v, init))
+                .chain(r.init.iter().map(|init| (r.init_version, init)))
+                .map(move |(version, init)| {
+                    (
+                        init.name.clone(),
+                        ResourceView {
+                            rendition: i,
+                            kind: ResourceKind::Init { version },
+                            content_type: r.content_type,
+                            chunks: Chunks::One(&init.body),
+                            complete: true,
+                        },
+                    )
+                })
         });
         let media = self.segments.iter().flat_map(move |s| {
             self.renditions
@@ -626,14 +627,22 @@ impl Package {
         let sequence = part.segment_sequence;
         if self.open.as_ref().is_none_or(|o| o.sequence != sequence) {
             let start = part.timing.start;
-            let discontinuity = core::mem::take(&mut self.next_discontinuity);
+            let changed = self.apply_ready_changes(sequence)?;
+            let discontinuity = core::mem::take(&mut self.next_discontinuity) || changed;
             self.open = Some(OpenSegment {
                 sequence,
                 start,
                 discontinuity,
                 wall_clock: self.wall_clock_of(start),
                 parts: Vec::new(),
-                renditions: vec![RenditionSegment::default(); self.renditions.len()],
+                renditions: self
+                    .renditions
+                    .iter()
+                    .map(|r| RenditionSegment {
+                        init_version: r.init_version,
+                        ..RenditionSegment::default()
+                    })
+                    .collect(),
                 carried: vec![0; self.renditions.len()],
             });
         }
@@ -785,6 +794,7 @@ impl Package {
                 self.removed_discontinuities += u64::from(old.discontinuity);
                 self.report_removed(&old);
             }
+            self.remove_unused_inits();
         }
     }
 
@@ -885,7 +895,11 @@ fn build_rendition(
                 }
             })?;
             Some(Resource {
-                name: naming.name(&spec.name, Container::Cmaf, ResourceKind::Init),
+                name: naming.name(
+                    &spec.name,
+                    Container::Cmaf,
+                    ResourceKind::Init { version: 0 },
+                ),
                 content_type,
                 body: BufferList::from(bytes),
             })
@@ -898,6 +912,8 @@ fn build_rendition(
         kind,
         content_type,
         init,
+        init_version: 0,
+        earlier_inits: Vec::new(),
         video_frames: 0,
         video_ticks: 0,
     })
@@ -912,5 +928,7 @@ pub fn whole_seconds_up(t: MediaTime) -> u64 {
         .max(1)
 }
 
+#[cfg(test)]
+mod change_tests;
 #[cfg(test)]
 mod tests;

@@ -80,13 +80,33 @@ pub struct Rendition {
     pub kind: MediaKind,
     /// The content type of its segments and parts.
     pub content_type: &'static str,
-    /// Its init segment (CMAF).
+    /// Its init segment (CMAF), for its current codec configuration.
     pub init: Option<Resource>,
+    /// The version of [`Rendition::init`]: 0 at first, one more at each
+    /// change of the rendition's codec configuration (MPEG-TS renditions
+    /// count too, though they have no init segment).
+    pub init_version: u32,
+    /// Init segments of earlier configurations that a kept segment (or the
+    /// open one) still uses, oldest first, with their versions. One leaves
+    /// when the last segment that uses it leaves the store.
+    pub earlier_inits: Vec<(u32, Resource)>,
     pub(super) video_frames: u64,
     pub(super) video_ticks: u64,
 }
 
 impl Rendition {
+    /// The init segment of version `version`, while the store keeps it.
+    #[must_use]
+    pub fn init_of_version(&self, version: u32) -> Option<&Resource> {
+        if version == self.init_version {
+            return self.init.as_ref();
+        }
+        self.earlier_inits
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, r)| r)
+    }
+
     /// The track that describes the rendition: its first video track, else
     /// its first track.
     #[must_use]
@@ -157,6 +177,9 @@ pub struct RenditionSegment {
     pub decode_time: Option<(u64, u64)>,
     /// How many samples it holds.
     pub sample_count: usize,
+    /// The version of the rendition's init segment that describes its
+    /// samples ([`Rendition::init_of_version`]).
+    pub init_version: u32,
 }
 
 impl RenditionSegment {
