@@ -10,7 +10,7 @@ use crate::sample::{PresentationShift, Sample};
 use crate::segment::{DropReason, DroppedSample};
 use crate::track::Track;
 
-use super::record::Resource;
+use super::record::{InitVersion, Resource};
 
 impl Package {
     /// Takes a new codec configuration of track `track.id` mid-stream (a new
@@ -163,6 +163,7 @@ impl Package {
         let mut any = false;
         for r in 0..self.renditions.len() {
             let rendition = &mut self.renditions[r];
+            let previous_tracks = rendition.tracks.clone();
             let mut changed = false;
             for t in batch {
                 if let Some(own) = rendition.tracks.iter_mut().find(|o| o.id == t.id)
@@ -202,7 +203,11 @@ impl Package {
                     body: BufferList::from(bytes),
                 };
                 if let Some(old) = rendition.init.replace(init.clone()) {
-                    rendition.earlier_inits.push((rendition.init_version, old));
+                    rendition.earlier_inits.push(InitVersion {
+                        version: rendition.init_version,
+                        tracks: previous_tracks,
+                        init: old,
+                    });
                 }
                 self.events.push_back(PackageEvent::Init {
                     rendition: r,
@@ -231,13 +236,19 @@ impl Package {
             let (keep, gone): (Vec<_>, Vec<_>) = self.renditions[r]
                 .earlier_inits
                 .drain(..)
-                .partition(|(v, _)| used(*v));
+                .partition(|e| used(e.version));
             self.renditions[r].earlier_inits = keep;
-            for (_, init) in gone {
+            for e in gone {
                 self.events
-                    .push_back(PackageEvent::Removed { name: init.name });
+                    .push_back(PackageEvent::Removed { name: e.init.name });
             }
         }
+    }
+}
+
+impl TrackChanges {
+    pub(super) fn is_pending(&self) -> bool {
+        !self.pending.is_empty() || !self.ready.is_empty()
     }
 }
 

@@ -127,6 +127,7 @@ fn a_new_sps_starts_a_segment_at_the_next_keyframe_with_a_new_init() {
     // configuration's segment and are left out, reported.
     p.change_track(video(40)).unwrap();
     assert!(drain(&mut p).is_empty());
+    assert!(p.is_change_pending());
     push_until(&mut p, 45, 200, 40, &mut audio_next);
     p.finish().unwrap();
     let events = drain(&mut p);
@@ -169,6 +170,15 @@ fn a_new_sps_starts_a_segment_at_the_next_keyframe_with_a_new_init() {
     assert_eq!(counts, [45, 120, 20]);
     assert!(segs[1].independent && segs[1].parts[0].independent);
     assert_eq!(p.discontinuities_before(2), 1);
+    assert_eq!(
+        p.configuration_starts().iter().copied().collect::<Vec<_>>(),
+        [ConfigurationStart {
+            number: 1,
+            sequence: 1,
+            start: MediaTime::new(180_000, Timescale::VIDEO_90KHZ)
+        }]
+    );
+    assert!(!p.is_change_pending());
     assert_eq!(p.renditions()[0].init_version, 1);
     assert_eq!(p.renditions()[1].init_version, 0);
     // Both video init segments are served; audio has one.
@@ -226,6 +236,12 @@ fn an_init_segment_leaves_with_the_last_segment_that_uses_it() {
     );
     assert!(p.resource("video/init.mp4").is_none());
     assert!(p.renditions()[0].earlier_inits.is_empty());
+    let starts: Vec<u64> = p
+        .configuration_starts()
+        .iter()
+        .map(|c| c.sequence)
+        .collect();
+    assert_eq!(starts, [2]);
     assert_eq!(p.segments()[0].sequence, 2);
     assert!(p.segments()[0].discontinuity);
     assert_eq!(p.discontinuities_before(3), 1);

@@ -101,8 +101,8 @@ pub use config::{Container, PackageConfig, RenditionSpec, Retention};
 pub use error::PackageError;
 pub use naming::{Naming, ResourceKind};
 pub use record::{
-    Chunks, OpenSegment, PackageEvent, PartRecord, Rendition, RenditionPart, RenditionSegment,
-    Resource, ResourceView, SegmentRecord,
+    Chunks, ConfigurationStart, InitVersion, OpenSegment, PackageEvent, PartRecord, Rendition,
+    RenditionPart, RenditionSegment, Resource, ResourceView, SegmentRecord,
 };
 
 use crate::buffer::BufferList;
@@ -149,6 +149,7 @@ pub struct Package {
     removed_discontinuities: u64,
     shifts: Vec<PresentationShift>,
     changes: change::TrackChanges,
+    configuration_starts: VecDeque<ConfigurationStart>,
 }
 
 impl Package {
@@ -238,6 +239,7 @@ impl Package {
             removed_discontinuities: 0,
             shifts: shifts.to_vec(),
             changes: change::TrackChanges::default(),
+            configuration_starts: VecDeque::new(),
         })
     }
 
@@ -328,6 +330,22 @@ impl Package {
                 .take_while(|s| s.sequence < sequence)
                 .filter(|s| s.discontinuity)
                 .count() as u64
+    }
+
+    /// Where the codec configuration changes took effect
+    /// ([`Package::change_track`]), oldest first: those of the kept
+    /// segments, and the one in force for the oldest kept segment. DASH
+    /// starts a Period at each.
+    #[must_use]
+    pub fn configuration_starts(&self) -> &VecDeque<ConfigurationStart> {
+        &self.configuration_starts
+    }
+
+    /// `true` while a codec configuration change was taken but no segment
+    /// of it opened yet: the next segment will start it.
+    #[must_use]
+    pub fn is_change_pending(&self) -> bool {
+        self.changes.is_pending()
     }
 
     /// `true` after [`Package::finish`].
@@ -521,7 +539,7 @@ impl Package {
         let inits = self.renditions.iter().enumerate().flat_map(|(i, r)| {
             r.earlier_inits
                 .iter()
-                .map(|(v, init)| (*v, init))
+                .map(|e| (e.version, &e.init))
                 .chain(r.init.iter().map(|init| (r.init_version, init)))
                 .map(move |(version, init)| {
                     (
@@ -628,6 +646,14 @@ impl Package {
         if self.open.as_ref().is_none_or(|o| o.sequence != sequence) {
             let start = part.timing.start;
             let changed = self.apply_ready_changes(sequence)?;
+            if changed {
+                let number = self.configuration_starts.back().map_or(1, |c| c.number + 1);
+                self.configuration_starts.push_back(ConfigurationStart {
+                    number,
+                    sequence,
+                    start,
+                });
+            }
             let discontinuity = core::mem::take(&mut self.next_discontinuity) || changed;
             self.open = Some(OpenSegment {
                 sequence,
@@ -795,6 +821,16 @@ impl Package {
                 self.report_removed(&old);
             }
             self.remove_unused_inits();
+            // The configuration start in force for the oldest kept segment
+            // stays; older ones go.
+            let first = self.segments.front().map_or(0, |s| s.sequence);
+            while self
+                .configuration_starts
+                .get(1)
+                .is_some_and(|c| c.sequence <= first)
+            {
+                self.configuration_starts.pop_front();
+            }
         }
     }
 

@@ -87,9 +87,9 @@ pub struct Rendition {
     /// count too, though they have no init segment).
     pub init_version: u32,
     /// Init segments of earlier configurations that a kept segment (or the
-    /// open one) still uses, oldest first, with their versions. One leaves
-    /// when the last segment that uses it leaves the store.
-    pub earlier_inits: Vec<(u32, Resource)>,
+    /// open one) still uses, oldest first. One leaves when the last segment
+    /// that uses it leaves the store.
+    pub earlier_inits: Vec<InitVersion>,
     pub(super) video_frames: u64,
     pub(super) video_ticks: u64,
 }
@@ -103,8 +103,21 @@ impl Rendition {
         }
         self.earlier_inits
             .iter()
-            .find(|(v, _)| *v == version)
-            .map(|(_, r)| r)
+            .find(|e| e.version == version)
+            .map(|e| &e.init)
+    }
+
+    /// The tracks as init segment version `version` describes them, while
+    /// the store keeps it.
+    #[must_use]
+    pub fn tracks_of_version(&self, version: u32) -> Option<&[Track]> {
+        if version == self.init_version {
+            return Some(&self.tracks);
+        }
+        self.earlier_inits
+            .iter()
+            .find(|e| e.version == version)
+            .map(|e| e.tracks.as_slice())
     }
 
     /// The track that describes the rendition: its first video track, else
@@ -134,6 +147,29 @@ impl Rendition {
             )
         })
     }
+}
+
+/// An earlier init segment of a rendition and the tracks it describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitVersion {
+    /// Its version ([`Rendition::init_version`] when it was current).
+    pub version: u32,
+    /// The rendition's tracks in that configuration.
+    pub tracks: Vec<Track>,
+    /// The init segment.
+    pub init: Resource,
+}
+
+/// Where a codec configuration change took effect: the first segment of
+/// the new configuration ([`Package::change_track`](super::Package::change_track)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfigurationStart {
+    /// How many changes took effect up to this one (1 for the first).
+    pub number: u64,
+    /// The sequence number of its first segment.
+    pub sequence: u64,
+    /// That segment's start, on the reference timescale.
+    pub start: MediaTime,
 }
 
 /// The timing of one part of a segment, on the reference timescale.
