@@ -12,6 +12,9 @@
 #   second.ts            480x270, 30 fps, 1.5 s (45 frames)
 #   resolution_change.ts first.ts then second.ts: 90 frames, one SPS
 #                        change at 1.5 s, on a keyframe
+#   alternating.ts       first.ts, second.ts, four times over: 12 s, an SPS
+#                        change every 1.5 s (a live player has time to
+#                        start and then cross several changes)
 #
 # Usage: scripts/make-resolution-change.sh OUT_DIR
 set -euo pipefail
@@ -42,4 +45,9 @@ clip second 480x270
 printf "file '%s'\nfile '%s'\n" "$out/first.ts" "$out/second.ts" >"$out/list.txt"
 ffmpeg "${common[@]}" -f concat -safe 0 -i "$out/list.txt" -c copy -f mpegts \
     "$out/resolution_change.ts"
+for _ in 1 2 3 4; do
+    printf "file '%s'\nfile '%s'\n" "$out/first.ts" "$out/second.ts"
+done >"$out/list.txt"
+ffmpeg "${common[@]}" -f concat -safe 0 -i "$out/list.txt" -c copy -f mpegts \
+    "$out/alternating.ts"
 rm "$out/list.txt"

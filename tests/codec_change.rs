@@ -3,7 +3,9 @@
 //! examples/serve over MPEG-TS/UDP (`--udp-ingest`), judged by ffmpeg:
 //! the republished LL-HLS stream decodes across the change with no error,
 //! every frame of both halves at its own resolution, after an
-//! EXT-X-DISCONTINUITY and the new init segment's EXT-X-MAP.
+//! EXT-X-DISCONTINUITY and the new init segment's EXT-X-MAP. And dash.js
+//! (tests/mse, in headless Chromium) plays the live DASH MPD, a new Period
+//! at each change, across changes with no error.
 //!
 //! The input is made by scripts/make-resolution-change.sh. The serve
 //! binary is the one `cargo test` builds beside the tests. Each wait is for
@@ -30,7 +32,8 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("streamkit-change-{}-{tag}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("streamkit-change-{}-{tag}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
     }
@@ -60,7 +63,8 @@ fn run(program: &str, args: &[&str]) -> (String, String) {
 }
 
 fn make_input(dir: &Path) -> PathBuf {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/make-resolution-change.sh");
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/make-resolution-change.sh");
     run("bash", &[script.to_str().unwrap(), dir.to_str().unwrap()]);
     dir.join("resolution_change.ts")
 }
@@ -125,7 +129,16 @@ fn frame_sizes(input: &str) -> Vec<((u32, u32), usize)> {
 fn decode_errors(input: &str) -> String {
     let (_, err) = run(
         "ffmpeg",
-        &["-hide_banner", "-v", "error", "-i", input, "-f", "null", "-"],
+        &[
+            "-hide_banner",
+            "-v",
+            "error",
+            "-i",
+            input,
+            "-f",
+            "null",
+            "-",
+        ],
     );
     err
 }
@@ -159,7 +172,11 @@ fn a_resolution_change_plays_across_on_ll_hls() {
     );
     let video = wait_for_end(&server, "cam");
     // One discontinuity, then the new init segment.
-    assert_eq!(video.matches("#EXT-X-DISCONTINUITY\n").count(), 1, "{video}");
+    assert_eq!(
+        video.matches("#EXT-X-DISCONTINUITY\n").count(),
+        1,
+        "{video}"
+    );
     assert!(video.contains("#EXT-X-MAP:URI=\"init.mp4\""), "{video}");
     assert!(
         video.contains("#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"init-1.mp4\""),
@@ -168,7 +185,11 @@ fn a_resolution_change_plays_across_on_ll_hls() {
     let (status, _) = get(server.addr, "/live/cam/video/init-1.mp4");
     assert_eq!(status, 200);
     let audio = String::from_utf8(get(server.addr, "/live/cam/audio/index.m3u8").1).unwrap();
-    assert_eq!(audio.matches("#EXT-X-DISCONTINUITY\n").count(), 1, "{audio}");
+    assert_eq!(
+        audio.matches("#EXT-X-DISCONTINUITY\n").count(),
+        1,
+        "{audio}"
+    );
     assert_eq!(audio.matches("#EXT-X-MAP:").count(), 1, "{audio}");
 
     let url = format!("http://{}/live/cam/master.m3u8", server.addr);
@@ -176,4 +197,81 @@ fn a_resolution_change_plays_across_on_ll_hls() {
     let log = server.log.as_ref().unwrap().lines().join("\n");
     assert_eq!(errors, "", "ffmpeg decoding {url}; serve said:\n{log}");
     assert_eq!(frame_sizes(&url), sent, "every frame, at its own size");
+}
+
+/// The Period@ids of the live MPD of `name`.
+fn periods(server: &Server, name: &str) -> Vec<String> {
+    let (_, body) = get(server.addr, &format!("/live/{name}/manifest.mpd"));
+    let text = String::from_utf8_lossy(&body).into_owned();
+    text.split("<Period id=\"")
+        .skip(1)
+        .map(|p| p.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn dashjs_plays_across_changes_on_live_dash() {
+    let mse = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/mse");
+    assert!(
+        mse.join("node_modules/dashjs/package.json").exists(),
+        "tests/mse/node_modules/dashjs is missing: run `npm ci` in tests/mse (scripts/test does)"
+    );
+    let dir = TempDir::new("dash");
+    make_input(&dir.0);
+    let input = dir.0.join("alternating.ts");
+    let server = Server::start_with(&["--udp-ingest", "127.0.0.1:0=alt"]);
+    let addr = ingest_addr(&server, "alt");
+    // 12 s at its own pace, an SPS change every 1.5 s.
+    let mut sender = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-re", "-i"])
+        .arg(&input)
+        .args(["-c", "copy", "-f", "mpegts"])
+        .arg(format!("udp://{addr}?pkt_size=1316"))
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Once the first change is in the MPD (two Periods), dash.js joins.
+    let start = Instant::now();
+    while periods(&server, "alt").len() < 2 {
+        assert!(
+            start.elapsed() < HANG_GUARD,
+            "the MPD never got a second Period"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = Command::new("node")
+        .arg(mse.join("dashjs.mjs"))
+        .args([
+            &format!("http://{}/live/alt/manifest.mpd", server.addr),
+            "live",
+            "5",
+        ])
+        .current_dir(&mse)
+        .output()
+        .expect("node is required (scripts/test installs it)");
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "dashjs.mjs: {report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(sender.wait().unwrap().success());
+    assert!(report.contains("\"started\":true"), "{report}");
+    assert!(report.contains("\"errors\":[]"), "{report}");
+    assert!(report.contains("\"pageErrors\":[]"), "{report}");
+    // The span played, `{"from":A,"to":B}`, crosses at least two changes
+    // (one every 1.5 s of media time).
+    let span = report.split("{\"from\":").nth(1).expect("a span played");
+    let from: f64 = span.split(',').next().unwrap().parse().unwrap();
+    let to: f64 = span
+        .split("\"to\":")
+        .nth(1)
+        .unwrap()
+        .split('}')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let changes_crossed = ((to / 1.5).floor() - (from / 1.5).floor()) as i64;
+    assert!(changes_crossed >= 2, "played {from} to {to}: {report}");
 }
