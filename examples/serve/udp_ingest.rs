@@ -325,8 +325,7 @@ fn sample(session: &mut Session, name: &str, hub: &Arc<LiveHub>, now: Instant, s
 /// configurations.
 fn same_streams(a: &[Track], b: &[Track]) -> bool {
     a.len() == b.len()
-        && a
-            .iter()
+        && a.iter()
             .zip(b)
             .all(|(x, y)| x.id == y.id && x.timescale == y.timescale)
 }
