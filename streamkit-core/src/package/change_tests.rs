@@ -443,3 +443,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_ts_muxer_refuses_another_stream_type_and_unknown_tracks() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/h265_aac.mp4"
+    );
+    let file = Mp4File::parse(Bytes::from(std::fs::read(path).unwrap())).unwrap();
+    let mut hevc = file.tracks()[0].to_track().unwrap();
+    hevc.id = V;
+    hevc.timescale = Timescale::VIDEO_90KHZ;
+    let mut muxer = crate::ts::TsMuxer::new(&[video(30), audio(2)]).unwrap();
+    assert!(matches!(
+        muxer.update_track(&hevc),
+        Err(crate::ts::TsError::UnsupportedCodec { track_id: V, .. })
+    ));
+    let mut stranger = video(31);
+    stranger.id = 7;
+    assert!(matches!(
+        muxer.update_track(&stranger),
+        Err(crate::ts::TsError::UnsupportedCodec { track_id: 7, .. })
+    ));
+    // The same codec with other parameter sets, and AAC of one channel.
+    muxer.update_track(&video(31)).unwrap();
+    muxer.update_track(&audio(1)).unwrap();
+}
