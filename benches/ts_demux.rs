@@ -8,6 +8,10 @@
 //! - `streamkit`: `TsDemuxer` — sync, continuity, PAT/PMT, PES assembly,
 //!   access units (Annex-B to length-prefixed NAL units, ADTS frames cut
 //!   out), keyframes, codec configuration, wrap-extended times.
+//! - `streamkit-pes`: `TsDemuxer` with `TsDemuxOutput::PesPackets` —
+//!   sync, continuity, PAT/PMT, PES assembly and times, each PES payload
+//!   an owned `Bytes` in an event, no codec layer: the same work as the
+//!   reassembling peer below, the like-for-like row.
 //! - `mpeg2ts-reader`: the `mpeg2ts-reader` crate (0.18) with an
 //!   elementary-stream consumer that copies each PES packet's payload into
 //!   a buffer of its stream and counts the packets: reassembly, as ours
@@ -33,7 +37,7 @@ use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mpeg2ts_reader::{demultiplex, pes, psi};
 use streamkit::core::mp4::Mp4File;
-use streamkit::core::ts::{TsDemuxer, TsEvent, TsMuxer};
+use streamkit::core::ts::{TsDemuxConfig, TsDemuxOutput, TsDemuxer, TsEvent, TsMuxer};
 
 const FIXTURE: &str = "h264_aac.mp4";
 const DATAGRAM: usize = 7 * 188;
@@ -176,6 +180,19 @@ fn ts_demux(c: &mut Criterion) {
             ours.1 += s.coded_len;
         }
     }
+    let mut pes_config = TsDemuxConfig::default();
+    pes_config.output = TsDemuxOutput::PesPackets;
+    let mut d = TsDemuxer::with_config(pes_config);
+    let mut ours_pes = (0usize, 0usize);
+    d.push(&ts).expect("push");
+    d.finish().expect("finish");
+    while let Some(e) = d.poll_event() {
+        if let TsEvent::Pes(p) = e {
+            ours_pes.0 += 1;
+            ours_pes.1 += p.data.len();
+        }
+    }
+    assert_eq!(ours_pes.0, ours.0, "one PES packet per sample");
     let mut ctx = PeerContext::new();
     let mut demux = demultiplex::Demultiplex::new(&mut ctx);
     demux.push(&mut ctx, &ts);
@@ -184,7 +201,8 @@ fn ts_demux(c: &mut Criterion) {
         PEER_BYTES.load(std::sync::atomic::Ordering::Relaxed),
     );
     eprintln!(
-        "ts_demux: {} bytes; ours {ours:?} samples/ES bytes, the peer {peer:?} PES packets/bytes",
+        "ts_demux: {} bytes; ours {ours:?} samples/ES bytes, {ours_pes:?} PES packets/bytes, \
+         the peer {peer:?} PES packets/bytes",
         ts.len()
     );
     let mut group = c.benchmark_group("ts_demux");
@@ -199,7 +217,7 @@ fn ts_demux(c: &mut Criterion) {
                 d.push(black_box(datagram)).expect("push");
                 while let Some(e) = d.poll_event() {
                     if let TsEvent::Sample(s) = e {
-                        samples += black_box(s).sample.data.len();
+                        samples += black_box(&s).sample.data.len();
                     }
                 }
             }
@@ -208,6 +226,26 @@ fn ts_demux(c: &mut Criterion) {
                 samples += usize::from(matches!(e, TsEvent::Sample(_)));
             }
             samples
+        });
+    });
+
+    group.bench_function("streamkit-pes", |b| {
+        b.iter(|| {
+            let mut d = TsDemuxer::with_config(pes_config);
+            let mut bytes = 0usize;
+            for datagram in ts.chunks(DATAGRAM) {
+                d.push(black_box(datagram)).expect("push");
+                while let Some(e) = d.poll_event() {
+                    if let TsEvent::Pes(p) = e {
+                        bytes += black_box(&p).data.len();
+                    }
+                }
+            }
+            d.finish().expect("finish");
+            while let Some(e) = d.poll_event() {
+                bytes += usize::from(matches!(e, TsEvent::Pes(_)));
+            }
+            bytes
         });
     });
 

@@ -6,7 +6,9 @@
 //! no error; and with 1% of the datagrams dropped on the way (by seed),
 //! serve puts out every frame the demuxer can still deliver (the video
 //! resuming at the next keyframe after each loss) and ffmpeg decodes it
-//! with no error.
+//! with no error. The same stream sent to a multicast group on loopback
+//! (`--udp-ingest GROUP:0@127.0.0.1=NAME`, a TTL of 0: nothing leaves the
+//! machine) is joined and served alike.
 //!
 //! The serve binary is the one `cargo test` builds beside the tests. Each
 //! wait below is for something to happen (a playlist to end), bounded only
@@ -201,7 +203,14 @@ fn ffmpeg_into_serve_plays_on_ll_hls() {
 /// The 188-byte packets of `ts` from the `from`-th packet on, sent in
 /// datagrams of 7 packets at the stream's pace (`seconds` for the whole).
 fn send_paced(ts: &[u8], from: usize, seconds: f64, to: SocketAddr) {
+    // Bound to loopback: a datagram to a multicast group goes out on the
+    // interface of its source address, loopback here, and with a TTL of 0
+    // it is delivered on this machine only.
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    if to.ip().is_multicast() {
+        socket.set_multicast_ttl_v4(0).unwrap();
+        socket.set_multicast_loop_v4(true).unwrap();
+    }
     let tail = &ts[from * 188..];
     let datagrams: Vec<&[u8]> = tail.chunks(7 * 188).collect();
     let step = Duration::from_secs_f64(seconds * tail.len() as f64 / ts.len() as f64)
@@ -213,6 +222,60 @@ fn send_paced(ts: &[u8], from: usize, seconds: f64, to: SocketAddr) {
         }
         socket.send_to(d, to).unwrap();
     }
+}
+
+/// The multicast group the multicast test sends to (administratively
+/// scoped; the port serve picks keeps runs apart).
+const GROUP: std::net::Ipv4Addr = std::net::Ipv4Addr::new(239, 255, 77, 1);
+
+#[test]
+fn multicast_on_loopback_is_joined_and_served() {
+    // Loopback takes part in multicast on a stock Linux machine (no root,
+    // no route needed: the group is joined on 127.0.0.1). Only a machine
+    // whose loopback cannot join at all (ENODEV) skips, saying so.
+    let probe = UdpSocket::bind("0.0.0.0:0").unwrap();
+    if let Err(e) = probe.join_multicast_v4(&GROUP, &std::net::Ipv4Addr::LOCALHOST) {
+        if e.raw_os_error() == Some(19) {
+            eprintln!("skipped: loopback cannot join multicast group {GROUP}: {e}");
+            return;
+        }
+        panic!("joining {GROUP} on loopback: {e}");
+    }
+    drop(probe);
+    let dir = TempDir::new("multicast");
+    let clip = dir.0.join("clip.ts");
+    run(
+        "ffmpeg",
+        &[
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            fixture("h264_aac.mp4").to_str().unwrap(),
+            "-t",
+            "4",
+            "-c",
+            "copy",
+            "-f",
+            "mpegts",
+            clip.to_str().unwrap(),
+        ],
+    );
+    let sent = video_frames(clip.to_str().unwrap());
+    assert!(sent >= 100, "{sent}");
+    let ts = std::fs::read(&clip).unwrap();
+
+    let spec = format!("{GROUP}:0@127.0.0.1=group");
+    let server = Server::start_with(&["--udp-ingest", &spec]);
+    let addr = ingest_addr(&server, "group");
+    assert_eq!(addr.ip(), GROUP, "serve prints the group it joined");
+    assert_ne!(addr.port(), 0);
+    send_paced(&ts, 0, 4.0, addr);
+    wait_for_end(&server, "group");
+    let url = format!("http://{}/live/group/master.m3u8", server.addr);
+    assert_eq!(decode_errors(&url), "", "ffmpeg decoding {url}");
+    assert_eq!(video_frames(&url), sent, "every frame sent is served");
 }
 
 #[test]

@@ -96,7 +96,10 @@ usage: serve [FILE.mp4 ...] [options]
   --allow-remote           let /rtp/NAME.sdp?dest= send to non-loopback addresses
   --udp-ingest IP:PORT=NAME  receive MPEG-TS over UDP there (a multicast group is
                            joined; port 0: any free port, printed) and publish it
-                           as the live stream NAME (/live/NAME/); repeatable
+                           as the live stream NAME (/live/NAME/); repeatable.
+                           GROUP:PORT@IFACE=NAME joins the group on that interface
+                           (its IPv4 address, or an IPv6 interface index; default:
+                           the routing table's choice)
   --rtmp-bind ADDR         RTMP ingest and play (default 127.0.0.1:1935; port 0: any)
   --rtmps-bind ADDR        RTMPS (default 127.0.0.1:1936), with --tls-cert and --tls-key
   --tls-cert FILE          PEM certificate chain for RTMPS

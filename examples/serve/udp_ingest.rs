@@ -3,6 +3,12 @@
 //! encoder sends; a multicast group is joined) and publishes it as the
 //! live stream NAME, on every output at `/live/NAME/`.
 //!
+//! A group is joined on the interface given after `@` (`GROUP:PORT@IP=NAME`
+//! for IPv4, the interface's address; `[GROUP]:PORT@INDEX=NAME` for IPv6),
+//! or else on the one the routing table picks for the group (the default
+//! route's): a group sent on another interface, loopback included, only
+//! arrives when that interface is named.
+//!
 //! The demuxing is streamkit-core's `TsDemuxer`; this module owns the
 //! socket and the clock. It publishes once the program is known and every
 //! elementary stream it can read has its codec configuration (SPS/PPS in
@@ -36,17 +42,46 @@ const MAX_WAITING: usize = 2_000;
 pub(crate) struct UdpIngest {
     pub(crate) addr: SocketAddr,
     pub(crate) name: String,
+    /// The interface a multicast group is joined on: the IPv4 address of
+    /// the interface, or the IPv6 interface index (`None`: the routing
+    /// table's choice).
+    interface: Option<MulticastInterface>,
+}
+
+/// Where a multicast group is joined.
+#[derive(Clone, Copy)]
+enum MulticastInterface {
+    V4(Ipv4Addr),
+    V6(u32),
 }
 
 impl UdpIngest {
-    /// `IP:PORT=NAME`.
+    /// `IP:PORT=NAME`, or `GROUP:PORT@INTERFACE=NAME`.
     pub(crate) fn parse(spec: &str) -> Result<UdpIngest, String> {
         let (addr, name) = spec
             .split_once('=')
             .ok_or(format!("--udp-ingest {spec}: expected IP:PORT=NAME"))?;
-        let addr = addr
+        let (addr, interface) = match addr.split_once('@') {
+            Some((addr, interface)) => (addr, Some(interface)),
+            None => (addr, None),
+        };
+        let addr: SocketAddr = addr
             .parse()
             .map_err(|e| format!("--udp-ingest {spec}: {e}"))?;
+        let interface = match interface {
+            None => None,
+            Some(_) if !addr.ip().is_multicast() => {
+                return Err(format!(
+                    "--udp-ingest {spec}: an interface (@) only goes with a multicast group"
+                ));
+            }
+            Some(i) if addr.is_ipv4() => Some(MulticastInterface::V4(i.parse().map_err(|e| {
+                format!("--udp-ingest {spec}: interface {i}: {e} (an IPv4 address)")
+            })?)),
+            Some(i) => Some(MulticastInterface::V6(i.parse().map_err(|e| {
+                format!("--udp-ingest {spec}: interface {i}: {e} (an interface index)")
+            })?)),
+        };
         let valid = !name.is_empty()
             && name.len() <= 64
             && name
@@ -60,11 +95,12 @@ impl UdpIngest {
         Ok(UdpIngest {
             addr,
             name: name.to_owned(),
+            interface,
         })
     }
 
     /// Binds the socket (joining a multicast group); returns it with the
-    /// address it got.
+    /// address it got (for a group: the group and the port bound).
     pub(crate) fn bind(&self) -> Result<(std::net::UdpSocket, SocketAddr), String> {
         let err = |e: std::io::Error| format!("--udp-ingest {}: {e}", self.addr);
         let socket = match self.addr.ip() {
@@ -74,8 +110,11 @@ impl UdpIngest {
                     self.addr.port(),
                 )))
                 .map_err(err)?;
-                s.join_multicast_v4(&group, &Ipv4Addr::UNSPECIFIED)
-                    .map_err(err)?;
+                let interface = match self.interface {
+                    Some(MulticastInterface::V4(ip)) => ip,
+                    _ => Ipv4Addr::UNSPECIFIED,
+                };
+                s.join_multicast_v4(&group, &interface).map_err(err)?;
                 s
             }
             IpAddr::V6(group) if group.is_multicast() => {
@@ -84,13 +123,24 @@ impl UdpIngest {
                     self.addr.port(),
                 )))
                 .map_err(err)?;
-                s.join_multicast_v6(&group, 0).map_err(err)?;
+                let index = match self.interface {
+                    Some(MulticastInterface::V6(index)) => index,
+                    _ => 0,
+                };
+                s.join_multicast_v6(&group, index).map_err(err)?;
                 s
             }
             _ => std::net::UdpSocket::bind(self.addr).map_err(err)?,
         };
         socket.set_nonblocking(true).map_err(err)?;
         let local = socket.local_addr().map_err(err)?;
+        // A group is received on the port bound: the address senders use
+        // is the group's, not the wildcard the socket is bound to.
+        let local = if self.addr.ip().is_multicast() {
+            SocketAddr::new(self.addr.ip(), local.port())
+        } else {
+            local
+        };
         Ok((socket, local))
     }
 }

@@ -257,17 +257,24 @@ fn mp4_file(shared: &Bytes, file: &Mp4File) {
 }
 
 /// The MPEG-TS demuxer over arbitrary bytes: the first byte picks a chunk
-/// size; the events must not depend on how the input is cut (pushed whole
-/// and in chunks), every sample's track must be announced first, sample
-/// data must not be empty, and video samples must be well-formed
-/// length-prefixed NAL units.
+/// size (its low 7 bits) and the output (its top bit: PES packets rather
+/// than access units); the events must not depend on how the input is cut
+/// (pushed whole and in chunks), every sample's track must be announced
+/// first, sample data must not be empty, video samples must be
+/// well-formed length-prefixed NAL units, and PES output must have no
+/// tracks and no samples.
 pub fn ts_demux(data: &[u8]) {
-    use crate::ts::{TsDemuxer, TsEvent};
+    use crate::ts::{TsDemuxConfig, TsDemuxOutput, TsDemuxer, TsEvent};
     let Some((&first, rest)) = data.split_first() else {
         return;
     };
+    let mut config = TsDemuxConfig::default();
+    let pes_output = first & 0x80 != 0;
+    if pes_output {
+        config.output = TsDemuxOutput::PesPackets;
+    }
     let run = |chunk: usize| {
-        let mut d = TsDemuxer::new();
+        let mut d = TsDemuxer::with_config(config);
         let mut events = Vec::new();
         for c in rest.chunks(chunk.max(1)) {
             assert!(d.push(c).is_ok(), "push before finish");
@@ -284,8 +291,16 @@ pub fn ts_demux(data: &[u8]) {
         events
     };
     let whole = run(rest.len());
-    let chunked = run(usize::from(first) + 1);
+    let chunked = run(usize::from(first & 0x7F) + 1);
     assert_eq!(whole, chunked, "events depend on how the input is cut");
+    if pes_output {
+        assert!(
+            !whole
+                .iter()
+                .any(|e| matches!(e, TsEvent::Track { .. } | TsEvent::Sample(_))),
+            "tracks or samples with PES output"
+        );
+    }
     let mut announced: Vec<(u16, bool)> = Vec::new();
     for e in &whole {
         match e {

@@ -16,12 +16,13 @@ use proptest::prelude::*;
 use streamkit_core::codec::CodecConfig;
 use streamkit_core::codec::aac::AacConfig;
 use streamkit_core::mp4::Mp4File;
-use streamkit_core::nal::{LengthPrefixedSlices, NalLengthSize};
+use streamkit_core::nal::{AnnexBSlices, LengthPrefixedSlices, NalLengthSize};
 use streamkit_core::sample::Sample;
 use streamkit_core::time::Timescale;
 use streamkit_core::track::Track;
 use streamkit_core::ts::{
-    PACKET_SIZE, SkipReason, TsConfig, TsDemuxer, TsEvent, TsMuxer, TsSample,
+    PACKET_SIZE, SkipReason, TsConfig, TsDemuxConfig, TsDemuxOutput, TsDemuxer, TsEvent, TsMuxer,
+    TsSample,
 };
 
 fn fixture(name: &str) -> Mp4File {
@@ -169,6 +170,64 @@ fn fixtures_round_trip_through_mux_and_demux() {
                             assert_eq!(g.sample.duration, w.duration, "{name}: duration");
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// With PES packets out, each PES packet comes whole with its times, in
+/// place of tracks and samples: for the fixtures through our muxer, one per
+/// access unit, at the samples' PTS and DTS, video as the Annex-B of the
+/// sample's NAL units, AAC as the ADTS frame of the raw one.
+#[test]
+fn pes_output_gives_each_pes_packet_with_its_times() {
+    for name in ["h264_aac.mp4", "h265_aac.mp4"] {
+        let (_, _, ts) = mux_fixture(name, TsConfig::default());
+        let samples = samples_by_pid(&demux_all(&ts, 1316));
+        let mut config = TsDemuxConfig::default();
+        config.output = TsDemuxOutput::PesPackets;
+        let mut d = TsDemuxer::with_config(config);
+        let mut pes: BTreeMap<u16, Vec<_>> = BTreeMap::new();
+        for c in ts.chunks(1316) {
+            d.push(c).unwrap();
+            while let Some(e) = d.poll_event() {
+                match e {
+                    TsEvent::Pes(p) => pes.entry(p.pid).or_default().push(p),
+                    TsEvent::Sample(_) | TsEvent::Track { .. } | TsEvent::Error(_) => {
+                        panic!("{name}: {e:?}")
+                    }
+                    _ => {}
+                }
+            }
+        }
+        d.finish().unwrap();
+        while let Some(e) = d.poll_event() {
+            if let TsEvent::Pes(p) = e {
+                pes.entry(p.pid).or_default().push(p);
+            }
+        }
+        assert_eq!(pes.len(), 2, "{name}");
+        for (pid, packets) in &pes {
+            let want = &samples[pid];
+            assert_eq!(packets.len(), want.len(), "{name} PID {pid}");
+            for (p, s) in packets.iter().zip(want) {
+                assert_eq!(p.pts, Some(s.pts), "{name}: pts");
+                assert_eq!(p.dts, Some(s.dts), "{name}: dts");
+                assert_eq!(p.packet, s.packet);
+                assert_eq!(p.data.len(), s.coded_len, "{name}: PES payload length");
+                if s.sample.timescale == Timescale::VIDEO_90KHZ {
+                    assert_eq!(p.stream_id, 0xE0);
+                    let annex_b: Vec<&[u8]> = AnnexBSlices::new(&p.data).collect();
+                    let units: Vec<&[u8]> =
+                        LengthPrefixedSlices::new(&s.sample.data, NalLengthSize::Four)
+                            .map(Result::unwrap)
+                            .collect();
+                    assert_eq!(annex_b, units, "{name}: NAL units");
+                } else {
+                    assert_eq!(p.stream_id, 0xC0);
+                    assert_eq!(p.data[..2], [0xFF, 0xF1], "{name}: ADTS sync");
+                    assert_eq!(p.data[7..], s.sample.data[..], "{name}: AAC frame");
                 }
             }
         }

@@ -2,14 +2,15 @@
 //! once the program and tracks are known, the only allocations are the
 //! streams' buffers growing by whole 64 KiB chunks (each PES packet is
 //! assembled there once, and samples are slices of it), however many
-//! transport packets and samples go through.
+//! transport packets and samples go through; the same with PES packets out
+//! in place of samples.
 
 // Test code: a failed read or parse is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use bytes::Bytes;
 use streamkit_core::mp4::Mp4File;
-use streamkit_core::ts::{PACKET_SIZE, TsDemuxer, TsEvent, TsMuxer};
+use streamkit_core::ts::{PACKET_SIZE, TsDemuxConfig, TsDemuxOutput, TsDemuxer, TsEvent, TsMuxer};
 
 /// The largest fixture, looped `rounds` times, as one transport stream.
 fn stream(rounds: i64) -> Vec<u8> {
@@ -80,5 +81,49 @@ fn demuxing_allocates_per_buffer_chunk_not_per_packet() {
         info.bytes_total <= 2 * bytes + (256 << 10),
         "{} bytes allocated for {bytes} bytes of stream",
         info.bytes_total
+    );
+}
+
+#[test]
+fn pes_output_allocates_per_buffer_chunk_not_per_packet() {
+    let ts = stream(3);
+    let packets = ts.len() / PACKET_SIZE;
+    let mut config = TsDemuxConfig::default();
+    config.output = TsDemuxOutput::PesPackets;
+    let mut d = TsDemuxer::with_config(config);
+    let mut kept = Vec::new();
+    let drain = |d: &mut TsDemuxer, kept: &mut Vec<Bytes>| {
+        let mut pes = 0;
+        while let Some(e) = d.poll_event() {
+            assert!(!matches!(e, TsEvent::Sample(_) | TsEvent::Track { .. }));
+            if let TsEvent::Pes(p) = e {
+                pes += 1;
+                kept.push(p.data);
+            }
+        }
+        pes
+    };
+    let warm = 200 * PACKET_SIZE;
+    d.push(&ts[..warm]).unwrap();
+    drain(&mut d, &mut kept);
+    kept.reserve(10_000);
+    let mut pes = 0;
+    let info = allocation_counter::measure(|| {
+        for datagram in ts[warm..].chunks(7 * PACKET_SIZE) {
+            d.push(datagram).unwrap();
+            pes += drain(&mut d, &mut kept);
+        }
+    });
+    let bytes = (ts.len() - warm) as u64;
+    let bound = 2 * 2 * (bytes / (64 << 10) + 1) + 8;
+    eprintln!(
+        "{} allocations ({} bytes) for {packets} packets, {pes} PES packets",
+        info.count_total, info.bytes_total
+    );
+    assert!(pes > 2_000, "{pes}");
+    assert!(
+        info.count_total <= bound,
+        "{} allocations for {packets} packets, {pes} PES packets (bound {bound})",
+        info.count_total
     );
 }

@@ -5,11 +5,10 @@
 //! several packets, versions); `demux_es.rs` turns each elementary stream's
 //! PES packets into samples.
 
-use std::collections::VecDeque;
-
 use super::demux_es::{EsCodec, EsState};
 use super::demux_event::{
-    ContinuityError, Pcr, TsDemuxConfig, TsDemuxError, TsEvent, TsProgram, TsProgramStream,
+    ContinuityError, EventQueue, Pcr, TsDemuxConfig, TsDemuxError, TsDemuxOutput, TsEvent,
+    TsProgram, TsProgramStream,
 };
 use super::packet::{PACKET_SIZE, SYNC_BYTE};
 use super::psi::{PAT_PID, StreamType, crc32_mpeg2};
@@ -36,6 +35,10 @@ const MAX_CARRY: usize = 3 * 204;
 struct SectionBuffer {
     buf: Vec<u8>,
     open: bool,
+    /// The last section taken in whole (CRC checked, applied): the same
+    /// bytes again (PAT and PMT repeat every few packets) change nothing
+    /// and are not checked again.
+    last: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -125,7 +128,7 @@ pub struct TsDemuxer {
     pids: Vec<PidState>,
     pat_version: Option<u8>,
     programs: Vec<ProgramState>,
-    events: VecDeque<TsEvent>,
+    events: EventQueue,
     finished: bool,
 }
 
@@ -157,7 +160,7 @@ impl TsDemuxer {
             pids: Vec::new(),
             pat_version: None,
             programs: Vec::new(),
-            events: VecDeque::with_capacity(64),
+            events: EventQueue::with_capacity(64),
             finished: false,
         };
         d.add_pid(PAT_PID, PidKind::Pat);
@@ -179,6 +182,7 @@ impl TsDemuxer {
     /// The next event, in stream order; `None` when everything pushed so
     /// far has been reported.
     #[must_use]
+    #[inline]
     pub fn poll_event(&mut self) -> Option<TsEvent> {
         self.events.pop_front()
     }
@@ -400,7 +404,7 @@ impl TsDemuxer {
                         | (u64::from(b[3]) << 1)
                         | u64::from(b[4] >> 7);
                     let extension = (u16::from(b[4] & 0x01) << 8) | u16::from(b[5]);
-                    self.events.push_back(TsEvent::Pcr {
+                    self.events.push_with(|| TsEvent::Pcr {
                         pid,
                         pcr: Pcr {
                             base: MpegTsTimestamp::new(base),
@@ -579,6 +583,9 @@ impl TsDemuxer {
 
     /// One complete section on the PID at `i`.
     fn section(&mut self, i: usize, pid: u16, s: &[u8], packet: u64) {
+        if self.pids[i].section.last == s {
+            return;
+        }
         if s.len() < 12 || s[1] & 0x80 == 0 {
             return self.section_error(pid, packet, "not a long-form section");
         }
@@ -591,15 +598,23 @@ impl TsDemuxer {
         }
         let version = (s[5] >> 1) & 0x1F;
         let body = &s[8..s.len() - 4];
-        match self.pids[i].kind {
-            PidKind::Pat if s[0] == 0x00 => self.pat(version, body, packet),
+        let applied = match self.pids[i].kind {
+            PidKind::Pat if s[0] == 0x00 => {
+                self.pat(version, body, packet);
+                true
+            }
             PidKind::Pmt { program_number } if s[0] == 0x02 => {
                 let number = u16::from_be_bytes([s[3], s[4]]);
-                if number == program_number {
-                    self.pmt(pid, number, version, body, packet);
-                }
+                number == program_number && self.pmt(pid, number, version, body, packet)
             }
-            _ => {}
+            _ => false,
+        };
+        // The PID's state may have moved (streams removed): find it again.
+        let slot = self.pid_slots[usize::from(pid)];
+        if applied && slot != 0 {
+            let last = &mut self.pids[usize::from(slot - 1)].section.last;
+            last.clear();
+            last.extend_from_slice(s);
         }
     }
 
@@ -667,15 +682,18 @@ impl TsDemuxer {
         }
     }
 
-    fn pmt(&mut self, pmt_pid: u16, number: u16, version: u8, body: &[u8], packet: u64) {
+    /// Applies a PMT section; false when it was not applied (no such
+    /// program, entries that do not parse).
+    fn pmt(&mut self, pmt_pid: u16, number: u16, version: u8, body: &[u8], packet: u64) -> bool {
         let Some(k) = self.programs.iter().position(|p| p.number == number) else {
-            return;
+            return false;
         };
         if self.programs[k].version == Some(version) {
-            return;
+            return true;
         }
         let Some(program) = parse_pmt(pmt_pid, number, version, body) else {
-            return self.section_error(pmt_pid, packet, "PMT entries run past the section");
+            self.section_error(pmt_pid, packet, "PMT entries run past the section");
+            return false;
         };
         self.programs[k].version = Some(version);
         // Streams of this program no longer listed, or listed with another
@@ -716,7 +734,8 @@ impl TsDemuxer {
                 }));
                 continue;
             }
-            let es = EsState::new(stream.pid, number, codec, stream.language);
+            let pes_output = self.config.output == TsDemuxOutput::PesPackets;
+            let es = EsState::new(stream.pid, number, codec, stream.language, pes_output);
             if !self.add_pid(stream.pid, PidKind::Es(Box::new(es))) {
                 self.events.push_back(TsEvent::Error(TsDemuxError::TooMany {
                     pid: stream.pid,
@@ -726,6 +745,7 @@ impl TsDemuxer {
             }
         }
         self.events.push_back(TsEvent::Program(program));
+        true
     }
 }
 

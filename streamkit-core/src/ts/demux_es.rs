@@ -8,21 +8,23 @@
 //! Each PES packet is assembled in the stream's own buffer (the one copy
 //! MPEG-TS forces: its payload comes in 184-byte pieces between packet
 //! headers). Audio frames are slices of it. Video access units are turned
-//! into length-prefixed NAL units in place: each 4-byte start code becomes
-//! the length; 3-byte start codes (one byte short) move the units after
-//! them back by a byte each, inside the buffer. Only an access unit with
-//! both 3-byte start codes and stray zero bytes between units is copied a
-//! second time. Samples are `split_to` off the buffer, which keeps its
+//! into length-prefixed NAL units in place, written forward: each 4-byte
+//! start code becomes the length; a 3-byte start code (one byte short)
+//! takes a byte of the PES header before the access unit, so the units
+//! before it move a byte towards the front and the units after it (the
+//! last, usually the largest, always) stay where they are. Only an access
+//! unit with more 3-byte start codes than that header has bytes is moved
+//! back to front, or, with stray zero bytes between units as well, copied
+//! a second time. Samples are `split_to` off the buffer, which keeps its
 //! capacity for the next PES packet and grows by whole chunks: no
 //! allocation per packet, one per chunk of stream.
-
-use std::collections::VecDeque;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use memchr::memmem::Finder;
 
 use super::demux_event::{
-    ContinuityError, SkipReason, TsDemuxConfig, TsDemuxError, TsEvent, TsProgramStream, TsSample,
+    ContinuityError, EventQueue, SkipReason, TsDemuxConfig, TsDemuxError, TsEvent, TsPes,
+    TsProgramStream, TsSample,
 };
 use super::psi::StreamType;
 use crate::codec::CodecConfig;
@@ -78,6 +80,10 @@ pub(super) struct EsState {
     pub(super) program_number: u16,
     pub(super) codec: EsCodec,
     language: Option<[u8; 3]>,
+    /// PES packets go out as they are ([`TsDemuxOutput::PesPackets`]).
+    ///
+    /// [`TsDemuxOutput::PesPackets`]: super::TsDemuxOutput::PesPackets
+    pes_output: bool,
     /// The PES packet being assembled, from its `packet_start_code_prefix`.
     pes: BytesMut,
     /// The NAL units of the access unit being converted: (start, end,
@@ -114,12 +120,14 @@ impl EsState {
         program_number: u16,
         codec: EsCodec,
         language: Option<[u8; 3]>,
+        pes_output: bool,
     ) -> EsState {
         EsState {
             pid,
             program_number,
             codec,
             language,
+            pes_output,
             pes: BytesMut::new(),
             units: Vec::new(),
             finder: Finder::new(b"\x00\x00\x01").into_owned(),
@@ -149,7 +157,7 @@ impl EsState {
     /// Packets were lost: the open PES packet is incomplete; video resumes
     /// at the next keyframe (the sample held for its duration goes out
     /// now, with the last duration).
-    pub(super) fn lost(&mut self, events: &mut VecDeque<TsEvent>, gap: ContinuityError) {
+    pub(super) fn lost(&mut self, events: &mut EventQueue, gap: ContinuityError) {
         if let Some(mut held) = self.held.take() {
             held.sample.duration = self.last_duration;
             events.push_back(TsEvent::Sample(held));
@@ -178,7 +186,7 @@ impl EsState {
         random_access: bool,
         packet: u64,
         config: &TsDemuxConfig,
-        events: &mut VecDeque<TsEvent>,
+        events: &mut EventQueue,
     ) {
         if unit_start {
             if self.open {
@@ -235,7 +243,7 @@ impl EsState {
     }
 
     /// The end of the input.
-    pub(super) fn finish(&mut self, events: &mut VecDeque<TsEvent>) {
+    pub(super) fn finish(&mut self, events: &mut EventQueue) {
         if self.open {
             if self.declared_len().is_some() {
                 events.push_back(TsEvent::Error(TsDemuxError::PesIncomplete {
@@ -254,7 +262,7 @@ impl EsState {
         }
     }
 
-    fn error(&self, events: &mut VecDeque<TsEvent>, reason: &'static str) {
+    fn error(&self, events: &mut EventQueue, reason: &'static str) {
         events.push_back(TsEvent::Error(TsDemuxError::Pes {
             pid: self.pid,
             packet: self.pes_packet,
@@ -264,13 +272,13 @@ impl EsState {
 
     /// The open PES packet is complete: its access units come out, and the
     /// buffer is empty for the next one.
-    fn complete(&mut self, events: &mut VecDeque<TsEvent>) {
+    fn complete(&mut self, events: &mut EventQueue) {
         self.open = false;
         self.complete_pes(events);
         self.pes.clear();
     }
 
-    fn complete_pes(&mut self, events: &mut VecDeque<TsEvent>) {
+    fn complete_pes(&mut self, events: &mut EventQueue) {
         let Some(header) = self.pes.get(..9) else {
             return self.error(events, "shorter than a PES header");
         };
@@ -283,6 +291,7 @@ impl EsState {
         if header[6] & 0x30 != 0 {
             return self.error(events, "scrambled");
         }
+        let stream_id = header[3];
         let flags = header[7] >> 6;
         let header_len = usize::from(header[8]);
         let start = 9 + header_len;
@@ -292,21 +301,47 @@ impl EsState {
         let fields = &self.pes[9..start];
         let pts = match flags {
             0b10 | 0b11 => match fields.get(..5).and_then(timestamp) {
-                Some(t) => t,
+                Some(t) => Some(t),
                 None => return self.error(events, "malformed PTS"),
             },
+            _ if self.pes_output => None,
             _ => return self.error(events, "no PTS"),
         };
         let dts = if flags == 0b11 {
             match fields.get(5..10).and_then(timestamp) {
-                Some(t) => t,
+                Some(t) => Some(t),
                 None => return self.error(events, "malformed DTS"),
             }
         } else {
             pts
         };
-        let dts90 = self.extender.extend(dts);
-        let pts90 = dts90.saturating_add(dts.distance_to(pts));
+        let times = match (pts, dts) {
+            (Some(pts), Some(dts)) => {
+                let dts90 = self.extender.extend(dts);
+                Some((dts90.saturating_add(dts.distance_to(pts)), dts90))
+            }
+            _ => None,
+        };
+        if self.pes_output {
+            self.pes.advance(start);
+            let data = self.pes.split().freeze();
+            let (pid, random_access, packet) = (self.pid, self.pes_random_access, self.pes_packet);
+            events.push_with(|| {
+                TsEvent::Pes(TsPes {
+                    pid,
+                    stream_id,
+                    pts: times.map(|t| t.0),
+                    dts: times.map(|t| t.1),
+                    data,
+                    random_access,
+                    packet,
+                })
+            });
+            return;
+        }
+        let Some((pts90, dts90)) = times else {
+            return self.error(events, "no PTS");
+        };
         if start == self.pes.len() {
             return;
         }
@@ -355,7 +390,7 @@ impl EsState {
         }
     }
 
-    fn video(&mut self, start: usize, pts: i64, dts: i64, events: &mut VecDeque<TsEvent>) {
+    fn video(&mut self, start: usize, pts: i64, dts: i64, events: &mut EventQueue) {
         let h265 = self.codec == EsCodec::H265;
         let coded_len = self.pes.len() - start;
         self.find_units(start);
@@ -420,7 +455,18 @@ impl EsState {
             self.awaiting_keyframe = false;
         }
         let data = self.length_prefixed(start);
-        let sample = TsSample {
+        if let Some(mut held) = self.held.take() {
+            let gap = dts - held.dts;
+            if let Ok(d) = u32::try_from(gap)
+                && d > 0
+            {
+                self.last_duration = d;
+            }
+            held.sample.duration = self.last_duration;
+            events.push_back(TsEvent::Sample(held));
+        }
+        // Built where it is held (not aside and then moved in).
+        self.held = Some(TsSample {
             pid: self.pid,
             sample: Sample {
                 track_id: u32::from(self.pid),
@@ -436,36 +482,32 @@ impl EsState {
             coded_len,
             random_access: self.pes_random_access,
             packet: self.pes_packet,
-        };
-        if let Some(mut held) = self.held.take() {
-            let gap = dts - held.dts;
-            if let Ok(d) = u32::try_from(gap)
-                && d > 0
-            {
-                self.last_duration = d;
-            }
-            held.sample.duration = self.last_duration;
-            events.push_back(TsEvent::Sample(held));
-        }
-        self.held = Some(sample);
+        });
     }
 
     /// The access unit at `pes[start..]` (its units in `units`) as
     /// length-prefixed NAL units, split off the buffer.
     fn length_prefixed(&mut self, start: usize) -> Bytes {
         let out_len: usize = self.units.iter().map(|&(s, e, _)| 4 + e - s).sum();
-        let all_four = self.units.iter().all(|&(_, _, sc)| sc == 4);
-        // Contiguous: each unit's start code right after the previous unit,
-        // the first at the start.
-        let mut expected = start;
-        let contiguous = self.units.iter().all(|&(s, e, sc)| {
-            let ok = s - sc == expected;
-            expected = e;
-            ok
-        }) && expected == self.pes.len();
-        if all_four {
-            // The output never gets ahead of the input: forward, in place.
-            let mut o = start;
+        // Where the output can begin so that, written forward in place,
+        // no unit's output gets ahead of its input: the least over units
+        // of where the unit starts less the output before it and its
+        // length field. With 4-byte start codes that is `start`; each
+        // 3-byte start code takes a byte of the PES header before it, so
+        // only the units before a 3-byte start code move (by a byte per
+        // such code after them) and the last unit, usually the largest
+        // slice, stays where it is.
+        let mut before = 0usize;
+        let mut origin = (!self.units.is_empty()).then_some(usize::MAX);
+        for &(s, e, _) in &self.units {
+            origin = match (origin, s.checked_sub(4 + before)) {
+                (Some(o), Some(at)) => Some(o.min(at)),
+                _ => None,
+            };
+            before += 4 + e - s;
+        }
+        if let Some(origin) = origin {
+            let mut o = origin;
             for &(s, e, _) in &self.units {
                 let len = e - s;
                 self.pes[o..o + 4].copy_from_slice(&(len as u32).to_be_bytes());
@@ -474,7 +516,19 @@ impl EsState {
                 }
                 o += 4 + len;
             }
-        } else if contiguous {
+            self.pes.advance(origin);
+            return self.pes.split_to(out_len).freeze();
+        }
+        // More 3-byte start codes than PES header bytes to take (over 9,
+        // before the last of them). Contiguous: each unit's start code
+        // right after the previous unit, the first at the start.
+        let mut expected = start;
+        let contiguous = self.units.iter().all(|&(s, e, sc)| {
+            let ok = s - sc == expected;
+            expected = e;
+            ok
+        }) && expected == self.pes.len();
+        if contiguous {
             // One byte more per 3-byte start code: grow, then move the
             // units back to front (the output never falls behind the
             // input).
@@ -507,7 +561,7 @@ impl EsState {
 
     /// New parameter sets in the access unit (its `units`): the track's
     /// configuration is built again (and announced).
-    fn update_video_config(&mut self, h265: bool, events: &mut VecDeque<TsEvent>) {
+    fn update_video_config(&mut self, h265: bool, events: &mut EventQueue) {
         let mut sets = ParameterSets::default();
         for &(s, e, _) in &self.units {
             let unit = &self.pes[s..e];
@@ -550,7 +604,7 @@ impl EsState {
         }
     }
 
-    fn announce(&mut self, mut track: Track, events: &mut VecDeque<TsEvent>) {
+    fn announce(&mut self, mut track: Track, events: &mut EventQueue) {
         if let Some(language) = self.language {
             track = track.with_language(language);
         }
@@ -566,7 +620,7 @@ impl EsState {
         });
     }
 
-    fn skip(&self, events: &mut VecDeque<TsEvent>, dts: i64, reason: SkipReason) {
+    fn skip(&self, events: &mut EventQueue, dts: i64, reason: SkipReason) {
         events.push_back(TsEvent::Skipped {
             pid: self.pid,
             dts,
@@ -574,12 +628,13 @@ impl EsState {
         });
     }
 
-    fn aac(&mut self, start: usize, pts: i64, events: &mut VecDeque<TsEvent>) {
-        let pes = self.pes.split().freeze();
-        let mut pos = start;
+    fn aac(&mut self, start: usize, pts: i64, events: &mut EventQueue) {
+        // Frames are split off the front of the buffer as they are read:
+        // one reference count per frame, none for the PES packet itself.
+        self.pes.advance(start);
         let mut offset = 0i64;
-        while pos < pes.len() {
-            let rest = &pes[pos..];
+        while !self.pes.is_empty() {
+            let rest = &self.pes[..];
             let Some(fixed) = rest.get(..7).map(|b| [b[0], b[1], b[2], b[3] & 0xF0]) else {
                 return self.error(events, "ADTS header runs past the PES packet");
             };
@@ -623,6 +678,7 @@ impl EsState {
                     }
                 }
             }
+            let rest = &self.pes[..];
             // The variable header: aac_frame_length, the raw data blocks;
             // a CRC when protection_absent is 0.
             let header_len = if rest[1] & 0x01 == 1 { 7 } else { 9 };
@@ -639,7 +695,8 @@ impl EsState {
             let timescale = track.timescale;
             let frame_samples = 1024 * blocks;
             let pts90 = pts + round_div(offset * 90_000, i64::from(timescale.hz()));
-            let raw = pes.slice(pos + header_len..pos + frame_len);
+            self.pes.advance(header_len);
+            let raw = self.pes.split_to(frame_len - header_len).freeze();
             self.audio_sample(
                 raw,
                 pts,
@@ -651,7 +708,6 @@ impl EsState {
                 events,
             );
             offset += frame_samples;
-            pos += frame_len;
         }
     }
 
@@ -667,11 +723,9 @@ impl EsState {
         duration: u32,
         timescale: Timescale,
         coded_len: usize,
-        events: &mut VecDeque<TsEvent>,
+        events: &mut EventQueue,
     ) {
-        let base = MediaTime::new(pes_pts, Timescale::VIDEO_90KHZ)
-            .rescale(timescale, Rounding::Nearest)
-            .ticks();
+        let base = rescale_from_90khz(pes_pts, timescale);
         let mut dts = base + offset;
         // Within a tick of where the last frame ended: continue exactly.
         if let Some(next) = self.next_audio_dts
@@ -680,28 +734,31 @@ impl EsState {
             dts = next;
         }
         self.next_audio_dts = Some(dts + i64::from(duration));
-        events.push_back(TsEvent::Sample(TsSample {
-            pid: self.pid,
-            sample: Sample {
-                track_id: u32::from(self.pid),
-                dts,
-                composition_offset: 0,
-                duration,
-                timescale,
-                keyframe: true,
-                data,
-            },
-            pts: pts90,
-            dts: pts90,
-            coded_len,
-            random_access: self.pes_random_access,
-            packet: self.pes_packet,
-        }));
+        let (pid, random_access, packet) = (self.pid, self.pes_random_access, self.pes_packet);
+        events.push_with(|| {
+            TsEvent::Sample(TsSample {
+                pid,
+                sample: Sample {
+                    track_id: u32::from(self.pid),
+                    dts,
+                    composition_offset: 0,
+                    duration,
+                    timescale,
+                    keyframe: true,
+                    data,
+                },
+                pts: pts90,
+                dts: pts90,
+                coded_len,
+                random_access,
+                packet,
+            })
+        });
     }
 
     /// Opus in MPEG-TS (the ETSI mapping's framing, as FFmpeg writes it):
     /// each packet after an `opus_control_header`.
-    fn opus(&mut self, start: usize, pts: i64, events: &mut VecDeque<TsEvent>) {
+    fn opus(&mut self, start: usize, pts: i64, events: &mut EventQueue) {
         if self.track.is_none() {
             let mut config = OpusConfig::stereo(0, 48_000);
             config.output_channel_count = 2;
@@ -821,6 +878,22 @@ fn timestamp(b: &[u8]) -> Option<MpegTsTimestamp> {
     Some(MpegTsTimestamp::new(v))
 }
 
+/// `ticks90` (90 kHz) on `to`, rounded to the nearest tick as
+/// [`MediaTime::rescale`] does, in 64-bit arithmetic while it fits (the
+/// 128-bit division is a tenth of the audio path's time otherwise).
+fn rescale_from_90khz(ticks90: i64, to: Timescale) -> i64 {
+    let hz = i64::from(to.hz());
+    match ticks90
+        .checked_mul(2 * hz)
+        .and_then(|n| n.checked_add(90_000))
+    {
+        Some(n) => n.div_euclid(2 * 90_000),
+        None => MediaTime::new(ticks90, Timescale::VIDEO_90KHZ)
+            .rescale(to, Rounding::Nearest)
+            .ticks(),
+    }
+}
+
 fn round_div(n: i64, d: i64) -> i64 {
     (2 * n + d).div_euclid(2 * d)
 }
@@ -831,7 +904,7 @@ mod tests {
 
     /// Converts `es` as `video` does, after a 5-byte stand-in header.
     fn convert(es: &[u8]) -> Vec<u8> {
-        let mut s = EsState::new(0x100, 1, EsCodec::H264, None);
+        let mut s = EsState::new(0x100, 1, EsCodec::H264, None, false);
         s.pes.extend_from_slice(&[0xAA; 5]);
         s.pes.extend_from_slice(es);
         s.find_units(5);
@@ -877,7 +950,22 @@ mod tests {
     }
 
     #[test]
-    fn mixed_start_codes_with_stray_zeros_go_through_a_copy() {
+    fn more_three_byte_start_codes_than_header_bytes() {
+        // Eight 3-byte start codes after a 5-byte header: back to front.
+        let units = [AUD, SPS, SLICE, SLICE, SPS, SLICE, AUD, SLICE];
+        let es: Vec<u8> = units
+            .iter()
+            .flat_map(|u| [&[0, 0, 1][..], u].concat())
+            .collect();
+        assert_eq!(convert(&es), prefixed(&units));
+        // The same with a stray zero after the first unit: through a copy.
+        let mut es = [&[0, 0, 1][..], AUD, &[0, 0]].concat();
+        es.extend(units[1..].iter().flat_map(|u| [&[0, 0, 1][..], u].concat()));
+        assert_eq!(convert(&es), prefixed(&units));
+    }
+
+    #[test]
+    fn mixed_start_codes_with_stray_zeros_convert_in_place() {
         let es = [
             &[0, 0, 0, 0, 1][..],
             AUD,

@@ -15,6 +15,45 @@ pub struct TsDemuxConfig {
     pub max_video_pes: usize,
     /// The largest audio PES packet kept, in bytes.
     pub max_audio_pes: usize,
+    /// What each elementary stream's PES packets become.
+    pub output: TsDemuxOutput,
+}
+
+/// What a [`TsDemuxer`](super::TsDemuxer) makes of each elementary stream's
+/// PES packets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TsDemuxOutput {
+    /// Access units: tracks with their codec configuration
+    /// ([`TsEvent::Track`]) and samples ([`TsEvent::Sample`]), video as
+    /// length-prefixed NAL units, one sample per AAC frame or Opus packet.
+    #[default]
+    AccessUnits,
+    /// The PES packets' payloads as they are, with their times
+    /// ([`TsEvent::Pes`]): no codec layer, no tracks, no samples. For a
+    /// relay or a recorder that passes the elementary streams on.
+    PesPackets,
+}
+
+/// A PES packet's payload ([`TsDemuxOutput::PesPackets`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TsPes {
+    /// The PID it came on.
+    pub pid: u16,
+    /// Its `stream_id`.
+    pub stream_id: u8,
+    /// Its PTS on the 90 kHz clock, extended past the 33-bit wrap (`None`
+    /// when the header has none).
+    pub pts: Option<i64>,
+    /// Its DTS likewise (the PTS when the header has only a PTS).
+    pub dts: Option<i64>,
+    /// The payload after the PES header (for video, the Annex-B access
+    /// unit; for AAC, ADTS frames), a slice of the stream's buffer.
+    pub data: bytes::Bytes,
+    /// The `random_access_indicator` of its first transport packet.
+    pub random_access: bool,
+    /// The index of the transport packet that started it.
+    pub packet: u64,
 }
 
 impl Default for TsDemuxConfig {
@@ -24,6 +63,7 @@ impl Default for TsDemuxConfig {
         TsDemuxConfig {
             max_video_pes: 8 << 20,
             max_audio_pes: 256 << 10,
+            output: TsDemuxOutput::AccessUnits,
         }
     }
 }
@@ -151,6 +191,9 @@ pub enum TsEvent {
     },
     /// An access unit.
     Sample(TsSample),
+    /// A PES packet, with [`TsDemuxOutput::PesPackets`] (in place of
+    /// tracks and samples).
+    Pes(TsPes),
     /// A PCR in an adaptation field.
     Pcr {
         /// The PID that carried it.
@@ -281,4 +324,105 @@ pub enum TsDemuxError {
         /// The limit.
         limit: usize,
     },
+}
+
+/// The demuxer's events not yet polled, oldest first.
+///
+/// Slots read from the front by an index and reused once read to the end
+/// (what a caller draining after each push does), rather than a ring: an
+/// event is written into its slot where it is built (the push is inlined),
+/// not built aside and copied in, which costs more than building it.
+#[derive(Debug)]
+pub(super) struct EventQueue {
+    /// `slots[read..end]` are the events not yet polled; slots past `end`
+    /// are kept for reuse (all `None`).
+    slots: Vec<Option<TsEvent>>,
+    read: usize,
+    end: usize,
+}
+
+impl EventQueue {
+    pub(super) fn with_capacity(capacity: usize) -> EventQueue {
+        let mut slots = Vec::new();
+        slots.resize_with(capacity, || None);
+        EventQueue {
+            slots,
+            read: 0,
+            end: 0,
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn push_back(&mut self, event: TsEvent) {
+        self.push_with(|| event);
+    }
+
+    /// Pushes the event `make` builds, built once its slot is known (so
+    /// that it is written there, not on the stack and then copied: the copy
+    /// reads back what was just written, a store-forwarding stall).
+    #[inline(always)]
+    pub(super) fn push_with(&mut self, make: impl FnOnce() -> TsEvent) {
+        if self.read > 0 {
+            self.compact();
+        }
+        if self.end == self.slots.len() {
+            self.slots.push(None);
+        }
+        if let Some(slot) = self.slots.get_mut(self.end) {
+            *slot = Some(make());
+            self.end += 1;
+        }
+    }
+
+    /// Polled in part only: the unread events move to the front.
+    #[cold]
+    fn compact(&mut self) {
+        self.slots[..self.end].rotate_left(self.read);
+        self.end -= self.read;
+        self.read = 0;
+    }
+
+    #[inline(always)]
+    pub(super) fn pop_front(&mut self) -> Option<TsEvent> {
+        if self.read == self.end {
+            return None;
+        }
+        let event = self.slots.get_mut(self.read)?.take();
+        self.read += 1;
+        if self.read == self.end {
+            self.read = 0;
+            self.end = 0;
+        }
+        event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn discontinuity(packet: u64) -> TsEvent {
+        TsEvent::Discontinuity { pid: 0x100, packet }
+    }
+
+    #[test]
+    fn event_queue_keeps_order_when_polled_in_part() {
+        let mut q = EventQueue::with_capacity(2);
+        for k in 0..3 {
+            q.push_back(discontinuity(k));
+        }
+        assert_eq!(q.pop_front(), Some(discontinuity(0)));
+        // Pushed after a partial poll: behind the unread ones.
+        q.push_back(discontinuity(3));
+        q.push_with(|| discontinuity(4));
+        for k in 1..5 {
+            assert_eq!(q.pop_front(), Some(discontinuity(k)));
+        }
+        assert_eq!(q.pop_front(), None);
+        // Emptied: the slots are reused from the front.
+        q.push_back(discontinuity(5));
+        assert_eq!(q.pop_front(), Some(discontinuity(5)));
+        assert_eq!(q.pop_front(), None);
+        assert!(q.slots.len() <= 5 && q.slots.iter().all(Option::is_none));
+    }
 }

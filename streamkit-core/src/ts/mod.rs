@@ -39,6 +39,9 @@
 //!   come once its codec configuration is known, video from a keyframe,
 //!   and again from the next keyframe after lost packets; what is left
 //!   out is reported ([`TsEvent::Skipped`]).
+//! - **PES packets only** ([`TsDemuxOutput::PesPackets`] in
+//!   [`TsDemuxConfig`]): each PES packet's payload and times as one
+//!   [`TsEvent::Pes`], without the codec layer (no tracks, no samples).
 //! - **Bounds**: a PES packet larger than [`TsDemuxConfig`]'s limit is
 //!   dropped (8 MiB of video, 256 KiB of audio by default); carried-over
 //!   input is at most three packets.
@@ -156,8 +159,8 @@ mod psi;
 
 pub use demux::{MAX_DEMUXED_STREAMS, MAX_PROGRAMS, TsDemuxer};
 pub use demux_event::{
-    ContinuityError, Pcr, SkipReason, TsDemuxConfig, TsDemuxError, TsEvent, TsProgram,
-    TsProgramStream, TsSample,
+    ContinuityError, Pcr, SkipReason, TsDemuxConfig, TsDemuxError, TsDemuxOutput, TsEvent, TsPes,
+    TsProgram, TsProgramStream, TsSample,
 };
 pub use file::{TsFile, TsFileError};
 pub use muxer::{MAX_AUDIO_FRAMES_PER_PES, MAX_TRACKS, TsConfig, TsError, TsMuxer};
