@@ -287,6 +287,25 @@ impl LivePublisher {
         fed
     }
 
+    /// The publisher's codec configuration of a track changed (a new SPS
+    /// in band, a new sequence header): viewers get it in order, and the
+    /// live package starts a new init segment at the next keyframe.
+    pub(crate) fn update_track(&mut self, now: Instant, track: Track) -> Result<(), String> {
+        let mut registry = self
+            .hub
+            .registry
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        registry
+            .broadcast_of(&self.publication)
+            .map_err(|e| e.to_string())?
+            .update_track(track)
+            .map_err(|e| e.to_string())?;
+        let fed = self.hub.feed(&mut registry, self.publication.name(), now);
+        drop(registry);
+        fed
+    }
+
     /// Links media time to the wall clock (an RTCP sender report, an
     /// encoder's own clock).
     pub(crate) fn set_wall_clock(&mut self, media: MediaTime, unix: UnixTime) {

@@ -555,7 +555,17 @@ fn ingest_media(
     while let Some(e) = i.demuxer.poll_event() {
         match e {
             FlvEvent::Track(t) => match i.tracks.iter_mut().find(|x| x.id == t.id) {
-                Some(x) => *x = t,
+                // A new sequence header (the encoder's output settings
+                // changed): viewers get it from the next keyframe.
+                Some(x) if *x != t => {
+                    *x = t.clone();
+                    if let Some(p) = i.publisher.as_mut()
+                        && let Err(e) = p.update_track(now, t)
+                    {
+                        tracing::warn!("{protocol} live/{}: {e}", i.name);
+                    }
+                }
+                Some(_) => {}
                 None if i.publisher.is_none() => i.tracks.push(t),
                 None => tracing::warn!(
                     "{protocol} live/{}: track {} came after the publish: left out",

@@ -218,11 +218,32 @@ fn complete(session: &Session) -> bool {
 }
 
 fn sample(session: &mut Session, name: &str, hub: &Arc<LiveHub>, now: Instant, s: TsSample) {
-    // The configuration changed (an encoder restarted with other
-    // settings): publish again, taking the name over.
+    // A codec configuration changed in band (a new SPS: the encoder's
+    // resolution or profile): the stream goes on, and viewers get the
+    // new configuration from the next keyframe.
+    let complete_now = complete(session);
+    if let Some(p) = &mut session.publisher
+        && p.tracks != session.tracks
+        && complete_now
+        && same_streams(&p.tracks, &session.tracks)
+    {
+        for t in session.tracks.iter().filter(|t| !p.tracks.contains(t)) {
+            tracing::info!(
+                "udp ingest {name}: PID {:#06x} is now {}: the stream goes on",
+                t.id,
+                t.codec_string()
+            );
+            if let Err(e) = p.publisher.update_track(now, t.clone()) {
+                tracing::warn!("udp ingest {name}: {e}");
+            }
+        }
+        p.tracks.clone_from(&session.tracks);
+    }
+    // Other streams (an encoder restarted with other settings): publish
+    // again, taking the name over.
     if let Some(p) = &session.publisher
         && p.tracks != session.tracks
-        && complete(session)
+        && complete_now
     {
         tracing::info!("udp ingest {name}: tracks changed, publishing again");
         if let Some(p) = session.publisher.take() {
@@ -283,6 +304,15 @@ fn sample(session: &mut Session, name: &str, hub: &Arc<LiveHub>, now: Instant, s
     if let Some(p) = &mut session.publisher {
         push(p, name, now, s);
     }
+}
+
+/// The same elementary streams (ids and clocks), whatever their
+/// configurations.
+fn same_streams(a: &[Track], b: &[Track]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.id == y.id && x.timescale == y.timescale)
 }
 
 /// Pushes one sample, its decode time counted from the stream's origin.

@@ -318,6 +318,12 @@ pub struct Segment {
 pub enum DropReason {
     /// A reference-track sample before the reference track's first keyframe.
     BeforeFirstKeyframe,
+    /// A sample of a track whose codec configuration changed, before the
+    /// segment that starts the new configuration (at the next keyframe of
+    /// the reference track): the old init segment does not describe it,
+    /// and a frame that depends on frames of the old configuration cannot
+    /// be decoded with the new one.
+    BeforeNewConfiguration,
 }
 
 /// A sample the segmenter did not place in any segment.
@@ -393,6 +399,9 @@ pub struct Segmenter {
     events: VecDeque<SegmentEvent>,
     finished: bool,
     dropped: u64,
+    /// [`Segmenter::cut_at_next_keyframe`] was called and no reference
+    /// keyframe has started a segment since.
+    cut_requested: bool,
 }
 
 fn reference_ticks(t: MediaTime, ts: Timescale, what: &'static str) -> Result<i64, SegmentError> {
@@ -448,6 +457,7 @@ impl Segmenter {
             events: VecDeque::new(),
             finished: false,
             dropped: 0,
+            cut_requested: false,
         })
     }
 
@@ -461,6 +471,27 @@ impl Segmenter {
     #[must_use]
     pub fn dropped_samples(&self) -> u64 {
         self.dropped
+    }
+
+    /// Asks that the next keyframe of the reference track start a new
+    /// segment, however short the open one is (a codec configuration
+    /// changed: the new configuration starts a segment of its own).
+    pub fn cut_at_next_keyframe(&mut self) {
+        self.cut_requested = true;
+    }
+
+    /// `true` from [`Segmenter::cut_at_next_keyframe`] until a keyframe of
+    /// the reference track starts a segment.
+    #[must_use]
+    pub fn is_cut_requested(&self) -> bool {
+        self.cut_requested
+    }
+
+    /// The sequence number of the segment being filled, once a sample
+    /// opened one.
+    #[must_use]
+    pub fn open_sequence(&self) -> Option<u64> {
+        self.open.as_ref().map(|s| s.sequence)
     }
 
     /// Takes one sample, in input order. On error the sample is not taken
@@ -511,6 +542,9 @@ impl Segmenter {
         }
         match cut {
             Cut::Segment => {
+                if is_reference && sample.keyframe {
+                    self.cut_requested = false;
+                }
                 self.close_segment(Some(time));
                 self.open = Some(OpenSegment {
                     sequence: self.next_sequence,
@@ -649,8 +683,8 @@ impl Segmenter {
         let elapsed = time.saturating_sub(seg.start);
         if is_reference
             && sample.keyframe
-            && seg.first_reference_keyframe.is_some()
-            && elapsed >= self.target
+            && ((seg.first_reference_keyframe.is_some() && elapsed >= self.target)
+                || self.cut_requested)
         {
             return Cut::Segment;
         }

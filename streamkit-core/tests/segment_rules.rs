@@ -562,3 +562,41 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_requested_cut_starts_a_segment_at_the_next_keyframe_only() {
+    // 30 fps, keyframes every 15 frames, a 4 s target: without the request
+    // the first segment would run to frame 120.
+    let mut seg = Segmenter::new(SegmenterConfig::new(1, V, secs(4))).unwrap();
+    let mut out = Collected::default();
+    for n in 0..20 {
+        seg.push(sample(1, V, n * 3_000, 3_000, n % 15 == 0))
+            .unwrap();
+    }
+    assert!(!seg.is_cut_requested());
+    seg.cut_at_next_keyframe();
+    assert!(seg.is_cut_requested());
+    // Frames 20 to 29 are no keyframes: no cut, the request stands.
+    for n in 20..30 {
+        seg.push(sample(1, V, n * 3_000, 3_000, false)).unwrap();
+    }
+    assert!(seg.is_cut_requested());
+    assert_eq!(seg.open_sequence(), Some(0));
+    // Frame 30 is: segment 1 starts there, and the request is spent.
+    for n in 30..130 {
+        seg.push(sample(1, V, n * 3_000, 3_000, n % 15 == 0))
+            .unwrap();
+        if n == 30 {
+            assert!(!seg.is_cut_requested());
+            assert_eq!(seg.open_sequence(), Some(1));
+        }
+    }
+    seg.finish();
+    drain(&mut seg, &mut out);
+    let starts: Vec<i64> = out.segments.iter().map(|s| s.start.ticks()).collect();
+    // Then the 4 s target again: frame 30 + 120 = 150 is past the end.
+    assert_eq!(starts, [0, 90_000]);
+    assert_eq!(out.segments[0].sample_count, 30);
+    assert_eq!(out.segments[1].sample_count, 100);
+    assert!(out.segments.iter().all(|s| s.independent));
+}

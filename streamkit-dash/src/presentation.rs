@@ -22,6 +22,20 @@
 //!   listed from its first to its last segment with samples; a segment
 //!   without samples between two with samples keeps its number (`$Number$`
 //!   cannot skip one) and is missing from the store.
+//! - A codec configuration that changed mid-stream
+//!   ([`Package::change_track`]: a new SPS, another resolution) starts a
+//!   new Period at the first segment of the new configuration (`@id` the
+//!   change's number, `@start` that segment's start); its Representations
+//!   describe the new configuration and name the init segment version
+//!   their segments use (`$RepresentationID$/init-1.mp4`; a rendition the
+//!   change did not touch keeps its init segment), with a
+//!   `@presentationTimeOffset` of the Period's start, so media time stays
+//!   presentation time. A live MPD is multi-period while both
+//!   configurations are in the time-shift window; the old Period leaves
+//!   with its last segment. In low latency the segment after a change is
+//!   listed only once it opened, in its own Period. (ffmpeg 5.1's DASH
+//!   demuxer plays one Period of a live MPD; dash.js follows the
+//!   Periods.)
 //! - Static ([`PresentationKind::Vod`]): `@mediaPresentationDuration` is
 //!   the sum of the segments' durations; the package must be finished.
 //! - Dynamic ([`PresentationKind::Live`]): `@availabilityStartTime` is the
@@ -68,7 +82,7 @@
 use std::time::Duration;
 
 use streamkit_core::clock::UnixTime;
-use streamkit_core::package::{Container, Package, ResourceKind, SegmentRecord};
+use streamkit_core::package::{Container, OpenSegment, Package, ResourceKind, SegmentRecord};
 use streamkit_core::time::MediaTime;
 
 use crate::error::DashError;
@@ -314,23 +328,164 @@ impl Presentation {
         // duration, from the moment the one before it is complete (before
         // its first part): a client learns of it from an MPD update, and the
         // sooner it does, the less it risks running dry at the boundary.
+        // The next segment is not listed before it opens when a codec
+        // configuration change waits for it: it will start a new Period.
         let upcoming = match (low_latency, package.open_segment()) {
             (None, _) => None,
             (Some(_), _) if package.is_finished() => None,
             (Some(_), Some(o)) => Some((o.sequence, Some(o))),
+            (Some(_), None) if package.is_change_pending() => None,
             (Some(_), None) => Some((package.next_sequence(), None)),
         };
+        // One Period per codec configuration (see the module documentation):
+        // (its number, its start, the sequence numbers it lists).
+        let starts = package.configuration_starts();
+        let period_of = |sequence: u64| {
+            starts
+                .iter()
+                .rev()
+                .find(|c| c.sequence <= sequence)
+                .map_or((0, MediaTime::zero(package.reference_timescale())), |c| {
+                    (c.number, c.start)
+                })
+        };
+        let mut plans: Vec<(u64, MediaTime, Vec<u64>)> = Vec::new();
+        for sequence in listed
+            .iter()
+            .map(|s| s.sequence)
+            .chain(upcoming.map(|u| u.0))
+        {
+            let (number, start) = period_of(sequence);
+            match plans.last_mut() {
+                Some(p) if p.0 == number => p.2.push(sequence),
+                _ => plans.push((number, start, vec![sequence])),
+            }
+        }
+        if plans.is_empty() {
+            let (number, start) = period_of(package.next_sequence());
+            plans.push((number, start, Vec::new()));
+        }
+        let live = matches!(self.config.kind, PresentationKind::Live(_));
+        let mut periods = Vec::with_capacity(plans.len());
+        for (number, start, sequences) in &plans {
+            let period_start = start.to_duration().ok_or(DashError::TimeOverflow {
+                what: "Period@start",
+            })?;
+            let in_period: Vec<&SegmentRecord> = listed
+                .iter()
+                .copied()
+                .filter(|s| sequences.contains(&s.sequence))
+                .collect();
+            let upcoming = upcoming.filter(|u| sequences.contains(&u.0));
+            let sets =
+                self.adaptation_sets(package, &in_period, upcoming, *number, *start, live)?;
+            periods.push(mpd::period(&number.to_string(), period_start, None, sets));
+        }
+        let min_buffer_time = self.config.min_buffer_time.unwrap_or_else(|| {
+            package
+                .config()
+                .target_duration
+                .to_duration()
+                .unwrap_or(Duration::from_secs(2))
+        });
+        match &self.config.kind {
+            PresentationKind::Vod => {
+                if !package.is_finished() {
+                    return Err(DashError::Dynamic {
+                        reason: "a static MPD needs a finished package",
+                    });
+                }
+                let mut duration = MediaTime::zero(package.reference_timescale());
+                for s in package.segments() {
+                    duration = duration
+                        .checked_add(s.duration)
+                        .ok_or(DashError::TimeOverflow {
+                            what: "presentation duration",
+                        })?;
+                }
+                let presentation = StaticPresentation {
+                    duration: duration.to_duration().ok_or(DashError::TimeOverflow {
+                        what: "presentation duration",
+                    })?,
+                    min_buffer_time,
+                    profile: Profile::Live,
+                };
+                Ok(mpd::static_mpd(&presentation, periods))
+            }
+            PresentationKind::Live(live) => {
+                let ast = package
+                    .wall_clock_of(MediaTime::zero(package.reference_timescale()))
+                    .ok_or(DashError::Dynamic {
+                        reason: "a live presentation needs the package's wall clock",
+                    })?;
+                // A client learns of the next segment from an update; in
+                // low latency it needs it within a part of its start.
+                let minimum_update_period = match (low_latency, package.config().part_target) {
+                    (Some(_), Some(part)) => {
+                        part.to_duration().map_or(live.minimum_update_period, |p| {
+                            live.minimum_update_period.min(p)
+                        })
+                    }
+                    _ => live.minimum_update_period,
+                };
+                let presentation = DynamicPresentation {
+                    availability_start_time: ast.since_epoch(),
+                    publish_time: now.since_epoch(),
+                    minimum_update_period,
+                    time_shift_buffer_depth: live.time_shift_buffer_depth,
+                    suggested_presentation_delay: live.suggested_presentation_delay,
+                    min_buffer_time,
+                    utc_timing: self.config.utc_timing.clone(),
+                };
+                let mut model = mpd::dynamic_mpd(&presentation, periods)?;
+                if package.is_finished() {
+                    // The stream ended: no more updates.
+                    model.minimumUpdatePeriod = None;
+                }
+                if let (Some(target_latency), Some(part)) =
+                    (low_latency, package.config().part_target)
+                {
+                    let segment = package.config().target_duration.as_secs_f64();
+                    let part = part.as_secs_f64();
+                    mpd::apply_low_latency(
+                        &mut model,
+                        &LowLatency {
+                            target_latency,
+                            min_latency: target_latency / 2,
+                            max_latency: target_latency * 2,
+                            availability_time_offset: (segment - part).max(0.0),
+                            producer_reference: Some((0, ast.since_epoch())),
+                        },
+                    )?;
+                }
+                Ok(model)
+            }
+        }
+    }
+
+    /// The AdaptationSets of one Period: the listed renditions over
+    /// `listed` (and the `upcoming` segment), each described by the init
+    /// segment version its segments name. Period `number` > 0 starts at
+    /// `start`: its templates' `@presentationTimeOffset` is that time, so
+    /// media time stays presentation time.
+    fn adaptation_sets(
+        &self,
+        package: &Package,
+        listed: &[&SegmentRecord],
+        upcoming: Option<(u64, Option<&OpenSegment>)>,
+        number: u64,
+        start: MediaTime,
+        live: bool,
+    ) -> Result<Vec<mpd::AdaptationSet>, DashError> {
         let mut sets = Vec::with_capacity(self.renditions.len());
         let naming = &package.config().naming;
-        let init = format!("$RepresentationID$/{}", naming.init);
         let media = format!(
             "$RepresentationID$/{}$Number$.{}",
             naming.segment_prefix, naming.cmaf_extension
         );
         for (id, &r) in self.renditions.iter().enumerate() {
             let rendition = &package.renditions()[r];
-            let track = rendition.main_track();
-            let ts = track.timescale;
+            let ts = rendition.main_track().timescale;
             // (sequence, tfdt, duration, bytes) of the segments with samples.
             let mut entries: Vec<(u64, u64, u64, u64)> = listed
                 .iter()
@@ -339,6 +494,12 @@ impl Presentation {
                     rs.decode_time.map(|(t, d)| (s.sequence, t, d, rs.bytes))
                 })
                 .collect();
+            let version = listed
+                .iter()
+                .map(|s| s.renditions[r].init_version)
+                .chain(upcoming.and_then(|(_, o)| o.map(|o| o.renditions[r].init_version)))
+                .next()
+                .unwrap_or(rendition.init_version);
             if let Some((sequence, open)) = upcoming {
                 let made = open.map(|o| &o.renditions[r]);
                 // Its own decode time once it has a sample, else where the
@@ -380,11 +541,23 @@ impl Presentation {
             }
             let sizes: Vec<(u64, u64)> = entries.iter().map(|e| (e.3, e.2)).collect();
             let bandwidth = mpd::peak_bandwidth(&sizes, ts.hz()).unwrap_or(1).max(1);
-            let mut rep = mpd::representation(&rendition.name, bandwidth, &rendition.tracks)?;
+            let tracks = rendition
+                .tracks_of_version(version)
+                .unwrap_or(&rendition.tracks);
+            let mut rep = mpd::representation(&rendition.name, bandwidth, tracks)?;
+            let init = format!(
+                "$RepresentationID$/{}",
+                naming.file(Container::Cmaf, ResourceKind::Init { version })
+            );
             let mut template =
                 mpd::timeline_template(&init, &media, ts.hz(), first_time, &durations)?;
             template.startNumber = Some(first_sequence);
-            if matches!(self.config.kind, PresentationKind::Live(_)) {
+            if number > 0 {
+                let offset = start
+                    .rescale(ts, streamkit_core::time::Rounding::Nearest)
+                    .ticks();
+                template.presentationTimeOffset = u64::try_from(offset).ok();
+            } else if live {
                 // Presentation time zero is media time zero: availability
                 // times follow the package's wall clock.
                 template.presentationTimeOffset = None;
@@ -395,88 +568,7 @@ impl Presentation {
                 vec![rep],
             ));
         }
-        let min_buffer_time = self.config.min_buffer_time.unwrap_or_else(|| {
-            package
-                .config()
-                .target_duration
-                .to_duration()
-                .unwrap_or(Duration::from_secs(2))
-        });
-        match &self.config.kind {
-            PresentationKind::Vod => {
-                if !package.is_finished() {
-                    return Err(DashError::Dynamic {
-                        reason: "a static MPD needs a finished package",
-                    });
-                }
-                let mut duration = MediaTime::zero(package.reference_timescale());
-                for s in package.segments() {
-                    duration = duration
-                        .checked_add(s.duration)
-                        .ok_or(DashError::TimeOverflow {
-                            what: "presentation duration",
-                        })?;
-                }
-                let presentation = StaticPresentation {
-                    duration: duration.to_duration().ok_or(DashError::TimeOverflow {
-                        what: "presentation duration",
-                    })?,
-                    min_buffer_time,
-                    profile: Profile::Live,
-                };
-                let period = mpd::period("0", Duration::ZERO, None, sets);
-                Ok(mpd::static_mpd(&presentation, vec![period]))
-            }
-            PresentationKind::Live(live) => {
-                let ast = package
-                    .wall_clock_of(MediaTime::zero(package.reference_timescale()))
-                    .ok_or(DashError::Dynamic {
-                        reason: "a live presentation needs the package's wall clock",
-                    })?;
-                // A client learns of the next segment from an update; in
-                // low latency it needs it within a part of its start.
-                let minimum_update_period = match (low_latency, package.config().part_target) {
-                    (Some(_), Some(part)) => {
-                        part.to_duration().map_or(live.minimum_update_period, |p| {
-                            live.minimum_update_period.min(p)
-                        })
-                    }
-                    _ => live.minimum_update_period,
-                };
-                let presentation = DynamicPresentation {
-                    availability_start_time: ast.since_epoch(),
-                    publish_time: now.since_epoch(),
-                    minimum_update_period,
-                    time_shift_buffer_depth: live.time_shift_buffer_depth,
-                    suggested_presentation_delay: live.suggested_presentation_delay,
-                    min_buffer_time,
-                    utc_timing: self.config.utc_timing.clone(),
-                };
-                let period = mpd::period("0", Duration::ZERO, None, sets);
-                let mut model = mpd::dynamic_mpd(&presentation, vec![period])?;
-                if package.is_finished() {
-                    // The stream ended: no more updates.
-                    model.minimumUpdatePeriod = None;
-                }
-                if let (Some(target_latency), Some(part)) =
-                    (low_latency, package.config().part_target)
-                {
-                    let segment = package.config().target_duration.as_secs_f64();
-                    let part = part.as_secs_f64();
-                    mpd::apply_low_latency(
-                        &mut model,
-                        &LowLatency {
-                            target_latency,
-                            min_latency: target_latency / 2,
-                            max_latency: target_latency * 2,
-                            availability_time_offset: (segment - part).max(0.0),
-                            producer_reference: Some((0, ast.since_epoch())),
-                        },
-                    )?;
-                }
-                Ok(model)
-            }
-        }
+        Ok(sets)
     }
 
     /// The MPD as XML; see [`Presentation::mpd`].

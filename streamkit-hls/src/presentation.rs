@@ -41,11 +41,28 @@
 //!   RFC 8216 asks players to start, said outright.
 //! - `EXT-X-TARGETDURATION` is the package's target rounded up to whole
 //!   seconds, raised by a longer segment; `EXT-X-MAP` on the first listed
-//!   segment (CMAF); `EXT-X-GAP` for a segment that has no sample of the
+//!   segment (CMAF) and wherever the init segment changes; `EXT-X-GAP` for a segment that has no sample of the
 //!   rendition; `EXT-X-DISCONTINUITY` where the package marked one;
 //!   `EXT-X-PROGRAM-DATE-TIME` on every segment when
 //!   [`PresentationConfig::program_date_time`] is set and the package has a
 //!   wall clock.
+//! - A codec configuration that changed mid-stream
+//!   ([`Package::change_track`]: a new SPS, another resolution or
+//!   profile): the first segment of the new configuration follows an
+//!   `EXT-X-DISCONTINUITY` in every media playlist (the discontinuity
+//!   sequences stay aligned), and in CMAF renditions whose init segment
+//!   changed it carries an `EXT-X-MAP` of the new version
+//!   (`init-1.mp4`, ...); so does the open segment's partial segment in
+//!   LL-HLS, and a Playlist Delta Update repeats the map in force when it
+//!   skipped the segment that carried it. MPEG-TS renditions need only the
+//!   discontinuity: their parameter sets are in-band. The multivariant
+//!   playlist describes the current configuration: CODECS and RESOLUTION
+//!   (and FRAME-RATE) follow the change from its first part on.
+//!   The codec itself never changes within a variant (the package refuses
+//!   that change), so the CODECS of a variant only move within one codec
+//!   (profile and level: `avc1.64001f` to `avc1.640028`), which players
+//!   take across a discontinuity; a player that loaded the multivariant
+//!   playlist before keeps playing on the media playlists.
 //!
 //! ```
 //! use bytes::Bytes;
@@ -418,12 +435,20 @@ impl Presentation {
         // durations of the end of the playlist.
         let keep_parts = Duration::from_secs(3 * target_seconds);
         let mut remaining: Duration = listed.iter().map(|s| to_duration(s.duration)).sum();
-        let map = rendition
-            .init
-            .as_ref()
-            .map(|_| Map::new(naming.init.clone()));
-        for (n, s) in listed.iter().enumerate() {
+        // An EXT-X-MAP opens the playlist and follows each change of init
+        // segment (a codec configuration that changed mid-stream, after
+        // its EXT-X-DISCONTINUITY).
+        let map_of = |version: u32| {
+            rendition
+                .init
+                .as_ref()
+                .map(|_| Map::new(naming.file(container, ResourceKind::Init { version })))
+        };
+        let mut mapped: Option<u32> = None;
+        for s in listed.iter() {
             let rs = &s.renditions[r];
+            let map = (mapped != Some(rs.init_version)).then(|| map_of(rs.init_version));
+            mapped = Some(rs.init_version);
             let duration = to_duration(s.duration);
             let file = naming.file(
                 container,
@@ -434,8 +459,8 @@ impl Presentation {
             let mut media = MediaSegment::new(duration, file);
             media.gap = rs.is_empty();
             media.discontinuity = s.discontinuity;
-            if n == 0 {
-                media.map.clone_from(&map);
+            if let Some(map) = map {
+                media.map = map;
             }
             if self.config.program_date_time {
                 media.program_date_time = s
@@ -464,8 +489,8 @@ impl Presentation {
                         discontinuity: open.discontinuity,
                         ..Default::default()
                     };
-                    if playlist.segments.is_empty() {
-                        partial.map.clone_from(&map);
+                    if mapped != Some(rs.init_version) {
+                        partial.map = map_of(rs.init_version);
                     }
                     partial.parts = playlist_parts(&rs.parts, naming, container, sequence);
                     playlist.partial_segment = Some(partial);

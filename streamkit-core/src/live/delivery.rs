@@ -150,7 +150,8 @@ pub enum Delivery {
     /// A sample (its data shared with the publisher's, never copied).
     Sample(Sample),
     /// A track's codec configuration changed (a new SPS): samples after
-    /// this use it.
+    /// this use it. A live package takes it with
+    /// [`Package::change_track`](crate::package::Package::change_track).
     TrackChanged(Track),
     /// The timeline was rebased here (an encoder restart, a timestamp
     /// wrap, a reconnecting publisher): decoders should reset.

@@ -37,7 +37,9 @@
 //!   reconnects ([`Broadcast::republish`]) continues the timeline with a
 //!   discontinuity. A codec configuration that changes mid-stream
 //!   ([`Broadcast::update_track`]) reaches subscribers in order
-//!   ([`Delivery::TrackChanged`]). Each correction is reported to the
+//!   ([`Delivery::TrackChanged`]); a live package takes it
+//!   ([`crate::package::Package::change_track`]: a new segment and init
+//!   segment from the next keyframe, after a discontinuity). Each correction is reported to the
 //!   publisher's side too ([`BroadcastEvent`]).
 //! - **Wall clock.** The publisher may say which wall-clock instant a
 //!   media time was captured at ([`Broadcast::set_wall_clock`]: from an

@@ -49,12 +49,22 @@ pub enum PackageError {
         /// The sample's track.
         track_id: u32,
     },
-    /// A track's codec configuration changed mid-stream (see
-    /// [`Package::push_delivery`](super::Package::push_delivery)).
-    #[error("package: track {track_id} changed its codec configuration; a new package is needed")]
-    TrackChanged {
+    /// A track's codec configuration changed in a way the package cannot
+    /// follow within its renditions (see
+    /// [`Package::change_track`](super::Package::change_track)): a new
+    /// package is needed.
+    #[error(
+        "package: track {track_id} changed from {from} to {to}: {reason}; a new package is needed"
+    )]
+    UnsupportedTrackChange {
         /// The track.
         track_id: u32,
+        /// The codec string it had.
+        from: String,
+        /// The codec string it has now.
+        to: String,
+        /// What cannot be followed.
+        reason: &'static str,
     },
     /// The segmenter refused a sample (the package is unchanged).
     #[error(transparent)]

@@ -97,6 +97,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod change;
 mod config;
 mod error;
 mod naming;
@@ -109,8 +110,8 @@ pub use config::{Container, PackageConfig, RenditionSpec, Retention};
 pub use error::PackageError;
 pub use naming::{Naming, ResourceKind};
 pub use record::{
-    Chunks, OpenSegment, PackageEvent, PartRecord, Rendition, RenditionPart, RenditionSegment,
-    Resource, ResourceView, SegmentRecord,
+    Chunks, ConfigurationStart, InitVersion, OpenSegment, PackageEvent, PartRecord, Rendition,
+    RenditionPart, RenditionSegment, Resource, ResourceView, SegmentRecord,
 };
 
 use crate::buffer::BufferList;
@@ -155,6 +156,9 @@ pub struct Package {
     finished: bool,
     removed_segments: u64,
     removed_discontinuities: u64,
+    shifts: Vec<PresentationShift>,
+    changes: change::TrackChanges,
+    configuration_starts: VecDeque<ConfigurationStart>,
 }
 
 impl Package {
@@ -242,6 +246,9 @@ impl Package {
             finished: false,
             removed_segments: 0,
             removed_discontinuities: 0,
+            shifts: shifts.to_vec(),
+            changes: change::TrackChanges::default(),
+            configuration_starts: VecDeque::new(),
         })
     }
 
@@ -334,6 +341,22 @@ impl Package {
                 .count() as u64
     }
 
+    /// Where the codec configuration changes took effect
+    /// ([`Package::change_track`]), oldest first: those of the kept
+    /// segments, and the one in force for the oldest kept segment. DASH
+    /// starts a Period at each.
+    #[must_use]
+    pub fn configuration_starts(&self) -> &VecDeque<ConfigurationStart> {
+        &self.configuration_starts
+    }
+
+    /// `true` while a codec configuration change was taken but no segment
+    /// of it opened yet: the next segment will start it.
+    #[must_use]
+    pub fn is_change_pending(&self) -> bool {
+        self.changes.is_pending()
+    }
+
     /// `true` after [`Package::finish`].
     #[must_use]
     pub fn is_finished(&self) -> bool {
@@ -381,11 +404,10 @@ impl Package {
     ///
     /// # Errors
     ///
-    /// Those of [`Package::push`] and [`Package::finish`], and
-    /// [`PackageError::TrackChanged`] for a codec configuration that
-    /// changed mid-stream: the renditions' init segments would no longer
-    /// describe the samples, so the caller starts a new package (a new
-    /// presentation) for what follows.
+    /// Those of [`Package::push`] and [`Package::finish`], and those of
+    /// [`Package::change_track`] for a codec configuration that changed
+    /// mid-stream (a change of codec is refused, and the caller starts a
+    /// new package for what follows).
     pub fn push_delivery(&mut self, delivery: crate::live::Delivery) -> Result<(), PackageError> {
         use crate::live::Delivery;
         match delivery {
@@ -404,18 +426,7 @@ impl Package {
                 self.set_wall_clock(media, unix);
                 Ok(())
             }
-            Delivery::TrackChanged(track) => {
-                let same = self
-                    .renditions
-                    .iter()
-                    .flat_map(|r| r.tracks.iter())
-                    .any(|t| *t == track);
-                if same {
-                    Ok(())
-                } else {
-                    Err(PackageError::TrackChanged { track_id: track.id })
-                }
-            }
+            Delivery::TrackChanged(track) => self.change_track(track),
             Delivery::Ended => self.finish(),
         }
     }
@@ -444,7 +455,11 @@ impl Package {
                 dts: sample.dts,
             });
         }
+        if self.left_out_for_change(&sample) {
+            return Ok(());
+        }
         self.segmenter.push(sample)?;
+        self.note_cut();
         self.drain_segmenter()
     }
 
@@ -488,9 +503,8 @@ impl Package {
             complete,
         };
         match kind {
-            ResourceKind::Init => rendition
-                .init
-                .as_ref()
+            ResourceKind::Init { version } => rendition
+                .init_of_version(version)
                 .map(|r| view(Chunks::One(&r.body), true)),
             ResourceKind::Segment { sequence } => {
                 if let Some(seg) = self.segment(sequence) {
@@ -531,18 +545,23 @@ impl Package {
     pub fn resources(&self) -> impl Iterator<Item = (String, ResourceView<'_>)> + '_ {
         let naming = &self.config.naming;
         let low_latency = self.config.part_target.is_some();
-        let inits = self.renditions.iter().enumerate().filter_map(|(i, r)| {
-            let init = r.init.as_ref()?;
-            Some((
-                init.name.clone(),
-                ResourceView {
-                    rendition: i,
-                    kind: ResourceKind::Init,
-                    content_type: r.content_type,
-                    chunks: Chunks::One(&init.body),
-                    complete: true,
-                },
-            ))
+        let inits = self.renditions.iter().enumerate().flat_map(|(i, r)| {
+            r.earlier_inits
+                .iter()
+                .map(|e| (e.version, &e.init))
+                .chain(r.init.iter().map(|init| (r.init_version, init)))
+                .map(move |(version, init)| {
+                    (
+                        init.name.clone(),
+                        ResourceView {
+                            rendition: i,
+                            kind: ResourceKind::Init { version },
+                            content_type: r.content_type,
+                            chunks: Chunks::One(&init.body),
+                            complete: true,
+                        },
+                    )
+                })
         });
         let media = self.segments.iter().flat_map(move |s| {
             self.renditions
@@ -635,14 +654,30 @@ impl Package {
         let sequence = part.segment_sequence;
         if self.open.as_ref().is_none_or(|o| o.sequence != sequence) {
             let start = part.timing.start;
-            let discontinuity = core::mem::take(&mut self.next_discontinuity);
+            let changed = self.apply_ready_changes(sequence)?;
+            if changed {
+                let number = self.configuration_starts.back().map_or(1, |c| c.number + 1);
+                self.configuration_starts.push_back(ConfigurationStart {
+                    number,
+                    sequence,
+                    start,
+                });
+            }
+            let discontinuity = core::mem::take(&mut self.next_discontinuity) || changed;
             self.open = Some(OpenSegment {
                 sequence,
                 start,
                 discontinuity,
                 wall_clock: self.wall_clock_of(start),
                 parts: Vec::new(),
-                renditions: vec![RenditionSegment::default(); self.renditions.len()],
+                renditions: self
+                    .renditions
+                    .iter()
+                    .map(|r| RenditionSegment {
+                        init_version: r.init_version,
+                        ..RenditionSegment::default()
+                    })
+                    .collect(),
                 carried: vec![0; self.renditions.len()],
             });
         }
@@ -794,6 +829,17 @@ impl Package {
                 self.removed_discontinuities += u64::from(old.discontinuity);
                 self.report_removed(&old);
             }
+            self.remove_unused_inits();
+            // The configuration start in force for the oldest kept segment
+            // stays; older ones go.
+            let first = self.segments.front().map_or(0, |s| s.sequence);
+            while self
+                .configuration_starts
+                .get(1)
+                .is_some_and(|c| c.sequence <= first)
+            {
+                self.configuration_starts.pop_front();
+            }
         }
     }
 
@@ -894,7 +940,11 @@ fn build_rendition(
                 }
             })?;
             Some(Resource {
-                name: naming.name(&spec.name, Container::Cmaf, ResourceKind::Init),
+                name: naming.name(
+                    &spec.name,
+                    Container::Cmaf,
+                    ResourceKind::Init { version: 0 },
+                ),
                 content_type,
                 body: BufferList::from(bytes),
             })
@@ -907,6 +957,8 @@ fn build_rendition(
         kind,
         content_type,
         init,
+        init_version: 0,
+        earlier_inits: Vec::new(),
         video_frames: 0,
         video_ticks: 0,
     })
@@ -921,5 +973,7 @@ pub fn whole_seconds_up(t: MediaTime) -> u64 {
         .max(1)
 }
 
+#[cfg(test)]
+mod change_tests;
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,7 @@ use super::{Container, PackageError};
 /// | resource | name (defaults) |
 /// |---|---|
 /// | init segment (CMAF) | `<rendition>/init.mp4` |
+/// | init segment version `v` > 0 (a codec configuration changed) | `<rendition>/init-<v>.mp4` |
 /// | segment `n` | `<rendition>/seg-<n>.m4s` (CMAF), `<rendition>/seg-<n>.ts` |
 /// | part `p` of segment `n` | `<rendition>/seg-<n>.<p>.m4s`, `.ts` |
 ///
@@ -40,8 +41,13 @@ impl Default for Naming {
 /// What a resource name refers to, within its rendition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResourceKind {
-    /// The rendition's init segment.
-    Init,
+    /// The rendition's init segment, version `version`: 0 for the
+    /// configuration the package started with, one more at each change of
+    /// the rendition's codec configuration.
+    Init {
+        /// The init segment's version.
+        version: u32,
+    },
     /// Media segment `sequence`.
     Segment {
         /// The segment's sequence number.
@@ -71,7 +77,11 @@ impl Naming {
     pub fn file(&self, container: Container, kind: ResourceKind) -> String {
         let ext = self.extension(container);
         match kind {
-            ResourceKind::Init => self.init.clone(),
+            ResourceKind::Init { version: 0 } => self.init.clone(),
+            ResourceKind::Init { version } => match self.init.rsplit_once('.') {
+                Some((stem, ext)) => format!("{stem}-{version}.{ext}"),
+                None => format!("{}-{version}", self.init),
+            },
             ResourceKind::Segment { sequence } => {
                 format!("{}{sequence}.{ext}", self.segment_prefix)
             }
@@ -92,7 +102,10 @@ impl Naming {
     #[must_use]
     pub fn parse_file(&self, container: Container, file: &str) -> Option<ResourceKind> {
         if file == self.init {
-            return (container == Container::Cmaf).then_some(ResourceKind::Init);
+            return (container == Container::Cmaf).then_some(ResourceKind::Init { version: 0 });
+        }
+        if let Some(version) = self.parse_init_version(file) {
+            return (container == Container::Cmaf).then_some(ResourceKind::Init { version });
         }
         let rest = file.strip_prefix(self.segment_prefix.as_str())?;
         let rest = rest
@@ -110,6 +123,20 @@ impl Naming {
                 index: u32::try_from(decimal(i)?).ok()?,
             }),
         }
+    }
+
+    /// The version of a later init segment's file name (`init-3.mp4`).
+    fn parse_init_version(&self, file: &str) -> Option<u32> {
+        let (stem, ext) = match self.init.rsplit_once('.') {
+            Some((stem, ext)) => (stem, Some(ext)),
+            None => (self.init.as_str(), None),
+        };
+        let mut rest = file.strip_prefix(stem)?.strip_prefix('-')?;
+        if let Some(ext) = ext {
+            rest = rest.strip_suffix(ext)?.strip_suffix('.')?;
+        }
+        let version = u32::try_from(decimal(rest)?).ok()?;
+        (version > 0).then_some(version)
     }
 
     /// [`PackageError::InvalidName`] for names a file name or a DASH
@@ -177,7 +204,9 @@ mod tests {
     fn names_round_trip() {
         let n = Naming::default();
         for kind in [
-            ResourceKind::Init,
+            ResourceKind::Init { version: 0 },
+            ResourceKind::Init { version: 1 },
+            ResourceKind::Init { version: 42 },
             ResourceKind::Segment { sequence: 0 },
             ResourceKind::Segment { sequence: 1234 },
             ResourceKind::Part {
@@ -199,7 +228,21 @@ mod tests {
             ),
             "video/seg-4.1.m4s"
         );
+        assert_eq!(
+            n.file(Container::Cmaf, ResourceKind::Init { version: 3 }),
+            "init-3.mp4"
+        );
         assert_eq!(n.parse_file(Container::MpegTs, "init.mp4"), None);
+        assert_eq!(n.parse_file(Container::MpegTs, "init-1.mp4"), None);
+        for bad in [
+            "init-0.mp4",
+            "init-01.mp4",
+            "init-.mp4",
+            "init-1.m4s",
+            "init1.mp4",
+        ] {
+            assert_eq!(n.parse_file(Container::Cmaf, bad), None, "{bad}");
+        }
         assert_eq!(
             n.parse_file(Container::MpegTs, "seg-9.ts"),
             Some(ResourceKind::Segment { sequence: 9 })

@@ -80,13 +80,46 @@ pub struct Rendition {
     pub kind: MediaKind,
     /// The content type of its segments and parts.
     pub content_type: &'static str,
-    /// Its init segment (CMAF).
+    /// Its init segment (CMAF), for its current codec configuration.
     pub init: Option<Resource>,
+    /// The version of [`Rendition::init`]: 0 at first, one more at each
+    /// change of the rendition's codec configuration (MPEG-TS renditions
+    /// count too, though they have no init segment).
+    pub init_version: u32,
+    /// Init segments of earlier configurations that a kept segment (or the
+    /// open one) still uses, oldest first. One leaves when the last segment
+    /// that uses it leaves the store.
+    pub earlier_inits: Vec<InitVersion>,
     pub(super) video_frames: u64,
     pub(super) video_ticks: u64,
 }
 
 impl Rendition {
+    /// The init segment of version `version`, while the store keeps it.
+    #[must_use]
+    pub fn init_of_version(&self, version: u32) -> Option<&Resource> {
+        if version == self.init_version {
+            return self.init.as_ref();
+        }
+        self.earlier_inits
+            .iter()
+            .find(|e| e.version == version)
+            .map(|e| &e.init)
+    }
+
+    /// The tracks as init segment version `version` describes them, while
+    /// the store keeps it.
+    #[must_use]
+    pub fn tracks_of_version(&self, version: u32) -> Option<&[Track]> {
+        if version == self.init_version {
+            return Some(&self.tracks);
+        }
+        self.earlier_inits
+            .iter()
+            .find(|e| e.version == version)
+            .map(|e| e.tracks.as_slice())
+    }
+
     /// The track that describes the rendition: its first video track, else
     /// its first track.
     #[must_use]
@@ -114,6 +147,29 @@ impl Rendition {
             )
         })
     }
+}
+
+/// An earlier init segment of a rendition and the tracks it describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitVersion {
+    /// Its version ([`Rendition::init_version`] when it was current).
+    pub version: u32,
+    /// The rendition's tracks in that configuration.
+    pub tracks: Vec<Track>,
+    /// The init segment.
+    pub init: Resource,
+}
+
+/// Where a codec configuration change took effect: the first segment of
+/// the new configuration ([`Package::change_track`](super::Package::change_track)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfigurationStart {
+    /// How many changes took effect up to this one (1 for the first).
+    pub number: u64,
+    /// The sequence number of its first segment.
+    pub sequence: u64,
+    /// That segment's start, on the reference timescale.
+    pub start: MediaTime,
 }
 
 /// The timing of one part of a segment, on the reference timescale.
@@ -157,6 +213,9 @@ pub struct RenditionSegment {
     pub decode_time: Option<(u64, u64)>,
     /// How many samples it holds.
     pub sample_count: usize,
+    /// The version of the rendition's init segment that describes its
+    /// samples ([`Rendition::init_of_version`]).
+    pub init_version: u32,
 }
 
 impl RenditionSegment {

@@ -77,6 +77,32 @@ impl RenditionWriter {
         }
     }
 
+    /// Takes the rendition's new track list (a codec configuration changed)
+    /// for the parts that follow: CMAF fragments go on with the next
+    /// sequence number, MPEG-TS with the same PIDs and counters.
+    pub(super) fn update_tracks(
+        &mut self,
+        name: &str,
+        tracks: &[Track],
+    ) -> Result<(), PackageError> {
+        match &mut self.muxer {
+            Muxer::Cmaf(writer) => {
+                let mut fresh = FragmentWriter::new(tracks);
+                fresh.set_next_sequence_number(writer.next_sequence_number());
+                *writer = fresh;
+            }
+            Muxer::Ts(muxer) => {
+                for t in tracks {
+                    muxer.update_track(t).map_err(|source| PackageError::Ts {
+                        rendition: name.to_owned(),
+                        source,
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The bytes of one part; `segment_start` when the part opens a
     /// segment of this rendition (MPEG-TS then starts with PAT and PMT).
     /// Returns the bytes and, for CMAF, the first track's decode time and

@@ -530,6 +530,62 @@ impl TsMuxer {
         })
     }
 
+    /// Takes a new codec configuration of one of its tracks (a new SPS and
+    /// PPS, an AAC configuration of other channels) from the next sample on:
+    /// the parameter sets written before keyframes and the ADTS headers are
+    /// the new ones, the PIDs and continuity counters go on. Call it between
+    /// segments (AAC frames still waiting for their PES packet would be
+    /// written under the new header: that is refused).
+    ///
+    /// # Errors
+    ///
+    /// [`TsError::UnsupportedCodec`] when the track is not one of the
+    /// muxer's or its stream type would change (H.264 to H.265: a new
+    /// program, not a new configuration), [`TsError::InvalidConfig`] while
+    /// AAC frames wait, and the errors of [`TsMuxer::new`] for the
+    /// configuration itself.
+    pub fn update_track(&mut self, track: &Track) -> Result<(), TsError> {
+        let Some(index) = self
+            .streams
+            .iter()
+            .position(|s| s.stream.track_id == track.id)
+        else {
+            return Err(TsError::UnsupportedCodec {
+                track_id: track.id,
+                codec: "a track the muxer was not built with",
+            });
+        };
+        if matches!(&self.streams[index].payload, Payload::Aac { pending, .. } if !pending.is_empty())
+        {
+            return Err(TsError::InvalidConfig {
+                reason: "AAC frames wait for their PES packet: update the track between segments",
+            });
+        }
+        let config = TsConfig {
+            first_pid: self.streams[index].stream.pid,
+            pmt_pid: if self.streams[index].stream.pid == 0x0010 {
+                0x0011
+            } else {
+                0x0010
+            },
+            ..self.config
+        };
+        let built = TsMuxer::with_config(core::slice::from_ref(track), config)?;
+        let Some(new) = built.streams.into_iter().next() else {
+            return Err(TsError::NoTracks);
+        };
+        let old = &mut self.streams[index];
+        if new.stream.stream_type != old.stream.stream_type {
+            return Err(TsError::UnsupportedCodec {
+                track_id: track.id,
+                codec: "a change of stream type within a program",
+            });
+        }
+        // The PMT (stream type, descriptors, language) stays as it is.
+        old.payload = new.payload;
+        Ok(())
+    }
+
     /// The configuration.
     #[must_use]
     pub fn config(&self) -> &TsConfig {
