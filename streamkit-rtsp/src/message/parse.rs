@@ -413,6 +413,9 @@ fn build_frame(bytes: Bytes, config: &ReaderConfig) -> Result<Frame, ParseError>
     }))
 }
 
+/// How much room [`MessageReader::push`] makes at once.
+const RESERVE: usize = 16 * 1024;
+
 /// An incremental reader of one TCP stream's frames: requests,
 /// responses and interleaved data, in any chunking.
 ///
@@ -447,6 +450,11 @@ impl MessageReader {
 
     /// Appends bytes read from the stream.
     pub fn push(&mut self, bytes: &[u8]) {
+        // Room in 16 KiB steps: the partial frame a read ends with moves
+        // to the front of the buffer once per step, not once per read.
+        if self.buf.capacity() - self.buf.len() < bytes.len() {
+            self.buf.reserve(bytes.len().max(RESERVE));
+        }
         self.buf.extend_from_slice(bytes);
     }
 
@@ -467,6 +475,18 @@ impl MessageReader {
     pub fn poll_frame(&mut self) -> Result<Option<Frame>, ParseError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
+        }
+        // Interleaved data, the bulk of a playing stream: its four header
+        // bytes read in place and the payload split off as the frame's one
+        // handle (a `$` starts the buffer only between frames).
+        if let &[b'$', channel, high, low, ..] = &self.buf[..] {
+            let length = usize::from(u16::from_be_bytes([high, low]));
+            if self.buf.len() < 4 + length {
+                return Ok(None);
+            }
+            self.buf.advance(4);
+            let data = self.buf.split_to(length).freeze();
+            return Ok(Some(Frame::Interleaved { channel, data }));
         }
         let blank = leading_blank(&self.buf);
         if blank > 0 {
