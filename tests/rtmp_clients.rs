@@ -3,7 +3,8 @@
 //! back and ffprobe reads it from LL-HLS, with the frame times the
 //! publisher sent; Enhanced RTMP HEVC and Opus from a static ffmpeg;
 //! RTMPS with certificate checks off; a wrong stream key refused; files
-//! played at `vod/NAME`.
+//! played at `vod/NAME`; a stream published by RTSP (ANNOUNCE/RECORD)
+//! played by RTMP.
 //!
 //! Each test publishes a few seconds of a fixture; the only time bounds
 //! are hang guards a loaded machine does not reach.
@@ -173,6 +174,84 @@ fn ffmpeg_publishes_and_ffmpeg_rtmpdump_gstreamer_and_ll_hls_play_it_with_its_fr
             "{name}: every frame decodes"
         );
     }
+}
+
+/// A stream published by RTSP (ffmpeg's ANNOUNCE and RECORD over
+/// interleaved TCP) plays by RTMP: ffmpeg reads `rtmp://.../live/KEY`
+/// while it is published, every frame it got decodes, and their times
+/// are a run of the published ones (serve's LL-HLS timeline of the same
+/// publish, which has every frame the publisher sent with the source's
+/// spacing).
+#[test]
+fn an_rtsp_publish_plays_by_rtmp_with_its_frame_times() {
+    for tool in ["ffmpeg", "ffprobe"] {
+        require(tool);
+    }
+    let serve = Serve::start(&[]);
+    let dir = serve.dir.path().to_owned();
+    let sent = dir.join("sent.flv");
+    let copy = |out: &mut Command| {
+        out.args(["-hide_banner", "-loglevel", "error", "-t", "4", "-i"])
+            .arg(fixture("h264_aac.mp4"))
+            .args(["-map", "0", "-c", "copy"]);
+    };
+    let mut reference = Command::new(ffmpeg());
+    copy(&mut reference);
+    let out = reference
+        .args(["-f", "flv", "-y"])
+        .arg(&sent)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut publish = Command::new(ffmpeg());
+    publish.arg("-re");
+    copy(&mut publish);
+    publish.args(["-f", "rtsp", "-rtsp_transport", "tcp"]);
+    let mut publisher = Guard::spawn_logged(
+        publish.arg(serve.rtsp_url("live/cam-rtsp")),
+        &dir,
+        "publish",
+    );
+    serve.wait_listed("cam-rtsp", &mut publisher);
+
+    let played = dir.join("played.flv");
+    let mut player = ffmpeg_play(
+        ffmpeg(),
+        &serve.rtmp_url("live/cam-rtsp"),
+        &played,
+        &dir,
+        "play",
+    );
+    publisher.wait_success(HANG_GUARD);
+    let status = player.wait(HANG_GUARD);
+    assert!(
+        status.success(),
+        "ffmpeg play: {status}: {}",
+        player.stderr()
+    );
+
+    let source = video_pts_ms(sent.to_str().unwrap());
+    let hls = video_pts_ms(&serve.http_url("live/cam-rtsp/master.m3u8"));
+    // Every frame published, with the source's spacing.
+    let offset = hls[0] - source[0];
+    assert_run_of(
+        &hls,
+        &source,
+        offset,
+        source.len(),
+        "the RTSP publish on LL-HLS",
+    );
+    // RTMP play: a run of them from the keyframe it joined at to the end,
+    // the same times, every frame decoding.
+    let file = played.to_str().unwrap();
+    let got = video_pts_ms(file);
+    let start = assert_run_of(&got, &hls, 0, 30, "RTMP play of the RTSP publish");
+    assert_eq!(start + got.len(), hls.len(), "RTMP play to the end");
+    assert_eq!(decodes(ffmpeg(), file), got.len(), "every frame decodes");
 }
 
 #[test]

@@ -380,7 +380,7 @@ fn handle_event(
             *ingest = Some(Ingest {
                 stream_id,
                 name: name.name,
-                demuxer: FlvDemuxer::new(),
+                demuxer: FlvDemuxer::live(),
                 tracks: Vec::new(),
                 expected: None,
                 pending: Vec::new(),
@@ -501,7 +501,7 @@ fn last_tag_seconds(file: &Mp4File) -> f64 {
 /// `onMetaData` for a player: codec ids, picture size, audio rate.
 fn metadata(tracks: &[Track], duration: Option<f64>) -> Amf0Value {
     let mut p = vec![(
-        "duration".to_owned(),
+        "duration".into(),
         Amf0Value::Number(duration.unwrap_or(0.0)),
     )];
     for t in tracks {

@@ -21,12 +21,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use streamkit::core::clock::WallClock;
+use streamkit::core::clock::{UnixTime, WallClock};
 use streamkit::core::codec::MediaKind;
 use streamkit::core::live::{Delivery, SubscriberId};
 use streamkit::core::mp4::Mp4File;
 use streamkit::core::sample::{PresentationShift, Sample};
-use streamkit::core::time::{Rounding, Timescale};
+use streamkit::core::time::{MediaTime, Rounding, Timescale};
 use streamkit::core::track::Track;
 use streamkit::rtp::sender::{TransmitKind, first_video_and_audio, presentation_lead};
 use streamkit::rtsp::auth::{Access, Action, AuthPolicy, RandomSource, UserCredentials};
@@ -284,11 +284,91 @@ struct Connection {
     peer: SocketAddr,
 }
 
+/// The samples most a publish holds while it waits for its first video
+/// sample ([`RecordLead`]); past them it goes on unshifted.
+const MAX_WAITING: usize = 512;
+
+/// The shift of a recorded publish. RTP carries presentation times; the
+/// recorder gives a video track's first decode times before its first
+/// presentation time (its reorder delay), so below zero, which neither
+/// CMAF (`tfdt`) nor FLV timestamps (RTMP play) can carry. Every track of
+/// the publish is shifted by that lead, the same media time on each, so
+/// they stay in sync (as ffmpeg's muxers shift negative times). The lead
+/// is known at the first video sample, the earliest decode time (they
+/// increase); samples and wall-clock links before it wait.
+struct RecordLead {
+    video: Vec<u32>,
+    lead: Option<MediaTime>,
+    waiting: Vec<Sample>,
+    wall_clock: Option<(MediaTime, UnixTime)>,
+}
+
+impl RecordLead {
+    fn new(tracks: &[Track]) -> RecordLead {
+        let video: Vec<u32> = tracks
+            .iter()
+            .filter(|t| t.kind() == MediaKind::Video)
+            .map(|t| t.id)
+            .collect();
+        RecordLead {
+            lead: video
+                .is_empty()
+                .then_some(MediaTime::new(0, Timescale::VIDEO_90KHZ)),
+            video,
+            waiting: Vec::new(),
+            wall_clock: None,
+        }
+    }
+
+    fn shift(lead: MediaTime, ticks: i64, timescale: Timescale) -> i64 {
+        ticks.saturating_add(lead.rescale(timescale, Rounding::Nearest).ticks())
+    }
+
+    /// Takes a recorded sample; gives out those ready, shifted.
+    fn push(&mut self, mut sample: Sample, out: &mut Vec<Sample>) {
+        if self.lead.is_none()
+            && (self.video.contains(&sample.track_id) || self.waiting.len() >= MAX_WAITING)
+        {
+            let lead = if self.video.contains(&sample.track_id) {
+                sample.dts.min(0).saturating_neg()
+            } else {
+                0
+            };
+            self.lead = Some(MediaTime::new(lead, sample.timescale));
+        }
+        match self.lead {
+            Some(lead) => {
+                for mut w in self.waiting.drain(..) {
+                    w.dts = RecordLead::shift(lead, w.dts, w.timescale);
+                    out.push(w);
+                }
+                sample.dts = RecordLead::shift(lead, sample.dts, sample.timescale);
+                out.push(sample);
+            }
+            None => self.waiting.push(sample),
+        }
+    }
+
+    /// A wall-clock link of a track's media time, shifted, once the lead
+    /// is known (the latest one waits until then).
+    fn wall_clock(&mut self, link: Option<(MediaTime, UnixTime)>) -> Option<(MediaTime, UnixTime)> {
+        if link.is_some() {
+            self.wall_clock = link;
+        }
+        let lead = self.lead?;
+        let (media, unix) = self.wall_clock.take()?;
+        let ticks = RecordLead::shift(lead, media.ticks(), media.timescale());
+        Some((MediaTime::new(ticks, media.timescale()), unix))
+    }
+}
+
 /// The state of one connection's task beside its `ServerConnection`.
 struct Task {
     files: HashMap<String, Arc<Mp4File>>,
     playback: Option<Playback>,
     publisher: Option<LivePublisher>,
+    /// The shift of the publish, with the publisher.
+    lead: Option<RecordLead>,
     routed: Vec<SocketAddr>,
     datagrams: mpsc::Sender<Datagram>,
 }
@@ -312,6 +392,7 @@ impl Connection {
             files: HashMap::new(),
             playback: None,
             publisher: None,
+            lead: None,
             routed: Vec::new(),
             datagrams: tx,
         };
@@ -426,13 +507,24 @@ impl Connection {
         }
     }
 
-    /// Recorded samples into the live stream.
+    /// Recorded samples into the live stream, shifted by the publish's
+    /// lead ([`RecordLead`]).
     fn collect_samples(&self, conn: &mut ServerConnection, task: &mut Task) {
+        let mut ready = Vec::new();
         while let Some(sample) = conn.poll_sample() {
-            if let Some(p) = task.publisher.as_mut()
-                && let Err(e) = p.push(Instant::now(), sample)
-            {
-                tracing::debug!("rtsp publish: {e}");
+            if let Some(lead) = task.lead.as_mut() {
+                lead.push(sample, &mut ready);
+            }
+        }
+        let link = task.lead.as_mut().and_then(|l| l.wall_clock(None));
+        if let Some(p) = task.publisher.as_mut() {
+            if let Some((media, unix)) = link {
+                p.set_wall_clock(media, unix);
+            }
+            for sample in ready {
+                if let Err(e) = p.push(Instant::now(), sample) {
+                    tracing::debug!("rtsp publish: {e}");
+                }
             }
         }
     }
@@ -534,6 +626,7 @@ impl Connection {
                     tracks,
                 } => {
                     let name = path.strip_prefix("/live/").unwrap_or_default().to_owned();
+                    task.lead = Some(RecordLead::new(&tracks));
                     let published = self.catalog.live.publish(
                         now,
                         PublishRequest {
@@ -571,7 +664,11 @@ impl Connection {
                     media,
                     unix,
                 } => {
-                    if let Some(p) = task.publisher.as_mut() {
+                    let link = task
+                        .lead
+                        .as_mut()
+                        .and_then(|l| l.wall_clock(Some((media, unix))));
+                    if let (Some(p), Some((media, unix))) = (task.publisher.as_mut(), link) {
                         p.set_wall_clock(media, unix);
                     }
                 }

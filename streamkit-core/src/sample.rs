@@ -75,6 +75,16 @@ impl Sample {
 /// 1/1000 s, rounded to nearest) followed by an edit at `media_time = 0`.
 /// Each edit runs to the end of the media (`segment_duration = 0`). This is
 /// [`crate::mp4::Mp4Track::presentation_shift`] of MP4 input.
+///
+/// What players make of that edit list (ffmpeg 5.1, GStreamer 1.22,
+/// VLC 3): ffmpeg places the samples by it (the AAC priming frame at
+/// -1 024 ticks) but decodes the priming frame, since it skips priming
+/// only from a progressive file's sample tables; GStreamer's qtdemux
+/// applies it to a standalone fragmented file (with a real
+/// `segment_duration`, the end too) but not to the fragments its HLS and
+/// DASH demuxers hand it; VLC applies no edit list in fragmented MP4.
+/// Whatever `segment_duration` says, through HLS and DASH each of them
+/// decodes one AAC frame more than from the source MP4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PresentationShift {
     /// The track.

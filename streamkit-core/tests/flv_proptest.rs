@@ -221,6 +221,56 @@ proptest! {
         prop_assert_eq!(got_video, expected);
         prop_assert_eq!(got_audio, audio);
     }
+
+    /// A live demuxer gives each video sample after the first out on the
+    /// push of its own tag, with the interval before it as its duration,
+    /// and its decode time from its own tag (an estimate that was wrong
+    /// never shifts the frames after it); the first waits for the second
+    /// and has its exact duration.
+    #[test]
+    fn a_live_demuxer_gives_frames_out_as_they_arrive(
+        gaps in prop::collection::vec(1i64..80, 2..20),
+    ) {
+        let tracks = vec![Track::new(1, Timescale::VIDEO_90KHZ, CodecConfig::H264(avc()))];
+        let muxer = FlvMuxer::new(&tracks, TagStyle::Compatible).unwrap();
+        let mut demuxer = FlvDemuxer::live();
+        for t in muxer.sequence_headers() {
+            demuxer.push_tag(t.tag_type, t.timestamp, &t.to_body()).unwrap();
+        }
+        prop_assert!(matches!(demuxer.poll_event(), Some(FlvEvent::Track(_))));
+        let mut ms = 0i64;
+        let mut expected = Vec::new();
+        for (i, gap) in gaps.iter().enumerate() {
+            let s = Sample {
+                track_id: 1, dts: ms * 90, composition_offset: 0, duration: (*gap as u32) * 90,
+                timescale: Timescale::VIDEO_90KHZ, keyframe: i == 0, data: Bytes::from(vec![i as u8; 10]),
+            };
+            let tag = muxer.tag(&s).unwrap();
+            demuxer.push_tag(tag.tag_type, tag.timestamp, &tag.to_body()).unwrap();
+            let mut got = Vec::new();
+            while let Some(FlvEvent::Sample(s)) = demuxer.poll_event() {
+                got.push(s);
+            }
+            let mut own = s.clone();
+            if i > 0 {
+                own.duration = gaps[i - 1] as u32 * 90;
+            }
+            if i == 1 {
+                // The first frame, exact, then this one.
+                prop_assert_eq!(got.len(), 2);
+                prop_assert_eq!(&got[0], &expected[0]);
+                prop_assert_eq!(&got[1], &own);
+            } else if i > 1 {
+                prop_assert_eq!(got, vec![own.clone()]);
+            } else {
+                prop_assert!(got.is_empty());
+            }
+            expected.push(own);
+            ms += gap;
+        }
+        demuxer.finish();
+        prop_assert_eq!(demuxer.poll_event(), None);
+    }
 }
 
 fn avc() -> streamkit_core::codec::h264::AvcConfig {

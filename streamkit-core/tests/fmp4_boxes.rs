@@ -261,6 +261,43 @@ fn init_segment_errors() {
     );
 }
 
+/// A whole fragmented file knows each track's end: the audio edit lasts
+/// the source's edit (10 s, in movie milliseconds), trimming the encoder's
+/// padding; the video edit runs to the end of the media.
+#[test]
+fn whole_file_audio_edit_lasts_the_sources() {
+    let file = fixture("h264_aac.mp4");
+    let out = fragment_file(&file, MediaTime::new(2, Timescale::SECONDS)).unwrap();
+    let moov = find(&out.init, &[(b"moov", 0)]);
+    let elst = |trak: usize| find(boxes(moov)[trak].1, &[(b"edts", 0), (b"elst", 0)]);
+    // version, flags, entry_count; segment_duration, media_time, rate 1.
+    assert_eq!(
+        elst(1),
+        [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 4, 0, 0, 1, 0, 0]
+    );
+    assert_eq!(
+        elst(2),
+        [
+            0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0x27, 0x10, 0, 0, 4, 0, 0, 1, 0, 0
+        ]
+    );
+    // Given samples only, the edit lasts what they present: 431 frames of
+    // 1 024 and a last one of 680 (the source's stts ends the track where
+    // its edit does), less the 1 024 skipped: 441 000 ticks again.
+    let (tracks, shifts) = file.tracks_and_shifts();
+    let samples: Vec<_> = file.samples().collect();
+    let out = streamkit_core::fmp4::fragment_samples(
+        &tracks,
+        &shifts,
+        &samples,
+        MediaTime::new(2, Timescale::SECONDS),
+    )
+    .unwrap();
+    let moov = find(&out.init, &[(b"moov", 0)]);
+    let audio = find(boxes(moov)[2].1, &[(b"edts", 0), (b"elst", 0)]);
+    assert_eq!(&audio[8..12], 10_000u32.to_be_bytes());
+}
+
 #[test]
 fn whole_file_index_matches_its_byte_ranges() {
     let file = fixture("h264_aac.mp4");

@@ -320,7 +320,7 @@ impl ClientSession {
                 let name = self.inner.config.url.stream.to_string();
                 self.conn.send_command(
                     0,
-                    &Command::new("FCUnpublish", 5.0, vec![Amf0Value::String(name)]),
+                    &Command::new("FCUnpublish", 5.0, vec![Amf0Value::String(name.into())]),
                 )?;
             }
             self.conn.send_command(
@@ -340,13 +340,13 @@ impl Inner {
         conn.send_chunk_size();
         let url = &self.config.url;
         let mut object = vec![
-            ("app".into(), Amf0Value::String(url.app.clone())),
+            ("app".into(), Amf0Value::String(url.app.as_str().into())),
             ("type".into(), Amf0Value::String("nonprivate".into())),
             (
                 "flashVer".into(),
-                Amf0Value::String(self.config.flash_ver.clone()),
+                Amf0Value::String(self.config.flash_ver.as_str().into()),
             ),
-            ("tcUrl".into(), Amf0Value::String(url.tc_url())),
+            ("tcUrl".into(), Amf0Value::String(url.tc_url().into())),
         ];
         if self.config.mode == ClientMode::Play {
             object.extend([
@@ -364,7 +364,7 @@ impl Inner {
                     self.config
                         .fourcc_list
                         .iter()
-                        .map(|f| Amf0Value::String(f.clone()))
+                        .map(|f| Amf0Value::String(f.as_str().into()))
                         .collect(),
                 ),
             ));
@@ -476,7 +476,7 @@ impl Inner {
                 self.events.push_back(ClientEvent::Connected {
                     properties: c.object.clone(),
                 });
-                let name = Amf0Value::String(self.config.url.stream.to_string());
+                let name = Amf0Value::String(self.config.url.stream.to_string().into());
                 if self.config.mode == ClientMode::Publish {
                     conn.send_command(0, &Command::new("releaseStream", 2.0, vec![name.clone()]))?;
                     conn.send_command(0, &Command::new("FCPublish", 3.0, vec![name]))?;
@@ -491,7 +491,7 @@ impl Inner {
                         reason: "createStream's _result without a stream id",
                     },
                 )? as u32;
-                let name = Amf0Value::String(self.config.url.stream.to_string());
+                let name = Amf0Value::String(self.config.url.stream.to_string().into());
                 match self.config.mode {
                     ClientMode::Publish => conn.send_command(
                         id,

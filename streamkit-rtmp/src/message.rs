@@ -174,7 +174,8 @@ impl Command {
             offset: data.len(),
         };
         let name = match values.next() {
-            Some(Amf0Value::String(s) | Amf0Value::LongString(s)) => s,
+            Some(Amf0Value::String(s)) => String::from(s),
+            Some(Amf0Value::LongString(s)) => s,
             Some(Amf0Value::Avmplus(crate::amf::Amf3Value::String(s))) => s,
             _ => return Err(missing("a command name")),
         };
@@ -202,7 +203,7 @@ impl Command {
     /// The [`AmfError`] of a value AMF0 cannot encode.
     pub fn to_bytes(&self) -> Result<Bytes, AmfError> {
         let mut b = BytesMut::new();
-        Amf0Value::String(self.name.clone()).encode(&mut b)?;
+        Amf0Value::String(self.name.as_str().into()).encode(&mut b)?;
         Amf0Value::Number(self.transaction_id).encode(&mut b)?;
         self.object.encode(&mut b)?;
         for a in &self.arguments {

@@ -772,7 +772,7 @@ impl Inner {
         let mut info_map_codecs = Vec::new();
         for map in ["videoFourCcInfoMap", "audioFourCcInfoMap"] {
             if let Some(p) = c.object.get(map).and_then(Amf0Value::properties) {
-                info_map_codecs.extend(p.iter().map(|(k, _)| k.clone()));
+                info_map_codecs.extend(p.iter().map(|(k, _)| String::from(k.as_str())));
             }
         }
         let enhanced = (!fourcc_list.is_empty()
@@ -798,7 +798,7 @@ impl Inner {
             let can_forward = |list: &[&str]| {
                 Amf0Value::Object(
                     list.iter()
-                        .map(|k| ((*k).to_owned(), Amf0Value::Number(4.0)))
+                        .map(|k| ((*k).into(), Amf0Value::Number(4.0)))
                         .collect(),
                 )
             };

@@ -192,3 +192,43 @@ fn flv_tags_both_ways_allocate_nothing_per_sample() {
     });
     assert_eq!(info.count_total, 0, "demuxing allocated");
 }
+
+/// Nested AMF0 strict arrays whose counts each claim the rest of the
+/// input reserve no more room than the values a decode may hold: the
+/// decode fails at the value limit with its memory bounded by it, not
+/// by the claimed counts (each level would have reserved room for a
+/// million elements).
+#[test]
+fn lying_amf0_array_counts_reserve_no_more_than_the_value_limit() {
+    use streamkit_rtmp::amf::{Amf0Value, AmfError, AmfLimits, amf0};
+    const LEVELS: usize = 30;
+    const NULLS: usize = 1 << 20;
+    let mut data = Vec::with_capacity(LEVELS * 5 + NULLS);
+    for level in 0..LEVELS {
+        data.push(0x0a);
+        let rest = (LEVELS - level - 1) * 5 + NULLS;
+        data.extend_from_slice(&(rest as u32).to_be_bytes());
+    }
+    data.resize(LEVELS * 5 + NULLS, 0x05);
+    let limits = AmfLimits::default();
+    let mut result = None;
+    let info = allocation_counter::measure(|| {
+        result = Some(amf0::decode(&data, &limits));
+    });
+    assert!(
+        matches!(
+            result,
+            Some(Err(AmfError::OverLimit { what: "values", .. }))
+        ),
+        "{result:?}"
+    );
+    // Room for the value limit's worth reserved up front, and the
+    // innermost array grown past half of it (its old and new buffers at
+    // once); the counts claimed would have held 30 million elements.
+    let bound = 3 * (limits.max_values * std::mem::size_of::<Amf0Value>()) as u64;
+    assert!(
+        info.bytes_max <= bound,
+        "{} bytes held at most, bound {bound}",
+        info.bytes_max
+    );
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use proptest::prelude::*;
-use streamkit_rtmp::amf::{Amf0Value, Amf3Object, Amf3Value, AmfLimits, amf0, amf3};
+use streamkit_rtmp::amf::{Amf0Value, Amf3Object, Amf3Value, AmfLimits, AmfString, amf0, amf3};
 use streamkit_rtmp::chunk::{ChunkDecoder, ChunkEncoder, ChunkLimits, Message};
 use streamkit_rtmp::fuzz;
 
@@ -82,7 +82,7 @@ fn amf0_value() -> impl Strategy<Value = Amf0Value> {
     let leaf = prop_oneof![
         number().prop_map(Amf0Value::Number),
         any::<bool>().prop_map(Amf0Value::Boolean),
-        ".{0,20}".prop_map(Amf0Value::String),
+        ".{0,40}".prop_map(|s: String| Amf0Value::String(s.into())),
         Just(Amf0Value::Null),
         Just(Amf0Value::Undefined),
         any::<u16>().prop_map(Amf0Value::Reference),
@@ -95,15 +95,17 @@ fn amf0_value() -> impl Strategy<Value = Amf0Value> {
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
-            prop::collection::vec((key(), inner.clone()), 0..5).prop_map(Amf0Value::Object),
-            prop::collection::vec((key(), inner.clone()), 0..5).prop_map(Amf0Value::EcmaArray),
+            prop::collection::vec((key().prop_map(AmfString::from), inner.clone()), 0..5)
+                .prop_map(Amf0Value::Object),
+            prop::collection::vec((key().prop_map(AmfString::from), inner.clone()), 0..5)
+                .prop_map(Amf0Value::EcmaArray),
             prop::collection::vec(inner.clone(), 0..5).prop_map(Amf0Value::StrictArray),
             (
                 "[A-Za-z.]{1,10}",
-                prop::collection::vec((key(), inner), 0..4)
+                prop::collection::vec((key().prop_map(AmfString::from), inner), 0..4)
             )
                 .prop_map(|(class_name, properties)| Amf0Value::TypedObject {
-                    class_name,
+                    class_name: class_name.into(),
                     properties
                 }),
         ]

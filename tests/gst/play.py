@@ -5,13 +5,17 @@
 #
 # Usage: /usr/bin/python3 tests/gst/play.py URI playbin|playbin3 SECONDS GUARD KINDS
 #
+# SECONDS `end` plays the whole presentation as fast as it decodes
+# (sinks not synced) until the end of the stream.
+#
 # KINDS is `video`, `audio` or `video,audio`: the kinds of stream the
 # presentation holds. The run ends once SECONDS of media of every kind were
 # decoded (counted from the first decoded buffer of that kind), at an error
 # or the end of the stream, or after GUARD seconds of wall time whatever
 # happens (a hang guard, not a timing expectation). Reported per kind: the
 # decoded buffers (video frames), the media time they span, and the first
-# and last buffer times; then every error and warning the pipeline posted.
+# and last buffer times, and for audio the decoded samples per channel;
+# then every error and warning the pipeline posted.
 #
 # Needs python3-gi and GStreamer's introspection data (Debian:
 # python3-gi, gir1.2-gstreamer-1.0).
@@ -29,7 +33,8 @@ from gi.repository import GLib, Gst  # noqa: E402
 
 def main():
     uri, element, seconds, guard, kinds = sys.argv[1:6]
-    seconds = float(seconds)
+    to_end = seconds == "end"
+    seconds = 0.0 if to_end else float(seconds)
     guard = float(guard)
     kinds = kinds.split(",")
     Gst.init(None)
@@ -41,7 +46,16 @@ def main():
     lock = threading.Lock()
     seen = {k: {"buffers": 0, "first": None, "last": None, "samples": 0} for k in ("video", "audio")}
 
-    def on_buffer(kind, buf):
+    def on_buffer(kind, buf, pad):
+        if kind == "audio":
+            caps = pad.get_current_caps()
+            st = caps.get_structure(0) if caps else None
+            if st is not None:
+                channels = st.get_value("channels") or 1
+                width = {"F32LE": 4, "S32LE": 4, "F64LE": 8, "S16LE": 2}.get(st.get_value("format"))
+                if width is not None:
+                    with lock:
+                        seen[kind]["samples"] += buf.get_size() // (channels * width)
         t = buf.pts
         if t == Gst.CLOCK_TIME_NONE:
             return
@@ -56,9 +70,9 @@ def main():
 
     for kind in ("video", "audio"):
         sink = Gst.ElementFactory.make("fakesink", kind + "sink")
-        sink.set_property("sync", True)
+        sink.set_property("sync", not to_end)
         sink.set_property("signal-handoffs", True)
-        sink.connect("handoff", lambda _s, buf, _p, kind=kind: on_buffer(kind, buf))
+        sink.connect("handoff", lambda _s, buf, pad, kind=kind: on_buffer(kind, buf, pad))
         pipeline.set_property(kind + "-sink", sink)
 
     errors, warnings = [], []
@@ -90,7 +104,7 @@ def main():
 
     def check():
         with lock:
-            done = all(span(k) >= seconds for k in kinds)
+            done = not to_end and all(span(k) >= seconds for k in kinds)
         if done or time.monotonic() - started > guard:
             loop.quit()
             return False
@@ -115,6 +129,7 @@ def main():
             s = seen[k]
             out[k] = {
                 "buffers": s["buffers"],
+                "samples": s["samples"],
                 "span": round(span(k), 3),
                 "first": None if s["first"] is None else round(s["first"] / Gst.SECOND, 3),
                 "last": None if s["last"] is None else round(s["last"] / Gst.SECOND, 3),

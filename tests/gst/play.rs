@@ -44,6 +44,17 @@ pub(crate) fn object<'a>(json: &'a str, key: &str) -> &'a str {
 /// video and audio are decoded, with a hang guard of `guard` seconds, and
 /// returns play.py's JSON line.
 pub(crate) fn play(uri: &str, element: &str, seconds: u32, guard: u32) -> String {
+    run(uri, element, &seconds.to_string(), guard)
+}
+
+/// Plays all of `uri` with `element`, as fast as it decodes (sinks not
+/// synced), to the end of the stream, with a hang guard of `guard`
+/// seconds, and returns play.py's JSON line.
+pub(crate) fn play_to_end(uri: &str, element: &str, guard: u32) -> String {
+    run(uri, element, "end", guard)
+}
+
+fn run(uri: &str, element: &str, seconds: &str, guard: u32) -> String {
     // Debian's python3-gi belongs to the system interpreter.
     let python = if Path::new("/usr/bin/python3").exists() {
         "/usr/bin/python3"
@@ -52,13 +63,7 @@ pub(crate) fn play(uri: &str, element: &str, seconds: u32, guard: u32) -> String
     };
     let out = Command::new(python)
         .arg(script())
-        .args([
-            uri,
-            element,
-            &seconds.to_string(),
-            &guard.to_string(),
-            "video,audio",
-        ])
+        .args([uri, element, seconds, &guard.to_string(), "video,audio"])
         .output()
         .expect("python3 is required (scripts/test installs it)");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();

@@ -35,6 +35,7 @@ pub struct Serve {
     pub http: SocketAddr,
     pub rtmp: SocketAddr,
     pub rtmps: Option<SocketAddr>,
+    pub rtsp: SocketAddr,
     pub dir: TempDir,
 }
 
@@ -71,6 +72,7 @@ impl Serve {
             http: after("listening on http://").expect("HTTP address"),
             rtmp: after("rtmp on rtmp://").expect("RTMP address"),
             rtmps: after("rtmps on rtmps://"),
+            rtsp: after("rtsp on rtsp://").expect("RTSP address"),
             guard,
             dir,
         }
@@ -79,6 +81,11 @@ impl Serve {
     /// `rtmp://ADDR/PATH`.
     pub fn rtmp_url(&self, path: &str) -> String {
         format!("rtmp://{}/{path}", self.rtmp)
+    }
+
+    /// `rtsp://ADDR/PATH`.
+    pub fn rtsp_url(&self, path: &str) -> String {
+        format!("rtsp://{}/{path}", self.rtsp)
     }
 
     /// `http://ADDR/PATH`.

@@ -61,6 +61,8 @@ struct TrackState {
     /// The sample waiting for the next one's decode time (its duration).
     held: Option<Sample>,
     last_duration: u32,
+    /// The decode time of the track's last video sample.
+    last_dts: Option<i64>,
     /// Decode time the next audio frame is expected at (frame grid).
     next_dts: Option<i64>,
 }
@@ -79,12 +81,26 @@ struct TrackState {
 /// decode times are kept on the grid of the codec's frame length (1024 or
 /// 960 AAC samples, the duration an Opus packet's TOC says) while the tag
 /// times stay within a millisecond of it, so 44.1 kHz AAC, whose frames do
-/// not last whole milliseconds, comes out with exact timestamps. A video
-/// sample's duration is the distance to the next sample of its track, so
-/// each video sample is given out when the next one arrives (one frame
-/// later), or at a sequence end or [`FlvDemuxer::finish`].
+/// not last whole milliseconds, comes out with exact timestamps.
+///
+/// Video durations: FLV tags carry no duration, so a video sample's
+/// duration is the distance to the next sample of its track. A demuxer
+/// made by [`FlvDemuxer::new`] (files) holds each video sample until the
+/// next one arrives (one frame later) or a sequence end or
+/// [`FlvDemuxer::finish`], so every duration is exact. A demuxer made by
+/// [`FlvDemuxer::live`] (an RTMP ingest, where a frame held is a frame of
+/// latency) holds only a track's first video sample; every later one is
+/// given out as it arrives, with the interval before it (the previous
+/// frame's distance to it) as the estimate of its duration. The estimate
+/// is exact at a constant frame rate; where the rate changes, the next
+/// frame's decode time still comes from its own tag, so an error never
+/// carries over into later frames (a fragmented MP4 writer takes the
+/// durations of all but a run's last sample from the decode times, and
+/// each run starts at its first sample's decode time).
 #[derive(Debug, Default)]
 pub struct FlvDemuxer {
+    /// Video samples go out as they arrive ([`FlvDemuxer::live`]).
+    live: bool,
     tracks: Vec<TrackState>,
     unsupported: Vec<UnsupportedMedia>,
     unsupported_frames: u64,
@@ -124,6 +140,19 @@ impl FlvDemuxer {
     #[must_use]
     pub fn new() -> FlvDemuxer {
         FlvDemuxer::default()
+    }
+
+    /// A demuxer with no tracks yet that gives each video sample out as it
+    /// arrives (after a track's first, which waits for the second), its
+    /// duration estimated from the interval before it: for a live
+    /// ingest, where the one-frame hold of [`FlvDemuxer::new`] would add a
+    /// frame of latency. See the type's documentation.
+    #[must_use]
+    pub fn live() -> FlvDemuxer {
+        FlvDemuxer {
+            live: true,
+            ..FlvDemuxer::default()
+        }
     }
 
     /// The tracks configured so far.
@@ -218,6 +247,7 @@ impl FlvDemuxer {
                     track: track.clone(),
                     held: None,
                     last_duration: 0,
+                    last_dts: None,
                     next_dts: None,
                 });
             }
@@ -284,7 +314,7 @@ impl FlvDemuxer {
                     let dts = timestamp.saturating_mul(90).saturating_add(
                         (i64::from(tag.timestamp_offset_nanos) * 90 + 500_000) / 1_000_000,
                     );
-                    let sample = Sample {
+                    let mut sample = Sample {
                         track_id: id,
                         dts,
                         composition_offset: packet.composition_time.saturating_mul(90),
@@ -294,18 +324,35 @@ impl FlvDemuxer {
                         data: packet.data,
                     };
                     let t = &mut self.tracks[i];
-                    if let Some(mut held) = t.held.replace(sample) {
-                        let d = dts.saturating_sub(held.dts);
-                        let d = u32::try_from(d).unwrap_or(0);
-                        let d = if d == 0 { t.last_duration.max(1) } else { d };
+                    let previous = t.last_dts.replace(dts);
+                    let interval = |last: i64, fallback: u32| {
+                        u32::try_from(dts.saturating_sub(last))
+                            .ok()
+                            .filter(|d| *d > 0)
+                            .unwrap_or(fallback.max(1))
+                    };
+                    if let Some(mut held) = t.held.take() {
+                        let d = interval(held.dts, t.last_duration);
                         held.duration = d;
                         t.last_duration = d;
                         self.events.push_back(FlvEvent::Sample(held));
+                    }
+                    match previous {
+                        Some(last) if self.live => {
+                            // Given out at once: the interval before it
+                            // is the estimate of its own duration.
+                            let d = interval(last, t.last_duration);
+                            sample.duration = d;
+                            t.last_duration = d;
+                            self.events.push_back(FlvEvent::Sample(sample));
+                        }
+                        _ => t.held = Some(sample),
                     }
                 }
                 VideoPacketType::SequenceEnd => {
                     if let Some(i) = self.find(id) {
                         self.flush(i);
+                        self.tracks[i].last_dts = None;
                         self.events
                             .push_back(FlvEvent::SequenceEnd { track_id: id });
                     }

@@ -389,14 +389,15 @@ pub fn fuzz_parsers(data: &[u8]) {
             let _ = p.map(|p| p.data.len());
         }
     }
-    let mut demuxer = FlvDemuxer::new();
-    for (i, kind) in [TagType::Video, TagType::Audio, TagType::Video]
-        .into_iter()
-        .enumerate()
-    {
-        let _ = demuxer.push_tag(kind, i as i64 * 40, &bytes);
+    for mut demuxer in [FlvDemuxer::new(), FlvDemuxer::live()] {
+        for (i, kind) in [TagType::Video, TagType::Audio, TagType::Video]
+            .into_iter()
+            .enumerate()
+        {
+            let _ = demuxer.push_tag(kind, i as i64 * 40, &bytes);
+            while demuxer.poll_event().is_some() {}
+        }
+        demuxer.finish();
         while demuxer.poll_event().is_some() {}
     }
-    demuxer.finish();
-    while demuxer.poll_event().is_some() {}
 }

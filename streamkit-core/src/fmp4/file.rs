@@ -6,7 +6,7 @@ use core::ops::Range;
 use bytes::Bytes;
 
 use super::{
-    Fmp4Error, FragmentWriter, SegmentIndex, SubsegmentReference, init_segment_with_shifts,
+    Fmp4Error, FragmentWriter, SegmentIndex, SubsegmentReference, init::init_segment_with_edits,
 };
 use crate::buffer::BufferList;
 use crate::codec::MediaKind;
@@ -61,8 +61,10 @@ pub struct FragmentedFile {
 ///
 /// Every track with a codec the demuxer models is kept, with its edit list
 /// carried over as a [`PresentationShift`] when it has the common shape
-/// ([`crate::mp4::Mp4Track::presentation_shift`]); a track whose edit list
-/// is more complex keeps its media timeline. Tracks without a supported
+/// ([`crate::mp4::Mp4Track::presentation_shift`]), an audio track's edit
+/// as long as the source's (or, when that says 0, as what the samples
+/// present), so the encoder's padding at the end is trimmed too; a track
+/// whose edit list is more complex keeps its media timeline. Tracks without a supported
 /// codec are left out. The file's samples are not copied: the result's
 /// `mdat` payloads are slices of `file`'s buffer.
 ///
@@ -92,12 +94,41 @@ pub fn fragment_file(
 ) -> Result<FragmentedFile, Fmp4Error> {
     let (tracks, shifts) = file.tracks_and_shifts();
     let samples: Vec<Sample> = file.samples().collect();
-    fragment_samples(&tracks, &shifts, &samples, segment_duration)
+    // The source's own edit lengths where it gives them (they also trim
+    // the encoder's padding at the end), else what the samples present.
+    let mut durations = presented_durations(&tracks, &shifts, &samples);
+    for d in &mut durations {
+        if let Some(ticks) = file
+            .tracks()
+            .iter()
+            .find(|t| t.id() == d.0)
+            .and_then(|t| source_edit_duration(t, file.movie_timescale()))
+        {
+            d.1 = ticks;
+        }
+    }
+    fragment(&tracks, &shifts, &durations, &samples, segment_duration)
+}
+
+/// The length, in ticks of the track, of the one edit that plays `track`'s
+/// media (after any empty edits), when the edit list has that shape and
+/// the length is not 0.
+fn source_edit_duration(track: &crate::mp4::Mp4Track, movie: Timescale) -> Option<u64> {
+    track.presentation_shift()?;
+    let edit = track.edits().iter().find(|e| e.media_time.is_some())?;
+    let ticks = MediaTime::new(i64::try_from(edit.segment_duration).ok()?, movie)
+        .checked_rescale(track.timescale(), Rounding::Up)?
+        .ticks();
+    u64::try_from(ticks).ok().filter(|&t| t > 0)
 }
 
 /// Fragments `samples` (interleaved, in decode order per track) of `tracks`
 /// into one file with a `sidx`; `shifts` go into the init segment's edit
-/// lists (see [`init_segment_with_shifts`]).
+/// lists (see [`init_segment_with_shifts`](super::init_segment_with_shifts)),
+/// an audio track's edit lasting what the track presents (from its
+/// `media_time` to the end of its last sample), since the whole track is
+/// known: GStreamer's qtdemux ends the track there; ffmpeg applies the
+/// shift either way.
 ///
 /// Segments are cut at keyframes of the reference track (the first video
 /// track, else the first track): a new segment starts at the first keyframe
@@ -107,7 +138,7 @@ pub fn fragment_file(
 ///
 /// # Errors
 ///
-/// Those of [`init_segment_with_shifts`] and
+/// Those of [`init_segment_with_shifts`](super::init_segment_with_shifts) and
 /// [`FragmentWriter::write_fragment`], and
 /// [`Fmp4Error::EmptyFragment`] when no sample belongs to the reference
 /// track.
@@ -117,7 +148,19 @@ pub fn fragment_samples(
     samples: &[Sample],
     segment_duration: MediaTime,
 ) -> Result<FragmentedFile, Fmp4Error> {
-    let init = init_segment_with_shifts(tracks, shifts)?;
+    let durations = presented_durations(tracks, shifts, samples);
+    fragment(tracks, shifts, &durations, samples, segment_duration)
+}
+
+/// [`fragment_samples`] with the edits' lengths given (`(track_id, ticks)`).
+fn fragment(
+    tracks: &[Track],
+    shifts: &[PresentationShift],
+    durations: &[(u32, u64)],
+    samples: &[Sample],
+    segment_duration: MediaTime,
+) -> Result<FragmentedFile, Fmp4Error> {
+    let init = init_segment_with_edits(tracks, shifts, durations)?;
     let reference = tracks
         .iter()
         .find(|t| t.codec.kind() == MediaKind::Video)
@@ -255,4 +298,38 @@ pub fn fragment_samples(
         reference_track_id: ref_id,
         timescale,
     })
+}
+
+/// For each shifted track, the ticks its presentation lasts: from the
+/// edit's `media_time` (the shift negated, or 0 after an empty edit) to
+/// the end of its last-presented sample.
+///
+/// Audio tracks only: the end their edit trims is the encoder's padding,
+/// which GStreamer's qtdemux then leaves out. A video edit keeps running to
+/// the end of the media: given a length, qtdemux dropped the last picture
+/// of every fixture, however long the edit.
+fn presented_durations(
+    tracks: &[Track],
+    shifts: &[PresentationShift],
+    samples: &[Sample],
+) -> Vec<(u32, u64)> {
+    let audio = |id: u32| {
+        tracks
+            .iter()
+            .any(|t| t.id == id && t.codec.kind() == MediaKind::Audio)
+    };
+    shifts
+        .iter()
+        .filter(|s| s.ticks != 0 && audio(s.track_id))
+        .filter_map(|shift| {
+            let end = samples
+                .iter()
+                .filter(|s| s.track_id == shift.track_id)
+                .map(|s| s.pts().saturating_add(i64::from(s.duration)))
+                .max()?;
+            let start = shift.ticks.saturating_neg().max(0);
+            let ticks = u64::try_from(end.saturating_sub(start)).ok()?;
+            (ticks > 0).then_some((shift.track_id, ticks))
+        })
+        .collect()
 }

@@ -52,6 +52,23 @@ pub fn init_segment_with_shifts(
     tracks: &[Track],
     shifts: &[PresentationShift],
 ) -> Result<Bytes, Fmp4Error> {
+    init_segment_with_edits(tracks, shifts, &[])
+}
+
+/// [`init_segment_with_shifts`], where the edit that plays a shifted
+/// track's media lasts what `durations` gives for the track (`(track_id,
+/// ticks of the track's timescale)`: the presentation from the edit's
+/// `media_time` to the end of the last sample) instead of running to the
+/// end of the media (`segment_duration` 0). Written in movie ticks rounded
+/// up, so no sample is cut. Only for a whole file whose every sample is
+/// known: GStreamer's qtdemux then ends each track where the edit ends,
+/// trimming the encoder's padding (it applies no edit list to fragments a
+/// DASH or HLS demuxer hands it, whatever the duration).
+pub(crate) fn init_segment_with_edits(
+    tracks: &[Track],
+    shifts: &[PresentationShift],
+    durations: &[(u32, u64)],
+) -> Result<Bytes, Fmp4Error> {
     if let Some(s) = shifts
         .iter()
         .find(|s| !tracks.iter().any(|t| t.id == s.track_id))
@@ -95,7 +112,12 @@ pub fn init_segment_with_shifts(
                 .map(|s| s.ticks)
                 .next_back()
                 .unwrap_or(0);
-            write_trak(buf, track, entry, shift);
+            let duration = durations
+                .iter()
+                .filter(|d| d.0 == track.id)
+                .map(|d| d.1)
+                .next_back();
+            write_trak(buf, track, entry, shift, duration);
         }
         write_box(buf, b"mvex", |buf| {
             for track in tracks {
@@ -198,22 +220,29 @@ fn write_mvhd(buf: &mut Vec<u8>, next_track_id: u32) {
 }
 
 /// Writes `edts` with the edit list for a presentation shift (nothing for
-/// a zero shift).
-fn write_edts(buf: &mut Vec<u8>, track: &Track, shift: i64) {
+/// a zero shift); the edit of the media lasts `duration` ticks of the track
+/// (rounded up to movie ticks) when given, else to the end of the media.
+fn write_edts(buf: &mut Vec<u8>, track: &Track, shift: i64, duration: Option<u64>) {
     if shift == 0 {
         return;
     }
+    let media_duration = duration
+        .and_then(|d| i64::try_from(d).ok())
+        .and_then(|d| {
+            MediaTime::new(d, track.timescale).checked_rescale(MOVIE_TIMESCALE, Rounding::Up)
+        })
+        .map_or(0, |d| d.ticks().unsigned_abs());
     // (segment_duration in movie ticks, media_time in track ticks).
     let mut edits: [(u64, i64); 2] = [(0, 0); 2];
     let count = if shift < 0 {
-        edits[0] = (0, shift.saturating_neg());
+        edits[0] = (media_duration, shift.saturating_neg());
         1
     } else {
         let movie = MediaTime::new(shift, track.timescale)
             .rescale(MOVIE_TIMESCALE, Rounding::Nearest)
             .ticks();
         edits[0] = (movie.unsigned_abs(), -1);
-        edits[1] = (0, 0);
+        edits[1] = (media_duration, 0);
         2
     };
     let edits = &edits[..count];
@@ -238,7 +267,13 @@ fn write_edts(buf: &mut Vec<u8>, track: &Track, shift: i64) {
     });
 }
 
-fn write_trak(buf: &mut Vec<u8>, track: &Track, entry: &SampleEntry, shift: i64) {
+fn write_trak(
+    buf: &mut Vec<u8>,
+    track: &Track,
+    entry: &SampleEntry,
+    shift: i64,
+    duration: Option<u64>,
+) {
     let video = entry.kind == MediaKind::Video;
     write_box(buf, b"trak", |buf| {
         // flags: track_enabled | track_in_movie.
@@ -258,7 +293,7 @@ fn write_trak(buf: &mut Vec<u8>, track: &Track, entry: &SampleEntry, shift: i64)
             put_u32(buf, entry.size.0.min(0xffff) << 16);
             put_u32(buf, entry.size.1.min(0xffff) << 16);
         });
-        write_edts(buf, track, shift);
+        write_edts(buf, track, shift, duration);
         write_box(buf, b"mdia", |buf| {
             write_full_box(buf, b"mdhd", 0, 0, |buf| {
                 put_u32(buf, 0); // creation_time

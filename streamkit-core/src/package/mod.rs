@@ -55,6 +55,15 @@
 //! (a long GOP, audio that outlasts the video). CMAF init segments carry
 //! the tracks' edit-list shifts; MPEG-TS adds them to each sample's times.
 //!
+//! The AAC priming frame the shift skips (1 024 samples of encoder delay)
+//! stays in both: it is what the decoder needs to decode the next frame
+//! right, so no rendition drops it, whole frame or not. MPEG-TS has no
+//! edit list, so it presents before the first picture and players decode
+//! and play it. In CMAF the edit runs to the end of the media
+//! (`segment_duration` 0: a package's tracks have no known end while it is
+//! made); what players do with it through HLS and DASH is told at
+//! [`PresentationShift`].
+//!
 //! ```
 //! use bytes::Bytes;
 //! use streamkit_core::mp4::Mp4File;

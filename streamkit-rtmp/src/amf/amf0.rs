@@ -1,13 +1,13 @@
-//! AMF0 values, decoded with nom and encoded into any `BufMut`.
+//! AMF0 values, decoded by direct slice reads (nom's result and error
+//! types, shared with the AMF3 decoder, carry the positions) and encoded
+//! into any `BufMut`.
 
 use bytes::BufMut;
 use nom::IResult;
-use nom::bytes::complete::take;
 use nom::error::{ErrorKind, ParseError};
-use nom::number::complete::{be_f64, be_i16, be_u8, be_u16, be_u32};
 
 use super::amf3::{self, Amf3Value};
-use super::{AmfError, AmfLimits, Budget};
+use super::{AmfError, AmfLimits, AmfString, Budget};
 
 const FORMAT: &str = "AMF0";
 
@@ -20,9 +20,9 @@ pub enum Amf0Value {
     /// `boolean-marker` (0x01).
     Boolean(bool),
     /// `string-marker` (0x02): at most 65,535 bytes of UTF-8.
-    String(String),
+    String(AmfString),
     /// `object-marker` (0x03): properties in order.
-    Object(Vec<(String, Amf0Value)>),
+    Object(Vec<(AmfString, Amf0Value)>),
     /// `null-marker` (0x05).
     Null,
     /// `undefined-marker` (0x06).
@@ -31,7 +31,7 @@ pub enum Amf0Value {
     /// typed object) of the message, kept as a reference.
     Reference(u16),
     /// `ecma-array-marker` (0x08): an associative array.
-    EcmaArray(Vec<(String, Amf0Value)>),
+    EcmaArray(Vec<(AmfString, Amf0Value)>),
     /// `strict-array-marker` (0x0a): a dense array.
     StrictArray(Vec<Amf0Value>),
     /// `date-marker` (0x0b): milliseconds since the Unix epoch, and a time
@@ -51,9 +51,9 @@ pub enum Amf0Value {
     /// `typed-object-marker` (0x10): a class name and its properties.
     TypedObject {
         /// The class name.
-        class_name: String,
+        class_name: AmfString,
         /// The properties.
-        properties: Vec<(String, Amf0Value)>,
+        properties: Vec<(AmfString, Amf0Value)>,
     },
     /// `avmplus-object-marker` (0x11): an AMF3 value.
     Avmplus(Amf3Value),
@@ -73,14 +73,15 @@ impl Amf0Value {
     #[must_use]
     pub fn as_str(&self) -> Option<&str> {
         match self {
-            Amf0Value::String(s) | Amf0Value::LongString(s) | Amf0Value::XmlDocument(s) => Some(s),
+            Amf0Value::String(s) => Some(s.as_str()),
+            Amf0Value::LongString(s) | Amf0Value::XmlDocument(s) => Some(s),
             _ => None,
         }
     }
 
     /// The properties of an object, ECMA array or typed object.
     #[must_use]
-    pub fn properties(&self) -> Option<&[(String, Amf0Value)]> {
+    pub fn properties(&self) -> Option<&[(AmfString, Amf0Value)]> {
         match self {
             Amf0Value::Object(p)
             | Amf0Value::EcmaArray(p)
@@ -197,7 +198,7 @@ fn put_long_string(out: &mut impl BufMut, s: &str) -> Result<(), AmfError> {
     Ok(())
 }
 
-fn put_properties(out: &mut impl BufMut, p: &[(String, Amf0Value)]) -> Result<(), AmfError> {
+fn put_properties(out: &mut impl BufMut, p: &[(AmfString, Amf0Value)]) -> Result<(), AmfError> {
     for (k, v) in p {
         put_short_string(out, k)?;
         v.encode(out)?;
@@ -226,10 +227,12 @@ pub fn decode(data: &[u8], limits: &AmfLimits) -> Result<(Amf0Value, usize), Amf
 /// Any [`AmfError`] decoding can give.
 pub fn decode_all(data: &[u8], limits: &AmfLimits) -> Result<Vec<Amf0Value>, AmfError> {
     let mut d = Decoder::new(data, *limits);
-    let mut out = Vec::new();
+    // An RTMP command has a name, a transaction id, a command object and
+    // an argument or two.
+    let mut out = Vec::with_capacity(4);
     let mut rest = data;
     while !rest.is_empty() {
-        let (r, v) = d.value(rest, 0).map_err(|e| d.error(e))?;
+        let (r, v) = d.element(rest, 0).map_err(|e| d.error(e))?;
         out.push(v);
         rest = r;
     }
@@ -357,6 +360,8 @@ pub(crate) fn text(b: &[u8]) -> String {
 struct Decoder<'w> {
     whole: &'w [u8],
     budget: Budget,
+    /// Values that arrays may still reserve room for ([`Decoder::reserve`]).
+    reservable: usize,
     /// The format of the innermost failure (an AMF3 value inside AMF0
     /// reports as AMF3).
     format: &'static str,
@@ -367,44 +372,99 @@ impl<'w> Decoder<'w> {
         Decoder {
             whole,
             budget: Budget::new(limits),
+            reservable: limits.max_values,
             format: FORMAT,
         }
+    }
+
+    /// Room for up to `n` values reserved ahead of decoding them (an
+    /// array's count), out of [`AmfLimits::max_values`] for the whole
+    /// decode: counts that lie (nested arrays each claiming the rest of
+    /// the input) reserve no more than the values a decode may hold.
+    fn reserve(&mut self, n: usize) -> usize {
+        let n = n.min(self.reservable);
+        self.reservable -= n;
+        n
     }
 
     fn error(&self, e: nom::Err<Fail<'_>>) -> AmfError {
         to_error(self.format, self.whole, &self.budget.limits, e)
     }
 
-    fn short_string<'a>(&mut self, i: &'a [u8], what: &'static str) -> Res<'a, String> {
-        let (i, len) = named(what, be_u16(i))?;
-        let (i, b) = named(what, take(usize::from(len))(i))?;
-        self.budget.bytes(i, b.len())?;
-        Ok((i, text(b)))
+    #[inline(always)]
+    fn short_string<'a>(&mut self, i: &'a [u8], what: &'static str) -> Res<'a, AmfString> {
+        let Some((len, i)) = i.split_first_chunk::<2>() else {
+            return fail(i, FailKind::Truncated(what));
+        };
+        let Some((b, rest)) = i.split_at_checked(usize::from(u16::from_be_bytes(*len))) else {
+            return fail(i, FailKind::Truncated(what));
+        };
+        self.budget.bytes(rest, b.len())?;
+        Ok((rest, AmfString::from_utf8_lossy_in(b, i)))
     }
 
     fn long_string<'a>(&mut self, i: &'a [u8], what: &'static str) -> Res<'a, String> {
-        let (i, len) = named(what, be_u32(i))?;
-        let (i, b) = named(what, take(len as usize)(i))?;
-        self.budget.bytes(i, b.len())?;
-        Ok((i, text(b)))
+        let Some((len, i)) = i.split_first_chunk::<4>() else {
+            return fail(i, FailKind::Truncated(what));
+        };
+        let Some((b, rest)) = usize::try_from(u32::from_be_bytes(*len))
+            .ok()
+            .and_then(|n| i.split_at_checked(n))
+        else {
+            return fail(i, FailKind::Truncated(what));
+        };
+        self.budget.bytes(rest, b.len())?;
+        Ok((rest, text(b)))
     }
 
-    /// Properties up to the object end (an empty name, then 0x09).
+    /// Properties up to the object end (an empty name, then 0x09);
+    /// `capacity` is a guess of how many (an ECMA array's count, bounded
+    /// by the bytes left).
     fn properties<'a>(
         &mut self,
         mut i: &'a [u8],
         depth: usize,
-    ) -> Res<'a, Vec<(String, Amf0Value)>> {
-        let mut out = Vec::new();
+        capacity: usize,
+    ) -> Res<'a, Vec<(AmfString, Amf0Value)>> {
+        let mut out = Vec::with_capacity(capacity);
         loop {
-            if i.len() >= 3 && i[..3] == [0, 0, 0x09] {
-                return Ok((&i[3..], out));
+            if let Some(([0, 0, 0x09], rest)) = i.split_first_chunk::<3>() {
+                return Ok((rest, out));
             }
             let (r, key) = self.short_string(i, "a property name")?;
-            let (r, v) = self.value(r, depth + 1)?;
+            let (r, v) = self.element(r, depth + 1)?;
             out.push((key, v));
             i = r;
         }
+    }
+
+    /// [`Decoder::value`] with numbers, booleans and strings (what most
+    /// properties and array elements hold) decoded in the caller, so
+    /// their values are built in place instead of returned through
+    /// memory; the same checks in the same order.
+    #[inline(always)]
+    fn element<'a>(&mut self, i: &'a [u8], depth: usize) -> Res<'a, Amf0Value> {
+        if depth <= self.budget.limits.max_depth {
+            match i {
+                [0x00, rest @ ..] if rest.len() >= 8 => {
+                    self.budget.count(i)?;
+                    if let Some((n, rest)) = rest.split_first_chunk::<8>() {
+                        return Ok((rest, Amf0Value::Number(f64::from_be_bytes(*n))));
+                    }
+                }
+                [0x01, b, rest @ ..] => {
+                    self.budget.count(i)?;
+                    return Ok((rest, Amf0Value::Boolean(*b != 0)));
+                }
+                [0x02, rest @ ..] => {
+                    self.budget.count(i)?;
+                    let (rest, s) = self.short_string(rest, "a string")?;
+                    return Ok((rest, Amf0Value::String(s)));
+                }
+                _ => {}
+            }
+        }
+        self.value(i, depth)
     }
 
     fn value<'a>(&mut self, i: &'a [u8], depth: usize) -> Res<'a, Amf0Value> {
@@ -413,53 +473,70 @@ impl<'w> Decoder<'w> {
         }
         self.budget.count(i)?;
         let start = i;
-        let (i, marker) = named("a type marker", be_u8(i))?;
+        let Some((&marker, i)) = i.split_first() else {
+            return fail(i, FailKind::Truncated("a type marker"));
+        };
         match marker {
-            0x00 => {
-                let (i, n) = named("a number", be_f64(i))?;
-                Ok((i, Amf0Value::Number(n)))
-            }
-            0x01 => {
-                let (i, b) = named("a boolean", be_u8(i))?;
-                Ok((i, Amf0Value::Boolean(b != 0)))
-            }
+            0x00 => match i.split_first_chunk::<8>() {
+                Some((n, i)) => Ok((i, Amf0Value::Number(f64::from_be_bytes(*n)))),
+                None => fail(i, FailKind::Truncated("a number")),
+            },
+            0x01 => match i.split_first() {
+                Some((b, i)) => Ok((i, Amf0Value::Boolean(*b != 0))),
+                None => fail(i, FailKind::Truncated("a boolean")),
+            },
             0x02 => {
                 let (i, s) = self.short_string(i, "a string")?;
                 Ok((i, Amf0Value::String(s)))
             }
             0x03 => {
-                let (i, p) = self.properties(i, depth)?;
+                let (i, p) = self.properties(i, depth, 0)?;
                 Ok((i, Amf0Value::Object(p)))
             }
             0x05 => Ok((i, Amf0Value::Null)),
             0x06 => Ok((i, Amf0Value::Undefined)),
-            0x07 => {
-                let (i, r) = named("a reference", be_u16(i))?;
-                Ok((i, Amf0Value::Reference(r)))
-            }
+            0x07 => match i.split_first_chunk::<2>() {
+                Some((r, i)) => Ok((i, Amf0Value::Reference(u16::from_be_bytes(*r)))),
+                None => fail(i, FailKind::Truncated("a reference")),
+            },
             0x08 => {
                 // The count is advisory; the object end closes the array.
-                let (i, _count) = named("an ECMA array count", be_u32(i))?;
-                let (i, p) = self.properties(i, depth)?;
+                // As a capacity it is bounded by the bytes left (a
+                // property takes at least three).
+                let Some((count, i)) = i.split_first_chunk::<4>() else {
+                    return fail(i, FailKind::Truncated("an ECMA array count"));
+                };
+                let count = u32::from_be_bytes(*count) as usize;
+                let room = self.reserve(count.min(i.len() / 3));
+                let (i, p) = self.properties(i, depth, room)?;
                 Ok((i, Amf0Value::EcmaArray(p)))
             }
             0x0a => {
-                let (mut i, count) = named("a strict array count", be_u32(i))?;
+                let Some((count, mut i)) = i.split_first_chunk::<4>() else {
+                    return fail(i, FailKind::Truncated("a strict array count"));
+                };
+                let count = u32::from_be_bytes(*count) as usize;
                 // Every element takes at least one byte.
-                if count as usize > i.len() {
+                if count > i.len() {
                     return fail(i, FailKind::Truncated("a strict array"));
                 }
-                let mut items = Vec::with_capacity(count as usize);
+                let mut items = Vec::with_capacity(self.reserve(count));
                 for _ in 0..count {
-                    let (r, v) = self.value(i, depth + 1)?;
+                    let (r, v) = self.element(i, depth + 1)?;
                     items.push(v);
                     i = r;
                 }
                 Ok((i, Amf0Value::StrictArray(items)))
             }
             0x0b => {
-                let (i, millis) = named("a date", be_f64(i))?;
-                let (i, time_zone) = named("a date's time zone", be_i16(i))?;
+                let Some((millis, i)) = i.split_first_chunk::<8>() else {
+                    return fail(i, FailKind::Truncated("a date"));
+                };
+                let Some((time_zone, i)) = i.split_first_chunk::<2>() else {
+                    return fail(i, FailKind::Truncated("a date's time zone"));
+                };
+                let millis = f64::from_be_bytes(*millis);
+                let time_zone = i16::from_be_bytes(*time_zone);
                 Ok((i, Amf0Value::Date { millis, time_zone }))
             }
             0x0c => {
@@ -473,7 +550,7 @@ impl<'w> Decoder<'w> {
             }
             0x10 => {
                 let (i, class_name) = self.short_string(i, "a class name")?;
-                let (i, properties) = self.properties(i, depth)?;
+                let (i, properties) = self.properties(i, depth, 0)?;
                 Ok((
                     i,
                     Amf0Value::TypedObject {

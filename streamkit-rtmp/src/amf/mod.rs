@@ -17,7 +17,12 @@
 //! inline.
 //!
 //! Strings that are not UTF-8 are read with U+FFFD replacements, as
-//! encoders in the field send such metadata now and then.
+//! encoders in the field send such metadata now and then. AMF0 strings,
+//! property names and class names are [`AmfString`]s, which keep text of
+//! up to 22 bytes inline (most command names, property names and values),
+//! so decoding a `connect` or an `onMetaData` allocates for its long
+//! strings and its arrays only; AMF0 long strings, XML documents and AMF3
+//! text are `String`s.
 //!
 //! ```
 //! use streamkit_rtmp::amf::{Amf0Value, AmfLimits, amf0};
@@ -37,11 +42,13 @@
 
 pub mod amf0;
 pub mod amf3;
+mod string;
 
 use amf0::{FailKind, Res, fail};
 
 pub use amf0::Amf0Value;
 pub use amf3::{Amf3Object, Amf3Value};
+pub use string::AmfString;
 
 /// Bounds on what one decode may build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -212,8 +219,9 @@ impl Budget {
     }
 }
 
-/// The property named `name` of an object's or array's properties.
+/// The property named `name` of an object's or array's properties
+/// (AMF0's [`AmfString`] names or AMF3's `String` ones).
 #[must_use]
-pub fn property<'a, V>(properties: &'a [(String, V)], name: &str) -> Option<&'a V> {
+pub fn property<'a, K: PartialEq<str>, V>(properties: &'a [(K, V)], name: &str) -> Option<&'a V> {
     properties.iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
