@@ -7,10 +7,15 @@
 //! showing the fixture's codecs and resolution; the live one shows its
 //! latency, and (LL-DASH) its first picture is within two target
 //! durations of the live edge. A screenshot of the page is saved in the target directory.
+//!
+//! The page also lists the RTSP URLs with serve's bound RTSP port:
+//! `rtsp://HOST:PORT/vod/NAME` for each file, `rtsp://HOST:PORT/live/NAME`
+//! for each live stream (the file's live channel and a stream ffmpeg
+//! publishes with ANNOUNCE + RECORD).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 #[path = "serve_support/server.rs"]
 mod server;
@@ -104,4 +109,65 @@ fn chromium_plays_every_stream_from_the_page() {
     }
     assert!(screenshot.exists());
     println!("screenshot: {}", screenshot.display());
+}
+
+#[test]
+fn the_page_lists_the_rtsp_urls_of_every_file_and_live_stream() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        root.join("tests/mse/node_modules/playwright-core").exists(),
+        "tests/mse/node_modules is missing: run `npm ci` in tests/mse (scripts/test does)"
+    );
+    let server = Server::start();
+    // A live stream of its own: ffmpeg publishes the fixture over RTSP.
+    let mut publisher = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-re", "-stream_loop", "-1", "-i"])
+        .arg(root.join("tests/fixtures/h264_aac.mp4"))
+        .args(["-c", "copy", "-f", "rtsp", "-rtsp_transport", "tcp"])
+        .arg(format!("{}/live/cam", server.rtsp))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start ffmpeg");
+    // Polling, not hoping: the loop ends on the list naming the stream or
+    // on the publisher's exit.
+    loop {
+        let (status, body) = server.get("/streams.json");
+        if status == 200 && String::from_utf8_lossy(&body).contains(r#""name":"cam""#) {
+            break;
+        }
+        assert!(
+            publisher.try_wait().unwrap().is_none(),
+            "ffmpeg stopped before publishing"
+        );
+        #[allow(clippy::disallowed_methods)]
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // The file's five entry points, its RTP and two RTSP rows; the
+    // published stream's two entry points and its RTSP row.
+    let out = Command::new("node")
+        .arg(root.join("tests/serve_support/page_rows.mjs"))
+        .arg(format!("http://{}/", server.addr))
+        .arg("11")
+        .output()
+        .unwrap_or_else(|e| panic!("node is needed (scripts/test installs it): {e}"));
+    publisher.kill().unwrap();
+    publisher.wait().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "page_rows.mjs failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rtsp = &server.rtsp;
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.contains(r#","RTSP"#)).collect();
+    assert_eq!(
+        rows,
+        [
+            format!(r#"["h264_aac","RTSP","ffplay {rtsp}/vod/h264_aac"]"#),
+            format!(r#"["h264_aac","RTSP live","ffplay {rtsp}/live/h264_aac"]"#),
+            format!(r#"["cam","RTSP live","ffplay {rtsp}/live/cam"]"#),
+        ],
+        "{stdout}"
+    );
 }

@@ -211,16 +211,41 @@ fn check_playout(speed: u32) {
             assert_eq!(p.ssrc(), session.ssrc());
             assert_eq!(p.payload_type(), s.payload_type(t.id).unwrap());
         }
-        // Sent at their samples' decode times, divided by the speed.
-        let due: Vec<Duration> = due_times(&f, t.id).iter().map(|d| *d / speed).collect();
-        for (at, p) in &rtp {
-            assert!(
-                due.iter()
-                    .any(|d| d.abs_diff(*at) <= Duration::from_micros(1)),
-                "track {} packet {} sent at {at:?}, no sample is due then",
-                t.id,
-                p.sequence_number().0
-            );
+        if t.kind() == streamkit_core::codec::MediaKind::Video {
+            // Sent at their samples' decode times, divided by the speed.
+            let due: Vec<Duration> = due_times(&f, t.id).iter().map(|d| *d / speed).collect();
+            for (at, p) in &rtp {
+                assert!(
+                    due.iter()
+                        .any(|d| d.abs_diff(*at) <= Duration::from_micros(1)),
+                    "track {} packet {} sent at {at:?}, no sample is due then",
+                    t.id,
+                    p.sequence_number().0
+                );
+            }
+        } else {
+            // Audio: at its presentation time less the lead (as the
+            // B-frame video's reordered frames lead theirs), from the
+            // first sample's decode time on, divided by the speed.
+            let first = f.file.samples().next().unwrap();
+            let origin = MediaTime::new(first.dts, first.timescale)
+                .rescale(Timescale::MICROS, Rounding::Nearest)
+                .ticks();
+            for (at, p) in &rtp {
+                let pts = MediaTime::new(
+                    i64::from(p.timestamp().0.wrapping_sub(offset) as i32),
+                    clock,
+                )
+                .rescale(Timescale::MICROS, Rounding::Nearest)
+                .ticks();
+                let due = (pts - lead.as_micros() as i64 - origin).max(0) as u64;
+                let due = Duration::from_micros(due) / speed;
+                assert!(
+                    due.abs_diff(*at) <= Duration::from_micros(1),
+                    "audio packet {} sent at {at:?}, due at {due:?}",
+                    p.sequence_number().0
+                );
+            }
         }
         if t.kind() == streamkit_core::codec::MediaKind::Video {
             // One marker per access unit, at its presentation time.

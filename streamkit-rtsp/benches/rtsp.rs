@@ -1,10 +1,21 @@
 //! RTSP message parse throughput: streamkit's reader beside `rtsp-types`
-//! (crates.io) on the same requests and responses, in one group.
+//! (crates.io) on the same requests and responses, in one group; and the
+//! demux of a TCP stream of `$`-framed interleaved RTP and RTCP beside a
+//! memcpy of the same bytes in the same chunks, in another.
 #![allow(missing_docs)]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)] // a virtual clock's origin
 
+use std::time::Instant;
+
+use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use streamkit_rtsp::message::{MessageReader, ReaderConfig, parse_frame};
+use streamkit_core::clock::{UnixTime, WallClock};
+use streamkit_core::mp4::Mp4File;
+use streamkit_rtp::sender::{
+    MediaSender, MediaSenderConfig, Pacing, TransmitKind, first_video_and_audio,
+};
+use streamkit_rtsp::message::{Frame, MessageReader, ReaderConfig, parse_frame, write_interleaved};
 
 const MESSAGES: &[&[u8]] = &[
     b"SETUP rtsp://192.168.0.10:554/Streaming/Channels/101/trackID=1 RTSP/1.0\r\nCSeq: 3\r\nUser-Agent: LibVLC/3.0.18 (LIVE555 Streaming Media v2016.11.28)\r\nTransport: RTP/AVP;unicast;client_port=50000-50001\r\n\r\n",
@@ -48,5 +59,112 @@ fn parse(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse);
+/// The bytes a server writes to an RTSP-over-TCP viewer of
+/// tests/fixtures/h264_aac.mp4: every RTP packet of its video (channel 0)
+/// and audio (channel 2) and the RTCP (sender reports, BYEs: channels 1
+/// and 3) a streamkit media sender makes of it, each framed with `$`, and
+/// a GET_PARAMETER keep-alive in the middle.
+fn interleaved_stream() -> (Vec<u8>, usize) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/h264_aac.mp4"
+    );
+    let file = Mp4File::parse(Bytes::from(std::fs::read(path).unwrap())).unwrap();
+    let (tracks, shifts) = file.tracks_and_shifts();
+    let tracks = first_video_and_audio(&tracks);
+    let t0 = Instant::now();
+    let mut config = MediaSenderConfig::new(
+        "bench@streamkit",
+        1,
+        WallClock::new(t0, UnixTime::from_unix_millis(0)),
+    );
+    config.pacing = Pacing::Live;
+    config.max_queued_payloads = 1 << 16;
+    let mut sender = MediaSender::new(config, &tracks, &shifts).unwrap();
+    sender.start(t0);
+    for sample in file.samples() {
+        sender.push(&sample).unwrap();
+    }
+    sender.finish().unwrap();
+    let mut datagrams = Vec::new();
+    loop {
+        while let Some(t) = sender.poll_transmit(t0) {
+            let video = t.track_id == tracks[0].id;
+            let channel = match (video, t.kind) {
+                (true, TransmitKind::Rtp) => 0,
+                (true, _) => 1,
+                (false, TransmitKind::Rtp) => 2,
+                (false, _) => 3,
+            };
+            datagrams.push((channel, t.datagram.to_vec()));
+        }
+        if sender.poll_timeout().is_none() {
+            break;
+        }
+        sender.handle_timeout(t0);
+    }
+    let mut out = Vec::new();
+    let mut frames = 0;
+    let middle = datagrams.len() / 2;
+    for (i, (channel, d)) in datagrams.iter().enumerate() {
+        if i == middle {
+            out.extend_from_slice(
+                b"GET_PARAMETER rtsp://127.0.0.1:8554/vod/h264_aac/ RTSP/1.0\r\nCSeq: 9\r\nSession: 8A3F2C1D9E4B7A60\r\nUser-Agent: Lavf59.27.100\r\n\r\n",
+            );
+            frames += 1;
+        }
+        out.extend_from_slice(&write_interleaved(*channel, d.len()).unwrap());
+        out.extend_from_slice(d);
+        frames += 1;
+    }
+    (out, frames)
+}
+
+fn demux(c: &mut Criterion) {
+    let (stream, frames) = interleaved_stream();
+    let mut group = c.benchmark_group("rtsp_interleaved_demux");
+    group.throughput(Throughput::Bytes(stream.len() as u64));
+    // Reads of one TCP segment on loopback's 1500-byte MTU path, and of
+    // serve's 64 KiB read buffer.
+    for chunk in [1448usize, 64 * 1024] {
+        group.bench_function(format!("memcpy {chunk} B reads"), |b| {
+            let mut buf = vec![0u8; chunk];
+            b.iter(|| {
+                for piece in stream.chunks(chunk) {
+                    buf[..piece.len()].copy_from_slice(piece);
+                    std::hint::black_box(&buf);
+                }
+            });
+        });
+        group.bench_function(format!("streamkit MessageReader {chunk} B reads"), |b| {
+            let mut reader = MessageReader::new(ReaderConfig::default());
+            b.iter(|| {
+                let mut n = 0;
+                for piece in stream.chunks(chunk) {
+                    reader.push(piece);
+                    // As a server's read loop takes them: the payload
+                    // out by value, a message whole.
+                    loop {
+                        match reader.poll_frame() {
+                            Ok(Some(Frame::Interleaved { channel, data })) => {
+                                std::hint::black_box(channel);
+                                std::hint::black_box(&data);
+                            }
+                            Ok(Some(message)) => {
+                                std::hint::black_box(message);
+                            }
+                            Ok(None) => break,
+                            Err(e) => panic!("{e}"),
+                        }
+                        n += 1;
+                    }
+                }
+                assert_eq!(n, frames);
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, parse, demux);
 criterion_main!(benches);

@@ -1,11 +1,12 @@
 //! The message reader never panics on arbitrary bytes in arbitrary
-//! chunks, and a message it is given written by the writer parses back to
-//! itself.
+//! chunks, a message it is given written by the writer parses back to
+//! itself, and a stream of interleaved frames and messages in arbitrary
+//! chunks reads back to the same frames in order.
 
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use streamkit_rtsp::message::{
-    Frame, Message, MessageReader, Method, ReaderConfig, Request, Response,
+    Frame, Message, MessageReader, Method, ReaderConfig, Request, Response, write_interleaved,
 };
 
 fn token() -> impl Strategy<Value = String> {
@@ -98,5 +99,44 @@ proptest! {
         };
         prop_assert_eq!(frame, Frame::Message(m));
         prop_assert_eq!(reader.poll_frame().unwrap(), None);
+    }
+
+    #[test]
+    fn interleaved_frames_and_messages_in_arbitrary_chunks_read_back_in_order(
+        frames in prop::collection::vec(
+            prop_oneof![
+                (any::<u8>(), prop::collection::vec(any::<u8>(), 0..1500))
+                    .prop_map(|(channel, data)| Frame::Interleaved { channel, data: Bytes::from(data) }),
+                message().prop_map(Frame::Message),
+            ],
+            0..12,
+        ),
+        cuts in prop::collection::vec(any::<usize>(), 0..16),
+    ) {
+        let mut out = BytesMut::new();
+        for f in &frames {
+            match f {
+                Frame::Interleaved { channel, data } => {
+                    out.extend_from_slice(&write_interleaved(*channel, data.len()).unwrap());
+                    out.extend_from_slice(data);
+                }
+                Frame::Message(m) => m.write_to(&mut out),
+            }
+        }
+        let mut ends: Vec<usize> = cuts.iter().map(|c| c % (out.len() + 1)).collect();
+        ends.sort_unstable();
+        ends.push(out.len());
+        let mut reader = MessageReader::new(ReaderConfig::default());
+        let mut read = Vec::new();
+        let mut at = 0;
+        for end in ends {
+            reader.push(&out[at..end]);
+            at = end;
+            while let Some(f) = reader.poll_frame().unwrap() {
+                read.push(f);
+            }
+        }
+        prop_assert_eq!(read, frames);
+        prop_assert_eq!(reader.buffered(), 0);
     }
 }

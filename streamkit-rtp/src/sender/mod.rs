@@ -41,6 +41,16 @@
 //! RTP time lies on the line through the packets' presentation times and
 //! its NTP time is the [`WallClock`] time at the real instant (at speed 1).
 //!
+//! Sending, as receivers that line tracks up by arrival need it (rtpbin's
+//! lip sync delays the track whose packets lead their presentation the
+//! most; GStreamer then clips the end of the delayed track at the
+//! RTSP Range's end): a video packet goes at its sample's decode time, so
+//! a reordered frame leads its presentation by up to the presentation
+//! lead; an audio packet (audio is never reordered) goes at its
+//! presentation time less the lead (or when pushed, if that is later:
+//! [`feed`](MediaSender::feed) pushes that far ahead), so every track's
+//! packets lead their presentation by the same most.
+//!
 //! ```
 //! use std::time::{Duration, Instant};
 //! use bytes::Bytes;
@@ -100,7 +110,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use streamkit_core::clock::WallClock;
-use streamkit_core::codec::MediaKind;
+use streamkit_core::codec::{CodecConfig, MediaKind};
 use streamkit_core::sample::{PresentationShift, Sample};
 use streamkit_core::time::{MediaTime, Rounding, RtpTimestamp, Timescale};
 use streamkit_core::track::Track;
@@ -173,6 +183,10 @@ pub struct MediaSender {
     /// Added to every sample's times: the passes before this one, µs.
     pass_offset_us: i64,
     last_due: Duration,
+    /// The longest span of frames one AAC packet aggregates: how much
+    /// further than the lead [`feed`](MediaSender::feed) pushes, so an
+    /// aggregated packet is whole when it is due.
+    aggregation: Duration,
     finished: bool,
     goodbye: bool,
     /// When the last RTP packet went out.
@@ -243,6 +257,20 @@ impl MediaSender {
             });
         }
         let mtu = config.packetizer.mtu;
+        let frames = config.packetizer.aac_frames_per_packet as u64;
+        let aggregation = tracks
+            .iter()
+            .filter_map(|t| match &t.codec {
+                CodecConfig::Aac(asc) if asc.sampling_frequency > 0 => {
+                    let samples = frames * u64::from(asc.frame_length().unwrap_or(1024));
+                    Some(Duration::from_micros(
+                        (samples * 1_000_000).div_ceil(u64::from(asc.sampling_frequency)),
+                    ))
+                }
+                _ => None,
+            })
+            .max()
+            .unwrap_or(Duration::ZERO);
         Ok(MediaSender {
             config,
             streams,
@@ -253,6 +281,7 @@ impl MediaSender {
             origin_us: None,
             pass_offset_us: 0,
             last_due: Duration::ZERO,
+            aggregation,
             finished: false,
             goodbye: false,
             last_sent: None,
@@ -518,8 +547,12 @@ impl MediaSender {
     }
 
     /// Pushes samples from `samples` (skipping those of tracks it does not
-    /// send) until a payload is queued: the feeding a file's player does
-    /// before each wait. `true` when `samples` ran out (then either
+    /// send) until a payload is queued and, when there is a presentation
+    /// lead, the samples pushed reach the lead (plus what one AAC packet
+    /// aggregates) past the next payload's time, so audio can go that much
+    /// ahead (see the module docs), or the queue is full: the
+    /// feeding a file's player does before each wait. `true` when
+    /// `samples` ran out (then either
     /// [`start_next_pass`](MediaSender::start_next_pass) and feed the file
     /// again, or [`finish`](MediaSender::finish)).
     ///
@@ -530,7 +563,14 @@ impl MediaSender {
         &mut self,
         samples: &mut impl Iterator<Item = Sample>,
     ) -> Result<bool, SessionError> {
-        while self.queue.is_empty() {
+        while self.queue.is_empty()
+            || (self.queue.len() < self.config.max_queued_payloads
+                && !self.config.presentation_lead.is_zero()
+                && self.queue.front().is_some_and(|q| {
+                    self.last_due.saturating_sub(q.due)
+                        < self.config.presentation_lead + self.aggregation
+                }))
+        {
             match samples.next() {
                 Some(sample) if self.has_track(sample.track_id) => self.push(&sample)?,
                 Some(_) => {}
@@ -540,13 +580,17 @@ impl MediaSender {
         Ok(false)
     }
 
-    /// Moves stream `i`'s payloads to the queue, due at the last sample's
-    /// time.
+    /// Moves stream `i`'s payloads to the queue: a video payload due at
+    /// the last sample's decode time, an audio payload at its presentation
+    /// time less the presentation lead (see the module docs), each after
+    /// every payload due no later (so each track keeps its order).
     fn drain_packetizer(&mut self, i: usize) {
-        let due = self.last_due;
+        let origin = self.origin_us.unwrap_or(0);
+        let lead_us = i64::try_from(self.config.presentation_lead.as_micros()).unwrap_or(i64::MAX);
         let Some(stream) = self.streams.get_mut(i) else {
             return;
         };
+        let audio = stream.track.kind() == MediaKind::Audio;
         while let Some(payload) = stream.packetizer.poll_payload() {
             if stream.first.is_none() {
                 stream.first = Some(RtpInfo {
@@ -554,11 +598,30 @@ impl MediaSender {
                     rtp_timestamp: payload.timestamp(),
                 });
             }
-            self.queue.push_back(Queued {
-                stream: i,
-                due,
-                payload,
-            });
+            let due = if audio {
+                let us = stream
+                    .media_us(payload.timestamp())
+                    .saturating_sub(lead_us)
+                    .saturating_sub(origin);
+                Duration::from_micros(us.max(0).unsigned_abs())
+            } else {
+                self.last_due
+            };
+            // From the back: the payloads due later than this one (video
+            // queued ahead of audio's earlier time) go after it.
+            let at = self
+                .queue
+                .iter()
+                .rposition(|q| q.due <= due)
+                .map_or(0, |p| p + 1);
+            self.queue.insert(
+                at,
+                Queued {
+                    stream: i,
+                    due,
+                    payload,
+                },
+            );
         }
     }
 

@@ -6,7 +6,10 @@
 //! and it parses the head once. Line ends are CRLF or, leniently, LF;
 //! empty lines between messages are skipped.
 
+use std::sync::LazyLock;
+
 use bytes::{Buf, Bytes, BytesMut};
+use memchr::memmem::Finder;
 use nom::bytes::streaming::{tag, take_till, take_while, take_while1};
 use nom::number::streaming::{be_u16, u8 as byte};
 use nom::{IResult, Parser};
@@ -58,27 +61,39 @@ pub enum Parsed {
 
 type In<'a> = &'a [u8];
 
+/// RFC 2326's `token` characters: graphic ASCII but the separators.
+static TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_graphic()
+            && !matches!(
+                b,
+                b'(' | b')'
+                    | b'<'
+                    | b'>'
+                    | b'@'
+                    | b','
+                    | b';'
+                    | b':'
+                    | b'\\'
+                    | b'"'
+                    | b'/'
+                    | b'['
+                    | b']'
+                    | b'?'
+                    | b'='
+                    | b'{'
+                    | b'}'
+            );
+        c += 1;
+    }
+    table
+};
+
 fn is_token(c: u8) -> bool {
-    c.is_ascii_graphic()
-        && !matches!(
-            c,
-            b'(' | b')'
-                | b'<'
-                | b'>'
-                | b'@'
-                | b','
-                | b';'
-                | b':'
-                | b'\\'
-                | b'"'
-                | b'/'
-                | b'['
-                | b']'
-                | b'?'
-                | b'='
-                | b'{'
-                | b'}'
-        )
+    TOKEN[usize::from(c)]
 }
 
 fn is_eol(c: u8) -> bool {
@@ -218,6 +233,9 @@ enum StartOwned {
     Status(Version, u16, String),
 }
 
+/// The header fields a head's first allocation holds.
+const FIELDS: usize = 16;
+
 /// Parses a head that ends at `head.len()` (its empty line included).
 fn parse_head(head: &[u8], config: &ReaderConfig) -> Result<Head, ParseError> {
     let (mut i, start) = if head.starts_with(b"RTSP/") {
@@ -229,16 +247,23 @@ fn parse_head(head: &[u8], config: &ReaderConfig) -> Result<Head, ParseError> {
         StartLine::Request(m, u, v) => StartOwned::Request(m, u.to_owned(), v),
         StartLine::Status(v, s, r) => StartOwned::Status(v, s, r.to_owned()),
     };
-    let mut fields: Vec<Field> = Vec::new();
+    // One allocation for the fields of all but unusual heads.
+    let mut fields: Vec<Field> = Vec::with_capacity(FIELDS.min(config.max_headers));
     let mut content_length = None;
     loop {
-        if let Ok((rest, ())) = eol(i) {
+        // The line's first byte says which parser it is for.
+        let first = i.first().copied();
+        if matches!(first, Some(b'\r' | b'\n'))
+            && let Ok((rest, ())) = eol(i)
+        {
             if !rest.is_empty() {
                 return Err(invalid("end of head", offset_in(head, rest)));
             }
             break;
         }
-        if let Ok((rest, value)) = continuation(i) {
+        if matches!(first, Some(b' ' | b'\t'))
+            && let Ok((rest, value)) = continuation(i)
+        {
             let Some(last) = fields.last_mut() else {
                 return Err(invalid("header name", offset_in(head, i)));
             };
@@ -251,7 +276,7 @@ fn parse_head(head: &[u8], config: &ReaderConfig) -> Result<Head, ParseError> {
         }
         let (rest, (name, value)) =
             header_line(i).map_err(|e| invalid("header line", error_offset(head, &e)))?;
-        if std::str::from_utf8(value).is_err() {
+        if !value.is_ascii() && std::str::from_utf8(value).is_err() {
             return Err(invalid("header value (not UTF-8)", offset_in(head, value)));
         }
         if fields.len() >= config.max_headers {
@@ -293,17 +318,19 @@ fn parse_head(head: &[u8], config: &ReaderConfig) -> Result<Head, ParseError> {
 /// Where the head that starts `buf` ends (after its empty line), looking
 /// from `from` on.
 fn head_end(buf: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    while let Some(pos) = buf.get(i..)?.iter().position(|c| *c == b'\n') {
-        let at = i + pos;
-        match (buf.get(at + 1), buf.get(at + 2)) {
-            (Some(b'\n'), _) => return Some(at + 2),
-            (Some(b'\r'), Some(b'\n')) => return Some(at + 3),
-            _ => {}
-        }
-        i = at + 1;
+    // The first line end followed by an empty line: LF then CRLF (the
+    // usual), or LF then LF, whichever comes first; each found a vector
+    // at a time.
+    static CRLF: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n\r\n"));
+    static LF: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n\n"));
+    let rest = buf.get(from..)?;
+    let crlf = CRLF.find(rest);
+    let before = crlf.map_or(rest, |p| rest.get(..p + 1).unwrap_or_default());
+    match (LF.find(before), crlf) {
+        (Some(p), _) => Some(from + p + 2),
+        (None, Some(p)) => Some(from + p + 3),
+        (None, None) => None,
     }
-    None
 }
 
 /// Empty-line bytes before a message.
@@ -330,23 +357,20 @@ fn interleaved_header(buf: &[u8]) -> Result<(u8, usize), usize> {
 /// As [`MessageReader::poll_frame`].
 pub fn parse_frame(input: &Bytes, config: &ReaderConfig) -> Result<Parsed, ParseError> {
     let blank = leading_blank(input);
-    let buf = input.slice(blank..);
-    match frame_at(&buf, 0, config)? {
-        Step::Frame(len) => {
-            let frame = build_frame(buf.slice(..len), config)?;
-            Ok(Parsed::Complete {
-                frame,
-                consumed: blank + len,
-            })
-        }
+    match frame_at(input.get(blank..).unwrap_or_default(), 0, config)? {
+        Step::Frame(len, head) => Ok(Parsed::Complete {
+            frame: build_frame(input.slice(blank..blank + len), head),
+            consumed: blank + len,
+        }),
         Step::Need(needed, _) => Ok(Parsed::Incomplete { needed }),
     }
 }
 
 /// What the bytes at the start of a buffer hold.
 enum Step {
-    /// A whole frame of this many bytes.
-    Frame(usize),
+    /// A whole frame of this many bytes, and its head once parsed (a
+    /// message's: an interleaved frame has none), so it is parsed once.
+    Frame(usize, Option<(usize, Head)>),
     /// Not yet: at least this many more bytes when known, and how far the
     /// end of a head was looked for.
     Need(Option<usize>, usize),
@@ -355,7 +379,7 @@ enum Step {
 fn frame_at(buf: &[u8], scanned: usize, config: &ReaderConfig) -> Result<Step, ParseError> {
     if buf.first() == Some(&b'$') {
         return Ok(match interleaved_header(buf) {
-            Ok((_, length)) if buf.len() >= 4 + length => Step::Frame(4 + length),
+            Ok((_, length)) if buf.len() >= 4 + length => Step::Frame(4 + length, None),
             Ok((_, length)) => Step::Need(Some(4 + length - buf.len()), 0),
             Err(missing) => Step::Need(Some(missing), 0),
         });
@@ -376,26 +400,26 @@ fn frame_at(buf: &[u8], scanned: usize, config: &ReaderConfig) -> Result<Step, P
     let head = parse_head(buf.get(..end).unwrap_or_default(), config)?;
     let total = end + head.content_length;
     Ok(if buf.len() >= total {
-        Step::Frame(total)
+        Step::Frame(total, Some((end, head)))
     } else {
         Step::Need(Some(total - buf.len()), end.max(1))
     })
 }
 
-/// The frame of `bytes` (exactly one frame, checked by `frame_at`).
-fn build_frame(bytes: Bytes, config: &ReaderConfig) -> Result<Frame, ParseError> {
-    if bytes.first() == Some(&b'$') {
+/// The frame of `bytes` (exactly one frame, checked by `frame_at`, with
+/// the head it parsed and where that ends).
+fn build_frame(bytes: Bytes, head: Option<(usize, Head)>) -> Frame {
+    let Some((end, head)) = head else {
         let channel = bytes.get(1).copied().unwrap_or(0);
-        return Ok(Frame::Interleaved {
+        return Frame::Interleaved {
             channel,
             data: bytes.slice(4.min(bytes.len())..),
-        });
-    }
-    let end = head_end(&bytes, 0).ok_or(invalid("end of head", bytes.len()))?;
-    let head = parse_head(bytes.get(..end).unwrap_or_default(), config)?;
-    let body = bytes.slice(end..);
-    let headers = Headers::from_parts(bytes.slice(..end), head.fields);
-    Ok(Frame::Message(match head.start {
+        };
+    };
+    let mut body = bytes;
+    let text = body.split_to(end.min(body.len()));
+    let headers = Headers::from_parts(text, head.fields);
+    Frame::Message(match head.start {
         StartOwned::Request(method, uri, version) => Message::Request(Request {
             method,
             uri,
@@ -410,8 +434,11 @@ fn build_frame(bytes: Bytes, config: &ReaderConfig) -> Result<Frame, ParseError>
             headers,
             body,
         }),
-    }))
+    })
 }
+
+/// How much room [`MessageReader::push`] makes at once.
+const RESERVE: usize = 16 * 1024;
 
 /// An incremental reader of one TCP stream's frames: requests,
 /// responses and interleaved data, in any chunking.
@@ -447,6 +474,13 @@ impl MessageReader {
 
     /// Appends bytes read from the stream.
     pub fn push(&mut self, bytes: &[u8]) {
+        // Room in steps that double up to 16 KiB: the partial frame a
+        // read ends with moves to the front of the buffer once per step,
+        // not once per read.
+        if self.buf.capacity() - self.buf.len() < bytes.len() {
+            let step = RESERVE.min(2 * self.buf.capacity());
+            self.buf.reserve(bytes.len().max(step));
+        }
         self.buf.extend_from_slice(bytes);
     }
 
@@ -468,6 +502,18 @@ impl MessageReader {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
+        // Interleaved data, the bulk of a playing stream: its four header
+        // bytes read in place and the payload split off as the frame's one
+        // handle (a `$` starts the buffer only between frames).
+        if let &[b'$', channel, high, low, ..] = &self.buf[..] {
+            let length = usize::from(u16::from_be_bytes([high, low]));
+            if self.buf.len() < 4 + length {
+                return Ok(None);
+            }
+            self.buf.advance(4);
+            let data = self.buf.split_to(length).freeze();
+            return Ok(Some(Frame::Interleaved { channel, data }));
+        }
         let blank = leading_blank(&self.buf);
         if blank > 0 {
             self.buf.advance(blank);
@@ -478,17 +524,11 @@ impl MessageReader {
         }
         let step = frame_at(&self.buf, self.scanned, &self.config);
         match step {
-            Ok(Step::Frame(len)) => {
+            Ok(Step::Frame(len, head)) => {
                 self.scanned = 0;
                 self.known_total = None;
                 let bytes = self.buf.split_to(len).freeze();
-                match build_frame(bytes, &self.config) {
-                    Ok(frame) => Ok(Some(frame)),
-                    Err(e) => {
-                        self.failed = Some(e.clone());
-                        Err(e)
-                    }
-                }
+                Ok(Some(build_frame(bytes, head)))
             }
             Ok(Step::Need(needed, scanned)) => {
                 self.scanned = scanned;
