@@ -9,6 +9,10 @@
 //!   delays the track whose packets lead their presentation most, and
 //!   rtspsrc clips at the Range's end: the sender's audio leads by the
 //!   video's B-frame lead, so nothing is delayed past it);
+//! - a plain client's PLAY answer gives every track's `seq` and `rtptime`
+//!   in RTP-Info (the AAC track's too, whose first packet waits for the
+//!   frames it aggregates), equal to the first RTP packet's on the
+//!   client's own interleaved channels;
 //! - ffmpeg plays `rtsp://ADDR/live/NAME` (the looped file) with no error;
 //! - ffmpeg publishes the fixture with `-f rtsp` (ANNOUNCE + RECORD, over
 //!   TCP and over UDP) to `rtsp://ADDR/live/KEY`, and ffprobe then decodes
@@ -210,4 +214,136 @@ fn digest_refuses_a_wrong_publisher_and_admits_the_right_one() {
     assert!(published(&server, &mut right, "locked"));
     right.kill().unwrap();
     right.wait().unwrap();
+}
+
+/// A plain RTSP client on one TCP connection: sends `request` (CSeq and
+/// Session added) and returns the answer, with every interleaved frame
+/// read before it appended to `frames`.
+struct RawClient {
+    stream: std::net::TcpStream,
+    reader: streamkit::rtsp::message::MessageReader,
+    cseq: u32,
+    session: Option<String>,
+}
+
+impl RawClient {
+    fn connect(rtsp: &str) -> RawClient {
+        let addr = rtsp.trim_start_matches("rtsp://");
+        RawClient {
+            stream: std::net::TcpStream::connect(addr).unwrap(),
+            reader: streamkit::rtsp::message::MessageReader::new(Default::default()),
+            cseq: 0,
+            session: None,
+        }
+    }
+
+    fn next_frame(&mut self) -> streamkit::rtsp::message::Frame {
+        use std::io::Read;
+        loop {
+            if let Some(f) = self.reader.poll_frame().unwrap() {
+                return f;
+            }
+            let mut buf = [0u8; 4096];
+            let n = self.stream.read(&mut buf).unwrap();
+            assert!(n > 0, "serve closed the connection");
+            self.reader.push(&buf[..n]);
+        }
+    }
+
+    fn send(
+        &mut self,
+        method: streamkit::rtsp::message::Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        frames: &mut Vec<(u8, bytes::Bytes)>,
+    ) -> streamkit::rtsp::message::Response {
+        use std::io::Write;
+        use streamkit::rtsp::message::{Frame, Message, Request};
+        self.cseq += 1;
+        let mut r = Request::new(method, uri);
+        r.headers.append("CSeq", &self.cseq.to_string());
+        if let Some(s) = &self.session {
+            r.headers.append("Session", s);
+        }
+        for (n, v) in headers {
+            r.headers.append(n, v);
+        }
+        let mut out = bytes::BytesMut::new();
+        r.write_to(&mut out);
+        self.stream.write_all(&out).unwrap();
+        loop {
+            match self.next_frame() {
+                Frame::Interleaved { channel, data } => frames.push((channel, data)),
+                Frame::Message(Message::Response(answer)) => {
+                    assert_eq!(answer.cseq(), Some(self.cseq));
+                    if let Some(s) = answer.headers.get("Session") {
+                        let id = s.split(';').next().unwrap().to_owned();
+                        self.session = Some(id);
+                    }
+                    return answer;
+                }
+                Frame::Message(Message::Request(r)) => panic!("a request from serve: {r:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn play_answers_rtp_info_with_the_first_packet_of_every_track() {
+    use streamkit::rtsp::header::RtpInfoHeader;
+    use streamkit::rtsp::message::Method;
+    let server = start(&[]);
+    let url = format!("{}/vod/h264_aac", server.rtsp);
+    let mut client = RawClient::connect(&server.rtsp);
+    let mut frames = Vec::new();
+    let describe = client.send(
+        Method::Describe,
+        &url,
+        &[("Accept", "application/sdp")],
+        &mut frames,
+    );
+    assert_eq!(describe.status, 200);
+    // The client's own channels, not 0-1 and 2-3.
+    for (track, channels) in [(1, "10-11"), (2, "20-21")] {
+        let transport = format!("RTP/AVP/TCP;unicast;interleaved={channels}");
+        let setup = client.send(
+            Method::Setup,
+            &format!("{url}/trackID={track}"),
+            &[("Transport", &transport)],
+            &mut frames,
+        );
+        assert_eq!(setup.status, 200, "{setup:?}");
+    }
+    let play = client.send(Method::Play, &url, &[("Range", "npt=0-")], &mut frames);
+    assert_eq!(play.status, 200, "{play:?}");
+    assert!(frames.is_empty(), "nothing before the PLAY answer");
+    let info = RtpInfoHeader::parse(play.headers.get("RTP-Info").unwrap()).unwrap();
+    assert_eq!(info.entries.len(), 2, "{info:?}");
+    let mut expected = Vec::new();
+    for (entry, track, channel) in [(&info.entries[0], 1, 10u8), (&info.entries[1], 2, 20u8)] {
+        assert!(
+            entry.url.ends_with(&format!("/trackID={track}")),
+            "{entry:?}"
+        );
+        let seq = entry.seq.unwrap_or_else(|| panic!("no seq: {entry:?}"));
+        let rtptime = entry
+            .rtptime
+            .unwrap_or_else(|| panic!("no rtptime: {entry:?}"));
+        expected.push((channel, seq, rtptime));
+    }
+    // The first RTP packet on each track's channel has that seq and
+    // timestamp.
+    let mut first: Vec<(u8, u16, u32)> = Vec::new();
+    while first.len() < 2 {
+        if let streamkit::rtsp::message::Frame::Interleaved { channel, data } = client.next_frame()
+            && (channel == 10 || channel == 20)
+            && !first.iter().any(|f| f.0 == channel)
+        {
+            let seq = u16::from_be_bytes([data[2], data[3]]);
+            let ts = u32::from_be_bytes([data[4], data[5], data[6], data[7]]);
+            first.push((channel, seq, ts));
+        }
+    }
+    first.sort_unstable();
+    assert_eq!(first, expected);
 }

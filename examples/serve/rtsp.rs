@@ -783,14 +783,11 @@ impl Connection {
             let tracks: Vec<u32> = conn.playing_tracks().collect();
             let (seek, samples) = seek(&file, &tracks, at);
             let mut samples = samples.into_iter();
-            // RTP-Info needs each track's first packet: push until every
-            // track has one (or the sender is full).
-            let mut seen: Vec<u32> = Vec::new();
-            while conn.wants_samples() && seen.len() < tracks.len() {
+            // RTP-Info needs each track's first packet (its seq and
+            // rtptime): push until every track has one, or the sender is
+            // full, or the file ends.
+            while conn.wants_samples() && !conn.has_first_packets() {
                 let Some(s) = samples.next() else { break };
-                if !seen.contains(&s.track_id) {
-                    seen.push(s.track_id);
-                }
                 let _ = conn.push_sample(&s);
             }
             task.playback = Some(Playback::File { samples });

@@ -476,6 +476,23 @@ impl ServerConnection {
         })
     }
 
+    /// `true` once every track of the playing session has its first RTP
+    /// packet made, so the PLAY answer's `RTP-Info` can give each its
+    /// `seq` and `rtptime`: push samples until then (an AAC track's first
+    /// packet waits for the frames it aggregates) before
+    /// [`accept_play`](ServerConnection::accept_play). `false` without a
+    /// playing session.
+    #[must_use]
+    pub fn has_first_packets(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| {
+            s.sender.as_ref().is_some_and(|m| {
+                s.tracks
+                    .iter()
+                    .all(|t| m.first_rtp_info(t.track_id).is_some())
+            })
+        })
+    }
+
     /// The tracks the playing session sends (to filter samples by).
     pub fn playing_tracks(&self) -> impl Iterator<Item = u32> + '_ {
         self.session
