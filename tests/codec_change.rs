@@ -3,7 +3,9 @@
 //! examples/serve over MPEG-TS/UDP (`--udp-ingest`), judged by ffmpeg:
 //! the republished LL-HLS stream decodes across the change with no error,
 //! every frame of both halves at its own resolution, after an
-//! EXT-X-DISCONTINUITY and the new init segment's EXT-X-MAP. And dash.js
+//! EXT-X-DISCONTINUITY and the new init segment's EXT-X-MAP. The same
+//! over RTSP RECORD (ffmpeg's RTSP muxer: the first SPS in the SDP's
+//! sprop-parameter-sets, the new one in band only). And dash.js
 //! (tests/mse, in headless Chromium) plays the live DASH MPD, a new Period
 //! at each change, across changes with no error.
 //!
@@ -197,6 +199,62 @@ fn a_resolution_change_plays_across_on_ll_hls() {
     let log = server.log.as_ref().unwrap().lines().join("\n");
     assert_eq!(errors, "", "ffmpeg decoding {url}; serve said:\n{log}");
     assert_eq!(frame_sizes(&url), sent, "every frame, at its own size");
+}
+
+/// What ffmpeg republished as `name` plays across the change: one
+/// discontinuity and the new init segment in the video playlist, and
+/// ffmpeg decodes the LL-HLS stream with no error, every frame of `sent`
+/// at its own size.
+fn assert_plays_across(server: &Server, name: &str, sent: &[((u32, u32), usize)]) {
+    let video = wait_for_end(server, name);
+    assert_eq!(
+        video.matches("#EXT-X-DISCONTINUITY\n").count(),
+        1,
+        "{video}"
+    );
+    assert!(
+        video.contains("#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"init-1.mp4\""),
+        "{video}"
+    );
+    let url = format!("http://{}/live/{name}/master.m3u8", server.addr);
+    let errors = decode_errors(&url);
+    let log = server.log.as_ref().unwrap().lines().join("\n");
+    assert_eq!(errors, "", "ffmpeg decoding {url}; serve said:\n{log}");
+    assert_eq!(frame_sizes(&url), sent, "every frame, at its own size");
+}
+
+#[test]
+fn a_resolution_change_over_rtsp_record_plays_across_on_ll_hls() {
+    let dir = TempDir::new("rtsp");
+    let input = make_input(&dir.0);
+    let input = input.to_str().unwrap();
+    let sent = frame_sizes(input);
+    assert_eq!(sent, [((320, 240), 45), ((480, 270), 45)]);
+
+    let server = Server::start_logged(&[]);
+    run(
+        "ffmpeg",
+        &[
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-re",
+            "-i",
+            input,
+            "-c",
+            "copy",
+            // Video only: ffmpeg's RTSP muxer refuses the AAC of MPEG-TS
+            // (ADTS, no AudioSpecificConfig for the SDP), and the change
+            // is the video's.
+            "-an",
+            "-f",
+            "rtsp",
+            "-rtsp_transport",
+            "tcp",
+            &format!("{}/live/cam", server.rtsp),
+        ],
+    );
+    assert_plays_across(&server, "cam", &sent);
 }
 
 /// The Period@ids of the live MPD of `name`.

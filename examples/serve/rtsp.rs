@@ -405,6 +405,8 @@ impl Connection {
             if let Err(e) = self.events(&mut conn, &mut task).await {
                 break Err(e);
             }
+            // The samples after a codec change just applied.
+            self.collect_samples(&mut conn, &mut task);
             self.feed(&mut conn, &mut task);
             // Output.
             let now = Instant::now();
@@ -482,8 +484,17 @@ impl Connection {
             self.collect_samples(&mut conn, &mut task);
         };
         conn.finish(Instant::now());
-        let _ = self.events(&mut conn, &mut task).await;
-        self.collect_samples(&mut conn, &mut task);
+        // What was held comes out, codec changes between its samples
+        // applied in order (samples stop at each until its event).
+        let mut idle = 0;
+        while idle < 2 {
+            let _ = self.events(&mut conn, &mut task).await;
+            idle = if self.collect_samples(&mut conn, &mut task) == 0 {
+                idle + 1
+            } else {
+                0
+            };
+        }
         self.stop(&mut task);
         result
     }
@@ -508,10 +519,12 @@ impl Connection {
     }
 
     /// Recorded samples into the live stream, shifted by the publish's
-    /// lead ([`RecordLead`]).
-    fn collect_samples(&self, conn: &mut ServerConnection, task: &mut Task) {
+    /// lead ([`RecordLead`]); how many came.
+    fn collect_samples(&self, conn: &mut ServerConnection, task: &mut Task) -> usize {
         let mut ready = Vec::new();
+        let mut count = 0;
         while let Some(sample) = conn.poll_sample() {
+            count += 1;
             if let Some(lead) = task.lead.as_mut() {
                 lead.push(sample, &mut ready);
             }
@@ -527,6 +540,7 @@ impl Connection {
                 }
             }
         }
+        count
     }
 
     /// Pushes samples while the connection wants them.
@@ -678,6 +692,20 @@ impl Connection {
                     if let Some(p) = task.publisher.take() {
                         p.finish(now);
                     }
+                }
+                // A new SPS/PPS in band (a resolution or profile change):
+                // the outputs start a new configuration (HLS
+                // discontinuity and init segment, DASH Period).
+                ServerEvent::TrackChanged { track } => {
+                    tracing::info!(peer = %self.peer, track = track.id, codec = %track.codec.codec_string(), "rtsp record: codec change");
+                    if let Some(p) = task.publisher.as_mut()
+                        && let Err(e) = p.update_track(now, track)
+                    {
+                        tracing::warn!("rtsp record: {e}");
+                    }
+                }
+                ServerEvent::BadParameterSets { track_id, error } => {
+                    tracing::warn!(peer = %self.peer, track_id, "rtsp record: bad parameter sets: {error}");
                 }
                 ServerEvent::Loss {
                     track_id,

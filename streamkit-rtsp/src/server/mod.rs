@@ -66,6 +66,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use streamkit_core::clock::{UnixTime, WallClock};
+use streamkit_core::codec::CodecError;
 use streamkit_core::sample::{PresentationShift, Sample};
 use streamkit_core::time::MediaTime;
 use streamkit_core::track::Track;
@@ -77,7 +78,7 @@ use crate::auth::{AuthConfig, AuthPolicy, Authenticator, RandomSource};
 use crate::error::ServerError;
 use crate::header::{NptTime, PortRange};
 use crate::message::{Frame, Message, MessageReader, ReaderConfig};
-use record::{Recorder, TrackReport};
+use record::{Recorded, Recorder, TrackReport};
 
 /// How a server connection behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -286,6 +287,28 @@ pub enum ServerEvent {
         /// Video drops what comes until the next keyframe.
         waiting_for_keyframe: bool,
     },
+    /// A recorded H.264 or H.265 track's publisher sent parameter sets
+    /// in band (SPS, PPS; VPS too for H.265) that differ from the
+    /// track's configuration (the SDP's, or the last change's): from
+    /// here its samples are on `track`, the first a keyframe that
+    /// carries them. [`poll_sample`](ServerConnection::poll_sample)
+    /// gives no sample past the change until this event is polled, so
+    /// a caller that moves samples and events in turn applies it in
+    /// order.
+    TrackChanged {
+        /// The track, with its new codec configuration (built from the
+        /// sets; the NAL length size of the samples stays).
+        track: Track,
+    },
+    /// A recorded track's publisher sent parameter sets in band that
+    /// differ from its configuration but do not parse: the track keeps
+    /// its configuration (the samples go on).
+    BadParameterSets {
+        /// The track.
+        track_id: u32,
+        /// What is wrong with them.
+        error: CodecError,
+    },
     /// The session ended.
     SessionEnded {
         /// Why.
@@ -390,7 +413,10 @@ pub struct ServerConnection {
     rtcp: VecDeque<(TrackTransport, Bytes)>,
     current: Bytes,
     events: VecDeque<ServerEvent>,
-    samples: VecDeque<Sample>,
+    samples: VecDeque<Recorded>,
+    /// [`ServerEvent::TrackChanged`]s queued and not yet polled: the
+    /// samples after them wait.
+    changes_unpolled: usize,
     closed: bool,
     started: Instant,
 }
@@ -441,6 +467,7 @@ impl ServerConnection {
             current: Bytes::new(),
             events: VecDeque::new(),
             samples: VecDeque::new(),
+            changes_unpolled: 0,
             closed: false,
             started: now,
         }
@@ -668,9 +695,11 @@ impl ServerConnection {
         };
         for r in &mut s.recorders {
             let id = r.track().id;
-            while let Some(sample) = r.poll_sample() {
-                if self.samples.len() < MAX_SAMPLES {
-                    self.samples.push_back(sample);
+            while let Some(recorded) = r.poll_recorded() {
+                match recorded {
+                    Recorded::TrackChanged(track) => record::push_change(&mut self.samples, track),
+                    sample if self.samples.len() < MAX_SAMPLES => self.samples.push_back(sample),
+                    Recorded::Sample(_) => {}
                 }
             }
             while let Some(report) = r.poll_report() {
@@ -688,6 +717,10 @@ impl ServerConnection {
                         media,
                         unix,
                     },
+                    TrackReport::BadParameterSets { error } => ServerEvent::BadParameterSets {
+                        track_id: id,
+                        error,
+                    },
                 };
                 if self.events.len() < MAX_EVENTS {
                     self.events.push_back(event);
@@ -704,15 +737,40 @@ impl ServerConnection {
     /// The next event.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
-        self.events.pop_front()
+        if let Some(event) = self.events.pop_front() {
+            if matches!(event, ServerEvent::TrackChanged { .. }) {
+                self.changes_unpolled = self.changes_unpolled.saturating_sub(1);
+            }
+            return Some(event);
+        }
+        // A change the samples before it have all been polled to.
+        if let Some(Recorded::TrackChanged(_)) = self.samples.front()
+            && let Some(Recorded::TrackChanged(track)) = self.samples.pop_front()
+        {
+            return Some(ServerEvent::TrackChanged { track });
+        }
+        None
     }
 
     /// The next recorded sample (a RECORD session's media, in decode
     /// order per track, with decode times derived as
-    /// [`dts`](crate::dts) says).
+    /// [`dts`](crate::dts) says). `None` at a
+    /// [`ServerEvent::TrackChanged`] until that event is polled.
     #[must_use]
     pub fn poll_sample(&mut self) -> Option<Sample> {
-        self.samples.pop_front()
+        if self.changes_unpolled > 0 {
+            return None;
+        }
+        match self.samples.pop_front()? {
+            Recorded::Sample(s) => Some(s),
+            Recorded::TrackChanged(track) => {
+                // Events are bounded, but a change is never dropped: it
+                // is one per sample at most.
+                self.events.push_back(ServerEvent::TrackChanged { track });
+                self.changes_unpolled += 1;
+                None
+            }
+        }
     }
 
     /// Access units a recorded track dropped while it waited for a

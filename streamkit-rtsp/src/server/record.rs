@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use streamkit_core::clock::UnixTime;
-use streamkit_core::codec::{CodecConfig, MediaKind};
+use streamkit_core::codec::h264::AvcConfig;
+use streamkit_core::codec::h265::HevcConfig;
+use streamkit_core::codec::{CodecConfig, CodecError, MediaKind};
 use streamkit_core::sample::Sample;
 use streamkit_core::time::{MediaTime, RtpTimestamp};
 use streamkit_core::track::Track;
@@ -29,6 +31,20 @@ pub(crate) enum TrackReport {
     },
     /// A sender report linked media time to the wall clock.
     WallClock { media: MediaTime, unix: UnixTime },
+    /// In-band parameter sets differed from the track's and did not
+    /// parse: the track keeps its configuration.
+    BadParameterSets { error: CodecError },
+}
+
+/// What a recorded track gives out, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Recorded {
+    /// A sample, on the configuration last given.
+    Sample(Sample),
+    /// The track's codec configuration changed (new in-band parameter
+    /// sets): the samples after this are on the new one, the first a
+    /// keyframe that carries them.
+    TrackChanged(Track),
 }
 
 /// One recorded track.
@@ -36,7 +52,8 @@ pub(crate) struct Recorder {
     track: Track,
     jitter: JitterBuffer<RtpPacket>,
     depacketizer: Depacketizer,
-    timeline: DecodeTimeline<AccessUnit>,
+    /// Access units with the configuration that starts at them, if any.
+    timeline: DecodeTimeline<(AccessUnit, Option<Track>)>,
     receiver: RtpReceiver,
     /// The first RTP timestamp (media time zero) and the last one,
     /// extended.
@@ -44,9 +61,13 @@ pub(crate) struct Recorder {
     last: u32,
     extended: i64,
     waiting_for_keyframe: bool,
-    /// A sample waiting for the next one's decode time (its duration).
-    held: Option<Sample>,
-    samples: VecDeque<Sample>,
+    /// A configuration from in-band parameter sets, waiting for the
+    /// access unit that carried them.
+    changed: Option<Track>,
+    /// A sample waiting for the next one's decode time (its duration),
+    /// with the configuration that starts at it.
+    held: Option<(Sample, Option<Track>)>,
+    samples: VecDeque<Recorded>,
     reports: VecDeque<TrackReport>,
     dropped_until_keyframe: u64,
 }
@@ -84,6 +105,7 @@ impl Recorder {
             last: 0,
             extended: 0,
             waiting_for_keyframe: video,
+            changed: None,
             held: None,
             samples: VecDeque::new(),
             reports: VecDeque::new(),
@@ -166,7 +188,7 @@ impl Recorder {
         self.receiver.poll_transmit()
     }
 
-    pub(crate) fn poll_sample(&mut self) -> Option<Sample> {
+    pub(crate) fn poll_recorded(&mut self) -> Option<Recorded> {
         self.samples.pop_front()
     }
 
@@ -188,8 +210,8 @@ impl Recorder {
         self.drain_units();
         self.timeline.finish();
         self.drain_timeline();
-        if let Some(last) = self.held.take() {
-            self.emit(last);
+        if let Some((last, change)) = self.held.take() {
+            self.emit(last, change);
         }
     }
 
@@ -227,8 +249,19 @@ impl Recorder {
                     self.waiting_for_keyframe = false;
                     let pts = self.ticks(au.timestamp);
                     let nals: Vec<Bytes> = au.nal_units().collect();
-                    self.timeline.push(pts, au, nals);
+                    let change = self.changed.take();
+                    self.timeline.push(pts, (au, change), nals);
                     self.drain_timeline();
+                }
+                DepacketizedUnit::Video(Depacketized::ParameterSets(sets)) => {
+                    match changed_configuration(&self.track.codec, &sets) {
+                        Ok(Some(codec)) => {
+                            self.track.codec = codec;
+                            self.changed = Some(self.track.clone());
+                        }
+                        Ok(None) => {}
+                        Err(error) => self.report(TrackReport::BadParameterSets { error }),
+                    }
                 }
                 DepacketizedUnit::Video(Depacketized::Loss(l)) => {
                     self.loss(u64::from(l.lost_packets));
@@ -257,53 +290,133 @@ impl Recorder {
             CodecConfig::Aac(a) => a.frame_length().unwrap_or(1024),
             _ => 960,
         };
-        self.hold(Sample {
-            track_id: self.track.id,
-            dts: ticks,
-            composition_offset: 0,
-            duration,
-            timescale: self.track.timescale,
-            keyframe: true,
-            data,
-        });
+        self.hold(
+            Sample {
+                track_id: self.track.id,
+                dts: ticks,
+                composition_offset: 0,
+                duration,
+                timescale: self.track.timescale,
+                keyframe: true,
+                data,
+            },
+            None,
+        );
     }
 
     fn drain_timeline(&mut self) {
         while let Some(t) = self.timeline.poll() {
             let offset = i32::try_from(t.pts - t.dts).unwrap_or(0);
-            self.hold(Sample {
-                track_id: self.track.id,
-                dts: t.dts,
-                composition_offset: offset,
-                duration: 0,
-                timescale: self.track.timescale,
-                keyframe: t.unit.keyframe,
-                data: t.unit.data,
-            });
+            let (unit, change) = t.unit;
+            self.hold(
+                Sample {
+                    track_id: self.track.id,
+                    dts: t.dts,
+                    composition_offset: offset,
+                    duration: 0,
+                    timescale: self.track.timescale,
+                    keyframe: unit.keyframe,
+                    data: unit.data,
+                },
+                change,
+            );
         }
     }
 
     /// Holds `sample` until the next gives its duration (video) or emits
     /// the held one.
-    fn hold(&mut self, sample: Sample) {
-        if let Some(mut previous) = self.held.take() {
+    fn hold(&mut self, sample: Sample, change: Option<Track>) {
+        if let Some((mut previous, previous_change)) = self.held.take() {
             let step = sample.dts - previous.dts;
             if step > 0 {
                 previous.duration = u32::try_from(step).unwrap_or(u32::MAX);
             } else if previous.duration == 0 {
                 previous.duration = 1;
             }
-            self.emit(previous);
+            self.emit(previous, previous_change);
         }
-        self.held = Some(sample);
+        self.held = Some((sample, change));
     }
 
-    fn emit(&mut self, mut sample: Sample) {
+    /// Queues `sample`, after the configuration that starts at it.
+    fn emit(&mut self, mut sample: Sample, change: Option<Track>) {
+        if let Some(track) = change {
+            push_change(&mut self.samples, track);
+        }
         if sample.duration == 0 {
-            sample.duration = self.samples.back().map_or(1, |s| s.duration).max(1);
+            sample.duration = self
+                .samples
+                .iter()
+                .rev()
+                .find_map(|r| match r {
+                    Recorded::Sample(s) => Some(s.duration),
+                    Recorded::TrackChanged(_) => None,
+                })
+                .unwrap_or(1)
+                .max(1);
         }
         if self.samples.len() < MAX_QUEUED {
-            self.samples.push_back(sample);
+            self.samples.push_back(Recorded::Sample(sample));
         }
+    }
+}
+
+/// Queues a configuration change; one right after another replaces it
+/// (no sample used the first), so changes never outnumber samples.
+pub(crate) fn push_change(queue: &mut VecDeque<Recorded>, track: Track) {
+    if let Some(Recorded::TrackChanged(last)) = queue.back_mut() {
+        *last = track;
+    } else {
+        queue.push_back(Recorded::TrackChanged(track));
+    }
+}
+
+/// The configuration that in-band parameter `sets` (whole NAL units)
+/// make, when they differ from those of `current`; `None` when they are
+/// the same or the codec has none. The NAL length size stays (the
+/// samples' form does not change).
+///
+/// # Errors
+///
+/// The new sets do not parse (or one kind is missing).
+pub(crate) fn changed_configuration(
+    current: &CodecConfig,
+    sets: &[Bytes],
+) -> Result<Option<CodecConfig>, CodecError> {
+    let of_type = |t: &dyn Fn(u8) -> bool| -> Vec<Bytes> {
+        sets.iter()
+            .filter(|s| s.first().is_some_and(|&b| t(b)))
+            .cloned()
+            .collect()
+    };
+    match current {
+        CodecConfig::H264(c) => {
+            let sps = of_type(&|b| b & 0x1F == 7);
+            let pps = of_type(&|b| b & 0x1F == 8);
+            if sps == c.sps && pps == c.pps {
+                return Ok(None);
+            }
+            let mut new = AvcConfig::from_parameter_sets(&sps, &pps)?;
+            new.nal_length_size = c.nal_length_size;
+            Ok(Some(CodecConfig::H264(new)))
+        }
+        CodecConfig::H265(c) => {
+            let vps = of_type(&|b| (b >> 1) & 0x3F == 32);
+            let sps = of_type(&|b| (b >> 1) & 0x3F == 33);
+            let pps = of_type(&|b| (b >> 1) & 0x3F == 34);
+            let same = |a: &[Bytes], b: Vec<&Bytes>| {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+            };
+            if same(&vps, c.vps().collect())
+                && same(&sps, c.sps().collect())
+                && same(&pps, c.pps().collect())
+            {
+                return Ok(None);
+            }
+            let mut new = HevcConfig::from_parameter_sets(&vps, &sps, &pps)?;
+            new.nal_length_size = c.nal_length_size;
+            Ok(Some(CodecConfig::H265(new)))
+        }
+        _ => Ok(None),
     }
 }

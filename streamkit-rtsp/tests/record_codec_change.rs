@@ -1,0 +1,313 @@
+//! A RECORD whose publisher changes resolution mid-stream: the SDP's
+//! sprop-parameter-sets carry the first SPS and PPS, the new SPS comes in
+//! band only, before the keyframe it starts (as ffmpeg's RTSP muxer sends
+//! an encoder's output). The connection reports the change as
+//! `ServerEvent::TrackChanged` with the configuration the new sets make,
+//! exactly between the samples before it and the keyframe that carries
+//! it; the same sets again in band are no change.
+//!
+//! The parameter sets and slice headers are x264's, from
+//! scripts/make-resolution-change.sh (320x240, then 480x270, High
+//! profile); slices are cut after their headers, which is all the
+//! decode-time derivation reads.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use streamkit_core::clock::{UnixTime, WallClock};
+use streamkit_core::codec::CodecConfig;
+use streamkit_core::sample::Sample;
+use streamkit_rtsp::auth::OpenPolicy;
+use streamkit_rtsp::server::{ServerConfig, ServerConnection, ServerEvent, ServerTransmit};
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// 320x240.
+const SPS_A: &str = "6764000dacd94141fb0110000003001000000303c0f14299";
+/// 480x270.
+const SPS_B: &str = "67640015acd941e08feb0110000003001000000303c0f162";
+const PPS: &str = "68efbcb0";
+const IDR_A: &str = "6588840039ffd334d575d5c54b47b7d5da362a2d09bb9946";
+const P_A: &str = "419a231882afefcd0444637c03771a3bff3726bfe2679d20";
+const IDR_B: &str = "65888400107f651fca30c7e65b05efed6e07d7d3fef9f046";
+const P_B: &str = "419a2318830ff2c5445184a08b2a8c7aaaf44cc7ad1a99c0";
+
+fn base64(data: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(A[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The client's request, with its CSeq and, once set up, the session.
+fn request(method: &str, uri: &str, cseq: u32, headers: &str, body: &str) -> Vec<u8> {
+    let mut r = format!("{method} {uri} RTSP/1.0\r\nCSeq: {cseq}\r\n{headers}");
+    if !body.is_empty() {
+        r.push_str(&format!(
+            "Content-Type: application/sdp\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    r.push_str("\r\n");
+    r.push_str(body);
+    r.into_bytes()
+}
+
+/// Single NAL unit packets (mode 1) of one access unit on channel 0, the
+/// last with the marker bit.
+fn interleaved(nals: &[&str], seq: &mut u16, ts: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, nal) in nals.iter().enumerate() {
+        let marker = if i + 1 == nals.len() { 0x80 } else { 0 };
+        let mut packet = vec![0x80, 96 | marker];
+        packet.extend_from_slice(&seq.to_be_bytes());
+        packet.extend_from_slice(&ts.to_be_bytes());
+        packet.extend_from_slice(&0x1234_5678u32.to_be_bytes());
+        packet.extend_from_slice(&hex(nal));
+        *seq = seq.wrapping_add(1);
+        out.push(b'$');
+        out.push(0);
+        out.extend_from_slice(&u16::try_from(packet.len()).unwrap().to_be_bytes());
+        out.extend_from_slice(&packet);
+    }
+    out
+}
+
+/// The responses sent so far, as text.
+fn responses(conn: &mut ServerConnection, now: Instant) -> String {
+    let mut text = String::new();
+    while let Some(t) = conn.poll_transmit(now) {
+        if let ServerTransmit::Stream(b) = t {
+            text.push_str(&String::from_utf8_lossy(&b));
+        }
+    }
+    text
+}
+
+/// Accepts what asks for an answer; the other events, in order.
+fn answer(conn: &mut ServerConnection, now: Instant) -> Vec<ServerEvent> {
+    let mut others = Vec::new();
+    while let Some(e) = conn.poll_event() {
+        match e {
+            ServerEvent::Announce { request, .. } | ServerEvent::Record { request, .. } => {
+                conn.accept(now, request).unwrap();
+            }
+            e => others.push(e),
+        }
+    }
+    others
+}
+
+/// What a caller that moves events and samples in turn sees.
+#[derive(Debug, PartialEq)]
+enum Seen {
+    Sample { keyframe: bool, data: Vec<u8> },
+    Changed { sps: Vec<Bytes>, width: u32 },
+}
+
+fn drain(
+    conn: &mut ServerConnection,
+    now: Instant,
+    seen: &mut Vec<Seen>,
+    samples: &mut Vec<Sample>,
+    others: &mut Vec<ServerEvent>,
+) {
+    loop {
+        let mut moved = false;
+        for e in answer(conn, now) {
+            if let ServerEvent::TrackChanged { track } = e {
+                let CodecConfig::H264(c) = &track.codec else {
+                    panic!("{track:?}")
+                };
+                assert_eq!(track.id, 1);
+                seen.push(Seen::Changed {
+                    sps: c.sps.clone(),
+                    width: c.sps_info().unwrap().width,
+                });
+                moved = true;
+            } else if !matches!(
+                e,
+                ServerEvent::SetUp { .. } | ServerEvent::SessionEnded { .. }
+            ) {
+                others.push(e);
+            }
+        }
+        while let Some(s) = conn.poll_sample() {
+            seen.push(Seen::Sample {
+                keyframe: s.keyframe,
+                data: s.data.to_vec(),
+            });
+            samples.push(s);
+            moved = true;
+        }
+        if !moved {
+            return;
+        }
+    }
+}
+
+/// An access unit as the recorder gives it: 4-byte lengths.
+fn prefixed(nals: &[&str]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for n in nals {
+        let n = hex(n);
+        out.extend_from_slice(&u32::try_from(n.len()).unwrap().to_be_bytes());
+        out.extend_from_slice(&n);
+    }
+    out
+}
+
+/// A connection recording one H.264 track announced with SPS_A and PPS,
+/// over interleaved TCP; its clock origin.
+fn recording() -> (ServerConnection, Instant) {
+    #[allow(clippy::disallowed_methods)] // a virtual clock's origin
+    let t0 = Instant::now();
+    let config = ServerConfig::new(WallClock::new(
+        t0,
+        UnixTime::from_unix_millis(1_700_000_000_000),
+    ));
+    let peer: SocketAddr = "127.0.0.1:50000".parse().unwrap();
+    let mut conn = ServerConnection::new(
+        t0,
+        config,
+        peer,
+        Box::new(|b: &mut [u8]| b.fill(7)),
+        Box::new(OpenPolicy),
+    );
+    let sdp = format!(
+        "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=cam\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+         a=control:*\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n\
+         a=fmtp:96 packetization-mode=1;sprop-parameter-sets={},{}\r\n\
+         a=control:streamid=0\r\n",
+        base64(&hex(SPS_A)),
+        base64(&hex(PPS))
+    );
+    let base = "rtsp://127.0.0.1/live/cam";
+    conn.handle_bytes(t0, &request("ANNOUNCE", base, 1, "", &sdp));
+    answer(&mut conn, t0);
+    assert!(responses(&mut conn, t0).starts_with("RTSP/1.0 200 OK"));
+    conn.handle_bytes(
+        t0,
+        &request(
+            "SETUP",
+            &format!("{base}/streamid=0"),
+            2,
+            "Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record\r\n",
+            "",
+        ),
+    );
+    answer(&mut conn, t0);
+    let setup = responses(&mut conn, t0);
+    assert!(setup.starts_with("RTSP/1.0 200 OK"), "{setup}");
+    let session = setup
+        .lines()
+        .find_map(|l| l.strip_prefix("Session: "))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    conn.handle_bytes(
+        t0,
+        &request("RECORD", base, 3, &format!("Session: {session}\r\n"), ""),
+    );
+    answer(&mut conn, t0);
+    assert!(responses(&mut conn, t0).starts_with("RTSP/1.0 200 OK"));
+    (conn, t0)
+}
+
+/// Sends `units` (one every 100 ms, 9000 ticks apart), then the client
+/// leaves; what a caller saw, and the samples.
+fn record(units: &[&[&str]]) -> (Vec<Seen>, Vec<Sample>, Vec<ServerEvent>) {
+    let (mut conn, t0) = recording();
+    let mut seq = 1000u16;
+    let mut seen = Vec::new();
+    let mut samples = Vec::new();
+    let mut now = t0;
+    let mut bad = Vec::new();
+    for (i, nals) in units.iter().enumerate() {
+        now += Duration::from_millis(100);
+        let ts = 90_000 + 9_000 * u32::try_from(i).unwrap();
+        conn.handle_bytes(now, &interleaved(nals, &mut seq, ts));
+        conn.handle_timeout(now);
+        drain(&mut conn, now, &mut seen, &mut samples, &mut bad);
+    }
+    conn.finish(now + Duration::from_secs(1));
+    drain(&mut conn, now, &mut seen, &mut samples, &mut bad);
+    (seen, samples, bad)
+}
+
+fn sample(nals: &[&str]) -> Seen {
+    Seen::Sample {
+        keyframe: nals.iter().any(|n| n.starts_with("65")),
+        data: prefixed(nals),
+    }
+}
+
+#[test]
+fn an_in_band_sps_change_is_reported_between_the_samples_it_divides() {
+    // Two GOPs at 320x240 (the first repeats the SDP's sets: no change),
+    // then two at 480x270 (the second repeats the new sets: no change).
+    let units: [&[&str]; 8] = [
+        &[SPS_A, PPS, IDR_A],
+        &[P_A],
+        &[SPS_A, PPS, IDR_A],
+        &[P_A],
+        &[SPS_B, PPS, IDR_B],
+        &[P_B],
+        &[SPS_B, PPS, IDR_B],
+        &[P_B],
+    ];
+    let (seen, samples, others) = record(&units);
+    let mut expected: Vec<Seen> = units[..4].iter().map(|u| sample(u)).collect();
+    expected.push(Seen::Changed {
+        sps: vec![Bytes::from(hex(SPS_B))],
+        width: 480,
+    });
+    expected.extend(units[4..].iter().map(|u| sample(u)));
+    assert_eq!(seen, expected);
+    // Decode order and time run on across the change.
+    assert!(
+        samples.windows(2).all(|w| w[0].dts < w[1].dts),
+        "{samples:?}"
+    );
+    assert_eq!(others, []);
+}
+
+#[test]
+fn in_band_sets_that_do_not_parse_are_reported_and_the_track_goes_on() {
+    // An SPS cut after its level byte: no seq_parameter_set_id.
+    let broken = "6764000d";
+    let units: [&[&str]; 4] = [&[SPS_A, PPS, IDR_A], &[P_A], &[broken, PPS, IDR_A], &[P_A]];
+    let (seen, _, others) = record(&units);
+    let expected: Vec<Seen> = units.iter().map(|u| sample(u)).collect();
+    assert_eq!(seen, expected);
+    assert!(
+        matches!(
+            others.as_slice(),
+            [ServerEvent::BadParameterSets { track_id: 1, .. }]
+        ),
+        "{others:?}"
+    );
+}
