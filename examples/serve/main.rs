@@ -46,6 +46,7 @@
 //! bounds the connections and moves bytes.
 #![allow(clippy::disallowed_methods)] // the example is the I/O layer: it reads the clock
 
+mod batch;
 mod catalog;
 mod http;
 mod live;

@@ -32,13 +32,14 @@ use streamkit::rtp::sender::{TransmitKind, first_video_and_audio, presentation_l
 use streamkit::rtsp::auth::{Access, Action, AuthPolicy, RandomSource, UserCredentials};
 use streamkit::rtsp::header::{NptTime, PortRange};
 use streamkit::rtsp::server::{
-    Presentation, RequestId, ServerConfig, ServerConnection, ServerEvent, ServerTransmit,
+    Presentation, RequestId, ServerConfig, ServerConnection, ServerEvent, ServerTransmitParts,
     TrackTransport,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
+use crate::batch::Batch;
 use crate::catalog::Catalog;
 use crate::live::{LivePublisher, PublishRequest};
 
@@ -398,7 +399,8 @@ impl Connection {
         };
         let mut changes = self.catalog.live.changes();
         let mut read = vec![0u8; 64 * 1024];
-        let mut write = Vec::with_capacity(64 * 1024);
+        let mut write = Batch::default();
+        let mut datagram = Vec::with_capacity(2048);
         let result = loop {
             let now = Instant::now();
             conn.handle_timeout(now);
@@ -410,34 +412,34 @@ impl Connection {
             self.feed(&mut conn, &mut task);
             // Output.
             let now = Instant::now();
-            write.clear();
             let mut failed = None;
-            while let Some(t) = conn.poll_transmit(now) {
+            while let Some(t) = conn.poll_transmit_parts(now) {
                 match t {
                     // A response goes out at once, before the RTP that
                     // follows it (a UDP client may drop packets that come
                     // before its PLAY response).
-                    ServerTransmit::Stream(b) => {
-                        write.extend_from_slice(&b);
-                        if let Err(e) = stream.write_all(&write).await {
+                    ServerTransmitParts::Stream(b) => {
+                        write.push_copy(&b);
+                        if let Err(e) = write.write_to(&mut stream).await {
                             failed = Some(format!("write: {e}"));
                             break;
                         }
-                        write.clear();
                     }
-                    ServerTransmit::Interleaved { header, packet } => {
-                        write.extend_from_slice(&header);
-                        write.extend_from_slice(packet);
+                    // The payload by reference: no viewer's copy of it.
+                    ServerTransmitParts::Interleaved { header, packet } => {
+                        write.push_interleaved(header, packet);
                     }
-                    ServerTransmit::Datagram { to, kind, packet } => {
+                    ServerTransmitParts::Datagram { to, kind, packet } => {
                         let socket = if kind == TransmitKind::Rtp {
                             &self.rtp
                         } else {
                             &self.rtcp
                         };
+                        datagram.clear();
+                        packet.write_to(&mut datagram);
                         // Waits for room in the socket buffer rather than drop;
                         // an unreachable port (ICMP) is the client's loss.
-                        let _ = socket.send_to(packet, to).await;
+                        let _ = socket.send_to(&datagram, to).await;
                     }
                 }
                 if write.len() >= 256 * 1024 {
@@ -448,7 +450,7 @@ impl Connection {
                 break Err(e);
             }
             if !write.is_empty()
-                && let Err(e) = stream.write_all(&write).await
+                && let Err(e) = write.write_to(&mut stream).await
             {
                 break Err(format!("write: {e}"));
             }

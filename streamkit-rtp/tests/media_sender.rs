@@ -12,7 +12,9 @@
 //! - passes continue timestamps and sequence numbers; `finish` ends with a
 //!   BYE per track, `stop` at once; a start from a later keyframe (a seek)
 //!   gives its `RtpInfo`; receiver reports come back as events of their
-//!   track; live pacing sends at once; bad input gets typed errors.
+//!   track; live pacing sends at once; bad input gets typed errors;
+//! - as parts, the sender gives the same datagrams, every payload byte a
+//!   slice of the file's own buffer (nothing of a sample copied).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
 use std::time::{Duration, Instant};
@@ -25,6 +27,7 @@ use streamkit_core::time::{MediaTime, Rounding, Timescale, Wrapping};
 use streamkit_core::track::Track;
 use streamkit_rtp::error::SessionError;
 use streamkit_rtp::packet::RtpPacket;
+use streamkit_rtp::payload::Payload;
 use streamkit_rtp::payload::aac::{AacDepacketized, AacDepacketizer, AuHeaderLayout};
 use streamkit_rtp::rtcp::{
     ReceiverReport, ReportBlock, RtcpPacket, SenderReport, parse_compound, write_compound,
@@ -38,6 +41,8 @@ use streamkit_rtp::session::SenderEvent;
 const UNIX_START: Duration = Duration::from_secs(1_700_000_000);
 
 struct Fixture {
+    /// The file's bytes, which the samples are slices of.
+    data: Bytes,
     file: Mp4File,
     tracks: Vec<Track>,
     shifts: Vec<PresentationShift>,
@@ -48,11 +53,13 @@ fn fixture() -> Fixture {
         env!("CARGO_MANIFEST_DIR"),
         "/../tests/fixtures/h264_aac.mp4"
     );
-    let file = Mp4File::parse(Bytes::from(std::fs::read(path).unwrap())).unwrap();
+    let data = Bytes::from(std::fs::read(path).unwrap());
+    let file = Mp4File::parse(data.clone()).unwrap();
     let (tracks, shifts) = file.tracks_and_shifts();
     let tracks = first_video_and_audio(&tracks);
     assert_eq!(tracks.len(), 2);
     Fixture {
+        data,
         file,
         tracks,
         shifts,
@@ -87,6 +94,26 @@ struct Sent {
 /// Plays `passes` passes of the file through `s` from `t0`, jumping to
 /// each timeout, until the sender is done.
 fn play(s: &mut MediaSender, f: &Fixture, t0: Instant, passes: u32) -> Vec<Sent> {
+    play_with(s, f, t0, passes, |s, now, out| {
+        while let Some(t) = s.poll_transmit(now) {
+            out.push(Sent {
+                at: now - t0,
+                track: t.track_id,
+                kind: t.kind,
+                datagram: Bytes::copy_from_slice(t.datagram),
+            });
+        }
+    })
+}
+
+/// [`play`] with `drain` taking what is due at each wake.
+fn play_with(
+    s: &mut MediaSender,
+    f: &Fixture,
+    t0: Instant,
+    passes: u32,
+    mut drain: impl FnMut(&mut MediaSender, Instant, &mut Vec<Sent>),
+) -> Vec<Sent> {
     let mut samples = f.file.samples();
     let mut pass = 1;
     let mut pushed_all = false;
@@ -109,14 +136,7 @@ fn play(s: &mut MediaSender, f: &Fixture, t0: Instant, passes: u32) -> Vec<Sent>
         assert!(wake >= t0, "a timeout before the start");
         now = now.max(wake);
         s.handle_timeout(now);
-        while let Some(t) = s.poll_transmit(now) {
-            out.push(Sent {
-                at: now - t0,
-                track: t.track_id,
-                kind: t.kind,
-                datagram: Bytes::copy_from_slice(t.datagram),
-            });
-        }
+        drain(s, now, &mut out);
     }
     out
 }
@@ -307,6 +327,107 @@ fn plays_out_at_decode_time_with_reports_on_the_line() {
 #[test]
 fn plays_out_faster_at_speed_four() {
     check_playout(4);
+}
+
+#[test]
+fn parts_are_the_same_datagrams_with_the_payload_in_the_file_s_own_buffer() {
+    let f = fixture();
+    let t0 = origin();
+    let speed = Pacing::Paced(Speed::REAL_TIME);
+    let whole = play(&mut sender(&f, t0, speed), &f, t0, 1);
+    let file = f.data.as_ptr_range();
+    let in_file = |c: &[u8]| file.contains(&c.as_ptr()) && c.len() <= f.data.len();
+    // The parameter sets sent before each keyframe come from the track's
+    // configuration (shared, not copied per packet either).
+    let parameter_sets: Vec<Bytes> = f
+        .tracks
+        .iter()
+        .filter_map(|t| match &t.codec {
+            streamkit_core::codec::CodecConfig::H264(c) => Some(c.sps.iter().chain(&c.pps)),
+            _ => None,
+        })
+        .flatten()
+        .cloned()
+        .collect();
+    let (mut rtp, mut shared_bytes, mut fu_starts) = (0usize, 0usize, 0usize);
+    let parts = play_with(&mut sender(&f, t0, speed), &f, t0, 1, |s, now, out| {
+        while let Some(t) = s.poll_transmit_parts(now) {
+            let mut datagram = Vec::new();
+            t.packet.write_to(&mut datagram);
+            assert_eq!(datagram.len(), t.packet.len());
+            assert_eq!(t.packet.payload.is_some(), t.kind == TransmitKind::Rtp);
+            if let Some(payload) = t.packet.payload {
+                rtp += 1;
+                let (mut shared, mut sent, mut index) = (0, 0, 0);
+                payload.for_each_chunk(|c| {
+                    // The first chunk is the payload header (FU, STAP-A or
+                    // AU headers) and 2-byte ones aggregation sizes (empty
+                    // ones none), the sender's own; every other chunk is the
+                    // sample's bytes (or the configuration's parameter sets),
+                    // not a copy of them.
+                    let header = index == 0 || c.len() <= 2;
+                    let configured = parameter_sets.iter().any(|p| p[..] == *c);
+                    if !header && !configured {
+                        assert!(in_file(c), "a {}-byte chunk was copied", c.len());
+                    }
+                    if in_file(c) {
+                        shared += c.len();
+                    }
+                    sent += usize::from(in_file(c) || configured);
+                    index += 1;
+                });
+                assert!(sent > 0, "a packet with no unit of its sample");
+                // A fragmented NAL unit's own header byte is folded into
+                // the FU-A headers of its packets.
+                if let Payload::Video(v) = payload
+                    && v.header().len() == 2
+                    && v.header()[1] & 0x80 != 0
+                {
+                    fu_starts += 1;
+                }
+                shared_bytes += shared;
+            }
+            out.push(Sent {
+                at: now - t0,
+                track: t.track_id,
+                kind: t.kind,
+                datagram: Bytes::from(datagram),
+            });
+        }
+    });
+    assert_eq!(parts.len(), whole.len());
+    for (a, b) in whole.iter().zip(&parts) {
+        assert_eq!(
+            (a.at, a.track, a.kind, &a.datagram),
+            (b.at, b.track, b.kind, &b.datagram)
+        );
+    }
+    // Every byte of every sample goes out from the file's buffer, but the
+    // video's 4-byte NAL unit length prefixes and the fragmented units'
+    // headers.
+    let video = f.tracks[0].id;
+    let payload_bytes: usize = f
+        .file
+        .samples()
+        .map(|s| {
+            let mut len = s.data.len();
+            if s.track_id == video {
+                let mut rest = &s.data[..];
+                while let [a, b, c, d, tail @ ..] = rest {
+                    len -= 4;
+                    let n = u32::from_be_bytes([*a, *b, *c, *d]) as usize;
+                    rest = tail.get(n..).unwrap_or(&[]);
+                }
+            }
+            len
+        })
+        .sum();
+    assert_eq!(
+        rtp,
+        whole.iter().filter(|s| s.kind == TransmitKind::Rtp).count()
+    );
+    assert!(fu_starts > 0);
+    assert_eq!(shared_bytes, payload_bytes - fu_starts);
 }
 
 #[test]

@@ -307,6 +307,17 @@ impl Payload {
         self.len() == 0
     }
 
+    /// Calls `f` with each of the payload's byte chunks in order (its
+    /// headers, then the slices of the access unit, never copied): what a
+    /// vectored write sends.
+    pub fn for_each_chunk<'a>(&'a self, mut f: impl FnMut(&'a [u8])) {
+        match self {
+            Payload::Video(p) => p.chunks().for_each(f),
+            Payload::Aac(p) => p.chunks().for_each(f),
+            Payload::Opus(p) => f(&p.data()[..]),
+        }
+    }
+
     /// Appends the payload to `buf`, returning the bytes written.
     ///
     /// # Errors

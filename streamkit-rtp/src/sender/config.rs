@@ -7,7 +7,7 @@ use std::time::Duration;
 use streamkit_core::clock::WallClock;
 use streamkit_core::time::{RtpTimestamp, SequenceNumber};
 
-use crate::payload::PacketizerConfig;
+use crate::payload::{PacketizerConfig, Payload};
 use crate::session::SenderEvent;
 
 /// How fast a paced sender goes: `numerator / denominator` times real
@@ -149,6 +149,59 @@ pub struct Transmit<'a> {
     pub kind: TransmitKind,
     /// The whole datagram.
     pub datagram: &'a [u8],
+}
+
+/// A datagram to send now as its parts, borrowed from the sender until the
+/// next poll: the RTP header the sender wrote, then the payload, whose
+/// chunks are the sample's own buffers (an RTCP datagram is all head). For
+/// a vectored write (`$`-framed RTP over TCP), where the payload is never
+/// copied; [`write_to`](PacketParts::write_to) makes it one datagram.
+#[derive(Debug, Clone, Copy)]
+pub struct PacketParts<'a> {
+    /// The RTP header, or the whole RTCP datagram.
+    pub head: &'a [u8],
+    /// The RTP payload (`None` for RTCP).
+    pub payload: Option<&'a Payload>,
+}
+
+impl<'a> PacketParts<'a> {
+    /// The datagram's length in bytes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.head.len() + self.payload.map_or(0, Payload::len)
+    }
+
+    /// `true` for an empty datagram (never, for a sender's).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `f` with each chunk of the datagram in order: the head, then
+    /// the payload's chunks.
+    pub fn for_each_chunk(&self, mut f: impl FnMut(&'a [u8])) {
+        f(self.head);
+        if let Some(p) = self.payload {
+            p.for_each_chunk(f);
+        }
+    }
+
+    /// Appends the whole datagram to `buf` (one copy of the payload).
+    pub fn write_to(&self, buf: &mut Vec<u8>) {
+        buf.reserve(self.len());
+        self.for_each_chunk(|c| buf.extend_from_slice(c));
+    }
+}
+
+/// [`Transmit`] as parts: see [`MediaSender::poll_transmit_parts`](super::MediaSender::poll_transmit_parts).
+#[derive(Debug, Clone, Copy)]
+pub struct TransmitParts<'a> {
+    /// The track it belongs to.
+    pub track_id: u32,
+    /// RTP or RTCP.
+    pub kind: TransmitKind,
+    /// The datagram, as parts.
+    pub packet: PacketParts<'a>,
 }
 
 /// A track's first RTP packet: what RTSP's `RTP-Info` header gives for a

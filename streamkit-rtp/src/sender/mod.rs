@@ -125,7 +125,8 @@ use crate::sdp::codec::TrackMedia;
 use crate::sdp::{Connection, Origin, SessionDescription};
 use crate::session::{RtpSender, SenderConfig};
 pub use config::{
-    MediaSenderConfig, MediaSenderEvent, Pacing, RtpInfo, Speed, Transmit, TransmitKind,
+    MediaSenderConfig, MediaSenderEvent, Pacing, PacketParts, RtpInfo, Speed, Transmit,
+    TransmitKind, TransmitParts,
 };
 use tracks::shift_of;
 pub use tracks::{first_video_and_audio, presentation_lead};
@@ -193,6 +194,8 @@ pub struct MediaSender {
     last_sent: Option<Instant>,
     buf: Vec<u8>,
     current: Bytes,
+    /// The payload of the RTP packet last polled as parts.
+    current_payload: Option<Payload>,
     packets_sent: u64,
     events_dropped: u64,
 }
@@ -287,6 +290,7 @@ impl MediaSender {
             last_sent: None,
             buf: Vec::with_capacity(mtu + 64),
             current: Bytes::new(),
+            current_payload: None,
             packets_sent: 0,
             events_dropped: 0,
         })
@@ -797,17 +801,62 @@ impl MediaSender {
     /// due, in the order their samples were pushed. `None` when nothing is
     /// due before [`poll_timeout`](MediaSender::poll_timeout). The RTP
     /// packet is written into a buffer the sender reuses: no allocation
-    /// per packet.
+    /// per packet (the payload is copied into it once; see
+    /// [`poll_transmit_parts`](MediaSender::poll_transmit_parts) for none).
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit<'_>> {
+        let (i, kind, payload) = self.next_transmit(now)?;
+        let track_id = self.streams.get(i)?.track.id;
+        let datagram = match payload {
+            Some(payload) => {
+                // The payload is at most the MTU: writing into a growable
+                // buffer cannot fail.
+                payload.write_to(&mut self.buf).ok()?;
+                &self.buf[..]
+            }
+            None => &self.current[..],
+        };
+        Some(Transmit {
+            track_id,
+            kind,
+            datagram,
+        })
+    }
+
+    /// What [`poll_transmit`](MediaSender::poll_transmit) gives, as parts:
+    /// the RTP header the sender wrote and the payload holding the sample's
+    /// own buffers, which a vectored write sends without copying them
+    /// (RTSP's interleaved TCP). The same packets in the same order, with
+    /// the same effect on the sessions.
+    #[must_use]
+    pub fn poll_transmit_parts(&mut self, now: Instant) -> Option<TransmitParts<'_>> {
+        let (i, kind, payload) = self.next_transmit(now)?;
+        let track_id = self.streams.get(i)?.track.id;
+        let packet = match payload {
+            Some(payload) => PacketParts {
+                head: &self.buf,
+                payload: Some(&*self.current_payload.insert(payload)),
+            },
+            None => PacketParts {
+                head: &self.current,
+                payload: None,
+            },
+        };
+        Some(TransmitParts {
+            track_id,
+            kind,
+            packet,
+        })
+    }
+
+    /// The next datagram due: its stream, its kind, and for RTP its
+    /// payload, its header written into `buf` (an RTCP datagram is left in
+    /// `current`).
+    fn next_transmit(&mut self, now: Instant) -> Option<(usize, TransmitKind, Option<Payload>)> {
         let start = self.start?;
         if let Some((i, datagram)) = self.rtcp.pop_front() {
             self.current = datagram;
-            return Some(Transmit {
-                track_id: self.streams.get(i)?.track.id,
-                kind: TransmitKind::Rtcp,
-                datagram: &self.current,
-            });
+            return Some((i, TransmitKind::Rtcp, None));
         }
         let due = self
             .queue
@@ -819,7 +868,7 @@ impl MediaSender {
         if !due {
             if self.goodbye_due(start).is_some_and(|at| at <= now) {
                 self.goodbye_at(now);
-                return self.poll_transmit(now);
+                return self.next_transmit(now);
             }
             return None;
         }
@@ -829,22 +878,14 @@ impl MediaSender {
         let stream = self.streams.get_mut(q.stream)?;
         let header = stream.session.next_header_at(ts, q.payload.marker());
         self.buf.clear();
-        // The payload is at most the MTU and the header small: writing into
-        // a growable buffer cannot fail.
-        if header.write_header(&mut self.buf).is_err() || q.payload.write_to(&mut self.buf).is_err()
-        {
-            return None;
-        }
+        // The header is small: writing into a growable buffer cannot fail.
+        header.write_header(&mut self.buf).ok()?;
         stream
             .session
             .record_sent(presented, &header, q.payload.len());
         self.packets_sent += 1;
         self.last_sent = Some(now);
-        Some(Transmit {
-            track_id: stream.track.id,
-            kind: TransmitKind::Rtp,
-            datagram: &self.buf,
-        })
+        Some((q.stream, TransmitKind::Rtp, Some(q.payload)))
     }
 
     /// When [`handle_timeout`](MediaSender::handle_timeout) and

@@ -72,7 +72,7 @@ use streamkit_core::time::MediaTime;
 use streamkit_core::track::Track;
 use streamkit_rtp::jitter::JitterConfig;
 use streamkit_rtp::packet::RtpPacket;
-use streamkit_rtp::sender::{MediaSender, TransmitKind};
+use streamkit_rtp::sender::{MediaSender, PacketParts, TransmitKind};
 
 use crate::auth::{AuthConfig, AuthPolicy, Authenticator, RandomSource};
 use crate::error::ServerError;
@@ -341,6 +341,32 @@ pub enum ServerTransmit<'a> {
     },
 }
 
+/// What to send, as [`ServerConnection::poll_transmit_parts`] gives it:
+/// [`ServerTransmit`] with each packet as [`PacketParts`].
+#[derive(Debug, Clone)]
+pub enum ServerTransmitParts<'a> {
+    /// Bytes for the TCP connection (responses).
+    Stream(Bytes),
+    /// An RTP or RTCP packet for the TCP connection: write `header`, then
+    /// the packet's chunks.
+    Interleaved {
+        /// `$`, the channel, the length.
+        header: [u8; 4],
+        /// The packet.
+        packet: PacketParts<'a>,
+    },
+    /// A datagram for the client, from the server's RTP or RTCP port (by
+    /// `kind`) to `to`: its chunks joined.
+    Datagram {
+        /// The client's address.
+        to: SocketAddr,
+        /// Which server port it leaves from.
+        kind: TransmitKind,
+        /// The datagram.
+        packet: PacketParts<'a>,
+    },
+}
+
 /// Appendix A's server states (Init is having no session).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -412,6 +438,8 @@ pub struct ServerConnection {
     out: BytesMut,
     rtcp: VecDeque<(TrackTransport, Bytes)>,
     current: Bytes,
+    /// The packet [`ServerConnection::poll_transmit`] last joined.
+    scratch: Vec<u8>,
     events: VecDeque<ServerEvent>,
     samples: VecDeque<Recorded>,
     /// [`ServerEvent::TrackChanged`]s queued and not yet polled: the
@@ -465,6 +493,7 @@ impl ServerConnection {
             out: BytesMut::new(),
             rtcp: VecDeque::new(),
             current: Bytes::new(),
+            scratch: Vec::new(),
             events: VecDeque::new(),
             samples: VecDeque::new(),
             changes_unpolled: 0,
@@ -785,26 +814,79 @@ impl ServerConnection {
     }
 
     /// The next thing to send at `now`: responses first, then RTCP of
-    /// recorded tracks, then the playing sender's RTP and RTCP.
+    /// recorded tracks, then the playing sender's RTP and RTCP. Each
+    /// packet is one contiguous buffer (its payload copied once into it);
+    /// [`poll_transmit_parts`](ServerConnection::poll_transmit_parts) gives
+    /// the same packets without that copy.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<ServerTransmit<'_>> {
+        enum Route {
+            Interleaved([u8; 4]),
+            Datagram(SocketAddr, TransmitKind),
+        }
+        let mut packet = std::mem::take(&mut self.scratch);
+        packet.clear();
+        let route = match self.poll_transmit_parts(now) {
+            None => None,
+            Some(ServerTransmitParts::Stream(b)) => {
+                self.scratch = packet;
+                return Some(ServerTransmit::Stream(b));
+            }
+            Some(ServerTransmitParts::Interleaved { header, packet: p }) => {
+                p.write_to(&mut packet);
+                Some(Route::Interleaved(header))
+            }
+            Some(ServerTransmitParts::Datagram {
+                to,
+                kind,
+                packet: p,
+            }) => {
+                p.write_to(&mut packet);
+                Some(Route::Datagram(to, kind))
+            }
+        };
+        self.scratch = packet;
+        Some(match route? {
+            Route::Interleaved(header) => ServerTransmit::Interleaved {
+                header,
+                packet: &self.scratch,
+            },
+            Route::Datagram(to, kind) => ServerTransmit::Datagram {
+                to,
+                kind,
+                packet: &self.scratch,
+            },
+        })
+    }
+
+    /// What [`poll_transmit`](ServerConnection::poll_transmit) gives, with
+    /// each RTP packet as parts: the header the sender wrote, and the
+    /// payload holding the samples' own buffers. Sent with a vectored write
+    /// (`$` header, RTP header, payload chunks), no viewer's payload is
+    /// ever copied; the same packets, in the same order.
+    #[must_use]
+    pub fn poll_transmit_parts(&mut self, now: Instant) -> Option<ServerTransmitParts<'_>> {
         if !self.out.is_empty() {
-            return Some(ServerTransmit::Stream(self.out.split().freeze()));
+            return Some(ServerTransmitParts::Stream(self.out.split().freeze()));
         }
         if let Some((transport, rtcp)) = self.rtcp.pop_front() {
             self.current = rtcp;
+            let packet = PacketParts {
+                head: &self.current,
+                payload: None,
+            };
             return Some(match transport {
-                TrackTransport::Interleaved { rtp, rtcp } => ServerTransmit::Interleaved {
+                TrackTransport::Interleaved { rtp, rtcp } => ServerTransmitParts::Interleaved {
                     header: crate::message::write_interleaved(
                         rtcp.unwrap_or(rtp.wrapping_add(1)),
-                        self.current.len(),
+                        packet.len(),
                     )?,
-                    packet: &self.current,
+                    packet,
                 },
-                TrackTransport::Udp { rtp, rtcp } => ServerTransmit::Datagram {
+                TrackTransport::Udp { rtp, rtcp } => ServerTransmitParts::Datagram {
                     to: rtcp.unwrap_or(rtp),
                     kind: TransmitKind::Rtcp,
-                    packet: &self.current,
+                    packet,
                 },
             });
         }
@@ -813,34 +895,37 @@ impl ServerConnection {
             return None;
         }
         let sender = s.sender.as_mut()?;
-        let t = sender.poll_transmit(now)?;
+        let t = sender.poll_transmit_parts(now)?;
         let track = s.tracks.iter().find(|x| x.track_id == t.track_id)?;
+        let packet = t.packet;
         Some(match (track.transport, t.kind) {
             (TrackTransport::Interleaved { rtp, .. }, TransmitKind::Rtp) => {
-                ServerTransmit::Interleaved {
-                    header: crate::message::write_interleaved(rtp, t.datagram.len())?,
-                    packet: t.datagram,
+                ServerTransmitParts::Interleaved {
+                    header: crate::message::write_interleaved(rtp, packet.len())?,
+                    packet,
                 }
             }
             (TrackTransport::Interleaved { rtp, rtcp }, TransmitKind::Rtcp) => {
-                ServerTransmit::Interleaved {
+                ServerTransmitParts::Interleaved {
                     header: crate::message::write_interleaved(
                         rtcp.unwrap_or(rtp.wrapping_add(1)),
-                        t.datagram.len(),
+                        packet.len(),
                     )?,
-                    packet: t.datagram,
+                    packet,
                 }
             }
-            (TrackTransport::Udp { rtp, .. }, TransmitKind::Rtp) => ServerTransmit::Datagram {
+            (TrackTransport::Udp { rtp, .. }, TransmitKind::Rtp) => ServerTransmitParts::Datagram {
                 to: rtp,
                 kind: TransmitKind::Rtp,
-                packet: t.datagram,
+                packet,
             },
-            (TrackTransport::Udp { rtp, rtcp }, TransmitKind::Rtcp) => ServerTransmit::Datagram {
-                to: rtcp.unwrap_or(rtp),
-                kind: TransmitKind::Rtcp,
-                packet: t.datagram,
-            },
+            (TrackTransport::Udp { rtp, rtcp }, TransmitKind::Rtcp) => {
+                ServerTransmitParts::Datagram {
+                    to: rtcp.unwrap_or(rtp),
+                    kind: TransmitKind::Rtcp,
+                    packet,
+                }
+            }
         })
     }
 
