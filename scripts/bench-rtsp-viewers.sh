@@ -15,7 +15,8 @@
 #
 # Usage: scripts/bench-rtsp-viewers.sh
 # Environment: VIEWERS (default 100), SECONDS_RUN (default 20),
-# CARGO_TARGET_DIR (default target).
+# CARGO_TARGET_DIR (default target), SERVE_BIN (a serve binary to measure
+# instead of the one built here: an older build, for before and after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +25,7 @@ seconds=${SECONDS_RUN:-20}
 target=${CARGO_TARGET_DIR:-target}
 
 cargo build --release --example serve --example rtsp_viewers >&2
-serve_bin="$target/release/examples/serve"
+serve_bin="${SERVE_BIN:-$target/release/examples/serve}"
 viewers_bin="$target/release/examples/rtsp_viewers"
 
 out=$(mktemp)

@@ -1,32 +1,34 @@
 //! Interleaved RTP out to an RTSP-over-TCP viewer without copying its
-//! payload: the `$` header and the RTP header of each packet are copied
-//! into one small buffer, and the payload is kept as the sample's own
-//! buffers (a reference count each), then everything goes out in vectored
-//! writes. A hundred viewers of one stream share one copy of each sample;
-//! the only copy left is the kernel's into each socket.
+//! payload: the `$` header, the RTP header and the payload headers of each
+//! packet (a few bytes the sender wrote) are copied into one small buffer,
+//! the access unit's slices are held as they are (the payloads moved in
+//! from the sender: their reference counts, shared with every other
+//! viewer, are not touched), and everything goes out in vectored writes.
+//! A hundred viewers of one stream share one copy of each sample; the only
+//! copy left is the kernel's into each socket.
 
 use std::io::IoSlice;
 
-use streamkit::rtp::payload::Payload;
+use streamkit::rtp::payload::{Payload, PayloadPart};
 use streamkit::rtp::sender::PacketParts;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 /// The most buffers one `writev` takes (Linux's `IOV_MAX`).
 const MAX_SLICES: usize = 1024;
 
-/// One piece of the batch, in order.
-#[allow(clippy::large_enum_variant)] // held inline: no allocation per packet
+/// One buffer of the batch, in order.
 enum Item {
     /// `heads[start..end]`.
     Head { start: usize, end: usize },
-    /// A payload's chunks.
-    Payload(Payload),
+    /// The `part`th data part of `payloads[payload]`.
+    Data { payload: usize, part: usize },
 }
 
 /// Packets and responses waiting for one vectored write.
 #[derive(Default)]
 pub(crate) struct Batch {
     heads: Vec<u8>,
+    payloads: Vec<Payload>,
     items: Vec<Item>,
     len: usize,
 }
@@ -60,15 +62,28 @@ impl Batch {
         self.items.push(Item::Head { start, end });
     }
 
-    /// Appends a `$`-framed packet: `header`, then the packet's head
-    /// copied, then its payload by reference.
+    /// Appends a `$`-framed packet: `header` and the packet's head copied,
+    /// then its payload: headers copied, data held.
     pub(crate) fn push_interleaved(&mut self, header: [u8; 4], packet: PacketParts<'_>) {
         self.push_copy(&header);
         self.push_copy(packet.head);
-        if let Some(payload) = packet.payload {
-            self.len += payload.len();
-            self.items.push(Item::Payload(payload.clone()));
-        }
+        let Some(payload) = packet.payload else {
+            return;
+        };
+        let index = self.payloads.len();
+        let mut part = 0;
+        payload.for_each_part(|p| match p {
+            PayloadPart::Header(h) => self.push_copy(h),
+            PayloadPart::Data(d) => {
+                self.len += d.len();
+                self.items.push(Item::Data {
+                    payload: index,
+                    part,
+                });
+                part += 1;
+            }
+        });
+        self.payloads.push(payload);
     }
 
     /// Writes everything to `stream` and empties the batch.
@@ -78,48 +93,35 @@ impl Batch {
     ) -> std::io::Result<()> {
         let result = self.write_all(stream).await;
         self.heads.clear();
+        self.payloads.clear();
         self.items.clear();
         self.len = 0;
         result
     }
 
+    fn slice(&self, item: &Item) -> &[u8] {
+        match *item {
+            Item::Head { start, end } => self.heads.get(start..end).unwrap_or(&[]),
+            Item::Data { payload, part } => self
+                .payloads
+                .get(payload)
+                .and_then(|p| p.data_part(part))
+                .map_or(&[], |b| &b[..]),
+        }
+    }
+
     async fn write_all<W: AsyncWrite + Unpin>(&self, stream: &mut W) -> std::io::Result<()> {
         let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(self.items.len().min(MAX_SLICES));
-        let mut items = self.items.iter().peekable();
-        while items.peek().is_some() {
-            // One window of at most MAX_SLICES buffers.
+        for window in self.items.chunks(MAX_SLICES) {
             slices.clear();
-            while let Some(item) = items.peek() {
-                let needed = match item {
-                    Item::Head { .. } => 1,
-                    Item::Payload(p) => {
-                        let mut n = 0;
-                        p.for_each_chunk(|c| n += usize::from(!c.is_empty()));
-                        n
-                    }
-                };
-                if !slices.is_empty() && slices.len() + needed > MAX_SLICES {
-                    break;
-                }
-                match item {
-                    Item::Head { start, end } => {
-                        slices.push(IoSlice::new(self.heads.get(*start..*end).unwrap_or(&[])));
-                    }
-                    Item::Payload(p) => p.for_each_chunk(|c| {
-                        if !c.is_empty() {
-                            slices.push(IoSlice::new(c));
-                        }
-                    }),
-                }
-                items.next();
-            }
-            let mut window = &mut slices[..];
-            while !window.is_empty() {
-                let n = stream.write_vectored(window).await?;
+            slices.extend(window.iter().map(|item| IoSlice::new(self.slice(item))));
+            let mut rest = &mut slices[..];
+            while !rest.is_empty() {
+                let n = stream.write_vectored(rest).await?;
                 if n == 0 {
                     return Err(std::io::ErrorKind::WriteZero.into());
                 }
-                IoSlice::advance_slices(&mut window, n);
+                IoSlice::advance_slices(&mut rest, n);
             }
         }
         Ok(())

@@ -356,7 +356,7 @@ fn parts_are_the_same_datagrams_with_the_payload_in_the_file_s_own_buffer() {
             t.packet.write_to(&mut datagram);
             assert_eq!(datagram.len(), t.packet.len());
             assert_eq!(t.packet.payload.is_some(), t.kind == TransmitKind::Rtp);
-            if let Some(payload) = t.packet.payload {
+            if let Some(payload) = &t.packet.payload {
                 rtp += 1;
                 let (mut shared, mut sent, mut index) = (0, 0, 0);
                 payload.for_each_chunk(|c| {

@@ -311,10 +311,46 @@ impl Payload {
     /// headers, then the slices of the access unit, never copied): what a
     /// vectored write sends.
     pub fn for_each_chunk<'a>(&'a self, mut f: impl FnMut(&'a [u8])) {
+        self.for_each_part(|part| match part {
+            PayloadPart::Header(h) => f(h),
+            PayloadPart::Data(d) => f(&d[..]),
+        });
+    }
+
+    /// Calls `f` with each of the payload's parts in order: the headers
+    /// the packetizer wrote (payload headers, aggregation sizes, AU
+    /// headers: a few bytes, worth copying next to an RTP header) and the
+    /// slices of the access unit (worth a buffer of their own in a
+    /// vectored write). Empty headers are left out.
+    pub fn for_each_part<'a>(&'a self, mut f: impl FnMut(PayloadPart<'a>)) {
         match self {
-            Payload::Video(p) => p.chunks().for_each(f),
-            Payload::Aac(p) => p.chunks().for_each(f),
-            Payload::Opus(p) => f(&p.data()[..]),
+            Payload::Video(p) => {
+                if !p.header().is_empty() {
+                    f(PayloadPart::Header(p.header()));
+                }
+                let sizes = p.aggregation_sizes();
+                for (i, unit) in p.units().enumerate() {
+                    if let Some(size) = sizes.get(i) {
+                        f(PayloadPart::Header(size));
+                    }
+                    f(PayloadPart::Data(unit));
+                }
+            }
+            Payload::Aac(p) => {
+                f(PayloadPart::Header(p.header()));
+                p.frames().iter().for_each(|d| f(PayloadPart::Data(d)));
+            }
+            Payload::Opus(p) => f(PayloadPart::Data(p.data())),
+        }
+    }
+
+    /// The `n`th [`PayloadPart::Data`] of [`for_each_part`](Payload::for_each_part).
+    #[must_use]
+    pub fn data_part(&self, n: usize) -> Option<&Bytes> {
+        match self {
+            Payload::Video(p) => p.units().nth(n),
+            Payload::Aac(p) => p.frames().get(n),
+            Payload::Opus(p) => (n == 0).then(|| p.data()),
         }
     }
 
@@ -332,6 +368,15 @@ impl Payload {
             }
         }
     }
+}
+
+/// One part of a [`Payload`]: see [`Payload::for_each_part`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadPart<'a> {
+    /// Bytes the packetizer wrote.
+    Header(&'a [u8]),
+    /// A slice of the access unit.
+    Data(&'a Bytes),
 }
 
 /// What any [`Depacketizer`] gives, by codec.

@@ -233,6 +233,19 @@ impl RtpPayload {
         self.len == 0
     }
 
+    /// The two-byte sizes written before each unit of an aggregation
+    /// packet (none otherwise).
+    #[must_use]
+    pub fn aggregation_sizes(&self) -> &[[u8; 2]] {
+        if self.aggregated {
+            self.sizes
+                .get(..usize::from(self.unit_count))
+                .unwrap_or(&[])
+        } else {
+            &[]
+        }
+    }
+
     /// The payload as its byte chunks in order (header, then for each unit
     /// its size in an aggregation packet and its bytes), for a vectored
     /// write.
@@ -417,8 +430,8 @@ impl fmt::Debug for RtpPayloadRef<'_> {
 
 pub use crate::error::PayloadError;
 pub use format::{
-    DepacketizedUnit, Depacketizer, Packetizer, PacketizerConfig, Payload, mp4_nal_form,
-    rtp_clock_rate,
+    DepacketizedUnit, Depacketizer, Packetizer, PacketizerConfig, Payload, PayloadPart,
+    mp4_nal_form, rtp_clock_rate,
 };
 
 /// The form of a depacketized access unit's bytes.

@@ -151,24 +151,26 @@ pub struct Transmit<'a> {
     pub datagram: &'a [u8],
 }
 
-/// A datagram to send now as its parts, borrowed from the sender until the
-/// next poll: the RTP header the sender wrote, then the payload, whose
-/// chunks are the sample's own buffers (an RTCP datagram is all head). For
-/// a vectored write (`$`-framed RTP over TCP), where the payload is never
-/// copied; [`write_to`](PacketParts::write_to) makes it one datagram.
-#[derive(Debug, Clone, Copy)]
+/// A datagram to send now as its parts: the RTP header the sender wrote
+/// (borrowed from the sender until the next poll), then the payload, whose
+/// chunks are the sample's own buffers, handed over (an RTCP datagram is
+/// all head). For a vectored write (`$`-framed RTP over TCP) where the
+/// payload is never copied, and can wait in a batch of writes without
+/// touching its buffers' reference counts;
+/// [`write_to`](PacketParts::write_to) makes it one datagram.
+#[derive(Debug, Clone)]
 pub struct PacketParts<'a> {
     /// The RTP header, or the whole RTCP datagram.
     pub head: &'a [u8],
     /// The RTP payload (`None` for RTCP).
-    pub payload: Option<&'a Payload>,
+    pub payload: Option<Payload>,
 }
 
-impl<'a> PacketParts<'a> {
+impl PacketParts<'_> {
     /// The datagram's length in bytes.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.head.len() + self.payload.map_or(0, Payload::len)
+        self.head.len() + self.payload.as_ref().map_or(0, Payload::len)
     }
 
     /// `true` for an empty datagram (never, for a sender's).
@@ -177,24 +179,18 @@ impl<'a> PacketParts<'a> {
         self.len() == 0
     }
 
-    /// Calls `f` with each chunk of the datagram in order: the head, then
-    /// the payload's chunks.
-    pub fn for_each_chunk(&self, mut f: impl FnMut(&'a [u8])) {
-        f(self.head);
-        if let Some(p) = self.payload {
-            p.for_each_chunk(f);
-        }
-    }
-
     /// Appends the whole datagram to `buf` (one copy of the payload).
     pub fn write_to(&self, buf: &mut Vec<u8>) {
         buf.reserve(self.len());
-        self.for_each_chunk(|c| buf.extend_from_slice(c));
+        buf.extend_from_slice(self.head);
+        if let Some(p) = &self.payload {
+            p.for_each_chunk(|c| buf.extend_from_slice(c));
+        }
     }
 }
 
 /// [`Transmit`] as parts: see [`MediaSender::poll_transmit_parts`](super::MediaSender::poll_transmit_parts).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct TransmitParts<'a> {
     /// The track it belongs to.
     pub track_id: u32,

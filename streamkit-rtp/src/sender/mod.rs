@@ -194,8 +194,6 @@ pub struct MediaSender {
     last_sent: Option<Instant>,
     buf: Vec<u8>,
     current: Bytes,
-    /// The payload of the RTP packet last polled as parts.
-    current_payload: Option<Payload>,
     packets_sent: u64,
     events_dropped: u64,
 }
@@ -290,7 +288,6 @@ impl MediaSender {
             last_sent: None,
             buf: Vec::with_capacity(mtu + 64),
             current: Bytes::new(),
-            current_payload: None,
             packets_sent: 0,
             events_dropped: 0,
         })
@@ -824,10 +821,10 @@ impl MediaSender {
     }
 
     /// What [`poll_transmit`](MediaSender::poll_transmit) gives, as parts:
-    /// the RTP header the sender wrote and the payload holding the sample's
-    /// own buffers, which a vectored write sends without copying them
-    /// (RTSP's interleaved TCP). The same packets in the same order, with
-    /// the same effect on the sessions.
+    /// the RTP header the sender wrote and the payload (handed over)
+    /// holding the sample's own buffers, which a vectored write sends
+    /// without copying them (RTSP's interleaved TCP). The same packets in
+    /// the same order, with the same effect on the sessions.
     #[must_use]
     pub fn poll_transmit_parts(&mut self, now: Instant) -> Option<TransmitParts<'_>> {
         let (i, kind, payload) = self.next_transmit(now)?;
@@ -835,7 +832,7 @@ impl MediaSender {
         let packet = match payload {
             Some(payload) => PacketParts {
                 head: &self.buf,
-                payload: Some(&*self.current_payload.insert(payload)),
+                payload: Some(payload),
             },
             None => PacketParts {
                 head: &self.current,
