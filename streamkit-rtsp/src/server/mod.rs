@@ -76,8 +76,8 @@ use streamkit_rtp::sender::{MediaSender, TransmitKind};
 
 use crate::auth::{AuthConfig, AuthPolicy, Authenticator, RandomSource};
 use crate::error::ServerError;
-use crate::header::{NptTime, PortRange};
-use crate::message::{Frame, Message, MessageReader, ReaderConfig};
+use crate::header::{NptTime, PortRange, SeekStyle};
+use crate::message::{Frame, Message, MessageReader, ReaderConfig, Version};
 use record::{Recorded, Recorder, TrackReport};
 
 /// How a server connection behaves.
@@ -235,6 +235,12 @@ pub enum ServerEvent {
         path: String,
         /// The Range start asked for.
         start: Option<NptTime>,
+        /// Where to start relative to the random access points: RTSP
+        /// 2.0's `Seek-Style`, resolved to what the connection offers
+        /// ([`SeekStyle::Rap`], the default, or [`SeekStyle::Next`]: the
+        /// first keyframe at or after `start`); RTSP 1.0 is always
+        /// [`SeekStyle::Rap`]. The PLAY answer says it.
+        seek_style: SeekStyle,
     },
     /// The session paused: stop pushing samples.
     Paused,
@@ -367,6 +373,24 @@ struct Session {
     recorders: Vec<Recorder>,
     /// The npt position a PAUSE stopped at.
     paused_at: Option<Duration>,
+    /// The version the session was set up with (its requests keep it).
+    version: Version,
+    /// The `Pipelined-Requests` id of the SETUP that made it (RTSP 2.0).
+    pipelined: Option<u32>,
+    /// The PLAY that plays: its CSeq, URI, npt start and when sending
+    /// started (for PAUSE's Range and PLAY_NOTIFY).
+    play: Option<PlayState>,
+}
+
+/// What the session's PLAY started.
+#[derive(Debug, Clone)]
+struct PlayState {
+    cseq: u32,
+    uri: String,
+    start: Duration,
+    started: Instant,
+    /// PLAY_NOTIFY end-of-stream was sent (RTSP 2.0).
+    notified: bool,
 }
 
 /// An announced presentation (RECORD): tracks and their SDP controls.
@@ -385,6 +409,9 @@ enum Pending {
     },
     Play {
         uri: String,
+        seek_style: SeekStyle,
+        /// The PLAY had a Range (its answer then says the Seek-Style).
+        ranged: bool,
     },
     Announce {
         announced: Announced,
@@ -419,6 +446,10 @@ pub struct ServerConnection {
     changes_unpolled: usize,
     closed: bool,
     started: Instant,
+    /// The version the request being answered came in (answers speak it).
+    answer: Version,
+    /// The CSeq of the next request the server sends (PLAY_NOTIFY).
+    server_cseq: u32,
 }
 
 impl std::fmt::Debug for ServerConnection {
@@ -470,6 +501,8 @@ impl ServerConnection {
             changes_unpolled: 0,
             closed: false,
             started: now,
+            answer: Version::Rtsp10,
+            server_cseq: 1,
         }
     }
 
@@ -788,6 +821,7 @@ impl ServerConnection {
     /// recorded tracks, then the playing sender's RTP and RTCP.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<ServerTransmit<'_>> {
+        self.notify_end_of_stream();
         if !self.out.is_empty() {
             return Some(ServerTransmit::Stream(self.out.split().freeze()));
         }
