@@ -3,7 +3,9 @@
 //! A [`ServerConnection`] reads the bytes of one client's TCP
 //! connection, answers its requests (OPTIONS, DESCRIBE, SETUP, PLAY,
 //! PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER, ANNOUNCE, RECORD) as
-//! RFC 2326 says, with the state machine of its appendix A, and moves the
+//! RFC 2326 says, with the state machine of its appendix A (and
+//! RTSP/2.0 requests as RFC 7826 says: see [the crate docs](crate)
+//! for what of it), and moves the
 //! session's media: RTP and RTCP out through a
 //! [`MediaSender`] for PLAY, RTP in
 //! through a jitter buffer, a depacketizer and decode-time derivation
