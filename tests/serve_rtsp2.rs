@@ -358,7 +358,10 @@ fn a_plain_rtsp2_client_negotiates_pipelines_and_is_told_the_end() {
         r.headers.get("public"),
         Some("OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER")
     );
-    assert_eq!(r.headers.get("supported"), Some("play.basic"));
+    assert_eq!(
+        r.headers.get("supported"),
+        Some("play.basic, setup.rtp.rtcp.mux")
+    );
     let r = c.send(V2, Method::Announce, &url, &[], &mut frames);
     assert_eq!((r.version, r.status), (V2, 501));
     let r = c.send(

@@ -43,9 +43,12 @@
 //! - the methods OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN,
 //!   GET_PARAMETER, SET_PARAMETER; ANNOUNCE and RECORD, which 2.0
 //!   removed, get 501 (Not Implemented) with the 2.0 `Public` list;
-//! - `Supported: play.basic` in OPTIONS answers; `Require` and
-//!   `Proxy-Require` of any other feature get 551 (Option Not Supported)
-//!   with `Unsupported` naming it;
+//! - `Supported: play.basic, setup.rtp.rtcp.mux` in OPTIONS answers;
+//!   `Require` and `Proxy-Require` of any other feature get 551 (Option
+//!   Not Supported) with `Unsupported` naming it;
+//! - `RTCP-mux` in a 2.0 Transport (RFC 7826 appendix C.1.6.4, RFC 5761):
+//!   RTCP on RTP's interleaved channel or UDP port, both ways, the answer
+//!   with one address or channel and `RTCP-mux`;
 //! - the Session header rules: PLAY, PAUSE and TEARDOWN name the session
 //!   (else 454); SETUPs sent before the first one's answer are bound to
 //!   its session by `Pipelined-Requests` (echoed in the answers); one
@@ -79,8 +82,7 @@
 //! feature tags, `Transport`'s `dest_addr`/`src_addr`, and RTP-Info in
 //! both forms.
 //!
-//! Not supported (yet): `setup.rtp.rtcp.mux` (RTP and RTCP on one port),
-//! `play.scale` and `play.speed` (`Scale`, `Speed`), PLAY_NOTIFY reasons
+//! Not supported (yet): `play.scale` and `play.speed` (`Scale`, `Speed`), PLAY_NOTIFY reasons
 //! other than end-of-stream, REDIRECT and the server-to-client
 //! GET/SET_PARAMETER, `Media-Range` and `Range` in units other than npt,
 //! `Accept-Credentials`/`Connection-Credentials` (RTSPS proxies),

@@ -17,6 +17,7 @@ use streamkit_core::codec::{CodecConfig, opus::OpusConfig};
 use streamkit_core::sample::Sample;
 use streamkit_core::time::Timescale;
 use streamkit_core::track::Track;
+use streamkit_rtp::sender::TransmitKind;
 use streamkit_rtsp::auth::OpenPolicy;
 use streamkit_rtsp::header::{
     MediaProperties, PortRange, RtpInfoHeader, SeekStyle, SessionHeader, Transport,
@@ -34,6 +35,8 @@ struct Harness {
     reader: MessageReader,
     /// RTP and RTCP datagrams sent (to, bytes).
     datagrams: Vec<(SocketAddr, Vec<u8>)>,
+    /// The server port each datagram left from, in the same order.
+    kinds: Vec<TransmitKind>,
     /// Interleaved packets (channel, bytes).
     interleaved: Vec<(u8, Vec<u8>)>,
     /// Requests the server sent (PLAY_NOTIFY).
@@ -94,6 +97,7 @@ impl Harness {
             now,
             reader: MessageReader::new(ReaderConfig::default()),
             datagrams: Vec::new(),
+            kinds: Vec::new(),
             interleaved: Vec::new(),
             notifications: Vec::new(),
             events: Vec::new(),
@@ -109,8 +113,9 @@ impl Harness {
                 ServerTransmit::Interleaved { header, packet } => {
                     self.interleaved.push((header[1], packet.to_vec()));
                 }
-                ServerTransmit::Datagram { to, packet, .. } => {
+                ServerTransmit::Datagram { to, packet, kind } => {
                     self.datagrams.push((to, packet.to_vec()));
+                    self.kinds.push(kind);
                 }
             }
         }
@@ -213,7 +218,10 @@ fn answers_speak_the_request_version_and_refuse_others() {
         r.headers.get("public"),
         Some("OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER")
     );
-    assert_eq!(r.headers.get("supported"), Some("play.basic"));
+    assert_eq!(
+        r.headers.get("supported"),
+        Some("play.basic, setup.rtp.rtcp.mux")
+    );
     let r = h.request("OPTIONS * RTSP/1.0\r\nCSeq: 2\r\n\r\n");
     assert_eq!(r.version.as_str(), "RTSP/1.0");
     assert!(
@@ -490,4 +498,82 @@ fn a_2_0_client_asking_in_1_0_terms_gets_both() {
          Transport: RTP/AVP;unicast;dest_addr=\"192.0.2.9:5000\"/\"192.0.2.9:5001\"\r\n\r\n",
     );
     assert_eq!(r.status, 461);
+}
+
+#[test]
+fn rtcp_mux_on_one_port_and_on_one_channel() {
+    let mut h = Harness::new();
+    let r = h.request(
+        "SETUP rtsp://h/vod/a RTSP/2.0\r\nCSeq: 1\r\n\
+         Transport: RTP/AVP;unicast;dest_addr=\":5000\";RTCP-mux\r\n\r\n",
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        r.headers.get("transport"),
+        Some("RTP/AVP;unicast;dest_addr=\"127.0.0.1:5000\";src_addr=\":6970\";RTCP-mux")
+    );
+    let id = session_of(&r);
+    let r = h.request(&format!(
+        "PLAY rtsp://h/vod/a RTSP/2.0\r\nCSeq: 2\r\nSession: {id}\r\n\r\n"
+    ));
+    assert_eq!(r.status, 200);
+    let end = h.now + Duration::from_secs(5);
+    h.run_until(end);
+    // Everything to the one port, from the server's RTP port: 50 RTP
+    // packets and the RTCP (sender reports, the BYE).
+    assert!(h.datagrams.iter().all(|(to, _)| to.port() == 5000));
+    assert!(h.kinds.iter().all(|k| *k == TransmitKind::Rtp));
+    let rtcp = h
+        .datagrams
+        .iter()
+        .filter(|(_, d)| (192..=223).contains(&d[1]))
+        .count();
+    assert!(rtcp >= 2, "a sender report and a BYE");
+    assert_eq!(h.datagrams.len() - rtcp, 50);
+    assert_eq!(h.notifications.len(), 1);
+    // The client's RTCP comes from its RTP port; its port + 1 is nobody.
+    let rr = Bytes::from_static(&[0x80, 201, 0, 1, 0, 0, 0, 9]);
+    let client: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+    assert!(
+        h.conn
+            .handle_datagram(h.now, client, TransmitKind::Rtp, rr.clone())
+    );
+    let other: SocketAddr = "127.0.0.1:5001".parse().unwrap();
+    assert!(!h.conn.handle_datagram(h.now, other, TransmitKind::Rtcp, rr));
+
+    // Interleaved: one channel.
+    let mut h = Harness::new();
+    let r = h.request(
+        "SETUP rtsp://h/vod/a RTSP/2.0\r\nCSeq: 1\r\n\
+         Transport: RTP/AVP/TCP;unicast;interleaved=4;RTCP-mux\r\n\r\n",
+    );
+    assert_eq!(
+        r.headers.get("transport"),
+        Some("RTP/AVP/TCP;unicast;interleaved=4;RTCP-mux")
+    );
+    let id = session_of(&r);
+    h.request(&format!(
+        "PLAY rtsp://h/vod/a RTSP/2.0\r\nCSeq: 2\r\nSession: {id}\r\n\r\n"
+    ));
+    let end = h.now + Duration::from_secs(5);
+    h.run_until(end);
+    assert!(h.interleaved.iter().all(|(c, _)| *c == 4));
+    let rtcp = h
+        .interleaved
+        .iter()
+        .filter(|(_, d)| (192..=223).contains(&d[1]))
+        .count();
+    assert!(rtcp >= 2);
+    assert_eq!(h.interleaved.len() - rtcp, 50);
+
+    // RTSP 1.0 has no RTCP-mux: the usual pair.
+    let mut h = Harness::new();
+    let r = h.request(
+        "SETUP rtsp://h/vod/a RTSP/1.0\r\nCSeq: 1\r\n\
+         Transport: RTP/AVP/TCP;unicast;interleaved=4;RTCP-mux\r\n\r\n",
+    );
+    assert_eq!(
+        r.headers.get("transport"),
+        Some("RTP/AVP/TCP;unicast;interleaved=4-5")
+    );
 }

@@ -40,9 +40,10 @@ const PUBLIC_V2: [Method; 8] = [
     Method::SetParameter,
 ];
 
-/// The feature tags the server supports (RFC 7826 section 11.1's
-/// minimal playback).
-const SUPPORTED: [&str; 1] = ["play.basic"];
+/// The feature tags the server supports: RFC 7826 section 11.1's
+/// minimal playback, and RTP and RTCP on one port or channel (its
+/// appendix C.1.6.4's `RTCP-mux`).
+const SUPPORTED: [&str; 2] = ["play.basic", "setup.rtp.rtcp.mux"];
 
 /// The methods the server answers, for `Public`.
 const PUBLIC: [Method; 10] = [
@@ -655,10 +656,22 @@ impl ServerConnection {
             if spec.profile != "RTP/AVP" || spec.cast == Some(crate::header::Cast::Multicast) {
                 continue;
             }
+            // RTSP 2.0's RTCP-mux (RFC 7826 appendix C.1.6.4, RFC 5761):
+            // RTCP on RTP's channel or port.
+            let mux = v2
+                && spec
+                    .other
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("RTCP-mux"));
             match spec.lower {
                 LowerTransport::Tcp => {
                     let (rtp, rtcp) = match spec.interleaved {
+                        Some((a, _)) if mux => (a, Some(a)),
                         Some((a, b)) => (a, b.or(a.checked_add(1))),
+                        None if mux => {
+                            let free = (0..=255u8).find(|c| !used.contains(c))?;
+                            (free, Some(free))
+                        }
                         None => {
                             let free = (0..=127u8)
                                 .map(|n| n * 2)
@@ -666,17 +679,22 @@ impl ServerConnection {
                             (free, Some(free + 1))
                         }
                     };
-                    if used.contains(&rtp) || rtcp.is_some_and(|c| used.contains(&c) || c == rtp) {
+                    if used.contains(&rtp)
+                        || rtcp.is_some_and(|c| used.contains(&c) || (c == rtp && !mux))
+                    {
                         continue;
                     }
                     let mut answer = TransportSpec::new(LowerTransport::Tcp);
                     answer.cast = Some(crate::header::Cast::Unicast);
-                    answer.interleaved = Some((rtp, rtcp));
+                    answer.interleaved = Some((rtp, if mux { None } else { rtcp }));
                     answer.mode = spec.mode.clone();
+                    if mux {
+                        answer.other.push(("RTCP-mux".into(), None));
+                    }
                     return Some((answer, TrackTransport::Interleaved { rtp, rtcp }));
                 }
                 LowerTransport::Udp if v2 && !spec.dest_addr.is_empty() => {
-                    let Some(answer) = self.udp_v2(spec) else {
+                    let Some(answer) = self.udp_v2(spec, mux) else {
                         continue;
                     };
                     return Some(answer);
@@ -704,23 +722,40 @@ impl ServerConnection {
                         },
                         None => self.peer.ip(),
                     };
-                    let rtcp_port = client.rtcp.or(client.rtp.checked_add(1));
+                    let rtcp_port = if mux {
+                        Some(client.rtp)
+                    } else {
+                        client.rtcp.or(client.rtp.checked_add(1))
+                    };
+                    let server = if mux {
+                        PortRange {
+                            rtp: server.rtp,
+                            rtcp: None,
+                        }
+                    } else {
+                        server
+                    };
                     let mut answer = TransportSpec::new(LowerTransport::Udp);
                     answer.cast = Some(crate::header::Cast::Unicast);
                     answer.destination = spec.destination.clone();
                     answer.client_port = Some(PortRange {
                         rtp: client.rtp,
-                        rtcp: rtcp_port,
+                        rtcp: if mux { None } else { rtcp_port },
                     });
                     answer.server_port = Some(server);
                     answer.mode = spec.mode.clone();
+                    if mux {
+                        answer.other.push(("RTCP-mux".into(), None));
+                    }
                     if v2 {
                         // A 2.0 client that asked in 1.0's terms (as
                         // GStreamer's rtspsrc does) gets both.
                         answer.dest_addr = vec![TransportAddress::at(&ip.to_string(), client.rtp)];
-                        answer
-                            .dest_addr
-                            .extend(rtcp_port.map(|p| TransportAddress::at(&ip.to_string(), p)));
+                        answer.dest_addr.extend(
+                            rtcp_port
+                                .filter(|_| !mux)
+                                .map(|p| TransportAddress::at(&ip.to_string(), p)),
+                        );
                         answer.src_addr = server_addresses(server);
                     }
                     return Some((
@@ -740,8 +775,16 @@ impl ServerConnection {
     /// address then RTCP's (RTP's port + 1 when one is given), the host
     /// the client's own unless foreign destinations are allowed; the
     /// answer gives them back with the server's in `src_addr`.
-    fn udp_v2(&self, spec: &TransportSpec) -> Option<(TransportSpec, TrackTransport)> {
+    fn udp_v2(&self, spec: &TransportSpec, mux: bool) -> Option<(TransportSpec, TrackTransport)> {
         let server = self.config.udp_ports?;
+        let server = if mux {
+            PortRange {
+                rtp: server.rtp,
+                rtcp: None,
+            }
+        } else {
+            server
+        };
         let address = |a: &TransportAddress| -> Option<SocketAddr> {
             let port = a.port.filter(|p| *p >= 1024)?;
             let ip = match &a.host {
@@ -755,6 +798,7 @@ impl ServerConnection {
         };
         let rtp = address(spec.dest_addr.first()?)?;
         let rtcp = match spec.dest_addr.get(1) {
+            _ if mux => Some(rtp),
             Some(a) => Some(address(a)?),
             None => rtp
                 .port()
@@ -764,11 +808,14 @@ impl ServerConnection {
         let mut answer = TransportSpec::new(LowerTransport::Udp);
         answer.cast = Some(crate::header::Cast::Unicast);
         answer.dest_addr = std::iter::once(rtp)
-            .chain(rtcp)
+            .chain(rtcp.filter(|_| !mux))
             .map(|a| TransportAddress::at(&a.ip().to_string(), a.port()))
             .collect();
         answer.src_addr = server_addresses(server);
         answer.mode = spec.mode.clone();
+        if mux {
+            answer.other.push(("RTCP-mux".into(), None));
+        }
         Some((answer, TrackTransport::Udp { rtp, rtcp }))
     }
 

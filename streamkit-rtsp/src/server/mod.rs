@@ -181,7 +181,10 @@ impl std::fmt::Display for RequestId {
     }
 }
 
-/// Where a set-up track's packets go.
+/// Where a set-up track's packets go. RTCP on RTP's own channel or
+/// address (`rtcp == Some(rtp)`) is RTP and RTCP multiplexed (RFC 5761;
+/// RTSP 2.0's `RTCP-mux`): a packet's type tells them apart, and
+/// multiplexed RTCP leaves from the server's RTP port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TrackTransport {
     /// Interleaved in the RTSP connection on these channels.
@@ -464,6 +467,21 @@ impl std::fmt::Debug for ServerConnection {
     }
 }
 
+/// RTCP by its packet type (RFC 5761 section 4: 192-223 in the second
+/// byte, where RTP has its marker bit and payload type).
+fn is_rtcp_packet(data: &[u8]) -> bool {
+    data.get(1).is_some_and(|pt| (192..=223).contains(pt))
+}
+
+/// The server port RTCP leaves from: RTP's when multiplexed.
+fn rtcp_port_kind(rtp: SocketAddr, rtcp: Option<SocketAddr>) -> TransmitKind {
+    if rtcp == Some(rtp) {
+        TransmitKind::Rtp
+    } else {
+        TransmitKind::Rtcp
+    }
+}
+
 /// The most frames held while a request waits for the caller.
 const MAX_DEFERRED: usize = 64;
 /// The most events held.
@@ -661,7 +679,19 @@ impl ServerConnection {
         let Some((track_id, is_rtcp)) = self.track_of_channel(channel) else {
             return;
         };
-        self.media_in(now, track_id, is_rtcp, data);
+        let muxed = self.session.as_ref().is_some_and(|s| {
+            s.tracks.iter().any(|t| {
+                t.track_id == track_id
+                    && matches!(t.transport,
+                        TrackTransport::Interleaved { rtp, rtcp: Some(c) } if c == rtp)
+            })
+        });
+        self.media_in(
+            now,
+            track_id,
+            is_rtcp || (muxed && is_rtcp_packet(&data)),
+            data,
+        );
     }
 
     /// Reads a UDP datagram that arrived at `now` from `from` on the
@@ -678,6 +708,9 @@ impl ServerConnection {
             return false;
         };
         let found = s.tracks.iter().find_map(|t| match t.transport {
+            TrackTransport::Udp { rtp, rtcp } if rtcp == Some(rtp) => {
+                (rtp == from).then(|| (t.track_id, is_rtcp_packet(&datagram)))
+            }
             TrackTransport::Udp { rtp, rtcp } => {
                 let is_rtcp = kind == TransmitKind::Rtcp;
                 let matches = if is_rtcp {
@@ -839,7 +872,7 @@ impl ServerConnection {
                 },
                 TrackTransport::Udp { rtp, rtcp } => ServerTransmit::Datagram {
                     to: rtcp.unwrap_or(rtp),
-                    kind: TransmitKind::Rtcp,
+                    kind: rtcp_port_kind(rtp, rtcp),
                     packet: &self.current,
                 },
             });
@@ -874,7 +907,7 @@ impl ServerConnection {
             },
             (TrackTransport::Udp { rtp, rtcp }, TransmitKind::Rtcp) => ServerTransmit::Datagram {
                 to: rtcp.unwrap_or(rtp),
-                kind: TransmitKind::Rtcp,
+                kind: rtcp_port_kind(rtp, rtcp),
                 packet: t.datagram,
             },
         })
