@@ -423,6 +423,13 @@ fn play_in_play_state_pause_range_and_live_properties() {
         "PLAY rtsp://h/vod/a RTSP/2.0\r\nCSeq: 5\r\nSession: {id}\r\n\r\n"
     ));
     assert_eq!(r.headers.get("range"), Some("npt=0.400-1"));
+    // Past the end the position stays at the end.
+    let at = h.now + Duration::from_secs(5);
+    h.run_until(at);
+    let r = h.request(&format!(
+        "PLAY rtsp://h/vod/a RTSP/2.0\r\nCSeq: 6\r\nSession: {id}\r\n\r\n"
+    ));
+    assert_eq!(r.headers.get("range"), Some("npt=1-1"));
 
     // A live stream: no seeking, said in SETUP and PLAY.
     let mut h = Harness::new();

@@ -445,7 +445,8 @@ pub struct RequestStatus {
     pub cseq: u32,
     /// Its status code.
     pub status: u16,
-    /// The reason phrase.
+    /// The reason phrase (written with `'` for any `"`, which the
+    /// quotes around it cannot hold).
     pub reason: String,
 }
 

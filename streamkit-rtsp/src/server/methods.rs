@@ -856,7 +856,8 @@ impl ServerConnection {
             return s.paused_at;
         }
         let p = s.play.as_ref()?;
-        Some(p.start + now.saturating_duration_since(p.started))
+        let at = p.start + now.saturating_duration_since(p.started);
+        Some(self.session_duration().map_or(at, |d| at.min(d)))
     }
 
     /// The duration of the session's presentation (`None`: live, or no
@@ -1054,7 +1055,7 @@ impl ServerConnection {
                 s.sender = None;
                 s.state = State::Ready;
                 if v2 && duration.is_some() {
-                    s.paused_at = position.map(|p| duration.map_or(p, |d| p.min(d)));
+                    s.paused_at = position;
                 }
                 self.event(ServerEvent::Paused);
             }
