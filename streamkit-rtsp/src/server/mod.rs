@@ -27,8 +27,9 @@
 //!    ([`push_sample`](ServerConnection::push_sample)) while
 //!    [`wants_samples`](ServerConnection::wants_samples).
 //! 4. Output: [`poll_transmit(now)`](ServerConnection::poll_transmit)
-//!    until `None` (bytes for the TCP stream, interleaved packets,
-//!    datagrams for the server's UDP ports); recorded samples from
+//!    until `None` (bytes for the TCP stream: responses and, in an RTSP
+//!    2.0 session, the server's PLAY_NOTIFY requests; interleaved
+//!    packets; datagrams for the server's UDP ports); recorded samples from
 //!    [`poll_sample`](ServerConnection::poll_sample).
 //! 5. Time: wake at [`poll_timeout`](ServerConnection::poll_timeout)
 //!    and call [`handle_timeout(now)`](ServerConnection::handle_timeout)
