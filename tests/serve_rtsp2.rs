@@ -13,7 +13,9 @@
 //!   OPTIONS without ANNOUNCE and RECORD, 501 for them, pipelined SETUPs
 //!   in one session, `dest_addr` UDP answered with `src_addr`, the PLAY
 //!   answer's RTP-Info SSRC and seq those of the first packets, and
-//!   PLAY_NOTIFY end-of-stream after the last one, all `RTSP/2.0`.
+//!   PLAY_NOTIFY end-of-stream after the last one, all `RTSP/2.0`;
+//! - a PLAY from 3.5 s starts at the keyframe at 2 s by Seek-Style RAP
+//!   (the default, and what First-Prior gets) and at 4 s by Next.
 //!
 //! Nothing here has an upper time bound: each client runs until it ends.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
@@ -510,4 +512,44 @@ fn a_plain_rtsp2_client_negotiates_pipelines_and_is_told_the_end() {
     assert_eq!((r.version, r.status), (V2, 200));
     let r = c.send(V2, Method::Teardown, &url, &[], &mut frames);
     assert_eq!((r.version, r.status), (V2, 200));
+}
+
+/// Seek-Style: the fixture's keyframes are 2 s apart, so a PLAY from
+/// 3.5 s starts at 2 s by RAP (the default) and at 4 s by Next, and the
+/// answer says which.
+#[test]
+fn seek_style_next_starts_at_the_next_keyframe() {
+    let server = Server::start_with(&[FIXTURE]);
+    let url = format!("{}/vod/h264_aac", server.rtsp);
+    for (style, range) in [
+        (None, "npt=2-10.02322"),
+        (Some("RAP"), "npt=2-10.02322"),
+        (Some("Next"), "npt=4-10.02322"),
+        // Offered as RAP: a decoder needs a random access point.
+        (Some("First-Prior"), "npt=2-10.02322"),
+    ] {
+        let mut c = RawClient::connect(&server.rtsp);
+        let mut frames = Vec::new();
+        let r = c.send(Version::Rtsp20, Method::Describe, &url, &[], &mut frames);
+        assert_eq!(r.status, 200);
+        let r = c.send(
+            Version::Rtsp20,
+            Method::Setup,
+            &format!("{url}/trackID=1"),
+            &[("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")],
+            &mut frames,
+        );
+        assert_eq!(r.status, 200);
+        let mut headers = vec![("Range", "npt=3.5-")];
+        if let Some(s) = style {
+            headers.push(("Seek-Style", s));
+        }
+        let play = c.send(Version::Rtsp20, Method::Play, &url, &headers, &mut frames);
+        assert_eq!(play.status, 200, "{style:?}");
+        assert_eq!(play.headers.get("range"), Some(range), "{style:?}");
+        let used = if style == Some("Next") { "Next" } else { "RAP" };
+        assert_eq!(play.headers.get("seek-style"), Some(used), "{style:?}");
+        let r = c.send(Version::Rtsp20, Method::Teardown, &url, &[], &mut frames);
+        assert_eq!(r.status, 200);
+    }
 }
