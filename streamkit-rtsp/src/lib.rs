@@ -52,8 +52,9 @@
 //! - the Session header rules: PLAY, PAUSE and TEARDOWN name the session
 //!   (else 454); SETUPs sent before the first one's answer are bound to
 //!   its session by `Pipelined-Requests` (echoed in the answers); one
-//!   session per connection (a SETUP outside it gets 459); answers carry
-//!   `Session: id;timeout=N`; keep-alive is any request naming the
+//!   session per connection (a SETUP outside it gets 459); answers to
+//!   requests within the session carry `Session: id;timeout=N` (others,
+//!   and TEARDOWN's, none); keep-alive is any request naming the
 //!   session (GET_PARAMETER, OPTIONS...) or RTCP, not a PLAY;
 //! - `Transport` over UDP by `dest_addr` (`":port"` or `"host:port"`, the
 //!   client's own host unless foreign destinations are allowed), answered

@@ -333,6 +333,12 @@ fn pipelined_udp_setup_play_and_play_notify_at_the_end() {
     let later = h.now + Duration::from_secs(5);
     h.run_until(later);
     assert_eq!(h.notifications.len(), 1);
+    // TEARDOWN ends it; its 2.0 answer names no session.
+    let r = h.request(&format!(
+        "TEARDOWN rtsp://h/vod/a RTSP/2.0\r\nCSeq: 4\r\nSession: {id}\r\n\r\n"
+    ));
+    assert_eq!((r.status, r.headers.get("session")), (200, None));
+    assert_eq!(h.conn.session_id(), None);
 }
 
 #[test]
@@ -343,6 +349,16 @@ fn session_rules_keep_alive_and_timeout() {
     );
     assert_eq!(r.status, 200, "{r:?}");
     let id = session_of(&r);
+    // 2.0 answers name the session only within it.
+    let r = h.request("OPTIONS * RTSP/2.0\r\nCSeq: 2\r\n\r\n");
+    assert_eq!(r.headers.get("session"), None);
+    let r = h.request(&format!(
+        "OPTIONS * RTSP/2.0\r\nCSeq: 2\r\nSession: {id}\r\n\r\n"
+    ));
+    assert_eq!(
+        r.headers.get("session"),
+        Some(format!("{id};timeout=60").as_str())
+    );
     // PLAY, PAUSE, TEARDOWN name their session in 2.0.
     for m in ["PLAY", "PAUSE", "TEARDOWN"] {
         let r = h.request(&format!("{m} rtsp://h/vod/a RTSP/2.0\r\nCSeq: 2\r\n\r\n"));
@@ -375,6 +391,7 @@ fn session_rules_keep_alive_and_timeout() {
     let at = h.now + Duration::from_secs(2);
     h.run_until(at);
     assert!(h.conn.is_closed());
+    // (TEARDOWN's 2.0 answer names no session: see the PLAY_NOTIFY test.)
     let mut ended = false;
     while let Some(e) = h.conn.poll_event() {
         ended |= e

@@ -163,7 +163,10 @@ impl ServerConnection {
             r.headers.append("CSeq", &c.to_string());
         }
         r.headers.append("Server", &self.config.server_name);
-        if let Some(s) = &self.session {
+        // RTSP 2.0 names the session only in answers to requests within
+        // it (RFC 7826 section 18.49); 1.0 answers always did.
+        let within = self.answer != Version::Rtsp20 || self.in_session;
+        if let Some(s) = self.session.as_ref().filter(|_| within) {
             let h = SessionHeader {
                 id: s.id.clone(),
                 timeout: Some(self.config.session_timeout.as_secs() as u32),
@@ -247,6 +250,7 @@ impl ServerConnection {
             Version::Other { .. } => Version::Rtsp10,
             v => v,
         };
+        self.in_session = false;
         let Some(cseq) = req.cseq() else {
             self.status(None, 400);
             return;
@@ -290,6 +294,7 @@ impl ServerConnection {
             s.last_activity = now;
             names_session = true;
         }
+        self.in_session = names_session;
         // A session keeps the version it was set up with.
         if let Some(s) = &self.session
             && names_session
@@ -356,6 +361,8 @@ impl ServerConnection {
             Method::Record => self.record(now, &req, cseq, &path),
             Method::Teardown => {
                 if self.session.is_some() {
+                    // A 2.0 answer names no session that ended.
+                    self.in_session = !v2;
                     let r = self.response(Some(cseq), 200);
                     self.end_session(now, SessionEnd::Teardown);
                     self.send(&r);
@@ -602,6 +609,7 @@ impl ServerConnection {
         let Some(s) = self.session.as_mut() else {
             return;
         };
+        self.in_session = true;
         s.tracks.retain(|t| t.track_id != track_id);
         s.tracks.push(SetupTrack {
             track_id,

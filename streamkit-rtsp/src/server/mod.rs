@@ -454,6 +454,9 @@ pub struct ServerConnection {
     started: Instant,
     /// The version the request being answered came in (answers speak it).
     answer: Version,
+    /// The request being answered is within the session (2.0 answers
+    /// then name it).
+    in_session: bool,
     /// The CSeq of the next request the server sends (PLAY_NOTIFY).
     server_cseq: u32,
 }
@@ -523,6 +526,7 @@ impl ServerConnection {
             closed: false,
             started: now,
             answer: Version::Rtsp10,
+            in_session: false,
             server_cseq: 1,
         }
     }
