@@ -44,8 +44,9 @@
 //!   GET_PARAMETER, SET_PARAMETER; ANNOUNCE and RECORD, which 2.0
 //!   removed, get 501 (Not Implemented) with the 2.0 `Public` list;
 //! - `Supported: play.basic, setup.rtp.rtcp.mux` in OPTIONS answers;
-//!   `Require` and `Proxy-Require` of any other feature get 551 (Option
-//!   Not Supported) with `Unsupported` naming it;
+//!   `Require` of any other feature gets 551 (Option Not Supported)
+//!   with `Unsupported` naming it (`Proxy-Require` is for proxies and
+//!   is not read);
 //! - `RTCP-mux` in a 2.0 Transport (RFC 7826 appendix C.1.6.4, RFC 5761):
 //!   RTCP on RTP's interleaved channel or UDP port, both ways, the answer
 //!   with one address or channel and `RTCP-mux`;

@@ -247,6 +247,9 @@ fn answers_speak_the_request_version_and_refuse_others() {
     assert_eq!(r.headers.get("unsupported"), Some("x.y"));
     let r = h.request("OPTIONS * RTSP/2.0\r\nCSeq: 7\r\nRequire: play.basic\r\n\r\n");
     assert_eq!(r.status, 200);
+    // Proxy-Require asks proxies, not the server.
+    let r = h.request("OPTIONS * RTSP/2.0\r\nCSeq: 8\r\nProxy-Require: x.y\r\n\r\n");
+    assert_eq!(r.status, 200);
     // The connection still reads after all of them.
     assert!(!h.conn.is_closed());
 }

@@ -378,20 +378,19 @@ impl ServerConnection {
         }
     }
 
-    /// RTSP 2.0's `Require` and `Proxy-Require` (RFC 7826 sections
-    /// 18.43, 18.39): a feature the server lacks gets 551 (Option Not
-    /// Supported) with `Unsupported` listing it; `false` then.
+    /// RTSP 2.0's `Require` (RFC 7826 section 18.43): a feature the
+    /// server lacks gets 551 (Option Not Supported) with `Unsupported`
+    /// listing it; `false` then. (`Proxy-Require`, section 18.39, asks
+    /// proxies, not the server.)
     fn check_required(&mut self, cseq: u32, req: &Request) -> bool {
         let mut missing = FeatureTags::default();
-        for name in ["require", "proxy-require"] {
-            for value in req.headers.get_all(name) {
-                let tags = FeatureTags::parse(value).unwrap_or_else(|_| FeatureTags {
-                    tags: vec![value.trim().to_owned()],
-                });
-                for t in tags.tags {
-                    if !SUPPORTED.contains(&t.as_str()) && !missing.contains(&t) {
-                        missing.tags.push(t);
-                    }
+        for value in req.headers.get_all("require") {
+            let tags = FeatureTags::parse(value).unwrap_or_else(|_| FeatureTags {
+                tags: vec![value.trim().to_owned()],
+            });
+            for t in tags.tags {
+                if !SUPPORTED.contains(&t.as_str()) && !missing.contains(&t) {
+                    missing.tags.push(t);
                 }
             }
         }
