@@ -30,7 +30,7 @@ use streamkit::core::time::{MediaTime, Rounding, Timescale};
 use streamkit::core::track::Track;
 use streamkit::rtp::sender::{TransmitKind, first_video_and_audio, presentation_lead};
 use streamkit::rtsp::auth::{Access, Action, AuthPolicy, RandomSource, UserCredentials};
-use streamkit::rtsp::header::{NptTime, PortRange};
+use streamkit::rtsp::header::{NptTime, PortRange, SeekStyle};
 use streamkit::rtsp::server::{
     Presentation, RequestId, ServerConfig, ServerConnection, ServerEvent, ServerTransmitParts,
     TrackTransport,
@@ -619,7 +619,8 @@ impl Connection {
                     request,
                     path,
                     start,
-                } => self.play(conn, task, request, &path, start),
+                    seek_style,
+                } => self.play(conn, task, request, &path, start, &seek_style),
                 ServerEvent::Paused => {
                     self.stop_playback(task);
                 }
@@ -798,6 +799,7 @@ impl Connection {
         request: RequestId,
         path: &str,
         start: Option<NptTime>,
+        seek_style: &SeekStyle,
     ) {
         let now = Instant::now();
         self.stop_playback(task);
@@ -811,7 +813,8 @@ impl Connection {
                 _ => Duration::ZERO,
             };
             let tracks: Vec<u32> = conn.playing_tracks().collect();
-            let (seek, samples) = seek(&file, &tracks, at);
+            let next = *seek_style == SeekStyle::Next;
+            let (seek, samples) = seek(&file, &tracks, at, next);
             let mut samples = samples.into_iter();
             // RTP-Info needs each track's first packet (its seq and
             // rtptime): push until every track has one, or the sender is
@@ -861,9 +864,10 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// The samples of `tracks` from the keyframe of the first video track at
-/// or before `at` (audio from that keyframe's time on), in file order,
+/// or before `at` (or, `next`, the first at or after it; RTSP 2.0's
+/// Seek-Style) (audio from that keyframe's time on), in file order,
 /// and that keyframe's presentation time.
-fn seek(file: &Mp4File, tracks: &[u32], at: Duration) -> (Duration, Vec<Sample>) {
+fn seek(file: &Mp4File, tracks: &[u32], at: Duration, next: bool) -> (Duration, Vec<Sample>) {
     let all: Vec<Sample> = file
         .samples()
         .filter(|s| tracks.contains(&s.track_id))
@@ -881,12 +885,15 @@ fn seek(file: &Mp4File, tracks: &[u32], at: Duration) -> (Duration, Vec<Sample>)
         let ticks = (s.pts() + shift).max(0);
         Duration::from_secs_f64(ticks as f64 / f64::from(s.timescale.hz()))
     };
-    let key = all
+    let keys: Vec<Duration> = all
         .iter()
-        .filter(|s| Some(s.track_id) == video && s.keyframe && time(s) <= at)
+        .filter(|s| Some(s.track_id) == video && s.keyframe)
         .map(time)
-        .max_by(|a, b| a.cmp(b))
-        .unwrap_or(Duration::ZERO);
+        .collect();
+    let before = keys.iter().filter(|t| **t <= at).max().copied();
+    let after = keys.iter().filter(|t| **t >= at).min().copied();
+    // Past the last keyframe, Next takes the last one.
+    let key = if next { after.or(before) } else { before }.unwrap_or(Duration::ZERO);
     if key.is_zero() {
         return (Duration::ZERO, all);
     }

@@ -25,6 +25,18 @@ const SEEDS: &[&[u8]] = &[
     b"Digest realm=\"r\", nonce=\"n\", algorithm=SHA-256, qop=\"auth\"",
     b"Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"rtsp://h/x\", response=\"00\"",
     b"Basic dTpw",
+    b"OPTIONS * RTSP/2.0\r\nCSeq: 1\r\nSupported: play.basic\r\n\r\n",
+    b"OPTIONS * RTSP/1.1\r\nCSeq: 1\r\n\r\n",
+    b"PLAY_NOTIFY rtsp://h/x RTSP/2.0\r\nCSeq: 854\r\nNotify-Reason: end-of-stream\r\n\r\n",
+    b"RTP/AVP;unicast;dest_addr=\"192.0.2.53:4588\"/\"192.0.2.53:4589\";src_addr=\":6256\"/\"[::1]:6257\"",
+    b"url=\"rtsp://example.com/audio\" ssrc=0D12F123:seq=14783;rtptime=2345962545 ssrc=1:seq=2",
+    b"Random-Access=2.5, Unlimited, Immutable, Scales=\"-20, -10, 0.5:1.5\"",
+    b"No-Seeking, Dynamic, Time-Progressing, Time-Duration=0.0",
+    b"npt, smpte-25, clock, UTC",
+    b"First-Prior",
+    b"cseq=853 status=200 reason=\"OK\"",
+    b"2147483647",
+    b"play.basic, setup.rtp.rtcp.mux",
 ];
 
 #[test]

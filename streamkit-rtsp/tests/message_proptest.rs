@@ -6,7 +6,8 @@
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use streamkit_rtsp::message::{
-    Frame, Message, MessageReader, Method, ReaderConfig, Request, Response, write_interleaved,
+    Frame, Message, MessageReader, Method, ReaderConfig, Request, Response, Version,
+    write_interleaved,
 };
 
 fn token() -> impl Strategy<Value = String> {
@@ -26,36 +27,43 @@ fn message() -> impl Strategy<Value = Message> {
         body,
         100u16..600,
         "/[a-z0-9/]{0,20}",
+        (0u8..10, 0u8..10),
     )
-        .prop_map(|(is_request, headers, body, status, path)| {
-            let headers: Vec<(String, String)> = headers
-                .into_iter()
-                .filter(|(n, _)| !n.eq_ignore_ascii_case("content-length"))
-                .collect();
-            if is_request {
-                let mut r = Request::new(Method::Describe, &format!("rtsp://h{path}"));
-                for (n, v) in &headers {
-                    r.headers.append(n, v);
+        .prop_map(
+            |(is_request, headers, body, status, path, (major, minor))| {
+                // RTSP/1.0, RTSP/2.0 or another one-digit version.
+                let version = Version::from_digits(major, minor).unwrap_or(Version::Rtsp10);
+                let headers: Vec<(String, String)> = headers
+                    .into_iter()
+                    .filter(|(n, _)| !n.eq_ignore_ascii_case("content-length"))
+                    .collect();
+                if is_request {
+                    let mut r = Request::new(Method::Describe, &format!("rtsp://h{path}"));
+                    r.version = version;
+                    for (n, v) in &headers {
+                        r.headers.append(n, v);
+                    }
+                    r.body = Bytes::from(body);
+                    if !r.body.is_empty() {
+                        r.headers
+                            .append("Content-Length", &r.body.len().to_string());
+                    }
+                    Message::Request(r)
+                } else {
+                    let mut r = Response::new(status);
+                    r.version = version;
+                    for (n, v) in &headers {
+                        r.headers.append(n, v);
+                    }
+                    r.body = Bytes::from(body);
+                    if !r.body.is_empty() {
+                        r.headers
+                            .append("Content-Length", &r.body.len().to_string());
+                    }
+                    Message::Response(r)
                 }
-                r.body = Bytes::from(body);
-                if !r.body.is_empty() {
-                    r.headers
-                        .append("Content-Length", &r.body.len().to_string());
-                }
-                Message::Request(r)
-            } else {
-                let mut r = Response::new(status);
-                for (n, v) in &headers {
-                    r.headers.append(n, v);
-                }
-                r.body = Bytes::from(body);
-                if !r.body.is_empty() {
-                    r.headers
-                        .append("Content-Length", &r.body.len().to_string());
-                }
-                Message::Response(r)
-            }
-        })
+            },
+        )
 }
 
 proptest! {

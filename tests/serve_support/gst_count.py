@@ -1,6 +1,10 @@
 """Plays an RTSP URL with GStreamer's rtspsrc and decodebin, prints the
 decoded video and audio frame counts as `video=N audio=M`, exits 1 on a
-pipeline error."""
+pipeline error. With RTSP_VERSION set (rtspsrc's default-rtsp-version
+enum value: 16 for 1.0, 32 for 2.0) rtspsrc tries that version first;
+with STOP_AFTER_FRAMES=N it stops once N video and N audio frames were
+decoded (for a live stream, which has no end)."""
+import os
 import sys
 import gi
 gi.require_version("Gst", "1.0")
@@ -13,6 +17,9 @@ pipeline = Gst.Pipeline.new("p")
 src = Gst.ElementFactory.make("rtspsrc")
 src.set_property("location", url)
 src.set_property("protocols", protocols)
+if os.environ.get("RTSP_VERSION"):
+    src.set_property("default-rtsp-version", int(os.environ["RTSP_VERSION"]))
+stop_after = int(os.environ.get("STOP_AFTER_FRAMES", "0"))
 if extra:
     src.set_property("user-id", extra[0])
     src.set_property("user-pw", extra[1])
@@ -25,7 +32,12 @@ def on_decoded(dbin, pad):
     sink = Gst.ElementFactory.make("fakesink")
     sink.set_property("sync", False)
     sink.set_property("signal-handoffs", True)
-    sink.connect("handoff", lambda *a: counts.__setitem__(kind, counts[kind] + 1))
+    def on_handoff(*args):
+        counts[kind] += 1
+        if stop_after and min(counts.values()) >= stop_after:
+            GLib.idle_add(loop.quit)
+
+    sink.connect("handoff", on_handoff)
     pipeline.add(sink)
     sink.sync_state_with_parent()
     pad.link(sink.get_static_pad("sink"))

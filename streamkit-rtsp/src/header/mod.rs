@@ -17,11 +17,18 @@
 
 mod range;
 mod transport;
+mod v2;
 
 use std::fmt;
 
 pub use range::{NptTime, Range};
-pub use transport::{Cast, LowerTransport, PortRange, Transport, TransportMode, TransportSpec};
+pub use transport::{
+    Cast, LowerTransport, PortRange, Transport, TransportAddress, TransportMode, TransportSpec,
+};
+pub use v2::{
+    AcceptRanges, FeatureTags, MediaProperties, MediaProperty, NotifyReason, PipelinedRequests,
+    RangeUnit, RequestStatus, SeekStyle,
+};
 
 use crate::error::HeaderError;
 use crate::message::{Headers, Method};
@@ -85,11 +92,14 @@ impl fmt::Display for SessionHeader {
     }
 }
 
-/// One stream of an `RTP-Info` header (RFC 2326 section 12.33).
+/// One stream of an `RTP-Info` header (RFC 2326 section 12.33; RFC
+/// 7826 section 18.45 gives each SSRC of a URL its own).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RtpInfoEntry {
     /// The stream's URL (as sent; cameras send relative ones too).
     pub url: String,
+    /// The SSRC the values are of (RTSP 2.0's `ssrc=`).
+    pub ssrc: Option<u32>,
     /// The sequence number of the first packet.
     pub seq: Option<u16>,
     /// The RTP timestamp of the first packet; `None` when missing or `-1`
@@ -105,15 +115,23 @@ pub struct RtpInfoHeader {
 }
 
 impl RtpInfoHeader {
-    /// Parses `url=..;seq=..;rtptime=..[, url=..]`, tolerating a trailing
-    /// `;`, a missing or `-1` `rtptime`, spaces around parts, and commas
-    /// inside URLs (an entry starts only at `url=`).
+    /// Parses RTSP 1.0's `url=..;seq=..;rtptime=..[, url=..]`,
+    /// tolerating a trailing `;`, a missing or `-1` `rtptime`, spaces
+    /// around parts, and commas inside URLs (an entry starts only at
+    /// `url=`); or, when the value starts with a quoted URL, RTSP 2.0's
+    /// `url="..." ssrc=XXXXXXXX:seq=..;rtptime=..[ ssrc=..][, url=".."]`
+    /// (one entry per SSRC).
     ///
     /// # Errors
     ///
-    /// [`HeaderError::Invalid`] for an entry without `url=` or a `seq`
-    /// that is not a 16-bit number.
+    /// [`HeaderError::Invalid`] for an entry without `url=`, a `seq`
+    /// that is not a 16-bit number, an `ssrc` that is not hex, or an
+    /// unterminated quote.
     pub fn parse(value: &str) -> Result<RtpInfoHeader, HeaderError> {
+        let v = value.trim_start();
+        if v.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("url=\"")) {
+            return RtpInfoHeader::parse_v2(v);
+        }
         let bad = |what| HeaderError::Invalid {
             header: "RTP-Info",
             what,
@@ -143,6 +161,7 @@ impl RtpInfoHeader {
             let (url, params) = rest.split_once(';').unwrap_or((rest, ""));
             let mut entry = RtpInfoEntry {
                 url: url.trim().to_owned(),
+                ssrc: None,
                 seq: None,
                 rtptime: None,
             };
@@ -150,6 +169,130 @@ impl RtpInfoHeader {
             entries.push(entry);
         }
         Ok(RtpInfoHeader { entries })
+    }
+}
+
+impl RtpInfoHeader {
+    fn parse_v2(value: &str) -> Result<RtpInfoHeader, HeaderError> {
+        let bad = |what| HeaderError::Invalid {
+            header: "RTP-Info",
+            what,
+        };
+        let mut entries: Vec<RtpInfoEntry> = Vec::new();
+        let mut rest = value;
+        loop {
+            rest = rest.trim_start_matches([' ', '\t', '\r', '\n', ',']);
+            if rest.is_empty() {
+                break;
+            }
+            if entries.len() >= 64 {
+                return Err(bad("more than 64 entries"));
+            }
+            let after = rest
+                .get(..5)
+                .filter(|p| p.eq_ignore_ascii_case("url=\""))
+                .and_then(|_| rest.get(5..))
+                .ok_or(bad("entry without url=\"..\""))?;
+            // The quoted URL, `\"` and `\\` escaped.
+            let mut url = String::new();
+            let mut chars = after.char_indices();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => match chars.next() {
+                        Some((_, e)) => url.push(e),
+                        None => return Err(bad("unterminated url quote")),
+                    },
+                    '"' => {
+                        end = Some(i + 1);
+                        break;
+                    }
+                    c => url.push(c),
+                }
+            }
+            rest = after
+                .get(end.ok_or(bad("unterminated url quote"))?..)
+                .unwrap_or_default();
+            let mut any = false;
+            loop {
+                let t = rest.trim_start_matches([' ', '\t', '\r', '\n']);
+                let Some(spec) = t
+                    .get(..5)
+                    .filter(|p| p.eq_ignore_ascii_case("ssrc="))
+                    .and_then(|_| t.get(5..))
+                else {
+                    break;
+                };
+                let len = spec
+                    .find([' ', '\t', '\r', '\n', ','])
+                    .unwrap_or(spec.len());
+                let (param, next) = spec.split_at(len);
+                let (ssrc, params) = param.split_once(':').unwrap_or((param, ""));
+                let mut entry = RtpInfoEntry {
+                    url: url.clone(),
+                    ssrc: Some(
+                        u32::from_str_radix(ssrc.trim(), 16).map_err(|_| bad("ssrc is not hex"))?,
+                    ),
+                    seq: None,
+                    rtptime: None,
+                };
+                apply_rtp_info_params(&mut entry, params)?;
+                entries.push(entry);
+                any = true;
+                rest = next;
+                if entries.len() > 64 {
+                    return Err(bad("more than 64 entries"));
+                }
+            }
+            if !any {
+                entries.push(RtpInfoEntry {
+                    url,
+                    ssrc: None,
+                    seq: None,
+                    rtptime: None,
+                });
+            }
+            let t = rest.trim_start_matches([' ', '\t', '\r', '\n']);
+            if !t.is_empty() && !t.starts_with(',') {
+                return Err(bad("text after an entry"));
+            }
+            rest = t;
+        }
+        Ok(RtpInfoHeader { entries })
+    }
+
+    /// The RTSP 2.0 form (RFC 7826 section 18.45): entries of one URL in
+    /// a row share its `url="..."`; an entry without an SSRC gives its
+    /// URL only (2.0 ties `seq` and `rtptime` to an SSRC).
+    #[must_use]
+    pub fn to_v2_string(&self) -> String {
+        let mut out = String::new();
+        let mut previous: Option<&RtpInfoEntry> = None;
+        for e in &self.entries {
+            let shares_url =
+                previous.is_some_and(|p| p.url == e.url && p.ssrc.is_some() && e.ssrc.is_some());
+            if !shares_url {
+                if previous.is_some() {
+                    out.push(',');
+                }
+                out.push_str("url=\"");
+                out.push_str(&e.url.replace('\\', "\\\\").replace('"', "\\\""));
+                out.push('"');
+            }
+            previous = Some(e);
+            if let Some(ssrc) = e.ssrc {
+                out.push_str(&format!(" ssrc={ssrc:08X}"));
+                let mut sep = ':';
+                if let Some(s) = e.seq {
+                    out.push_str(&format!("{sep}seq={s}"));
+                    sep = ';';
+                }
+                if let Some(t) = e.rtptime {
+                    out.push_str(&format!("{sep}rtptime={t}"));
+                }
+            }
+        }
+        out
     }
 }
 
@@ -165,6 +308,9 @@ fn apply_rtp_info_params(entry: &mut RtpInfoEntry, params: &str) -> Result<(), H
         } else if k.eq_ignore_ascii_case("rtptime") {
             // "-1" and empty mean unknown; so does anything unreadable.
             entry.rtptime = v.parse().ok();
+        } else if k.eq_ignore_ascii_case("ssrc") && entry.ssrc.is_none() {
+            // Some 1.0 servers add it; unreadable means unknown.
+            entry.ssrc = u32::from_str_radix(v, 16).ok();
         }
     }
     Ok(())
@@ -281,11 +427,13 @@ mod tests {
             [
                 RtpInfoEntry {
                     url: "rtsp://cam/track1".into(),
+                    ssrc: None,
                     seq: Some(17),
                     rtptime: None
                 },
                 RtpInfoEntry {
                     url: "trackID=2".into(),
+                    ssrc: None,
                     seq: Some(3),
                     rtptime: None
                 }

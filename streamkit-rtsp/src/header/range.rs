@@ -63,7 +63,9 @@ impl fmt::Display for NptTime {
                 } else if u128::from(ms) * 1_000_000 == u128::from(d.subsec_nanos()) {
                     write!(f, "{}.{:03}", d.as_secs(), ms)
                 } else {
-                    write!(f, "{}.{:09}", d.as_secs(), d.subsec_nanos())
+                    // Nine digits, less the zeros that end them.
+                    let frac = format!("{:09}", d.subsec_nanos());
+                    write!(f, "{}.{}", d.as_secs(), frac.trim_end_matches('0'))
                 }
             }
         }
@@ -227,6 +229,10 @@ mod tests {
         assert_eq!(
             Range::from(Duration::from_millis(1500)).to_string(),
             "npt=1.500-"
+        );
+        assert_eq!(
+            Range::from(Duration::from_micros(10_023_220)).to_string(),
+            "npt=10.02322-"
         );
         assert_eq!(
             Range::parse("clock=19961108T143720.25Z-;time=19970123T143720Z").unwrap(),

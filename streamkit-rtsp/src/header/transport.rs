@@ -79,6 +79,117 @@ impl fmt::Display for PortRange {
     }
 }
 
+/// One address of RFC 7826's `dest_addr` or `src_addr`: `host[:port]`
+/// or `:port` (the host then is the RTSP peer's).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TransportAddress {
+    /// The host (an IP address or a name; IPv6 without brackets), when
+    /// given.
+    pub host: Option<String>,
+    /// The port, when given.
+    pub port: Option<u16>,
+}
+
+impl TransportAddress {
+    /// `:port` (no host).
+    #[must_use]
+    pub fn port(port: u16) -> TransportAddress {
+        TransportAddress {
+            host: None,
+            port: Some(port),
+        }
+    }
+
+    /// `host:port`.
+    #[must_use]
+    pub fn at(host: &str, port: u16) -> TransportAddress {
+        TransportAddress {
+            host: Some(host.to_owned()),
+            port: Some(port),
+        }
+    }
+
+    /// Parses the text inside the quotes.
+    fn parse(v: &str) -> Option<TransportAddress> {
+        let v = v.trim();
+        if v.is_empty() || v.contains(['"', ' ', ';', ',', '/']) {
+            return None;
+        }
+        let port = |p: &str| p.parse::<u16>().ok();
+        if let Some(inner) = v.strip_prefix('[') {
+            let (host, rest) = inner.split_once(']')?;
+            let port = match rest {
+                "" => None,
+                r => Some(port(r.strip_prefix(':')?)?),
+            };
+            return Some(TransportAddress {
+                host: Some(host.to_owned()).filter(|h| !h.is_empty()),
+                port,
+            });
+        }
+        match v.rsplit_once(':') {
+            // A bare IPv6 address: no port.
+            Some((host, _)) if host.contains(':') => Some(TransportAddress {
+                host: Some(v.to_owned()),
+                port: None,
+            }),
+            Some((host, p)) => Some(TransportAddress {
+                host: Some(host.to_owned()).filter(|h| !h.is_empty()),
+                port: Some(port(p)?),
+            }),
+            None => Some(TransportAddress {
+                host: Some(v.to_owned()),
+                port: None,
+            }),
+        }
+    }
+
+    /// Parses `"a"/"b"...` (spaces around `/` tolerated).
+    fn parse_list(v: &str) -> Option<Vec<TransportAddress>> {
+        let mut out = Vec::new();
+        for part in v.split('/') {
+            let inner = part.trim().strip_prefix('"')?.strip_suffix('"')?;
+            out.push(TransportAddress::parse(inner)?);
+            if out.len() > 16 {
+                return None;
+            }
+        }
+        Some(out)
+    }
+}
+
+impl fmt::Display for TransportAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.host {
+            Some(h) if h.contains(':') => write!(f, "[{h}]")?,
+            Some(h) => f.write_str(h)?,
+            None => {}
+        }
+        if let Some(p) = self.port {
+            write!(f, ":{p}")?;
+        }
+        Ok(())
+    }
+}
+
+fn write_addresses(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    list: &[TransportAddress],
+) -> fmt::Result {
+    if list.is_empty() {
+        return Ok(());
+    }
+    write!(f, ";{name}=")?;
+    for (i, a) in list.iter().enumerate() {
+        if i > 0 {
+            f.write_str("/")?;
+        }
+        write!(f, "\"{a}\"")?;
+    }
+    Ok(())
+}
+
 /// One transport spec.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TransportSpec {
@@ -92,6 +203,12 @@ pub struct TransportSpec {
     pub destination: Option<String>,
     /// `source=`
     pub source: Option<String>,
+    /// `dest_addr=` (RFC 7826): where the media goes, RTP's address then
+    /// RTCP's.
+    pub dest_addr: Vec<TransportAddress>,
+    /// `src_addr=` (RFC 7826): where the media comes from, RTP's then
+    /// RTCP's.
+    pub src_addr: Vec<TransportAddress>,
     /// `interleaved=a[-b]`
     pub interleaved: Option<(u8, Option<u8>)>,
     /// `append`
@@ -124,6 +241,8 @@ impl TransportSpec {
             cast: None,
             destination: None,
             source: None,
+            dest_addr: Vec::new(),
+            src_addr: Vec::new(),
             interleaved: None,
             append: false,
             ttl: None,
@@ -186,6 +305,14 @@ impl TransportSpec {
                 "append" => out.append = true,
                 "destination" => out.destination = value.map(str::to_owned),
                 "source" => out.source = value.map(str::to_owned),
+                "dest_addr" => {
+                    out.dest_addr = TransportAddress::parse_list(v)
+                        .ok_or(bad("dest_addr is not a list of quoted addresses"))?;
+                }
+                "src_addr" => {
+                    out.src_addr = TransportAddress::parse_list(v)
+                        .ok_or(bad("src_addr is not a list of quoted addresses"))?;
+                }
                 "interleaved" => {
                     let r = PortRange::parse(v).ok_or(bad("interleaved is not a-b"))?;
                     let a = u8::try_from(r.rtp).map_err(|_| bad("interleaved channel over 255"))?;
@@ -253,6 +380,8 @@ impl fmt::Display for TransportSpec {
         if let Some(s) = &self.source {
             write!(f, ";source={s}")?;
         }
+        write_addresses(f, "dest_addr", &self.dest_addr)?;
+        write_addresses(f, "src_addr", &self.src_addr)?;
         if let Some((a, b)) = self.interleaved {
             write!(f, ";interleaved={a}")?;
             if let Some(b) = b {

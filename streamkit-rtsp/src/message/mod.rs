@@ -66,6 +66,8 @@ pub enum Method {
     Record,
     /// `REDIRECT`
     Redirect,
+    /// `PLAY_NOTIFY` (RFC 7826 section 13.5; server to client).
+    PlayNotify,
     /// Any other token.
     Extension(String),
 }
@@ -86,6 +88,7 @@ impl Method {
             "SET_PARAMETER" => Method::SetParameter,
             "RECORD" => Method::Record,
             "REDIRECT" => Method::Redirect,
+            "PLAY_NOTIFY" => Method::PlayNotify,
             other => Method::Extension(other.to_owned()),
         }
     }
@@ -105,6 +108,7 @@ impl Method {
             Method::SetParameter => "SET_PARAMETER",
             Method::Record => "RECORD",
             Method::Redirect => "REDIRECT",
+            Method::PlayNotify => "PLAY_NOTIFY",
             Method::Extension(s) => s,
         }
     }
@@ -122,18 +126,71 @@ impl fmt::Display for Method {
 pub enum Version {
     /// `RTSP/1.0` (RFC 2326).
     Rtsp10,
-    /// `RTSP/2.0` (RFC 7826): parsed, answered with 505 by the server.
+    /// `RTSP/2.0` (RFC 7826).
     Rtsp20,
+    /// Another `RTSP/major.minor` of one digit each (`RTSP/1.1`,
+    /// `RTSP/3.0`): parsed so that a server can answer it with 505 (RTSP
+    /// Version Not Supported).
+    Other {
+        /// The major version, 0-9.
+        major: u8,
+        /// The minor version, 0-9.
+        minor: u8,
+    },
 }
 
+/// `RTSP/0.0` to `RTSP/9.9`, by `major * 10 + minor`.
+const VERSION_NAMES: [&str; 100] = [
+    "RTSP/0.0", "RTSP/0.1", "RTSP/0.2", "RTSP/0.3", "RTSP/0.4", "RTSP/0.5", "RTSP/0.6", "RTSP/0.7",
+    "RTSP/0.8", "RTSP/0.9", "RTSP/1.0", "RTSP/1.1", "RTSP/1.2", "RTSP/1.3", "RTSP/1.4", "RTSP/1.5",
+    "RTSP/1.6", "RTSP/1.7", "RTSP/1.8", "RTSP/1.9", "RTSP/2.0", "RTSP/2.1", "RTSP/2.2", "RTSP/2.3",
+    "RTSP/2.4", "RTSP/2.5", "RTSP/2.6", "RTSP/2.7", "RTSP/2.8", "RTSP/2.9", "RTSP/3.0", "RTSP/3.1",
+    "RTSP/3.2", "RTSP/3.3", "RTSP/3.4", "RTSP/3.5", "RTSP/3.6", "RTSP/3.7", "RTSP/3.8", "RTSP/3.9",
+    "RTSP/4.0", "RTSP/4.1", "RTSP/4.2", "RTSP/4.3", "RTSP/4.4", "RTSP/4.5", "RTSP/4.6", "RTSP/4.7",
+    "RTSP/4.8", "RTSP/4.9", "RTSP/5.0", "RTSP/5.1", "RTSP/5.2", "RTSP/5.3", "RTSP/5.4", "RTSP/5.5",
+    "RTSP/5.6", "RTSP/5.7", "RTSP/5.8", "RTSP/5.9", "RTSP/6.0", "RTSP/6.1", "RTSP/6.2", "RTSP/6.3",
+    "RTSP/6.4", "RTSP/6.5", "RTSP/6.6", "RTSP/6.7", "RTSP/6.8", "RTSP/6.9", "RTSP/7.0", "RTSP/7.1",
+    "RTSP/7.2", "RTSP/7.3", "RTSP/7.4", "RTSP/7.5", "RTSP/7.6", "RTSP/7.7", "RTSP/7.8", "RTSP/7.9",
+    "RTSP/8.0", "RTSP/8.1", "RTSP/8.2", "RTSP/8.3", "RTSP/8.4", "RTSP/8.5", "RTSP/8.6", "RTSP/8.7",
+    "RTSP/8.8", "RTSP/8.9", "RTSP/9.0", "RTSP/9.1", "RTSP/9.2", "RTSP/9.3", "RTSP/9.4", "RTSP/9.5",
+    "RTSP/9.6", "RTSP/9.7", "RTSP/9.8", "RTSP/9.9",
+];
+
 impl Version {
-    /// `RTSP/1.0` or `RTSP/2.0`.
+    /// The version `RTSP/major.minor` (digits 0-9; `None` past them).
+    #[must_use]
+    pub fn from_digits(major: u8, minor: u8) -> Option<Version> {
+        match (major, minor) {
+            (1, 0) => Some(Version::Rtsp10),
+            (2, 0) => Some(Version::Rtsp20),
+            (0..=9, 0..=9) => Some(Version::Other { major, minor }),
+            _ => None,
+        }
+    }
+
+    /// `RTSP/1.0`, `RTSP/2.0`, or the other version's text.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Version::Rtsp10 => "RTSP/1.0",
             Version::Rtsp20 => "RTSP/2.0",
+            Version::Other { major, minor } => VERSION_NAMES
+                .get(usize::from(major) * 10 + usize::from(minor))
+                .copied()
+                .unwrap_or("RTSP/9.9"),
         }
+    }
+
+    /// `true` for a version the server speaks (1.0 and 2.0).
+    #[must_use]
+    pub fn is_supported(self) -> bool {
+        matches!(self, Version::Rtsp10 | Version::Rtsp20)
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -362,8 +419,9 @@ pub enum Frame {
     },
 }
 
-/// The reason phrase RFC 2326 section 7.1.1 gives `status` (`""` for a
-/// code it does not list).
+/// The reason phrase RFC 2326 section 7.1.1 (or, for the codes it
+/// added, RFC 7826 section 17) gives `status` (`""` for a code neither
+/// lists).
 #[must_use]
 pub fn reason_phrase(status: u16) -> &'static str {
     match status {
@@ -405,6 +463,13 @@ pub fn reason_phrase(status: u16) -> &'static str {
         460 => "Only aggregate operation allowed",
         461 => "Unsupported transport",
         462 => "Destination unreachable",
+        463 => "Destination Prohibited",
+        464 => "Data Transport Not Ready Yet",
+        465 => "Notification Reason Unknown",
+        466 => "Key Management Error",
+        470 => "Connection Authorization Required",
+        471 => "Connection Credentials Not Accepted",
+        472 => "Failure to Establish Secure Connection",
         500 => "Internal Server Error",
         501 => "Not Implemented",
         502 => "Bad Gateway",
@@ -412,6 +477,7 @@ pub fn reason_phrase(status: u16) -> &'static str {
         504 => "Gateway Time-out",
         505 => "RTSP Version not supported",
         551 => "Option not supported",
+        553 => "Proxy Unavailable",
         _ => "",
     }
 }

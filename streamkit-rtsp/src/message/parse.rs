@@ -115,10 +115,12 @@ fn version(i: In<'_>) -> IResult<In<'_>, Version> {
     let (i, major) = byte(i)?;
     let (i, _) = tag(&b"."[..]).parse(i)?;
     let (i, minor) = byte(i)?;
-    match (major, minor) {
-        (b'1', b'0') => Ok((i, Version::Rtsp10)),
-        (b'2', b'0') => Ok((i, Version::Rtsp20)),
-        _ => Err(nom::Err::Error(nom::error::Error::new(
+    let digits = (major.is_ascii_digit() && minor.is_ascii_digit())
+        .then(|| Version::from_digits(major - b'0', minor - b'0'))
+        .flatten();
+    match digits {
+        Some(v) => Ok((i, v)),
+        None => Err(nom::Err::Error(nom::error::Error::new(
             i,
             nom::error::ErrorKind::Tag,
         ))),

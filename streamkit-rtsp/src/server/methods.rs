@@ -12,6 +12,7 @@ use streamkit_rtp::sdp::codec::TrackMedia;
 use streamkit_rtp::sdp::{Connection, Origin, SessionDescription};
 use streamkit_rtp::sender::{MediaSender, MediaSenderConfig, Pacing, Speed};
 
+use super::PlayState;
 use super::record::Recorder;
 use super::{
     Announced, Pending, Presentation, RequestId, ServerConnection, ServerEvent, Session,
@@ -20,10 +21,29 @@ use super::{
 use crate::auth::{Action, Refusal};
 use crate::error::ServerError;
 use crate::header::{
-    LowerTransport, NptTime, PortRange, Range, RtpInfoEntry, RtpInfoHeader, SessionHeader,
-    Transport, TransportSpec, write_public,
+    AcceptRanges, FeatureTags, LowerTransport, MediaProperties, NotifyReason, NptTime,
+    PipelinedRequests, PortRange, Range, RequestStatus, RtpInfoEntry, RtpInfoHeader, SeekStyle,
+    SessionHeader, Transport, TransportAddress, TransportSpec, write_public,
 };
 use crate::message::{Method, Request, Response, Version};
+
+/// The methods an RTSP 2.0 client may send (RFC 7826 removed ANNOUNCE
+/// and RECORD).
+const PUBLIC_V2: [Method; 8] = [
+    Method::Options,
+    Method::Describe,
+    Method::Setup,
+    Method::Play,
+    Method::Pause,
+    Method::Teardown,
+    Method::GetParameter,
+    Method::SetParameter,
+];
+
+/// The feature tags the server supports: RFC 7826 section 11.1's
+/// minimal playback, and RTP and RTCP on one port or channel (its
+/// appendix C.1.6.4's `RTCP-mux`).
+const SUPPORTED: [&str; 2] = ["play.basic", "setup.rtp.rtcp.mux"];
 
 /// The methods the server answers, for `Public`.
 const PUBLIC: [Method; 10] = [
@@ -66,6 +86,15 @@ fn split_track(path: &str) -> (String, Option<u32>) {
         return (base.to_owned(), Some(n));
     }
     (path.to_owned(), None)
+}
+
+/// The server's RTP and RTCP ports as RFC 7826's `src_addr` (ports only:
+/// the host is the one the client reached).
+fn server_addresses(server: PortRange) -> Vec<TransportAddress> {
+    std::iter::once(server.rtp)
+        .chain(server.rtcp)
+        .map(TransportAddress::port)
+        .collect()
 }
 
 fn unspecified_like(ip: IpAddr) -> IpAddr {
@@ -129,11 +158,15 @@ impl ServerConnection {
     /// session, its Session header.
     fn response(&self, cseq: Option<u32>, status: u16) -> Response {
         let mut r = Response::new(status);
+        r.version = self.answer;
         if let Some(c) = cseq {
             r.headers.append("CSeq", &c.to_string());
         }
         r.headers.append("Server", &self.config.server_name);
-        if let Some(s) = &self.session {
+        // RTSP 2.0 names the session only in answers to requests within
+        // it (RFC 7826 section 18.49); 1.0 answers always did.
+        let within = self.answer != Version::Rtsp20 || self.in_session;
+        if let Some(s) = self.session.as_ref().filter(|_| within) {
             let h = SessionHeader {
                 id: s.id.clone(),
                 timeout: Some(self.config.session_timeout.as_secs() as u32),
@@ -200,33 +233,107 @@ impl ServerConnection {
         }
     }
 
+    /// The methods `Public` lists for the version being answered.
+    fn public(&self) -> &'static [Method] {
+        if self.answer == Version::Rtsp20 {
+            &PUBLIC_V2
+        } else {
+            &PUBLIC
+        }
+    }
+
     pub(super) fn handle_request(&mut self, now: Instant, req: Request) {
+        // Answers speak the request's version (RFC 7826 section 4.2); a
+        // version the server lacks gets 505 in the nearest one it has.
+        self.answer = match req.version {
+            Version::Other { major, .. } if major >= 2 => Version::Rtsp20,
+            Version::Other { .. } => Version::Rtsp10,
+            v => v,
+        };
+        self.in_session = false;
         let Some(cseq) = req.cseq() else {
             self.status(None, 400);
             return;
         };
-        if req.version != Version::Rtsp10 {
-            self.status(Some(cseq), 505);
+        if !req.version.is_supported() {
+            let mut r = self.response(Some(cseq), 505);
+            r.headers.append("Content-Type", "text/plain");
+            r.body = Bytes::from_static(b"This server speaks RTSP/1.0 and RTSP/2.0.\r\n");
+            self.send(&r);
             return;
         }
-        // A Session header must name this connection's session.
+        let v2 = req.version == Version::Rtsp20;
+        let pipelined = req
+            .headers
+            .get("pipelined-requests")
+            .and_then(|p| PipelinedRequests::parse(p).ok())
+            .map(|p| p.0);
+        // A Session header must name this connection's session; a 2.0
+        // request may name it by the Pipelined-Requests id of the SETUP
+        // that made it instead (RFC 7826 section 18.33).
+        let mut names_session = false;
         if let Some(value) = req.headers.get("session") {
             let id = SessionHeader::parse(value)
                 .map(|s| s.id)
                 .unwrap_or_default();
             match &mut self.session {
-                Some(s) if s.id == id => s.last_activity = now,
+                Some(s) if s.id == id => {
+                    s.last_activity = now;
+                    names_session = true;
+                }
                 _ => {
                     self.status(Some(cseq), 454);
                     return;
                 }
             }
+        } else if v2
+            && let Some(s) = &mut self.session
+            && pipelined.is_some()
+            && s.pipelined == pipelined
+        {
+            s.last_activity = now;
+            names_session = true;
+        }
+        self.in_session = names_session;
+        // A session keeps the version it was set up with.
+        if let Some(s) = &self.session
+            && names_session
+            && s.version != req.version
+        {
+            self.status(Some(cseq), 505);
+            return;
+        }
+        if v2 && !self.check_required(cseq, &req) {
+            return;
+        }
+        // RTSP 2.0 asks for the session on what acts on it.
+        if v2
+            && !names_session
+            && matches!(req.method, Method::Play | Method::Pause | Method::Teardown)
+        {
+            self.status(Some(cseq), 454);
+            return;
+        }
+        // One session per connection: a 2.0 SETUP outside it is refused.
+        if v2 && !names_session && req.method == Method::Setup && self.session.is_some() {
+            self.status(Some(cseq), 459);
+            return;
         }
         let path = uri_path(&req.uri);
         match req.method {
             Method::Options => {
                 let mut r = self.response(Some(cseq), 200);
-                r.headers.append("Public", &write_public(&PUBLIC));
+                r.headers.append("Public", &write_public(self.public()));
+                if v2 {
+                    r.headers
+                        .append("Supported", &FeatureTags::of(&SUPPORTED).to_string());
+                }
+                self.send(&r);
+            }
+            // RFC 7826 removed them: not implemented in 2.0.
+            Method::Announce | Method::Record if v2 => {
+                let mut r = self.response(Some(cseq), 501);
+                r.headers.append("Public", &write_public(&PUBLIC_V2));
                 self.send(&r);
             }
             Method::GetParameter | Method::SetParameter => self.status(Some(cseq), 200),
@@ -250,10 +357,12 @@ impl ServerConnection {
             }
             Method::Setup => self.setup(now, req, cseq, path, true),
             Method::Play => self.play(now, &req, cseq, &path),
-            Method::Pause => self.pause(cseq),
+            Method::Pause => self.pause(now, cseq),
             Method::Record => self.record(now, &req, cseq, &path),
             Method::Teardown => {
                 if self.session.is_some() {
+                    // A 2.0 answer names no session that ended.
+                    self.in_session = !v2;
                     let r = self.response(Some(cseq), 200);
                     self.end_session(now, SessionEnd::Teardown);
                     self.send(&r);
@@ -263,10 +372,35 @@ impl ServerConnection {
             }
             _ => {
                 let mut r = self.response(Some(cseq), 501);
-                r.headers.append("Public", &write_public(&PUBLIC));
+                r.headers.append("Public", &write_public(self.public()));
                 self.send(&r);
             }
         }
+    }
+
+    /// RTSP 2.0's `Require` (RFC 7826 section 18.43): a feature the
+    /// server lacks gets 551 (Option Not Supported) with `Unsupported`
+    /// listing it; `false` then. (`Proxy-Require`, section 18.39, asks
+    /// proxies, not the server.)
+    fn check_required(&mut self, cseq: u32, req: &Request) -> bool {
+        let mut missing = FeatureTags::default();
+        for value in req.headers.get_all("require") {
+            let tags = FeatureTags::parse(value).unwrap_or_else(|_| FeatureTags {
+                tags: vec![value.trim().to_owned()],
+            });
+            for t in tags.tags {
+                if !SUPPORTED.contains(&t.as_str()) && !missing.contains(&t) {
+                    missing.tags.push(t);
+                }
+            }
+        }
+        if missing.tags.is_empty() {
+            return true;
+        }
+        let mut r = self.response(Some(cseq), 551);
+        r.headers.append("Unsupported", &missing.to_string());
+        self.send(&r);
+        false
     }
 
     fn announce(&mut self, cseq: u32, req: &Request, path: String) {
@@ -428,10 +562,15 @@ impl ServerConnection {
             self.status(Some(cseq), 461);
             return;
         };
-        let Some((spec, chosen)) = self.choose_transport(&transport, track_id) else {
+        let v2 = req.version == Version::Rtsp20;
+        let Some((spec, chosen)) = self.choose_transport(&transport, track_id, v2) else {
             self.status(Some(cseq), 461);
             return;
         };
+        let pipelined = req
+            .headers
+            .get("pipelined-requests")
+            .and_then(|p| PipelinedRequests::parse(p).ok());
         if self.session.is_none() {
             let id = format!("{:016X}", self.random_u64());
             self.session = Some(Session {
@@ -443,6 +582,9 @@ impl ServerConnection {
                 sender: None,
                 recorders: Vec::new(),
                 paused_at: None,
+                version: req.version,
+                pipelined: pipelined.map(|p| p.0),
+                play: None,
             });
         }
         let seed = self.random_u64();
@@ -466,6 +608,7 @@ impl ServerConnection {
         let Some(s) = self.session.as_mut() else {
             return;
         };
+        self.in_session = true;
         s.tracks.retain(|t| t.track_id != track_id);
         s.tracks.push(SetupTrack {
             track_id,
@@ -485,6 +628,12 @@ impl ServerConnection {
         s.last_activity = now;
         let mut r = self.response(Some(cseq), 200);
         r.headers.append("Transport", &spec.to_string());
+        if v2 {
+            self.media_headers(&mut r, &base, true);
+            if let Some(p) = pipelined {
+                r.headers.append("Pipelined-Requests", &p.to_string());
+            }
+        }
         self.send(&r);
         self.event(ServerEvent::SetUp {
             track_id,
@@ -497,6 +646,7 @@ impl ServerConnection {
         &self,
         t: &Transport,
         track_id: u32,
+        v2: bool,
     ) -> Option<(TransportSpec, TrackTransport)> {
         let used: Vec<u8> = self
             .session
@@ -513,10 +663,22 @@ impl ServerConnection {
             if spec.profile != "RTP/AVP" || spec.cast == Some(crate::header::Cast::Multicast) {
                 continue;
             }
+            // RTSP 2.0's RTCP-mux (RFC 7826 appendix C.1.6.4, RFC 5761):
+            // RTCP on RTP's channel or port.
+            let mux = v2
+                && spec
+                    .other
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("RTCP-mux"));
             match spec.lower {
                 LowerTransport::Tcp => {
                     let (rtp, rtcp) = match spec.interleaved {
+                        Some((a, _)) if mux => (a, Some(a)),
                         Some((a, b)) => (a, b.or(a.checked_add(1))),
+                        None if mux => {
+                            let free = (0..=255u8).find(|c| !used.contains(c))?;
+                            (free, Some(free))
+                        }
                         None => {
                             let free = (0..=127u8)
                                 .map(|n| n * 2)
@@ -524,14 +686,25 @@ impl ServerConnection {
                             (free, Some(free + 1))
                         }
                     };
-                    if used.contains(&rtp) || rtcp.is_some_and(|c| used.contains(&c) || c == rtp) {
+                    if used.contains(&rtp)
+                        || rtcp.is_some_and(|c| used.contains(&c) || (c == rtp && !mux))
+                    {
                         continue;
                     }
                     let mut answer = TransportSpec::new(LowerTransport::Tcp);
                     answer.cast = Some(crate::header::Cast::Unicast);
-                    answer.interleaved = Some((rtp, rtcp));
+                    answer.interleaved = Some((rtp, if mux { None } else { rtcp }));
                     answer.mode = spec.mode.clone();
+                    if mux {
+                        answer.other.push(("RTCP-mux".into(), None));
+                    }
                     return Some((answer, TrackTransport::Interleaved { rtp, rtcp }));
+                }
+                LowerTransport::Udp if v2 && !spec.dest_addr.is_empty() => {
+                    let Some(answer) = self.udp_v2(spec, mux) else {
+                        continue;
+                    };
+                    return Some(answer);
                 }
                 LowerTransport::Udp => {
                     let Some(server) = self.config.udp_ports else {
@@ -556,16 +729,42 @@ impl ServerConnection {
                         },
                         None => self.peer.ip(),
                     };
-                    let rtcp_port = client.rtcp.or(client.rtp.checked_add(1));
+                    let rtcp_port = if mux {
+                        Some(client.rtp)
+                    } else {
+                        client.rtcp.or(client.rtp.checked_add(1))
+                    };
+                    let server = if mux {
+                        PortRange {
+                            rtp: server.rtp,
+                            rtcp: None,
+                        }
+                    } else {
+                        server
+                    };
                     let mut answer = TransportSpec::new(LowerTransport::Udp);
                     answer.cast = Some(crate::header::Cast::Unicast);
                     answer.destination = spec.destination.clone();
                     answer.client_port = Some(PortRange {
                         rtp: client.rtp,
-                        rtcp: rtcp_port,
+                        rtcp: if mux { None } else { rtcp_port },
                     });
                     answer.server_port = Some(server);
                     answer.mode = spec.mode.clone();
+                    if mux {
+                        answer.other.push(("RTCP-mux".into(), None));
+                    }
+                    if v2 {
+                        // A 2.0 client that asked in 1.0's terms (as
+                        // GStreamer's rtspsrc does) gets both.
+                        answer.dest_addr = vec![TransportAddress::at(&ip.to_string(), client.rtp)];
+                        answer.dest_addr.extend(
+                            rtcp_port
+                                .filter(|_| !mux)
+                                .map(|p| TransportAddress::at(&ip.to_string(), p)),
+                        );
+                        answer.src_addr = server_addresses(server);
+                    }
                     return Some((
                         answer,
                         TrackTransport::Udp {
@@ -577,6 +776,147 @@ impl ServerConnection {
             }
         }
         None
+    }
+
+    /// A 2.0 UDP spec with `dest_addr` (RFC 7826 section 18.54): RTP's
+    /// address then RTCP's (RTP's port + 1 when one is given), the host
+    /// the client's own unless foreign destinations are allowed; the
+    /// answer gives them back with the server's in `src_addr`.
+    fn udp_v2(&self, spec: &TransportSpec, mux: bool) -> Option<(TransportSpec, TrackTransport)> {
+        let server = self.config.udp_ports?;
+        let server = if mux {
+            PortRange {
+                rtp: server.rtp,
+                rtcp: None,
+            }
+        } else {
+            server
+        };
+        let address = |a: &TransportAddress| -> Option<SocketAddr> {
+            let port = a.port.filter(|p| *p >= 1024)?;
+            let ip = match &a.host {
+                None => self.peer.ip(),
+                Some(h) => {
+                    let ip = h.trim_matches(['[', ']']).parse::<IpAddr>().ok()?;
+                    (ip == self.peer.ip() || self.config.allow_foreign_destination).then_some(ip)?
+                }
+            };
+            Some(SocketAddr::new(ip, port))
+        };
+        let rtp = address(spec.dest_addr.first()?)?;
+        let rtcp = match spec.dest_addr.get(1) {
+            _ if mux => Some(rtp),
+            Some(a) => Some(address(a)?),
+            None => rtp
+                .port()
+                .checked_add(1)
+                .map(|p| SocketAddr::new(rtp.ip(), p)),
+        };
+        let mut answer = TransportSpec::new(LowerTransport::Udp);
+        answer.cast = Some(crate::header::Cast::Unicast);
+        answer.dest_addr = std::iter::once(rtp)
+            .chain(rtcp.filter(|_| !mux))
+            .map(|a| TransportAddress::at(&a.ip().to_string(), a.port()))
+            .collect();
+        answer.src_addr = server_addresses(server);
+        answer.mode = spec.mode.clone();
+        if mux {
+            answer.other.push(("RTCP-mux".into(), None));
+        }
+        Some((answer, TrackTransport::Udp { rtp, rtcp }))
+    }
+
+    /// RTSP 2.0's media headers of `path`'s presentation (RFC 7826
+    /// sections 18.29, 18.5, 18.30): `Media-Properties`, and for a SETUP
+    /// `Accept-Ranges` and, for a file, `Media-Range`.
+    fn media_headers(&self, r: &mut Response, path: &str, setup: bool) {
+        let duration = self
+            .presentations
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, p)| p.duration);
+        let Some(duration) = duration else { return };
+        let properties = match duration {
+            Some(_) => MediaProperties::on_demand(),
+            None => MediaProperties::live(),
+        };
+        r.headers
+            .append("Media-Properties", &properties.to_string());
+        if setup {
+            r.headers
+                .append("Accept-Ranges", &AcceptRanges::npt().to_string());
+            if let Some(d) = duration {
+                let range = Range::Npt {
+                    start: Some(NptTime::At(Duration::ZERO)),
+                    end: Some(NptTime::At(d)),
+                };
+                r.headers.append("Media-Range", &range.to_string());
+            }
+        }
+    }
+
+    /// The npt position the playing session is at `now` (real-time
+    /// pacing from its PLAY's start), or where it paused.
+    fn position(&self, now: Instant) -> Option<Duration> {
+        let s = self.session.as_ref()?;
+        if s.state != State::Playing {
+            return s.paused_at;
+        }
+        let p = s.play.as_ref()?;
+        let at = p.start + now.saturating_duration_since(p.started);
+        Some(self.session_duration().map_or(at, |d| at.min(d)))
+    }
+
+    /// The duration of the session's presentation (`None`: live, or no
+    /// session).
+    fn session_duration(&self) -> Option<Duration> {
+        self.session
+            .as_ref()
+            .and_then(|s| self.presentations.iter().find(|(p, _)| *p == s.path))
+            .and_then(|(_, p)| p.duration)
+    }
+
+    /// Sends PLAY_NOTIFY end-of-stream (RFC 7826 section 13.5.1) once a
+    /// 2.0 session's sender handed out its last packet and BYE.
+    pub(super) fn notify_end_of_stream(&mut self) {
+        let duration = self.session_duration();
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
+        if s.version != Version::Rtsp20
+            || s.state != State::Playing
+            || !s.sender.as_ref().is_some_and(MediaSender::is_done)
+        {
+            return;
+        }
+        let Some(play) = s.play.as_mut().filter(|p| !p.notified) else {
+            return;
+        };
+        play.notified = true;
+        let mut r = Request::new(Method::PlayNotify, &play.uri);
+        r.version = Version::Rtsp20;
+        r.headers.append("CSeq", &self.server_cseq.to_string());
+        self.server_cseq = self.server_cseq.wrapping_add(1);
+        r.headers
+            .append("Notify-Reason", &NotifyReason::EndOfStream.to_string());
+        let status = RequestStatus {
+            cseq: play.cseq,
+            status: 200,
+            reason: "OK".into(),
+        };
+        r.headers.append("Request-Status", &status.to_string());
+        let range = Range::Npt {
+            start: Some(NptTime::At(play.start)),
+            end: duration.map(NptTime::At),
+        };
+        r.headers.append("Range", &range.to_string());
+        let h = SessionHeader {
+            id: s.id.clone(),
+            timeout: None,
+        };
+        r.headers.append("Session", &h.to_string());
+        r.headers.append("Server", &self.config.server_name);
+        r.write_to(&mut self.out);
     }
 
     fn play(&mut self, now: Instant, req: &Request, cseq: u32, path: &str) {
@@ -601,6 +941,7 @@ impl ServerConnection {
         if !self.authorize(now, req, cseq, &base, Action::Read) {
             return;
         }
+        let v2 = req.version == Version::Rtsp20;
         let start = match req.headers.get("range").map(Range::parse) {
             Some(Ok(r)) => r.npt_start(),
             Some(Err(_)) => {
@@ -609,10 +950,29 @@ impl ServerConnection {
             }
             None => None,
         };
+        // RTSP 2.0's Seek-Style (RFC 7826 section 18.47): RAP (the
+        // default) and Next are kept; CoRAP and First-Prior start at a
+        // random access point too (a decoder needs one), said as RAP.
+        let seek_style = match req.headers.get("seek-style").map(SeekStyle::parse) {
+            Some(Ok(SeekStyle::Next)) if v2 => SeekStyle::Next,
+            _ => SeekStyle::Rap,
+        };
         let Some(s) = &self.session else { return };
         if s.state == State::Playing && start.is_none() {
-            // Already playing: nothing changes.
-            self.status(Some(cseq), 200);
+            // Already playing: nothing changes (RTSP 1.0's liveness
+            // test; 2.0 answers where it plays, RFC 7826 section 13.4).
+            let mut r = self.response(Some(cseq), 200);
+            if v2 {
+                let position = self.position(now).unwrap_or_default();
+                let range = Range::Npt {
+                    start: Some(NptTime::At(position)),
+                    end: self.session_duration().map(NptTime::At),
+                };
+                r.headers.append("Range", &range.to_string());
+                let base = s.path.clone();
+                self.media_headers(&mut r, &base, false);
+            }
+            self.send(&r);
             return;
         }
         let Some(presentation) = self
@@ -628,6 +988,12 @@ impl ServerConnection {
             && t > d
         {
             self.status(Some(cseq), 457);
+            return;
+        }
+        // A live stream does not seek: 2.0 refuses a Range start other
+        // than `now` (RFC 7826 section 18.29: No-Seeking; 456).
+        if v2 && presentation.duration.is_none() && matches!(start, Some(NptTime::At(_))) {
+            self.status(Some(cseq), 456);
             return;
         }
         let set_up: Vec<u32> = s.tracks.iter().map(|t| t.track_id).collect();
@@ -669,16 +1035,24 @@ impl ServerConnection {
             cseq,
             Pending::Play {
                 uri: req.uri.clone(),
+                seek_style: seek_style.clone(),
+                ranged: req.headers.contains("range"),
             },
         );
         self.event(ServerEvent::Play {
             request: id,
             path: base,
             start,
+            seek_style,
         });
     }
 
-    fn pause(&mut self, cseq: u32) {
+    fn pause(&mut self, now: Instant, cseq: u32) {
+        let v2 = self.answer == Version::Rtsp20;
+        // 2.0 says where it paused (RFC 7826 section 13.6) and resumes
+        // there.
+        let position = if v2 { self.position(now) } else { None };
+        let duration = self.session_duration();
         let Some(s) = self.session.as_mut() else {
             self.status(Some(cseq), 454);
             return;
@@ -687,12 +1061,24 @@ impl ServerConnection {
             State::Playing => {
                 s.sender = None;
                 s.state = State::Ready;
+                if v2 && duration.is_some() {
+                    s.paused_at = position;
+                }
                 self.event(ServerEvent::Paused);
             }
             State::Recording => s.state = State::Ready,
             State::Ready => {}
         }
-        self.status(Some(cseq), 200);
+        let paused_at = self.session.as_ref().and_then(|s| s.paused_at);
+        let mut r = self.response(Some(cseq), 200);
+        if v2 && let Some(p) = paused_at {
+            let range = Range::Npt {
+                start: Some(NptTime::At(p)),
+                end: duration.map(NptTime::At),
+            };
+            r.headers.append("Range", &range.to_string());
+        }
+        self.send(&r);
     }
 
     fn record(&mut self, now: Instant, req: &Request, cseq: u32, path: &str) {
@@ -802,9 +1188,18 @@ impl ServerConnection {
         start: Option<Duration>,
     ) -> Result<(), ServerError> {
         let (cseq, pending) = self.take_pending(request)?;
-        let Pending::Play { uri, .. } = pending else {
+        let Pending::Play {
+            uri,
+            seek_style,
+            ranged,
+        } = pending
+        else {
             return Err(ServerError::UnknownRequest { id: request.0 });
         };
+        let v2 = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.version == Version::Rtsp20);
         let duration = self
             .session
             .as_ref()
@@ -824,6 +1219,7 @@ impl ServerConnection {
                 });
                 info.entries.push(RtpInfoEntry {
                     url: format!("{base}trackID={}", t.track_id),
+                    ssrc: sender.session(t.track_id).map(|x| x.ssrc()),
                     seq,
                     rtptime: first.map(|f| f.rtp_timestamp.0),
                 });
@@ -847,13 +1243,33 @@ impl ServerConnection {
         let mut r = self.response(Some(cseq), 200);
         r.headers.append("Range", &range.to_string());
         if !info.entries.is_empty() {
-            r.headers.append("RTP-Info", &info.to_string());
+            let value = if v2 {
+                info.to_v2_string()
+            } else {
+                info.to_string()
+            };
+            r.headers.append("RTP-Info", &value);
+        }
+        if v2 {
+            if let Some(path) = self.session.as_ref().map(|s| s.path.clone()) {
+                self.media_headers(&mut r, &path, false);
+            }
+            if ranged {
+                r.headers.append("Seek-Style", &seek_style.to_string());
+            }
         }
         self.send(&r);
         if let Some(s) = self.session.as_mut() {
             s.state = State::Playing;
             s.paused_at = None;
             s.last_activity = now;
+            s.play = Some(PlayState {
+                cseq,
+                uri: uri.clone(),
+                start: start.unwrap_or_default(),
+                started: now,
+                notified: false,
+            });
             if let Some(sender) = s.sender.as_mut() {
                 sender.start(now);
             }

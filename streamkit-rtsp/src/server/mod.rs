@@ -3,7 +3,9 @@
 //! A [`ServerConnection`] reads the bytes of one client's TCP
 //! connection, answers its requests (OPTIONS, DESCRIBE, SETUP, PLAY,
 //! PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER, ANNOUNCE, RECORD) as
-//! RFC 2326 says, with the state machine of its appendix A, and moves the
+//! RFC 2326 says, with the state machine of its appendix A (and
+//! RTSP/2.0 requests as RFC 7826 says: see [the crate docs](crate)
+//! for what of it), and moves the
 //! session's media: RTP and RTCP out through a
 //! [`MediaSender`] for PLAY, RTP in
 //! through a jitter buffer, a depacketizer and decode-time derivation
@@ -25,8 +27,9 @@
 //!    ([`push_sample`](ServerConnection::push_sample)) while
 //!    [`wants_samples`](ServerConnection::wants_samples).
 //! 4. Output: [`poll_transmit(now)`](ServerConnection::poll_transmit)
-//!    until `None` (bytes for the TCP stream, interleaved packets,
-//!    datagrams for the server's UDP ports); recorded samples from
+//!    until `None` (bytes for the TCP stream: responses and, in an RTSP
+//!    2.0 session, the server's PLAY_NOTIFY requests; interleaved
+//!    packets; datagrams for the server's UDP ports); recorded samples from
 //!    [`poll_sample`](ServerConnection::poll_sample).
 //! 5. Time: wake at [`poll_timeout`](ServerConnection::poll_timeout)
 //!    and call [`handle_timeout(now)`](ServerConnection::handle_timeout)
@@ -76,8 +79,8 @@ use streamkit_rtp::sender::{MediaSender, PacketParts, TransmitKind};
 
 use crate::auth::{AuthConfig, AuthPolicy, Authenticator, RandomSource};
 use crate::error::ServerError;
-use crate::header::{NptTime, PortRange};
-use crate::message::{Frame, Message, MessageReader, ReaderConfig};
+use crate::header::{NptTime, PortRange, SeekStyle};
+use crate::message::{Frame, Message, MessageReader, ReaderConfig, Version};
 use record::{Recorded, Recorder, TrackReport};
 
 /// How a server connection behaves.
@@ -179,7 +182,10 @@ impl std::fmt::Display for RequestId {
     }
 }
 
-/// Where a set-up track's packets go.
+/// Where a set-up track's packets go. RTCP on RTP's own channel or
+/// address (`rtcp == Some(rtp)`) is RTP and RTCP multiplexed (RFC 5761;
+/// RTSP 2.0's `RTCP-mux`): a packet's type tells them apart, and
+/// multiplexed RTCP leaves from the server's RTP port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TrackTransport {
     /// Interleaved in the RTSP connection on these channels.
@@ -235,6 +241,12 @@ pub enum ServerEvent {
         path: String,
         /// The Range start asked for.
         start: Option<NptTime>,
+        /// Where to start relative to the random access points: RTSP
+        /// 2.0's `Seek-Style`, resolved to what the connection offers
+        /// ([`SeekStyle::Rap`], the default, or [`SeekStyle::Next`]: the
+        /// first keyframe at or after `start`); RTSP 1.0 is always
+        /// [`SeekStyle::Rap`]. The PLAY answer says it.
+        seek_style: SeekStyle,
     },
     /// The session paused: stop pushing samples.
     Paused,
@@ -393,6 +405,24 @@ struct Session {
     recorders: Vec<Recorder>,
     /// The npt position a PAUSE stopped at.
     paused_at: Option<Duration>,
+    /// The version the session was set up with (its requests keep it).
+    version: Version,
+    /// The `Pipelined-Requests` id of the SETUP that made it (RTSP 2.0).
+    pipelined: Option<u32>,
+    /// The PLAY that plays: its CSeq, URI, npt start and when sending
+    /// started (for PAUSE's Range and PLAY_NOTIFY).
+    play: Option<PlayState>,
+}
+
+/// What the session's PLAY started.
+#[derive(Debug, Clone)]
+struct PlayState {
+    cseq: u32,
+    uri: String,
+    start: Duration,
+    started: Instant,
+    /// PLAY_NOTIFY end-of-stream was sent (RTSP 2.0).
+    notified: bool,
 }
 
 /// An announced presentation (RECORD): tracks and their SDP controls.
@@ -411,6 +441,9 @@ enum Pending {
     },
     Play {
         uri: String,
+        seek_style: SeekStyle,
+        /// The PLAY had a Range (its answer then says the Seek-Style).
+        ranged: bool,
     },
     Announce {
         announced: Announced,
@@ -447,6 +480,13 @@ pub struct ServerConnection {
     changes_unpolled: usize,
     closed: bool,
     started: Instant,
+    /// The version the request being answered came in (answers speak it).
+    answer: Version,
+    /// The request being answered is within the session (2.0 answers
+    /// then name it).
+    in_session: bool,
+    /// The CSeq of the next request the server sends (PLAY_NOTIFY).
+    server_cseq: u32,
 }
 
 impl std::fmt::Debug for ServerConnection {
@@ -456,6 +496,21 @@ impl std::fmt::Debug for ServerConnection {
             .field("session", &self.session.as_ref().map(|s| (&s.id, s.state)))
             .field("closed", &self.closed)
             .finish_non_exhaustive()
+    }
+}
+
+/// RTCP by its packet type (RFC 5761 section 4: 192-223 in the second
+/// byte, where RTP has its marker bit and payload type).
+fn is_rtcp_packet(data: &[u8]) -> bool {
+    data.get(1).is_some_and(|pt| (192..=223).contains(pt))
+}
+
+/// The server port RTCP leaves from: RTP's when multiplexed.
+fn rtcp_port_kind(rtp: SocketAddr, rtcp: Option<SocketAddr>) -> TransmitKind {
+    if rtcp == Some(rtp) {
+        TransmitKind::Rtp
+    } else {
+        TransmitKind::Rtcp
     }
 }
 
@@ -499,6 +554,9 @@ impl ServerConnection {
             changes_unpolled: 0,
             closed: false,
             started: now,
+            answer: Version::Rtsp10,
+            in_session: false,
+            server_cseq: 1,
         }
     }
 
@@ -655,7 +713,19 @@ impl ServerConnection {
         let Some((track_id, is_rtcp)) = self.track_of_channel(channel) else {
             return;
         };
-        self.media_in(now, track_id, is_rtcp, data);
+        let muxed = self.session.as_ref().is_some_and(|s| {
+            s.tracks.iter().any(|t| {
+                t.track_id == track_id
+                    && matches!(t.transport,
+                        TrackTransport::Interleaved { rtp, rtcp: Some(c) } if c == rtp)
+            })
+        });
+        self.media_in(
+            now,
+            track_id,
+            is_rtcp || (muxed && is_rtcp_packet(&data)),
+            data,
+        );
     }
 
     /// Reads a UDP datagram that arrived at `now` from `from` on the
@@ -672,6 +742,9 @@ impl ServerConnection {
             return false;
         };
         let found = s.tracks.iter().find_map(|t| match t.transport {
+            TrackTransport::Udp { rtp, rtcp } if rtcp == Some(rtp) => {
+                (rtp == from).then(|| (t.track_id, is_rtcp_packet(&datagram)))
+            }
             TrackTransport::Udp { rtp, rtcp } => {
                 let is_rtcp = kind == TransmitKind::Rtcp;
                 let matches = if is_rtcp {
@@ -866,6 +939,7 @@ impl ServerConnection {
     /// ever copied; the same packets, in the same order.
     #[must_use]
     pub fn poll_transmit_parts(&mut self, now: Instant) -> Option<ServerTransmitParts<'_>> {
+        self.notify_end_of_stream();
         if !self.out.is_empty() {
             return Some(ServerTransmitParts::Stream(self.out.split().freeze()));
         }
@@ -885,7 +959,7 @@ impl ServerConnection {
                 },
                 TrackTransport::Udp { rtp, rtcp } => ServerTransmitParts::Datagram {
                     to: rtcp.unwrap_or(rtp),
-                    kind: TransmitKind::Rtcp,
+                    kind: rtcp_port_kind(rtp, rtcp),
                     packet,
                 },
             });
@@ -922,7 +996,7 @@ impl ServerConnection {
             (TrackTransport::Udp { rtp, rtcp }, TransmitKind::Rtcp) => {
                 ServerTransmitParts::Datagram {
                     to: rtcp.unwrap_or(rtp),
-                    kind: TransmitKind::Rtcp,
+                    kind: rtcp_port_kind(rtp, rtcp),
                     packet,
                 }
             }
