@@ -1,6 +1,9 @@
 """Plays an RTSP URL with GStreamer's rtspsrc and decodebin, prints the
 decoded video and audio frame counts as `video=N audio=M`, exits 1 on a
-pipeline error."""
+pipeline error.
+
+usage: gst_count.py URL PROTOCOLS [USER PASSWORD] [PROPERTY=VALUE ...]
+(rtspsrc properties, such as tls-validation-flags=0)."""
 import sys
 import gi
 gi.require_version("Gst", "1.0")
@@ -8,7 +11,8 @@ from gi.repository import Gst, GLib
 
 Gst.init(None)
 url, protocols = sys.argv[1], sys.argv[2]
-extra = sys.argv[3:]  # user-id, user-pw
+properties = [a.split("=", 1) for a in sys.argv[3:] if "=" in a]
+extra = [a for a in sys.argv[3:] if "=" not in a]  # user-id, user-pw
 pipeline = Gst.Pipeline.new("p")
 src = Gst.ElementFactory.make("rtspsrc")
 src.set_property("location", url)
@@ -16,6 +20,8 @@ src.set_property("protocols", protocols)
 if extra:
     src.set_property("user-id", extra[0])
     src.set_property("user-pw", extra[1])
+for name, value in properties:
+    src.set_property(name, int(value) if value.isdigit() else value)
 pipeline.add(src)
 counts = {"video": 0, "audio": 0}
 
