@@ -11,7 +11,8 @@
 //!   only use UDP;
 //! - a plain TLS client (openssl s_client) gets 461 for a SETUP asking
 //!   UDP, and 200 for the same track over interleaved TCP;
-//! - the start-up lines and /streams.json list the rtsps:// URLs.
+//! - the start-up lines, /streams.json and the page list the rtsps://
+//!   URLs beside the rtsp:// ones.
 //!
 //! The only time bounds are hang guards a loaded machine does not reach.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
@@ -195,4 +196,40 @@ fn a_udp_setup_over_rtsps_gets_461_and_interleaved_gets_200() {
     assert_eq!(status(), "RTSP/1.0 200 OK");
     let _ = client.kill();
     let _ = client.wait();
+}
+
+#[test]
+fn the_page_lists_the_rtsps_urls_beside_the_rtsp_ones() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        root.join("tests/mse/node_modules/playwright-core").exists(),
+        "tests/mse/node_modules is missing: run `npm ci` in tests/mse (scripts/test does)"
+    );
+    let (server, _certs, rtsps) = start();
+    // The file's five entry points, its RTP row, two RTSP and two RTSPS
+    // rows.
+    let out = Command::new("node")
+        .arg(root.join("tests/serve_support/page_rows.mjs"))
+        .arg(format!("http://{}/", server.addr))
+        .arg("10")
+        .output()
+        .unwrap_or_else(|e| panic!("node is needed (scripts/test installs it): {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "page_rows.mjs failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rtsp = &server.rtsp;
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.contains(r#","RTSP"#)).collect();
+    assert_eq!(
+        rows,
+        [
+            format!(r#"["h264_aac","RTSP","ffplay {rtsp}/vod/h264_aac"]"#),
+            format!(r#"["h264_aac","RTSP live","ffplay {rtsp}/live/h264_aac"]"#),
+            format!(r#"["h264_aac","RTSPS","ffplay {rtsps}/vod/h264_aac"]"#),
+            format!(r#"["h264_aac","RTSPS live","ffplay {rtsps}/live/h264_aac"]"#),
+        ],
+        "{stdout}"
+    );
 }

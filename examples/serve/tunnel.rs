@@ -1,8 +1,8 @@
 //! RTSP over HTTP on the HTTP port: the QuickTime tunnel.
 //!
-//! A client (ffmpeg's `-rtsp_transport http`, GStreamer's `rtsph://`,
-//! VLC's `--rtsp-http`) opens a GET whose answer carries the RTSP
-//! responses and interleaved media, and a POST with the same
+//! A client (ffmpeg's `-rtsp_transport http`, GStreamer's `rtsph://`)
+//! opens a GET whose answer carries the RTSP responses and interleaved
+//! media, and a POST with the same
 //! `x-sessioncookie` whose body is its requests in base64 (see
 //! `streamkit::rtsp::tunnel`). The HTTP server reads each connection's
 //! first request head itself ([`sniff`]); a tunnel half comes here, any
