@@ -12,9 +12,11 @@
 //!   own padding, cut at odd places and broken by line ends, gets every
 //!   answer in order on its GET, then a DESCRIBE's SDP;
 //! - a POST with no GET waiting is refused (404), a second GET with a
-//!   cookie that waits already (409), a cookie over the bound (400), and
-//!   a GET whose POST never comes is closed after the wait, while plain
-//!   HTTP on the same port goes on.
+//!   cookie that waits already (409), a GET past the 64 waiting (503), a
+//!   cookie over the bound (400), and a GET whose POST never comes is
+//!   closed after the wait, while plain HTTP on the same port goes on;
+//! - a POST body that is not base64 ends its session: the GET closes
+//!   after the answers to the requests before it.
 //!
 //! The only time bounds are hang guards a loaded machine does not reach.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
@@ -244,6 +246,15 @@ fn stray_posts_duplicate_and_bad_cookies_are_refused_and_a_lone_get_times_out() 
     write_get_request(&mut head, "/vod/h264_aac", &host, "waiting1").unwrap();
     let (status, _) = server.raw(&head);
     assert_eq!(status, 409);
+    // The waiting GETs' bound: 64 at once, this one among them.
+    let mut held = Vec::new();
+    for n in 1..64 {
+        held.push(open_get(&server, &format!("held{n}")).0);
+    }
+    let mut head = BytesMut::new();
+    write_get_request(&mut head, "/vod/h264_aac", &host, "oneTooMany").unwrap();
+    let (status, _) = server.raw(&head);
+    assert_eq!(status, 503);
     // A cookie over the bound.
     let long = "k".repeat(200);
     let request = format!(
@@ -264,4 +275,31 @@ fn stray_posts_duplicate_and_bad_cookies_are_refused_and_a_lone_get_times_out() 
         "{:?}",
         waited.elapsed()
     );
+}
+
+#[test]
+fn a_post_body_that_is_not_base64_ends_the_session() {
+    let server = start();
+    let cookie = "brokenBody";
+    let (mut get, rest) = open_get(&server, cookie);
+    let mut post = connect(&server);
+    let mut head = BytesMut::new();
+    write_post_request(&mut head, "/vod/h264_aac", &server.addr.to_string(), cookie).unwrap();
+    let request = format!(
+        "OPTIONS rtsp://{}/vod/h264_aac RTSP/1.0\r\nCSeq: 1\r\n\r\n",
+        server.addr
+    );
+    encode_base64(request.as_bytes(), &mut head);
+    head.extend_from_slice(b"not*base64");
+    post.write_all(&head).unwrap();
+    // The answer to the request before the break, then the end.
+    let mut all = rest;
+    get.read_to_end(&mut all).unwrap();
+    let mut reader = MessageReader::new(ReaderConfig::default());
+    reader.push(&all);
+    let Some(Frame::Message(Message::Response(r))) = reader.poll_frame().unwrap() else {
+        panic!("an answer: {:?}", String::from_utf8_lossy(&all));
+    };
+    assert_eq!((r.status, r.cseq()), (200, Some(1)));
+    assert_eq!(reader.poll_frame().unwrap(), None, "nothing after it");
 }

@@ -611,7 +611,9 @@ impl Connection {
             };
             tokio::select! {
                 n = stream.read(&mut read) => match n {
-                    Ok(0) | Err(_) => break Ok(()),
+                    Ok(0) => break Ok(()),
+                    // A reset, or a tunnel's body that is not base64.
+                    Err(e) => break Err(format!("read: {e}")),
                     Ok(n) => conn.handle_bytes(Instant::now(), read.get(..n).unwrap_or_default()),
                 },
                 d = rx.recv() => {

@@ -204,7 +204,11 @@ impl Tunnels {
             .rtsp
             .serve(tokio::io::join(input, stream), peer, Carrier::Http)
             .await;
-        tracing::debug!(%peer, secs = started.elapsed().as_secs(), ?result, "rtsp over http: tunnel closed");
+        let secs = started.elapsed().as_secs();
+        match result {
+            Ok(()) => tracing::debug!(%peer, secs, "rtsp over http: tunnel closed"),
+            Err(e) => tracing::info!(%peer, secs, "rtsp over http: tunnel closed: {e}"),
+        }
         drop(post._permit);
     }
 

@@ -573,18 +573,28 @@ impl Base64Decoder {
     /// room than the next group needs (at most 3 bytes): give it an
     /// output of at least 3 bytes and loop until `input` is consumed.
     ///
+    /// A call that meets a bad byte after taking others stops before it
+    /// and gives what it decoded (the requests before the break are
+    /// whole); the next call, starting at that byte, is the error.
+    ///
     /// # Errors
     ///
     /// [`TunnelError::InvalidBase64`] at a byte that is no base64,
     /// padding or whitespace; [`TunnelError::MisplacedPadding`] at a `=`
-    /// after one character of a group or beyond what a group owes. The
-    /// decoder then stays before that byte: the body is broken.
+    /// after one character of a group or beyond what a group owes, when
+    /// that byte is the first of `input`. The decoder then stays before
+    /// it: the body is broken.
     pub fn decode(&mut self, input: &[u8], out: &mut [u8]) -> Result<Decoded, TunnelError> {
         let mut written = 0;
         for (i, &b) in input.iter().enumerate() {
             let room = out.len().saturating_sub(written);
+            let stop = Decoded {
+                consumed: i,
+                written,
+            };
             match classify(b) {
                 Class::Space => {}
+                Class::Invalid if i > 0 => return Ok(stop),
                 Class::Invalid => {
                     return Err(TunnelError::InvalidBase64 {
                         byte: b,
@@ -610,6 +620,7 @@ impl Base64Decoder {
                 }
                 Class::Pad => match self.sextets {
                     0 if self.pad_owed > 0 => self.pad_owed -= 1,
+                    0 | 1 if i > 0 => return Ok(stop),
                     0 | 1 => {
                         return Err(TunnelError::MisplacedPadding {
                             offset: self.offset,
@@ -756,6 +767,41 @@ mod tests {
         assert_eq!(
             decode_chunks(&[b"="], 64),
             Err(TunnelError::MisplacedPadding { offset: 0 })
+        );
+    }
+
+    #[test]
+    fn a_bad_byte_comes_after_what_was_decoded_before_it() {
+        let mut d = Base64Decoder::new();
+        let mut out = [0u8; 16];
+        let step = d.decode(b"Zm9vYg==*Zg==", &mut out).unwrap();
+        assert_eq!(
+            step,
+            Decoded {
+                consumed: 8,
+                written: 4
+            }
+        );
+        assert_eq!(&out[..4], b"foob");
+        assert_eq!(
+            d.decode(b"*Zg==", &mut out),
+            Err(TunnelError::InvalidBase64 {
+                byte: b'*',
+                offset: 8
+            })
+        );
+        let mut d = Base64Decoder::new();
+        let step = d.decode(b"Zg===", &mut out).unwrap();
+        assert_eq!(
+            step,
+            Decoded {
+                consumed: 4,
+                written: 1
+            }
+        );
+        assert_eq!(
+            d.decode(b"=", &mut out),
+            Err(TunnelError::MisplacedPadding { offset: 4 })
         );
     }
 
