@@ -53,6 +53,8 @@ pub(crate) struct Catalog {
     pub(crate) live: Arc<LiveHub>,
     /// Where RTSP listens, once bound (for the page's RTSP URLs).
     pub(crate) rtsp: std::sync::OnceLock<std::net::SocketAddr>,
+    /// Where RTSPS listens, once it does.
+    pub(crate) rtsps: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 /// A file left out, and why.
@@ -76,6 +78,7 @@ impl Catalog {
             mounts: Router::new(),
             live,
             rtsp: std::sync::OnceLock::new(),
+            rtsps: std::sync::OnceLock::new(),
         };
         let mut channels = Vec::new();
         let mut left_out = Vec::new();
@@ -258,15 +261,19 @@ impl Catalog {
     /// "rtp": "/rtp/NAME.sdp?dest=127.0.0.1:PORT", "rtsp": ["rtsp://..."]}]`, then the live streams
     /// no file feeds (ingests), as they are published; names and paths are
     /// in `[A-Za-z0-9_./-]`, so nothing needs escaping.
-    /// `,"rtsp":["rtsp://ADDR/PATH",...]` once RTSP listens, else nothing.
+    /// `,"rtsp":["rtsp://ADDR/PATH",...,"rtsps://ADDR/PATH",...]` once
+    /// RTSP listens (RTSPS's once it listens), else nothing.
     fn rtsp_json(&self, paths: &[String]) -> String {
         let Some(addr) = self.rtsp.get() else {
             return String::new();
         };
-        let urls: Vec<String> = paths
+        let mut urls: Vec<String> = paths
             .iter()
             .map(|p| format!(r#""rtsp://{addr}/{p}""#))
             .collect();
+        if let Some(tls) = self.rtsps.get() {
+            urls.extend(paths.iter().map(|p| format!(r#""rtsps://{tls}/{p}""#)));
+        }
         format!(r#","rtsp":[{}]"#, urls.join(","))
     }
 

@@ -12,7 +12,11 @@
 //! response whose client takes no byte for [`Limits::send_timeout`] is
 //! dropped, and connections that stop reading never hold more than all but
 //! [`Limits::reserved_connections`] of the slots (see [`crate::send`]).
-//! Only `GET` and `HEAD`; request bodies are never read.
+//! Only `GET` and `HEAD`; request bodies are never read. The first
+//! request head of each connection is read here first (within the header
+//! timeout and the head bound): a half of an RTSP-over-HTTP tunnel goes to
+//! [`crate::tunnel`], anything else on to hyper, which reads those bytes
+//! again.
 //!
 //! Each request is logged at `debug`; answers of 400 and more, and dropped
 //! connections, at `info`, repeated ones summarised (see [`crate::log`]).
@@ -43,6 +47,7 @@ use crate::log::{self, Kind};
 use crate::mount::{Answered, Buffers, Chunks, Pending, ResponseBody};
 use crate::rtp::RtpEndpoint;
 use crate::send::{Dropped, GuardedStream, StalledShare};
+use crate::tunnel::{Rewind, Sniffed, Tunnels};
 
 /// The page at `/`.
 const INDEX_HTML: &str = include_str!("web/index.html");
@@ -115,6 +120,7 @@ pub(crate) async fn serve(
     listener: TcpListener,
     catalog: Arc<Catalog>,
     rtp: Arc<RtpEndpoint>,
+    tunnels: Arc<Tunnels>,
     limits: Limits,
     stop: impl Future<Output = ()>,
 ) {
@@ -161,7 +167,34 @@ pub(crate) async fn serve(
         let rtp = rtp.clone();
         let stream = GuardedStream::new(stream, limits.send_timeout, stalled.clone());
         let mut shutdown_rx = shutdown_rx.clone();
+        let tunnels = tunnels.clone();
         connections.spawn(async move {
+            let sniffed =
+                crate::tunnel::sniff(stream, limits.max_head_bytes, limits.header_timeout).await;
+            let stream = match sniffed {
+                Sniffed::Http(stream, prefix) => Rewind::new(prefix, stream),
+                Sniffed::Tunnel {
+                    stream,
+                    half,
+                    cookie,
+                    rest,
+                } => {
+                    tokio::select! {
+                        () = tunnels.serve(stream, peer, half, cookie, rest, permit) => {}
+                        _ = shutdown_rx.changed() => {}
+                    }
+                    return;
+                }
+                Sniffed::Refused(mut stream, status, why) => {
+                    tracing::info!(%peer, status, "rtsp over http: {why}");
+                    crate::tunnel::answer(&mut stream, status, &why).await;
+                    return;
+                }
+                Sniffed::Closed => {
+                    tracing::debug!(%peer, "connection: no request head");
+                    return;
+                }
+            };
             let _permit = permit;
             let service = service_fn(move |request| {
                 let catalog = catalog.clone();

@@ -26,7 +26,9 @@
 //! - `rtsp://HOST:8554/vod/NAME` and `rtsp://HOST:8554/live/NAME`: the
 //!   file and its live channel over RTSP (UDP or TCP interleaved), and
 //!   publishing with ANNOUNCE/RECORD to `rtsp://HOST:8554/live/KEY` (see
-//!   `rtsp`);
+//!   `rtsp`); with `--tls-cert`/`--tls-key`, the same over TLS at
+//!   `rtsps://HOST:8322/` (interleaved only); and RTSP over HTTP on the
+//!   HTTP port itself, the QuickTime tunnel (see `tunnel`);
 //! - `/`: a page listing the streams that plays them with the browser's
 //!   own HLS player and shows their codecs, resolution and bit rate;
 //! - `/streams.json`: the list the page reads.
@@ -58,6 +60,8 @@ mod rtmp;
 mod rtp;
 mod rtsp;
 mod send;
+mod tls;
+mod tunnel;
 mod udp_ingest;
 #[path = "../common/udp_listen.rs"]
 mod udp_listen;
@@ -105,8 +109,8 @@ usage: serve [FILE.mp4 ...] [options]
                            the routing table's choice)
   --rtmp-bind ADDR         RTMP ingest and play (default 127.0.0.1:1935; port 0: any)
   --rtmps-bind ADDR        RTMPS (default 127.0.0.1:1936), with --tls-cert and --tls-key
-  --tls-cert FILE          PEM certificate chain for RTMPS
-  --tls-key FILE           PEM private key for RTMPS
+  --tls-cert FILE          PEM certificate chain for RTMPS and RTSPS
+  --tls-key FILE           PEM private key for RTMPS and RTSPS
   --rtmp-key KEY           a stream key allowed to publish (repeat; default: any key)
 {RTSP}  --live-speed X           play the looped files' live channels X times faster than the
                            clock (default 1; for soak tests: only LL-HLS players follow)
@@ -117,8 +121,11 @@ For each file NAME: /vod/NAME/master.m3u8 (HLS, fMP4), /vod/NAME/ts/master.m3u8
 /live/NAME/master.m3u8 (LL-HLS, the file looped), /live/NAME/manifest.mpd
 (LL-DASH, the same channel), /rtp/NAME.sdp?dest=127.0.0.1:PORT (RTP to
 PORT and PORT + 2, RTCP to each + 1; PORT even; answers the SDP),
-rtsp://HOST:8554/vod/NAME and /live/NAME (RTSP; publish to /live/KEY); the
-page at / lists them. RTMP: publish to rtmp://HOST/live/KEY (then /live/KEY/
+rtsp://HOST:8554/vod/NAME and /live/NAME (RTSP; publish to /live/KEY), the
+same over TLS at rtsps://HOST:8322/ with a certificate, and over HTTP on the
+HTTP port (the QuickTime tunnel: rtsp://HOST:8080/vod/NAME with ffmpeg's
+-rtsp_transport http, rtsph://HOST:8080/vod/NAME in GStreamer); the page at /
+lists them. RTMP: publish to rtmp://HOST/live/KEY (then /live/KEY/
 plays LL-HLS and LL-DASH, and rtmp://HOST/live/KEY plays), play
 rtmp://HOST/vod/NAME.
 Ctrl-C stops the server.
@@ -135,6 +142,7 @@ struct Options {
     udp_ingests: Vec<udp_ingest::UdpIngest>,
     rtmp: rtmp::RtmpOptions,
     rtsp: rtsp::RtspOptions,
+    tls: tls::TlsFiles,
     live_speed: f64,
 }
 
@@ -149,6 +157,7 @@ fn parse_options() -> Result<Option<Options>, String> {
         udp_ingests: Vec::new(),
         rtmp: rtmp::RtmpOptions::default(),
         rtsp: rtsp::RtspOptions::default(),
+        tls: tls::TlsFiles::default(),
         live_speed: 1.0,
     };
     if let Ok(spec) = std::env::var("RUST_LOG")
@@ -238,8 +247,8 @@ fn parse_options() -> Result<Option<Options>, String> {
                         .map_err(|e| format!("--rtmps-bind: {e}"))?,
                 );
             }
-            "--tls-cert" => o.rtmp.tls_cert = Some(PathBuf::from(value("--tls-cert")?)),
-            "--tls-key" => o.rtmp.tls_key = Some(PathBuf::from(value("--tls-key")?)),
+            "--tls-cert" => o.tls.cert = Some(PathBuf::from(value("--tls-cert")?)),
+            "--tls-key" => o.tls.key = Some(PathBuf::from(value("--tls-key")?)),
             "--rtmp-key" => o.rtmp.keys.push(value("--rtmp-key")?),
             s if rtsp::RtspOptions::takes(s) => o.rtsp.set(s, value(s)?)?,
             "--live-speed" => {
@@ -382,12 +391,25 @@ async fn run(
         .iter()
         .map(|s| (s.name.clone(), s.source.clone()))
         .collect();
-    let rtmp = rtmp::start(&options.rtmp, catalog.live.clone(), files).await?;
+    let tls = options.tls.acceptor()?;
+    let rtmp = rtmp::start(&options.rtmp, tls.clone(), catalog.live.clone(), files).await?;
+    if tls.is_none() && options.rtsp.rtsps_bind_given {
+        return Err("--rtsps-bind needs --tls-cert and --tls-key".into());
+    }
+    let rtsps_options = (options.rtsp.rtsps_bind, options.rtsp.rtsps_bind_given);
     let rtsp = rtsp::RtspServer::bind(options.rtsp).await?;
     let rtsp_addr = rtsp.local_addr()?;
     let _ = catalog.rtsp.set(rtsp_addr);
-    tokio::spawn(rtsp.run(catalog.clone(), catalog.live.wall_clock()));
-    print_urls(addr, &catalog, &ingests, &rtmp, rtsp_addr);
+    let rtsp_service = rtsp.service(catalog.clone(), catalog.live.wall_clock());
+    let rtsps_addr = match tls {
+        Some(acceptor) => rtsp::start_rtsps(rtsps_options, acceptor, rtsp_service.clone()).await?,
+        None => None,
+    };
+    if let Some(a) = rtsps_addr {
+        let _ = catalog.rtsps.set(a);
+    }
+    tokio::spawn(rtsp.run(rtsp_service.clone()));
+    print_urls(addr, &catalog, &ingests, &rtmp, rtsp_addr, rtsps_addr);
     let rtp = Arc::new(RtpEndpoint::new(
         catalog
             .streams
@@ -397,7 +419,16 @@ async fn run(
         options.allow_remote,
         options.max_rtp_streams,
     ));
-    http::serve(listener, catalog, rtp, options.limits, stop_signal()).await;
+    let tunnels = Arc::new(tunnel::Tunnels::new(rtsp_service));
+    http::serve(
+        listener,
+        catalog,
+        rtp,
+        tunnels,
+        options.limits,
+        stop_signal(),
+    )
+    .await;
     log::tell_remaining();
     tracing::info!("stopped");
     Ok(())
@@ -440,6 +471,7 @@ fn print_urls(
     ingests: &[(String, SocketAddr)],
     extra: &[String],
     rtsp: SocketAddr,
+    rtsps: Option<SocketAddr>,
 ) {
     let base = format!("http://{addr}");
     let mut out = String::new();
@@ -473,7 +505,7 @@ fn print_urls(
         out.push_str(line);
         out.push('\n');
     }
-    out.push_str(&rtsp::urls(rtsp, catalog));
+    out.push_str(&rtsp::urls(rtsp, rtsps, addr, catalog));
     out.push_str("press Ctrl-C to stop\n");
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());

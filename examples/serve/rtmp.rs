@@ -6,7 +6,7 @@
 //! streamkit-rtmp's `ServerSession` speaks the protocol; core's FLV
 //! demuxer turns what an encoder sends into tracks and samples, and its
 //! muxer turns a broadcast's samples into what a player gets. This module
-//! owns the sockets, the TLS layer, the clock and the wiring to the live
+//! owns the sockets, the TLS layer (the acceptor is `crate::tls`'s), the clock and the wiring to the live
 //! hub. An ingest waits for the sequence headers of the tracks the
 //! encoder's `onMetaData` announces (or for its first frame, without
 //! metadata) before it publishes: a broadcast starts with its tracks.
@@ -41,8 +41,6 @@ pub(crate) struct RtmpOptions {
     /// fatal; the default address is only tried).
     pub(crate) bind_given: bool,
     pub(crate) rtmps_bind: Option<SocketAddr>,
-    pub(crate) tls_cert: Option<PathBuf>,
-    pub(crate) tls_key: Option<PathBuf>,
     /// Stream keys allowed to publish; empty: any.
     pub(crate) keys: Vec<String>,
 }
@@ -53,8 +51,6 @@ impl Default for RtmpOptions {
             bind: SocketAddr::from(([127, 0, 0, 1], 1935)),
             bind_given: false,
             rtmps_bind: None,
-            tls_cert: None,
-            tls_key: None,
             keys: Vec::new(),
         }
     }
@@ -73,10 +69,11 @@ const MAX_PENDING: usize = 2_000;
 /// A VOD play sends this far ahead of the clock.
 const VOD_LEAD: Duration = Duration::from_secs(1);
 
-/// Binds the RTMP (and, with a certificate, RTMPS) listeners and spawns
+/// Binds the RTMP (and, with a TLS acceptor, RTMPS) listeners and spawns
 /// their accept loops; returns the lines to print (the addresses).
 pub(crate) async fn start(
     options: &RtmpOptions,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     live: Arc<LiveHub>,
     files: Vec<(String, PathBuf)>,
 ) -> Result<Vec<String>, String> {
@@ -99,9 +96,8 @@ pub(crate) async fn start(
         }
         Err(e) => return Err(format!("--rtmp-bind {}: {e}", options.bind)),
     }
-    match (&options.tls_cert, &options.tls_key) {
-        (Some(cert), Some(key)) => {
-            let acceptor = tls_acceptor(cert, key)?;
+    match tls {
+        Some(acceptor) => {
             let bind = options
                 .rtmps_bind
                 .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 1936)));
@@ -112,34 +108,12 @@ pub(crate) async fn start(
             lines.push(format!("serve: rtmps on rtmps://{addr}/"));
             tokio::spawn(accept(listener, Some(acceptor), context));
         }
-        (None, None) if options.rtmps_bind.is_some() => {
+        None if options.rtmps_bind.is_some() => {
             return Err("--rtmps-bind needs --tls-cert and --tls-key".into());
         }
-        (None, None) => {}
-        _ => return Err("--tls-cert and --tls-key go together".into()),
+        None => {}
     }
     Ok(lines)
-}
-
-/// A TLS acceptor for the PEM certificate chain and key, with RustCrypto's
-/// provider (no ring, no aws-lc).
-fn tls_acceptor(cert: &PathBuf, key: &PathBuf) -> Result<tokio_rustls::TlsAcceptor, String> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| format!("--tls-cert {}: {e}", cert.display()))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("--tls-cert {}: {e}", cert.display()))?;
-    let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| format!("--tls-key {}: {e}", key.display()))?;
-    let config =
-        rustls::ServerConfig::builder_with_provider(Arc::new(rustls_rustcrypto::provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS: {e}"))?
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .map_err(|e| format!("TLS: {e}"))?;
-    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
 async fn accept(

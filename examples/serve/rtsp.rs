@@ -35,8 +35,8 @@ use streamkit::rtsp::server::{
     Presentation, RequestId, ServerConfig, ServerConnection, ServerEvent, ServerTransmitParts,
     TrackTransport,
 };
-use tokio::io::AsyncReadExt;
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 
 use crate::batch::Batch;
@@ -46,6 +46,10 @@ use crate::live::{LivePublisher, PublishRequest};
 /// The RTSP options of the command line.
 pub(crate) struct RtspOptions {
     pub(crate) bind: SocketAddr,
+    /// Where RTSPS listens (with a TLS certificate), and whether it was
+    /// given (a failure to bind is then fatal; the default is only tried).
+    pub(crate) rtsps_bind: SocketAddr,
+    pub(crate) rtsps_bind_given: bool,
     publish_user: Option<String>,
     publish_pass: Option<String>,
     read_user: Option<String>,
@@ -56,6 +60,8 @@ impl Default for RtspOptions {
     fn default() -> RtspOptions {
         RtspOptions {
             bind: SocketAddr::from(([127, 0, 0, 1], 8554)),
+            rtsps_bind: SocketAddr::from(([127, 0, 0, 1], 8322)),
+            rtsps_bind_given: false,
             publish_user: None,
             publish_pass: None,
             read_user: None,
@@ -67,6 +73,8 @@ impl Default for RtspOptions {
 /// The usage lines of the options.
 pub(crate) const USAGE: &str = "\
   --rtsp-bind ADDR         where RTSP listens (default 127.0.0.1:8554; port 0: any free port)
+  --rtsps-bind ADDR        RTSPS, RTSP over TLS (default 127.0.0.1:8322, tried; port 0: any),
+                           with --tls-cert and --tls-key; TCP interleaved only
   --publish-user NAME      publishing to rtsp://HOST/live/KEY needs this user (Digest)
   --publish-pass PASS      ... and this password
   --read-user NAME         playing over RTSP needs this user (Digest)
@@ -78,7 +86,12 @@ impl RtspOptions {
     pub(crate) fn takes(option: &str) -> bool {
         matches!(
             option,
-            "--rtsp-bind" | "--publish-user" | "--publish-pass" | "--read-user" | "--read-pass"
+            "--rtsp-bind"
+                | "--rtsps-bind"
+                | "--publish-user"
+                | "--publish-pass"
+                | "--read-user"
+                | "--read-pass"
         )
     }
 
@@ -86,6 +99,10 @@ impl RtspOptions {
         match option {
             "--rtsp-bind" => {
                 self.bind = value.parse().map_err(|e| format!("--rtsp-bind: {e}"))?;
+            }
+            "--rtsps-bind" => {
+                self.rtsps_bind = value.parse().map_err(|e| format!("--rtsps-bind: {e}"))?;
+                self.rtsps_bind_given = true;
             }
             "--publish-user" => self.publish_user = Some(value),
             "--publish-pass" => self.publish_pass = Some(value),
@@ -196,8 +213,9 @@ impl RtspServer {
         self.listener.local_addr().map_err(|e| e.to_string())
     }
 
-    /// Accepts connections until the runtime stops.
-    pub(crate) async fn run(self, catalog: Arc<Catalog>, wall: WallClock) {
+    /// The service every connection shares (plain, TLS or tunnelled);
+    /// starts the UDP loops.
+    pub(crate) fn service(&self, catalog: Arc<Catalog>, wall: WallClock) -> Arc<RtspService> {
         let routes: Routes = Arc::new(Mutex::new(HashMap::new()));
         for (socket, kind) in [
             (self.rtp.clone(), TransmitKind::Rtp),
@@ -205,10 +223,22 @@ impl RtspServer {
         ] {
             tokio::spawn(udp_loop(socket, kind, routes.clone()));
         }
-        let policy = Arc::new(Policy {
-            read: credentials(&self.options.read_user, &self.options.read_pass),
-            publish: credentials(&self.options.publish_user, &self.options.publish_pass),
-        });
+        Arc::new(RtspService {
+            catalog,
+            routes,
+            rtp: self.rtp.clone(),
+            rtcp: self.rtcp.clone(),
+            ports: self.ports,
+            policy: Arc::new(Policy {
+                read: credentials(&self.options.read_user, &self.options.read_pass),
+                publish: credentials(&self.options.publish_user, &self.options.publish_pass),
+            }),
+            wall,
+        })
+    }
+
+    /// Accepts connections until the runtime stops.
+    pub(crate) async fn run(self, service: Arc<RtspService>) {
         loop {
             let (stream, peer) = match self.listener.accept().await {
                 Ok(c) => c,
@@ -218,25 +248,127 @@ impl RtspServer {
                     continue;
                 }
             };
-            let mut config = ServerConfig::new(wall);
-            config.udp_ports = Some(self.ports);
-            config.server_name = "streamkit serve".into();
-            let conn = Connection {
-                catalog: catalog.clone(),
-                routes: routes.clone(),
-                rtp: self.rtp.clone(),
-                rtcp: self.rtcp.clone(),
-                policy: policy.clone(),
-                peer,
-            };
+            let _ = stream.set_nodelay(true);
+            let service = service.clone();
             tokio::spawn(async move {
-                if let Err(e) = conn.run(stream, config).await {
+                if let Err(e) = service.serve(stream, peer, Carrier::Tcp).await {
                     tracing::debug!(%peer, "rtsp: {e}");
                 }
             });
         }
     }
 }
+
+/// How a connection's RTSP reaches the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Carrier {
+    /// A TCP connection to `--rtsp-bind`: UDP or interleaved transport.
+    Tcp,
+    /// TLS on `--rtsps-bind`: interleaved only (plain UDP would carry the
+    /// media outside the encryption; a UDP SETUP gets 461).
+    Tls,
+    /// RTSP over HTTP on the HTTP port (see `crate::tunnel`): interleaved
+    /// only, as on the TCP connection it stands for.
+    Http,
+}
+
+impl Carrier {
+    fn name(self) -> &'static str {
+        match self {
+            Carrier::Tcp => "RTSP",
+            Carrier::Tls => "RTSPS",
+            Carrier::Http => "RTSP over HTTP",
+        }
+    }
+}
+
+/// What every RTSP connection shares, however it came.
+pub(crate) struct RtspService {
+    catalog: Arc<Catalog>,
+    routes: Routes,
+    rtp: Arc<UdpSocket>,
+    rtcp: Arc<UdpSocket>,
+    ports: PortRange,
+    policy: Arc<Policy>,
+    wall: WallClock,
+}
+
+impl RtspService {
+    /// Runs one RTSP connection on `stream` until either side ends it.
+    pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        stream: S,
+        peer: SocketAddr,
+        carrier: Carrier,
+    ) -> Result<(), String> {
+        let mut config = ServerConfig::new(self.wall);
+        if carrier == Carrier::Tcp {
+            config.udp_ports = Some(self.ports);
+        }
+        config.server_name = "streamkit serve".into();
+        let conn = Connection {
+            catalog: self.catalog.clone(),
+            routes: self.routes.clone(),
+            rtp: self.rtp.clone(),
+            rtcp: self.rtcp.clone(),
+            policy: self.policy.clone(),
+            peer,
+            carrier,
+        };
+        conn.run(stream, config).await
+    }
+}
+
+/// Binds `--rtsps-bind` and accepts RTSPS connections on it until the
+/// runtime stops; `None` (and a warning) when the default address is
+/// taken. Returns the bound address.
+pub(crate) async fn start_rtsps(
+    (bind, given): (SocketAddr, bool),
+    acceptor: tokio_rustls::TlsAcceptor,
+    service: Arc<RtspService>,
+) -> Result<Option<SocketAddr>, String> {
+    let listener = match TcpListener::bind(bind).await {
+        Ok(l) => l,
+        Err(e) if !given => {
+            tracing::warn!("RTSPS off: cannot bind {bind}: {e}");
+            return Ok(None);
+        }
+        Err(e) => return Err(format!("--rtsps-bind {bind}: {e}")),
+    };
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        loop {
+            let (stream, peer) = match listener.accept().await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!("rtsps accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let (service, acceptor) = (service.clone(), acceptor.clone());
+            tokio::spawn(async move {
+                // A handshake that never ends holds nothing but its task;
+                // bounded all the same.
+                let tls = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+                match tls.await {
+                    Ok(Ok(stream)) => {
+                        if let Err(e) = service.serve(stream, peer, Carrier::Tls).await {
+                            tracing::debug!(%peer, "rtsps: {e}");
+                        }
+                    }
+                    Ok(Err(e)) => tracing::info!(%peer, "rtsps: TLS handshake: {e}"),
+                    Err(_) => tracing::info!(%peer, "rtsps: TLS handshake timed out"),
+                }
+            });
+        }
+    });
+    Ok(Some(addr))
+}
+
+/// How long an RTSPS client may take over its TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Moves each datagram to the connection its sender set up.
 async fn udp_loop(socket: Arc<UdpSocket>, kind: TransmitKind, routes: Routes) {
@@ -283,6 +415,7 @@ struct Connection {
     rtcp: Arc<UdpSocket>,
     policy: Arc<Policy>,
     peer: SocketAddr,
+    carrier: Carrier,
 }
 
 /// The samples most a publish holds while it waits for its first video
@@ -375,8 +508,11 @@ struct Task {
 }
 
 impl Connection {
-    async fn run(self, mut stream: TcpStream, config: ServerConfig) -> Result<(), String> {
-        let _ = stream.set_nodelay(true);
+    async fn run<S: AsyncRead + AsyncWrite + Unpin>(
+        self,
+        mut stream: S,
+        config: ServerConfig,
+    ) -> Result<(), String> {
         let random = KeyedRandom {
             keys: std::collections::hash_map::RandomState::new(),
             counter: 0,
@@ -454,6 +590,11 @@ impl Connection {
             {
                 break Err(format!("write: {e}"));
             }
+            // TLS holds records until flushed (a TCP stream's flush does
+            // nothing).
+            if let Err(e) = stream.flush().await {
+                break Err(format!("write: {e}"));
+            }
             if conn.is_closed() {
                 break Ok(());
             }
@@ -472,7 +613,9 @@ impl Connection {
             };
             tokio::select! {
                 n = stream.read(&mut read) => match n {
-                    Ok(0) | Err(_) => break Ok(()),
+                    Ok(0) => break Ok(()),
+                    // A reset, or a tunnel's body that is not base64.
+                    Err(e) => break Err(format!("read: {e}")),
                     Ok(n) => conn.handle_bytes(Instant::now(), read.get(..n).unwrap_or_default()),
                 },
                 d = rx.recv() => {
@@ -825,7 +968,7 @@ impl Connection {
             }
             task.playback = Some(Playback::File { samples });
             let _ = conn.accept_play(now, request, Some(seek));
-            tracing::info!(peer = %self.peer, %path, ?seek, "rtsp play");
+            tracing::info!(peer = %self.peer, carrier = self.carrier.name(), %path, ?seek, "rtsp play");
             return;
         }
         let Some(name) = path.strip_prefix("/live/") else {
@@ -846,7 +989,7 @@ impl Connection {
         });
         self.feed(conn, task);
         let _ = conn.accept_play(now, request, None);
-        tracing::info!(peer = %self.peer, %path, "rtsp play (live)");
+        tracing::info!(peer = %self.peer, carrier = self.carrier.name(), %path, "rtsp play (live)");
     }
 }
 
@@ -916,9 +1059,19 @@ fn seek(file: &Mp4File, tracks: &[u32], at: Duration, next: bool) -> (Duration, 
     (key, samples)
 }
 
-/// The RTSP URLs of `catalog`'s streams, one line each, for the console.
-pub(crate) fn urls(addr: SocketAddr, catalog: &Catalog) -> String {
+/// The RTSP URLs of `catalog`'s streams, one line each, for the console:
+/// on `addr`, on RTSPS at `rtsps` when it listens, and over HTTP on the
+/// HTTP port `http`.
+pub(crate) fn urls(
+    addr: SocketAddr,
+    rtsps: Option<SocketAddr>,
+    http: SocketAddr,
+    catalog: &Catalog,
+) -> String {
     let mut out = format!("serve: rtsp on rtsp://{addr}/\n");
+    if let Some(tls) = rtsps {
+        out.push_str(&format!("serve: rtsps on rtsps://{tls}/\n"));
+    }
     for s in &catalog.streams {
         out.push_str(&format!(
             "    {:<12} rtsp://{addr}/vod/{}\n",
@@ -927,6 +1080,21 @@ pub(crate) fn urls(addr: SocketAddr, catalog: &Catalog) -> String {
         out.push_str(&format!(
             "    {:<12} rtsp://{addr}/live/{}\n",
             "RTSP live", s.name
+        ));
+        if let Some(tls) = rtsps {
+            out.push_str(&format!(
+                "    {:<12} rtsps://{tls}/vod/{}\n",
+                "RTSPS", s.name
+            ));
+            out.push_str(&format!(
+                "    {:<12} rtsps://{tls}/live/{}\n",
+                "RTSPS live", s.name
+            ));
+        }
+        out.push_str(&format!(
+            "    {:<12} rtsp://{http}/vod/{} (RTSP over HTTP: ffmpeg -rtsp_transport http, \
+             GStreamer rtsph://)\n",
+            "RTSP tunnel", s.name
         ));
     }
     out.push_str(&format!(

@@ -106,3 +106,38 @@ pub fn headers(data: &[u8]) {
         assert_eq!(back.as_ref().ok(), Some(&info), "RTP-Info 2.0 form");
     }
 }
+
+/// The tunnel's head parser and base64 decoder over `data`: never a
+/// panic, the decoder writes within its buffer, and decoding `data` whole
+/// or cut in two (at the place the first byte names) through a small
+/// buffer gives the same bytes and the same error.
+pub fn tunnel(data: &[u8]) {
+    use crate::tunnel::{Base64Decoder, TunnelError, parse_request_head};
+    let max = data.first().map_or(0, |&b| usize::from(b) * 8);
+    let _ = parse_request_head(data, max);
+    let decode = |chunks: &[&[u8]], room: usize| -> Result<Vec<u8>, TunnelError> {
+        let mut d = Base64Decoder::new();
+        let mut out = vec![0u8; room];
+        let mut all = Vec::new();
+        for chunk in chunks {
+            let mut rest = *chunk;
+            while !rest.is_empty() {
+                let step = d.decode(rest, &mut out)?;
+                assert!(step.written <= room, "wrote past the buffer");
+                assert!(step.consumed > 0, "no progress with room for a group");
+                all.extend_from_slice(&out[..step.written]);
+                rest = &rest[step.consumed..];
+            }
+        }
+        Ok(all)
+    };
+    let cut = data
+        .first()
+        .map_or(0, |&b| usize::from(b) % (data.len() + 1));
+    let whole = decode(&[data], 4096);
+    let split = decode(&[&data[..cut], &data[cut..]], 3);
+    assert_eq!(whole, split, "cutting changed the decoded body");
+    if let Ok(bytes) = whole {
+        assert!(bytes.len() <= data.len() * 3 / 4 + 2, "more out than in");
+    }
+}

@@ -1,5 +1,6 @@
 //! RTSP 1.0 (RFC 2326) and 2.0 (RFC 7826) for streamkit, Sans-IO:
-//! messages, typed headers, authentication and the server session.
+//! messages, typed headers, authentication, the server session and RTSP
+//! over HTTP (the [`tunnel`]).
 //!
 //! The caller reads bytes from its socket and pushes them, in whatever
 //! chunks they came; the reader gives whole messages and interleaved
@@ -103,3 +104,4 @@ pub mod fuzz;
 pub mod header;
 pub mod message;
 pub mod server;
+pub mod tunnel;

@@ -1,7 +1,7 @@
 //! Runs the fuzz targets of streamkit-rtsp (`streamkit_rtsp::fuzz`, called
 //! by `fuzz/` at the repository root) over seeds: RFC 2326 requests and
 //! responses, interleaved data mixed with messages, camera-style Transport
-//! and Session values, Digest challenges, and edge inputs.
+//! and Session values, Digest challenges, tunnel heads and base64 bodies, and edge inputs.
 
 use streamkit_rtsp::fuzz;
 
@@ -37,6 +37,10 @@ const SEEDS: &[&[u8]] = &[
     b"cseq=853 status=200 reason=\"OK\"",
     b"2147483647",
     b"play.basic, setup.rtp.rtcp.mux",
+    b"GET /vod/a HTTP/1.0\r\nx-sessioncookie: 1e2a3b4c\r\nAccept: application/x-rtsp-tunnelled\r\n\r\n",
+    b"POST /vod/a HTTP/1.1\r\nx-sessioncookie: k\r\nContent-Length: 32767\r\n\r\nT1BU",
+    b"T1BUSU9OUyAqIFJUU1AvMS4wDQpDU2VxOiAxDQoNCg==REVTQw==\r\n",
+    b"Zg=Zm8=Zg===",
 ];
 
 #[test]
@@ -45,6 +49,7 @@ fn every_target_over_the_seeds_and_their_prefixes() {
         for end in 0..=seed.len() {
             fuzz::message(&seed[..end]);
             fuzz::headers(&seed[..end]);
+            fuzz::tunnel(&seed[..end]);
         }
     }
 }

@@ -3,7 +3,10 @@ decoded video and audio frame counts as `video=N audio=M`, exits 1 on a
 pipeline error. With RTSP_VERSION set (rtspsrc's default-rtsp-version
 enum value: 16 for 1.0, 32 for 2.0) rtspsrc tries that version first;
 with STOP_AFTER_FRAMES=N it stops once N video and N audio frames were
-decoded (for a live stream, which has no end)."""
+decoded (for a live stream, which has no end).
+
+usage: gst_count.py URL PROTOCOLS [USER PASSWORD] [PROPERTY=VALUE ...]
+(rtspsrc properties, such as tls-validation-flags=0)."""
 import os
 import sys
 import gi
@@ -12,7 +15,8 @@ from gi.repository import Gst, GLib
 
 Gst.init(None)
 url, protocols = sys.argv[1], sys.argv[2]
-extra = sys.argv[3:]  # user-id, user-pw
+properties = [a.split("=", 1) for a in sys.argv[3:] if "=" in a]
+extra = [a for a in sys.argv[3:] if "=" not in a]  # user-id, user-pw
 pipeline = Gst.Pipeline.new("p")
 src = Gst.ElementFactory.make("rtspsrc")
 src.set_property("location", url)
@@ -23,6 +27,8 @@ stop_after = int(os.environ.get("STOP_AFTER_FRAMES", "0"))
 if extra:
     src.set_property("user-id", extra[0])
     src.set_property("user-pw", extra[1])
+for name, value in properties:
+    src.set_property(name, int(value) if value.isdigit() else value)
 pipeline.add(src)
 counts = {"video": 0, "audio": 0}
 

@@ -22,6 +22,8 @@ pub(crate) struct Server {
     pub(crate) lines: Vec<String>,
     /// `rtsp://ADDR` (no slash) where RTSP listens.
     pub(crate) rtsp: String,
+    /// `rtsps://ADDR` (no slash) where RTSPS listens, when it does.
+    pub(crate) rtsps: Option<String>,
     /// What serve wrote on stderr, when started with [`Server::start_logged`].
     pub(crate) log: Option<Log>,
 }
@@ -126,6 +128,7 @@ impl Server {
         let mut addr = None;
         let mut printed = Vec::new();
         let mut rtsp = None;
+        let mut rtsps = None;
         for line in lines.by_ref() {
             let line = line.expect("serve's stdout");
             printed.push(line.clone());
@@ -135,6 +138,10 @@ impl Server {
             }
             if let Some(rest) = line.strip_prefix("serve: rtsp on ") {
                 rtsp = Some(rest.trim_end_matches('/').to_owned());
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("serve: rtsps on ") {
+                rtsps = Some(rest.trim_end_matches('/').to_owned());
                 continue;
             }
             urls.extend(
@@ -160,6 +167,7 @@ impl Server {
             urls,
             lines: printed,
             rtsp: rtsp.expect("serve printed its RTSP address"),
+            rtsps,
             log,
         }
     }

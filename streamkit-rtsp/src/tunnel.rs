@@ -1,0 +1,1036 @@
+//! RTSP over HTTP, the QuickTime tunnel, Sans-IO.
+//!
+//! A client behind a proxy that passes only HTTP opens two HTTP
+//! connections to the server's HTTP port, tied by one `x-sessioncookie`:
+//!
+//! - a `GET` with `Accept: application/x-rtsp-tunnelled`, whose answer
+//!   (`200`, `Content-Type: application/x-rtsp-tunnelled`, no length, the
+//!   connection kept open) carries every RTSP response and interleaved
+//!   frame from the server, as on an RTSP TCP connection;
+//! - a `POST` with `Content-Type: application/x-rtsp-tunnelled`, whose
+//!   body is the client's RTSP requests in base64. Clients announce a
+//!   length they never mean (ffmpeg and GStreamer send
+//!   `Content-Length: 32767`) and stream; each request is often encoded
+//!   on its own, with its own padding, and TCP splits the text anywhere.
+//!
+//! The server answers the GET at once, waits for the POST with the same
+//! cookie, and from then on runs one RTSP connection (interleaved
+//! transport) whose input is the POST body decoded and whose output is the
+//! GET's response body.
+//!
+//! This module has the parts that are not I/O: [`parse_request_head`]
+//! says whether an HTTP request head opens one half of a tunnel (and
+//! which cookie ties it); [`Base64Decoder`] decodes the POST body as it
+//! comes, in bounded steps into the caller's buffer, tolerant of padding
+//! inside the stream and of whitespace; [`write_get_response`] is the
+//! GET's answer head; [`write_get_request`], [`write_post_request`] and
+//! [`encode_base64`] are what a client sends.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use streamkit_rtsp::tunnel::{
+//!     parse_request_head, write_get_request, write_post_request, encode_base64,
+//!     Base64Decoder, HeadStatus, TunnelHalf,
+//! };
+//!
+//! // The client's two heads.
+//! let mut get = BytesMut::new();
+//! write_get_request(&mut get, "/vod/a", "127.0.0.1:8080", "c00k1e")?;
+//! let mut post = BytesMut::new();
+//! write_post_request(&mut post, "/vod/a", "127.0.0.1:8080", "c00k1e")?;
+//!
+//! // The server tells them apart and ties them by the cookie.
+//! let HeadStatus::Tunnel(g) = parse_request_head(&get, 16 * 1024)? else { panic!() };
+//! assert_eq!((g.half, g.cookie, g.target), (TunnelHalf::Get, "c00k1e", "/vod/a"));
+//! let HeadStatus::Tunnel(p) = parse_request_head(&post, 16 * 1024)? else { panic!() };
+//! assert_eq!((p.half, p.cookie), (TunnelHalf::Post, "c00k1e"));
+//! assert_eq!(p.head_len, post.len());
+//!
+//! // Two requests, each encoded with its own padding, cut anywhere.
+//! let mut body = BytesMut::new();
+//! encode_base64(b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n", &mut body);
+//! encode_base64(b"DESCRIBE rtsp://h/vod/a RTSP/1.0\r\nCSeq: 2\r\n\r\n", &mut body);
+//! let mut decoder = Base64Decoder::new();
+//! let mut out = [0u8; 256];
+//! let mut requests = Vec::new();
+//! for chunk in body.chunks(7) {
+//!     let mut chunk = chunk;
+//!     while !chunk.is_empty() {
+//!         let d = decoder.decode(chunk, &mut out)?;
+//!         requests.extend_from_slice(&out[..d.written]);
+//!         chunk = &chunk[d.consumed..];
+//!     }
+//! }
+//! assert!(decoder.is_aligned());
+//! assert!(requests.starts_with(b"OPTIONS * RTSP/1.0\r\n"));
+//! assert!(requests.ends_with(b"CSeq: 2\r\n\r\n"));
+//! # Ok::<(), streamkit_rtsp::tunnel::TunnelError>(())
+//! ```
+
+use bytes::BufMut;
+
+/// The header that ties the two halves of a tunnel.
+pub const SESSION_COOKIE: &str = "x-sessioncookie";
+
+/// The media type of both halves: the GET's `Accept` and its answer's
+/// `Content-Type`, the POST's `Content-Type`.
+pub const TUNNELLED: &str = "application/x-rtsp-tunnelled";
+
+/// The longest cookie taken (ffmpeg's are 16 bytes, GStreamer's 22).
+pub const MAX_COOKIE_LEN: usize = 128;
+
+/// The `Content-Length` a client's POST announces: a length it never
+/// reaches in practice, as ffmpeg and GStreamer send; a server ignores it.
+pub const POST_CONTENT_LENGTH: u32 = 32_767;
+
+/// Something in a tunnel's HTTP head or its base64 body that cannot be
+/// taken. Each says what and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TunnelError {
+    /// A byte that is no base64 character, padding or whitespace.
+    #[error("byte 0x{byte:02x} at offset {offset} of the tunnel body is not base64")]
+    InvalidBase64 {
+        /// The byte.
+        byte: u8,
+        /// Its offset from the start of the body.
+        offset: u64,
+    },
+    /// `=` where no padding can stand: after one character of a group,
+    /// or more of it than the group owes.
+    #[error("misplaced base64 padding at offset {offset} of the tunnel body")]
+    MisplacedPadding {
+        /// Its offset from the start of the body.
+        offset: u64,
+    },
+    /// The HTTP request head breaks the syntax.
+    #[error("invalid HTTP {what} at byte {offset}")]
+    InvalidHead {
+        /// What was being read (`request line`, `header field`).
+        what: &'static str,
+        /// Where, from the start of the head.
+        offset: usize,
+    },
+    /// The head did not end within the bound.
+    #[error("HTTP request head longer than {max} bytes")]
+    HeadTooLarge {
+        /// The bound.
+        max: usize,
+    },
+    /// The `x-sessioncookie` is empty, too long, not printable ASCII, or
+    /// given twice with different values.
+    #[error("x-sessioncookie: {what}")]
+    BadCookie {
+        /// What is wrong.
+        what: &'static str,
+    },
+    /// A value given to a writer would break the head (a control
+    /// character, a space in the target).
+    #[error("{what} cannot go into an HTTP head")]
+    BadValue {
+        /// Which value.
+        what: &'static str,
+    },
+}
+
+impl TunnelError {
+    /// The HTTP status a server answers with: 431 for a head over the
+    /// bound, 400 otherwise.
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        match self {
+            TunnelError::HeadTooLarge { .. } => 431,
+            _ => 400,
+        }
+    }
+}
+
+/// Which half of a tunnel a request opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TunnelHalf {
+    /// The GET: the server's side (responses, interleaved frames).
+    Get,
+    /// The POST: the client's side (requests in base64).
+    Post,
+}
+
+/// A request head that opens one half of a tunnel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TunnelRequest<'a> {
+    /// GET or POST.
+    pub half: TunnelHalf,
+    /// The request target (`/vod/NAME`), as sent.
+    pub target: &'a str,
+    /// The `x-sessioncookie`, checked (printable ASCII, at most
+    /// [`MAX_COOKIE_LEN`] bytes).
+    pub cookie: &'a str,
+    /// `HTTP/1.0` (`false`) or `HTTP/1.1` (`true`).
+    pub http11: bool,
+    /// The head's length, its blank line included: a POST's body starts
+    /// there.
+    pub head_len: usize,
+}
+
+/// What [`parse_request_head`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HeadStatus<'a> {
+    /// The head has not ended yet: read more.
+    Incomplete,
+    /// A whole head with no `x-sessioncookie`, or of another method than
+    /// GET and POST: plain HTTP, for the HTTP server.
+    NotTunnel {
+        /// The head's length, its blank line included.
+        head_len: usize,
+    },
+    /// One half of a tunnel.
+    Tunnel(TunnelRequest<'a>),
+}
+
+/// The most header fields a head may have.
+const MAX_FIELDS: usize = 64;
+
+/// Reads the HTTP/1.x request head at the start of `buf` (at most
+/// `max_head` bytes): [`HeadStatus::Incomplete`] while its blank line has
+/// not come, then whether it opens a tunnel half.
+///
+/// A request opens a tunnel when its method is GET or POST and it has an
+/// `x-sessioncookie` (the header only tunnels send); the `Accept` or
+/// `Content-Type` of [`TUNNELLED`] is not required, as clients that set
+/// the cookie always mean the tunnel. Lines may end in CRLF or a bare LF.
+///
+/// # Errors
+///
+/// [`TunnelError::HeadTooLarge`] when `max_head` bytes pass without the
+/// head's end; [`TunnelError::InvalidHead`] for a request line or header
+/// field that breaks HTTP's syntax, or more than 64 fields;
+/// [`TunnelError::BadCookie`] for a cookie that cannot be taken.
+pub fn parse_request_head(buf: &[u8], max_head: usize) -> Result<HeadStatus<'_>, TunnelError> {
+    let window = buf.get(..max_head.min(buf.len())).unwrap_or_default();
+    let Some(head_len) = head_end(window) else {
+        if buf.len() >= max_head {
+            return Err(TunnelError::HeadTooLarge { max: max_head });
+        }
+        return Ok(HeadStatus::Incomplete);
+    };
+    let head = window.get(..head_len).unwrap_or_default();
+    let mut lines = Lines { head, at: 0 };
+    let (line_at, line) = lines.next().ok_or(TunnelError::InvalidHead {
+        what: "request line",
+        offset: 0,
+    })?;
+    let bad_line = |offset: usize| TunnelError::InvalidHead {
+        what: "request line",
+        offset: line_at + offset,
+    };
+    let mut parts = line.split(|&b| b == b' ');
+    let method = parts.next().filter(|m| !m.is_empty()).ok_or(bad_line(0))?;
+    let target = parts
+        .next()
+        .filter(|t| !t.is_empty())
+        .ok_or(bad_line(method.len()))?;
+    let version = parts
+        .next()
+        .ok_or(bad_line(method.len() + 1 + target.len()))?;
+    if parts.next().is_some() || !method.iter().all(|b| is_token(*b)) {
+        return Err(bad_line(0));
+    }
+    let http11 = match version {
+        b"HTTP/1.1" => true,
+        b"HTTP/1.0" => false,
+        _ => return Err(bad_line(method.len() + target.len() + 2)),
+    };
+    let target = std::str::from_utf8(target)
+        .ok()
+        .filter(|t| t.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or(bad_line(method.len() + 1))?;
+    let mut cookie: Option<&str> = None;
+    let mut fields = 0;
+    for (at, line) in lines {
+        if line.is_empty() {
+            break;
+        }
+        fields += 1;
+        if fields > MAX_FIELDS {
+            return Err(TunnelError::InvalidHead {
+                what: "header count",
+                offset: at,
+            });
+        }
+        let colon = line
+            .iter()
+            .position(|&b| b == b':')
+            .filter(|&c| c > 0)
+            .ok_or(TunnelError::InvalidHead {
+                what: "header field",
+                offset: at,
+            })?;
+        let (name, value) = line.split_at(colon);
+        if !name.iter().all(|b| is_token(*b)) {
+            return Err(TunnelError::InvalidHead {
+                what: "header name",
+                offset: at,
+            });
+        }
+        if !name.eq_ignore_ascii_case(SESSION_COOKIE.as_bytes()) {
+            continue;
+        }
+        let value = value.get(1..).unwrap_or_default().trim_ascii();
+        let value = check_cookie(value)?;
+        match cookie {
+            Some(c) if c != value => {
+                return Err(TunnelError::BadCookie {
+                    what: "given twice, with different values",
+                });
+            }
+            _ => cookie = Some(value),
+        }
+    }
+    let half = match method {
+        b"GET" => TunnelHalf::Get,
+        b"POST" => TunnelHalf::Post,
+        _ => return Ok(HeadStatus::NotTunnel { head_len }),
+    };
+    Ok(match cookie {
+        None => HeadStatus::NotTunnel { head_len },
+        Some(cookie) => HeadStatus::Tunnel(TunnelRequest {
+            half,
+            target,
+            cookie,
+            http11,
+            head_len,
+        }),
+    })
+}
+
+/// The length of the head at the start of `buf` (up to and including its
+/// blank line: CRLF CRLF, or bare LFs), if it ended.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while let Some(nl) = memchr::memchr(b'\n', buf.get(at..)?) {
+        let end = at + nl + 1;
+        // The next line is empty: "\n" or "\r\n".
+        match buf.get(end..) {
+            Some([b'\n', ..]) => return Some(end + 1),
+            Some([b'\r', b'\n', ..]) => return Some(end + 2),
+            _ => at = end,
+        }
+    }
+    None
+}
+
+/// The lines of a head, without their line ends, with their offsets.
+struct Lines<'a> {
+    head: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = (usize, &'a [u8]);
+
+    fn next(&mut self) -> Option<(usize, &'a [u8])> {
+        let rest = self.head.get(self.at..)?;
+        let nl = memchr::memchr(b'\n', rest)?;
+        let line = rest.get(..nl)?;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let at = self.at;
+        self.at += nl + 1;
+        Some((at, line))
+    }
+}
+
+/// HTTP's `tchar` (RFC 9110, 5.6.2).
+fn is_token(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn check_cookie(value: &[u8]) -> Result<&str, TunnelError> {
+    if value.is_empty() {
+        return Err(TunnelError::BadCookie { what: "empty" });
+    }
+    if value.len() > MAX_COOKIE_LEN {
+        return Err(TunnelError::BadCookie {
+            what: "longer than 128 bytes",
+        });
+    }
+    if !value.iter().all(u8::is_ascii_graphic) {
+        return Err(TunnelError::BadCookie {
+            what: "not printable ASCII",
+        });
+    }
+    std::str::from_utf8(value).map_err(|_| TunnelError::BadCookie {
+        what: "not printable ASCII",
+    })
+}
+
+/// Checks that `value` can stand in a head as `what`: printable ASCII and
+/// spaces when `spaces`, printable ASCII only otherwise.
+fn check_value<'a>(
+    value: &'a str,
+    what: &'static str,
+    spaces: bool,
+) -> Result<&'a str, TunnelError> {
+    let ok = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_graphic() || (spaces && b == b' '));
+    if ok {
+        Ok(value)
+    } else {
+        Err(TunnelError::BadValue { what })
+    }
+}
+
+/// Writes the head of the server's answer to a tunnel's GET: `200 OK`,
+/// `Content-Type: application/x-rtsp-tunnelled`, no length, not to be
+/// cached; the body that follows is the RTSP connection's output, until
+/// the server closes. HTTP/1.0, as the tunnel's servers have always
+/// answered, so no proxy expects a chunked body. `server` is the
+/// `Server` field (printable ASCII and spaces).
+///
+/// # Errors
+///
+/// [`TunnelError::BadValue`] when `server` has other bytes.
+pub fn write_get_response(out: &mut impl BufMut, server: &str) -> Result<(), TunnelError> {
+    let server = check_value(server, "server name", true)?;
+    for part in [
+        "HTTP/1.0 200 OK\r\nServer: ",
+        server,
+        "\r\nConnection: close\r\nCache-Control: no-store\r\nPragma: no-cache\r\nContent-Type: ",
+        TUNNELLED,
+        "\r\n\r\n",
+    ] {
+        out.put_slice(part.as_bytes());
+    }
+    Ok(())
+}
+
+/// Writes a client's GET head for `target` (`/vod/NAME`) on `host`
+/// (`HOST:PORT`), tied by `cookie`.
+///
+/// # Errors
+///
+/// [`TunnelError::BadValue`] for a target or host with a space or a
+/// control byte; [`TunnelError::BadCookie`] for a cookie that
+/// [`parse_request_head`] would not take.
+pub fn write_get_request(
+    out: &mut impl BufMut,
+    target: &str,
+    host: &str,
+    cookie: &str,
+) -> Result<(), TunnelError> {
+    let (target, host, cookie) = client_values(target, host, cookie)?;
+    for part in [
+        "GET ",
+        target,
+        " HTTP/1.0\r\nHost: ",
+        host,
+        "\r\nx-sessioncookie: ",
+        cookie,
+        "\r\nAccept: ",
+        TUNNELLED,
+        "\r\nPragma: no-cache\r\nCache-Control: no-cache\r\n\r\n",
+    ] {
+        out.put_slice(part.as_bytes());
+    }
+    Ok(())
+}
+
+/// Writes a client's POST head for `target` on `host`, tied by `cookie`;
+/// the body that follows is the requests, each in [`encode_base64`].
+/// It announces [`POST_CONTENT_LENGTH`], as clients do.
+///
+/// # Errors
+///
+/// As [`write_get_request`].
+pub fn write_post_request(
+    out: &mut impl BufMut,
+    target: &str,
+    host: &str,
+    cookie: &str,
+) -> Result<(), TunnelError> {
+    let (target, host, cookie) = client_values(target, host, cookie)?;
+    let length = POST_CONTENT_LENGTH.to_string();
+    for part in [
+        "POST ",
+        target,
+        " HTTP/1.0\r\nHost: ",
+        host,
+        "\r\nx-sessioncookie: ",
+        cookie,
+        "\r\nContent-Type: ",
+        TUNNELLED,
+        "\r\nPragma: no-cache\r\nCache-Control: no-cache\r\nContent-Length: ",
+        &length,
+        "\r\nExpires: Sun, 9 Jan 1972 00:00:00 GMT\r\n\r\n",
+    ] {
+        out.put_slice(part.as_bytes());
+    }
+    Ok(())
+}
+
+fn client_values<'a>(
+    target: &'a str,
+    host: &'a str,
+    cookie: &'a str,
+) -> Result<(&'a str, &'a str, &'a str), TunnelError> {
+    let target = check_value(target, "request target", false)?;
+    let host = check_value(host, "host", false)?;
+    let cookie = check_cookie(cookie.as_bytes())?;
+    Ok((target, host, cookie))
+}
+
+/// The base64 alphabet (RFC 4648, section 4).
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Appends `input` in base64 (RFC 4648's alphabet, padded), as a client
+/// sends one request into a POST body.
+pub fn encode_base64(input: &[u8], out: &mut impl BufMut) {
+    let sextet = |v: u32, shift: u32| ALPHABET[((v >> shift) & 0x3f) as usize];
+    let mut groups = input.chunks_exact(3);
+    for g in groups.by_ref() {
+        if let [a, b, c] = *g {
+            let v = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
+            out.put_slice(&[sextet(v, 18), sextet(v, 12), sextet(v, 6), sextet(v, 0)]);
+        }
+    }
+    match *groups.remainder() {
+        [a] => {
+            let v = u32::from(a) << 16;
+            out.put_slice(&[sextet(v, 18), sextet(v, 12), b'=', b'=']);
+        }
+        [a, b] => {
+            let v = u32::from(a) << 16 | u32::from(b) << 8;
+            out.put_slice(&[sextet(v, 18), sextet(v, 12), sextet(v, 6), b'=']);
+        }
+        _ => {}
+    }
+}
+
+/// The value of a base64 character, or what else the byte is.
+enum Class {
+    Sextet(u32),
+    Pad,
+    Space,
+    Invalid,
+}
+
+fn classify(b: u8) -> Class {
+    match b {
+        b'A'..=b'Z' => Class::Sextet(u32::from(b - b'A')),
+        b'a'..=b'z' => Class::Sextet(u32::from(b - b'a') + 26),
+        b'0'..=b'9' => Class::Sextet(u32::from(b - b'0') + 52),
+        b'+' => Class::Sextet(62),
+        b'/' => Class::Sextet(63),
+        b'=' => Class::Pad,
+        b' ' | b'\t' | b'\r' | b'\n' => Class::Space,
+        _ => Class::Invalid,
+    }
+}
+
+/// What one [`Base64Decoder::decode`] call did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[must_use]
+pub struct Decoded {
+    /// Bytes of the input taken; the rest is given again next time.
+    pub consumed: usize,
+    /// Bytes written at the start of the output.
+    pub written: usize,
+}
+
+/// Decodes a tunnel's POST body as it comes, in any chunks.
+///
+/// The decoder holds at most three characters of an unfinished group
+/// between calls, nothing else: what it decodes goes into the caller's
+/// buffer, and a call stops early (consuming less) when that buffer has
+/// no room for the next group's bytes. It takes padding wherever a group
+/// may end (each request encoded on its own: `...Q==T1BU...`), whitespace
+/// anywhere, and a group's missing padding when the next group starts;
+/// the unused low bits of a padded group are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Base64Decoder {
+    /// The sextets of the group so far, oldest first.
+    bits: u32,
+    /// How many (0 to 3).
+    sextets: u8,
+    /// `=` still owed by the group just ended by padding.
+    pad_owed: u8,
+    /// Bytes of the body seen so far (for errors).
+    offset: u64,
+}
+
+impl Base64Decoder {
+    /// A decoder at the start of a body.
+    #[must_use]
+    pub fn new() -> Base64Decoder {
+        Base64Decoder::default()
+    }
+
+    /// Decodes as much of `input` as `out` has room for.
+    ///
+    /// It consumes nothing only when `input` is empty or `out` has less
+    /// room than the next group needs (at most 3 bytes): give it an
+    /// output of at least 3 bytes and loop until `input` is consumed.
+    ///
+    /// A call that meets a bad byte after taking others stops before it
+    /// and gives what it decoded (the requests before the break are
+    /// whole); the next call, starting at that byte, is the error.
+    ///
+    /// # Errors
+    ///
+    /// [`TunnelError::InvalidBase64`] at a byte that is no base64,
+    /// padding or whitespace; [`TunnelError::MisplacedPadding`] at a `=`
+    /// after one character of a group or beyond what a group owes, when
+    /// that byte is the first of `input`. The decoder then stays before
+    /// it: the body is broken.
+    pub fn decode(&mut self, input: &[u8], out: &mut [u8]) -> Result<Decoded, TunnelError> {
+        let mut written = 0;
+        for (i, &b) in input.iter().enumerate() {
+            let room = out.len().saturating_sub(written);
+            let stop = Decoded {
+                consumed: i,
+                written,
+            };
+            match classify(b) {
+                Class::Space => {}
+                Class::Invalid if i > 0 => return Ok(stop),
+                Class::Invalid => {
+                    return Err(TunnelError::InvalidBase64 {
+                        byte: b,
+                        offset: self.offset,
+                    });
+                }
+                Class::Sextet(v) => {
+                    if self.sextets == 3 && room < 3 {
+                        return Ok(Decoded {
+                            consumed: i,
+                            written,
+                        });
+                    }
+                    self.pad_owed = 0;
+                    self.bits = self.bits << 6 | v;
+                    self.sextets += 1;
+                    if self.sextets == 4 {
+                        let [_, a, b, c] = self.bits.to_be_bytes();
+                        put(out, &mut written, &[a, b, c]);
+                        self.bits = 0;
+                        self.sextets = 0;
+                    }
+                }
+                Class::Pad => match self.sextets {
+                    0 if self.pad_owed > 0 => self.pad_owed -= 1,
+                    0 | 1 if i > 0 => return Ok(stop),
+                    0 | 1 => {
+                        return Err(TunnelError::MisplacedPadding {
+                            offset: self.offset,
+                        });
+                    }
+                    2 => {
+                        if room < 1 {
+                            return Ok(Decoded {
+                                consumed: i,
+                                written,
+                            });
+                        }
+                        // 12 bits: one byte and 4 unused.
+                        let byte = ((self.bits >> 4) & 0xff) as u8;
+                        put(out, &mut written, &[byte]);
+                        self.bits = 0;
+                        self.sextets = 0;
+                        self.pad_owed = 1;
+                    }
+                    _ => {
+                        if room < 2 {
+                            return Ok(Decoded {
+                                consumed: i,
+                                written,
+                            });
+                        }
+                        // 18 bits: two bytes and 2 unused.
+                        let [_, _, a, b] = (self.bits >> 2).to_be_bytes();
+                        put(out, &mut written, &[a, b]);
+                        self.bits = 0;
+                        self.sextets = 0;
+                        self.pad_owed = 0;
+                    }
+                },
+            }
+            self.offset += 1;
+        }
+        Ok(Decoded {
+            consumed: input.len(),
+            written,
+        })
+    }
+
+    /// `true` when no group is unfinished: the body may end here.
+    #[must_use]
+    pub fn is_aligned(&self) -> bool {
+        self.sextets == 0
+    }
+
+    /// Bytes of the body consumed so far.
+    #[must_use]
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+}
+
+/// Copies `bytes` to `out` at `*written` (the caller checked the room).
+fn put(out: &mut [u8], written: &mut usize, bytes: &[u8]) {
+    if let Some(dest) = out.get_mut(*written..*written + bytes.len()) {
+        dest.copy_from_slice(bytes);
+        *written += bytes.len();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::BytesMut;
+    use proptest::prelude::*;
+
+    /// Decodes `chunks` one after another through a buffer of `room`
+    /// bytes.
+    fn decode_chunks(chunks: &[&[u8]], room: usize) -> Result<Vec<u8>, TunnelError> {
+        let mut d = Base64Decoder::new();
+        let mut out = vec![0u8; room];
+        let mut all = Vec::new();
+        for chunk in chunks {
+            let mut rest = *chunk;
+            while !rest.is_empty() {
+                let step = d.decode(rest, &mut out)?;
+                assert!(step.consumed > 0 || room < 3, "no progress");
+                all.extend_from_slice(&out[..step.written]);
+                rest = &rest[step.consumed..];
+            }
+        }
+        Ok(all)
+    }
+
+    fn b64(data: &[u8]) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        encode_base64(data, &mut out);
+        out.to_vec()
+    }
+
+    #[test]
+    fn rfc4648_vectors_encode_and_decode() {
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(b64(plain.as_bytes()), coded.as_bytes());
+            assert_eq!(
+                decode_chunks(&[coded.as_bytes()], 64).unwrap(),
+                plain.as_bytes()
+            );
+        }
+    }
+
+    #[test]
+    fn padding_inside_the_stream_and_whitespace_are_taken() {
+        // Three requests, each padded on its own, lines broken.
+        let body = b"Zg==\r\nZm8=  Zm9v\tYg=\n=";
+        assert_eq!(decode_chunks(&[body], 64).unwrap(), b"ffofoob");
+        // Missing padding before the next group.
+        assert_eq!(decode_chunks(&[b"Zg=Zm8="], 64).unwrap(), b"ffo");
+        assert_eq!(
+            decode_chunks(&[b"Zg", b"=", b"=", b"Zg=="], 64).unwrap(),
+            b"ff"
+        );
+    }
+
+    #[test]
+    fn bad_bytes_and_padding_say_where() {
+        assert_eq!(
+            decode_chunks(&[b"Zm9v", b"Y*=="], 64),
+            Err(TunnelError::InvalidBase64 {
+                byte: b'*',
+                offset: 5
+            })
+        );
+        assert_eq!(
+            decode_chunks(&[b"Zm9vY="], 64),
+            Err(TunnelError::MisplacedPadding { offset: 5 })
+        );
+        assert_eq!(
+            decode_chunks(&[b"Zg==="], 64),
+            Err(TunnelError::MisplacedPadding { offset: 4 })
+        );
+        assert_eq!(
+            decode_chunks(&[b"="], 64),
+            Err(TunnelError::MisplacedPadding { offset: 0 })
+        );
+    }
+
+    #[test]
+    fn a_bad_byte_comes_after_what_was_decoded_before_it() {
+        let mut d = Base64Decoder::new();
+        let mut out = [0u8; 16];
+        let step = d.decode(b"Zm9vYg==*Zg==", &mut out).unwrap();
+        assert_eq!(
+            step,
+            Decoded {
+                consumed: 8,
+                written: 4
+            }
+        );
+        assert_eq!(&out[..4], b"foob");
+        assert_eq!(
+            d.decode(b"*Zg==", &mut out),
+            Err(TunnelError::InvalidBase64 {
+                byte: b'*',
+                offset: 8
+            })
+        );
+        let mut d = Base64Decoder::new();
+        let step = d.decode(b"Zg===", &mut out).unwrap();
+        assert_eq!(
+            step,
+            Decoded {
+                consumed: 4,
+                written: 1
+            }
+        );
+        assert_eq!(
+            d.decode(b"=", &mut out),
+            Err(TunnelError::MisplacedPadding { offset: 4 })
+        );
+    }
+
+    #[test]
+    fn a_full_output_stops_before_the_group() {
+        let mut d = Base64Decoder::new();
+        let mut out = [0u8; 4];
+        let step = d.decode(b"Zm9vYmFy", &mut out).unwrap();
+        assert_eq!(
+            step,
+            Decoded {
+                consumed: 7,
+                written: 3
+            }
+        );
+        assert_eq!(&out[..3], b"foo");
+        assert!(!d.is_aligned());
+        let step = d.decode(b"y", &mut out).unwrap();
+        assert_eq!(
+            step,
+            Decoded {
+                consumed: 1,
+                written: 3
+            }
+        );
+        assert_eq!(&out[..3], b"bar");
+        assert!(d.is_aligned());
+        assert_eq!(d.offset(), 8);
+        // No room at all: nothing consumed.
+        let step = d.decode(b"Zm9v", &mut []).unwrap();
+        assert_eq!(
+            step,
+            Decoded {
+                consumed: 3,
+                written: 0
+            }
+        );
+    }
+
+    #[test]
+    fn heads_of_ffmpeg_and_gstreamer_open_the_halves() {
+        // As ffmpeg 5 sends them.
+        let get = b"GET /vod/h264_aac HTTP/1.1\r\nUser-Agent: Lavf/59.27.100\r\nAccept: */*\r\n\
+            Range: bytes=0-\r\nConnection: close\r\nHost: 127.0.0.1:8080\r\nIcy-MetaData: 1\r\n\
+            x-sessioncookie: 1e2a3b4c5d6e7f80\r\nAccept: application/x-rtsp-tunnelled\r\n\
+            Pragma: no-cache\r\nCache-Control: no-cache\r\n\r\n";
+        let HeadStatus::Tunnel(r) = parse_request_head(get, 16384).unwrap() else {
+            panic!("a tunnel GET")
+        };
+        assert_eq!(
+            r,
+            TunnelRequest {
+                half: TunnelHalf::Get,
+                target: "/vod/h264_aac",
+                cookie: "1e2a3b4c5d6e7f80",
+                http11: true,
+                head_len: get.len(),
+            }
+        );
+        // GStreamer's POST, its first request in the same segment.
+        let mut post = b"POST /vod/h264_aac HTTP/1.0\r\nUser-Agent: GStreamer/1.22.0\r\n\
+            x-sessioncookie: aB3dE5gH7jK9mN1pQ3sT5v\r\nContent-Type: application/x-rtsp-tunnelled\r\n\
+            Cache-Control: no-cache\r\nPragma: no-cache\r\nExpires: Mon, 26 Jul 1997 05:00:00 GMT\r\n\
+            Content-Length: 32767\r\n\r\n"
+            .to_vec();
+        let head_len = post.len();
+        post.extend_from_slice(b"T1BUSU9OUw==");
+        let HeadStatus::Tunnel(r) = parse_request_head(&post, 16384).unwrap() else {
+            panic!("a tunnel POST")
+        };
+        assert_eq!(
+            (r.half, r.cookie, r.http11, r.head_len),
+            (TunnelHalf::Post, "aB3dE5gH7jK9mN1pQ3sT5v", false, head_len)
+        );
+    }
+
+    #[test]
+    fn plain_http_is_not_a_tunnel() {
+        let head = b"GET /vod/a/master.m3u8 HTTP/1.1\r\nHost: x\r\n\r\nGET /next";
+        assert_eq!(
+            parse_request_head(head, 1024),
+            Ok(HeadStatus::NotTunnel { head_len: 44 })
+        );
+        let head = b"PUT /x HTTP/1.1\r\nx-sessioncookie: abc\r\n\r\n";
+        assert!(matches!(
+            parse_request_head(head, 1024),
+            Ok(HeadStatus::NotTunnel { .. })
+        ));
+        assert_eq!(
+            parse_request_head(b"GET / HTTP/1.1\r\nHost:", 1024),
+            Ok(HeadStatus::Incomplete)
+        );
+        // Bare LF line ends.
+        let head = b"GET /a HTTP/1.0\nx-sessioncookie: k\n\n";
+        assert!(matches!(
+            parse_request_head(head, 1024),
+            Ok(HeadStatus::Tunnel(_))
+        ));
+    }
+
+    #[test]
+    fn bad_heads_and_cookies_are_errors() {
+        assert_eq!(
+            parse_request_head(&[b'a'; 100], 64),
+            Err(TunnelError::HeadTooLarge { max: 64 })
+        );
+        assert!(matches!(
+            parse_request_head(b"GET /a RTSP/1.0\r\n\r\n", 1024),
+            Err(TunnelError::InvalidHead {
+                what: "request line",
+                ..
+            })
+        ));
+        assert_eq!(
+            parse_request_head(b"GET /a HTTP/1.0\r\nnocolon\r\n\r\n", 1024),
+            Err(TunnelError::InvalidHead {
+                what: "header field",
+                offset: 17
+            })
+        );
+        assert_eq!(
+            parse_request_head(b"GET /a HTTP/1.0\r\nx-sessioncookie: \r\n\r\n", 1024),
+            Err(TunnelError::BadCookie { what: "empty" })
+        );
+        assert_eq!(
+            parse_request_head(
+                b"GET /a HTTP/1.0\r\nx-sessioncookie: a\r\nX-SessionCookie: b\r\n\r\n",
+                1024
+            ),
+            Err(TunnelError::BadCookie {
+                what: "given twice, with different values"
+            })
+        );
+        let long = format!(
+            "GET /a HTTP/1.0\r\nx-sessioncookie: {}\r\n\r\n",
+            "k".repeat(129)
+        );
+        assert!(matches!(
+            parse_request_head(long.as_bytes(), 1024),
+            Err(TunnelError::BadCookie { .. })
+        ));
+        let mut out = BytesMut::new();
+        assert_eq!(
+            write_get_request(&mut out, "/a b", "h", "k"),
+            Err(TunnelError::BadValue {
+                what: "request target"
+            })
+        );
+        assert_eq!(
+            write_get_response(&mut out, "x\r\nSet-Cookie: y"),
+            Err(TunnelError::BadValue {
+                what: "server name"
+            })
+        );
+    }
+
+    #[test]
+    fn the_get_answer_head() {
+        let mut out = BytesMut::new();
+        write_get_response(&mut out, "streamkit serve").unwrap();
+        assert_eq!(
+            &out[..],
+            b"HTTP/1.0 200 OK\r\nServer: streamkit serve\r\nConnection: close\r\n\
+              Cache-Control: no-store\r\nPragma: no-cache\r\n\
+              Content-Type: application/x-rtsp-tunnelled\r\n\r\n"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..512), room in 0usize..16, max in 0usize..600) {
+            let mut d = Base64Decoder::new();
+            let mut out = vec![0u8; room];
+            let mut rest = &data[..];
+            while let Ok(step) = d.decode(rest, &mut out) {
+                prop_assert!(step.written <= room);
+                if step.consumed == 0 {
+                    break;
+                }
+                rest = &rest[step.consumed..];
+            }
+            let _ = parse_request_head(&data, max);
+        }
+
+        #[test]
+        fn encode_split_anywhere_decode_is_identity(
+            messages in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..100), 0..5),
+            cuts in proptest::collection::vec(any::<usize>(), 0..8),
+            room in 3usize..40,
+            spaces in any::<bool>(),
+        ) {
+            // Each message encoded on its own, with its own padding.
+            let mut body = Vec::new();
+            for m in &messages {
+                body.extend_from_slice(&b64(m));
+                if spaces {
+                    body.extend_from_slice(b"\r\n");
+                }
+            }
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (body.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut at = 0;
+            for c in cuts {
+                chunks.push(&body[at..c]);
+                at = c;
+            }
+            chunks.push(&body[at..]);
+            let decoded = decode_chunks(&chunks, room).unwrap();
+            prop_assert_eq!(decoded, messages.concat());
+        }
+
+        #[test]
+        fn written_heads_parse_back(
+            target in "/[a-z0-9/_.]{0,40}",
+            cookie in "[!-~]{1,128}",
+            post in any::<bool>(),
+        ) {
+            let mut out = BytesMut::new();
+            if post {
+                write_post_request(&mut out, &target, "127.0.0.1:8080", &cookie).unwrap();
+            } else {
+                write_get_request(&mut out, &target, "127.0.0.1:8080", &cookie).unwrap();
+            }
+            let HeadStatus::Tunnel(r) = parse_request_head(&out, 16384).unwrap() else {
+                panic!("a tunnel half");
+            };
+            let half = if post { TunnelHalf::Post } else { TunnelHalf::Get };
+            prop_assert_eq!((r.half, r.target, r.cookie, r.head_len), (half, target.as_str(), cookie.as_str(), out.len()));
+        }
+    }
+}
