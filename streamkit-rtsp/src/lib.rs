@@ -1,5 +1,6 @@
 //! RTSP 1.0 (RFC 2326) for streamkit, Sans-IO: messages, typed headers,
-//! authentication and the server session.
+//! authentication, the server session and the client session
+//! ([`client`]).
 //!
 //! The caller reads bytes from its socket and pushes them, in whatever
 //! chunks they came; the reader gives whole messages and interleaved
@@ -32,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod client;
 pub mod dts;
 pub mod error;
 #[cfg(feature = "fuzz")]

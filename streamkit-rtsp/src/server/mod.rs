@@ -58,7 +58,7 @@
 //! ```
 
 mod methods;
-mod record;
+pub(crate) mod record;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
