@@ -192,6 +192,13 @@ pub enum ClientEvent {
         /// Video drops what comes until the next keyframe.
         waiting_for_keyframe: bool,
     },
+    /// The server said RTCP BYE on a track: it sends no more (the end
+    /// of a file); [`teardown`](super::ClientSession::teardown) once every
+    /// track said it.
+    Goodbye {
+        /// The track.
+        track_id: u32,
+    },
     /// A quirk went past by its policy.
     Quirk(Quirk),
     /// The session ended; the last event.

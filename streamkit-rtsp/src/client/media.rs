@@ -321,6 +321,7 @@ impl Incoming {
                     track_id: id,
                     error,
                 },
+                TrackReport::Goodbye => ClientEvent::Goodbye { track_id: id },
             });
         }
     }

@@ -17,12 +17,12 @@
 //!    UDP transport the caller binds an even RTP port and the odd RTCP
 //!    port above it per track and names the RTP ones in
 //!    [`ClientTransport::Udp`].
-//! 2. Output: after every input, [`poll_transmit(now)`](ClientSession::poll_transmit)
+//! 2. Output: after every input, [`poll_event`](ClientSession::poll_event)
+//!    until `None`, then [`poll_transmit(now)`](ClientSession::poll_transmit)
 //!    until `None` (bytes for the TCP connection; datagrams to send from
-//!    a local port to the server's port), then
-//!    [`poll_event`](ClientSession::poll_event) until `None`. On
-//!    [`ClientEvent::Redirect`] connect to the new URL's host before
-//!    writing what is polled after it.
+//!    a local port to the server's port). On [`ClientEvent::Redirect`]
+//!    connect to the new URL's host first: the requests polled after it
+//!    go there.
 //! 3. Input: [`handle_bytes(now, ..)`](ClientSession::handle_bytes) with
 //!    what the TCP connection read (any chunking);
 //!    [`handle_datagram(now, local_port, ..)`](ClientSession::handle_datagram)
@@ -95,8 +95,9 @@
 //! - Authentication: Digest SHA-256, then MD5, then Basic, the best the
 //!   401 offers; `qop=auth` with `nc` counted and a `cnonce` from the
 //!   caller's random source. A 401 is retried once with the whole request
-//!   (the ANNOUNCE's SDP too); another 401 with the same nonce (and not
-//!   `stale=true`) is [`ClientError::Unauthorized`].
+//!   (the ANNOUNCE's SDP too); another 401 to the retry, or one with the
+//!   nonce just answered, is [`ClientError::Unauthorized`] unless it says
+//!   `stale=true` (then the new nonce is answered, up to three times).
 
 mod auth;
 mod events;

@@ -304,7 +304,11 @@ impl ClientSession {
         };
         let stale = matches!(challenge, Challenge::Digest { stale: true, .. });
         let nonce = nonce_of(&challenge).unwrap_or("");
-        if f.answered_nonce.as_deref() == Some(nonce) && !stale {
+        // Refused: the same nonce again, or a new one (not stale) for a
+        // request already retried with the challenge it answered. A
+        // preemptive answer to an older nonce is retried once.
+        let answered = f.answered_nonce.as_deref();
+        if answered.is_some() && !stale && (answered == Some(nonce) || f.retries > 0) {
             self.fail(now, refuse("the credentials were refused"));
             return;
         }

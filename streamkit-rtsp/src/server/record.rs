@@ -34,6 +34,8 @@ pub(crate) enum TrackReport {
     /// In-band parameter sets differed from the track's and did not
     /// parse: the track keeps its configuration.
     BadParameterSets { error: CodecError },
+    /// The sender said BYE.
+    Goodbye,
 }
 
 /// What a recorded track gives out, in order.
@@ -177,7 +179,9 @@ impl Recorder {
             return;
         }
         while let Some(event) = self.receiver.poll_event() {
-            if let ReceiverEvent::SenderReport {
+            if let ReceiverEvent::Goodbye { .. } = event {
+                self.report(TrackReport::Goodbye);
+            } else if let ReceiverEvent::SenderReport {
                 ntp_time,
                 rtp_timestamp,
                 ..

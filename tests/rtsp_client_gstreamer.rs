@@ -1,0 +1,247 @@
+//! streamkit-rtsp's client (the rtsp_pull example over the shared tokio
+//! driver) against GStreamer's RTSP server (gst-rtsp-server from
+//! python3-gi, tests/gst/rtsp_server.py) serving tests/fixtures/h264_aac.mp4:
+//! over UDP and TCP interleaved, with and without Digest, and with wrong
+//! credentials. The access units received are the fixture's: every video
+//! frame's slices byte for byte (GStreamer adds its parameter sets in
+//! band) and the AAC frames GStreamer plays (the edit list's).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+#![allow(clippy::disallowed_methods)] // tests measure real time and wait for children
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use streamkit::core::codec::CodecConfig;
+use streamkit::core::mp4::Mp4File;
+use support::{Guard, TempDir, example_binary, fixture, require};
+
+const FIXTURE: &str = "h264_aac.mp4";
+
+/// GStreamer's RTSP server on 127.0.0.1, its port once it listens.
+fn gst_server(dir: &Path, credentials: Option<(&str, &str)>, tag: &str) -> (Guard, u16) {
+    require("gst-launch-1.0");
+    let mut cmd = Command::new("/usr/bin/python3");
+    cmd.arg(support::workspace_root().join("tests/gst/rtsp_server.py"))
+        .arg(fixture(FIXTURE));
+    if let Some((u, p)) = credentials {
+        cmd.args([u, p]);
+    }
+    let mut server = Guard::spawn_logged(&mut cmd, dir, tag);
+    let start = Instant::now();
+    let out = dir.join(format!("{tag}.stdout"));
+    loop {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        if let Some(port) = text
+            .lines()
+            .find_map(|l| l.strip_prefix("PORT "))
+            .and_then(|p| p.trim().parse().ok())
+        {
+            return (server, port);
+        }
+        if let Some(status) = server.try_status() {
+            panic!("the RTSP server exited ({status}): {}", server.stderr());
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the RTSP server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// What rtsp_pull printed and how it exited.
+struct Pulled {
+    success: bool,
+    stdout: String,
+    stderr: String,
+}
+
+fn pull(dir: &Path, args: &[&str], tag: &str) -> Pulled {
+    let mut child = Guard::spawn_logged(
+        Command::new(example_binary("rtsp_pull")).args(args),
+        dir,
+        tag,
+    );
+    let status = child.wait(Duration::from_secs(120));
+    Pulled {
+        success: status.success(),
+        stdout: std::fs::read_to_string(dir.join(format!("{tag}.stdout"))).unwrap(),
+        stderr: child.stderr(),
+    }
+}
+
+/// FNV-1a 64 over `data` (as rtsp_pull prints it).
+fn fnv(data: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in data {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The slices of a length-prefixed H.264 sample, each after a 4-byte
+/// length, hashed.
+fn slices_hash(data: &[u8], length_size: usize) -> u64 {
+    let mut out = Vec::new();
+    let mut rest = data;
+    while rest.len() >= length_size {
+        let (len, tail) = rest.split_at(length_size);
+        let n = len.iter().fold(0usize, |a, b| (a << 8) | usize::from(*b));
+        let nal = &tail[..n];
+        if (1..=5).contains(&(nal[0] & 0x1f)) {
+            out.extend_from_slice(&(n as u32).to_be_bytes());
+            out.extend_from_slice(nal);
+        }
+        rest = &tail[n..];
+    }
+    fnv(&out)
+}
+
+/// The fixture's video slices hashes and audio frame hashes, in order.
+fn fixture_hashes() -> (Vec<u64>, Vec<u64>) {
+    let file = Mp4File::parse(Bytes::from(std::fs::read(fixture(FIXTURE)).unwrap())).unwrap();
+    let mut video = Vec::new();
+    let mut audio = Vec::new();
+    for t in file.tracks() {
+        let samples: Vec<Bytes> = file
+            .track_samples(t.id())
+            .unwrap()
+            .map(|s| s.data)
+            .collect();
+        match t.codec() {
+            Some(CodecConfig::H264(c)) => {
+                let size = usize::from(c.nal_length_size.bytes());
+                video = samples.iter().map(|s| slices_hash(s, size)).collect();
+            }
+            Some(CodecConfig::Aac(_)) => audio = samples.iter().map(|s| fnv(s)).collect(),
+            _ => {}
+        }
+    }
+    (video, audio)
+}
+
+/// `(track, field)` of every `au` line.
+fn access_units<'a>(stdout: &'a str, field: &str) -> Vec<(u32, &'a str)> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("au "))
+        .map(|l| {
+            let get = |k: &str| {
+                l.split(' ')
+                    .find_map(|p| p.strip_prefix(k).and_then(|v| v.strip_prefix('=')))
+                    .unwrap()
+            };
+            (get("track").parse().unwrap(), get(field))
+        })
+        .collect()
+}
+
+fn hashes(stdout: &str, track: u32, field: &str) -> Vec<u64> {
+    access_units(stdout, field)
+        .into_iter()
+        .filter(|(t, _)| *t == track)
+        .map(|(_, h)| u64::from_str_radix(h, 16).unwrap())
+        .collect()
+}
+
+/// Pulls the fixture from GStreamer and compares it with the file.
+fn pulls_the_fixture(transport: &str, credentials: Option<(&str, &str)>) {
+    let dir = TempDir::new(&format!("rtsp-client-gst-{transport}"));
+    let (_server, port) = gst_server(dir.path(), credentials, "server");
+    let url = match credentials {
+        Some((u, p)) => format!("rtsp://{u}:{p}@127.0.0.1:{port}/test"),
+        None => format!("rtsp://127.0.0.1:{port}/test"),
+    };
+    let out = pull(dir.path(), &["--transport", transport, &url], "pull");
+    assert!(out.success, "{}\n{}", out.stdout, out.stderr);
+    let tracks: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("track "))
+        .collect();
+    assert_eq!(tracks.len(), 2, "{}", out.stdout);
+    assert!(
+        tracks[0].starts_with("track 1 Video avc1.64000d timescale=90000 control="),
+        "{}",
+        tracks[0]
+    );
+    assert!(
+        tracks[1].starts_with("track 2 Audio mp4a.40.2 timescale=44100 control="),
+        "{}",
+        tracks[1]
+    );
+    assert!(
+        out.stdout.lines().last().unwrap() == "end teardown",
+        "{}",
+        out.stdout
+    );
+    let (video, audio) = fixture_hashes();
+    assert_eq!(video.len(), 300);
+    // Every video frame, its slices as the file holds them, in order.
+    assert_eq!(hashes(&out.stdout, 1, "slices"), video);
+    // The AAC frames of the edit list: GStreamer drops the priming frame
+    // the edit list skips and the last one it cuts.
+    let received = hashes(&out.stdout, 2, "hash");
+    assert_eq!(
+        received,
+        audio[1..audio.len() - 1],
+        "{} audio frames",
+        received.len()
+    );
+    // Keyframes where the file has them (every 64 frames), decode order.
+    let keys = access_units(&out.stdout, "key");
+    let video_keys: Vec<usize> = keys
+        .iter()
+        .filter(|(t, _)| *t == 1)
+        .enumerate()
+        .filter(|(_, (_, k))| *k == "1")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(video_keys.len(), 5, "{video_keys:?}");
+    assert!(!out.stdout.contains("loss "), "{}", out.stdout);
+}
+
+#[test]
+fn pulls_over_tcp() {
+    pulls_the_fixture("tcp", None);
+}
+
+#[test]
+fn pulls_over_udp() {
+    pulls_the_fixture("udp", None);
+}
+
+#[test]
+fn pulls_over_tcp_with_digest() {
+    pulls_the_fixture("tcp", Some(("viewer", "s3cret")));
+}
+
+#[test]
+fn pulls_over_udp_with_digest() {
+    pulls_the_fixture("udp", Some(("viewer", "s3cret")));
+}
+
+#[test]
+fn wrong_credentials_are_a_typed_401_and_nothing_is_received() {
+    let dir = TempDir::new("rtsp-client-gst-401");
+    let (_server, port) = gst_server(dir.path(), Some(("viewer", "s3cret")), "server");
+    let url = format!("rtsp://viewer:wrong@127.0.0.1:{port}/test");
+    let out = pull(dir.path(), &["--transport", "tcp", &url], "pull");
+    assert!(!out.success, "{}", out.stdout);
+    assert_eq!(
+        out.stderr.trim(),
+        format!(
+            "rtsp_pull: DESCRIBE rtsp://127.0.0.1:{port}/test: 401 Unauthorized (the credentials were refused)"
+        )
+    );
+    assert!(
+        !out.stdout.contains("track ") && !out.stdout.contains("au "),
+        "{}",
+        out.stdout
+    );
+}
