@@ -24,8 +24,8 @@ pub(crate) trait ClientApp {
     /// An event of the session.
     fn on_event(&mut self, session: &mut ClientSession, now: Instant, event: &ClientEvent);
 
-    /// Called after every wake; gives when it wants to be called next
-    /// (a publisher's next sample).
+    /// Called after the events of every wake; gives when it wants to be
+    /// called next (a publisher's next sample).
     fn on_tick(&mut self, _session: &mut ClientSession, _now: Instant) -> Option<Instant> {
         None
     }
@@ -132,6 +132,9 @@ pub(crate) async fn run(
             }
             app.on_event(&mut session, now, &event);
         }
+        if ended.is_none() {
+            app_wake = app.on_tick(&mut session, now);
+        }
         let mut wire = Vec::new();
         while let Some(t) = session.poll_transmit(now) {
             match t {
@@ -197,7 +200,6 @@ pub(crate) async fn run(
                 session.handle_timeout(Instant::now());
             }
         }
-        app_wake = app.on_tick(&mut session, Instant::now());
     };
     for r in readers {
         r.abort();

@@ -17,8 +17,8 @@ use super::{
 };
 use crate::auth::Challenge;
 use crate::header::{
-    LowerTransport, PortRange, Range, RtpInfoHeader, SessionHeader, Transport, TransportMode,
-    TransportSpec, public_methods,
+    LowerTransport, PortRange, Range, RtpInfoHeader, SessionHeader, Transport, TransportSpec,
+    public_methods,
 };
 use crate::message::{MessageReader, Method, Request, Response};
 
@@ -75,7 +75,13 @@ impl ClientSession {
             }
             Step::Setup(i) => {
                 let spec = self.transport_spec(i)?;
-                r.headers.append("Transport", &spec.to_string());
+                let mut value = spec.to_string();
+                if self.publish.is_some() {
+                    // Unquoted, as publishers send it: ffmpeg's listener
+                    // reads `mode="RECORD"` as another mode.
+                    value.push_str(";mode=record");
+                }
+                r.headers.append("Transport", &value);
             }
             Step::Play if self.state != State::Paused => r.headers.append("Range", "npt=0.000-"),
             Step::Record => r.headers.append("Range", "npt=0.000-"),
@@ -100,9 +106,6 @@ impl ClientSession {
             }
         };
         spec.cast = Some(crate::header::Cast::Unicast);
-        if self.publish.is_some() {
-            spec.mode = vec![TransportMode::Record];
-        }
         Some(spec)
     }
 
@@ -256,6 +259,9 @@ impl ClientSession {
                 };
                 self.send(now, next);
             }
+            // Whatever the answer, the session is over (ffmpeg's
+            // listener answers TEARDOWN 501).
+            Step::Teardown => self.end(now, SessionEndReason::Teardown),
             _ if !ok && f.step == Step::KeepAlive => {
                 if r.status == 454 {
                     self.fail(now, Self::status_error(&f.request, &r));
@@ -280,7 +286,6 @@ impl ClientSession {
                 self.state = State::Paused;
                 self.event(ClientEvent::Paused);
             }
-            Step::Teardown => self.end(now, SessionEndReason::Teardown),
             Step::KeepAlive => {}
         }
         if self.inflight.is_none() {

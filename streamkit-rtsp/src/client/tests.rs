@@ -486,7 +486,7 @@ fn record_announces_the_sdp_again_after_a_401_and_sends_interleaved_rtp() {
     assert_eq!(setup.uri, format!("{URL}/trackID=1"));
     assert_eq!(
         setup.headers.get("transport"),
-        Some("RTP/AVP/TCP;unicast;interleaved=0-1;mode=\"RECORD\"")
+        Some("RTP/AVP/TCP;unicast;interleaved=0-1;mode=record")
     );
     c.handle_bytes(
         t0,
