@@ -212,6 +212,28 @@ def main():
         data += interleaved(0, p)
     write("in_band_parameter_sets_differ.rtsp", data)
 
+    # Every quirk above in one session (the proptest's scripted server):
+    # no Content-Type, a schemeless Content-Base, CSeq with trailing
+    # whitespace, other channels than asked with an SSRC the packets do
+    # not carry, rtptime -1, data on an unassigned channel, in-band
+    # parameter sets that differ, strays of another SSRC, then a new
+    # source for good.
+    data = session_head(
+        describe_headers=[f"Content-Base: {HOST}:554/Streaming/Channels/101/"],
+        cseq_tail=" ",
+        setup_transport="ssrc=0BADF00D;RTP/AVP/TCP;unicast;interleaved=2-3",
+        rtp_info="url={url}/trackID=1;seq=1000;rtptime=-1",
+    )
+    for i, p in enumerate(frames(ssrc, 1000, 90000, 4, in_band=[SPS2, PPS2])):
+        data += interleaved(2, p)
+        if i == 1:
+            data += interleaved(9, b"\x00\x01")
+            data += interleaved(2, rtp(50, 777, 0x55555555, slice_(99)))
+    data += interleaved(3, sender_report(ssrc, 3_910_000_000, 0, 90000 + 6000, 5, 100))
+    for p in frames(0x66666666, 5000, 400000, 5, in_band=[SPS, PPS]):
+        data += interleaved(2, p)
+    write("every_quirk.rtsp", data)
+
 
 if __name__ == "__main__":
     main()

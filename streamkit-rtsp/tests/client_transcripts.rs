@@ -357,3 +357,40 @@ impl Run {
 fn origin() -> Instant {
     Instant::now()
 }
+
+#[test]
+fn every_quirk_in_one_session() {
+    let r = run_all(include_bytes!("transcripts/client/every_quirk.rtsp"));
+    let expected = [
+        "quirk NoContentType".to_owned(),
+        format!("described base={URL}/ tracks=[\"{URL}/trackID=1\"] skipped=0"),
+        "quirk ServerChannels { track_id: 1, asked: (0, 1), answered: (2, Some(3)) }".into(),
+        "setup 1 Interleaved { rtp: 2, rtcp: Some(3) } 1273222592".into(),
+        "playing".into(),
+        "quirk SsrcNotAsAnnounced { track_id: 1, announced: 195948557, received: 439041101 }"
+            .into(),
+        "quirk RtpInfoWithoutRtptime { track_id: 1 }".into(),
+        "quirk UnassignedChannel { channel: 9 }".into(),
+        // In band: Main (77) over the SDP's Baseline.
+        "track 1 changed: profile 77".into(),
+        // RTP 96000 is 6000 after the first packet (no rtptime);
+        // NTP 3910000000 s is Unix 1701011200 s.
+        "wall clock 1: 6000 = 1701011200000".into(),
+        "quirk SsrcChanged { track_id: 1, from: 439041101, to: 1717986918, dropped_packets: 1 }"
+            .into(),
+        // The new source's in-band sets: Baseline again.
+        "track 1 changed: profile 66".into(),
+        CLOSED.into(),
+    ];
+    assert_eq!(r.events, expected);
+    // The keyframes carry the in-band SPS and PPS (4-byte lengths):
+    // 24 + (4 + 22) + (4 + 4), then 24 + (4 + 21) + (4 + 4).
+    let mut samples = video_samples(4, 0);
+    samples[0].4 = 58;
+    let mut second = video_samples(5, 12_000);
+    second[0].4 = 57;
+    samples.extend(second);
+    assert_eq!(r.samples, samples);
+    assert_eq!(r.client.unassigned_interleaved(), 1);
+    assert_eq!(r.client.dropped_packets(1), 1);
+}

@@ -559,3 +559,28 @@ fn a_refused_describe_and_garbage_end_with_typed_errors() {
 fn origin() -> Instant {
     Instant::now()
 }
+
+#[test]
+fn a_fresh_nonce_for_a_retried_request_is_a_refusal() {
+    // GStreamer's server sends a new nonce with every 401.
+    let t0 = origin();
+    let mut config = ClientConfig::new(URL);
+    config.credentials = Some(Credentials::new("u", "wrong"));
+    let mut c = ClientSession::play(t0, config, random());
+    let _ = requests(&mut c, t0);
+    let challenge = |n: &str| format!(r#"WWW-Authenticate: Digest realm="r", nonce="{n}""#);
+    c.handle_bytes(t0, &answer(1, "401 Unauthorized", &[&challenge("a")], ""));
+    assert_eq!(requests(&mut c, t0).len(), 1, "retried once");
+    c.handle_bytes(t0, &answer(2, "401 Unauthorized", &[&challenge("b")], ""));
+    assert!(requests(&mut c, t0).is_empty(), "not again");
+    assert_eq!(
+        events(&mut c),
+        [ClientEvent::SessionEnded {
+            reason: SessionEndReason::Failed(ClientError::Unauthorized {
+                method: "OPTIONS".into(),
+                uri: URL.into(),
+                what: "the credentials were refused",
+            })
+        }]
+    );
+}
