@@ -17,6 +17,12 @@
 //! said RTCP BYE, or after SECONDS (default 10) without media once media
 //! came: then it sends TEARDOWN. Exits 0 when the session ended by
 //! TEARDOWN, 1 otherwise (the error on stderr).
+//!
+//! With `--sessions N` it runs N sessions of the URL at once on its one
+//! thread and prints only a summary: `sessions=N failed=F units=U
+//! bytes=B wall_s=W cpu_s=C cpu_per_stream_pct=P` (this process's CPU
+//! time, from `/proc/self/schedstat`, per stream and second of wall
+//! time), for load measurements (scripts/bench-rtsp-client.sh).
 #![allow(clippy::disallowed_methods)] // the example is the I/O layer: it reads the clock
 
 #[path = "common/rtsp_client.rs"]
@@ -73,6 +79,9 @@ pub(crate) fn slices_hash(codec: &CodecConfig, data: &[u8], length_size: usize) 
 }
 
 struct Pull {
+    /// Count only (many sessions): no line per access unit.
+    quiet: bool,
+    bytes: u64,
     codecs: Vec<(u32, CodecConfig, usize)>,
     frames: Option<u64>,
     received: u64,
@@ -124,6 +133,11 @@ impl ClientApp for Pull {
             } => {
                 for t in tracks {
                     let codec = &t.track.codec;
+                    self.codecs
+                        .push((t.track.id, codec.clone(), length_size(codec)));
+                    if self.quiet {
+                        continue;
+                    }
                     println!(
                         "track {} {:?} {} timescale={} control={}",
                         t.track.id,
@@ -132,16 +146,16 @@ impl ClientApp for Pull {
                         t.track.timescale.hz(),
                         t.control
                     );
-                    self.codecs
-                        .push((t.track.id, codec.clone(), length_size(codec)));
                 }
                 self.tracks = tracks.len();
-                for (media, why) in skipped {
+                for (media, why) in skipped.iter().filter(|_| !self.quiet) {
                     println!("skipped {media}: {why}");
                 }
             }
             ClientEvent::TrackChanged { track } => {
-                println!("changed track {} {}", track.id, track.codec.codec_string());
+                if !self.quiet {
+                    println!("changed track {} {}", track.id, track.codec.codec_string());
+                }
                 if let Some(c) = self.codecs.iter_mut().find(|c| c.0 == track.id) {
                     *c = (track.id, track.codec.clone(), length_size(&track.codec));
                 }
@@ -149,7 +163,8 @@ impl ClientApp for Pull {
             ClientEvent::Sample(s) => {
                 self.last_media = Some(now);
                 self.received += 1;
-                if self.frames.is_none_or(|n| self.received <= n) {
+                self.bytes += s.data.len() as u64;
+                if !self.quiet && self.frames.is_none_or(|n| self.received <= n) {
                     self.sample(s);
                 }
                 if self.frames.is_some_and(|n| self.received >= n) {
@@ -164,6 +179,7 @@ impl ClientApp for Pull {
                     self.stop(session, now);
                 }
             }
+            _ if self.quiet => {}
             ClientEvent::Quirk(q) => println!("quirk {q:?}"),
             ClientEvent::Loss {
                 track_id,
@@ -188,8 +204,78 @@ impl ClientApp for Pull {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: rtsp_pull [--transport udp|tcp] [--frames N] [--idle SECONDS] URL");
+    eprintln!(
+        "usage: rtsp_pull [--transport udp|tcp] [--frames N] [--idle SECONDS] [--sessions N] URL"
+    );
     ExitCode::from(2)
+}
+
+/// What one session got.
+struct Pulled {
+    result: Result<SessionEndReason, String>,
+    units: u64,
+    bytes: u64,
+}
+
+/// Pulls `url` once.
+async fn pull(url: String, udp: bool, frames: Option<u64>, idle: Duration, quiet: bool) -> Pulled {
+    let failed = |e: String| Pulled {
+        result: Err(e),
+        units: 0,
+        bytes: 0,
+    };
+    let stream = match connect(&url).await {
+        Ok(s) => s,
+        Err(e) => return failed(format!("connect {url}: {e}")),
+    };
+    let mut config = ClientConfig::new(&url);
+    let mut seed = [0u8; 8];
+    getrandom(&mut seed);
+    config.seed = u64::from_le_bytes(seed);
+    let pairs = if udp {
+        let ip = stream
+            .local_addr()
+            .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |a| a.ip());
+        match bind_udp_pairs(ip, 8).await {
+            Ok(p) => p,
+            Err(e) => return failed(format!("UDP ports: {e}")),
+        }
+    } else {
+        Vec::new()
+    };
+    if udp {
+        config.transport = ClientTransport::Udp {
+            ports: pairs.iter().map(|p| p.port).collect(),
+        };
+    }
+    let session = ClientSession::play(Instant::now(), config, Box::new(getrandom));
+    let mut app = Pull {
+        quiet,
+        bytes: 0,
+        codecs: Vec::new(),
+        frames,
+        received: 0,
+        idle,
+        last_media: None,
+        tracks: 0,
+        goodbyes: Vec::new(),
+        stopping: false,
+    };
+    let result = run(session, stream, &pairs, &mut app, Duration::from_secs(3600))
+        .await
+        .map_err(|e| e.to_string());
+    Pulled {
+        result,
+        units: app.received,
+        bytes: app.bytes,
+    }
+}
+
+/// This process's CPU time so far (`/proc/self/schedstat`, Linux).
+fn cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/self/schedstat").ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -198,6 +284,7 @@ async fn main() -> ExitCode {
     let mut udp = false;
     let mut frames = None;
     let mut idle = Duration::from_secs(10);
+    let mut sessions = 1usize;
     let mut url = None;
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -214,63 +301,71 @@ async fn main() -> ExitCode {
                 Some(s) => idle = Duration::from_secs_f64(s),
                 None => return usage(),
             },
+            "--sessions" => match args.next().and_then(|n| n.parse().ok()) {
+                Some(n) if n > 0 => sessions = n,
+                _ => return usage(),
+            },
             "--help" | "-h" => return usage(),
             _ if url.is_none() => url = Some(a),
             _ => return usage(),
         }
     }
     let Some(url) = url else { return usage() };
-    let stream = match connect(&url).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("rtsp_pull: connect {url}: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let mut config = ClientConfig::new(&url);
-    let mut seed = [0u8; 8];
-    getrandom(&mut seed);
-    config.seed = u64::from_le_bytes(seed);
-    let pairs = if udp {
-        let ip = stream
-            .local_addr()
-            .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |a| a.ip());
-        match bind_udp_pairs(ip, 8).await {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("rtsp_pull: UDP ports: {e}");
-                return ExitCode::FAILURE;
+    if sessions == 1 {
+        let p = pull(url, udp, frames, idle, false).await;
+        return match p.result {
+            Ok(SessionEndReason::Teardown) => ExitCode::SUCCESS,
+            Ok(reason) => {
+                eprintln!("rtsp_pull: {reason}");
+                ExitCode::FAILURE
             }
-        }
-    } else {
-        Vec::new()
-    };
-    if udp {
-        config.transport = ClientTransport::Udp {
-            ports: pairs.iter().map(|p| p.port).collect(),
+            Err(e) => {
+                eprintln!("rtsp_pull: {e}");
+                ExitCode::FAILURE
+            }
         };
     }
-    let session = ClientSession::play(Instant::now(), config, Box::new(getrandom));
-    let mut app = Pull {
-        codecs: Vec::new(),
-        frames,
-        received: 0,
-        idle,
-        last_media: None,
-        tracks: 0,
-        goodbyes: Vec::new(),
-        stopping: false,
-    };
-    match run(session, stream, &pairs, &mut app, Duration::from_secs(3600)).await {
-        Ok(SessionEndReason::Teardown) => ExitCode::SUCCESS,
-        Ok(reason) => {
-            eprintln!("rtsp_pull: {reason}");
-            ExitCode::FAILURE
+    // Many sessions on this one thread: a summary line with the CPU
+    // time each stream cost.
+    let wall = Instant::now();
+    let cpu0 = cpu_time();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..sessions {
+        set.spawn(pull(url.clone(), udp, frames, idle, true));
+    }
+    let (mut failed, mut units, mut bytes) = (0, 0, 0);
+    while let Some(done) = set.join_next().await {
+        match done {
+            Ok(p) => {
+                units += p.units;
+                bytes += p.bytes;
+                if !matches!(p.result, Ok(SessionEndReason::Teardown)) {
+                    failed += 1;
+                    if let Err(e) = p.result {
+                        eprintln!("rtsp_pull: {e}");
+                    }
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("rtsp_pull: {e}");
+            }
         }
-        Err(e) => {
-            eprintln!("rtsp_pull: {e}");
-            ExitCode::FAILURE
-        }
+    }
+    let wall = wall.elapsed();
+    let cpu = cpu_time().zip(cpu0).map(|(a, b)| a.saturating_sub(b));
+    let per_stream = cpu.map_or(f64::NAN, |c| {
+        c.as_secs_f64() / wall.as_secs_f64() / sessions as f64 * 100.0
+    });
+    println!(
+        "sessions={sessions} failed={failed} units={units} bytes={bytes} wall_s={:.2} cpu_s={:.3} cpu_per_stream_pct={per_stream:.3}",
+        wall.as_secs_f64(),
+        cpu.map_or(f64::NAN, |c| c.as_secs_f64()),
+    );
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

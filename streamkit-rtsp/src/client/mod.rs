@@ -81,6 +81,8 @@
 //!   when the first packet lies further than
 //!   [`ClientConfig::max_rtptime_distance`] from it, the first packet's
 //!   timestamp ([`Quirk::FirstTimestampFarFromRtpInfo`]).
+//! - RTP that comes before the PLAY answer (some cameras start at once):
+//!   taken, media time zero its first packet's timestamp.
 //! - A DESCRIBE answer without `Content-Type` is read as SDP
 //!   ([`Quirk::NoContentType`]); another type is an error. `CSeq` with
 //!   trailing whitespace, a schemeless `Content-Base` (the request's scheme
