@@ -102,27 +102,33 @@ fn slices_hash(data: &[u8], length_size: usize) -> u64 {
     fnv(&out)
 }
 
-/// The fixture's video slices hashes and audio frame hashes, in order.
-fn fixture_hashes() -> (Vec<u64>, Vec<u64>) {
+/// The fixture's video slices hashes and audio frame hashes, in order,
+/// and the video's `(pts, dts)` at 90 kHz from the first frame's
+/// presentation time.
+fn fixture_hashes() -> (Vec<u64>, Vec<u64>, Vec<(i64, i64)>) {
     let file = Mp4File::parse(Bytes::from(std::fs::read(fixture(FIXTURE)).unwrap())).unwrap();
     let mut video = Vec::new();
     let mut audio = Vec::new();
+    let mut times = Vec::new();
     for t in file.tracks() {
-        let samples: Vec<Bytes> = file
-            .track_samples(t.id())
-            .unwrap()
-            .map(|s| s.data)
-            .collect();
+        let samples: Vec<_> = file.track_samples(t.id()).unwrap().collect();
         match t.codec() {
             Some(CodecConfig::H264(c)) => {
                 let size = usize::from(c.nal_length_size.bytes());
-                video = samples.iter().map(|s| slices_hash(s, size)).collect();
+                video = samples.iter().map(|s| slices_hash(&s.data, size)).collect();
+                let hz = i64::from(samples[0].timescale.hz());
+                let at_90k = |ticks: i64| (ticks * 90_000).div_euclid(hz);
+                let first = samples[0].pts();
+                times = samples
+                    .iter()
+                    .map(|s| (at_90k(s.pts() - first), at_90k(s.dts - first)))
+                    .collect();
             }
-            Some(CodecConfig::Aac(_)) => audio = samples.iter().map(|s| fnv(s)).collect(),
+            Some(CodecConfig::Aac(_)) => audio = samples.iter().map(|s| fnv(&s.data)).collect(),
             _ => {}
         }
     }
-    (video, audio)
+    (video, audio, times)
 }
 
 /// `(track, field)` of every `au` line.
@@ -180,10 +186,21 @@ fn pulls_the_fixture(transport: &str, credentials: Option<(&str, &str)>) {
         "{}",
         out.stdout
     );
-    let (video, audio) = fixture_hashes();
+    let (video, audio, times) = fixture_hashes();
     assert_eq!(video.len(), 300);
     // Every video frame, its slices as the file holds them, in order.
     assert_eq!(hashes(&out.stdout, 1, "slices"), video);
+    // Presentation times from RTP (RTP-Info's rtptime is zero), decode
+    // times derived from the slices' POC: the file's own.
+    let pts = access_units(&out.stdout, "pts");
+    let dts = access_units(&out.stdout, "dts");
+    let received: Vec<(i64, i64)> = pts
+        .iter()
+        .zip(&dts)
+        .filter(|((t, _), _)| *t == 1)
+        .map(|((_, p), (_, d))| (p.parse().unwrap(), d.parse().unwrap()))
+        .collect();
+    assert_eq!(received, times);
     // The AAC frames of the edit list: GStreamer drops the priming frame
     // the edit list skips and the last one it cuts.
     let received = hashes(&out.stdout, 2, "hash");
