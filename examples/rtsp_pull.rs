@@ -12,7 +12,9 @@
 //! hash=FNV64 slices=FNV64` (`hash` over the access unit's bytes,
 //! `slices` over its H.264/H.265 slice NAL units only, each after a
 //! 4-byte length, so a server's in-band parameter sets do not count;
-//! for audio the same as `hash`), each quirk met (`quirk ...`), and at
+//! for audio the same as `hash`), each sender report's link of media
+//! time to the wall clock (`wallclock track=ID media=TICKS
+//! unix_ms=MS`), each quirk met (`quirk ...`), and at
 //! the end `end REASON`. It stops after N access units, when every track
 //! said RTCP BYE, or after SECONDS (default 10) without media once media
 //! came: then it sends TEARDOWN. Exits 0 when the session ended by
@@ -180,6 +182,15 @@ impl ClientApp for Pull {
                 }
             }
             _ if self.quiet => {}
+            ClientEvent::WallClock {
+                track_id,
+                media,
+                unix,
+            } => println!(
+                "wallclock track={track_id} media={} unix_ms={}",
+                media.ticks(),
+                unix.unix_millis()
+            ),
             ClientEvent::Quirk(q) => println!("quirk {q:?}"),
             ClientEvent::Loss {
                 track_id,

@@ -4,7 +4,9 @@
 //! over UDP and TCP interleaved, with and without Digest, and with wrong
 //! credentials. The access units received are the fixture's: every video
 //! frame's slices byte for byte (GStreamer adds its parameter sets in
-//! band) and the AAC frames GStreamer plays (the edit list's).
+//! band), with the file's PTS and DTS, and the AAC frames GStreamer plays
+//! (the edit list's); the sender reports link both tracks to the wall
+//! clock consistently.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 #![allow(clippy::disallowed_methods)] // tests measure real time and wait for children
 
@@ -155,6 +157,49 @@ fn hashes(stdout: &str, track: u32, field: &str) -> Vec<u64> {
         .collect()
 }
 
+/// Now, in Unix milliseconds.
+fn unix_ms() -> i64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    i64::try_from(d.as_millis()).unwrap()
+}
+
+/// The `wallclock` lines (sender reports' media time and NTP time):
+/// each track has some, within the run (the server's clock is this
+/// machine's); each track's follow its clock rate, and video and audio
+/// (both zero at the first frame) tell the same media time at the same
+/// instant, as a recorder stamping wall-clock time needs.
+fn sender_reports_link_the_tracks(stdout: &str, before: i64, after: i64) {
+    let mut by_track: [Vec<(f64, i64)>; 2] = [Vec::new(), Vec::new()];
+    for l in stdout.lines().filter(|l| l.starts_with("wallclock ")) {
+        let get = |k: &str| {
+            l.split(' ')
+                .find_map(|p| p.strip_prefix(k).and_then(|v| v.strip_prefix('=')))
+                .unwrap()
+        };
+        let track: usize = get("track").parse().unwrap();
+        let hz = if track == 1 { 90_000.0 } else { 44_100.0 };
+        let media: i64 = get("media").parse().unwrap();
+        let unix: i64 = get("unix_ms").parse().unwrap();
+        assert!((before - 5_000..=after + 5_000).contains(&unix), "{l}");
+        by_track[track - 1].push((media as f64 / hz * 1000.0, unix));
+    }
+    for reports in &by_track {
+        assert!(!reports.is_empty(), "{stdout}");
+        for w in reports.windows(2) {
+            let media = w[1].0 - w[0].0;
+            let wall = (w[1].1 - w[0].1) as f64;
+            assert!((media - wall).abs() <= 5.0, "{w:?}");
+        }
+    }
+    // Media time at the first audio report's instant, by the video's.
+    let (audio_ms, at) = by_track[1][0];
+    let (video_ms, video_at) = by_track[0][0];
+    let video_then = video_ms + (at - video_at) as f64;
+    assert!((video_then - audio_ms).abs() <= 20.0, "{by_track:?}");
+}
+
 /// Pulls the fixture from GStreamer and compares it with the file.
 fn pulls_the_fixture(transport: &str, credentials: Option<(&str, &str)>) {
     let dir = TempDir::new(&format!("rtsp-client-gst-{transport}"));
@@ -163,8 +208,11 @@ fn pulls_the_fixture(transport: &str, credentials: Option<(&str, &str)>) {
         Some((u, p)) => format!("rtsp://{u}:{p}@127.0.0.1:{port}/test"),
         None => format!("rtsp://127.0.0.1:{port}/test"),
     };
+    let before = unix_ms();
     let out = pull(dir.path(), &["--transport", transport, &url], "pull");
+    let after = unix_ms();
     assert!(out.success, "{}\n{}", out.stdout, out.stderr);
+    sender_reports_link_the_tracks(&out.stdout, before, after);
     let tracks: Vec<&str> = out
         .stdout
         .lines()

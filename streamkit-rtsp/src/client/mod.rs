@@ -77,7 +77,7 @@
 //!   from where the old source's samples ended ([`Quirk::SsrcChanged`]).
 //!   Stray packets of an old session never switch it.
 //! - RTP-Info: media time zero is the track's `rtptime`; without one (or
-//!   `-1`), the first packet's timestamp ([`Quirk::RtpInfoWithoutRtptime`]);
+//!   `-1`, or not a number), the first packet's timestamp ([`Quirk::RtpInfoWithoutRtptime`]);
 //!   when the first packet lies further than
 //!   [`ClientConfig::max_rtptime_distance`] from it, the first packet's
 //!   timestamp ([`Quirk::FirstTimestampFarFromRtpInfo`]).

@@ -100,8 +100,14 @@ impl ClientSession {
                 s
             }
             ClientTransport::Udp { ports } => {
+                // RTP on an even port, RTCP on the odd one above (RFC
+                // 3550 section 11).
+                let rtp = ports
+                    .get(i)
+                    .copied()
+                    .filter(|p| p % 2 == 0 && *p < u16::MAX)?;
                 let mut s = TransportSpec::new(LowerTransport::Udp);
-                s.client_port = Some(PortRange::pair(*ports.get(i)?));
+                s.client_port = Some(PortRange::pair(rtp));
                 s
             }
         };
@@ -150,7 +156,7 @@ impl ClientSession {
         let Some(request) = self.build(step) else {
             let what = match step {
                 Step::Announce => "the publish tracks cannot be described in SDP",
-                Step::Setup(_) => "no transport for the track (a UDP port each)",
+                Step::Setup(_) => "no transport for the track (an even UDP port each)",
                 _ => "no request",
             };
             self.fail(now, ClientError::InvalidState { what });

@@ -584,3 +584,29 @@ fn a_fresh_nonce_for_a_retried_request_is_a_refusal() {
         }]
     );
 }
+
+#[test]
+fn an_odd_udp_port_is_refused_before_setup() {
+    let t0 = origin();
+    let mut config = ClientConfig::new(URL);
+    config.transport = ClientTransport::Udp {
+        ports: vec![50_001],
+    };
+    let mut c = ClientSession::play(t0, config, random());
+    let _ = requests(&mut c, t0);
+    c.handle_bytes(t0, &answer(1, "200 OK", &[], ""));
+    let _ = requests(&mut c, t0);
+    c.handle_bytes(
+        t0,
+        &answer(2, "200 OK", &["Content-Type: application/sdp"], OPUS_SDP),
+    );
+    assert!(requests(&mut c, t0).is_empty(), "no SETUP");
+    assert_eq!(
+        events(&mut c).last(),
+        Some(&ClientEvent::SessionEnded {
+            reason: SessionEndReason::Failed(ClientError::InvalidState {
+                what: "no transport for the track (an even UDP port each)"
+            })
+        })
+    );
+}
