@@ -93,7 +93,10 @@
 //! - Keep-alive: `SET_PARAMETER`, else `GET_PARAMETER`, else `OPTIONS`,
 //!   the first the server's `Public` lists (`OPTIONS` without `Public`),
 //!   every half session timeout (`Session: ..;timeout=`, else
-//!   [`ClientConfig::default_session_timeout`]).
+//!   [`ClientConfig::default_session_timeout`]). A keep-alive left
+//!   unanswered (some cameras never answer one) is given up at the
+//!   request timeout and the session goes on; any other request left
+//!   unanswered ends it ([`ClientError::ResponseTimeout`]).
 //! - Authentication: Digest SHA-256, then MD5, then Basic, the best the
 //!   401 offers; `qop=auth` with `nc` counted and a `cnonce` from the
 //!   caller's random source. A 401 is retried once with the whole request
@@ -815,9 +818,16 @@ impl ClientSession {
         if let Some(f) = &self.inflight
             && now >= f.deadline
         {
-            let method = f.request.method.to_string();
-            self.fail(now, ClientError::ResponseTimeout { method });
-            return;
+            if f.step == Step::KeepAlive {
+                // Some cameras never answer a keep-alive: the session
+                // goes on (a late answer is ignored by its CSeq).
+                self.inflight = None;
+                self.run_commands(now);
+            } else {
+                let method = f.request.method.to_string();
+                self.fail(now, ClientError::ResponseTimeout { method });
+                return;
+            }
         }
         if self.next_keepalive.is_some_and(|t| now >= t) {
             self.next_keepalive = Some(now + self.session_timeout / 2);

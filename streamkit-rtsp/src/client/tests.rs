@@ -610,3 +610,32 @@ fn an_odd_udp_port_is_refused_before_setup() {
         })
     );
 }
+
+#[test]
+fn an_unanswered_keep_alive_is_given_up_and_the_session_goes_on() {
+    let (mut c, t0) = playing(
+        ClientConfig::new(URL),
+        "Public: OPTIONS, GET_PARAMETER",
+        "Transport: RTP/AVP/TCP;unicast;interleaved=0-1",
+    );
+    let _ = events(&mut c);
+    let (t, reqs) = next_request(&mut c, t0);
+    assert_eq!(reqs[0].method, Method::GetParameter);
+    assert_eq!(reqs[0].cseq(), Some(5));
+    // No answer: at the request timeout it is dropped, not fatal, and a
+    // PAUSE asked meanwhile goes out then.
+    c.pause(t).unwrap();
+    assert!(requests(&mut c, t).is_empty());
+    let late = t + Duration::from_secs(10);
+    c.handle_timeout(late);
+    assert!(!c.is_ended());
+    let reqs = requests(&mut c, late);
+    assert_eq!(
+        (reqs[0].method.clone(), reqs[0].cseq()),
+        (Method::Pause, Some(6))
+    );
+    // The keep-alive's late answer is ignored; the PAUSE's counts.
+    c.handle_bytes(late, &answer(5, "200 OK", &[], ""));
+    c.handle_bytes(late, &answer(6, "200 OK", &[], ""));
+    assert_eq!(events(&mut c), [ClientEvent::Paused]);
+}
