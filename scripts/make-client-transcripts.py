@@ -212,6 +212,20 @@ def main():
         data += interleaved(0, p)
     write("in_band_parameter_sets_differ.rtsp", data)
 
+    # RTP before the PLAY answer (the camera starts at once): taken, the
+    # first packet is media time zero (RTP-Info's rtptime, 3000 ticks
+    # earlier, comes after it).
+    head = session_head(rtp_info="url={url}/trackID=1;seq=999;rtptime=87000")
+    play_at = head.index(b"RTSP/1.0 200 OK\r\nCSeq: 4")
+    packets = frames(ssrc, 1000, 90000, 4)
+    data = head[:play_at]
+    for p in packets[:2]:
+        data += interleaved(0, p)
+    data += head[play_at:]
+    for p in packets[2:]:
+        data += interleaved(0, p)
+    write("rtp_before_the_play_answer.rtsp", data)
+
     # Every quirk above in one session (the proptest's scripted server):
     # no Content-Type, a schemeless Content-Base, CSeq with trailing
     # whitespace, other channels than asked with an SSRC the packets do

@@ -394,3 +394,16 @@ fn every_quirk_in_one_session() {
     assert_eq!(r.client.unassigned_interleaved(), 1);
     assert_eq!(r.client.dropped_packets(1), 1);
 }
+
+#[test]
+fn rtp_before_the_play_answer_is_taken_from_its_first_packet() {
+    let r = run_all(include_bytes!(
+        "transcripts/client/rtp_before_the_play_answer.rtsp"
+    ));
+    let mut expected = head_events(INTERLEAVED_0);
+    expected.push(CLOSED.into());
+    assert_eq!(r.events, expected);
+    // Media time zero is the first packet's (90000), not the later
+    // RTP-Info's rtptime (87000).
+    assert_eq!(r.samples, video_samples(4, 0));
+}
