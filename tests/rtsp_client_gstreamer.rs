@@ -1,6 +1,7 @@
 //! streamkit-rtsp's client (the rtsp_pull example over the shared tokio
 //! driver) against GStreamer's RTSP server (gst-rtsp-server from
-//! python3-gi, tests/gst/rtsp_server.py) serving tests/fixtures/h264_aac.mp4:
+//! python3-gi, tests/gst/rtsp_server.py) serving tests/fixtures/h264_aac.mp4
+//! (and h265_aac.mp4):
 //! over UDP and TCP interleaved, with and without Digest, and with wrong
 //! credentials. The access units received are the fixture's: every video
 //! frame's slices byte for byte (GStreamer adds its parameter sets in
@@ -23,12 +24,18 @@ use support::{Guard, TempDir, example_binary, fixture, require};
 
 const FIXTURE: &str = "h264_aac.mp4";
 
-/// GStreamer's RTSP server on 127.0.0.1, its port once it listens.
-fn gst_server(dir: &Path, credentials: Option<(&str, &str)>, tag: &str) -> (Guard, u16) {
+/// GStreamer's RTSP server on 127.0.0.1 serving `name`, its port once
+/// it listens.
+fn gst_server(
+    dir: &Path,
+    name: &str,
+    credentials: Option<(&str, &str)>,
+    tag: &str,
+) -> (Guard, u16) {
     require("gst-launch-1.0");
     let mut cmd = Command::new("/usr/bin/python3");
     cmd.arg(support::workspace_root().join("tests/gst/rtsp_server.py"))
-        .arg(fixture(FIXTURE));
+        .arg(fixture(name));
     if let Some((u, p)) = credentials {
         cmd.args([u, p]);
     }
@@ -86,16 +93,21 @@ fn fnv(data: &[u8]) -> u64 {
     h
 }
 
-/// The slices of a length-prefixed H.264 sample, each after a 4-byte
-/// length, hashed.
-fn slices_hash(data: &[u8], length_size: usize) -> u64 {
+/// The slices of a length-prefixed H.264 or H.265 sample, each after a
+/// 4-byte length, hashed.
+fn slices_hash(data: &[u8], length_size: usize, h265: bool) -> u64 {
     let mut out = Vec::new();
     let mut rest = data;
     while rest.len() >= length_size {
         let (len, tail) = rest.split_at(length_size);
         let n = len.iter().fold(0usize, |a, b| (a << 8) | usize::from(*b));
         let nal = &tail[..n];
-        if (1..=5).contains(&(nal[0] & 0x1f)) {
+        let slice = if h265 {
+            (nal[0] >> 1) & 0x3f < 32
+        } else {
+            (1..=5).contains(&(nal[0] & 0x1f))
+        };
+        if slice {
             out.extend_from_slice(&(n as u32).to_be_bytes());
             out.extend_from_slice(nal);
         }
@@ -104,20 +116,43 @@ fn slices_hash(data: &[u8], length_size: usize) -> u64 {
     fnv(&out)
 }
 
-/// The fixture's video slices hashes and audio frame hashes, in order,
-/// and the video's `(pts, dts)` at 90 kHz from the first frame's
-/// presentation time.
-fn fixture_hashes() -> (Vec<u64>, Vec<u64>, Vec<(i64, i64)>) {
-    let file = Mp4File::parse(Bytes::from(std::fs::read(fixture(FIXTURE)).unwrap())).unwrap();
+/// What a fixture holds, as rtsp_pull prints it.
+struct Expected {
+    /// The video's slices hashes, in decode order.
+    video: Vec<u64>,
+    /// The audio frames' hashes.
+    audio: Vec<u64>,
+    /// The video's `(pts, dts)` at 90 kHz from the first frame's
+    /// presentation time.
+    times: Vec<(i64, i64)>,
+    /// The video's keyframe flags.
+    keys: Vec<&'static str>,
+}
+
+fn fixture_hashes(name: &str) -> Expected {
+    let file = Mp4File::parse(Bytes::from(std::fs::read(fixture(name)).unwrap())).unwrap();
     let mut video = Vec::new();
     let mut audio = Vec::new();
     let mut times = Vec::new();
+    let mut keys = Vec::new();
     for t in file.tracks() {
         let samples: Vec<_> = file.track_samples(t.id()).unwrap().collect();
+        let size = match t.codec() {
+            Some(CodecConfig::H264(c)) => Some((usize::from(c.nal_length_size.bytes()), false)),
+            Some(CodecConfig::H265(c)) => Some((usize::from(c.nal_length_size.bytes()), true)),
+            _ => None,
+        };
         match t.codec() {
-            Some(CodecConfig::H264(c)) => {
-                let size = usize::from(c.nal_length_size.bytes());
-                video = samples.iter().map(|s| slices_hash(&s.data, size)).collect();
+            Some(CodecConfig::H264(_) | CodecConfig::H265(_)) => {
+                let (size, h265) = size.unwrap();
+                video = samples
+                    .iter()
+                    .map(|s| slices_hash(&s.data, size, h265))
+                    .collect();
+                keys = samples
+                    .iter()
+                    .map(|s| if s.keyframe { "1" } else { "0" })
+                    .collect();
                 let hz = i64::from(samples[0].timescale.hz());
                 let at_90k = |ticks: i64| (ticks * 90_000).div_euclid(hz);
                 let first = samples[0].pts();
@@ -130,7 +165,12 @@ fn fixture_hashes() -> (Vec<u64>, Vec<u64>, Vec<(i64, i64)>) {
             _ => {}
         }
     }
-    (video, audio, times)
+    Expected {
+        video,
+        audio,
+        times,
+        keys,
+    }
 }
 
 /// `(track, field)` of every `au` line.
@@ -200,10 +240,11 @@ fn sender_reports_link_the_tracks(stdout: &str, before: i64, after: i64) {
     assert!((video_then - audio_ms).abs() <= 20.0, "{by_track:?}");
 }
 
-/// Pulls the fixture from GStreamer and compares it with the file.
-fn pulls_the_fixture(transport: &str, credentials: Option<(&str, &str)>) {
+/// Pulls the fixture `name` from GStreamer and compares it with the
+/// file.
+fn pulls_the_fixture(name: &str, transport: &str, credentials: Option<(&str, &str)>) {
     let dir = TempDir::new(&format!("rtsp-client-gst-{transport}"));
-    let (_server, port) = gst_server(dir.path(), credentials, "server");
+    let (_server, port) = gst_server(dir.path(), name, credentials, "server");
     let url = match credentials {
         Some((u, p)) => format!("rtsp://{u}:{p}@127.0.0.1:{port}/test"),
         None => format!("rtsp://127.0.0.1:{port}/test"),
@@ -219,8 +260,18 @@ fn pulls_the_fixture(transport: &str, credentials: Option<(&str, &str)>) {
         .filter(|l| l.starts_with("track "))
         .collect();
     assert_eq!(tracks.len(), 2, "{}", out.stdout);
+    let codec = if name.starts_with("h265") {
+        "hvc1."
+    } else {
+        "avc1.64000d"
+    };
     assert!(
-        tracks[0].starts_with("track 1 Video avc1.64000d timescale=90000 control="),
+        tracks[0].starts_with(&format!("track 1 Video {codec}")),
+        "{}",
+        tracks[0]
+    );
+    assert!(
+        tracks[0].contains(" timescale=90000 control="),
         "{}",
         tracks[0]
     );
@@ -234,8 +285,13 @@ fn pulls_the_fixture(transport: &str, credentials: Option<(&str, &str)>) {
         "{}",
         out.stdout
     );
-    let (video, audio, times) = fixture_hashes();
-    assert_eq!(video.len(), 300);
+    let Expected {
+        video,
+        audio,
+        times,
+        keys,
+    } = fixture_hashes(name);
+    assert_eq!(video.len(), if name == FIXTURE { 300 } else { 180 });
     // Every video frame, its slices as the file holds them, in order.
     assert_eq!(hashes(&out.stdout, 1, "slices"), video);
     // Presentation times from RTP (RTP-Info's rtptime is zero), decode
@@ -258,43 +314,45 @@ fn pulls_the_fixture(transport: &str, credentials: Option<(&str, &str)>) {
         "{} audio frames",
         received.len()
     );
-    // Keyframes where the file has them (every 64 frames), decode order.
-    let keys = access_units(&out.stdout, "key");
-    let video_keys: Vec<usize> = keys
-        .iter()
+    // Keyframes where the file has them.
+    let received_keys: Vec<&str> = access_units(&out.stdout, "key")
+        .into_iter()
         .filter(|(t, _)| *t == 1)
-        .enumerate()
-        .filter(|(_, (_, k))| *k == "1")
-        .map(|(i, _)| i)
+        .map(|(_, k)| k)
         .collect();
-    assert_eq!(video_keys.len(), 5, "{video_keys:?}");
+    assert_eq!(received_keys, keys);
     assert!(!out.stdout.contains("loss "), "{}", out.stdout);
 }
 
 #[test]
 fn pulls_over_tcp() {
-    pulls_the_fixture("tcp", None);
+    pulls_the_fixture(FIXTURE, "tcp", None);
 }
 
 #[test]
 fn pulls_over_udp() {
-    pulls_the_fixture("udp", None);
+    pulls_the_fixture(FIXTURE, "udp", None);
 }
 
 #[test]
 fn pulls_over_tcp_with_digest() {
-    pulls_the_fixture("tcp", Some(("viewer", "s3cret")));
+    pulls_the_fixture(FIXTURE, "tcp", Some(("viewer", "s3cret")));
 }
 
 #[test]
 fn pulls_over_udp_with_digest() {
-    pulls_the_fixture("udp", Some(("viewer", "s3cret")));
+    pulls_the_fixture(FIXTURE, "udp", Some(("viewer", "s3cret")));
+}
+
+#[test]
+fn pulls_h265_over_tcp() {
+    pulls_the_fixture("h265_aac.mp4", "tcp", None);
 }
 
 #[test]
 fn wrong_credentials_are_a_typed_401_and_nothing_is_received() {
     let dir = TempDir::new("rtsp-client-gst-401");
-    let (_server, port) = gst_server(dir.path(), Some(("viewer", "s3cret")), "server");
+    let (_server, port) = gst_server(dir.path(), FIXTURE, Some(("viewer", "s3cret")), "server");
     let url = format!("rtsp://viewer:wrong@127.0.0.1:{port}/test");
     let out = pull(dir.path(), &["--transport", "tcp", &url], "pull");
     assert!(!out.success, "{}", out.stdout);

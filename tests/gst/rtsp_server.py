@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # Serves a fixture with GStreamer's RTSP server (gst-rtsp-server) at
 # rtsp://127.0.0.1:PORT/test, the port chosen by the system, and prints
-# `PORT <n>` once it listens. Video goes through rtph264pay (parameter
-# sets in band before each keyframe), audio through rtpmp4gpay; each
+# `PORT <n>` once it listens. Video goes through rtph264pay, or
+# rtph265pay for a file whose name says h265 (parameter sets in band
+# before each keyframe), audio through rtpmp4gpay; each
 # client gets its own pipeline playing the file once in real time.
 #
 # Usage: /usr/bin/python3 tests/gst/rtsp_server.py FILE.mp4 [USER PASSWORD]
@@ -31,9 +32,10 @@ def main():
     server.set_address("127.0.0.1")
     server.set_service("0")
     factory = GstRtspServer.RTSPMediaFactory()
+    video = "h265" if "h265" in path.rsplit("/", 1)[-1] else "h264"
     factory.set_launch(
         f'( filesrc location="{path}" ! qtdemux name=d '
-        "d.video_0 ! queue ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 "
+        f"d.video_0 ! queue ! {video}parse ! rtp{video}pay name=pay0 pt=96 config-interval=-1 "
         "d.audio_0 ! queue ! aacparse ! rtpmp4gpay name=pay1 pt=97 )"
     )
     factory.set_shared(False)
