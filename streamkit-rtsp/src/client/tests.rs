@@ -639,3 +639,63 @@ fn an_unanswered_keep_alive_is_given_up_and_the_session_goes_on() {
     c.handle_bytes(late, &answer(6, "200 OK", &[], ""));
     assert_eq!(events(&mut c), [ClientEvent::Paused]);
 }
+
+#[test]
+fn content_location_is_the_base_without_content_base() {
+    let t0 = origin();
+    let mut c = ClientSession::play(t0, ClientConfig::new(URL), random());
+    let _ = requests(&mut c, t0);
+    c.handle_bytes(t0, &answer(1, "200 OK", &[], ""));
+    let _ = requests(&mut c, t0);
+    // Two tracks: one relative control with a query, one absolute; the
+    // session's control is absent (the base is the aggregate).
+    let sdp = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=x\r\nt=0 0\r\n\
+m=audio 0 RTP/AVP 97\r\na=rtpmap:97 opus/48000/2\r\na=control:audio?ch=1\r\n\
+m=audio 0 RTP/AVP 98\r\na=rtpmap:98 opus/48000/2\r\na=control:rtsp://other.example/abs\r\n";
+    c.handle_bytes(
+        t0,
+        &answer(
+            2,
+            "200 OK",
+            &[
+                "Content-Type: application/sdp",
+                "Content-Location: rtsp://cam.example:8554/moved/here",
+            ],
+            sdp,
+        ),
+    );
+    let setup = requests(&mut c, t0).remove(0);
+    assert_eq!(setup.uri, "rtsp://cam.example:8554/moved/here/audio?ch=1");
+    c.handle_bytes(
+        t0,
+        &answer(
+            3,
+            "200 OK",
+            &[
+                "Session: s",
+                "Transport: RTP/AVP/TCP;unicast;interleaved=0-1",
+            ],
+            "",
+        ),
+    );
+    let setup = requests(&mut c, t0).remove(0);
+    assert_eq!(setup.uri, "rtsp://other.example/abs");
+    assert_eq!(
+        setup.headers.get("transport"),
+        Some("RTP/AVP/TCP;unicast;interleaved=2-3")
+    );
+    c.handle_bytes(
+        t0,
+        &answer(
+            4,
+            "200 OK",
+            &[
+                "Session: s",
+                "Transport: RTP/AVP/TCP;unicast;interleaved=2-3",
+            ],
+            "",
+        ),
+    );
+    let play = requests(&mut c, t0).remove(0);
+    assert_eq!(play.uri, "rtsp://cam.example:8554/moved/here");
+}
