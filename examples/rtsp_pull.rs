@@ -14,7 +14,8 @@
 //! 4-byte length, so a server's in-band parameter sets do not count;
 //! for audio the same as `hash`), each sender report's link of media
 //! time to the wall clock (`wallclock track=ID media=TICKS
-//! unix_ms=MS`), each quirk met (`quirk ...`), and at
+//! unix_ms=MS`), each quirk met (`quirk ...`), each redirect followed
+//! (`redirect URL`: it connects there), and at
 //! the end `end REASON`. It stops after N access units, when every track
 //! said RTCP BYE, or after SECONDS (default 10) without media once media
 //! came: then it sends TEARDOWN. Exits 0 when the session ended by
@@ -192,6 +193,7 @@ impl ClientApp for Pull {
                 unix.unix_millis()
             ),
             ClientEvent::Quirk(q) => println!("quirk {q:?}"),
+            ClientEvent::Redirect { url } => println!("redirect {url}"),
             ClientEvent::Loss {
                 track_id,
                 lost_packets,

@@ -368,3 +368,43 @@ fn wrong_credentials_are_a_typed_401_and_nothing_is_received() {
         out.stdout
     );
 }
+
+#[test]
+fn a_redirect_is_followed_to_another_server() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = TempDir::new("rtsp-client-gst-redirect");
+    let (_server, port) = gst_server(dir.path(), FIXTURE, None, "server");
+    // A server that only redirects: one connection, one 302.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let redirector = listener.local_addr().unwrap().port();
+    let target = format!("rtsp://127.0.0.1:{port}/test");
+    let location = target.clone();
+    let thread = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut cseq = String::new();
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 0 && line != "\r\n" {
+            if let Some(v) = line.strip_prefix("CSeq:") {
+                cseq = v.trim().to_owned();
+            }
+            line.clear();
+        }
+        let mut stream = stream;
+        write!(
+            stream,
+            "RTSP/1.0 302 Moved Temporarily\r\nCSeq: {cseq}\r\nLocation: {location}\r\n\r\n"
+        )
+        .unwrap();
+    });
+    let url = format!("rtsp://127.0.0.1:{redirector}/old");
+    let out = pull(dir.path(), &["--transport", "tcp", &url], "pull");
+    thread.join().unwrap();
+    assert!(out.success, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stdout.lines().next(),
+        Some(format!("redirect {target}").as_str())
+    );
+    let expected = fixture_hashes(FIXTURE);
+    assert_eq!(hashes(&out.stdout, 1, "slices"), expected.video);
+}
