@@ -95,3 +95,99 @@ pub enum ServerError {
     #[error("SDP: {0}")]
     Sdp(#[from] streamkit_rtp::error::SdpError),
 }
+
+/// Why a client session failed, or a call on it that it refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The server's bytes do not read as RTSP.
+    #[error("server bytes: {0}")]
+    Parse(#[from] ParseError),
+    /// A response header the session needs does not parse.
+    #[error("{method} response: {error}")]
+    Header {
+        /// The request's method.
+        method: String,
+        /// What is wrong.
+        error: HeaderError,
+    },
+    /// The server refused a request.
+    #[error("{method} {uri}: {status} {reason}")]
+    Status {
+        /// The request's method.
+        method: String,
+        /// The request's URI.
+        uri: String,
+        /// The status code.
+        status: u16,
+        /// The reason phrase as sent.
+        reason: String,
+    },
+    /// 401 without credentials to answer it, with a challenge this crate
+    /// cannot answer, or a second 401 for the same request and nonce
+    /// (wrong credentials: no retry loop).
+    #[error("{method} {uri}: 401 Unauthorized ({what})")]
+    Unauthorized {
+        /// The request's method.
+        method: String,
+        /// The request's URI.
+        uri: String,
+        /// Why there is no retry.
+        what: &'static str,
+    },
+    /// More redirects than the configuration allows.
+    #[error("more than {max} redirects")]
+    TooManyRedirects {
+        /// The bound.
+        max: u32,
+    },
+    /// A redirect without a `Location`, or at a step that cannot move.
+    #[error("{method}: redirect {status} cannot be followed ({what})")]
+    BadRedirect {
+        /// The request's method.
+        method: String,
+        /// The status.
+        status: u16,
+        /// Why.
+        what: &'static str,
+    },
+    /// The DESCRIBE answer is not an SDP the session can read.
+    #[error("DESCRIBE answer: {what}")]
+    Describe {
+        /// What is wrong.
+        what: String,
+    },
+    /// A SETUP answer's transport is not one the session asked for or
+    /// can use.
+    #[error("SETUP of track {track_id}: {what}")]
+    Transport {
+        /// The track.
+        track_id: u32,
+        /// What is wrong.
+        what: &'static str,
+    },
+    /// No answer to a request within the request timeout.
+    #[error("no answer to {method} in time")]
+    ResponseTimeout {
+        /// The request's method.
+        method: String,
+    },
+    /// The server closed the connection.
+    #[error("the server closed the connection")]
+    ConnectionClosed,
+    /// A call the session's state does not allow (a PAUSE before PLAY,
+    /// a sample of a session that does not record, UDP without a port
+    /// per track).
+    #[error("not now: {what}")]
+    InvalidState {
+        /// What was asked.
+        what: &'static str,
+    },
+    /// The media sender refused a sample, or the publish SDP could not
+    /// be written.
+    #[error("media: {0}")]
+    Media(#[from] streamkit_rtp::error::SessionError),
+    /// The publish tracks cannot be described in SDP.
+    #[error("SDP: {0}")]
+    Sdp(#[from] streamkit_rtp::error::SdpError),
+}

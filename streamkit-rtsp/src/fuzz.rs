@@ -141,3 +141,79 @@ pub fn tunnel(data: &[u8]) {
         assert!(bytes.len() <= data.len() * 3 / 4 + 2, "more out than in");
     }
 }
+
+/// Everything a client pulling over TCP interleaved hears in one run:
+/// `data` as the server's bytes (whole, then cut in two where the first
+/// byte says, at the same instant), and as a UDP datagram; the timers
+/// run. Never a panic; the same events either way unless the bytes do
+/// not parse; the session ends at most once, last.
+pub fn client_responses(data: &[u8]) {
+    use std::time::{Duration, Instant};
+
+    use crate::client::{ClientConfig, ClientEvent, ClientSession, ClientTransport};
+
+    #[allow(clippy::disallowed_methods)] // a virtual clock's origin
+    let t0 = Instant::now();
+    let run = |cut: usize| {
+        let random = Box::new(|b: &mut [u8]| b.fill(3));
+        let mut config = ClientConfig::new("rtsp://cam.example/live");
+        if data.first().is_some_and(|b| b & 1 == 1) {
+            config.transport = ClientTransport::Udp {
+                ports: vec![5000, 5002],
+            };
+        }
+        let mut c = ClientSession::play(t0, config, random);
+        let mut events = Vec::new();
+        let (a, b) = data.split_at(cut.min(data.len()));
+        for piece in [a, b] {
+            c.handle_bytes(t0, piece);
+            while c.poll_transmit(t0).is_some() {}
+            events.extend(std::iter::from_fn(|| c.poll_event()));
+        }
+        (c, events)
+    };
+    let (mut whole, events) = run(data.len());
+    let cut = data
+        .first()
+        .map_or(0, |&b| usize::from(b) % (data.len() + 1));
+    let (_, chunked) = run(cut);
+    let parse_failed = |e: &[ClientEvent]| {
+        e.iter().any(|e| {
+            matches!(
+                e,
+                ClientEvent::SessionEnded {
+                    reason: crate::client::SessionEndReason::Failed(
+                        crate::error::ClientError::Parse(_)
+                    )
+                }
+            )
+        })
+    };
+    if !parse_failed(&events) && !parse_failed(&chunked) {
+        assert_eq!(events, chunked, "chunking changed the events");
+    }
+    let _ = whole.handle_datagram(t0, 5000, bytes::Bytes::copy_from_slice(data));
+    let _ = whole.handle_datagram(t0, 5001, bytes::Bytes::copy_from_slice(data));
+    let mut now = t0;
+    let mut all = events;
+    for _ in 0..8 {
+        match whole.poll_timeout() {
+            Some(t) => now = now.max(t).max(now + Duration::from_millis(1)),
+            None => break,
+        }
+        whole.handle_timeout(now);
+        while whole.poll_transmit(now).is_some() {}
+        all.extend(std::iter::from_fn(|| whole.poll_event()));
+    }
+    whole.handle_closed(now);
+    all.extend(std::iter::from_fn(|| whole.poll_event()));
+    let ends = all
+        .iter()
+        .filter(|e| matches!(e, ClientEvent::SessionEnded { .. }))
+        .count();
+    assert_eq!(ends, 1, "one end");
+    assert!(
+        matches!(all.last(), Some(ClientEvent::SessionEnded { .. })),
+        "the end is the last event"
+    );
+}

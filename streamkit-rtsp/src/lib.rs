@@ -1,6 +1,6 @@
 //! RTSP 1.0 (RFC 2326) and 2.0 (RFC 7826) for streamkit, Sans-IO:
-//! messages, typed headers, authentication, the server session and RTSP
-//! over HTTP (the [`tunnel`]).
+//! messages, typed headers, authentication, the server session, the
+//! client session ([`client`]) and RTSP over HTTP (the [`tunnel`]).
 //!
 //! The caller reads bytes from its socket and pushes them, in whatever
 //! chunks they came; the reader gives whole messages and interleaved
@@ -96,6 +96,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod client;
 pub mod dts;
 pub mod error;
 #[cfg(feature = "fuzz")]

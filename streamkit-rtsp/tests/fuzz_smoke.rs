@@ -50,6 +50,23 @@ fn every_target_over_the_seeds_and_their_prefixes() {
             fuzz::message(&seed[..end]);
             fuzz::headers(&seed[..end]);
             fuzz::tunnel(&seed[..end]);
+            fuzz::client_responses(&seed[..end]);
+        }
+    }
+}
+
+/// The client's target over the camera transcripts, cut at every 97th
+/// byte (a prefix is a server that stopped there).
+#[test]
+fn the_client_target_over_the_transcripts() {
+    let transcripts: &[&[u8]] = &[
+        include_bytes!("transcripts/client/every_quirk.rtsp"),
+        include_bytes!("transcripts/client/ssrc_changes_mid_stream.rtsp"),
+        include_bytes!("transcripts/client/server_answers_other_channels.rtsp"),
+    ];
+    for t in transcripts {
+        for end in (0..=t.len()).step_by(97).chain([t.len()]) {
+            fuzz::client_responses(&t[..end]);
         }
     }
 }

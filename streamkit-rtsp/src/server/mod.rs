@@ -61,7 +61,7 @@
 //! ```
 
 mod methods;
-mod record;
+pub(crate) mod record;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -806,6 +806,8 @@ impl ServerConnection {
             }
             while let Some(report) = r.poll_report() {
                 let event = match report {
+                    // A publisher's BYE: its TEARDOWN or connection ends it.
+                    TrackReport::Goodbye => continue,
                     TrackReport::Loss {
                         lost_packets,
                         waiting_for_keyframe,

@@ -34,6 +34,8 @@ pub(crate) enum TrackReport {
     /// In-band parameter sets differed from the track's and did not
     /// parse: the track keeps its configuration.
     BadParameterSets { error: CodecError },
+    /// The sender said BYE.
+    Goodbye,
 }
 
 /// What a recorded track gives out, in order.
@@ -70,6 +72,9 @@ pub(crate) struct Recorder {
     samples: VecDeque<Recorded>,
     reports: VecDeque<TrackReport>,
     dropped_until_keyframe: u64,
+    /// The duration of the last sample queued (what the last one of a
+    /// stream gets, having no next).
+    last_duration: u32,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -92,8 +97,21 @@ impl Recorder {
         cname: &str,
         seed: u64,
     ) -> Recorder {
+        let receiver = ReceiverConfig::new(track.timescale, cname, seed);
+        Recorder::with_receiver(now, track, depacketizer, jitter, receiver)
+    }
+
+    /// A recorder whose receiver session is set up by `receiver` (a
+    /// client's: no NACKs towards an RTP/AVP server).
+    pub(crate) fn with_receiver(
+        now: Instant,
+        track: Track,
+        depacketizer: Depacketizer,
+        jitter: JitterConfig,
+        receiver: ReceiverConfig,
+    ) -> Recorder {
         let timeline = DecodeTimeline::for_codec(&track.codec);
-        let receiver = RtpReceiver::new(now, ReceiverConfig::new(track.timescale, cname, seed));
+        let receiver = RtpReceiver::new(now, receiver);
         let video = track.kind() == MediaKind::Video;
         Recorder {
             track,
@@ -110,6 +128,7 @@ impl Recorder {
             samples: VecDeque::new(),
             reports: VecDeque::new(),
             dropped_until_keyframe: 0,
+            last_duration: 0,
         }
     }
 
@@ -120,6 +139,16 @@ impl Recorder {
     /// Access units dropped because they came before a keyframe.
     pub(crate) fn dropped_until_keyframe(&self) -> u64 {
         self.dropped_until_keyframe
+    }
+
+    /// Makes RTP timestamp `ts` media time zero (a PLAY's `RTP-Info`
+    /// `rtptime`), before the first packet; later calls change nothing.
+    pub(crate) fn set_origin(&mut self, ts: u32) {
+        if self.first.is_none() {
+            self.first = Some(ts);
+            self.last = ts;
+            self.extended = 0;
+        }
     }
 
     /// Media ticks of RTP timestamp `ts` after the first one.
@@ -150,7 +179,9 @@ impl Recorder {
             return;
         }
         while let Some(event) = self.receiver.poll_event() {
-            if let ReceiverEvent::SenderReport {
+            if let ReceiverEvent::Goodbye { .. } = event {
+                self.report(TrackReport::Goodbye);
+            } else if let ReceiverEvent::SenderReport {
                 ntp_time,
                 rtp_timestamp,
                 ..
@@ -344,17 +375,9 @@ impl Recorder {
             push_change(&mut self.samples, track);
         }
         if sample.duration == 0 {
-            sample.duration = self
-                .samples
-                .iter()
-                .rev()
-                .find_map(|r| match r {
-                    Recorded::Sample(s) => Some(s.duration),
-                    Recorded::TrackChanged(_) => None,
-                })
-                .unwrap_or(1)
-                .max(1);
+            sample.duration = self.last_duration.max(1);
         }
+        self.last_duration = sample.duration;
         if self.samples.len() < MAX_QUEUED {
             self.samples.push_back(Recorded::Sample(sample));
         }
