@@ -107,6 +107,7 @@
 mod auth;
 mod events;
 mod media;
+mod reconnect;
 mod requests;
 mod url;
 
@@ -125,6 +126,7 @@ pub use auth::Credentials;
 pub use events::{
     ClientEvent, ClientTrack, ClientTransmit, Quirk, SessionEndReason, TrackTransport,
 };
+pub use reconnect::{Reconnect, ReconnectConfig};
 pub use url::{RtspUrl, describe_base, resolve_control};
 
 use crate::auth::RandomSource;
