@@ -56,9 +56,13 @@ mod log;
 #[path = "../common/media_file.rs"]
 mod media_file;
 mod mount;
+mod pull;
 mod rtmp;
 mod rtp;
 mod rtsp;
+#[path = "../common/rtsp_client.rs"]
+#[allow(dead_code)] // the UDP pairs are for the example clients
+mod rtsp_client;
 mod send;
 mod tls;
 mod tunnel;
@@ -107,6 +111,9 @@ usage: serve [FILE.mp4 ...] [options]
                            GROUP:PORT@IFACE=NAME joins the group on that interface
                            (its IPv4 address, or an IPv6 interface index; default:
                            the routing table's choice)
+  --pull URL=NAME          pull rtsp://[USER:PASS@]HOST[:PORT]/PATH (a camera, TCP
+                           interleaved) and publish it as the live stream NAME;
+                           reconnects when it drops; repeatable
   --rtmp-bind ADDR         RTMP ingest and play (default 127.0.0.1:1935; port 0: any)
   --rtmps-bind ADDR        RTMPS (default 127.0.0.1:1936), with --tls-cert and --tls-key
   --tls-cert FILE          PEM certificate chain for RTMPS and RTSPS
@@ -140,6 +147,7 @@ struct Options {
     max_rtp_streams: usize,
     allow_remote: bool,
     udp_ingests: Vec<udp_ingest::UdpIngest>,
+    pulls: Vec<pull::Pull>,
     rtmp: rtmp::RtmpOptions,
     rtsp: rtsp::RtspOptions,
     tls: tls::TlsFiles,
@@ -155,6 +163,7 @@ fn parse_options() -> Result<Option<Options>, String> {
         max_rtp_streams: 4,
         allow_remote: false,
         udp_ingests: Vec::new(),
+        pulls: Vec::new(),
         rtmp: rtmp::RtmpOptions::default(),
         rtsp: rtsp::RtspOptions::default(),
         tls: tls::TlsFiles::default(),
@@ -234,6 +243,7 @@ fn parse_options() -> Result<Option<Options>, String> {
             "--udp-ingest" => o
                 .udp_ingests
                 .push(udp_ingest::UdpIngest::parse(&value("--udp-ingest")?)?),
+            "--pull" => o.pulls.push(pull::Pull::parse(&value("--pull")?)?),
             "--rtmp-bind" => {
                 o.rtmp.bind = value("--rtmp-bind")?
                     .parse()
@@ -385,6 +395,9 @@ async fn run(
             catalog.live.clone(),
         ));
         ingests.push((ingest.name.clone(), local));
+    }
+    for p in options.pulls {
+        tokio::spawn(pull::run(p, catalog.live.clone()));
     }
     let files = catalog
         .streams

@@ -147,9 +147,26 @@ fn credentials(user: &Option<String>, pass: &Option<String>) -> Option<UserCrede
 
 /// Random bytes: SipHash, under the process's random keys, of a counter
 /// (std's `RandomState` keys come from the operating system).
-struct KeyedRandom {
+pub(crate) struct KeyedRandom {
     keys: std::collections::hash_map::RandomState,
     counter: u64,
+}
+
+impl KeyedRandom {
+    /// A source under new keys.
+    pub(crate) fn new() -> KeyedRandom {
+        KeyedRandom {
+            keys: std::collections::hash_map::RandomState::new(),
+            counter: 0,
+        }
+    }
+
+    /// A random number.
+    pub(crate) fn next_u32(&mut self) -> u32 {
+        let mut b = [0u8; 4];
+        self.fill_bytes(&mut b);
+        u32::from_be_bytes(b)
+    }
 }
 
 impl RandomSource for KeyedRandom {
@@ -513,10 +530,7 @@ impl Connection {
         mut stream: S,
         config: ServerConfig,
     ) -> Result<(), String> {
-        let random = KeyedRandom {
-            keys: std::collections::hash_map::RandomState::new(),
-            counter: 0,
-        };
+        let random = KeyedRandom::new();
         let mut conn = ServerConnection::new(
             Instant::now(),
             config,
@@ -998,7 +1012,7 @@ fn refuse(conn: &mut ServerConnection, request: RequestId, status: u16) {
 }
 
 /// A stream key: `[A-Za-z0-9_-]`, not empty, at most 64 bytes.
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && name

@@ -8,12 +8,16 @@
 #
 # Usage: /usr/bin/python3 tests/gst/rtsp_server.py FILE.mp4 [USER PASSWORD]
 #
+# With RTSP_PORT set in the environment it listens on that port instead
+# (a server started again where a client knew it).
+#
 # With USER and PASSWORD, only Digest authentication as that user gets
 # the stream (RTSPAuth); the others get 401.
 #
 # Needs python3-gi, gir1.2-gst-rtsp-server-1.0 and GStreamer's good and
 # bad plugins (qtdemux, h264parse, aacparse, the payloaders).
 
+import os
 import sys
 
 import gi
@@ -30,7 +34,7 @@ def main():
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
-    server.set_service("0")
+    server.set_service(os.environ.get("RTSP_PORT", "0"))
     factory = GstRtspServer.RTSPMediaFactory()
     video = "h265" if "h265" in path.rsplit("/", 1)[-1] else "h264"
     factory.set_launch(
