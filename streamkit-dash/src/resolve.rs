@@ -614,6 +614,11 @@ impl Segments<'_> {
         let time = u64::try_from(t).map_err(|_| DashError::TimeOverflow {
             what: "segment time",
         })?;
+        // A segment must end on the clock too: its end is where the next
+        // one starts, and what players add up.
+        time.checked_add(d).ok_or(DashError::TimeOverflow {
+            what: "segment end",
+        })?;
         let number = plan
             .start_number
             .checked_add(index)

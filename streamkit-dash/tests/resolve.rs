@@ -428,3 +428,28 @@ fn parse_errors_say_where() {
         "{e}"
     );
 }
+
+#[test]
+fn a_segment_that_ends_past_the_clock_is_an_error() {
+    // t + d overflows 64 bits (the Period starts there, by its
+    // presentationTimeOffset): the segment before it is given, then a
+    // typed error, never a time that wraps.
+    let text = one_rep(
+        r#"type="static" mediaPresentationDuration="PT10S""#,
+        r#"<SegmentTemplate media="$Time$.m4s" timescale="1" presentationTimeOffset="18446744073709551613"><SegmentTimeline><S t="18446744073709551613" d="1"/><S d="5"/></SegmentTimeline></SegmentTemplate>"#,
+    );
+    let m = mpd::parse(&text).unwrap();
+    let rep = resolve(&m, URL, 0, 0, 0, None).unwrap();
+    let got: Vec<_> = rep.segments().collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].as_ref().unwrap().time, u64::MAX - 2);
+    assert!(
+        matches!(
+            got[1],
+            Err(DashError::TimeOverflow {
+                what: "segment end"
+            })
+        ),
+        "{got:?}"
+    );
+}
