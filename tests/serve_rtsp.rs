@@ -480,8 +480,8 @@ fn republished_times_match(publisher: Publisher, transport: &str, sync: bool) {
     assert!(out.len() >= 100, "{key}: {} RTSP audio frames", out.len());
     assert!(
         run_start(&out, &file, tolerance).is_some(),
-        "{key}: RTSP audio {:?}...",
-        &out[..8]
+        "{key}: RTSP audio, steps {:?}",
+        out.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>()
     );
 }
 
