@@ -5,6 +5,7 @@
 //! `ServerEvent::TrackChanged` with the configuration the new sets make,
 //! exactly between the samples before it and the keyframe that carries
 //! it; the same sets again in band are no change.
+//! And the session's end comes after the last sample its tracks held.
 //!
 //! The parameter sets and slice headers are x264's, from
 //! scripts/make-resolution-change.sh (320x240, then 480x270, High
@@ -310,4 +311,37 @@ fn in_band_sets_that_do_not_parse_are_reported_and_the_track_goes_on() {
         ),
         "{others:?}"
     );
+}
+
+#[test]
+fn the_session_ends_after_its_last_sample() {
+    // A caller that ends its publish at `SessionEnded` and polls events
+    // before samples (as a select loop does) still gets every sample the
+    // tracks held when the client left.
+    let units: [&[&str]; 4] = [&[SPS_A, PPS, IDR_A], &[P_A], &[P_A], &[P_A]];
+    let (mut conn, t0) = recording();
+    let mut seq = 1u16;
+    for (i, nals) in units.iter().enumerate() {
+        let ts = 9_000 * u32::try_from(i).unwrap();
+        conn.handle_bytes(t0, &interleaved(nals, &mut seq, ts));
+    }
+    conn.finish(t0 + Duration::from_secs(1));
+    let mut order = Vec::new();
+    loop {
+        match conn.poll_event() {
+            Some(ServerEvent::SessionEnded { .. }) => {
+                order.push("end");
+                break;
+            }
+            Some(e) => panic!("{e:?}"),
+            None => {}
+        }
+        match conn.poll_sample() {
+            Some(_) => order.push("sample"),
+            None => panic!("neither a sample nor the end: {order:?}"),
+        }
+    }
+    assert_eq!(order, ["sample", "sample", "sample", "sample", "end"]);
+    assert_eq!(conn.poll_event(), None);
+    assert!(conn.poll_sample().is_none());
 }

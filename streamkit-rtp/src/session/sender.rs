@@ -363,7 +363,7 @@ impl RtpSender {
     }
 
     /// The sender report this sender would send at `now`, its NTP time the
-    /// configured wall clock's at `now`.
+    /// configured wall clock's at the instant of its RTP timestamp.
     ///
     /// The RTP timestamp is the media-clock time of the same instant
     /// (RFC 3550 section 6.4.1): the first recorded packet's
@@ -376,20 +376,37 @@ impl RtpSender {
     /// one. The media clock is taken to run at the nominal clock rate
     /// against `now`. Before any packet is recorded, the RTP timestamp is
     /// the [offset](RtpSender::timestamp_offset) (media time zero at `now`).
+    ///
+    /// The NTP time is the wall clock's not at `now` but at that tick's
+    /// own instant (`now` moved to the nearest tick, at most half a tick),
+    /// to the nanosecond: every report's pair lies on one line, so a
+    /// receiver that maps RTP to NTP time by whichever report came last
+    /// (ffmpeg rounds its timestamps so) gets the same media times from
+    /// each, not one a tick off when the rounding of `now` changed.
     #[must_use]
     pub fn sender_report(&self, now: Instant) -> SenderReport {
-        let wallclock = self.config.wall_clock.at(now).to_ntp();
-        let rtp_timestamp = match self.timestamp_reference {
+        let (rtp_timestamp, instant) = match self.timestamp_reference {
             Some((at, ts)) => {
                 let hz = self.config.clock_rate.hz();
                 if now >= at {
-                    RtpTimestamp::new(ts.0.wrapping_add(ticks_mod_2_32(now - at, hz)))
+                    let d = now - at;
+                    let instant = at.checked_add(tick_instant(d, hz)).unwrap_or(now);
+                    (
+                        RtpTimestamp::new(ts.0.wrapping_add(ticks_mod_2_32(d, hz))),
+                        instant,
+                    )
                 } else {
-                    RtpTimestamp::new(ts.0.wrapping_sub(ticks_mod_2_32(at - now, hz)))
+                    let d = at - now;
+                    let instant = at.checked_sub(tick_instant(d, hz)).unwrap_or(now);
+                    (
+                        RtpTimestamp::new(ts.0.wrapping_sub(ticks_mod_2_32(d, hz))),
+                        instant,
+                    )
                 }
             }
-            None => RtpTimestamp::new(self.timestamp_offset),
+            None => (RtpTimestamp::new(self.timestamp_offset), now),
         };
+        let wallclock = self.config.wall_clock.at(instant).to_ntp();
         SenderReport {
             ssrc: self.ssrc,
             ntp_time: wallclock,
@@ -618,8 +635,20 @@ impl RtpSender {
 /// modulo 2^32 as RTP timestamps are. Exact for any duration: `d` in
 /// nanoseconds is below 2^94 and `hz` below 2^32, so the product fits.
 fn ticks_mod_2_32(d: Duration, hz: u32) -> u32 {
-    let ticks = (d.as_nanos() * u128::from(hz) + 500_000_000) / 1_000_000_000;
-    ticks as u32
+    ticks(d, hz) as u32
+}
+
+/// Whole ticks of `hz` in `d`, rounded to the nearest (halves up).
+fn ticks(d: Duration, hz: u32) -> u128 {
+    (d.as_nanos() * u128::from(hz) + 500_000_000) / 1_000_000_000
+}
+
+/// The duration of the whole ticks nearest `d` (what [`ticks`] counts),
+/// to the nearest nanosecond.
+fn tick_instant(d: Duration, hz: u32) -> Duration {
+    let hz = u128::from(hz.max(1));
+    let nanos = (ticks(d, hz as u32) * 1_000_000_000 + hz / 2) / hz;
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
 /// Octets of an SDES packet with one chunk holding one CNAME item.
@@ -757,6 +786,40 @@ mod tests {
     }
 
     #[test]
+    fn sender_reports_lie_on_one_line_to_the_nanosecond() {
+        let t = t0();
+        let mut s = RtpSender::new(t, config(1, t));
+        let _ = s
+            .send(
+                t,
+                MediaTime::new(0, Timescale::VIDEO_90KHZ),
+                true,
+                Bytes::from_static(b"x"),
+            )
+            .unwrap();
+        // Instants between ticks (a 90 kHz tick is 11 111.1 ns): 0.3, 0.6
+        // and 0.45 of a tick past a whole one.
+        let ntp = |sr: &SenderReport| sr.ntp_time.0 as i128;
+        let first = s.sender_report(t);
+        for (nanos, ticks) in [
+            (1_000_003_333u64, 90_000u32),
+            (2_000_006_667, 180_001),
+            (7_000_005_000, 630_000),
+        ] {
+            let sr = s.sender_report(t + Duration::from_nanos(nanos));
+            assert_eq!(
+                sr.rtp_timestamp.0.wrapping_sub(first.rtp_timestamp.0),
+                ticks
+            );
+            // The NTP time is the tick's own instant (2^32 units a
+            // second), within a nanosecond's rounding.
+            let expected = i128::from(ticks) * (1i128 << 32) / 90_000;
+            let error = (ntp(&sr) - ntp(&first) - expected).abs();
+            assert!(error <= 5, "{nanos} ns: {error} NTP units off");
+        }
+    }
+
+    #[test]
     fn sender_report_does_not_depend_on_recording_order() {
         // I B B P in presentation order, one frame every 40 ms.
         let presentation = [(0, 0), (40, 40), (80, 80), (120, 120)];
@@ -814,7 +877,13 @@ mod tests {
             panic!("{packets:?}")
         };
         assert_eq!(sr.ssrc, s.ssrc());
-        assert_eq!(sr.ntp_time, wall(t).at(sent_at).to_ntp());
+        // The NTP time of the RTP tick nearest the sending instant.
+        let tick = t + tick_instant(sent_at - t, 90_000);
+        assert_eq!(sr.ntp_time, wall(t).at(tick).to_ntp());
+        assert_eq!(
+            sr.rtp_timestamp.0.wrapping_sub(s.timestamp_offset()),
+            ticks_mod_2_32(sent_at - t, 90_000)
+        );
         let RtcpPacket::SourceDescription(sdes) = &packets[1] else {
             panic!("{packets:?}")
         };

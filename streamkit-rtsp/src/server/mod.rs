@@ -321,7 +321,12 @@ pub enum ServerEvent {
         /// What is wrong with them.
         error: CodecError,
     },
-    /// The session ended.
+    /// The session ended. A RECORD session's end comes after its last
+    /// recorded sample: [`poll_event`](ServerConnection::poll_event)
+    /// holds it back while the samples the session gave out (those its
+    /// tracks held at the end too) wait in
+    /// [`poll_sample`](ServerConnection::poll_sample), so a caller that
+    /// ends its publish at this event has published every one.
     SessionEnded {
         /// Why.
         reason: SessionEnd,
@@ -478,6 +483,9 @@ pub struct ServerConnection {
     /// [`ServerEvent::TrackChanged`]s queued and not yet polled: the
     /// samples after them wait.
     changes_unpolled: usize,
+    /// Samples (and changes) queued before the [`ServerEvent::SessionEnded`]
+    /// first in `events`, not yet polled: the event waits for them.
+    unpolled_before_end: usize,
     closed: bool,
     started: Instant,
     /// The version the request being answered came in (answers speak it).
@@ -552,6 +560,7 @@ impl ServerConnection {
             events: VecDeque::new(),
             samples: VecDeque::new(),
             changes_unpolled: 0,
+            unpolled_before_end: 0,
             closed: false,
             started: now,
             answer: Version::Rtsp10,
@@ -841,7 +850,18 @@ impl ServerConnection {
     /// The next event.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
-        if let Some(event) = self.events.pop_front() {
+        // A session's end waits for its samples; the events behind it
+        // (a change those samples wait for) come first.
+        let next = if self.unpolled_before_end > 0
+            && matches!(self.events.front(), Some(ServerEvent::SessionEnded { .. }))
+        {
+            self.events
+                .iter()
+                .position(|e| !matches!(e, ServerEvent::SessionEnded { .. }))
+        } else {
+            Some(0)
+        };
+        if let Some(event) = next.and_then(|i| self.events.remove(i)) {
             if matches!(event, ServerEvent::TrackChanged { .. }) {
                 self.changes_unpolled = self.changes_unpolled.saturating_sub(1);
             }
@@ -851,6 +871,7 @@ impl ServerConnection {
         if let Some(Recorded::TrackChanged(_)) = self.samples.front()
             && let Some(Recorded::TrackChanged(track)) = self.samples.pop_front()
         {
+            self.unpolled_before_end = self.unpolled_before_end.saturating_sub(1);
             return Some(ServerEvent::TrackChanged { track });
         }
         None
@@ -865,7 +886,9 @@ impl ServerConnection {
         if self.changes_unpolled > 0 {
             return None;
         }
-        match self.samples.pop_front()? {
+        let recorded = self.samples.pop_front()?;
+        self.unpolled_before_end = self.unpolled_before_end.saturating_sub(1);
+        match recorded {
             Recorded::Sample(s) => Some(s),
             Recorded::TrackChanged(track) => {
                 // Events are bounded, but a change is never dropped: it
@@ -1086,6 +1109,13 @@ impl ServerConnection {
         self.collect_recorded();
         self.session = None;
         if self.events.len() < MAX_EVENTS {
+            if !self
+                .events
+                .iter()
+                .any(|e| matches!(e, ServerEvent::SessionEnded { .. }))
+            {
+                self.unpolled_before_end = self.samples.len();
+            }
             self.events.push_back(ServerEvent::SessionEnded { reason });
         }
     }
