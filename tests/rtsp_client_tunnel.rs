@@ -16,6 +16,7 @@
 //!
 //! The only time bounds are hang guards a loaded machine does not reach.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+#![allow(clippy::disallowed_methods)] // tests wait for children with hang guards
 
 #[path = "serve_support/server.rs"]
 mod server;
