@@ -1287,11 +1287,11 @@ mod tests {
     fn the_answers_of_serve_and_gstreamer_open_the_tunnel_byte_by_byte() {
         let mut serve = BytesMut::new();
         write_get_response(&mut serve, "streamkit serve").unwrap();
-        // A longer answer, with the fields servers add.
-        let gst = b"HTTP/1.0 200 OK\r\nServer: GStreamer RTSP server\r\n\
-            Date: Thu, 03 Dec 2026 13:00:00 GMT\r\nConnection: close\r\n\
-            Cache-Control: no-store\r\nPragma: no-cache\r\n\
-            Content-Type: application/x-rtsp-tunnelled\r\n\r\n";
+        // gst-rtsp-server 1.22's answer, as it came on 127.0.0.1.
+        let gst = b"HTTP/1.0 200 OK\r\nServer: GStreamer RTSP Server\r\nConnection: close\r\n\
+            Cache-Control: no-store\r\nPragma: no-cache\r\nX-Server-IP-Address: 127.0.0.1\r\n\
+            Content-Type: application/x-rtsp-tunnelled\r\n\
+            Date: Thu, 03 Dec 2026 13:47:34 GMT\r\n\r\n";
         for head in [&serve[..], &gst[..], b"HTTP/1.1 200 OK\n\n"] {
             let mut stream = head.to_vec();
             stream.extend_from_slice(b"RTSP/1.0 200 OK\r\n");
