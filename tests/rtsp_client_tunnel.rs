@@ -8,7 +8,8 @@
 //!   `--insecure`, and refused against the system's roots);
 //! - plain HTTP answers that refuse the tunnel (a typed error);
 //! - GStreamer's RTSP server (tests/gst/rtsp_server.py), which answers
-//!   the tunnel on its RTSP port.
+//!   the tunnel on its RTSP port, also with Digest (the 401 and the
+//!   retry through the tunnel; wrong credentials a typed 401).
 //!
 //! Every access unit arrives: the video's slices and the audio frames
 //! byte for byte as the fixture holds them, their count and bytes equal
@@ -270,13 +271,16 @@ fn a_tunnel_to_a_port_that_does_not_tunnel_is_a_typed_error() {
     }
 }
 
-/// GStreamer's RTSP server on 127.0.0.1 serving the fixture, its port
-/// once it listens.
-fn gst_server(dir: &Path) -> (Guard, u16) {
+/// GStreamer's RTSP server on 127.0.0.1 serving the fixture (to the
+/// user and password only, when given), its port once it listens.
+fn gst_server(dir: &Path, credentials: Option<(&str, &str)>) -> (Guard, u16) {
     require("gst-launch-1.0");
     let mut cmd = Command::new("/usr/bin/python3");
     cmd.arg(support::workspace_root().join("tests/gst/rtsp_server.py"))
         .arg(fixture(FIXTURE));
+    if let Some((u, p)) = credentials {
+        cmd.args([u, p]);
+    }
     let mut server = Guard::spawn_logged(&mut cmd, dir, "server");
     let start = Instant::now();
     let out = dir.join("server.stdout");
@@ -303,15 +307,39 @@ fn gst_server(dir: &Path) -> (Guard, u16) {
 #[test]
 fn pulls_from_gstreamer_through_its_http_tunnel() {
     let dir = TempDir::new("rtsp-client-tunnel-gst");
-    let (_server, port) = gst_server(dir.path());
+    let (_server, port) = gst_server(dir.path(), None);
     let url = format!("rtsph://127.0.0.1:{port}/test");
     let out = pull(dir.path(), &[&url], "pull");
-    assert_clean(&out);
+    assert_gst_fixture(&out);
+}
+
+/// GStreamer's fixture, pulled: every video frame's slices, and the AAC
+/// frames of the edit list (GStreamer drops the priming frame the edit
+/// list skips and the last one it cuts, as over plain RTSP).
+fn assert_gst_fixture(out: &Pulled) {
+    assert_clean(out);
     let (video, audio) = fixture_units();
     assert_eq!(hashes(&out.stdout, 1, "slices"), video);
-    // The AAC frames of the edit list: GStreamer drops the priming frame
-    // the edit list skips and the last one it cuts (as over plain RTSP).
     assert_eq!(audio_units(&out.stdout), audio[1..audio.len() - 1]);
+}
+
+#[test]
+fn pulls_from_gstreamer_through_its_http_tunnel_with_digest() {
+    let dir = TempDir::new("rtsp-client-tunnel-gst-digest");
+    let (_server, port) = gst_server(dir.path(), Some(("viewer", "s3cret")));
+    // The 401 and the request answered again travel through the tunnel.
+    let url = format!("rtsph://viewer:s3cret@127.0.0.1:{port}/test");
+    let out = pull(dir.path(), &[&url], "pull");
+    assert_gst_fixture(&out);
+    let url = format!("rtsph://viewer:wrong@127.0.0.1:{port}/test");
+    let out = pull(dir.path(), &[&url], "wrong");
+    assert!(!out.success, "{}", out.stdout);
+    assert_eq!(
+        out.stderr.trim(),
+        format!(
+            "rtsp_pull: DESCRIBE rtsp://127.0.0.1:{port}/test: 401 Unauthorized (the credentials were refused)"
+        )
+    );
 }
 
 /// serve with RTSPS on port 0 and a certificate for 127.0.0.1 made now,
