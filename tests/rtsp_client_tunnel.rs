@@ -15,6 +15,11 @@
 //! byte for byte as the fixture holds them, their count and bytes equal
 //! to the file's.
 //!
+//! rtsp_push publishes the fixture to serve over RTSPS and through the
+//! tunnel (every sample published, TEARDOWN), and rtsp_pull plays each
+//! publication back the other way: a run of the fixture's video slices
+//! and audio frames, in order.
+//!
 //! The only time bounds are hang guards a loaded machine does not reach.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 #![allow(clippy::disallowed_methods)] // tests wait for children with hang guards
@@ -454,4 +459,64 @@ fn pulls_serve_vod_over_rtsps_insecure_and_the_system_roots_refuse_it() {
         out.stderr.trim(),
         format!("rtsp_pull: connect {url}: invalid peer certificate: UnknownIssuer")
     );
+}
+
+/// `part` is a run of `whole`'s items, in order.
+fn is_run_of<T: PartialEq>(part: &[T], whole: &[T]) -> bool {
+    !part.is_empty() && whole.windows(part.len()).any(|w| w == part)
+}
+
+#[test]
+fn publishes_over_rtsps_and_through_the_tunnel_and_the_stream_plays_back() {
+    let dir = TempDir::new("rtsp-client-tunnel-push");
+    let (server, certs, rtsps) = rtsps_server();
+    let ca = certs.path().join("ca.pem");
+    let ca = ca.to_str().unwrap();
+    let http = server.addr;
+    let (video, audio) = fixture_units();
+    let audio: Vec<u64> = audio.iter().map(|a| a.0).collect();
+    let cases: [(&str, Vec<String>, Vec<String>); 2] = [
+        (
+            "tls",
+            vec!["--insecure".into(), format!("{rtsps}/live/tls")],
+            vec![format!("rtsph://{http}/live/tls")],
+        ),
+        (
+            "http",
+            vec![format!("rtsph://{http}/live/http")],
+            vec!["--ca".into(), ca.into(), format!("{rtsps}/live/http")],
+        ),
+    ];
+    for (key, push, play) in cases {
+        let mut args: Vec<String> = vec![fixture(FIXTURE).to_str().unwrap().into()];
+        args.extend(push);
+        let mut pusher = Guard::spawn_logged(
+            Command::new(example_binary("rtsp_push")).args(&args),
+            dir.path(),
+            &format!("push-{key}"),
+        );
+        // Polling, not hoping: until serve has the publication or the
+        // publisher ended.
+        let start = Instant::now();
+        while server.get(&format!("/live/{key}/master.m3u8")).0 != 200 {
+            if let Some(status) = pusher.try_status() {
+                panic!("rtsp_push {args:?} ended ({status}): {}", pusher.stderr());
+            }
+            assert!(start.elapsed() < Duration::from_secs(60), "no publication");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut args: Vec<&str> = vec!["--frames", "60"];
+        args.extend(play.iter().map(String::as_str));
+        let out = pull(dir.path(), &args, &format!("pull-{key}"));
+        assert_clean(&out);
+        let got_video = hashes(&out.stdout, 1, "slices");
+        let got_audio = hashes(&out.stdout, 2, "hash");
+        assert_eq!(got_video.len() + got_audio.len(), 60, "{}", out.stdout);
+        assert!(is_run_of(&got_video, &video), "{}", out.stdout);
+        assert!(is_run_of(&got_audio, &audio), "{}", out.stdout);
+        pusher.wait_success(Duration::from_secs(120));
+        let pushed =
+            std::fs::read_to_string(dir.path().join(format!("push-{key}.stdout"))).unwrap();
+        assert_eq!(pushed, "published 732 samples\nend teardown\n");
+    }
 }
