@@ -5,7 +5,8 @@
 //! - examples/serve's tunnel on its HTTP port (`rtsph://` and `--tunnel`)
 //!   and its RTSPS port (a CA and a certificate made with openssl at test
 //!   time, checked against the CA with `--ca`, taken unchecked with
-//!   `--insecure`, and refused against the system's roots);
+//!   `--insecure`, refused against the system's roots, and reached by
+//!   a redirect from plain RTSP);
 //! - plain HTTP answers that refuse the tunnel (a typed error);
 //! - GStreamer's RTSP server (tests/gst/rtsp_server.py), which answers
 //!   the tunnel on its RTSP port, also with Digest (the 401 and the
@@ -519,4 +520,43 @@ fn publishes_over_rtsps_and_through_the_tunnel_and_the_stream_plays_back() {
             std::fs::read_to_string(dir.path().join(format!("push-{key}.stdout"))).unwrap();
         assert_eq!(pushed, "published 732 samples\nend teardown\n");
     }
+}
+
+#[test]
+fn a_redirect_to_rtsps_is_followed_over_tls() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = TempDir::new("rtsp-client-rtsps-redirect");
+    let (_server, certs, rtsps) = rtsps_server();
+    // A plain RTSP server that only redirects: one connection, one 302.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let redirector = listener.local_addr().unwrap().port();
+    let target = format!("{rtsps}/vod/h264_aac");
+    let location = target.clone();
+    let thread = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut cseq = String::new();
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 0 && line != "\r\n" {
+            if let Some(v) = line.strip_prefix("CSeq:") {
+                cseq = v.trim().to_owned();
+            }
+            line.clear();
+        }
+        let mut stream = stream;
+        write!(
+            stream,
+            "RTSP/1.0 302 Moved Temporarily\r\nCSeq: {cseq}\r\nLocation: {location}\r\n\r\n"
+        )
+        .unwrap();
+    });
+    let ca = certs.path().join("ca.pem");
+    let url = format!("rtsp://127.0.0.1:{redirector}/old");
+    let out = pull(dir.path(), &["--ca", ca.to_str().unwrap(), &url], "pull");
+    thread.join().unwrap();
+    assert_eq!(
+        out.stdout.lines().next(),
+        Some(format!("redirect {target}").as_str())
+    );
+    assert_serve_vod(&out);
 }
