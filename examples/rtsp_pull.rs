@@ -2,8 +2,16 @@
 //! what arrives, one line per access unit, for tests to compare.
 //!
 //! ```sh
-//! cargo run --example rtsp_pull -- [--transport udp|tcp] [--frames N] [--idle SECONDS] URL
+//! cargo run --example rtsp_pull -- [--transport udp|tcp] [--frames N] [--idle SECONDS]
+//!     [--tunnel] [--insecure] [--ca ROOTS.pem] URL
 //! ```
+//!
+//! `URL` is `rtsp://`, `rtsps://` (RTSP over TLS: the certificate is
+//! checked against the roots of `--ca`, the system's otherwise, or not
+//! at all with `--insecure`) or `rtsph://` (RTSP over HTTP, the
+//! QuickTime tunnel, to the server's HTTP port, 80 when none is given;
+//! `--tunnel` with an `rtsp://` URL is the same). Over TLS and the
+//! tunnel the media comes interleaved (`--transport tcp`).
 //!
 //! Credentials go in the URL (`rtsp://user:password@host/path`); Basic
 //! and Digest are answered. It prints the tracks the DESCRIBE answer
@@ -41,7 +49,7 @@ use streamkit::rtsp::client::{
     ClientConfig, ClientEvent, ClientSession, ClientTransport, SessionEndReason,
 };
 
-use rtsp_client::{ClientApp, bind_udp_pairs, connect, run};
+use rtsp_client::{ClientApp, ConnectOptions, bind_udp_pairs, connect_with, rtsph_url, run_with};
 
 /// FNV-1a, 64 bits.
 fn fnv(parts: &[&[u8]]) -> u64 {
@@ -218,7 +226,7 @@ impl ClientApp for Pull {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: rtsp_pull [--transport udp|tcp] [--frames N] [--idle SECONDS] [--sessions N] URL"
+        "usage: rtsp_pull [--transport udp|tcp] [--frames N] [--idle SECONDS] [--sessions N] [--tunnel] [--insecure] [--ca ROOTS.pem] URL"
     );
     ExitCode::from(2)
 }
@@ -231,13 +239,20 @@ struct Pulled {
 }
 
 /// Pulls `url` once.
-async fn pull(url: String, udp: bool, frames: Option<u64>, idle: Duration, quiet: bool) -> Pulled {
+async fn pull(
+    url: String,
+    udp: bool,
+    frames: Option<u64>,
+    idle: Duration,
+    quiet: bool,
+    options: ConnectOptions,
+) -> Pulled {
     let failed = |e: String| Pulled {
         result: Err(e),
         units: 0,
         bytes: 0,
     };
-    let stream = match connect(&url).await {
+    let stream = match connect_with(&url, &options).await {
         Ok(s) => s,
         Err(e) => return failed(format!("connect {url}: {e}")),
     };
@@ -274,9 +289,16 @@ async fn pull(url: String, udp: bool, frames: Option<u64>, idle: Duration, quiet
         goodbyes: Vec::new(),
         stopping: false,
     };
-    let result = run(session, stream, &pairs, &mut app, Duration::from_secs(3600))
-        .await
-        .map_err(|e| e.to_string());
+    let result = run_with(
+        session,
+        stream,
+        &pairs,
+        &mut app,
+        Duration::from_secs(3600),
+        &options,
+    )
+    .await
+    .map_err(|e| e.to_string());
     Pulled {
         result,
         units: app.received,
@@ -299,6 +321,7 @@ async fn main() -> ExitCode {
     let mut idle = Duration::from_secs(10);
     let mut sessions = 1usize;
     let mut url = None;
+    let mut options = ConnectOptions::default();
     while let Some(a) = args.next() {
         match a.as_str() {
             "--transport" => match args.next().as_deref() {
@@ -318,14 +341,24 @@ async fn main() -> ExitCode {
                 Some(n) if n > 0 => sessions = n,
                 _ => return usage(),
             },
+            "--tunnel" => options.tunnel = true,
+            "--insecure" => options.insecure = true,
+            "--ca" => match args.next() {
+                Some(path) => options.roots = Some(path.into()),
+                None => return usage(),
+            },
             "--help" | "-h" => return usage(),
             _ if url.is_none() => url = Some(a),
             _ => return usage(),
         }
     }
-    let Some(url) = url else { return usage() };
+    let Some(mut url) = url else { return usage() };
+    if let Some(rtsp) = rtsph_url(&url) {
+        url = rtsp;
+        options.tunnel = true;
+    }
     if sessions == 1 {
-        let p = pull(url, udp, frames, idle, false).await;
+        let p = pull(url, udp, frames, idle, false, options).await;
         return match p.result {
             Ok(SessionEndReason::Teardown) => ExitCode::SUCCESS,
             Ok(reason) => {
@@ -344,7 +377,7 @@ async fn main() -> ExitCode {
     let cpu0 = cpu_time();
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..sessions {
-        set.spawn(pull(url.clone(), udp, frames, idle, true));
+        set.spawn(pull(url.clone(), udp, frames, idle, true, options.clone()));
     }
     let (mut failed, mut units, mut bytes) = (0, 0, 0);
     while let Some(done) = set.join_next().await {

@@ -3,7 +3,8 @@
 //! real time.
 //!
 //! ```sh
-//! cargo run --example rtsp_push -- [--transport tcp|udp] [--speed N] FILE URL
+//! cargo run --example rtsp_push -- [--transport tcp|udp] [--speed N]
+//!     [--tunnel] [--insecure] [--ca ROOTS.pem] FILE URL
 //! # e.g. into ffmpeg: ffmpeg -rtsp_flags listen -i rtsp://127.0.0.1:8554/x -c copy -f framecrc -
 //! ```
 //!
@@ -12,6 +13,11 @@
 //! while the server refuses (up to 30 s: a listener that is starting).
 //! Prints `published N samples` and exits 0 when the session ended by
 //! TEARDOWN, 1 otherwise.
+//!
+//! `URL` may be `rtsps://` (TLS; the certificate checked against
+//! `--ca`'s roots, the system's otherwise, or not at all with
+//! `--insecure`) or `rtsph://` (RTSP over HTTP; `--tunnel` with
+//! `rtsp://` is the same), as for rtsp_pull.
 #![allow(clippy::disallowed_methods)] // the example is the I/O layer: it reads the clock
 
 #[path = "common/media_file.rs"]
@@ -33,7 +39,7 @@ use streamkit::rtsp::client::{
 };
 
 use media_file::MediaFile;
-use rtsp_client::{ClientApp, bind_udp_pairs, connect, run};
+use rtsp_client::{ClientApp, ConnectOptions, bind_udp_pairs, connect_with, rtsph_url, run_with};
 
 /// Payloads queued in the sender at most before pushing waits.
 const MAX_QUEUED: usize = 256;
@@ -95,7 +101,9 @@ impl ClientApp for Push {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: rtsp_push [--transport tcp|udp] [--speed N] FILE URL");
+    eprintln!(
+        "usage: rtsp_push [--transport tcp|udp] [--speed N] [--tunnel] [--insecure] [--ca ROOTS.pem] FILE URL"
+    );
     ExitCode::from(2)
 }
 
@@ -105,6 +113,7 @@ async fn main() -> ExitCode {
     let mut udp = false;
     let mut speed = 1.0f64;
     let mut positional = Vec::new();
+    let mut options = ConnectOptions::default();
     while let Some(a) = args.next() {
         match a.as_str() {
             "--transport" => match args.next().as_deref() {
@@ -116,12 +125,25 @@ async fn main() -> ExitCode {
                 Some(s) if s > 0.0 => speed = s,
                 _ => return usage(),
             },
+            "--tunnel" => options.tunnel = true,
+            "--insecure" => options.insecure = true,
+            "--ca" => match args.next() {
+                Some(path) => options.roots = Some(path.into()),
+                None => return usage(),
+            },
             "--help" | "-h" => return usage(),
             _ => positional.push(a),
         }
     }
     let [file, url] = positional.as_slice() else {
         return usage();
+    };
+    let url = &match rtsph_url(url) {
+        Some(rtsp) => {
+            options.tunnel = true;
+            rtsp
+        }
+        None => url.clone(),
     };
     let media = match std::fs::read(file)
         .map_err(|e| e.to_string())
@@ -145,7 +167,7 @@ async fn main() -> ExitCode {
     }
     let started = Instant::now();
     let stream = loop {
-        match connect(url).await {
+        match connect_with(url, &options).await {
             Ok(s) => break s,
             Err(e)
                 if e.kind() == std::io::ErrorKind::ConnectionRefused
@@ -198,7 +220,16 @@ async fn main() -> ExitCode {
         speed,
         done: false,
     };
-    match run(session, stream, &pairs, &mut app, Duration::from_secs(3600)).await {
+    match run_with(
+        session,
+        stream,
+        &pairs,
+        &mut app,
+        Duration::from_secs(3600),
+        &options,
+    )
+    .await
+    {
         Ok(SessionEndReason::Teardown) => ExitCode::SUCCESS,
         Ok(reason) => {
             eprintln!("rtsp_push: {reason}");

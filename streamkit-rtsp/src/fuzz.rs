@@ -107,10 +107,12 @@ pub fn headers(data: &[u8]) {
     }
 }
 
-/// The tunnel's head parser and base64 decoder over `data`: never a
-/// panic, the decoder writes within its buffer, and decoding `data` whole
-/// or cut in two (at the place the first byte names) through a small
-/// buffer gives the same bytes and the same error.
+/// The tunnel's head parser, base64 decoder and client side over `data`:
+/// never a panic, the decoder writes within its buffer, and decoding
+/// `data` whole or cut in two (at the place the first byte names) through
+/// a small buffer gives the same bytes and the same error; read as the
+/// answer to a client's GET, whole or cut, it gives the same body or the
+/// same error.
 pub fn tunnel(data: &[u8]) {
     use crate::tunnel::{Base64Decoder, TunnelError, parse_request_head};
     let max = data.first().map_or(0, |&b| usize::from(b) * 8);
@@ -140,6 +142,26 @@ pub fn tunnel(data: &[u8]) {
     if let Ok(bytes) = whole {
         assert!(bytes.len() <= data.len() * 3 / 4 + 2, "more out than in");
     }
+    // The same bytes as a client's GET connection: read whole or cut in
+    // two, the answer opens the tunnel (or fails) alike and the body
+    // after the head is the same.
+    let answer = |chunks: &[&[u8]]| -> Result<Vec<u8>, TunnelError> {
+        let Ok(t) = crate::tunnel::ClientTunnel::new("/a", "h:1", [0; 16]) else {
+            unreachable!("valid values")
+        };
+        let mut t = t.with_max_head(max);
+        let mut body = Vec::new();
+        for chunk in chunks {
+            if let crate::tunnel::GetAnswer::Open { body: b } = t.handle_get_bytes(chunk)? {
+                body.extend_from_slice(b);
+            }
+        }
+        assert!(body.len() <= data.len(), "more body than input");
+        Ok(body)
+    };
+    let whole = answer(&[data]);
+    let split = answer(&[&data[..cut], &data[cut..]]);
+    assert_eq!(whole, split, "cutting changed the GET's answer");
 }
 
 /// Everything a client pulling over TCP interleaved hears in one run:

@@ -1,6 +1,8 @@
 //! RTSP 1.0 (RFC 2326) and 2.0 (RFC 7826) for streamkit, Sans-IO:
 //! messages, typed headers, authentication, the server session, the
-//! client session ([`client`]) and RTSP over HTTP (the [`tunnel`]).
+//! client session ([`client`]) and RTSP over HTTP (the [`tunnel`]: the
+//! server's parts, and [`tunnel::ClientTunnel`] to run a client session
+//! through one).
 //!
 //! The caller reads bytes from its socket and pushes them, in whatever
 //! chunks they came; the reader gives whole messages and interleaved

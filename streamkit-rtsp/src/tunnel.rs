@@ -24,7 +24,9 @@
 //! comes, in bounded steps into the caller's buffer, tolerant of padding
 //! inside the stream and of whitespace; [`write_get_response`] is the
 //! GET's answer head; [`write_get_request`], [`write_post_request`] and
-//! [`encode_base64`] are what a client sends.
+//! [`encode_base64`] are what a client sends, and [`ClientTunnel`] is the
+//! client's side put together (the heads, the check of the GET's answer,
+//! the POST body), to run a client session through.
 //!
 //! ```
 //! use bytes::BytesMut;
@@ -111,8 +113,9 @@ pub enum TunnelError {
         /// Where, from the start of the head.
         offset: usize,
     },
-    /// The head did not end within the bound.
-    #[error("HTTP request head longer than {max} bytes")]
+    /// The head (a request's, or the answer to a client's GET) did not
+    /// end within the bound.
+    #[error("HTTP head longer than {max} bytes")]
     HeadTooLarge {
         /// The bound.
         max: usize,
@@ -124,6 +127,16 @@ pub enum TunnelError {
         /// What is wrong.
         what: &'static str,
     },
+    /// The server answered a client's GET with another status than 200.
+    #[error("the server answered the tunnel's GET with HTTP status {status}")]
+    AnswerRefused {
+        /// The status.
+        status: u16,
+    },
+    /// The server answered a client's GET with another content type than
+    /// `application/x-rtsp-tunnelled`: it does not tunnel RTSP there.
+    #[error("the answer to the tunnel's GET is not application/x-rtsp-tunnelled")]
+    AnswerNotTunnelled,
     /// A value given to a writer would break the head (a control
     /// character, a space in the target).
     #[error("{what} cannot go into an HTTP head")]
@@ -479,6 +492,272 @@ fn client_values<'a>(
     let host = check_value(host, "host", false)?;
     let cookie = check_cookie(cookie.as_bytes())?;
     Ok((target, host, cookie))
+}
+
+/// The longest answer head to a client's GET that [`ClientTunnel`] reads
+/// by default.
+pub const MAX_ANSWER_HEAD: usize = 16 * 1024;
+
+/// The client's side of a tunnel: the two heads to write, the server's
+/// answer to the GET, and the POST body.
+///
+/// The contract, in order:
+///
+/// 1. [`ClientTunnel::new`] with the RTSP URL's target and authority and
+///    16 bytes from the caller's random source (the cookie is made of
+///    them);
+/// 2. open the GET connection and write [`ClientTunnel::write_get_head`];
+/// 3. give what the GET connection reads to
+///    [`ClientTunnel::handle_get_bytes`] until it says
+///    [`GetAnswer::Open`]: its `body` (and every later read, given to
+///    `handle_get_bytes` again or straight to it) is the RTSP
+///    connection's input, for the client session's `handle_bytes`;
+/// 4. open the POST connection and write
+///    [`ClientTunnel::write_post_head`]; then each write of the session
+///    (requests, interleaved RTCP) goes through
+///    [`ClientTunnel::encode`] into the POST body.
+///
+/// The answer head is held in a buffer of at most `max_head` bytes (one
+/// copy, once per tunnel); the body is never copied.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use streamkit_rtsp::tunnel::{
+///     parse_request_head, Base64Decoder, ClientTunnel, GetAnswer, HeadStatus,
+/// };
+///
+/// let mut tunnel = ClientTunnel::new("/vod/a", "127.0.0.1:8080", [7; 16])?;
+/// let mut get = BytesMut::new();
+/// tunnel.write_get_head(&mut get);
+/// let HeadStatus::Tunnel(g) = parse_request_head(&get, 16 * 1024)? else { panic!() };
+/// assert_eq!(g.cookie, tunnel.cookie());
+///
+/// // The server's answer, and the first RTSP response in the same read.
+/// let answer = b"HTTP/1.0 200 OK\r\nContent-Type: application/x-rtsp-tunnelled\r\n\r\nRTSP/1.0 200 OK\r\n";
+/// let (head, rest) = answer.split_at(20);
+/// assert_eq!(tunnel.handle_get_bytes(head)?, GetAnswer::Incomplete);
+/// assert_eq!(tunnel.handle_get_bytes(rest)?, GetAnswer::Open { body: b"RTSP/1.0 200 OK\r\n" });
+///
+/// // The POST carries what the session writes, in base64.
+/// let mut post = BytesMut::new();
+/// tunnel.write_post_head(&mut post);
+/// let head_len = post.len();
+/// tunnel.encode(b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n", &mut post);
+/// let mut out = [0u8; 64];
+/// let d = Base64Decoder::new().decode(&post[head_len..], &mut out)?;
+/// assert_eq!(&out[..d.written], b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n");
+/// # Ok::<(), streamkit_rtsp::tunnel::TunnelError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientTunnel {
+    target: String,
+    host: String,
+    cookie: String,
+    max_head: usize,
+    state: ClientTunnelState,
+}
+
+#[derive(Debug, Clone)]
+enum ClientTunnelState {
+    /// The answer head so far.
+    Answer(Vec<u8>),
+    Open,
+    Failed(TunnelError),
+}
+
+/// What [`ClientTunnel::handle_get_bytes`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GetAnswer<'a> {
+    /// The answer head has not ended: read more.
+    Incomplete,
+    /// The server took the GET: `body` is RTSP connection input (the
+    /// part of this call's bytes after the head; all of them once open).
+    Open {
+        /// Bytes for the client session.
+        body: &'a [u8],
+    },
+}
+
+impl ClientTunnel {
+    /// A tunnel to `target` (the RTSP URL's path and query, `/vod/NAME`)
+    /// on `host` (`HOST:PORT`), its cookie the 32 hexadecimal digits of
+    /// `random` (16 bytes from the caller's random source).
+    ///
+    /// # Errors
+    ///
+    /// [`TunnelError::BadValue`] for a target or host that cannot stand
+    /// in an HTTP head (empty, a space, a control byte).
+    pub fn new(target: &str, host: &str, random: [u8; 16]) -> Result<ClientTunnel, TunnelError> {
+        let mut cookie = String::with_capacity(32);
+        for b in random {
+            for nibble in [b >> 4, b & 0xf] {
+                cookie.push(char::from(b"0123456789abcdef"[usize::from(nibble)]));
+            }
+        }
+        let (target, host, cookie) = client_values(target, host, &cookie)?;
+        Ok(ClientTunnel {
+            target: target.to_owned(),
+            host: host.to_owned(),
+            cookie: cookie.to_owned(),
+            max_head: MAX_ANSWER_HEAD,
+            state: ClientTunnelState::Answer(Vec::new()),
+        })
+    }
+
+    /// Sets the longest answer head taken (default
+    /// [`MAX_ANSWER_HEAD`]).
+    #[must_use]
+    pub fn with_max_head(mut self, max_head: usize) -> ClientTunnel {
+        self.max_head = max_head;
+        self
+    }
+
+    /// The `x-sessioncookie` that ties the two halves.
+    #[must_use]
+    pub fn cookie(&self) -> &str {
+        &self.cookie
+    }
+
+    /// `true` once the server took the GET.
+    #[must_use]
+    pub fn is_open(&self) -> bool {
+        matches!(self.state, ClientTunnelState::Open)
+    }
+
+    /// Writes the GET's head (see [`write_get_request`]).
+    pub fn write_get_head(&self, out: &mut impl BufMut) {
+        // The values were checked in `new`.
+        let _ = write_get_request(out, &self.target, &self.host, &self.cookie);
+    }
+
+    /// Writes the POST's head (see [`write_post_request`]).
+    pub fn write_post_head(&self, out: &mut impl BufMut) {
+        let _ = write_post_request(out, &self.target, &self.host, &self.cookie);
+    }
+
+    /// Appends one write of the session (a request, an interleaved
+    /// frame) to the POST body, in base64 with its own padding.
+    pub fn encode(&self, session_bytes: &[u8], out: &mut impl BufMut) {
+        encode_base64(session_bytes, out);
+    }
+
+    /// Reads `input`, the next bytes of the GET connection: the answer
+    /// head until it ends, then the RTSP connection's output (see
+    /// [`GetAnswer`]).
+    ///
+    /// The answer must be HTTP/1.0 or 1.1 with status 200 and, when it
+    /// says its `Content-Type`, [`TUNNELLED`]. Lines may end in CRLF or a
+    /// bare LF.
+    ///
+    /// # Errors
+    ///
+    /// [`TunnelError::AnswerRefused`] for another status;
+    /// [`TunnelError::AnswerNotTunnelled`] for another content type;
+    /// [`TunnelError::InvalidHead`] for a status line or header field
+    /// that breaks HTTP's syntax, or more than 64 fields;
+    /// [`TunnelError::HeadTooLarge`] when `max_head` bytes pass without
+    /// the head's end. After an error every call gives it again.
+    pub fn handle_get_bytes<'a>(&mut self, input: &'a [u8]) -> Result<GetAnswer<'a>, TunnelError> {
+        let head = match &mut self.state {
+            ClientTunnelState::Open => return Ok(GetAnswer::Open { body: input }),
+            ClientTunnelState::Failed(e) => return Err(e.clone()),
+            ClientTunnelState::Answer(head) => head,
+        };
+        let before = head.len();
+        let take = input.len().min(self.max_head.saturating_sub(before));
+        head.extend_from_slice(input.get(..take).unwrap_or_default());
+        let Some(head_len) = head_end(head) else {
+            if head.len() >= self.max_head {
+                return Err(self.fail(TunnelError::HeadTooLarge { max: self.max_head }));
+            }
+            return Ok(GetAnswer::Incomplete);
+        };
+        let checked = check_answer(head.get(..head_len).unwrap_or_default());
+        match checked {
+            Ok(()) => {
+                self.state = ClientTunnelState::Open;
+                let body = input
+                    .get(head_len.saturating_sub(before)..)
+                    .unwrap_or_default();
+                Ok(GetAnswer::Open { body })
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    fn fail(&mut self, e: TunnelError) -> TunnelError {
+        self.state = ClientTunnelState::Failed(e.clone());
+        e
+    }
+}
+
+/// Checks a GET's answer head (its blank line included).
+fn check_answer(head: &[u8]) -> Result<(), TunnelError> {
+    let mut lines = Lines { head, at: 0 };
+    let bad_line = TunnelError::InvalidHead {
+        what: "status line",
+        offset: 0,
+    };
+    let (_, line) = lines.next().ok_or(bad_line.clone())?;
+    let mut parts = line.splitn(3, |&b| b == b' ');
+    if !matches!(parts.next(), Some(b"HTTP/1.0" | b"HTTP/1.1")) {
+        return Err(bad_line);
+    }
+    let status = match parts.next() {
+        Some(&[a, b, c]) if [a, b, c].iter().all(u8::is_ascii_digit) => {
+            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
+        }
+        _ => {
+            return Err(TunnelError::InvalidHead {
+                what: "status code",
+                offset: 9,
+            });
+        }
+    };
+    let mut content_type_ok = true;
+    let mut fields = 0;
+    for (at, line) in lines {
+        if line.is_empty() {
+            break;
+        }
+        fields += 1;
+        if fields > MAX_FIELDS {
+            return Err(TunnelError::InvalidHead {
+                what: "header count",
+                offset: at,
+            });
+        }
+        let colon = line
+            .iter()
+            .position(|&b| b == b':')
+            .filter(|&c| c > 0)
+            .ok_or(TunnelError::InvalidHead {
+                what: "header field",
+                offset: at,
+            })?;
+        let (name, value) = line.split_at(colon);
+        if !name.iter().all(|b| is_token(*b)) {
+            return Err(TunnelError::InvalidHead {
+                what: "header name",
+                offset: at,
+            });
+        }
+        if name.eq_ignore_ascii_case(b"content-type") {
+            let value = value.get(1..).unwrap_or_default();
+            let media = value.split(|&b| b == b';').next().unwrap_or_default();
+            content_type_ok = media
+                .trim_ascii()
+                .eq_ignore_ascii_case(TUNNELLED.as_bytes());
+        }
+    }
+    if status != 200 {
+        return Err(TunnelError::AnswerRefused { status });
+    }
+    if !content_type_ok {
+        return Err(TunnelError::AnswerNotTunnelled);
+    }
+    Ok(())
 }
 
 /// The base64 alphabet (RFC 4648, section 4).
@@ -970,6 +1249,139 @@ mod tests {
         );
     }
 
+    fn open_tunnel() -> ClientTunnel {
+        ClientTunnel::new("/vod/a?x=1", "127.0.0.1:8080", [0xa5; 16]).unwrap()
+    }
+
+    #[test]
+    fn a_client_tunnel_writes_heads_the_server_side_takes() {
+        let t = ClientTunnel::new("/vod/a", "h:80", *b"0123456789abcdef").unwrap();
+        assert_eq!(t.cookie(), "30313233343536373839616263646566");
+        let mut get = BytesMut::new();
+        t.write_get_head(&mut get);
+        let mut expected = BytesMut::new();
+        write_get_request(&mut expected, "/vod/a", "h:80", t.cookie()).unwrap();
+        assert_eq!(get, expected);
+        let mut post = BytesMut::new();
+        t.write_post_head(&mut post);
+        let HeadStatus::Tunnel(r) = parse_request_head(&post, 16384).unwrap() else {
+            panic!("a tunnel POST")
+        };
+        assert_eq!(
+            (r.half, r.target, r.cookie, r.head_len),
+            (TunnelHalf::Post, "/vod/a", t.cookie(), post.len())
+        );
+        assert_eq!(
+            ClientTunnel::new("/a b", "h", [0; 16]).unwrap_err(),
+            TunnelError::BadValue {
+                what: "request target"
+            }
+        );
+        assert_eq!(
+            ClientTunnel::new("/a", "", [0; 16]).unwrap_err(),
+            TunnelError::BadValue { what: "host" }
+        );
+    }
+
+    #[test]
+    fn the_answers_of_serve_and_gstreamer_open_the_tunnel_byte_by_byte() {
+        let mut serve = BytesMut::new();
+        write_get_response(&mut serve, "streamkit serve").unwrap();
+        // gst-rtsp-server 1.22's answer, as it came on 127.0.0.1.
+        let gst = b"HTTP/1.0 200 OK\r\nServer: GStreamer RTSP Server\r\nConnection: close\r\n\
+            Cache-Control: no-store\r\nPragma: no-cache\r\nX-Server-IP-Address: 127.0.0.1\r\n\
+            Content-Type: application/x-rtsp-tunnelled\r\n\
+            Date: Thu, 03 Dec 2026 13:47:34 GMT\r\n\r\n";
+        for head in [&serve[..], &gst[..], b"HTTP/1.1 200 OK\n\n"] {
+            let mut stream = head.to_vec();
+            stream.extend_from_slice(b"RTSP/1.0 200 OK\r\n");
+            let mut t = open_tunnel();
+            let mut body = Vec::new();
+            for b in stream.chunks(1) {
+                match t.handle_get_bytes(b).unwrap() {
+                    GetAnswer::Incomplete => assert!(body.is_empty() && !t.is_open()),
+                    GetAnswer::Open { body: b } => body.extend_from_slice(b),
+                }
+            }
+            assert!(t.is_open());
+            assert_eq!(body, b"RTSP/1.0 200 OK\r\n");
+            // Whole, in one read.
+            let mut t = open_tunnel();
+            assert_eq!(
+                t.handle_get_bytes(&stream).unwrap(),
+                GetAnswer::Open {
+                    body: b"RTSP/1.0 200 OK\r\n"
+                }
+            );
+            assert_eq!(
+                t.handle_get_bytes(b"$\0").unwrap(),
+                GetAnswer::Open { body: b"$\0" }
+            );
+        }
+    }
+
+    #[test]
+    fn refused_or_broken_answers_are_typed_errors_that_stay() {
+        let cases: [(&[u8], TunnelError); 6] = [
+            (
+                b"HTTP/1.0 404 Not Found\r\nContent-Type: text/html\r\n\r\n",
+                TunnelError::AnswerRefused { status: 404 },
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n",
+                TunnelError::AnswerNotTunnelled,
+            ),
+            (
+                b"RTSP/1.0 200 OK\r\n\r\n",
+                TunnelError::InvalidHead {
+                    what: "status line",
+                    offset: 0,
+                },
+            ),
+            (
+                b"HTTP/1.0 20x OK\r\n\r\n",
+                TunnelError::InvalidHead {
+                    what: "status code",
+                    offset: 9,
+                },
+            ),
+            (
+                b"HTTP/1.0 200 OK\r\nno colon\r\n\r\n",
+                TunnelError::InvalidHead {
+                    what: "header field",
+                    offset: 17,
+                },
+            ),
+            (
+                b"HTTP/1.0 200 OK\r\nBad Name: x\r\n\r\n",
+                TunnelError::InvalidHead {
+                    what: "header name",
+                    offset: 17,
+                },
+            ),
+        ];
+        for (answer, error) in cases {
+            let mut t = open_tunnel();
+            assert_eq!(t.handle_get_bytes(answer), Err(error.clone()));
+            assert_eq!(t.handle_get_bytes(b"RTSP/1.0 200 OK\r\n"), Err(error));
+            assert!(!t.is_open());
+        }
+        // No end within the bound, in small reads.
+        let mut t = open_tunnel().with_max_head(64);
+        let mut result = Ok(GetAnswer::Incomplete);
+        for _ in 0..10 {
+            result = t.handle_get_bytes(b"HTTP/1.0 200 OK\r\nX: y\r\n");
+            if result.is_err() {
+                break;
+            }
+        }
+        assert_eq!(result, Err(TunnelError::HeadTooLarge { max: 64 }));
+        // A head that ends exactly at the bound is taken.
+        let head = b"HTTP/1.0 200 OK\r\n\r\n";
+        let mut t = open_tunnel().with_max_head(head.len());
+        assert_eq!(t.handle_get_bytes(head), Ok(GetAnswer::Open { body: b"" }));
+    }
+
     proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..512), room in 0usize..16, max in 0usize..600) {
@@ -1012,6 +1424,51 @@ mod tests {
             chunks.push(&body[at..]);
             let decoded = decode_chunks(&chunks, room).unwrap();
             prop_assert_eq!(decoded, messages.concat());
+        }
+
+        #[test]
+        fn arbitrary_get_answers_never_panic(
+            data in proptest::collection::vec(any::<u8>(), 0..600),
+            cuts in proptest::collection::vec(any::<usize>(), 0..6),
+            max in 0usize..700,
+        ) {
+            let mut t = open_tunnel().with_max_head(max);
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (data.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut at = 0;
+            let mut body = 0;
+            for c in cuts.into_iter().chain([data.len()]) {
+                match t.handle_get_bytes(&data[at..c]) {
+                    Ok(GetAnswer::Open { body: b }) => body += b.len(),
+                    Ok(GetAnswer::Incomplete) => prop_assert!(!t.is_open()),
+                    Err(_) => prop_assert!(!t.is_open()),
+                }
+                at = c;
+            }
+            prop_assert!(body <= data.len());
+            crate::fuzz::tunnel(&data);
+        }
+
+        #[test]
+        fn session_bytes_through_the_post_decode_to_themselves(
+            writes in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..200), 0..8),
+            cut in any::<usize>(),
+            room in 3usize..64,
+        ) {
+            let t = open_tunnel();
+            let mut post = BytesMut::new();
+            t.write_post_head(&mut post);
+            let HeadStatus::Tunnel(r) = parse_request_head(&post, 16384).unwrap() else {
+                panic!("a tunnel POST");
+            };
+            let head_len = r.head_len;
+            for w in &writes {
+                t.encode(w, &mut post);
+            }
+            let body = &post[head_len..];
+            let cut = cut % (body.len() + 1);
+            let decoded = decode_chunks(&[&body[..cut], &body[cut..]], room).unwrap();
+            prop_assert_eq!(decoded, writes.concat());
         }
 
         #[test]

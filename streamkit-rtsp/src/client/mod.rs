@@ -41,6 +41,11 @@
 //! 6. [`ClientEvent::SessionEnded`] is the last event: close the
 //!    connection.
 //!
+//! "The TCP connection" may be a TLS connection (`rtsps://`) or an RTSP
+//! over HTTP tunnel: with [`crate::tunnel::ClientTunnel`] the bytes for
+//! it go base64-encoded into the POST connection and what the GET
+//! connection reads after its answer head is what `handle_bytes` takes.
+//!
 //! ```
 //! use std::time::Instant;
 //! use streamkit_rtsp::client::{ClientConfig, ClientEvent, ClientSession, ClientTransmit};
