@@ -785,9 +785,13 @@ impl Connection {
                     request,
                     path,
                     tracks,
+                    skipped,
                 } => {
                     let ok = path.strip_prefix("/live/").is_some_and(valid_name);
                     tracing::info!(peer = %self.peer, %path, tracks = tracks.len(), "rtsp announce");
+                    for (media, why) in &skipped {
+                        tracing::warn!(peer = %self.peer, %path, "rtsp announce: {media} track left out: {why}");
+                    }
                     if ok {
                         let _ = conn.accept(now, request);
                     } else {

@@ -345,3 +345,47 @@ fn the_session_ends_after_its_last_sample() {
     assert_eq!(conn.poll_event(), None);
     assert!(conn.poll_sample().is_none());
 }
+
+#[test]
+fn an_announced_track_the_server_cannot_read_is_named_with_why() {
+    #[allow(clippy::disallowed_methods)] // a virtual clock's origin
+    let t0 = Instant::now();
+    let config = ServerConfig::new(WallClock::new(
+        t0,
+        UnixTime::from_unix_millis(1_700_000_000_000),
+    ));
+    let mut conn = ServerConnection::new(
+        t0,
+        config,
+        "127.0.0.1:50000".parse().unwrap(),
+        Box::new(|b: &mut [u8]| b.fill(7)),
+        Box::new(OpenPolicy),
+    );
+    // GStreamer's rtspclientsink announces AAC as MP4A-LATM by default.
+    let sdp = format!(
+        "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=cam\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+         m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n\
+         a=fmtp:96 packetization-mode=1;sprop-parameter-sets={},{}\r\n\
+         a=control:stream=0\r\n\
+         m=audio 0 RTP/AVP 97\r\na=rtpmap:97 MP4A-LATM/44100/1\r\n\
+         a=fmtp:97 profile-level-id=30;cpresent=0;config=40002210\r\n\
+         a=control:stream=1\r\n",
+        base64(&hex(SPS_A)),
+        base64(&hex(PPS))
+    );
+    conn.handle_bytes(
+        t0,
+        &request("ANNOUNCE", "rtsp://127.0.0.1/live/cam", 1, "", &sdp),
+    );
+    let Some(ServerEvent::Announce {
+        tracks, skipped, ..
+    }) = conn.poll_event()
+    else {
+        panic!("an announce")
+    };
+    assert_eq!(tracks.len(), 1);
+    assert!(matches!(tracks[0].codec, CodecConfig::H264(_)));
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0].0, "audio");
+    assert!(skipped[0].1.contains("MP4A-LATM"), "{skipped:?}");
+}

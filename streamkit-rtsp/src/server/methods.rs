@@ -415,16 +415,32 @@ impl ServerConnection {
             return;
         };
         let mut tracks = Vec::new();
+        let mut skipped = Vec::new();
         for (i, m) in sdp.media.iter().enumerate() {
+            let mut skip = |why: String| skipped.push((m.media.clone(), why));
             let Some(pt) = m.formats.first().and_then(|f| f.parse::<u8>().ok()) else {
+                skip("no payload type".into());
                 continue;
             };
-            let Ok(codec) = m.codec(pt) else { continue };
+            let codec = match m.codec(pt) {
+                Ok(c) => c,
+                Err(e) => {
+                    let name = m.attributes.rtpmap(pt).ok().flatten();
+                    let name = name.map_or_else(|| "no rtpmap".to_owned(), |r| r.encoding_name);
+                    skip(format!("payload type {pt} ({name}): {e}"));
+                    continue;
+                }
+            };
             let Some(clock) = rtp_clock_rate(&codec) else {
+                skip(format!("no RTP clock rate for {}", codec.codec_string()));
                 continue;
             };
-            let Ok(depacketizer) = Depacketizer::from_media(m, pt, mp4_nal_form(&codec)) else {
-                continue;
+            let depacketizer = match Depacketizer::from_media(m, pt, mp4_nal_form(&codec)) {
+                Ok(d) => d,
+                Err(e) => {
+                    skip(e.to_string());
+                    continue;
+                }
             };
             let control = m
                 .attributes
@@ -451,6 +467,7 @@ impl ServerConnection {
             request: id,
             path,
             tracks: list,
+            skipped,
         });
     }
 

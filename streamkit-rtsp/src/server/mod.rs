@@ -259,6 +259,10 @@ pub enum ServerEvent {
         path: String,
         /// The tracks of its SDP.
         tracks: Vec<Track>,
+        /// The media sections left out, none of their packets read: the
+        /// `m=` media type and why (a payload format this crate does not
+        /// depacketize, such as MP4A-LATM audio; no payload type).
+        skipped: Vec<(String, String)>,
     },
     /// The publisher starts sending: [`accept`](ServerConnection::accept)
     /// (samples then come from [`poll_sample`](ServerConnection::poll_sample))
