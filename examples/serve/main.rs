@@ -61,7 +61,6 @@ mod rtmp;
 mod rtp;
 mod rtsp;
 #[path = "../common/rtsp_client.rs"]
-#[allow(dead_code)] // the UDP pairs are for the example clients
 mod rtsp_client;
 mod send;
 mod tls;
