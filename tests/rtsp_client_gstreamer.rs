@@ -13,85 +13,13 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
-
 use bytes::Bytes;
 use streamkit::core::codec::CodecConfig;
 use streamkit::core::mp4::Mp4File;
-use support::{Guard, TempDir, example_binary, fixture, require};
+use support::rtsp::{fnv, gst_rtsp_server, pull};
+use support::{TempDir, fixture};
 
 const FIXTURE: &str = "h264_aac.mp4";
-
-/// GStreamer's RTSP server on 127.0.0.1 serving `name`, its port once
-/// it listens.
-fn gst_server(
-    dir: &Path,
-    name: &str,
-    credentials: Option<(&str, &str)>,
-    tag: &str,
-) -> (Guard, u16) {
-    require("gst-launch-1.0");
-    let mut cmd = Command::new("/usr/bin/python3");
-    cmd.arg(support::workspace_root().join("tests/gst/rtsp_server.py"))
-        .arg(fixture(name));
-    if let Some((u, p)) = credentials {
-        cmd.args([u, p]);
-    }
-    let mut server = Guard::spawn_logged(&mut cmd, dir, tag);
-    let start = Instant::now();
-    let out = dir.join(format!("{tag}.stdout"));
-    loop {
-        let text = std::fs::read_to_string(&out).unwrap_or_default();
-        if let Some(port) = text
-            .lines()
-            .find_map(|l| l.strip_prefix("PORT "))
-            .and_then(|p| p.trim().parse().ok())
-        {
-            return (server, port);
-        }
-        if let Some(status) = server.try_status() {
-            panic!("the RTSP server exited ({status}): {}", server.stderr());
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "the RTSP server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// What rtsp_pull printed and how it exited.
-struct Pulled {
-    success: bool,
-    stdout: String,
-    stderr: String,
-}
-
-fn pull(dir: &Path, args: &[&str], tag: &str) -> Pulled {
-    let mut child = Guard::spawn_logged(
-        Command::new(example_binary("rtsp_pull")).args(args),
-        dir,
-        tag,
-    );
-    let status = child.wait(Duration::from_secs(120));
-    Pulled {
-        success: status.success(),
-        stdout: std::fs::read_to_string(dir.join(format!("{tag}.stdout"))).unwrap(),
-        stderr: child.stderr(),
-    }
-}
-
-/// FNV-1a 64 over `data` (as rtsp_pull prints it).
-fn fnv(data: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in data {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
 
 /// The slices of a length-prefixed H.264 or H.265 sample, each after a
 /// 4-byte length, hashed.
@@ -244,7 +172,7 @@ fn sender_reports_link_the_tracks(stdout: &str, before: i64, after: i64) {
 /// file.
 fn pulls_the_fixture(name: &str, transport: &str, credentials: Option<(&str, &str)>) {
     let dir = TempDir::new(&format!("rtsp-client-gst-{transport}"));
-    let (_server, port) = gst_server(dir.path(), name, credentials, "server");
+    let (_server, port) = gst_rtsp_server(dir.path(), name, credentials, 0, "server");
     let url = match credentials {
         Some((u, p)) => format!("rtsp://{u}:{p}@127.0.0.1:{port}/test"),
         None => format!("rtsp://127.0.0.1:{port}/test"),
@@ -352,7 +280,8 @@ fn pulls_h265_over_tcp() {
 #[test]
 fn wrong_credentials_are_a_typed_401_and_nothing_is_received() {
     let dir = TempDir::new("rtsp-client-gst-401");
-    let (_server, port) = gst_server(dir.path(), FIXTURE, Some(("viewer", "s3cret")), "server");
+    let (_server, port) =
+        gst_rtsp_server(dir.path(), FIXTURE, Some(("viewer", "s3cret")), 0, "server");
     let url = format!("rtsp://viewer:wrong@127.0.0.1:{port}/test");
     let out = pull(dir.path(), &["--transport", "tcp", &url], "pull");
     assert!(!out.success, "{}", out.stdout);
@@ -371,32 +300,12 @@ fn wrong_credentials_are_a_typed_401_and_nothing_is_received() {
 
 #[test]
 fn a_redirect_is_followed_to_another_server() {
-    use std::io::{BufRead, BufReader, Write};
     let dir = TempDir::new("rtsp-client-gst-redirect");
-    let (_server, port) = gst_server(dir.path(), FIXTURE, None, "server");
+    let (_server, port) = gst_rtsp_server(dir.path(), FIXTURE, None, 0, "server");
     // A server that only redirects: one connection, one 302.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let redirector = listener.local_addr().unwrap().port();
     let target = format!("rtsp://127.0.0.1:{port}/test");
     let location = target.clone();
-    let thread = std::thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut cseq = String::new();
-        let mut line = String::new();
-        while reader.read_line(&mut line).unwrap() > 0 && line != "\r\n" {
-            if let Some(v) = line.strip_prefix("CSeq:") {
-                cseq = v.trim().to_owned();
-            }
-            line.clear();
-        }
-        let mut stream = stream;
-        write!(
-            stream,
-            "RTSP/1.0 302 Moved Temporarily\r\nCSeq: {cseq}\r\nLocation: {location}\r\n\r\n"
-        )
-        .unwrap();
-    });
+    let (redirector, thread) = support::rtsp::redirector(location);
     let url = format!("rtsp://127.0.0.1:{redirector}/old");
     let out = pull(dir.path(), &["--transport", "tcp", &url], "pull");
     thread.join().unwrap();

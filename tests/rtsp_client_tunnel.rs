@@ -29,7 +29,6 @@
 mod server;
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -37,40 +36,10 @@ use bytes::Bytes;
 use server::Server;
 use streamkit::core::codec::CodecConfig;
 use streamkit::core::mp4::Mp4File;
-use support::{Guard, TempDir, example_binary, fixture, require};
+use support::rtsp::{Pulled, fnv, gst_rtsp_server, pull};
+use support::{Guard, TempDir, example_binary, fixture};
 
 const FIXTURE: &str = "h264_aac.mp4";
-
-/// What rtsp_pull printed and how it exited.
-struct Pulled {
-    success: bool,
-    stdout: String,
-    stderr: String,
-}
-
-fn pull(dir: &Path, args: &[&str], tag: &str) -> Pulled {
-    let mut child = Guard::spawn_logged(
-        Command::new(example_binary("rtsp_pull")).args(args),
-        dir,
-        tag,
-    );
-    let status = child.wait(Duration::from_secs(120));
-    Pulled {
-        success: status.success(),
-        stdout: std::fs::read_to_string(dir.join(format!("{tag}.stdout"))).unwrap(),
-        stderr: child.stderr(),
-    }
-}
-
-/// FNV-1a 64 over `data` (as rtsp_pull prints it).
-fn fnv(data: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in data {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
 
 /// The slices of a length-prefixed H.264 sample, each after a 4-byte
 /// length, hashed, and their bytes so counted.
@@ -277,43 +246,10 @@ fn a_tunnel_to_a_port_that_does_not_tunnel_is_a_typed_error() {
     }
 }
 
-/// GStreamer's RTSP server on 127.0.0.1 serving the fixture (to the
-/// user and password only, when given), its port once it listens.
-fn gst_server(dir: &Path, credentials: Option<(&str, &str)>) -> (Guard, u16) {
-    require("gst-launch-1.0");
-    let mut cmd = Command::new("/usr/bin/python3");
-    cmd.arg(support::workspace_root().join("tests/gst/rtsp_server.py"))
-        .arg(fixture(FIXTURE));
-    if let Some((u, p)) = credentials {
-        cmd.args([u, p]);
-    }
-    let mut server = Guard::spawn_logged(&mut cmd, dir, "server");
-    let start = Instant::now();
-    let out = dir.join("server.stdout");
-    loop {
-        let text = std::fs::read_to_string(&out).unwrap_or_default();
-        if let Some(port) = text
-            .lines()
-            .find_map(|l| l.strip_prefix("PORT "))
-            .and_then(|p| p.trim().parse().ok())
-        {
-            return (server, port);
-        }
-        if let Some(status) = server.try_status() {
-            panic!("the RTSP server exited ({status}): {}", server.stderr());
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "the RTSP server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn pulls_from_gstreamer_through_its_http_tunnel() {
     let dir = TempDir::new("rtsp-client-tunnel-gst");
-    let (_server, port) = gst_server(dir.path(), None);
+    let (_server, port) = gst_rtsp_server(dir.path(), FIXTURE, None, 0, "server");
     let url = format!("rtsph://127.0.0.1:{port}/test");
     let out = pull(dir.path(), &[&url], "pull");
     assert_gst_fixture(&out);
@@ -332,7 +268,8 @@ fn assert_gst_fixture(out: &Pulled) {
 #[test]
 fn pulls_from_gstreamer_through_its_http_tunnel_with_digest() {
     let dir = TempDir::new("rtsp-client-tunnel-gst-digest");
-    let (_server, port) = gst_server(dir.path(), Some(("viewer", "s3cret")));
+    let (_server, port) =
+        gst_rtsp_server(dir.path(), FIXTURE, Some(("viewer", "s3cret")), 0, "server");
     // The 401 and the request answered again travel through the tunnel.
     let url = format!("rtsph://viewer:s3cret@127.0.0.1:{port}/test");
     let out = pull(dir.path(), &[&url], "pull");
@@ -524,32 +461,12 @@ fn publishes_over_rtsps_and_through_the_tunnel_and_the_stream_plays_back() {
 
 #[test]
 fn a_redirect_to_rtsps_is_followed_over_tls() {
-    use std::io::{BufRead, BufReader, Write};
     let dir = TempDir::new("rtsp-client-rtsps-redirect");
     let (_server, certs, rtsps) = rtsps_server();
     // A plain RTSP server that only redirects: one connection, one 302.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let redirector = listener.local_addr().unwrap().port();
     let target = format!("{rtsps}/vod/h264_aac");
     let location = target.clone();
-    let thread = std::thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut cseq = String::new();
-        let mut line = String::new();
-        while reader.read_line(&mut line).unwrap() > 0 && line != "\r\n" {
-            if let Some(v) = line.strip_prefix("CSeq:") {
-                cseq = v.trim().to_owned();
-            }
-            line.clear();
-        }
-        let mut stream = stream;
-        write!(
-            stream,
-            "RTSP/1.0 302 Moved Temporarily\r\nCSeq: {cseq}\r\nLocation: {location}\r\n\r\n"
-        )
-        .unwrap();
-    });
+    let (redirector, thread) = support::rtsp::redirector(location);
     let ca = certs.path().join("ca.pem");
     let url = format!("rtsp://127.0.0.1:{redirector}/old");
     let out = pull(dir.path(), &["--ca", ca.to_str().unwrap(), &url], "pull");

@@ -20,46 +20,20 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{Guard, TempDir, fixture, require};
+use support::rtsp::gst_rtsp_server;
+use support::{TempDir, require};
 
+#[path = "serve_support/framecrc.rs"]
+mod framecrc;
 #[path = "serve_support/server.rs"]
 mod server;
+use framecrc::{count, framecrc};
 use server::Server;
 
 /// The hang guard of every wait (not a timing claim).
 const GUARD: Duration = Duration::from_secs(180);
-
-/// GStreamer's RTSP server serving the fixture at rtsp://127.0.0.1:PORT/test
-/// (`port` 0: the system's choice), and its port once it listens.
-fn gst_server(dir: &Path, port: u16, tag: &str) -> (Guard, u16) {
-    require("gst-launch-1.0");
-    let mut cmd = Command::new("/usr/bin/python3");
-    cmd.arg(support::workspace_root().join("tests/gst/rtsp_server.py"))
-        .arg(fixture("h264_aac.mp4"))
-        .env("RTSP_PORT", port.to_string());
-    let mut server = Guard::spawn_logged(&mut cmd, dir, tag);
-    let start = Instant::now();
-    let out = dir.join(format!("{tag}.stdout"));
-    loop {
-        let text = std::fs::read_to_string(&out).unwrap_or_default();
-        if let Some(port) = text
-            .lines()
-            .find_map(|l| l.strip_prefix("PORT "))
-            .and_then(|p| p.trim().parse().ok())
-        {
-            return (server, port);
-        }
-        if let Some(status) = server.try_status() {
-            panic!("the RTSP server exited ({status}): {}", server.stderr());
-        }
-        assert!(start.elapsed() < GUARD, "the RTSP server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// Polls serve's video media playlist of `cam` until `done` holds for it.
 fn wait_playlist(server: &Server, what: &str, done: impl Fn(&str) -> bool) -> String {
@@ -78,35 +52,11 @@ fn wait_playlist(server: &Server, what: &str, done: impl Fn(&str) -> bool) -> St
     }
 }
 
-/// ffmpeg decoding 2 s of `url`: the frames per stream, and its stderr.
-fn decode(url: &str) -> ([usize; 2], String) {
-    let out = Command::new("ffmpeg")
-        .args([
-            "-nostdin", "-v", "error", "-i", url, "-t", "2", "-f", "framecrc", "-",
-        ])
-        .output()
-        .expect("run ffmpeg");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "ffmpeg {url}: {stderr}");
-    let mut counts = [0; 2];
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        if let Some(stream) = line
-            .split(',')
-            .next()
-            .and_then(|s| s.trim().parse::<usize>().ok())
-            && let Some(c) = counts.get_mut(stream)
-        {
-            *c += 1;
-        }
-    }
-    (counts, stderr)
-}
-
 #[test]
 fn serve_pulls_a_camera_and_goes_on_behind_a_discontinuity_when_it_returns() {
     require("ffmpeg");
     let dir = TempDir::new("serve-pull");
-    let (camera, port) = gst_server(dir.path(), 0, "camera-1");
+    let (camera, port) = gst_rtsp_server(dir.path(), "h264_aac.mp4", None, 0, "camera-1");
     let server = Server::start_logged(&["--pull", &format!("rtsp://127.0.0.1:{port}/test=cam")]);
     let log = server.log.as_ref().unwrap();
     log.wait_for(GUARD, "the pull playing", |lines| {
@@ -116,9 +66,9 @@ fn serve_pulls_a_camera_and_goes_on_behind_a_discontinuity_when_it_returns() {
     });
     wait_playlist(&server, "a whole segment", |p| p.contains("#EXTINF"));
     let url = format!("http://{}/live/cam/master.m3u8", server.addr);
-    let (counts, stderr) = decode(&url);
+    let (frames, stderr) = framecrc(&[], &url, &["-t", "2"]);
     assert_eq!(stderr, "", "LL-HLS of the pulled camera");
-    assert!(counts[0] > 0 && counts[1] > 0, "{counts:?}");
+    assert!(count(&frames, 0) > 0 && count(&frames, 1) > 0, "{frames:?}");
 
     // The camera goes away and comes back where it was.
     drop(camera);
@@ -127,7 +77,7 @@ fn serve_pulls_a_camera_and_goes_on_behind_a_discontinuity_when_it_returns() {
             .iter()
             .any(|l| l.contains("live/cam:") && l.contains("again in"))
     });
-    let (_camera, again) = gst_server(dir.path(), port, "camera-2");
+    let (_camera, again) = gst_rtsp_server(dir.path(), "h264_aac.mp4", None, port, "camera-2");
     assert_eq!(again, port);
     let playlist = wait_playlist(&server, "the discontinuity", |p| {
         p.split("#EXT-X-DISCONTINUITY")
@@ -141,9 +91,9 @@ fn serve_pulls_a_camera_and_goes_on_behind_a_discontinuity_when_it_returns() {
         .filter(|l| l.contains("live/cam: pulling"))
         .count();
     assert!(pulls >= 2, "one pull per session: {:?}", log.lines());
-    let (counts, stderr) = decode(&url);
+    let (frames, stderr) = framecrc(&[], &url, &["-t", "2"]);
     assert_eq!(stderr, "", "LL-HLS after the camera came back");
-    assert!(counts[0] > 0 && counts[1] > 0, "{counts:?}");
+    assert!(count(&frames, 0) > 0 && count(&frames, 1) > 0, "{frames:?}");
 }
 
 #[test]

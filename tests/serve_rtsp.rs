@@ -38,8 +38,11 @@
 
 use std::process::{Child, Command, Stdio};
 
+#[path = "serve_support/framecrc.rs"]
+mod framecrc;
 #[path = "serve_support/server.rs"]
 mod server;
+use framecrc::{count, framecrc, video_crcs};
 use server::Server;
 
 /// From tests/fixtures/manifest.tsv: h264_aac.mp4.
@@ -51,42 +54,6 @@ fn start(extra: &[&str]) -> Server {
     let mut args = vec![FIXTURE];
     args.extend_from_slice(extra);
     Server::start_with(&args)
-}
-
-/// ffmpeg's framecrc of `input` (after `before`): (stream, crc) per frame,
-/// and its stderr.
-fn framecrc(before: &[&str], input: &str, after: &[&str]) -> (Vec<(u32, String)>, String) {
-    let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error"])
-        .args(before)
-        .args(["-i", input])
-        .args(after)
-        .args(["-f", "framecrc", "-"])
-        .output()
-        .expect("run ffmpeg");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "ffmpeg {input}: {stderr}");
-    let frames = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').map(str::trim).collect();
-            (f[0].parse().unwrap(), f[5].to_owned())
-        })
-        .collect();
-    (frames, stderr)
-}
-
-fn count(frames: &[(u32, String)], stream: u32) -> usize {
-    frames.iter().filter(|(s, _)| *s == stream).count()
-}
-
-fn video_crcs(frames: &[(u32, String)]) -> Vec<&str> {
-    frames
-        .iter()
-        .filter(|(s, _)| *s == 0)
-        .map(|(_, c)| c.as_str())
-        .collect()
 }
 
 #[test]

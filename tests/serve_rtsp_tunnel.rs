@@ -31,8 +31,11 @@ use bytes::BytesMut;
 use streamkit::rtsp::message::{Frame, Message, MessageReader, ReaderConfig};
 use streamkit::rtsp::tunnel::{encode_base64, write_get_request, write_post_request};
 
+#[path = "serve_support/framecrc.rs"]
+mod framecrc;
 #[path = "serve_support/server.rs"]
 mod server;
+use framecrc::{count, framecrc, video_crcs};
 use server::Server;
 
 /// From tests/fixtures/manifest.tsv: h264_aac.mp4.
@@ -47,46 +50,12 @@ fn start() -> Server {
     Server::start_with(&[FIXTURE])
 }
 
-/// ffmpeg's framecrc of `input` (after `before`): (stream, crc) per frame,
-/// and its stderr.
-fn framecrc(before: &[&str], input: &str) -> (Vec<(u32, String)>, String) {
-    let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error"])
-        .args(before)
-        .args(["-i", input, "-f", "framecrc", "-"])
-        .output()
-        .expect("run ffmpeg");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "ffmpeg {input}: {stderr}");
-    let frames = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').map(str::trim).collect();
-            (f[0].parse().unwrap(), f[5].to_owned())
-        })
-        .collect();
-    (frames, stderr)
-}
-
-fn count(frames: &[(u32, String)], stream: u32) -> usize {
-    frames.iter().filter(|(s, _)| *s == stream).count()
-}
-
-fn video_crcs(frames: &[(u32, String)]) -> Vec<&str> {
-    frames
-        .iter()
-        .filter(|(s, _)| *s == 0)
-        .map(|(_, c)| c.as_str())
-        .collect()
-}
-
 #[test]
 fn ffmpeg_plays_vod_through_the_http_tunnel_to_the_source_frames() {
     let server = start();
-    let (source, _) = framecrc(&[], FIXTURE);
+    let (source, _) = framecrc(&[], FIXTURE, &[]);
     let url = format!("rtsp://{}/vod/h264_aac", server.addr);
-    let (frames, stderr) = framecrc(&["-rtsp_transport", "http"], &url);
+    let (frames, stderr) = framecrc(&["-rtsp_transport", "http"], &url, &[]);
     assert_eq!(stderr, "");
     assert_eq!(count(&frames, 0), VIDEO_FRAMES);
     assert_eq!(count(&frames, 1), AUDIO_FRAMES);

@@ -20,8 +20,11 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
+#[path = "serve_support/framecrc.rs"]
+mod framecrc;
 #[path = "serve_support/server.rs"]
 mod server;
+use framecrc::{count, framecrc, video_crcs};
 mod support;
 use server::Server;
 use support::TempDir;
@@ -69,44 +72,11 @@ fn start() -> (Server, TempDir, String) {
     (server, certs, rtsps)
 }
 
-/// ffmpeg's framecrc of `input`: (stream, crc) per frame, and its stderr.
-fn framecrc(input: &str) -> (Vec<(u32, String)>, String) {
-    let out = Command::new("ffmpeg")
-        .args([
-            "-nostdin", "-v", "error", "-i", input, "-f", "framecrc", "-",
-        ])
-        .output()
-        .expect("run ffmpeg");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "ffmpeg {input}: {stderr}");
-    let frames = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').map(str::trim).collect();
-            (f[0].parse().unwrap(), f[5].to_owned())
-        })
-        .collect();
-    (frames, stderr)
-}
-
-fn count(frames: &[(u32, String)], stream: u32) -> usize {
-    frames.iter().filter(|(s, _)| *s == stream).count()
-}
-
-fn video_crcs(frames: &[(u32, String)]) -> Vec<&str> {
-    frames
-        .iter()
-        .filter(|(s, _)| *s == 0)
-        .map(|(_, c)| c.as_str())
-        .collect()
-}
-
 #[test]
 fn ffmpeg_plays_vod_over_rtsps_to_the_source_frames() {
     let (server, _certs, rtsps) = start();
-    let (source, _) = framecrc(FIXTURE);
-    let (frames, stderr) = framecrc(&format!("{rtsps}/vod/h264_aac"));
+    let (source, _) = framecrc(&[], FIXTURE, &[]);
+    let (frames, stderr) = framecrc(&[], &format!("{rtsps}/vod/h264_aac"), &[]);
     assert_eq!(stderr, "");
     assert_eq!(count(&frames, 0), VIDEO_FRAMES);
     assert_eq!(count(&frames, 1), AUDIO_FRAMES);

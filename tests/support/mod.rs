@@ -22,6 +22,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+pub mod rtsp;
+
 use bytes::Bytes;
 use streamkit_core::codec::MediaKind;
 use streamkit_core::mp4::Mp4File;
