@@ -10,7 +10,9 @@
 //!   same playlist behind an `EXT-X-DISCONTINUITY`, and ffmpeg decodes it
 //!   again with no error;
 //! - a pull of a server that is not there is retried with growing waits
-//!   while serve serves the rest.
+//!   while serve serves the rest;
+//! - a camera behind Digest is pulled with the URL's credentials, which
+//!   never reach the log.
 //!
 //! Nothing here has an upper time bound a loaded machine could break:
 //! each wait is for a state, polled while the processes run, under a hang
@@ -132,4 +134,39 @@ fn a_camera_that_is_not_there_is_tried_again_with_growing_waits() {
     }
     // The files are served all the while.
     assert_eq!(server.get("/vod/h264_aac/master.m3u8").0, 200);
+}
+
+#[test]
+fn a_camera_behind_digest_is_pulled_and_its_password_never_logged() {
+    let dir = TempDir::new("serve-pull-digest");
+    let (_camera, port) = gst_rtsp_server(
+        dir.path(),
+        "h264_aac.mp4",
+        Some(("cam", "s3cret")),
+        0,
+        "camera",
+    );
+    let server = Server::start_logged(&[
+        "--pull",
+        &format!("rtsp://cam:s3cret@127.0.0.1:{port}/test=locked"),
+    ]);
+    let log = server.log.as_ref().unwrap();
+    let shown = format!("live/locked: pulling rtsp://127.0.0.1:{port}/test");
+    log.wait_for(GUARD, "the pull playing", |lines| {
+        lines.iter().any(|l| l.contains(&shown))
+    });
+    let start = Instant::now();
+    loop {
+        let (status, body) = server.get("/live/locked/video/index.m3u8");
+        if status == 200 && String::from_utf8_lossy(&body).contains("#EXTINF") {
+            break;
+        }
+        assert!(start.elapsed() < GUARD, "no segment from the locked camera");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        log.lines().iter().all(|l| !l.contains("s3cret")),
+        "{:?}",
+        log.lines()
+    );
 }

@@ -61,14 +61,20 @@ impl Pull {
 
     /// The URL without its credentials, for the log.
     fn shown_url(&self) -> String {
-        match self.url.split_once('@') {
-            Some((scheme_user, rest)) if scheme_user.contains("://") => {
-                let scheme = scheme_user.split("://").next().unwrap_or("rtsp");
-                format!("{scheme}://{rest}")
-            }
-            _ => self.url.clone(),
-        }
+        shown_url(&self.url)
     }
+}
+
+/// `url` without the credentials of its authority (`USER:PASS@`); an `@`
+/// in the path stays.
+fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{scheme}://{host}{path}")
 }
 
 /// What a running session does with its events: publishes the tracks
