@@ -80,3 +80,15 @@ fn the_configuration_is_followed() {
     r.connected(t0);
     assert_eq!(r.failed(t0 + ms(1), 0), ms(100));
 }
+
+#[test]
+fn a_wait_too_long_for_the_clock_is_no_panic() {
+    let t0 = origin();
+    let mut config = ReconnectConfig::default();
+    config.initial = Duration::MAX;
+    config.max = Duration::MAX;
+    let mut r = Reconnect::new(config);
+    assert_eq!(r.failed(t0, 1023), Duration::MAX);
+    assert_eq!(r.poll_timeout(), None);
+    assert_eq!(r.failed(t0, 7), Duration::MAX);
+}

@@ -73,11 +73,15 @@ impl Reconnect {
             .initial
             .saturating_mul(1u32 << self.failures.min(20));
         let wait = doubled.min(self.config.max);
-        // Up to a quarter less, by the random value.
-        let jitter = wait / 4 * (random % 1024) / 1024;
-        let wait = wait - jitter;
+        // Up to a quarter less, by the random value (none for a wait too
+        // long to scale).
+        let jitter = (wait / 4)
+            .checked_mul(random % 1024)
+            .map_or(Duration::ZERO, |d| d / 1024);
+        let wait = wait.saturating_sub(jitter);
         self.failures = self.failures.saturating_add(1);
-        self.next = Some(now + wait);
+        // A wait past what the clock can hold is never.
+        self.next = now.checked_add(wait);
         wait
     }
 
@@ -87,7 +91,8 @@ impl Reconnect {
         self.failures
     }
 
-    /// When to connect again (`None`: now, or while playing).
+    /// When to connect again (`None`: now, or while playing, or never for
+    /// a configured wait past what `Instant` holds).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.next
