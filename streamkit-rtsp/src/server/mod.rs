@@ -68,10 +68,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use streamkit_core::clock::{UnixTime, WallClock};
-use streamkit_core::codec::CodecError;
+use streamkit_core::clock::WallClock;
 use streamkit_core::sample::{PresentationShift, Sample};
-use streamkit_core::time::MediaTime;
 use streamkit_core::track::Track;
 use streamkit_rtp::jitter::JitterConfig;
 use streamkit_rtp::packet::RtpPacket;
@@ -79,8 +77,10 @@ use streamkit_rtp::sender::{MediaSender, PacketParts, TransmitKind};
 
 use crate::auth::{AuthConfig, AuthPolicy, Authenticator, RandomSource};
 use crate::error::ServerError;
-use crate::header::{NptTime, PortRange, SeekStyle};
+use crate::header::{PortRange, SeekStyle};
 use crate::message::{Frame, Message, MessageReader, ReaderConfig, Version};
+mod events;
+pub use events::{ServerEvent, ServerTransmit, ServerTransmitParts, SessionEnd, TrackTransport};
 use record::{Recorded, Recorder, TrackReport};
 
 /// How a server connection behaves.
@@ -180,212 +180,6 @@ impl std::fmt::Display for RequestId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.0)
     }
-}
-
-/// Where a set-up track's packets go. RTCP on RTP's own channel or
-/// address (`rtcp == Some(rtp)`) is RTP and RTCP multiplexed (RFC 5761;
-/// RTSP 2.0's `RTCP-mux`): a packet's type tells them apart, and
-/// multiplexed RTCP leaves from the server's RTP port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TrackTransport {
-    /// Interleaved in the RTSP connection on these channels.
-    Interleaved {
-        /// RTP's channel.
-        rtp: u8,
-        /// RTCP's channel.
-        rtcp: Option<u8>,
-    },
-    /// UDP to and from the client's ports.
-    Udp {
-        /// The client's RTP address.
-        rtp: SocketAddr,
-        /// The client's RTCP address.
-        rtcp: Option<SocketAddr>,
-    },
-}
-
-/// Why a session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SessionEnd {
-    /// TEARDOWN.
-    Teardown,
-    /// Nothing from the client within the session timeout.
-    Timeout,
-    /// The connection closed ([`ServerConnection::finish`]).
-    Closed,
-}
-
-/// What the connection tells its caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ServerEvent {
-    /// Which presentation is `path`? (a DESCRIBE, or a SETUP of a path
-    /// not described on this connection). Answer with
-    /// [`accept_describe`](ServerConnection::accept_describe) or
-    /// [`refuse`](ServerConnection::refuse) (404).
-    Describe {
-        /// The request.
-        request: RequestId,
-        /// The path (`/vod/NAME`).
-        path: String,
-    },
-    /// A PLAY of the session's presentation from `start` (`None`: from
-    /// where it was, or the start). Push its samples from the keyframe at
-    /// or before `start` ([`push_sample`](ServerConnection::push_sample)),
-    /// then [`accept_play`](ServerConnection::accept_play).
-    Play {
-        /// The request.
-        request: RequestId,
-        /// The path.
-        path: String,
-        /// The Range start asked for.
-        start: Option<NptTime>,
-        /// Where to start relative to the random access points: RTSP
-        /// 2.0's `Seek-Style`, resolved to what the connection offers
-        /// ([`SeekStyle::Rap`], the default, or [`SeekStyle::Next`]: the
-        /// first keyframe at or after `start`); RTSP 1.0 is always
-        /// [`SeekStyle::Rap`]. The PLAY answer says it.
-        seek_style: SeekStyle,
-    },
-    /// The session paused: stop pushing samples.
-    Paused,
-    /// A client wants to publish `tracks` at `path`: [`accept`](ServerConnection::accept)
-    /// or [`refuse`](ServerConnection::refuse).
-    Announce {
-        /// The request.
-        request: RequestId,
-        /// The path.
-        path: String,
-        /// The tracks of its SDP.
-        tracks: Vec<Track>,
-        /// The media sections left out, none of their packets read: the
-        /// `m=` media type and why (a payload format this crate does not
-        /// depacketize, such as MP4A-LATM audio; no payload type).
-        skipped: Vec<(String, String)>,
-    },
-    /// The publisher starts sending: [`accept`](ServerConnection::accept)
-    /// (samples then come from [`poll_sample`](ServerConnection::poll_sample))
-    /// or [`refuse`](ServerConnection::refuse).
-    Record {
-        /// The request.
-        request: RequestId,
-        /// The path.
-        path: String,
-        /// The tracks set up.
-        tracks: Vec<Track>,
-    },
-    /// A track was set up with this transport (route UDP datagrams from
-    /// its addresses to this connection).
-    SetUp {
-        /// The track.
-        track_id: u32,
-        /// Its transport.
-        transport: TrackTransport,
-    },
-    /// A recorded track's sender report linked its media time to the
-    /// wall clock.
-    WallClock {
-        /// The track.
-        track_id: u32,
-        /// Media time on the track's timescale, from its first sample.
-        media: MediaTime,
-        /// When it was captured.
-        unix: UnixTime,
-    },
-    /// A recorded track lost packets; video waits for its next keyframe
-    /// (the access units before it are dropped and counted).
-    Loss {
-        /// The track.
-        track_id: u32,
-        /// Packets lost.
-        lost_packets: u64,
-        /// Video drops what comes until the next keyframe.
-        waiting_for_keyframe: bool,
-    },
-    /// A recorded H.264 or H.265 track's publisher sent parameter sets
-    /// in band (SPS, PPS; VPS too for H.265) that differ from the
-    /// track's configuration (the SDP's, or the last change's): from
-    /// here its samples are on `track`, the first a keyframe that
-    /// carries them. [`poll_sample`](ServerConnection::poll_sample)
-    /// gives no sample past the change until this event is polled, so
-    /// a caller that moves samples and events in turn applies it in
-    /// order.
-    TrackChanged {
-        /// The track, with its new codec configuration (built from the
-        /// sets; the NAL length size of the samples stays).
-        track: Track,
-    },
-    /// A recorded track's publisher sent parameter sets in band that
-    /// differ from its configuration but do not parse: the track keeps
-    /// its configuration (the samples go on).
-    BadParameterSets {
-        /// The track.
-        track_id: u32,
-        /// What is wrong with them.
-        error: CodecError,
-    },
-    /// The session ended. A RECORD session's end comes after its last
-    /// recorded sample: [`poll_event`](ServerConnection::poll_event)
-    /// holds it back while the samples the session gave out (those its
-    /// tracks held at the end too) wait in
-    /// [`poll_sample`](ServerConnection::poll_sample), so a caller that
-    /// ends its publish at this event has published every one.
-    SessionEnded {
-        /// Why.
-        reason: SessionEnd,
-    },
-}
-
-/// What to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ServerTransmit<'a> {
-    /// Bytes for the TCP connection (responses).
-    Stream(Bytes),
-    /// An RTP or RTCP packet for the TCP connection: write `header`, then
-    /// `packet`.
-    Interleaved {
-        /// `$`, the channel, the length.
-        header: [u8; 4],
-        /// The packet.
-        packet: &'a [u8],
-    },
-    /// A datagram for the client: send it from the server's RTP or RTCP
-    /// port (by `kind`) to `to`.
-    Datagram {
-        /// The client's address.
-        to: SocketAddr,
-        /// Which server port it leaves from.
-        kind: TransmitKind,
-        /// The datagram.
-        packet: &'a [u8],
-    },
-}
-
-/// What to send, as [`ServerConnection::poll_transmit_parts`] gives it:
-/// [`ServerTransmit`] with each packet as [`PacketParts`].
-#[derive(Debug, Clone)]
-pub enum ServerTransmitParts<'a> {
-    /// Bytes for the TCP connection (responses).
-    Stream(Bytes),
-    /// An RTP or RTCP packet for the TCP connection: write `header`, then
-    /// the packet's chunks.
-    Interleaved {
-        /// `$`, the channel, the length.
-        header: [u8; 4],
-        /// The packet.
-        packet: PacketParts<'a>,
-    },
-    /// A datagram for the client, from the server's RTP or RTCP port (by
-    /// `kind`) to `to`: its chunks joined.
-    Datagram {
-        /// The client's address.
-        to: SocketAddr,
-        /// Which server port it leaves from.
-        kind: TransmitKind,
-        /// The datagram.
-        packet: PacketParts<'a>,
-    },
 }
 
 /// Appendix A's server states (Init is having no session).
