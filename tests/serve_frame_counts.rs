@@ -22,8 +22,14 @@
 //! every form ffmpeg decodes exactly one AAC frame more than from the file:
 //! the priming frame, 1024 samples of silence the decoder needs for the
 //! next frame's overlap. Dropping it in the server would lose that
-//! pre-roll and damage the first real frame, so serve keeps it; the
-//! assertion below says exactly that, not "about as many".
+//! pre-roll and damage the first real frame, so serve keeps it, as
+//! ffmpeg's own packagers do: the test packages each fixture with ffmpeg's
+//! `hls` (fMP4 and MPEG-TS) and `dash` muxers too and asserts that serve's
+//! AAC forms decode to exactly the counts of ffmpeg's (the file's plus the
+//! one priming frame), and its video and Opus to the file's (ffmpeg's own
+//! DASH of `h264_opus` decodes one Opus frame fewer). Players
+//! that apply the edit list to fragments get the file's count exactly:
+//! GStreamer's, in tests/serve_gstreamer.rs.
 //!
 //! Needs ffmpeg; scripts/test installs it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
@@ -55,7 +61,7 @@ fn decoded_frames(input: &str, kind: &str) -> usize {
 }
 
 #[test]
-fn every_form_decodes_each_track_of_the_file_and_no_aac_priming_trim() {
+fn every_form_decodes_each_track_as_the_file_and_as_ffmpegs_own_packaging() {
     let fixtures = ["h264_aac", "h264_opus", "h265_aac"];
     let paths: Vec<String> = fixtures
         .iter()
@@ -77,12 +83,96 @@ fn every_form_decodes_each_track_of_the_file_and_no_aac_priming_trim() {
         // The AAC priming frame, which ffmpeg keeps from fragmented MP4 and
         // MPEG-TS (see the top of this file).
         let priming = usize::from(name.ends_with("_aac"));
-        for form in ["master.m3u8", "ts/master.m3u8", "manifest.mpd"] {
+        let peer = PeerPackaging::new(name, path);
+        for (form, peer_form) in [
+            ("master.m3u8", &peer.hls_fmp4),
+            ("ts/master.m3u8", &peer.hls_ts),
+            ("manifest.mpd", &peer.dash),
+        ] {
             let url = format!("http://{}/vod/{name}/{form}", server.addr);
             let (v, a) = (decoded_frames(&url, "v"), decoded_frames(&url, "a"));
-            eprintln!("{url}: {v} pictures, {a} audio frames (the file: {video}, {audio})");
+            let (pv, pa) = (
+                decoded_frames(peer_form, "v"),
+                decoded_frames(peer_form, "a"),
+            );
+            eprintln!(
+                "{url}: {v} pictures, {a} audio frames (the file: {video}, {audio}; \
+                 ffmpeg's packaging: {pv}, {pa})"
+            );
             assert_eq!(v, video, "{url}: pictures");
             assert_eq!(a, audio + priming, "{url}: audio frames");
+            assert_eq!(v, pv, "{url}: pictures against ffmpeg's own {peer_form}");
+            // ffmpeg's packagers keep the AAC priming frame too; its `dash`
+            // muxer loses one Opus frame of h264_opus (300 of 301), serve
+            // none.
+            if priming == 1 {
+                assert_eq!(
+                    a, pa,
+                    "{url}: audio frames against ffmpeg's own {peer_form}"
+                );
+            } else {
+                assert!(
+                    a >= pa,
+                    "{url}: {a} audio frames, ffmpeg's own {peer_form} {pa}"
+                );
+            }
         }
+    }
+}
+
+/// The same fixture packaged by ffmpeg's own muxers (stream copy, as serve
+/// does): HLS with fMP4 segments, HLS with MPEG-TS segments, and DASH, in
+/// a directory removed on drop.
+struct PeerPackaging {
+    dir: std::path::PathBuf,
+    hls_fmp4: String,
+    hls_ts: String,
+    dash: String,
+}
+
+impl PeerPackaging {
+    fn new(name: &str, input: &str) -> PeerPackaging {
+        let dir =
+            std::env::temp_dir().join(format!("serve-frame-counts-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let package = |sub: &str, args: &[&str], out: &str| -> String {
+            let d = dir.join(sub);
+            std::fs::create_dir_all(&d).unwrap();
+            let out = d.join(out).to_string_lossy().into_owned();
+            let status = Command::new("ffmpeg")
+                .args([
+                    "-nostdin", "-v", "error", "-i", input, "-map", "0", "-c", "copy",
+                ])
+                .args(args)
+                .arg(&out)
+                .status()
+                .expect("ffmpeg is needed (scripts/test installs it)");
+            assert!(status.success(), "ffmpeg packaging {out}");
+            out
+        };
+        let hls = ["-f", "hls", "-hls_playlist_type", "vod", "-hls_time", "2"];
+        let hls_fmp4 = package(
+            "fmp4",
+            &[&hls[..], &["-hls_segment_type", "fmp4"]].concat(),
+            "index.m3u8",
+        );
+        let hls_ts = package("ts", &hls, "index.m3u8");
+        let dash = package(
+            "dash",
+            &["-f", "dash", "-seg_duration", "2"],
+            "manifest.mpd",
+        );
+        PeerPackaging {
+            dir,
+            hls_fmp4,
+            hls_ts,
+            dash,
+        }
+    }
+}
+
+impl Drop for PeerPackaging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
