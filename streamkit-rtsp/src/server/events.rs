@@ -93,7 +93,8 @@ pub enum ServerEvent {
         tracks: Vec<Track>,
         /// The media sections left out, none of their packets read: the
         /// `m=` media type and why (a payload format this crate does not
-        /// depacketize, such as MP4A-LATM audio; no payload type).
+        /// depacketize, such as VP8 video; a configuration that does not
+        /// parse; no payload type).
         skipped: Vec<(String, String)>,
     },
     /// The publisher starts sending: [`accept`](super::ServerConnection::accept)
