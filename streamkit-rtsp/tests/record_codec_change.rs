@@ -20,7 +20,9 @@ use bytes::Bytes;
 use streamkit_core::clock::{UnixTime, WallClock};
 use streamkit_core::codec::CodecConfig;
 use streamkit_core::codec::aac::AacConfig;
+use streamkit_core::codec::bits::BitWriter;
 use streamkit_core::sample::Sample;
+use streamkit_rtp::payload::latm::StreamMuxConfig;
 use streamkit_rtsp::auth::OpenPolicy;
 use streamkit_rtsp::server::{ServerConfig, ServerConnection, ServerEvent, ServerTransmit};
 
@@ -469,6 +471,132 @@ fn mp4a_latm_audio_is_a_track_and_a_track_the_server_cannot_read_is_named_with_w
             (2, 0, 1024, vec![0x21, 0x10, 0x04]),
             (2, 1024, 1024, big),
             (2, 2048, 1024, vec![0x21, 0x11]),
+        ]
+    );
+}
+
+/// One MP4A-LATM AudioMuxElement of `cpresent=1`: useSameStreamMux, the
+/// configuration when it is sent, the frame's PayloadLengthInfo and bytes.
+fn latm_element(config: Option<&StreamMuxConfig>, frame: &[u8]) -> Vec<u8> {
+    let mut w = BitWriter::new();
+    w.write_flag(config.is_none());
+    if let Some(c) = config {
+        c.write(&mut w).unwrap();
+    }
+    w.write_bits(u64::try_from(frame.len()).unwrap(), 8);
+    for b in frame {
+        w.write_bits(u64::from(*b), 8);
+    }
+    w.finish()
+}
+
+#[test]
+fn an_in_band_latm_config_changes_the_track_at_its_frame() {
+    #[allow(clippy::disallowed_methods)] // a virtual clock's origin
+    let t0 = Instant::now();
+    let config = ServerConfig::new(WallClock::new(
+        t0,
+        UnixTime::from_unix_millis(1_700_000_000_000),
+    ));
+    let mut conn = ServerConnection::new(
+        t0,
+        config,
+        "127.0.0.1:50000".parse().unwrap(),
+        Box::new(|b: &mut [u8]| b.fill(7)),
+        Box::new(OpenPolicy),
+    );
+    let sdp = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=mic\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+               m=audio 0 RTP/AVP 96\r\na=rtpmap:96 MP4A-LATM/44100/1\r\n\
+               a=fmtp:96 cpresent=1;config=400024103fc0\r\na=control:stream=0\r\n";
+    let base = "rtsp://127.0.0.1/live/mic";
+    conn.handle_bytes(t0, &request("ANNOUNCE", base, 1, "", sdp));
+    answer(&mut conn, t0);
+    assert!(responses(&mut conn, t0).starts_with("RTSP/1.0 200 OK"));
+    conn.handle_bytes(
+        t0,
+        &request(
+            "SETUP",
+            &format!("{base}/stream=0"),
+            2,
+            "Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record\r\n",
+            "",
+        ),
+    );
+    answer(&mut conn, t0);
+    let setup = responses(&mut conn, t0);
+    let session = setup
+        .lines()
+        .find_map(|l| l.strip_prefix("Session: "))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    conn.handle_bytes(
+        t0,
+        &request("RECORD", base, 3, &format!("Session: {session}\r\n"), ""),
+    );
+    answer(&mut conn, t0);
+    assert!(responses(&mut conn, t0).starts_with("RTSP/1.0 200 OK"));
+
+    let mono = StreamMuxConfig::new(AacConfig::new(2, 44_100, 1).unwrap());
+    let stereo = StreamMuxConfig::new(AacConfig::new(2, 44_100, 2).unwrap());
+    let other_rate = StreamMuxConfig::new(AacConfig::new(2, 48_000, 2).unwrap());
+    let elements = [
+        latm_element(Some(&mono), &[1, 2]),
+        latm_element(None, &[3]),
+        latm_element(Some(&stereo), &[4]),
+        latm_element(Some(&other_rate), &[5]),
+        latm_element(None, &[6]),
+    ];
+    let mut wire = Vec::new();
+    for (i, e) in elements.iter().enumerate() {
+        let i = u16::try_from(i).unwrap();
+        wire.extend(interleaved_packet(
+            0,
+            96,
+            true,
+            100 + i,
+            1024 * u32::from(i),
+            e,
+        ));
+    }
+    conn.handle_bytes(t0, &wire);
+    conn.finish(t0 + Duration::from_secs(1));
+    let mut order = Vec::new();
+    loop {
+        match conn.poll_event() {
+            Some(ServerEvent::SessionEnded { .. }) => break,
+            Some(ServerEvent::TrackChanged { track }) => {
+                order.push(format!("changed {}", track.codec.codec_string()));
+                let CodecConfig::Aac(c) = &track.codec else {
+                    panic!("{track:?}")
+                };
+                assert_eq!(c.channel_configuration, 2);
+                continue;
+            }
+            Some(ServerEvent::BadParameterSets { error, .. }) => {
+                order.push(format!("refused: {error}"));
+                continue;
+            }
+            Some(e) => panic!("{e:?}"),
+            None => {}
+        }
+        match conn.poll_sample() {
+            Some(s) => order.push(format!("{:?}", s.data.to_vec())),
+            None => panic!("neither a sample nor the end: {order:?}"),
+        }
+    }
+    assert_eq!(
+        order,
+        [
+            "refused: LATM StreamMuxConfig: a change of sampling frequency in band (at byte 0) is not supported",
+            "[1, 2]",
+            "[3]",
+            "changed mp4a.40.2",
+            "[4]",
+            "[5]",
+            "[6]",
         ]
     );
 }
