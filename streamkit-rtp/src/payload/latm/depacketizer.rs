@@ -207,9 +207,13 @@ impl LatmDepacketizer {
                     sequence_number: seq.0,
                 });
             }
+            let capacity = self
+                .first_element_len(&payload)
+                .unwrap_or(payload.len() * 2);
+            let max = self.max_element;
             let f = self.fragments.get_or_insert_with(|| Fragments {
                 timestamp,
-                data: BytesMut::with_capacity(payload.len() * 2),
+                data: BytesMut::with_capacity(capacity.min(max)),
                 sequence_number: seq,
             });
             f.data.extend_from_slice(&payload);
@@ -227,6 +231,18 @@ impl LatmDepacketizer {
             return result;
         }
         self.parse(payload, timestamp, seq)
+    }
+
+    /// The length of the element starting `payload`, PayloadLengthInfo
+    /// included, when it is one frame with nothing before it
+    /// (`cpresent=0`): what a buffer joining its fragments needs.
+    fn first_element_len(&self, payload: &[u8]) -> Option<usize> {
+        if self.config_present || self.config.frames_per_element() != 1 {
+            return None;
+        }
+        let header = payload.iter().position(|&b| b != 255)?;
+        let frame = 255 * header + usize::from(*payload.get(header)?);
+        Some(header + 1 + frame)
     }
 
     /// Parses whole AudioMuxElements in `data` into frames (all or none),
