@@ -6,6 +6,10 @@
 //! exactly between the samples before it and the keyframe that carries
 //! it; the same sets again in band are no change.
 //! And the session's end comes after the last sample its tracks held.
+//! An MP4A-LATM audio section is recorded as an AAC track (GStreamer's
+//! config, frames whole and fragmented); with `cpresent=1` an in-band
+//! AudioSpecificConfig of the same rate changes the track at its frame,
+//! one of another rate is refused and reported.
 //!
 //! The parameter sets and slice headers are x264's, from
 //! scripts/make-resolution-change.sh (320x240, then 480x270, High
