@@ -132,7 +132,8 @@ fn temp_dir(tag: &str) -> std::path::PathBuf {
 /// ffmpeg sends the fixture's audio (no pacing) to `pair`; returns the
 /// capture and ffmpeg's SDP.
 fn ffmpeg_send(name: &str, pair: &PortPair, extra: &[&str]) -> (Capture, SessionDescription) {
-    let dir = temp_dir(&format!("ffmpeg-{name}"));
+    // Tests run in parallel: one directory per input and flags.
+    let dir = temp_dir(&format!("ffmpeg-{name}{}", extra.concat()));
     let sdp_path = dir.join("out.sdp");
     let mut ffmpeg = Guard::spawn(
         Command::new("ffmpeg")
