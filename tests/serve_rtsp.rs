@@ -23,6 +23,10 @@
 //!   the file's pts and dts, every frame, and out of RTSP (a viewer from
 //!   a keyframe to the end) with the file's pts in decode order; the audio
 //!   as an unbroken run of the file's frames;
+//! - ffmpeg (`-rtpflags latm`) and rtspclientsink (its default) publish
+//!   the fixture's AAC as MP4A-LATM over TCP; its audio comes out of
+//!   LL-HLS and RTSP at the file's pts to the file's last frame, and
+//!   ffmpeg decodes it with no error;
 //! - with `--publish-user`/`--publish-pass`, a publisher with the wrong
 //!   password is refused and nothing is published, and one with the right
 //!   ones publishes (Digest);
@@ -180,29 +184,32 @@ fn ffmpeg_publishes_with_record_and_the_stream_plays_on_hls_and_rtsp() {
 enum Publisher {
     /// `ffmpeg -re -i FIXTURE -c copy -f rtsp`.
     Ffmpeg,
-    /// GStreamer's `rtspclientsink` (qtdemux, h264parse, aacparse).
+    /// GStreamer's `rtspclientsink` (qtdemux, h264parse, aacparse), AAC
+    /// by its RFC 3640 payloader (mpeg4-generic).
     Gstreamer,
+    /// ffmpeg with `-rtpflags latm`: AAC as MP4A-LATM (RFC 6416), each
+    /// frame sent as it comes.
+    FfmpegLatm,
+    /// `rtspclientsink` with its own first choice for AAC: MP4A-LATM
+    /// (rtpmp4apay).
+    GstreamerLatm,
 }
 
 /// `publisher` sending the fixture once, at its own pace, to `url` over
 /// `transport` (`tcp` or `udp`).
 fn publish_once(publisher: Publisher, url: &str, transport: &str) -> Child {
     let mut command = match publisher {
-        Publisher::Ffmpeg => {
+        Publisher::Ffmpeg | Publisher::FfmpegLatm => {
             let mut c = Command::new("ffmpeg");
             c.args(["-nostdin", "-v", "error", "-re", "-i", FIXTURE])
-                .args([
-                    "-c",
-                    "copy",
-                    "-f",
-                    "rtsp",
-                    "-rtsp_transport",
-                    transport,
-                    url,
-                ]);
+                .args(["-c", "copy", "-f", "rtsp", "-rtsp_transport", transport]);
+            if matches!(publisher, Publisher::FfmpegLatm) {
+                c.args(["-rtpflags", "latm"]);
+            }
+            c.arg(url);
             c
         }
-        Publisher::Gstreamer => {
+        Publisher::Gstreamer | Publisher::GstreamerLatm => {
             let mut c = Command::new("gst-launch-1.0");
             c.arg("-q")
                 .args([
@@ -215,11 +222,13 @@ fn publish_once(publisher: Publisher, url: &str, transport: &str) -> Child {
                 .args(["d.video_0", "!", "queue", "!", "h264parse", "!", "s.sink_0"])
                 .args(["d.audio_0", "!", "queue", "!", "aacparse", "!", "s.sink_1"])
                 .args(["rtspclientsink", "name=s", &format!("location={url}")])
-                .arg(format!("protocols={transport}"))
+                .arg(format!("protocols={transport}"));
+            if matches!(publisher, Publisher::Gstreamer) {
                 // rtspclientsink's first choice for AAC is MP4A-LATM
-                // (RFC 6416), which streamkit-rtsp does not depacketize;
-                // this picks its RFC 3640 payloader (mpeg4-generic).
-                .env("GST_PLUGIN_FEATURE_RANK", "rtpmp4apay:none");
+                // (RFC 6416); this picks its RFC 3640 payloader
+                // (mpeg4-generic) instead.
+                c.env("GST_PLUGIN_FEATURE_RANK", "rtpmp4apay:none");
+            }
             c
         }
     };
@@ -407,8 +416,8 @@ fn republished_times_match(publisher: Publisher, transport: &str, sync: bool) {
         out.len()
     );
     let tolerance = match publisher {
-        Publisher::Ffmpeg => 0,
-        Publisher::Gstreamer => GSTREAMER_AUDIO_TOLERANCE,
+        Publisher::Ffmpeg | Publisher::FfmpegLatm => 0,
+        Publisher::Gstreamer | Publisher::GstreamerLatm => GSTREAMER_AUDIO_TOLERANCE,
     };
     let j = run_start(&out, &file, tolerance)
         .unwrap_or_else(|| panic!("{key}: LL-HLS audio {:?}...", &out[..8]));
@@ -466,6 +475,106 @@ fn ffmpeg_publishes_over_tcp_and_udp_with_the_fixture_times() {
 #[ignore = "intermittent: once in about a dozen runs, under the whole suite's load, rtspclientsink fails with 'Could not send message (Received end-of-file)'; cause not found yet"]
 fn rtspclientsink_publishes_over_tcp_with_the_fixture_times() {
     republished_times_match(Publisher::Gstreamer, "tcp", false);
+}
+
+/// `publisher` publishes the fixture once over TCP with its AAC as
+/// MP4A-LATM. Its audio is judged by what comes out, not by how the
+/// publisher exits (rtspclientsink's exit at its TEARDOWN is not this
+/// test's subject): once the stream ended, LL-HLS gives every audio frame
+/// of the file from where serve's live stream starts (its first few
+/// frames are left out, whatever the payload format) to the last, at the
+/// file's pts, and ffmpeg decodes every one of them with no error (over
+/// mpeg4-generic, ffmpeg's last frames never leave its muxer); an RTSP viewer
+/// from a keyframe to the end gets the file's last frames at the file's
+/// pts, unbroken, and a second one decodes its audio with no error.
+/// `tolerance`: how far a frame's pts may be from the file's (GStreamer
+/// rounds its RTP timestamps from nanoseconds).
+fn latm_audio_republished_whole(publisher: Publisher, tolerance: i64) {
+    let server = start(&[]);
+    let http = format!("http://{}", server.addr);
+    let key = format!("{publisher:?}_tcp");
+    let (_, fixture_audio) = probe_packets(&[], FIXTURE);
+    assert_eq!(fixture_audio.len(), AUDIO_FRAMES);
+    let mut child = publish_once(publisher, &format!("{}/live/{key}", server.rtsp), "tcp");
+    assert!(published(&server, &mut child, &key), "{key}: published");
+    let rtsp = format!("{}/live/{key}", server.rtsp);
+    let probing = rtsp.clone();
+    let viewer = std::thread::spawn(move || probe_packets(&["-rtsp_transport", "tcp"], &probing));
+    let decoder = std::thread::spawn(move || framecrc(&["-rtsp_transport", "tcp"], &rtsp, &[]));
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    if matches!(publisher, Publisher::FfmpegLatm) {
+        assert!(status.success(), "{key}: {stderr}");
+    }
+    ended(&server, &key);
+    let (_, rtsp_audio) = viewer.join().unwrap();
+    let (rtsp_frames, rtsp_stderr) = decoder.join().unwrap();
+
+    let pts = |s: &[Stamp]| -> Vec<i64> {
+        let o = s[0].pts.unwrap();
+        s.iter().map(|x| x.pts.unwrap() - o).collect()
+    };
+    let hls = format!("{http}/live/{key}/master.m3u8");
+    let (_, audio) = probe_packets(&[], &hls);
+    // serve's live start leaves out the file's first few audio frames
+    // (with mpeg4-generic as with MP4A-LATM); from there, every frame to
+    // the end, at the file's pts.
+    assert!(
+        audio.len() * 10 >= AUDIO_FRAMES * 9,
+        "{key}: {} LL-HLS audio frames ({stderr})",
+        audio.len()
+    );
+    let j = AUDIO_FRAMES - audio.len();
+    let out = pts(&audio);
+    let tail = pts(&fixture_audio[j..]);
+    if tolerance == 0 {
+        assert_same(
+            &out,
+            &tail,
+            &format!("{key}: LL-HLS audio pts from frame {j}"),
+        );
+    } else {
+        assert_eq!(
+            run_start(&out, &tail, tolerance),
+            Some(0),
+            "{key}: LL-HLS audio pts from frame {j}"
+        );
+    }
+    let (frames, hls_stderr) = framecrc(&[], &hls, &["-map", "0:a"]);
+    assert_eq!(hls_stderr, "", "{key}: LL-HLS audio decodes");
+    assert_eq!(
+        count(&frames, 0),
+        audio.len(),
+        "{key}: LL-HLS audio decoded"
+    );
+
+    // RTSP: the run from where the viewer came in to the file's end.
+    assert!(
+        rtsp_audio.len() >= 100,
+        "{key}: {} RTSP audio frames",
+        rtsp_audio.len()
+    );
+    let out: Vec<i64> = rtsp_audio.iter().map(|x| x.pts.unwrap()).collect();
+    let j = AUDIO_FRAMES - out.len();
+    assert_eq!(
+        run_start(&out, &pts(&fixture_audio)[j..], tolerance),
+        Some(0),
+        "{key}: RTSP audio, the file's last {} frames",
+        out.len()
+    );
+    assert_eq!(rtsp_stderr, "", "{key}: RTSP decodes");
+    assert!(count(&rtsp_frames, 1) >= 100, "{key}: RTSP audio decoded");
+}
+
+#[test]
+fn ffmpeg_publishes_mp4a_latm_and_every_audio_frame_comes_out() {
+    latm_audio_republished_whole(Publisher::FfmpegLatm, 0);
+}
+
+#[test]
+fn rtspclientsink_publishes_mp4a_latm_and_every_audio_frame_comes_out() {
+    latm_audio_republished_whole(Publisher::GstreamerLatm, GSTREAMER_AUDIO_TOLERANCE);
 }
 
 /// A RECORD's tracks are put on one timeline by their first RTP

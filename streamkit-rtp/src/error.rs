@@ -243,6 +243,14 @@ pub enum SdpError {
         /// What was wrong.
         what: &'static str,
     },
+    /// A codec's configuration in the media section does not parse.
+    #[error("SDP codec {encoding}: {error}")]
+    CodecConfig {
+        /// The encoding name.
+        encoding: &'static str,
+        /// What was wrong, with the field and where.
+        error: streamkit_core::codec::CodecError,
+    },
 }
 
 /// Why a packetizer or depacketizer refused its configuration, an access
@@ -412,6 +420,17 @@ pub enum PayloadError {
     /// The SDP media section does not describe a codec this crate maps.
     #[error("SDP media section: {0}")]
     Sdp(#[from] SdpError),
+    /// An MP4A-LATM StreamMuxConfig (in the SDP or in band) or
+    /// AudioMuxElement that does not parse, or uses a feature not read
+    /// here.
+    #[error("MP4A-LATM (packet seq {sequence_number:?}): {error}")]
+    Latm {
+        /// What the bitstream reader said, with the field and bit.
+        error: streamkit_core::codec::CodecError,
+        /// The RTP packet's sequence number (`None` for the SDP's
+        /// configuration).
+        sequence_number: Option<u16>,
+    },
 }
 
 /// Errors of the RTP sessions and the media sender.

@@ -21,6 +21,7 @@ use crate::packet::{RtpHeader, RtpPacket};
 use crate::payload::aac::{AacDepacketized, AacDepacketizer, AuHeaderLayout};
 use crate::payload::h264::H264Depacketizer;
 use crate::payload::h265::H265Depacketizer;
+use crate::payload::latm::{LatmDepacketizer, StreamMuxConfig};
 use crate::payload::opus::{OpusDepacketized, OpusDepacketizer};
 use crate::payload::{Depacketized, DepacketizedUnit, Depacketizer, NalForm};
 use crate::rtcp::{self, CompoundPackets, RtcpPacket};
@@ -396,6 +397,88 @@ fn drain(d: &mut Depacketizer, packet: Option<&RtpPacket>, form: NalForm) {
         Depacketizer::Aac(d) => d.check_invariants(),
         _ => {}
     }
+}
+
+/// MP4A-LATM: the first byte's bit 0 is `cpresent`, bit 1 picks a
+/// StreamMuxConfig from the input (the next byte its length, then its
+/// bytes: it must write back and read the same) over ffmpeg's; then
+/// records as in [`depacketize`]. Every frame has bytes and fits the
+/// element limit, every event comes from the packet just pushed (or
+/// earlier ones), the invariants hold after each push, and `finish` ends
+/// what was held.
+pub fn latm(data: &[u8]) {
+    let Some((&selector, mut rest)) = data.split_first() else {
+        return;
+    };
+    let mut config = StreamMuxConfig::parse(&[0x40, 0x00, 0x24, 0x10, 0x3f, 0xc0])
+        .unwrap_or_else(|e| panic!("ffmpeg's config: {e}"));
+    if selector & 2 != 0 {
+        let Some((&len, tail)) = rest.split_first() else {
+            return;
+        };
+        let take = usize::from(len).min(tail.len());
+        let (bytes, tail) = tail.split_at(take);
+        rest = tail;
+        let Ok(parsed) = StreamMuxConfig::parse(bytes) else {
+            return;
+        };
+        let written = parsed
+            .to_bytes()
+            .unwrap_or_else(|e| panic!("a parsed StreamMuxConfig does not write: {e}"));
+        assert_eq!(
+            StreamMuxConfig::parse(&written).as_ref(),
+            Ok(&parsed),
+            "StreamMuxConfig round trip"
+        );
+        config = parsed;
+    }
+    let max = 4096;
+    let mut d = LatmDepacketizer::with_config(config, selector & 1 != 0).with_max_element(max);
+    let mut seq = SequenceNumber::new(1);
+    let mut timestamp = RtpTimestamp::new(0);
+    let check = |d: &mut LatmDepacketizer, last: SequenceNumber| {
+        let mut events = 0usize;
+        while let Some(e) = d.poll_frame() {
+            events += 1;
+            assert!(events <= 4 * 1024, "polling never ends");
+            if let AacDepacketized::Frame(f) = e {
+                assert!(!f.data.is_empty(), "an empty LATM frame");
+                assert!(f.data.len() <= max, "a LATM frame above the element limit");
+                assert!(
+                    last.0.wrapping_sub(f.sequence_number.0) < 0x8000,
+                    "a LATM frame from a packet not yet pushed"
+                );
+            }
+        }
+        d.check_invariants();
+    };
+    while let Some((&[len, flags], tail)) = rest.split_first_chunk::<2>() {
+        let take = usize::from(len).min(tail.len());
+        let (payload, tail) = tail.split_at(take);
+        rest = tail;
+        seq = SequenceNumber::new(seq.0.wrapping_add(u16::from((flags >> 1) & 7)));
+        timestamp = RtpTimestamp::new(timestamp.0.wrapping_add(1024 * u32::from(flags >> 4)));
+        let header = RtpHeader {
+            marker: flags & 1 != 0,
+            payload_type: 96,
+            sequence_number: seq,
+            timestamp,
+            ..RtpHeader::default()
+        };
+        let mut datagram = Vec::new();
+        if header.write(payload, &mut datagram).is_err() {
+            continue;
+        }
+        let Ok(packet) = RtpPacket::parse(Bytes::from(datagram)) else {
+            panic!("a written packet does not parse");
+        };
+        let _ = d.push(&packet);
+        check(&mut d, seq);
+    }
+    assert_eq!(d.finish(), Ok(()), "finish");
+    check(&mut d, seq);
+    assert_eq!(d.finish(), Ok(()), "a second finish");
+    assert!(d.poll_frame().is_none(), "a second finish gave more");
 }
 
 /// The jitter buffer over arbitrary packet arrivals: the first two bytes

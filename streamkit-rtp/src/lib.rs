@@ -101,8 +101,8 @@
 //!   with its line, a strict mode that refuses it, a writer of RFC 8866,
 //!   and media sections built from, and read back into, core's codec
 //!   configuration and tracks.
-//! - [`payload`]: packetizers and depacketizers for H.264, H.265, AAC and
-//!   Opus, and the [`Packetizer`](payload::Packetizer) /
+//! - [`payload`]: packetizers and depacketizers for H.264, H.265, AAC
+//!   (`mpeg4-generic` and MP4A-LATM) and Opus, and the [`Packetizer`](payload::Packetizer) /
 //!   [`Depacketizer`](payload::Depacketizer) enums over them.
 //! - [`session`]: sender and receiver sessions (statistics, reports, BYE,
 //!   member timeouts, NACK and PLI by the RFC 4585 timing rules).

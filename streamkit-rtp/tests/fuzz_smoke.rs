@@ -11,11 +11,13 @@
 use std::path::PathBuf;
 
 use bytes::Bytes;
+use streamkit_core::codec::CodecConfig;
 use streamkit_core::mp4::Mp4File;
 use streamkit_core::time::{RtpTimestamp, SequenceNumber};
 use streamkit_rtp::extension::{ExtensionBlock, ExtensionElement, ExtensionForm};
 use streamkit_rtp::fuzz;
 use streamkit_rtp::packet::RtpHeader;
+use streamkit_rtp::payload::latm::LatmPacketizer;
 use streamkit_rtp::payload::{Packetizer, PacketizerConfig};
 use streamkit_rtp::rtcp::{
     App, FirEntry, FullIntraRequest, GenericNack, Goodbye, NtpTimestamp, PictureLossIndication,
@@ -38,6 +40,7 @@ fn every_target(data: &[u8]) {
     fuzz::rtcp(data);
     fuzz::sdp(data);
     fuzz::depacketize(data);
+    fuzz::latm(data);
     fuzz::jitter(origin(), data);
     fuzz::receiver(origin(), data);
 }
@@ -413,4 +416,73 @@ fn camera_descriptions_pass_every_target() {
         files += 1;
     }
     assert_eq!(files, 24);
+}
+
+/// Records of the `latm` target: each payload after its length and flags
+/// (marker, a sequence step of 1, a timestamp step of one frame when it
+/// starts a frame).
+fn latm_records(frames: &[Bytes], mtu: usize) -> Vec<u8> {
+    let mut p = LatmPacketizer::new(mtu).unwrap();
+    let mut out = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        p.push(RtpTimestamp::new(1024 * i as u32), f.clone())
+            .unwrap();
+        let mut first = true;
+        while let Some(payload) = p.poll_payload() {
+            let bytes = payload.to_bytes();
+            out.push(bytes.len() as u8);
+            out.push(u8::from(payload.marker()) | 2 | if first { 0x10 } else { 0 });
+            out.extend_from_slice(&bytes);
+            first = false;
+        }
+    }
+    out
+}
+
+#[test]
+fn latm_streams_pass_the_latm_target() {
+    let mp4 = fixture("h264_aac.mp4");
+    let audio = mp4
+        .tracks()
+        .iter()
+        .find(|t| matches!(t.codec(), Some(CodecConfig::Aac(_))))
+        .unwrap();
+    let frames: Vec<Bytes> = mp4
+        .track_samples(audio.id())
+        .unwrap()
+        .take(40)
+        .map(|s| s.data)
+        .collect();
+    for mtu in [40, 100, 250] {
+        let records = latm_records(&frames, mtu);
+        let mut input = vec![0];
+        input.extend_from_slice(&records);
+        fuzz::latm(&input);
+        // Every third packet lost.
+        let mut lossy = vec![0];
+        let mut rest = &records[..];
+        let mut i = 0;
+        while let [len, flags, tail @ ..] = rest {
+            let n = usize::from(*len).min(tail.len());
+            let step = if i % 3 == 2 { 4 } else { 2 };
+            lossy.extend_from_slice(&[*len, (*flags & !0x0e) | step]);
+            lossy.extend_from_slice(&tail[..n]);
+            rest = &tail[n..];
+            i += 1;
+        }
+        fuzz::latm(&lossy);
+    }
+    // GStreamer's config from the input, cpresent=1.
+    let gst = [0x40, 0x00, 0x24, 0x10, 0xad, 0xca, 0x00];
+    let mut input = vec![3, gst.len() as u8];
+    input.extend_from_slice(&gst);
+    input.extend_from_slice(&[4, 3, 0x80, 0x81, 0x02, 0x03]);
+    fuzz::latm(&input);
+    for input in random_inputs(0x1a7e, 400, 300) {
+        fuzz::latm(&input);
+        let mut with_config = vec![2 | input.first().copied().unwrap_or(0), 7];
+        with_config.extend_from_slice(&gst);
+        with_config.extend_from_slice(&input);
+        fuzz::latm(&with_config);
+    }
 }

@@ -1,7 +1,8 @@
 //! Our AAC and Opus depacketizers on RTP streams that ffmpeg (`-c:a copy -f
-//! rtp`) and GStreamer (`rtpmp4gpay`, `rtpopuspay`) make from the fixtures:
-//! every frame comes back byte for byte equal to the MP4 sample, in order,
-//! with no loss reported.
+//! rtp`, also with `-rtpflags latm`) and GStreamer (`rtpmp4gpay`,
+//! `rtpmp4apay`, `rtpopuspay`) make from the fixtures: every frame comes
+//! back byte for byte equal to the MP4 sample, in order, with no loss
+//! reported.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
 #[path = "../../tests/support/mod.rs"]
@@ -15,7 +16,9 @@ use streamkit_core::codec::CodecConfig;
 use streamkit_core::mp4::Mp4File;
 use streamkit_rtp::packet::RtpPacket;
 use streamkit_rtp::payload::aac::{AacDepacketized, AacDepacketizer, AuHeaderLayout};
+use streamkit_rtp::payload::latm::{LatmDepacketizer, StreamMuxConfig};
 use streamkit_rtp::payload::opus::{OpusDepacketized, OpusDepacketizer};
+use streamkit_rtp::payload::{DepacketizedUnit, Depacketizer, NalForm};
 use streamkit_rtp::sdp::SessionDescription;
 use support::{Capture, Guard, PortPair, capture, fixture, require};
 
@@ -129,7 +132,8 @@ fn temp_dir(tag: &str) -> std::path::PathBuf {
 /// ffmpeg sends the fixture's audio (no pacing) to `pair`; returns the
 /// capture and ffmpeg's SDP.
 fn ffmpeg_send(name: &str, pair: &PortPair, extra: &[&str]) -> (Capture, SessionDescription) {
-    let dir = temp_dir(&format!("ffmpeg-{name}"));
+    // Tests run in parallel: one directory per input and flags.
+    let dir = temp_dir(&format!("ffmpeg-{name}{}", extra.concat()));
     let sdp_path = dir.join("out.sdp");
     let mut ffmpeg = Guard::spawn(
         Command::new("ffmpeg")
@@ -282,4 +286,94 @@ fn gstreamer_opus_into_our_depacketizer() {
     let cap = gstreamer_send("h264_opus.mp4", &pair, "rtpopuspay");
     let got = opus_frames(&packets(&cap));
     assert_edge_trimmed(&got, &want, "gstreamer opus");
+}
+
+/// Depacketizes MP4A-LATM, asserting no loss, no error and no
+/// configuration change: the frames and their RTP timestamps.
+fn latm_frames(packets: &[RtpPacket], mut d: Depacketizer) -> Vec<(u32, Bytes)> {
+    let mut out = Vec::new();
+    for p in packets {
+        d.push(p).unwrap();
+        while let Some(x) = d.poll_unit() {
+            match x {
+                DepacketizedUnit::Aac(AacDepacketized::Frame(f)) => {
+                    out.push((f.timestamp.0, f.data));
+                }
+                other => panic!("{other:?} at packet {}", p.sequence_number().0),
+            }
+        }
+    }
+    d.finish().unwrap();
+    assert!(d.poll_unit().is_none());
+    out
+}
+
+#[test]
+fn ffmpeg_latm_into_our_depacketizer() {
+    require("ffmpeg");
+    let (want, codec) = source_audio("h264_aac.mp4");
+    let pair = PortPair::bind();
+    let (cap, sdp) = ffmpeg_send("h264_aac.mp4", &pair, &["-rtpflags", "latm"]);
+    let media = &sdp.media[0];
+    let pt: u8 = media.formats[0].parse().unwrap();
+    let rtpmap = media.attributes.rtpmap(pt).unwrap().unwrap();
+    assert_eq!(rtpmap.encoding_name, "MP4A-LATM");
+    // ffmpeg's config holds the AudioSpecificConfig's first two bytes
+    // (no sync extension): the same object type, rate and channels.
+    let CodecConfig::Aac(asc) = media.codec(pt).unwrap() else {
+        panic!("not AAC")
+    };
+    let CodecConfig::Aac(file_asc) = &codec else {
+        panic!("not AAC")
+    };
+    assert_eq!(
+        (
+            asc.audio_object_type,
+            asc.sampling_frequency,
+            asc.channel_configuration
+        ),
+        (
+            file_asc.audio_object_type,
+            file_asc.sampling_frequency,
+            file_asc.channel_configuration
+        )
+    );
+    let d = Depacketizer::from_media(media, pt, NalForm::AnnexB).unwrap();
+    assert!(matches!(d, Depacketizer::Latm(_)));
+    let got = latm_frames(&packets(&cap), d);
+    // One frame per element, each sent at once: every frame, 1024 ticks
+    // apart.
+    for w in got.windows(2) {
+        assert_eq!(w[1].0.wrapping_sub(w[0].0), 1024);
+    }
+    let frames: Vec<Bytes> = got.into_iter().map(|(_, f)| f).collect();
+    assert_same_frames(&frames, &want, "ffmpeg latm");
+}
+
+#[test]
+fn gstreamer_latm_into_our_depacketizer() {
+    require("gst-launch-1.0");
+    let (want, codec) = source_audio("h264_aac.mp4");
+    let CodecConfig::Aac(asc) = codec else {
+        panic!("not AAC")
+    };
+    let pair = PortPair::bind();
+    // A small MTU: rtpmp4apay fragments the larger frames.
+    let cap = gstreamer_send("h264_aac.mp4", &pair, "rtpmp4apay mtu=200");
+    let packets = packets(&cap);
+    assert!(
+        packets.iter().any(|p| !p.marker()),
+        "no fragmented frame at MTU 200"
+    );
+    // rtpmp4apay's caps: cpresent=0, the StreamMuxConfig of the
+    // codec_data.
+    let d = Depacketizer::Latm(LatmDepacketizer::with_config(
+        StreamMuxConfig::new(asc),
+        false,
+    ));
+    let got: Vec<Bytes> = latm_frames(&packets, d)
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect();
+    assert_edge_trimmed(&got, &want, "gstreamer latm");
 }

@@ -58,6 +58,7 @@ use streamkit_core::track::Track;
 use super::aac::{AacDepacketized, AacDepacketizer, AacPacketizer, AacPayload, AuHeaderLayout};
 use super::h264::{H264Depacketizer, H264Packetizer};
 use super::h265::{H265Depacketizer, H265Packetizer};
+use super::latm::{LatmDepacketizer, LatmFormat};
 use super::opus::{OPUS_CLOCK, OpusDepacketized, OpusDepacketizer, OpusPacketizer, OpusPayload};
 use super::{Depacketized, NalForm, PayloadError, RtpPayload};
 use crate::error::WriteError;
@@ -385,7 +386,8 @@ pub enum PayloadPart<'a> {
 pub enum DepacketizedUnit {
     /// H.264 or H.265: access units, losses, parameter sets.
     Video(Depacketized),
-    /// AAC: frames and losses.
+    /// AAC (`mpeg4-generic` or MP4A-LATM): frames, losses and in-band
+    /// configuration changes.
     Aac(AacDepacketized),
     /// Opus: packets and losses.
     Opus(OpusDepacketized),
@@ -406,6 +408,8 @@ pub enum Depacketizer {
     H265(H265Depacketizer),
     /// AAC (RFC 3640, any non-interleaved AU header layout).
     Aac(AacDepacketizer),
+    /// AAC in MP4A-LATM (RFC 6416); its events are AAC's.
+    Latm(LatmDepacketizer),
     /// Opus (RFC 7587).
     Opus(OpusDepacketizer),
 }
@@ -445,7 +449,7 @@ impl Depacketizer {
     /// The depacketizer for format `payload_type` of an SDP media section:
     /// H.264 with its `packetization-mode` (0 or 1), H.265 with its
     /// `sprop-max-don-diff` (0), AAC with the AU header layout of its
-    /// `fmtp`.
+    /// `fmtp`, or its StreamMuxConfig and `cpresent` for `MP4A-LATM`.
     ///
     /// # Errors
     ///
@@ -471,6 +475,16 @@ impl Depacketizer {
                 let diff = diff.trim().parse::<u32>().unwrap_or(u32::MAX);
                 Depacketizer::H265(H265Depacketizer::for_max_don_diff(form, diff)?)
             }
+            CodecConfig::Aac(_)
+                if media
+                    .attributes
+                    .rtpmap(payload_type)?
+                    .is_some_and(|r| r.encoding_name.eq_ignore_ascii_case("MP4A-LATM")) =>
+            {
+                Depacketizer::Latm(LatmDepacketizer::new(&LatmFormat::from_fmtp(
+                    fmtp.as_ref(),
+                )?))
+            }
             CodecConfig::Aac(asc) => {
                 let layout = match &fmtp {
                     Some(f) => AuHeaderLayout::from_fmtp(f)?,
@@ -495,6 +509,7 @@ impl Depacketizer {
             Depacketizer::H264(d) => d.push(packet),
             Depacketizer::H265(d) => d.push(packet),
             Depacketizer::Aac(d) => d.push(packet),
+            Depacketizer::Latm(d) => d.push(packet),
             Depacketizer::Opus(d) => d.push(packet),
         }
     }
@@ -507,6 +522,7 @@ impl Depacketizer {
             Depacketizer::H264(d) => d.poll_access_unit().map(DepacketizedUnit::Video),
             Depacketizer::H265(d) => d.poll_access_unit().map(DepacketizedUnit::Video),
             Depacketizer::Aac(d) => d.poll_frame().map(DepacketizedUnit::Aac),
+            Depacketizer::Latm(d) => d.poll_frame().map(DepacketizedUnit::Aac),
             Depacketizer::Opus(d) => d.poll_packet().map(DepacketizedUnit::Opus),
         }
     }
@@ -523,6 +539,7 @@ impl Depacketizer {
             Depacketizer::H264(d) => d.finish(),
             Depacketizer::H265(d) => d.finish(),
             Depacketizer::Aac(d) => d.finish(),
+            Depacketizer::Latm(d) => d.finish(),
             Depacketizer::Opus(d) => d.finish(),
         }
     }

@@ -6,6 +6,9 @@
 //!   aggregation packets, fragmentation units.
 //! - [`aac`]: AAC (RFC 3640 `mpeg4-generic`, AAC-hbr): several frames per
 //!   packet, fragments of frames larger than the MTU.
+//! - [`latm`]: AAC in MP4A-LATM (RFC 6416 section 6): the StreamMuxConfig
+//!   of the SDP or in band, one or more frames per AudioMuxElement,
+//!   elements fragmented over packets.
 //! - [`opus`]: Opus (RFC 7587): one Opus packet per RTP packet.
 //!
 //! Both sides are Sans-IO state machines of the same shape:
@@ -90,6 +93,7 @@ mod format;
 pub mod h264;
 pub mod h265;
 mod h26x;
+pub mod latm;
 pub mod opus;
 
 /// The most NAL units one aggregation packet (STAP-A, H.265 AP) carries.

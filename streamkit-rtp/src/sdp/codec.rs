@@ -11,6 +11,11 @@
 //! | AAC | `MPEG4-GENERIC/<rate>/<channels>` | `streamtype=5; profile-level-id=1; mode=AAC-hbr; config=<hex ASC>; sizelength=13; indexlength=3; indexdeltalength=3` |
 //! | Opus | `opus/48000/2` | `sprop-stereo=1` when stereo |
 //!
+//! [`codec_from_media`] also reads AAC sent as `MP4A-LATM` (RFC 6416): the
+//! AudioSpecificConfig inside the `config` StreamMuxConfig (see
+//! [`latm`](crate::payload::latm)); [`media_for_latm`] writes such a
+//! section.
+//!
 //! [`codec_from_media`] reads them back (parameter names without regard to
 //! case, as the RFCs say). What SDP does not carry comes back as the core
 //! constructors make it: the H.264 / H.265 records are rebuilt from the
@@ -39,6 +44,8 @@ use streamkit_core::codec::{
 use streamkit_core::track::Track;
 
 use super::{Connection, MediaDescription, Origin, SdpError, SessionDescription, base64};
+use crate::error::PayloadError;
+use crate::payload::latm::{LatmFormat, StreamMuxConfig};
 
 fn codec_err(what: &'static str) -> SdpError {
     SdpError::Codec { what }
@@ -157,6 +164,56 @@ pub fn media_for_codec(
     Ok(m)
 }
 
+/// A media section (`RTP/AVP`, format `payload_type`, port `port`) that
+/// describes AAC `config` sent as `MP4A-LATM` with `cpresent=0`, one frame
+/// per AudioMuxElement (as [`LatmPacketizer`](crate::payload::latm::LatmPacketizer)
+/// sends): `MP4A-LATM/<rate>/<channels>` and
+/// `cpresent=0;object=<type>;config=<hex StreamMuxConfig>`.
+///
+/// ```
+/// use streamkit_core::codec::{CodecConfig, aac::AacConfig};
+/// use streamkit_rtp::sdp::codec::{codec_from_media, media_for_latm};
+///
+/// let aac = AacConfig::parse(&[0x12, 0x08])?; // AAC-LC 44.1 kHz mono
+/// let m = media_for_latm(&aac, 96, 0)?;
+/// assert_eq!(m.attributes.rtpmap(96)?.unwrap().to_string(), "96 MP4A-LATM/44100/1");
+/// assert_eq!(m.attributes.fmtp(96)?.unwrap().parameters, "cpresent=0;object=2;config=400024103fc0");
+/// assert_eq!(codec_from_media(&m, 96)?, CodecConfig::Aac(aac));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`SdpError::Codec`] for a payload type above 127,
+/// [`SdpError::CodecConfig`] when the configuration does not write.
+pub fn media_for_latm(
+    config: &AacConfig,
+    payload_type: u8,
+    port: u16,
+) -> Result<MediaDescription, SdpError> {
+    if payload_type > 127 {
+        return Err(codec_err("payload type above 127"));
+    }
+    let fmtp =
+        LatmFormat::fmtp_parameters(&StreamMuxConfig::new(config.clone())).map_err(|error| {
+            SdpError::CodecConfig {
+                encoding: "MP4A-LATM",
+                error,
+            }
+        })?;
+    let channels = config
+        .channels()
+        .unwrap_or(u16::from(config.channel_configuration));
+    let pt = payload_type;
+    let mut m = MediaDescription::new("audio", port, "RTP/AVP", vec![pt.to_string()]);
+    m.attributes.push_value(
+        "rtpmap",
+        &format!("{pt} MP4A-LATM/{}/{channels}", config.sampling_frequency),
+    );
+    m.attributes.push_value("fmtp", &format!("{pt} {fmtp}"));
+    Ok(m)
+}
+
 /// The codec configuration that format `payload_type` of `media`
 /// describes.
 pub fn codec_from_media(
@@ -225,6 +282,17 @@ pub fn codec_from_media(
                 .map(CodecConfig::Aac)
                 .map_err(|_| codec_err("AAC config does not parse"))
         }
+        "MP4A-LATM" => {
+            let format = LatmFormat::from_fmtp(fmtp.as_ref()).map_err(|e| match e {
+                PayloadError::Latm { error, .. } => SdpError::CodecConfig {
+                    encoding: "MP4A-LATM",
+                    error,
+                },
+                PayloadError::FmtpParameter { what, .. } => codec_err(what),
+                _ => codec_err("MP4A-LATM fmtp does not parse"),
+            })?;
+            Ok(CodecConfig::Aac(format.config.aac().clone()))
+        }
         "OPUS" => {
             if rtpmap.clock_rate != 48_000 || rtpmap.encoding_params.as_deref() != Some("2") {
                 return Err(codec_err("Opus must be opus/48000/2 (RFC 7587)"));
@@ -243,7 +311,7 @@ pub fn codec_from_media(
             Ok(CodecConfig::Opus(opus))
         }
         _ => Err(codec_err(
-            "encoding name is not H264, H265, MPEG4-GENERIC or opus",
+            "encoding name is not H264, H265, MPEG4-GENERIC, MP4A-LATM or opus",
         )),
     }
 }

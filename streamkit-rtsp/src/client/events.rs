@@ -160,14 +160,16 @@ pub enum ClientEvent {
     /// `composition_offset` on the track's timescale from media time zero
     /// (RTP-Info's `rtptime`, see the policies).
     Sample(Sample),
-    /// A track's codec configuration changed (in-band parameter sets):
-    /// the samples after this are on `track`.
+    /// A track's codec configuration changed (in-band parameter sets, or
+    /// an MP4A-LATM in-band AudioSpecificConfig): the samples after this
+    /// are on `track`.
     TrackChanged {
         /// The track, with its new configuration.
         track: Track,
     },
-    /// In-band parameter sets that differ and do not parse: the track
-    /// keeps its configuration.
+    /// In-band parameter sets that differ and do not parse (or an
+    /// MP4A-LATM AudioSpecificConfig of another sampling frequency): the
+    /// track keeps its configuration.
     BadParameterSets {
         /// The track.
         track_id: u32,

@@ -93,7 +93,8 @@ pub enum ServerEvent {
         tracks: Vec<Track>,
         /// The media sections left out, none of their packets read: the
         /// `m=` media type and why (a payload format this crate does not
-        /// depacketize, such as MP4A-LATM audio; no payload type).
+        /// depacketize, such as VP8 video; a configuration that does not
+        /// parse; no payload type).
         skipped: Vec<(String, String)>,
     },
     /// The publisher starts sending: [`accept`](super::ServerConnection::accept)
@@ -142,15 +143,18 @@ pub enum ServerEvent {
     /// carries them. [`poll_sample`](super::ServerConnection::poll_sample)
     /// gives no sample past the change until this event is polled, so
     /// a caller that moves samples and events in turn applies it in
-    /// order.
+    /// order. An MP4A-LATM track (`cpresent=1`) changes the same way
+    /// when an in-band AudioSpecificConfig differs, at the frame after it.
     TrackChanged {
         /// The track, with its new codec configuration (built from the
         /// sets; the NAL length size of the samples stays).
         track: Track,
     },
     /// A recorded track's publisher sent parameter sets in band that
-    /// differ from its configuration but do not parse: the track keeps
-    /// its configuration (the samples go on).
+    /// differ from its configuration but do not parse, or (MP4A-LATM
+    /// with `cpresent=1`) an AudioSpecificConfig of another sampling
+    /// frequency than the track's clock: the track keeps its
+    /// configuration (the samples go on).
     BadParameterSets {
         /// The track.
         track_id: u32,

@@ -449,7 +449,7 @@ impl ServerConnection {
                 .control()
                 .map_or_else(|| format!("trackID={i}"), str::to_owned);
             let track = Track::new(i as u32 + 1, clock, codec);
-            tracks.push((track, control, Some(depacketizer)));
+            tracks.push((track, control, Some(depacketizer), (m.clone(), pt)));
         }
         if tracks.is_empty() {
             self.status(Some(cseq), 415);
@@ -481,10 +481,10 @@ impl ServerConnection {
         }
         a.tracks
             .iter()
-            .find(|(_, control, _)| {
+            .find(|(_, control, _, _)| {
                 uri == control || uri.trim_end_matches('/').ends_with(&format!("/{control}"))
             })
-            .map(|(t, _, _)| t.id)
+            .map(|(t, _, _, _)| t.id)
             .or_else(|| {
                 (a.tracks.len() == 1 && path == a.path)
                     .then(|| a.tracks.first().map(|t| t.0.id))
@@ -609,13 +609,14 @@ impl ServerConnection {
         let seed = self.random_u64();
         let recorder = if record {
             self.announced.as_mut().and_then(|a| {
-                let (track, _, announced) = a.tracks.iter_mut().find(|t| t.0.id == track_id)?;
-                // The SDP's depacketizer carries its modes; a repeated
-                // SETUP gets a fresh one.
+                let (track, _, announced, (media, pt)) =
+                    a.tracks.iter_mut().find(|t| t.0.id == track_id)?;
+                // The SDP's depacketizer carries its modes (and payload
+                // format); a repeated SETUP gets a fresh one from it.
                 let depacketizer = match announced.take() {
                     Some(d) => d,
                     None => {
-                        Depacketizer::for_codec(&track.codec, mp4_nal_form(&track.codec)).ok()?
+                        Depacketizer::from_media(media, *pt, mp4_nal_form(&track.codec)).ok()?
                     }
                 };
                 Some((track.clone(), depacketizer))

@@ -231,8 +231,18 @@ struct PlayState {
 /// An announced presentation (RECORD): tracks and their SDP controls.
 struct Announced {
     path: String,
-    tracks: Vec<(Track, String, Option<streamkit_rtp::payload::Depacketizer>)>,
+    tracks: Vec<AnnouncedTrack>,
 }
+
+/// One announced track: its SDP control, the depacketizer its media
+/// section made (taken by the first SETUP) and the section and payload
+/// type to make another (a repeated SETUP).
+type AnnouncedTrack = (
+    Track,
+    String,
+    Option<streamkit_rtp::payload::Depacketizer>,
+    (streamkit_rtp::sdp::MediaDescription, u8),
+);
 
 /// A request the caller answers.
 enum Pending {

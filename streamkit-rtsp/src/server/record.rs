@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use streamkit_core::clock::UnixTime;
+use streamkit_core::codec::aac::AacConfig;
 use streamkit_core::codec::h264::AvcConfig;
 use streamkit_core::codec::h265::HevcConfig;
 use streamkit_core::codec::{CodecConfig, CodecError, MediaKind};
@@ -16,7 +17,9 @@ use streamkit_rtp::jitter::{JitterBuffer, JitterConfig, Released};
 use streamkit_rtp::packet::RtpPacket;
 use streamkit_rtp::payload::aac::AacDepacketized;
 use streamkit_rtp::payload::opus::OpusDepacketized;
-use streamkit_rtp::payload::{AccessUnit, Depacketized, DepacketizedUnit, Depacketizer};
+use streamkit_rtp::payload::{
+    AccessUnit, Depacketized, DepacketizedUnit, Depacketizer, rtp_clock_rate,
+};
 use streamkit_rtp::session::{ReceiverConfig, ReceiverEvent, RtpReceiver};
 
 use crate::dts::DecodeTimeline;
@@ -304,6 +307,7 @@ impl Recorder {
                 DepacketizedUnit::Aac(AacDepacketized::Loss(l)) => {
                     self.loss(u64::from(l.lost_packets));
                 }
+                DepacketizedUnit::Aac(AacDepacketized::Config(c)) => self.audio_config(c),
                 DepacketizedUnit::Opus(OpusDepacketized::Packet(p)) => {
                     let ticks = self.ticks(p.timestamp);
                     self.audio(ticks, p.data);
@@ -316,11 +320,34 @@ impl Recorder {
         }
     }
 
+    /// An in-band AudioSpecificConfig (MP4A-LATM `cpresent=1`): a change
+    /// starts at the next frame; one of another sampling frequency (the
+    /// track's clock) is refused and reported, the track keeping its own.
+    fn audio_config(&mut self, config: AacConfig) {
+        let codec = CodecConfig::Aac(config);
+        if codec == self.track.codec {
+            return;
+        }
+        if rtp_clock_rate(&codec) != Some(self.track.timescale) {
+            self.report(TrackReport::BadParameterSets {
+                error: CodecError::Unsupported {
+                    structure: "LATM StreamMuxConfig",
+                    feature: "a change of sampling frequency in band",
+                    offset: 0,
+                },
+            });
+            return;
+        }
+        self.track.codec = codec;
+        self.changed = Some(self.track.clone());
+    }
+
     fn audio(&mut self, ticks: i64, data: Bytes) {
         let duration = match &self.track.codec {
             CodecConfig::Aac(a) => a.frame_length().unwrap_or(1024),
             _ => 960,
         };
+        let change = self.changed.take();
         self.hold(
             Sample {
                 track_id: self.track.id,
@@ -331,7 +358,7 @@ impl Recorder {
                 keyframe: true,
                 data,
             },
-            None,
+            change,
         );
     }
 

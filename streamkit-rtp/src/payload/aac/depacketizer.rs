@@ -235,6 +235,10 @@ pub enum AacDepacketized {
     Frame(AacFrame),
     /// Packets or fragments were lost.
     Loss(AacLoss),
+    /// The stream's AudioSpecificConfig changed in band (MP4A-LATM with
+    /// `cpresent=1`): the frames after this are on the new one. Never
+    /// from `mpeg4-generic`.
+    Config(streamkit_core::codec::aac::AacConfig),
 }
 
 /// A frame being reassembled from fragments.
