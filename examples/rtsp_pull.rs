@@ -36,6 +36,8 @@
 //! time), for load measurements (scripts/bench-rtsp-client.sh).
 #![allow(clippy::disallowed_methods)] // the example is the I/O layer: it reads the clock
 
+#[path = "common/rtsp_args.rs"]
+mod rtsp_args;
 #[path = "common/rtsp_client.rs"]
 mod rtsp_client;
 
@@ -49,7 +51,10 @@ use streamkit::rtsp::client::{
     ClientConfig, ClientEvent, ClientSession, ClientTransport, SessionEndReason,
 };
 
-use rtsp_client::{ClientApp, ConnectOptions, bind_udp_pairs, connect_with, rtsph_url, run_with};
+use rtsp_args::{Arg, ClientArgs};
+use rtsp_client::{
+    ClientApp, ConnectOptions, bind_udp_pairs, connect_with, random_bytes, run_with,
+};
 
 /// FNV-1a, 64 bits.
 fn fnv(parts: &[&[u8]]) -> u64 {
@@ -258,7 +263,7 @@ async fn pull(
     };
     let mut config = ClientConfig::new(&url);
     let mut seed = [0u8; 8];
-    getrandom(&mut seed);
+    random_bytes(&mut seed);
     config.seed = u64::from_le_bytes(seed);
     let pairs = if udp {
         let ip = stream
@@ -276,7 +281,7 @@ async fn pull(
             ports: pairs.iter().map(|p| p.port).collect(),
         };
     }
-    let session = ClientSession::play(Instant::now(), config, Box::new(getrandom));
+    let session = ClientSession::play(Instant::now(), config, Box::new(random_bytes));
     let mut app = Pull {
         quiet,
         bytes: 0,
@@ -316,19 +321,18 @@ fn cpu_time() -> Option<Duration> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    let mut udp = false;
+    let mut client = ClientArgs::default();
     let mut frames = None;
     let mut idle = Duration::from_secs(10);
     let mut sessions = 1usize;
     let mut url = None;
-    let mut options = ConnectOptions::default();
     while let Some(a) = args.next() {
+        let a = match client.take(a, &mut args) {
+            Arg::Taken => continue,
+            Arg::Usage => return usage(),
+            Arg::Other(a) => a,
+        };
         match a.as_str() {
-            "--transport" => match args.next().as_deref() {
-                Some("udp") => udp = true,
-                Some("tcp") => udp = false,
-                _ => return usage(),
-            },
             "--frames" => match args.next().and_then(|n| n.parse().ok()) {
                 Some(n) => frames = Some(n),
                 None => return usage(),
@@ -341,22 +345,13 @@ async fn main() -> ExitCode {
                 Some(n) if n > 0 => sessions = n,
                 _ => return usage(),
             },
-            "--tunnel" => options.tunnel = true,
-            "--insecure" => options.insecure = true,
-            "--ca" => match args.next() {
-                Some(path) => options.roots = Some(path.into()),
-                None => return usage(),
-            },
-            "--help" | "-h" => return usage(),
             _ if url.is_none() => url = Some(a),
             _ => return usage(),
         }
     }
-    let Some(mut url) = url else { return usage() };
-    if let Some(rtsp) = rtsph_url(&url) {
-        url = rtsp;
-        options.tunnel = true;
-    }
+    let Some(url) = url else { return usage() };
+    let url = client.url(&url);
+    let ClientArgs { udp, options } = client;
     if sessions == 1 {
         let p = pull(url, udp, frames, idle, false, options).await;
         return match p.result {
@@ -412,25 +407,5 @@ async fn main() -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    }
-}
-
-/// The operating system's random bytes (session nonces, SSRC seeds);
-/// without `/dev/urandom`, the standard library's per-process random
-/// hash keys.
-fn getrandom(dest: &mut [u8]) {
-    use std::hash::{BuildHasher, Hasher};
-    use std::io::Read;
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom")
-        && f.read_exact(dest).is_ok()
-    {
-        return;
-    }
-    let keys = std::collections::hash_map::RandomState::new();
-    for (i, chunk) in dest.chunks_mut(8).enumerate() {
-        let mut h = keys.build_hasher();
-        h.write_usize(i);
-        let bytes = h.finish().to_le_bytes();
-        chunk.copy_from_slice(&bytes[..chunk.len()]);
     }
 }

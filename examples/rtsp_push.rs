@@ -23,6 +23,8 @@
 #[path = "common/media_file.rs"]
 #[allow(dead_code)] // the file reader is shared; packaging is not used here
 mod media_file;
+#[path = "common/rtsp_args.rs"]
+mod rtsp_args;
 #[path = "common/rtsp_client.rs"]
 mod rtsp_client;
 
@@ -39,7 +41,8 @@ use streamkit::rtsp::client::{
 };
 
 use media_file::MediaFile;
-use rtsp_client::{ClientApp, ConnectOptions, bind_udp_pairs, connect_with, rtsph_url, run_with};
+use rtsp_args::{Arg, ClientArgs};
+use rtsp_client::{ClientApp, bind_udp_pairs, connect_with, random_bytes, run_with};
 
 /// Payloads queued in the sender at most before pushing waits.
 const MAX_QUEUED: usize = 256;
@@ -110,41 +113,28 @@ fn usage() -> ExitCode {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    let mut udp = false;
+    let mut client = ClientArgs::default();
     let mut speed = 1.0f64;
     let mut positional = Vec::new();
-    let mut options = ConnectOptions::default();
     while let Some(a) = args.next() {
+        let a = match client.take(a, &mut args) {
+            Arg::Taken => continue,
+            Arg::Usage => return usage(),
+            Arg::Other(a) => a,
+        };
         match a.as_str() {
-            "--transport" => match args.next().as_deref() {
-                Some("udp") => udp = true,
-                Some("tcp") => udp = false,
-                _ => return usage(),
-            },
             "--speed" => match args.next().and_then(|n| n.parse().ok()) {
                 Some(s) if s > 0.0 => speed = s,
                 _ => return usage(),
             },
-            "--tunnel" => options.tunnel = true,
-            "--insecure" => options.insecure = true,
-            "--ca" => match args.next() {
-                Some(path) => options.roots = Some(path.into()),
-                None => return usage(),
-            },
-            "--help" | "-h" => return usage(),
             _ => positional.push(a),
         }
     }
     let [file, url] = positional.as_slice() else {
         return usage();
     };
-    let url = &match rtsph_url(url) {
-        Some(rtsp) => {
-            options.tunnel = true;
-            rtsp
-        }
-        None => url.clone(),
-    };
+    let url = &client.url(url);
+    let ClientArgs { udp, options } = client;
     let media = match std::fs::read(file)
         .map_err(|e| e.to_string())
         .and_then(|d| MediaFile::read(Bytes::from(d)))
@@ -206,13 +196,7 @@ async fn main() -> ExitCode {
         .map_or(0, |d| d.as_millis() as i64);
     let now = Instant::now();
     let clock = WallClock::new(now, UnixTime::from_unix_millis(unix));
-    let random = |b: &mut [u8]| {
-        use std::io::Read;
-        if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-            let _ = f.read_exact(b);
-        }
-    };
-    let session = ClientSession::record(now, config, tracks, clock, Box::new(random));
+    let session = ClientSession::record(now, config, tracks, clock, Box::new(random_bytes));
     let mut app = Push {
         samples,
         next: 0,

@@ -380,9 +380,10 @@ pub(crate) fn rtsph_url(url: &str) -> Option<String> {
     Some(format!("rtsp://{authority}{port}{path}"))
 }
 
-/// The operating system's random bytes (a tunnel's cookie); without
-/// `/dev/urandom`, the standard library's per-process random hash keys.
-fn random_bytes(dest: &mut [u8]) {
+/// The operating system's random bytes (a tunnel's cookie, a session's
+/// nonces and SSRC seeds); without `/dev/urandom`, the standard library's
+/// per-process random hash keys.
+pub(crate) fn random_bytes(dest: &mut [u8]) {
     use std::hash::{BuildHasher, Hasher};
     use std::io::Read;
     if let Ok(mut f) = std::fs::File::open("/dev/urandom")

@@ -106,5 +106,6 @@ pub mod error;
 pub mod fuzz;
 pub mod header;
 pub mod message;
+mod sdp_tracks;
 pub mod server;
 pub mod tunnel;

@@ -1,39 +1,58 @@
 //! Base64 (RFC 4648 section 4, the standard alphabet with `=` padding), as
 //! used by `sprop-parameter-sets` (RFC 6184) and `sprop-vps/sps/pps`
-//! (RFC 7798).
+//! (RFC 7798), and by RTSP's Basic credentials and its HTTP tunnel.
 
 use super::SdpError;
 
+use bytes::BufMut;
+
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// The four symbols of one group of up to three bytes, padded.
+fn group(chunk: &[u8]) -> [u8; 4] {
+    let b0 = chunk.first().copied().unwrap_or(0);
+    let b1 = chunk.get(1).copied().unwrap_or(0);
+    let b2 = chunk.get(2).copied().unwrap_or(0);
+    let n = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
+    let sym = |shift: u32| ALPHABET[((n >> shift) & 0x3f) as usize];
+    [
+        sym(18),
+        sym(12),
+        if chunk.len() > 1 { sym(6) } else { b'=' },
+        if chunk.len() > 2 { sym(0) } else { b'=' },
+    ]
+}
 
 /// Encodes `data` as padded base64.
 #[must_use]
 pub fn encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b0 = chunk.first().copied().unwrap_or(0);
-        let b1 = chunk.get(1).copied().unwrap_or(0);
-        let b2 = chunk.get(2).copied().unwrap_or(0);
-        let n = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
-        let sym = |shift: u32| char::from(ALPHABET[((n >> shift) & 0x3f) as usize]);
-        out.push(sym(18));
-        out.push(sym(12));
-        out.push(if chunk.len() > 1 { sym(6) } else { '=' });
-        out.push(if chunk.len() > 2 { sym(0) } else { '=' });
+        out.extend(group(chunk).map(char::from));
     }
     out
 }
 
-fn value_of(c: u8) -> Option<u32> {
-    let v = match c {
+/// Appends `data` to `out` as padded base64: [`encode`]'s text, without
+/// a `String` of its own (an RTSP-over-HTTP POST body is written so).
+pub fn encode_into(data: &[u8], out: &mut impl BufMut) {
+    for chunk in data.chunks(3) {
+        out.put_slice(&group(chunk));
+    }
+}
+
+/// The value (0 to 63) of base64 symbol `c`, `None` for any other byte
+/// (`=` padding included), for decoders with rules of their own.
+#[must_use]
+pub fn symbol_value(c: u8) -> Option<u8> {
+    Some(match c {
         b'A'..=b'Z' => c - b'A',
         b'a'..=b'z' => c - b'a' + 26,
         b'0'..=b'9' => c - b'0' + 52,
         b'+' => 62,
         b'/' => 63,
         _ => return None,
-    };
-    Some(u32::from(v))
+    })
 }
 
 /// Decodes base64 text; the trailing `=` padding may be present or left
@@ -58,7 +77,7 @@ pub fn decode(text: &str) -> Result<Vec<u8>, SdpError> {
     for (i, group) in body.chunks(4).enumerate() {
         let mut n = 0u32;
         for (j, &c) in group.iter().enumerate() {
-            let v = value_of(c).ok_or(SdpError::Base64 {
+            let v = symbol_value(c).map(u32::from).ok_or(SdpError::Base64 {
                 offset: i * 4 + j,
                 what: "not a base64 symbol",
             })?;
@@ -95,6 +114,9 @@ mod tests {
         ];
         for (plain, coded) in vectors {
             assert_eq!(encode(plain.as_bytes()), coded);
+            let mut into = Vec::new();
+            encode_into(plain.as_bytes(), &mut into);
+            assert_eq!(into, coded.as_bytes());
             assert_eq!(decode(coded).unwrap(), plain.as_bytes());
             assert_eq!(
                 decode(coded.trim_end_matches('=')).unwrap(),
@@ -135,7 +157,10 @@ mod tests {
     proptest! {
         #[test]
         fn round_trip(data in proptest::collection::vec(any::<u8>(), 0..200)) {
-            prop_assert_eq!(decode(&encode(&data)).unwrap(), data);
+            prop_assert_eq!(&decode(&encode(&data)).unwrap(), &data);
+            let mut into = Vec::new();
+            encode_into(&data, &mut into);
+            prop_assert_eq!(into, encode(&data).into_bytes());
         }
 
         #[test]

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use streamkit_core::track::Track;
-use streamkit_rtp::payload::{Depacketizer, mp4_nal_form, rtp_clock_rate};
 use streamkit_rtp::sdp::{Connection, Origin, SessionDescription};
 use streamkit_rtp::sender::{MediaSender, MediaSenderConfig, Pacing};
 
@@ -21,6 +20,7 @@ use crate::header::{
     public_methods,
 };
 use crate::message::{MessageReader, Method, Request, Response};
+use crate::sdp_tracks::{Skip, media_track};
 
 /// Retries of one request after 401s (a fresh nonce each time).
 const MAX_AUTH_RETRIES: u32 = 3;
@@ -406,25 +406,16 @@ impl ClientSession {
         let mut skipped = Vec::new();
         for m in &sdp.media {
             let skip = |why: &str| (m.media.clone(), why.to_owned());
-            let Some(pt) = m.formats.first().and_then(|f| f.parse::<u8>().ok()) else {
-                skipped.push(skip("no RTP payload type"));
-                continue;
-            };
-            let codec = match m.codec(pt) {
-                Ok(c) => c,
-                Err(e) => {
-                    skipped.push(skip(&e.to_string()));
-                    continue;
-                }
-            };
-            let Some(clock) = rtp_clock_rate(&codec) else {
-                skipped.push(skip("no RTP clock rate"));
-                continue;
-            };
-            let depacketizer = match Depacketizer::from_media(m, pt, mp4_nal_form(&codec)) {
-                Ok(d) => d,
-                Err(e) => {
-                    skipped.push(skip(&e.to_string()));
+            let t = match media_track(m) {
+                Ok(t) => t,
+                Err(why) => {
+                    let why = match why {
+                        Skip::NoPayloadType => "no RTP payload type".to_owned(),
+                        Skip::Codec { error, .. } => error.to_string(),
+                        Skip::NoClockRate(_) => "no RTP clock rate".to_owned(),
+                        Skip::Depacketizer(e) => e.to_string(),
+                    };
+                    skipped.push(skip(&why));
                     continue;
                 }
             };
@@ -433,12 +424,12 @@ impl ClientSession {
                 continue;
             }
             let id = self.incoming.len() as u32 + 1;
-            let track = Track::new(id, clock, codec);
+            let track = Track::new(id, t.clock, t.codec);
             let control = resolve_control(&base, m.attributes.control());
             tracks.push(ClientTrack {
                 track: track.clone(),
                 control: control.clone(),
-                payload_type: pt,
+                payload_type: t.payload_type,
             });
             let seed = self.config.seed.wrapping_add(u64::from(id));
             self.incoming.push(Incoming::new(
@@ -446,8 +437,8 @@ impl ClientSession {
                 track,
                 control,
                 m.clone(),
-                pt,
-                depacketizer,
+                t.payload_type,
+                t.depacketizer,
                 self.config.jitter,
                 &self.config.cname,
                 seed,

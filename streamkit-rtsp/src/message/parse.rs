@@ -475,15 +475,20 @@ impl MessageReader {
     }
 
     /// Appends bytes read from the stream.
+    #[inline]
     pub fn push(&mut self, bytes: &[u8]) {
-        // Room in steps that double up to 16 KiB: the partial frame a
-        // read ends with moves to the front of the buffer once per step,
-        // not once per read.
         if self.buf.capacity() - self.buf.len() < bytes.len() {
-            let step = RESERVE.min(2 * self.buf.capacity());
-            self.buf.reserve(bytes.len().max(step));
+            self.make_room(bytes.len());
         }
         self.buf.extend_from_slice(bytes);
+    }
+
+    /// Room for `more` bytes, in steps that double up to 16 KiB: the
+    /// partial frame a read ends with moves to the front of the buffer
+    /// once per step, not once per read.
+    fn make_room(&mut self, more: usize) {
+        let step = RESERVE.min(2 * self.buf.capacity());
+        self.buf.reserve(more.max(step));
     }
 
     /// Bytes held, not yet part of a polled frame.
@@ -500,21 +505,33 @@ impl MessageReader {
     /// [`ParseError::HeadTooLarge`], [`ParseError::BodyTooLarge`],
     /// [`ParseError::TooManyHeaders`]. Once an error was returned every
     /// later call returns it again.
+    #[inline(always)]
     pub fn poll_frame(&mut self) -> Result<Option<Frame>, ParseError> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
         // Interleaved data, the bulk of a playing stream: its four header
-        // bytes read in place and the payload split off as the frame's one
-        // handle (a `$` starts the buffer only between frames).
-        if let &[b'$', channel, high, low, ..] = &self.buf[..] {
-            let length = usize::from(u16::from_be_bytes([high, low]));
-            if self.buf.len() < 4 + length {
+        // bytes read in place and the frame split off whole as the one
+        // handle it is given in, its header then stepped over in that
+        // handle (a `$` starts the buffer only between frames). Inlined
+        // into the caller's read loop; messages and the rest are not.
+        if self.failed.is_none()
+            && let &[b'$', channel, high, low, ..] = &self.buf[..]
+        {
+            let total = 4 + usize::from(u16::from_be_bytes([high, low]));
+            if self.buf.len() < total {
                 return Ok(None);
             }
-            self.buf.advance(4);
-            let data = self.buf.split_to(length).freeze();
+            let mut data = self.buf.split_to(total).freeze();
+            data.advance(4);
             return Ok(Some(Frame::Interleaved { channel, data }));
+        }
+        self.poll_other()
+    }
+
+    /// [`poll_frame`](MessageReader::poll_frame) past its fast path: the
+    /// error again, a message, or fewer than an interleaved header's four
+    /// bytes.
+    fn poll_other(&mut self) -> Result<Option<Frame>, ParseError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
         }
         let blank = leading_blank(&self.buf);
         if blank > 0 {

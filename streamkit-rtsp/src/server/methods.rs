@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use streamkit_core::codec::MediaKind;
 use streamkit_core::track::Track;
-use streamkit_rtp::payload::{Depacketizer, mp4_nal_form, rtp_clock_rate};
+use streamkit_rtp::payload::{Depacketizer, mp4_nal_form};
 use streamkit_rtp::sdp::codec::TrackMedia;
 use streamkit_rtp::sdp::{Connection, Origin, SessionDescription};
 use streamkit_rtp::sender::{MediaSender, MediaSenderConfig, Pacing, Speed};
@@ -26,6 +26,7 @@ use crate::header::{
     SessionHeader, Transport, TransportAddress, TransportSpec, write_public,
 };
 use crate::message::{Method, Request, Response, Version};
+use crate::sdp_tracks::{Skip, media_track};
 
 mod play;
 
@@ -419,28 +420,26 @@ impl ServerConnection {
         let mut tracks = Vec::new();
         let mut skipped = Vec::new();
         for (i, m) in sdp.media.iter().enumerate() {
-            let mut skip = |why: String| skipped.push((m.media.clone(), why));
-            let Some(pt) = m.formats.first().and_then(|f| f.parse::<u8>().ok()) else {
-                skip("no payload type".into());
-                continue;
-            };
-            let codec = match m.codec(pt) {
-                Ok(c) => c,
-                Err(e) => {
-                    let name = m.attributes.rtpmap(pt).ok().flatten();
-                    let name = name.map_or_else(|| "no rtpmap".to_owned(), |r| r.encoding_name);
-                    skip(format!("payload type {pt} ({name}): {e}"));
-                    continue;
-                }
-            };
-            let Some(clock) = rtp_clock_rate(&codec) else {
-                skip(format!("no RTP clock rate for {}", codec.codec_string()));
-                continue;
-            };
-            let depacketizer = match Depacketizer::from_media(m, pt, mp4_nal_form(&codec)) {
-                Ok(d) => d,
-                Err(e) => {
-                    skip(e.to_string());
+            let t = match media_track(m) {
+                Ok(t) => t,
+                Err(skip) => {
+                    let why = match skip {
+                        Skip::NoPayloadType => "no payload type".to_owned(),
+                        Skip::Codec {
+                            payload_type: pt,
+                            error,
+                        } => {
+                            let name = m.attributes.rtpmap(pt).ok().flatten();
+                            let name =
+                                name.map_or_else(|| "no rtpmap".to_owned(), |r| r.encoding_name);
+                            format!("payload type {pt} ({name}): {error}")
+                        }
+                        Skip::NoClockRate(codec) => {
+                            format!("no RTP clock rate for {}", codec.codec_string())
+                        }
+                        Skip::Depacketizer(e) => e.to_string(),
+                    };
+                    skipped.push((m.media.clone(), why));
                     continue;
                 }
             };
@@ -448,8 +447,13 @@ impl ServerConnection {
                 .attributes
                 .control()
                 .map_or_else(|| format!("trackID={i}"), str::to_owned);
-            let track = Track::new(i as u32 + 1, clock, codec);
-            tracks.push((track, control, Some(depacketizer), (m.clone(), pt)));
+            let track = Track::new(i as u32 + 1, t.clock, t.codec);
+            tracks.push((
+                track,
+                control,
+                Some(t.depacketizer),
+                (m.clone(), t.payload_type),
+            ));
         }
         if tracks.is_empty() {
             self.status(Some(cseq), 415);

@@ -70,6 +70,7 @@
 //! ```
 
 use bytes::BufMut;
+use streamkit_rtp::sdp::base64;
 
 /// The header that ties the two halves of a tunnel.
 pub const SESSION_COOKIE: &str = "x-sessioncookie";
@@ -220,14 +221,10 @@ const MAX_FIELDS: usize = 64;
 /// field that breaks HTTP's syntax, or more than 64 fields;
 /// [`TunnelError::BadCookie`] for a cookie that cannot be taken.
 pub fn parse_request_head(buf: &[u8], max_head: usize) -> Result<HeadStatus<'_>, TunnelError> {
-    let window = buf.get(..max_head.min(buf.len())).unwrap_or_default();
-    let Some(head_len) = head_end(window) else {
-        if buf.len() >= max_head {
-            return Err(TunnelError::HeadTooLarge { max: max_head });
-        }
+    let Some(head_len) = bounded_head_end(buf, max_head)? else {
         return Ok(HeadStatus::Incomplete);
     };
-    let head = window.get(..head_len).unwrap_or_default();
+    let head = buf.get(..head_len).unwrap_or_default();
     let mut lines = Lines { head, at: 0 };
     let (line_at, line) = lines.next().ok_or(TunnelError::InvalidHead {
         what: "request line",
@@ -259,47 +256,21 @@ pub fn parse_request_head(buf: &[u8], max_head: usize) -> Result<HeadStatus<'_>,
         .filter(|t| t.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or(bad_line(method.len() + 1))?;
     let mut cookie: Option<&str> = None;
-    let mut fields = 0;
-    for (at, line) in lines {
-        if line.is_empty() {
-            break;
-        }
-        fields += 1;
-        if fields > MAX_FIELDS {
-            return Err(TunnelError::InvalidHead {
-                what: "header count",
-                offset: at,
-            });
-        }
-        let colon = line
-            .iter()
-            .position(|&b| b == b':')
-            .filter(|&c| c > 0)
-            .ok_or(TunnelError::InvalidHead {
-                what: "header field",
-                offset: at,
-            })?;
-        let (name, value) = line.split_at(colon);
-        if !name.iter().all(|b| is_token(*b)) {
-            return Err(TunnelError::InvalidHead {
-                what: "header name",
-                offset: at,
-            });
-        }
+    for_each_field(lines, |name, value| {
         if !name.eq_ignore_ascii_case(SESSION_COOKIE.as_bytes()) {
-            continue;
+            return Ok(());
         }
-        let value = value.get(1..).unwrap_or_default().trim_ascii();
-        let value = check_cookie(value)?;
+        let value = check_cookie(value.trim_ascii())?;
         match cookie {
-            Some(c) if c != value => {
-                return Err(TunnelError::BadCookie {
-                    what: "given twice, with different values",
-                });
+            Some(c) if c != value => Err(TunnelError::BadCookie {
+                what: "given twice, with different values",
+            }),
+            _ => {
+                cookie = Some(value);
+                Ok(())
             }
-            _ => cookie = Some(value),
         }
-    }
+    })?;
     let half = match method {
         b"GET" => TunnelHalf::Get,
         b"POST" => TunnelHalf::Post,
@@ -315,6 +286,22 @@ pub fn parse_request_head(buf: &[u8], max_head: usize) -> Result<HeadStatus<'_>,
             head_len,
         }),
     })
+}
+
+/// The length of the head at the start of `buf` if it ended within
+/// `max_head` bytes, `None` while it may still end.
+///
+/// # Errors
+///
+/// [`TunnelError::HeadTooLarge`] when `max_head` bytes passed without its
+/// end.
+fn bounded_head_end(buf: &[u8], max_head: usize) -> Result<Option<usize>, TunnelError> {
+    let window = buf.get(..max_head.min(buf.len())).unwrap_or_default();
+    match head_end(window) {
+        Some(len) => Ok(Some(len)),
+        None if buf.len() >= max_head => Err(TunnelError::HeadTooLarge { max: max_head }),
+        None => Ok(None),
+    }
 }
 
 /// The length of the head at the start of `buf` (up to and including its
@@ -351,6 +338,46 @@ impl<'a> Iterator for Lines<'a> {
         self.at += nl + 1;
         Some((at, line))
     }
+}
+
+/// Walks the header fields of a head after its start line (the request
+/// line of a GET or POST, the status line of the GET's answer), up to the
+/// blank line: at most [`MAX_FIELDS`], each `name: value` with a token
+/// name, given to `each` as the name and the raw value after the colon.
+fn for_each_field<'a>(
+    lines: Lines<'a>,
+    mut each: impl FnMut(&'a [u8], &'a [u8]) -> Result<(), TunnelError>,
+) -> Result<(), TunnelError> {
+    let mut fields = 0;
+    for (at, line) in lines {
+        if line.is_empty() {
+            break;
+        }
+        fields += 1;
+        if fields > MAX_FIELDS {
+            return Err(TunnelError::InvalidHead {
+                what: "header count",
+                offset: at,
+            });
+        }
+        let colon = line
+            .iter()
+            .position(|&b| b == b':')
+            .filter(|&c| c > 0)
+            .ok_or(TunnelError::InvalidHead {
+                what: "header field",
+                offset: at,
+            })?;
+        let (name, value) = line.split_at(colon);
+        if !name.iter().all(|b| is_token(*b)) {
+            return Err(TunnelError::InvalidHead {
+                what: "header name",
+                offset: at,
+            });
+        }
+        each(name, value.get(1..).unwrap_or_default())?;
+    }
+    Ok(())
 }
 
 /// HTTP's `tchar` (RFC 9110, 5.6.2).
@@ -667,11 +694,10 @@ impl ClientTunnel {
         let before = head.len();
         let take = input.len().min(self.max_head.saturating_sub(before));
         head.extend_from_slice(input.get(..take).unwrap_or_default());
-        let Some(head_len) = head_end(head) else {
-            if head.len() >= self.max_head {
-                return Err(self.fail(TunnelError::HeadTooLarge { max: self.max_head }));
-            }
-            return Ok(GetAnswer::Incomplete);
+        let head_len = match bounded_head_end(head, self.max_head) {
+            Ok(Some(len)) => len,
+            Ok(None) => return Ok(GetAnswer::Incomplete),
+            Err(e) => return Err(self.fail(e)),
         };
         let checked = check_answer(head.get(..head_len).unwrap_or_default());
         match checked {
@@ -716,41 +742,15 @@ fn check_answer(head: &[u8]) -> Result<(), TunnelError> {
         }
     };
     let mut content_type_ok = true;
-    let mut fields = 0;
-    for (at, line) in lines {
-        if line.is_empty() {
-            break;
-        }
-        fields += 1;
-        if fields > MAX_FIELDS {
-            return Err(TunnelError::InvalidHead {
-                what: "header count",
-                offset: at,
-            });
-        }
-        let colon = line
-            .iter()
-            .position(|&b| b == b':')
-            .filter(|&c| c > 0)
-            .ok_or(TunnelError::InvalidHead {
-                what: "header field",
-                offset: at,
-            })?;
-        let (name, value) = line.split_at(colon);
-        if !name.iter().all(|b| is_token(*b)) {
-            return Err(TunnelError::InvalidHead {
-                what: "header name",
-                offset: at,
-            });
-        }
+    for_each_field(lines, |name, value| {
         if name.eq_ignore_ascii_case(b"content-type") {
-            let value = value.get(1..).unwrap_or_default();
             let media = value.split(|&b| b == b';').next().unwrap_or_default();
             content_type_ok = media
                 .trim_ascii()
                 .eq_ignore_ascii_case(TUNNELLED.as_bytes());
         }
-    }
+        Ok(())
+    })?;
     if status != 200 {
         return Err(TunnelError::AnswerRefused { status });
     }
@@ -760,31 +760,11 @@ fn check_answer(head: &[u8]) -> Result<(), TunnelError> {
     Ok(())
 }
 
-/// The base64 alphabet (RFC 4648, section 4).
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Appends `input` in base64 (RFC 4648's alphabet, padded), as a client
-/// sends one request into a POST body.
+/// sends one request into a POST body: streamkit-rtp's
+/// [`encode_into`](streamkit_rtp::sdp::base64::encode_into).
 pub fn encode_base64(input: &[u8], out: &mut impl BufMut) {
-    let sextet = |v: u32, shift: u32| ALPHABET[((v >> shift) & 0x3f) as usize];
-    let mut groups = input.chunks_exact(3);
-    for g in groups.by_ref() {
-        if let [a, b, c] = *g {
-            let v = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
-            out.put_slice(&[sextet(v, 18), sextet(v, 12), sextet(v, 6), sextet(v, 0)]);
-        }
-    }
-    match *groups.remainder() {
-        [a] => {
-            let v = u32::from(a) << 16;
-            out.put_slice(&[sextet(v, 18), sextet(v, 12), b'=', b'=']);
-        }
-        [a, b] => {
-            let v = u32::from(a) << 16 | u32::from(b) << 8;
-            out.put_slice(&[sextet(v, 18), sextet(v, 12), sextet(v, 6), b'=']);
-        }
-        _ => {}
-    }
+    base64::encode_into(input, out);
 }
 
 /// The value of a base64 character, or what else the byte is.
@@ -797,14 +777,9 @@ enum Class {
 
 fn classify(b: u8) -> Class {
     match b {
-        b'A'..=b'Z' => Class::Sextet(u32::from(b - b'A')),
-        b'a'..=b'z' => Class::Sextet(u32::from(b - b'a') + 26),
-        b'0'..=b'9' => Class::Sextet(u32::from(b - b'0') + 52),
-        b'+' => Class::Sextet(62),
-        b'/' => Class::Sextet(63),
         b'=' => Class::Pad,
         b' ' | b'\t' | b'\r' | b'\n' => Class::Space,
-        _ => Class::Invalid,
+        _ => base64::symbol_value(b).map_or(Class::Invalid, |v| Class::Sextet(u32::from(v))),
     }
 }
 
