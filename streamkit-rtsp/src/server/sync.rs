@@ -74,6 +74,8 @@ pub(crate) struct Alignment {
     decided: bool,
     /// Samples waiting, all tracks together.
     waiting: usize,
+    /// No tracks were given: every sample leaves as it is.
+    passthrough: bool,
 }
 
 /// `num / den` rounded to the nearest integer, halves away from zero
@@ -132,6 +134,7 @@ impl Alignment {
             since: None,
             decided: single,
             waiting: 0,
+            passthrough: tracks.is_empty(),
         }
     }
 
@@ -147,10 +150,12 @@ impl Alignment {
     /// `out` once its offset is decided, else it waits.
     pub(crate) fn push(&mut self, now: Instant, id: u32, recorded: Recorded, out: &mut Out<'_>) {
         if !self.tracks.iter().any(|t| t.id == id) {
-            // Set up after the RECORD: aligned as a late track.
+            // Set up after the RECORD: aligned as a late track (without
+            // tracks, before any RECORD: as it is).
+            let offset = self.passthrough.then_some((0, AlignedBy::FirstPackets));
             self.tracks.push(Aligned {
                 id,
-                offset: None,
+                offset,
                 waiting: VecDeque::new(),
                 wall_clock: None,
                 late_reported: false,
@@ -201,6 +206,9 @@ impl Alignment {
         end: bool,
         out: &mut Out<'_>,
     ) {
+        if self.passthrough {
+            return;
+        }
         let clock = |id: u32| clocks.iter().find(|c| c.id == id).copied();
         if !self.decided {
             let all_known = self.tracks.iter().all(|t| {

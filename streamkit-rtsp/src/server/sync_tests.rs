@@ -336,3 +336,15 @@ fn the_session_s_end_or_a_full_wait_decides() {
     f.update(Duration::from_secs(1), &[video, audio]);
     assert_eq!(f.out().len(), MAX_WAITING);
 }
+
+#[test]
+fn without_tracks_samples_leave_as_they_are() {
+    // Before a RECORD (a recorder flushing after PAUSE, say).
+    let mut f = Fixture::of(&[]);
+    f.push(Duration::ZERO, VIDEO, 5);
+    f.push(Duration::ZERO, AUDIO, 7);
+    let [video, audio] = ffmpeg_clocks(true);
+    f.update(Duration::ZERO, &[video, audio]);
+    assert_eq!(f.out(), [(VIDEO, 5), (AUDIO, 7)]);
+    assert_eq!(f.events(), []);
+}
