@@ -470,11 +470,23 @@ fn ffmpeg_publishes_over_tcp_and_udp_with_the_fixture_times() {
     }
 }
 
-/// Over TCP only: over UDP, rtspclientsink (GStreamer 1.22) now and then
-/// never ends at the end of its file (no TEARDOWN, its RTP sockets
-/// closed), which would hang the test.
+/// Over TCP only: over UDP rtspclientsink hangs at its end as (b) below
+/// (with serve 2, with gst-rtsp-server 1 of 10 runs under load).
+///
+/// Ignored: GStreamer 1.22's rtspclientsink does not end reliably when
+/// its file ends, whatever the server. Under load (both cores busy), at
+/// its end: (a) its PAUSE, sent while the pipeline goes to NULL, fails
+/// with 'Could not send message (Received end-of-file)' where it
+/// otherwise reports 'PAUSE interrupted' and exits 0: the connection is
+/// its own, closed by its shutdown (serve's log shows the connection
+/// ended by the client's FIN, no request refused, no timeout); (b) now
+/// and then EOS never reaches the bus (its rtprtxsend pushed it on;
+/// no TEARDOWN, RTCP goes on), so gst-launch never exits. With
+/// GStreamer's own RECORD server (gst-rtsp-server) instead of serve,
+/// the same load gives (a) in 3 and (b) in 2 of 20 runs; with serve
+/// (a) 1 and (b) 3 in 20.
 #[test]
-#[ignore = "intermittent: once in about a dozen runs, under the whole suite's load, rtspclientsink fails with 'Could not send message (Received end-of-file)'; cause not found yet"]
+#[ignore = "GStreamer 1.22 rtspclientsink: at its end, 'Could not send message (Received end-of-file)' from its own PAUSE/close race, or EOS never reaching the bus (a hang); the same with gst-rtsp-server as the RECORD server"]
 fn rtspclientsink_publishes_over_tcp_with_the_fixture_times() {
     republished_times_match(Publisher::Gstreamer, "tcp", false);
 }
