@@ -494,10 +494,13 @@ fn rtspclientsink_publishes_over_tcp_with_the_fixture_times() {
 /// A RECORD's tracks are put on one timeline by the publisher's RTCP
 /// sender reports: ffmpeg's audio starts with the AAC priming frame,
 /// 1024 samples before the video's first picture, and comes out there,
-/// not where the first packets would put it (1024 samples late).
+/// not where the first packets would put it (1024 samples late). Over
+/// UDP the reports come on the RTCP port.
 #[test]
 fn ffmpeg_publishes_with_audio_and_video_in_sync() {
-    republished_times_match(Publisher::Ffmpeg, "tcp", true);
+    for transport in ["tcp", "udp"] {
+        republished_times_match(Publisher::Ffmpeg, transport, true);
+    }
 }
 
 #[test]
