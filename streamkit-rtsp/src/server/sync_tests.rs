@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use proptest::prelude::*;
 use streamkit_core::clock::NtpTimestamp;
 use streamkit_core::sample::Sample;
 use streamkit_core::time::{MediaTime, Timescale};
@@ -347,4 +348,75 @@ fn without_tracks_samples_leave_as_they_are() {
     f.update(Duration::ZERO, &[video, audio]);
     assert_eq!(f.out(), [(VIDEO, 5), (AUDIO, 7)]);
     assert_eq!(f.events(), []);
+}
+
+/// One step of a publisher: a sample of a track, or a report of its.
+#[derive(Debug, Clone)]
+enum Step {
+    Sample(bool),
+    Report(bool, i32),
+}
+
+proptest! {
+    /// Whatever order samples and reports come in (reports before or
+    /// after the first packets, drifting ones after the decision, none),
+    /// each track's samples leave once each, in order, all moved by one
+    /// offset: the timeline never moves once samples are out.
+    #[test]
+    fn a_track_s_offset_never_changes(
+        steps in proptest::collection::vec(
+            prop_oneof![
+                any::<bool>().prop_map(Step::Sample),
+                (any::<bool>(), -5000i32..5000).prop_map(|(v, d)| Step::Report(v, d)),
+            ],
+            0..200,
+        ),
+        wait_ms in 0u64..3000,
+    ) {
+        let mut f = Fixture::new();
+        f.alignment = Alignment::new(&[(VIDEO, true), (AUDIO, false)], Duration::from_millis(wait_ms));
+        let mut clocks = [clock(VIDEO, None, None), clock(AUDIO, None, None)];
+        let mut next = [0i64, 0];
+        let mut sent: [Vec<i64>; 2] = [Vec::new(), Vec::new()];
+        let mut out: [Vec<i64>; 2] = [Vec::new(), Vec::new()];
+        for (i, step) in steps.iter().enumerate() {
+            let at = Duration::from_millis(40 * i as u64);
+            match *step {
+                Step::Sample(video) => {
+                    let k = usize::from(!video);
+                    let id = [VIDEO, AUDIO][k];
+                    clocks[k].origin.get_or_insert(if video { 1000 } else { 5000 });
+                    f.push(at, id, next[k]);
+                    sent[k].push(next[k]);
+                    next[k] += if video { 3000 } else { 1024 };
+                }
+                Step::Report(video, drift) => {
+                    let k = usize::from(!video);
+                    let base = if video { 1000u32 } else { 5000 };
+                    clocks[k].sender_report =
+                        Some((ntp(10, 0), base.wrapping_add_signed(drift)));
+                }
+            }
+            f.update(at, &clocks);
+            for (id, dts) in f.out() {
+                out[usize::from(id == AUDIO)].push(dts);
+            }
+        }
+        f.update_or_end(Duration::from_secs(3600), &clocks, true);
+        for (id, dts) in f.out() {
+            out[usize::from(id == AUDIO)].push(dts);
+        }
+        for k in 0..2 {
+            prop_assert_eq!(out[k].len(), sent[k].len());
+            if let (Some(o), Some(s)) = (out[k].first(), sent[k].first()) {
+                let offset = o - s;
+                let moved: Vec<i64> = sent[k].iter().map(|s| s + offset).collect();
+                prop_assert_eq!(&out[k], &moved);
+            }
+        }
+        // The reference never moves.
+        if let (Some(o), Some(s)) = (out[0].first(), sent[0].first()) {
+            prop_assert_eq!(o, s);
+        }
+    }
 }
