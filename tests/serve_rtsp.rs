@@ -370,6 +370,11 @@ fn ended(server: &Server, key: &str) {
 /// apart on the wire).
 const GSTREAMER_AUDIO_TOLERANCE: i64 = UNITS_PER_SECOND / 44_100;
 
+/// How far from the file's place the republished audio may start on the
+/// video's timeline: one tick of 44.1 kHz (the precision of the sender
+/// reports that align them).
+const SYNC_TOLERANCE: i64 = UNITS_PER_SECOND / 44_100;
+
 /// `publisher` publishes the fixture once over `transport`; an RTSP
 /// viewer plays it live meanwhile, and once it ended its LL-HLS
 /// playlists play it whole. The video frames (B-frames, so pts and dts
@@ -422,9 +427,15 @@ fn republished_times_match(publisher: Publisher, transport: &str, sync: bool) {
     let j = run_start(&out, &file, tolerance)
         .unwrap_or_else(|| panic!("{key}: LL-HLS audio {:?}...", &out[..8]));
     if sync {
-        assert_eq!(
-            out[0], file[j],
-            "{key}: audio and video in sync (frame {j})"
+        // Within one tick of the audio clock: a sender report gives its
+        // RTP timestamp to the tick (ffmpeg rounds each from its NTP
+        // time, half a tick either way on each track), so the offset
+        // the reports give is that precise. Aligned by first packets it
+        // would be 1024 ticks off.
+        let off = out[0] - file[j];
+        assert!(
+            off.abs() <= SYNC_TOLERANCE,
+            "{key}: audio and video in sync (frame {j}): {off} units off"
         );
     }
 
@@ -468,11 +479,23 @@ fn ffmpeg_publishes_over_tcp_and_udp_with_the_fixture_times() {
     }
 }
 
-/// Over TCP only: over UDP, rtspclientsink (GStreamer 1.22) now and then
-/// never ends at the end of its file (no TEARDOWN, its RTP sockets
-/// closed), which would hang the test.
+/// Over TCP only: over UDP rtspclientsink hangs at its end as (b) below
+/// (with serve 2, with gst-rtsp-server 1 of 10 runs under load).
+///
+/// Ignored: GStreamer 1.22's rtspclientsink does not end reliably when
+/// its file ends, whatever the server. Under load (both cores busy), at
+/// its end: (a) its PAUSE, sent while the pipeline goes to NULL, fails
+/// with 'Could not send message (Received end-of-file)' where it
+/// otherwise reports 'PAUSE interrupted' and exits 0: the connection is
+/// its own, closed by its shutdown (serve's log shows the connection
+/// ended by the client's FIN, no request refused, no timeout); (b) now
+/// and then EOS never reaches the bus (its rtprtxsend pushed it on;
+/// no TEARDOWN, RTCP goes on), so gst-launch never exits. With
+/// GStreamer's own RECORD server (gst-rtsp-server) instead of serve,
+/// the same load gives (a) in 3 and (b) in 2 of 20 runs; with serve
+/// (a) 1 and (b) 3 in 20.
 #[test]
-#[ignore = "intermittent: once in about a dozen runs, under the whole suite's load, rtspclientsink fails with 'Could not send message (Received end-of-file)'; cause not found yet"]
+#[ignore = "GStreamer 1.22 rtspclientsink: at its end, 'Could not send message (Received end-of-file)' from its own PAUSE/close race, or EOS never reaching the bus (a hang); the same with gst-rtsp-server as the RECORD server"]
 fn rtspclientsink_publishes_over_tcp_with_the_fixture_times() {
     republished_times_match(Publisher::Gstreamer, "tcp", false);
 }
@@ -577,14 +600,16 @@ fn rtspclientsink_publishes_mp4a_latm_and_every_audio_frame_comes_out() {
     latm_audio_republished_whole(Publisher::GstreamerLatm, GSTREAMER_AUDIO_TOLERANCE);
 }
 
-/// A RECORD's tracks are put on one timeline by their first RTP
-/// packets, not by the publisher's RTCP sender reports: ffmpeg's audio
-/// may start with the AAC priming frame, 1024 samples before the
-/// video's first picture, and then comes out 1024 samples late.
+/// A RECORD's tracks are put on one timeline by the publisher's RTCP
+/// sender reports: ffmpeg's audio starts with the AAC priming frame,
+/// 1024 samples before the video's first picture, and comes out there,
+/// not where the first packets would put it (1024 samples late). Over
+/// UDP the reports come on the RTCP port.
 #[test]
-#[ignore = "RECORD aligns tracks by their first packets, not by RTCP sender reports"]
 fn ffmpeg_publishes_with_audio_and_video_in_sync() {
-    republished_times_match(Publisher::Ffmpeg, "tcp", true);
+    for transport in ["tcp", "udp"] {
+        republished_times_match(Publisher::Ffmpeg, transport, true);
+    }
 }
 
 #[test]

@@ -445,8 +445,10 @@ const MAX_WAITING: usize = 512;
 /// CMAF (`tfdt`) nor FLV timestamps (RTMP play) can carry. Every track of
 /// the publish is shifted by that lead, the same media time on each, so
 /// they stay in sync (as ffmpeg's muxers shift negative times). The lead
-/// is known at the first video sample, the earliest decode time (they
-/// increase); samples and wall-clock links before it wait.
+/// is known at the first video sample, the earliest video decode time
+/// (they increase): the larger of its and the waiting samples' (an
+/// audio track the sender reports put before the video); samples and
+/// wall-clock links before it wait.
 struct RecordLead {
     video: Vec<u32>,
     lead: Option<MediaTime>,
@@ -480,12 +482,18 @@ impl RecordLead {
         if self.lead.is_none()
             && (self.video.contains(&sample.track_id) || self.waiting.len() >= MAX_WAITING)
         {
-            let lead = if self.video.contains(&sample.track_id) {
-                sample.dts.min(0).saturating_neg()
-            } else {
-                0
-            };
-            self.lead = Some(MediaTime::new(lead, sample.timescale));
+            // The earliest decode time of those here: the first video
+            // sample's, or an aligned track's that starts before it.
+            let earliest = self
+                .waiting
+                .iter()
+                .chain(std::iter::once(&sample))
+                .map(|s| MediaTime::new(s.dts.min(0), s.timescale))
+                .min_by(|a, b| a.as_secs_f64().total_cmp(&b.as_secs_f64()));
+            let lead = earliest.map_or(MediaTime::new(0, Timescale::VIDEO_90KHZ), |t| {
+                MediaTime::new(t.ticks().saturating_neg(), t.timescale())
+            });
+            self.lead = Some(lead);
         }
         match self.lead {
             Some(lead) => {
@@ -849,6 +857,21 @@ impl Connection {
                     if let (Some(p), Some((media, unix))) = (task.publisher.as_mut(), link) {
                         p.set_wall_clock(media, unix);
                     }
+                }
+                ServerEvent::TrackAligned {
+                    track_id,
+                    reference,
+                    offset,
+                    by,
+                } => {
+                    tracing::info!(peer = %self.peer, track_id, reference, ?offset, ?by, "rtsp record: track aligned");
+                }
+                ServerEvent::LateSenderReport {
+                    track_id,
+                    offset,
+                    by_sender_reports,
+                } => {
+                    tracing::warn!(peer = %self.peer, track_id, ?offset, ?by_sender_reports, "rtsp record: a sender report after the alignment puts the track elsewhere (kept where it is)");
                 }
                 ServerEvent::SessionEnded { reason } => {
                     tracing::info!(peer = %self.peer, "rtsp session ended: {reason:?}");

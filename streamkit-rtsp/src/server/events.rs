@@ -48,6 +48,22 @@ pub enum SessionEnd {
     Closed,
 }
 
+/// How a recorded track was put on its session's timeline
+/// ([`ServerEvent::TrackAligned`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AlignedBy {
+    /// It is the reference: its media time zero is its first access
+    /// unit's.
+    Reference,
+    /// Its and the reference's RTCP sender reports (RFC 3550 section
+    /// 6.4.1): the same NTP instant is the same media time on both.
+    SenderReports,
+    /// Its first access unit is where the reference's is (a sender
+    /// report of it or of the reference did not come in time).
+    FirstPackets,
+}
+
 /// What the connection tells its caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -121,10 +137,40 @@ pub enum ServerEvent {
     WallClock {
         /// The track.
         track_id: u32,
-        /// Media time on the track's timescale, from its first sample.
+        /// Media time on the track's timescale, as its samples' (with its
+        /// [`TrackAligned`](ServerEvent::TrackAligned) offset).
         media: MediaTime,
         /// When it was captured.
         unix: UnixTime,
+    },
+    /// A recorded track was put on the session's timeline, once, before
+    /// its first sample (see [`ServerConfig::sync_wait`](super::ServerConfig::sync_wait)):
+    /// its samples' decode times are its own media time from its first
+    /// access unit plus `offset`, so that the reference track's first
+    /// access unit is media time zero. Only sessions of two or more
+    /// tracks say it.
+    TrackAligned {
+        /// The track.
+        track_id: u32,
+        /// The reference track (the first video track, else the first).
+        reference: u32,
+        /// Added to the track's media time (negative: it started before
+        /// the reference).
+        offset: MediaTime,
+        /// What it was aligned by.
+        by: AlignedBy,
+    },
+    /// A track aligned by its first packets
+    /// ([`AlignedBy::FirstPackets`]) got a sender report, and with the
+    /// reference's it puts the track elsewhere: the offset stays (a
+    /// timeline never moves under samples given out). Once per track.
+    LateSenderReport {
+        /// The track.
+        track_id: u32,
+        /// The offset it has.
+        offset: MediaTime,
+        /// The offset the sender reports give.
+        by_sender_reports: MediaTime,
     },
     /// A recorded track lost packets; video waits for its next keyframe
     /// (the access units before it are dropped and counted).

@@ -604,6 +604,7 @@ impl ServerConnection {
                 last_activity: now,
                 sender: None,
                 recorders: Vec::new(),
+                alignment: None,
                 paused_at: None,
                 version: req.version,
                 pipelined: pipelined.map(|p| p.0),

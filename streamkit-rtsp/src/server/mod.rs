@@ -62,6 +62,7 @@
 
 mod methods;
 pub(crate) mod record;
+mod sync;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -80,8 +81,11 @@ use crate::error::ServerError;
 use crate::header::{PortRange, SeekStyle};
 use crate::message::{Frame, Message, MessageReader, ReaderConfig, Version};
 mod events;
-pub use events::{ServerEvent, ServerTransmit, ServerTransmitParts, SessionEnd, TrackTransport};
+pub use events::{
+    AlignedBy, ServerEvent, ServerTransmit, ServerTransmitParts, SessionEnd, TrackTransport,
+};
 use record::{Recorded, Recorder, TrackReport};
+use sync::{Alignment, Out, TrackClock};
 
 /// How a server connection behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,13 +119,25 @@ pub struct ServerConfig {
     /// The most payloads queued in a PLAY's sender before
     /// [`wants_samples`](ServerConnection::wants_samples) says no.
     pub send_queue: usize,
+    /// How long a RECORD session of two or more tracks holds its samples
+    /// for every track's RTCP sender report, from the first sample held
+    /// (on the `now` the caller passes): the reports put the tracks on
+    /// one timeline ([`ServerEvent::TrackAligned`]). Past it, a track
+    /// without one is aligned by its first packet (media time zero where
+    /// the reference track's is). Samples leave at once when every
+    /// track has a report and a first packet. The alignment is decided
+    /// once; [`Duration::ZERO`] aligns by first packets (unless the
+    /// reports came first).
+    pub sync_wait: Duration,
 }
 
 impl ServerConfig {
     /// The defaults: the reader's and the authenticator's, a 60 s session
     /// timeout, TCP only, the client's own address only, `streamkit` as
     /// server name and CNAME, 200 ms jitter buffers, BYE 1 s after the
-    /// last packet, 64 payloads queued.
+    /// last packet, 64 payloads queued, a 5 s wait for sender reports
+    /// (RFC 3550's first RTCP interval is 2.5 s at most, randomized to
+    /// 1.25-3.75 s).
     #[must_use]
     pub fn new(wall_clock: WallClock) -> ServerConfig {
         ServerConfig {
@@ -136,6 +152,7 @@ impl ServerConfig {
             jitter: JitterConfig::default(),
             goodbye_delay: Duration::from_secs(1),
             send_queue: 64,
+            sync_wait: Duration::from_secs(5),
         }
     }
 }
@@ -206,6 +223,8 @@ struct Session {
     last_activity: Instant,
     sender: Option<MediaSender>,
     recorders: Vec<Recorder>,
+    /// The recorded tracks' timeline, from the first RECORD.
+    alignment: Option<Alignment>,
     /// The npt position a PAUSE stopped at.
     paused_at: Option<Duration>,
     /// The version the session was set up with (its requests keep it).
@@ -603,23 +622,28 @@ impl ServerConnection {
         } else if let Ok(packet) = RtpPacket::parse(data) {
             r.handle_rtp(now, packet);
         }
-        self.collect_recorded();
+        self.collect_recorded(now, false);
     }
 
     /// Moves recorded samples, reports and receiver RTCP out of the
-    /// recorders.
-    fn collect_recorded(&mut self) {
+    /// recorders at `now`, through the tracks' alignment (`end`: the
+    /// session ends, what waits for it leaves).
+    fn collect_recorded(&mut self, now: Instant, end: bool) {
         let Some(s) = self.session.as_mut() else {
             return;
+        };
+        // Recorders give samples once recording, and the alignment
+        // starts with the RECORD; before it, RTCP only.
+        let mut none = Alignment::new(&[], Duration::ZERO);
+        let alignment = s.alignment.as_mut().unwrap_or(&mut none);
+        let mut out = Out {
+            samples: &mut self.samples,
+            events: &mut self.events,
         };
         for r in &mut s.recorders {
             let id = r.track().id;
             while let Some(recorded) = r.poll_recorded() {
-                match recorded {
-                    Recorded::TrackChanged(track) => record::push_change(&mut self.samples, track),
-                    sample if self.samples.len() < MAX_SAMPLES => self.samples.push_back(sample),
-                    Recorded::Sample(_) => {}
-                }
+                alignment.push(now, id, recorded, &mut out);
             }
             while let Some(report) = r.poll_report() {
                 let event = match report {
@@ -633,18 +657,17 @@ impl ServerConnection {
                         lost_packets,
                         waiting_for_keyframe,
                     },
-                    TrackReport::WallClock { media, unix } => ServerEvent::WallClock {
-                        track_id: id,
-                        media,
-                        unix,
-                    },
+                    TrackReport::WallClock { media, unix } => {
+                        alignment.wall_clock(id, media, unix, &mut out);
+                        continue;
+                    }
                     TrackReport::BadParameterSets { error } => ServerEvent::BadParameterSets {
                         track_id: id,
                         error,
                     },
                 };
-                if self.events.len() < MAX_EVENTS {
-                    self.events.push_back(event);
+                if out.events.len() < MAX_EVENTS {
+                    out.events.push_back(event);
                 }
             }
             while let Some(rtcp) = r.poll_rtcp() {
@@ -653,6 +676,17 @@ impl ServerConnection {
                 }
             }
         }
+        let clocks: Vec<TrackClock> = s
+            .recorders
+            .iter()
+            .map(|r| TrackClock {
+                id: r.track().id,
+                timescale: r.track().timescale,
+                origin: r.origin(),
+                sender_report: r.sender_report(),
+            })
+            .collect();
+        alignment.update(now, &clocks, end, &mut out);
     }
 
     /// The next event.
@@ -852,7 +886,8 @@ impl ServerConnection {
             None
         };
         let recorders = s.recorders.iter().filter_map(Recorder::poll_timeout).min();
-        [Some(expiry), sender, recorders]
+        let alignment = s.alignment.as_ref().and_then(Alignment::poll_timeout);
+        [Some(expiry), sender, recorders, alignment]
             .into_iter()
             .flatten()
             .min()
@@ -877,7 +912,7 @@ impl ServerConnection {
         for r in &mut s.recorders {
             r.handle_timeout(now);
         }
-        self.collect_recorded();
+        self.collect_recorded(now, false);
     }
 
     /// The client left at `now`: the session ends (recorded tracks give
@@ -914,7 +949,7 @@ impl ServerConnection {
             r.finish(now);
         }
         self.session = Some(s);
-        self.collect_recorded();
+        self.collect_recorded(now, true);
         self.session = None;
         if self.events.len() < MAX_EVENTS {
             if !self
@@ -928,3 +963,6 @@ impl ServerConnection {
         }
     }
 }
+
+#[cfg(test)]
+mod sync_tests;

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::Bytes;
-use streamkit_core::clock::UnixTime;
+use streamkit_core::clock::{NtpTimestamp, UnixTime};
 use streamkit_core::codec::aac::AacConfig;
 use streamkit_core::codec::h264::AvcConfig;
 use streamkit_core::codec::h265::HevcConfig;
@@ -78,6 +78,8 @@ pub(crate) struct Recorder {
     /// The duration of the last sample queued (what the last one of a
     /// stream gets, having no next).
     last_duration: u32,
+    /// The last sender report's NTP time and RTP timestamp.
+    sender_report: Option<(NtpTimestamp, u32)>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -132,6 +134,7 @@ impl Recorder {
             reports: VecDeque::new(),
             dropped_until_keyframe: 0,
             last_duration: 0,
+            sender_report: None,
         }
     }
 
@@ -142,6 +145,18 @@ impl Recorder {
     /// Access units dropped because they came before a keyframe.
     pub(crate) fn dropped_until_keyframe(&self) -> u64 {
         self.dropped_until_keyframe
+    }
+
+    /// The RTP timestamp of media time zero, once known (the first
+    /// access unit's, or [`set_origin`](Recorder::set_origin)'s).
+    pub(crate) fn origin(&self) -> Option<u32> {
+        self.first
+    }
+
+    /// The last sender report's NTP time and the RTP timestamp of the
+    /// same instant.
+    pub(crate) fn sender_report(&self) -> Option<(NtpTimestamp, u32)> {
+        self.sender_report
     }
 
     /// Makes RTP timestamp `ts` media time zero (a PLAY's `RTP-Info`
@@ -189,13 +204,16 @@ impl Recorder {
                 rtp_timestamp,
                 ..
             } = event
-                && let (Some(ticks), Some(unix)) =
-                    (self.ticks_of(rtp_timestamp), ntp_time.to_unix_time())
             {
-                self.report(TrackReport::WallClock {
-                    media: MediaTime::new(ticks, self.track.timescale),
-                    unix,
-                });
+                self.sender_report = Some((ntp_time, rtp_timestamp.0));
+                if let (Some(ticks), Some(unix)) =
+                    (self.ticks_of(rtp_timestamp), ntp_time.to_unix_time())
+                {
+                    self.report(TrackReport::WallClock {
+                        media: MediaTime::new(ticks, self.track.timescale),
+                        unix,
+                    });
+                }
             }
         }
     }

@@ -378,9 +378,18 @@ impl ServerConnection {
                 self.status(Some(cseq), 200);
             }
             Pending::Record => {
+                let wait = self.config.sync_wait;
                 if let Some(s) = self.session.as_mut() {
                     s.state = State::Recording;
                     s.last_activity = now;
+                    if s.alignment.is_none() {
+                        let tracks: Vec<(u32, bool)> = s
+                            .recorders
+                            .iter()
+                            .map(|r| (r.track().id, r.track().kind() == MediaKind::Video))
+                            .collect();
+                        s.alignment = Some(super::super::sync::Alignment::new(&tracks, wait));
+                    }
                 }
                 let mut r = self.response(Some(cseq), 200);
                 r.headers.append("Range", "npt=0.000-");
