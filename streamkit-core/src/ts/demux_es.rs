@@ -171,10 +171,7 @@ impl EsState {
     /// at the next keyframe (the sample held for its duration goes out
     /// now, with the last duration).
     pub(super) fn lost(&mut self, events: &mut EventQueue, gap: ContinuityError) {
-        if let Some(mut held) = self.held.take() {
-            held.sample.duration = self.last_duration;
-            events.push_back(TsEvent::Sample(held));
-        }
+        self.release_held(events);
         events.push_back(TsEvent::ContinuityError(gap));
         if self.open {
             events.push_back(TsEvent::Error(TsDemuxError::PesIncomplete {
@@ -306,10 +303,7 @@ impl EsState {
                 self.complete(events);
             }
         }
-        if let Some(mut held) = self.held.take() {
-            held.sample.duration = self.last_duration;
-            events.push_back(TsEvent::Sample(held));
-        }
+        self.release_held(events);
     }
 
     fn error(&self, events: &mut EventQueue, reason: &'static str) {
@@ -505,16 +499,13 @@ impl EsState {
             self.awaiting_keyframe = false;
         }
         let data = self.length_prefixed(start);
-        if let Some(mut held) = self.held.take() {
-            let gap = dts - held.dts;
-            if let Ok(d) = u32::try_from(gap)
-                && d > 0
-            {
-                self.last_duration = d;
-            }
-            held.sample.duration = self.last_duration;
-            events.push_back(TsEvent::Sample(held));
+        if let Some(held) = &self.held
+            && let Ok(d) = u32::try_from(dts - held.dts)
+            && d > 0
+        {
+            self.last_duration = d;
         }
+        self.release_held(events);
         // Built where it is held (not aside and then moved in).
         self.held = Some(TsSample {
             pid: self.pid,
@@ -654,15 +645,32 @@ impl EsState {
         }
     }
 
+    /// The video sample held for its duration goes out, with the last
+    /// duration. Built field by field in its event's slot: setting the
+    /// duration in the held sample and then moving it whole would read the
+    /// bytes just written back through a wider load (a store-forwarding
+    /// stall at every video sample).
+    fn release_held(&mut self, events: &mut EventQueue) {
+        if let Some(held) = self.held.take() {
+            let duration = self.last_duration;
+            events.push_with(|| {
+                TsEvent::Sample(TsSample {
+                    sample: Sample {
+                        duration,
+                        ..held.sample
+                    },
+                    ..held
+                })
+            });
+        }
+    }
+
     fn announce(&mut self, mut track: Track, events: &mut EventQueue) {
         if let Some(language) = self.language {
             track = track.with_language(language);
         }
         // A sample held under the old configuration goes out first.
-        if let Some(mut held) = self.held.take() {
-            held.sample.duration = self.last_duration;
-            events.push_back(TsEvent::Sample(held));
-        }
+        self.release_held(events);
         self.track = Some(track.clone());
         events.push_back(TsEvent::Track {
             program_number: self.program_number,
@@ -744,7 +752,11 @@ impl EsState {
             };
             let timescale = track.timescale;
             let frame_samples = 1024 * blocks;
-            let pts90 = pts + round_div(offset * 90_000, i64::from(timescale.hz()));
+            let pts90 = if offset == 0 {
+                pts
+            } else {
+                pts + round_div(offset * 90_000, i64::from(timescale.hz()))
+            };
             self.pes.advance(header_len);
             let raw = self.pes.split_to(frame_len - header_len).freeze();
             self.audio_sample(
@@ -839,7 +851,11 @@ impl EsState {
             let Some(duration) = opus_packet_duration(packet) else {
                 return self.error(events, "Opus packet without a valid TOC");
             };
-            let pts90 = pts + round_div(offset * 90_000, 48_000);
+            let pts90 = if offset == 0 {
+                pts
+            } else {
+                pts + round_div(offset * 90_000, 48_000)
+            };
             self.audio_sample(
                 pes.slice(from..to),
                 pts,
