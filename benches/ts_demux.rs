@@ -18,6 +18,10 @@
 //!   does, without the codec layer (the crate has none).
 //! - `mpeg2ts-reader-callbacks`: the same crate with a consumer that only
 //!   adds up the payload lengths it is called with: its floor.
+//! - `bytes-per-pes`: each PES packet's payload bytes copied into one
+//!   buffer and split off as a `Bytes` that is dropped: the floor for a
+//!   demuxer that hands every PES packet out as an owned `Bytes` (the copy
+//!   and one reference count each).
 //! - `memcpy`: copying the input once (into a reused buffer), the floor
 //!   for anything that reassembles PES packets.
 //!
@@ -33,7 +37,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mpeg2ts_reader::{demultiplex, pes, psi};
 use streamkit::core::mp4::Mp4File;
@@ -184,12 +188,14 @@ fn ts_demux(c: &mut Criterion) {
     pes_config.output = TsDemuxOutput::PesPackets;
     let mut d = TsDemuxer::with_config(pes_config);
     let mut ours_pes = (0usize, 0usize);
+    let mut pes_sizes = Vec::new();
     d.push(&ts).expect("push");
     d.finish().expect("finish");
     while let Some(e) = d.poll_event() {
         if let TsEvent::Pes(p) = e {
             ours_pes.0 += 1;
             ours_pes.1 += p.data.len();
+            pes_sizes.push(p.data.len());
         }
     }
     assert_eq!(ours_pes.0, ours.0, "one PES packet per sample");
@@ -265,6 +271,29 @@ fn ts_demux(c: &mut Criterion) {
             });
         });
     }
+
+    group.bench_function("bytes-per-pes", |b| {
+        // Each PES payload's bytes (as many as our PES output gives, cut
+        // from the input) copied into one buffer and split off as a
+        // `Bytes` that the consumer drops: the copy and the reference
+        // count (an atomic increment and decrement) of every PES packet.
+        let mut buf = BytesMut::with_capacity(64 << 10);
+        b.iter(|| {
+            let mut bytes = 0usize;
+            let mut from = 0;
+            for &n in &pes_sizes {
+                if buf.capacity() - buf.len() < n {
+                    buf.reserve((64 << 10).max(n));
+                }
+                let at = from % (ts.len() - n);
+                buf.extend_from_slice(black_box(&ts[at..at + n]));
+                from = at + n;
+                let data = buf.split().freeze();
+                bytes += black_box(&data).len();
+            }
+            bytes
+        });
+    });
 
     group.bench_function("memcpy", |b| {
         let mut out = vec![0u8; ts.len()];

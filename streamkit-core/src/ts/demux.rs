@@ -7,8 +7,8 @@
 
 use super::demux_es::{EsCodec, EsState};
 use super::demux_event::{
-    ContinuityError, EventQueue, Pcr, TsDemuxConfig, TsDemuxError, TsDemuxOutput, TsEvent,
-    TsProgram, TsProgramStream,
+    ContinuityError, EventQueue, Pcr, TsDemuxConfig, TsDemuxError, TsEvent, TsProgram,
+    TsProgramStream,
 };
 use super::packet::{PACKET_SIZE, SYNC_BYTE};
 use super::psi::{PAT_PID, StreamType, crc32_mpeg2};
@@ -265,6 +265,9 @@ impl TsDemuxer {
     fn scan(&mut self, data: &[u8], at_end: bool) -> usize {
         let mut pos = 0;
         loop {
+            if self.stride == Some(PACKET_SIZE) {
+                pos += self.packets_188(&data[pos..]);
+            }
             let rest = &data[pos..];
             match self.stride {
                 Some(stride) if rest.first() == Some(&SYNC_BYTE) => {
@@ -357,11 +360,72 @@ impl TsDemuxer {
             .count()
     }
 
+    /// Back-to-back 188-byte packets at the start of `data` (the common
+    /// stream): the packets read, up to the first without its sync byte or
+    /// the last whole one; returns the bytes used.
+    fn packets_188(&mut self, data: &[u8]) -> usize {
+        let mut used = 0;
+        for p in data.chunks_exact(PACKET_SIZE) {
+            let Ok(p) = <&[u8; PACKET_SIZE]>::try_from(p) else {
+                break;
+            };
+            if p[0] != SYNC_BYTE {
+                break;
+            }
+            self.packet(p);
+            used += PACKET_SIZE;
+        }
+        used
+    }
+
     /// One 188-byte transport packet.
+    #[inline(always)]
     fn packet(&mut self, p: &[u8; PACKET_SIZE]) {
         let index = self.packets;
         self.packets += 1;
         let pid = u16::from_be_bytes([p[1] & 0x1F, p[2]]);
+        // The common packet first: no error indicator, payload, no
+        // discontinuity, on a followed elementary stream, with the next
+        // continuity counter. Everything else takes the general path,
+        // which reads the same packet again from the start.
+        let control = p[3] & 0x30;
+        if p[1] & 0x80 == 0 && control & 0x10 != 0 && pid != 0x1FFF {
+            let (start, flags) = if control & 0x20 == 0 {
+                (4, 0)
+            } else if p[4] == 0 {
+                (5, 0)
+            } else {
+                (5 + usize::from(p[4]), p[5])
+            };
+            let slot = usize::from(self.pid_slots[usize::from(pid)]);
+            if start < PACKET_SIZE
+                && flags & 0x80 == 0
+                && let Some(state) = self.pids.get_mut(slot.wrapping_sub(1))
+                && let PidKind::Es(es) = &mut state.kind
+                && let Some(last) = state.continuity
+                && (last + 1) & 0x0F == p[3] & 0x0F
+            {
+                state.continuity = Some(p[3] & 0x0F);
+                if flags & 0x10 != 0 && start >= 12 {
+                    self.events.push_with(|| pcr_event(pid, p, index));
+                }
+                es.payload(
+                    &p[start..],
+                    p[1] & 0x40 != 0,
+                    flags & 0x40 != 0,
+                    index,
+                    &mut self.events,
+                );
+                return;
+            }
+        }
+        self.packet_general(p, pid, index);
+    }
+
+    /// One 188-byte transport packet, any packet: the error indicator, the
+    /// adaptation field's checks, continuity errors and duplicates, PSI.
+    #[inline(never)]
+    fn packet_general(&mut self, p: &[u8; PACKET_SIZE], pid: u16, index: u64) {
         if pid == 0x1FFF {
             return;
         }
@@ -397,21 +461,7 @@ impl TsDemuxer {
                 discontinuity = flags & 0x80 != 0;
                 random_access = flags & 0x40 != 0;
                 if flags & 0x10 != 0 && length >= 7 {
-                    let b = &p[6..12];
-                    let base = (u64::from(b[0]) << 25)
-                        | (u64::from(b[1]) << 17)
-                        | (u64::from(b[2]) << 9)
-                        | (u64::from(b[3]) << 1)
-                        | u64::from(b[4] >> 7);
-                    let extension = (u16::from(b[4] & 0x01) << 8) | u16::from(b[5]);
-                    self.events.push_with(|| TsEvent::Pcr {
-                        pid,
-                        pcr: Pcr {
-                            base: MpegTsTimestamp::new(base),
-                            extension,
-                        },
-                        packet: index,
-                    });
+                    self.events.push_with(|| pcr_event(pid, p, index));
                 }
             }
         }
@@ -465,14 +515,7 @@ impl TsDemuxer {
         let state = &mut self.pids[i];
         match &mut state.kind {
             PidKind::Es(es) => {
-                es.payload(
-                    payload,
-                    unit_start,
-                    random_access,
-                    index,
-                    &self.config,
-                    &mut self.events,
-                );
+                es.payload(payload, unit_start, random_access, index, &mut self.events);
             }
             PidKind::Pat | PidKind::Pmt { .. } => {
                 if lost.is_some() {
@@ -734,8 +777,7 @@ impl TsDemuxer {
                 }));
                 continue;
             }
-            let pes_output = self.config.output == TsDemuxOutput::PesPackets;
-            let es = EsState::new(stream.pid, number, codec, stream.language, pes_output);
+            let es = EsState::new(stream.pid, number, codec, stream.language, &self.config);
             if !self.add_pid(stream.pid, PidKind::Es(Box::new(es))) {
                 self.events.push_back(TsEvent::Error(TsDemuxError::TooMany {
                     pid: stream.pid,
@@ -746,6 +788,27 @@ impl TsDemuxer {
         }
         self.events.push_back(TsEvent::Program(program));
         true
+    }
+}
+
+/// The PCR event of packet `index`, whose adaptation field has the
+/// `PCR_flag` and room for it.
+#[inline(always)]
+fn pcr_event(pid: u16, p: &[u8; PACKET_SIZE], index: u64) -> TsEvent {
+    let b = [p[6], p[7], p[8], p[9], p[10], p[11]];
+    let base = (u64::from(b[0]) << 25)
+        | (u64::from(b[1]) << 17)
+        | (u64::from(b[2]) << 9)
+        | (u64::from(b[3]) << 1)
+        | u64::from(b[4] >> 7);
+    let extension = (u16::from(b[4] & 0x01) << 8) | u16::from(b[5]);
+    TsEvent::Pcr {
+        pid,
+        pcr: Pcr {
+            base: MpegTsTimestamp::new(base),
+            extension,
+        },
+        packet: index,
     }
 }
 

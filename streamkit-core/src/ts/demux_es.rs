@@ -23,9 +23,10 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use memchr::memmem::Finder;
 
 use super::demux_event::{
-    ContinuityError, EventQueue, SkipReason, TsDemuxConfig, TsDemuxError, TsEvent, TsPes,
-    TsProgramStream, TsSample,
+    ContinuityError, EventQueue, SkipReason, TsDemuxConfig, TsDemuxError, TsDemuxOutput, TsEvent,
+    TsPes, TsProgramStream, TsSample,
 };
+use super::packet::PAYLOAD_SIZE;
 use super::psi::StreamType;
 use crate::codec::CodecConfig;
 use crate::codec::aac::{AacConfig, AdtsHeader};
@@ -38,6 +39,9 @@ use crate::track::Track;
 
 /// How much a stream's buffer grows by at least (samples are cut from it).
 const BUFFER_CHUNK: usize = 64 << 10;
+/// [`EsState::pes_end`] while a PES packet's `PES_packet_length` (bytes 4
+/// and 5) is not in yet; a declared end is at least 7.
+const PES_LENGTH_PROBE: usize = 6;
 /// The most parameter sets of one kind kept for a track's configuration.
 const MAX_PARAMETER_SETS: usize = 4;
 
@@ -97,6 +101,15 @@ pub(super) struct EsState {
     adts_fixed: Option<[u8; 4]>,
     /// A PES packet is open (its first packet was seen, and nothing lost).
     open: bool,
+    /// The buffer length at which the open PES packet needs a look:
+    /// [`PES_LENGTH_PROBE`] until its `PES_packet_length` is in, then its
+    /// declared end (`usize::MAX` when unbounded). Checked once per
+    /// transport packet instead of reading the header again.
+    pes_end: usize,
+    /// The configured limit of a PES packet's size.
+    limit: usize,
+    /// The largest PES packet kept: `limit` and a PES header's room.
+    max_pes: usize,
     /// The packet index its first transport packet had.
     pes_packet: u64,
     /// Its first packet's `random_access_indicator`.
@@ -120,14 +133,22 @@ impl EsState {
         program_number: u16,
         codec: EsCodec,
         language: Option<[u8; 3]>,
-        pes_output: bool,
+        config: &TsDemuxConfig,
     ) -> EsState {
+        let limit = if codec.is_video() {
+            config.max_video_pes
+        } else {
+            config.max_audio_pes
+        };
         EsState {
+            pes_end: PES_LENGTH_PROBE,
+            limit,
+            max_pes: limit.saturating_add(32),
             pid,
             program_number,
             codec,
             language,
-            pes_output,
+            pes_output: config.output == TsDemuxOutput::PesPackets,
             pes: BytesMut::new(),
             units: Vec::new(),
             finder: Finder::new(b"\x00\x00\x01").into_owned(),
@@ -146,22 +167,11 @@ impl EsState {
         }
     }
 
-    fn limit(&self, config: &TsDemuxConfig) -> usize {
-        if self.codec.is_video() {
-            config.max_video_pes
-        } else {
-            config.max_audio_pes
-        }
-    }
-
     /// Packets were lost: the open PES packet is incomplete; video resumes
     /// at the next keyframe (the sample held for its duration goes out
     /// now, with the last duration).
     pub(super) fn lost(&mut self, events: &mut EventQueue, gap: ContinuityError) {
-        if let Some(mut held) = self.held.take() {
-            held.sample.duration = self.last_duration;
-            events.push_back(TsEvent::Sample(held));
-        }
+        self.release_held(events);
         events.push_back(TsEvent::ContinuityError(gap));
         if self.open {
             events.push_back(TsEvent::Error(TsDemuxError::PesIncomplete {
@@ -178,61 +188,98 @@ impl EsState {
     }
 
     /// One transport packet's payload.
-    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     pub(super) fn payload(
         &mut self,
         payload: &[u8],
         unit_start: bool,
         random_access: bool,
         packet: u64,
-        config: &TsDemuxConfig,
         events: &mut EventQueue,
     ) {
         if unit_start {
-            if self.open {
-                if self.declared_len().is_some() {
-                    // A bounded PES packet should have ended by now.
-                    events.push_back(TsEvent::Error(TsDemuxError::PesIncomplete {
-                        pid: self.pid,
-                        packet: self.pes_packet,
-                    }));
-                    self.pes.clear();
-                } else {
-                    self.complete(events);
-                }
-            }
-            self.open = true;
-            self.pes.clear();
-            self.pes_packet = packet;
-            self.pes_random_access = random_access;
+            self.start_pes(random_access, packet, events);
         } else if !self.open {
             return;
         }
-        let limit = self.limit(config);
-        if self.pes.len() + payload.len() > limit.saturating_add(32) {
-            events.push_back(TsEvent::Error(TsDemuxError::PesTooLarge {
-                pid: self.pid,
-                packet: self.pes_packet,
-                limit,
-            }));
-            self.open = false;
-            self.pes.clear();
-            if self.codec.is_video() {
-                self.awaiting_keyframe = true;
-            }
-            return;
+        if self.pes.len() + payload.len() > self.max_pes {
+            return self.too_large(events);
         }
+        // Most payloads fill the packet: a copy of a known length, inlined.
+        match <&[u8; PAYLOAD_SIZE]>::try_from(payload) {
+            Ok(full) => self.append(full),
+            Err(_) => self.append(payload),
+        }
+        if self.pes.len() >= self.pes_end {
+            self.at_pes_end(events);
+        }
+    }
+
+    #[inline(always)]
+    fn append(&mut self, payload: &[u8]) {
         if self.pes.capacity() - self.pes.len() < payload.len() {
-            self.pes
-                .reserve(BUFFER_CHUNK.max(self.pes.len() + payload.len()));
+            self.grow(payload.len());
         }
         self.pes.extend_from_slice(payload);
-        if let Some(total) = self.declared_len()
-            && self.pes.len() >= total
-        {
-            self.pes.truncate(total);
-            self.complete(events);
+    }
+
+    /// Room for `more` bytes: whole chunks, so that samples cut from the
+    /// buffer share few allocations.
+    #[inline(never)]
+    fn grow(&mut self, more: usize) {
+        self.pes.reserve(BUFFER_CHUNK.max(self.pes.len() + more));
+    }
+
+    /// A transport packet with `payload_unit_start_indicator`: the open PES
+    /// packet ends, a new one opens.
+    #[inline(never)]
+    fn start_pes(&mut self, random_access: bool, packet: u64, events: &mut EventQueue) {
+        if self.open {
+            if self.declared_len().is_some() {
+                // A bounded PES packet should have ended by now.
+                events.push_back(TsEvent::Error(TsDemuxError::PesIncomplete {
+                    pid: self.pid,
+                    packet: self.pes_packet,
+                }));
+                self.pes.clear();
+            } else {
+                self.complete(events);
+            }
         }
+        self.open = true;
+        self.pes.clear();
+        self.pes_end = PES_LENGTH_PROBE;
+        self.pes_packet = packet;
+        self.pes_random_access = random_access;
+    }
+
+    /// The open PES packet grew past the limit: it is dropped.
+    #[cold]
+    fn too_large(&mut self, events: &mut EventQueue) {
+        events.push_back(TsEvent::Error(TsDemuxError::PesTooLarge {
+            pid: self.pid,
+            packet: self.pes_packet,
+            limit: self.limit,
+        }));
+        self.open = false;
+        self.pes.clear();
+        if self.codec.is_video() {
+            self.awaiting_keyframe = true;
+        }
+    }
+
+    /// The buffer reached [`pes_end`](EsState::pes_end): the declared
+    /// length is read, or the PES packet is complete.
+    #[inline(never)]
+    fn at_pes_end(&mut self, events: &mut EventQueue) {
+        if self.pes_end == PES_LENGTH_PROBE {
+            self.pes_end = self.declared_len().unwrap_or(usize::MAX);
+            if self.pes.len() < self.pes_end {
+                return;
+            }
+        }
+        self.pes.truncate(self.pes_end);
+        self.complete(events);
     }
 
     /// The PES packet's whole length when `PES_packet_length` is set.
@@ -256,10 +303,7 @@ impl EsState {
                 self.complete(events);
             }
         }
-        if let Some(mut held) = self.held.take() {
-            held.sample.duration = self.last_duration;
-            events.push_back(TsEvent::Sample(held));
-        }
+        self.release_held(events);
     }
 
     fn error(&self, events: &mut EventQueue, reason: &'static str) {
@@ -455,16 +499,13 @@ impl EsState {
             self.awaiting_keyframe = false;
         }
         let data = self.length_prefixed(start);
-        if let Some(mut held) = self.held.take() {
-            let gap = dts - held.dts;
-            if let Ok(d) = u32::try_from(gap)
-                && d > 0
-            {
-                self.last_duration = d;
-            }
-            held.sample.duration = self.last_duration;
-            events.push_back(TsEvent::Sample(held));
+        if let Some(held) = &self.held
+            && let Ok(d) = u32::try_from(dts - held.dts)
+            && d > 0
+        {
+            self.last_duration = d;
         }
+        self.release_held(events);
         // Built where it is held (not aside and then moved in).
         self.held = Some(TsSample {
             pid: self.pid,
@@ -604,15 +645,32 @@ impl EsState {
         }
     }
 
+    /// The video sample held for its duration goes out, with the last
+    /// duration. Built field by field in its event's slot: setting the
+    /// duration in the held sample and then moving it whole would read the
+    /// bytes just written back through a wider load (a store-forwarding
+    /// stall at every video sample).
+    fn release_held(&mut self, events: &mut EventQueue) {
+        if let Some(held) = self.held.take() {
+            let duration = self.last_duration;
+            events.push_with(|| {
+                TsEvent::Sample(TsSample {
+                    sample: Sample {
+                        duration,
+                        ..held.sample
+                    },
+                    ..held
+                })
+            });
+        }
+    }
+
     fn announce(&mut self, mut track: Track, events: &mut EventQueue) {
         if let Some(language) = self.language {
             track = track.with_language(language);
         }
         // A sample held under the old configuration goes out first.
-        if let Some(mut held) = self.held.take() {
-            held.sample.duration = self.last_duration;
-            events.push_back(TsEvent::Sample(held));
-        }
+        self.release_held(events);
         self.track = Some(track.clone());
         events.push_back(TsEvent::Track {
             program_number: self.program_number,
@@ -694,7 +752,11 @@ impl EsState {
             };
             let timescale = track.timescale;
             let frame_samples = 1024 * blocks;
-            let pts90 = pts + round_div(offset * 90_000, i64::from(timescale.hz()));
+            let pts90 = if offset == 0 {
+                pts
+            } else {
+                pts + round_div(offset * 90_000, i64::from(timescale.hz()))
+            };
             self.pes.advance(header_len);
             let raw = self.pes.split_to(frame_len - header_len).freeze();
             self.audio_sample(
@@ -789,7 +851,11 @@ impl EsState {
             let Some(duration) = opus_packet_duration(packet) else {
                 return self.error(events, "Opus packet without a valid TOC");
             };
-            let pts90 = pts + round_div(offset * 90_000, 48_000);
+            let pts90 = if offset == 0 {
+                pts
+            } else {
+                pts + round_div(offset * 90_000, 48_000)
+            };
             self.audio_sample(
                 pes.slice(from..to),
                 pts,
@@ -904,7 +970,7 @@ mod tests {
 
     /// Converts `es` as `video` does, after a 5-byte stand-in header.
     fn convert(es: &[u8]) -> Vec<u8> {
-        let mut s = EsState::new(0x100, 1, EsCodec::H264, None, false);
+        let mut s = EsState::new(0x100, 1, EsCodec::H264, None, &TsDemuxConfig::default());
         s.pes.extend_from_slice(&[0xAA; 5]);
         s.pes.extend_from_slice(es);
         s.find_units(5);

@@ -1,0 +1,67 @@
+//! The loops of the `ts_demux` bench's `streamkit` and `streamkit-pes`
+//! rows, run a given number of times, for measuring their CPU time with
+//! `perf stat -e task-clock` (steadier than wall time on a loaded
+//! machine). Subtract a run of 1 from a run of N + 1 to leave set-up out:
+//!
+//! ```text
+//! cargo build --profile bench -p streamkit-core --example ts_demux_cpu
+//! perf stat -e task-clock target/release/examples/ts_demux_cpu full 4001
+//! perf stat -e task-clock target/release/examples/ts_demux_cpu full 1
+//! ```
+//!
+//! `full` is full demux (samples), `pes` PES output.
+
+// A missing fixture or bad arguments end the program with a message.
+#![allow(clippy::expect_used, clippy::panic)]
+
+use std::hint::black_box;
+
+use bytes::Bytes;
+use streamkit_core::mp4::Mp4File;
+use streamkit_core::ts::{TsDemuxConfig, TsDemuxOutput, TsDemuxer, TsEvent, TsMuxer};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mode = args.next().unwrap_or_else(|| "full".into());
+    let runs: usize = args
+        .next()
+        .map(|s| s.parse().expect("runs: a number"))
+        .unwrap_or(1);
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/h264_aac.mp4"
+    );
+    let file =
+        Mp4File::parse(Bytes::from(std::fs::read(path).expect("fixture"))).expect("fixture parses");
+    let (tracks, _) = file.tracks_and_shifts();
+    let mut muxer = TsMuxer::new(&tracks).expect("muxer");
+    let mut ts = Vec::new();
+    for s in file.samples() {
+        muxer.write_sample(&s, &mut ts).expect("mux");
+    }
+    let mut config = TsDemuxConfig::default();
+    match mode.as_str() {
+        "full" => {}
+        "pes" => config.output = TsDemuxOutput::PesPackets,
+        other => panic!("mode {other}: full or pes"),
+    }
+    let mut total = 0usize;
+    for _ in 0..runs {
+        let mut d = TsDemuxer::with_config(config);
+        for datagram in ts.chunks(7 * 188) {
+            d.push(black_box(datagram)).expect("push");
+            while let Some(e) = d.poll_event() {
+                match e {
+                    TsEvent::Sample(s) => total += black_box(&s).sample.data.len(),
+                    TsEvent::Pes(p) => total += black_box(&p).data.len(),
+                    _ => {}
+                }
+            }
+        }
+        d.finish().expect("finish");
+        while let Some(e) = d.poll_event() {
+            total += usize::from(matches!(e, TsEvent::Sample(_) | TsEvent::Pes(_)));
+        }
+    }
+    println!("{mode}: {runs} runs, {total} bytes out");
+}
