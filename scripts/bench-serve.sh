@@ -6,21 +6,27 @@
 # 127.0.0.1 (port 0, the port it prints), packages the same input with
 # examples/package (fMP4, 2 s segments: what serve's VOD mount uses) into a
 # temporary directory, and starts Debian's nginx on it (sendfile on,
-# access_log off, worker_processes auto). It checks that both servers send
-# the same segment bytes, then runs, against each server in turn,
+# tcp_nopush on, access_log off). Both servers get the same number of
+# workers: serve's runtime runs WORKERS threads (TOKIO_WORKER_THREADS),
+# nginx WORKERS worker processes. It checks that both servers send the
+# same segment bytes, then, ROUNDS times, runs against each server
 #
 #   wrk -t2 -c100 -d30s --latency   (a) the video segments, rotated by a
 #                                       wrk Lua script, and
 #                                   (b) the video media playlist,
 #
-# sampling the server's resident memory (VmRSS, summed over nginx's master
-# and workers) before, every second during (peak) and after each run, and
-# the CPU time the server spent (utime + stime, likewise summed) per GB it
-# sent: on a machine shared with other work the requests per second move
-# by tens of percent from run to run, the CPU per byte much less. It
-# prints a markdown table and exits non-zero if serve answered anything
-# other than 2xx/3xx or wrk saw a socket error (connect, read, write,
-# timeout) against it.
+# interleaved so that a change of the machine's load hits both servers:
+# each round measures (a) on both servers, then (b) on both, the order
+# of the servers swapped every round (serve nginx, nginx serve, ...). For
+# each run it samples the server's resident memory (VmRSS, summed over
+# nginx's master and workers) before, every second during (peak) and
+# after, the CPU time the server spent (utime + stime, likewise summed)
+# per GB it sent, and the load average: on a machine shared with other
+# work the requests per second move by tens of percent from run to run,
+# the CPU per byte much less. It prints a markdown table of every run and
+# one of the medians, and exits non-zero if serve answered anything other
+# than 2xx/3xx or wrk saw a socket error (connect, read, write, timeout)
+# against it.
 #
 # Usage: scripts/bench-serve.sh [--fixture]
 #   default     a 60 s 1280x720 30 fps input made here with ffmpeg's lavfi
@@ -28,9 +34,12 @@
 #               segments of about 650 kB;
 #   --fixture   tests/fixtures/h264_aac.mp4 (10 s, 320x240), segments of
 #               about 30 kB.
-# Environment: DURATION (default 30s), CONNECTIONS (100), THREADS (2),
-# CARGO_TARGET_DIR (default target), SERVE_BIN and PACKAGE_BIN (built
-# binaries to measure instead of building them: another version, say).
+# Environment: DURATION (default 30s), CONNECTIONS (100), THREADS (wrk's,
+# 2), ROUNDS (3), WORKERS (each server's threads or processes: the number
+# of cores), SERVER_CPUS and WRK_CPUS (taskset CPU lists both servers and
+# wrk are pinned to; default none), CARGO_TARGET_DIR (default target),
+# SERVE_BIN and PACKAGE_BIN (built binaries to measure instead of
+# building them: another version, say).
 # Needs wrk, nginx, curl, python3 and ffmpeg with libx264; wrk and nginx
 # are installed with apt-get when missing (as root).
 set -euo pipefail
@@ -39,6 +48,12 @@ cd "$(dirname "$0")/.."
 duration=${DURATION:-30s}
 connections=${CONNECTIONS:-100}
 threads=${THREADS:-2}
+rounds=${ROUNDS:-3}
+workers=${WORKERS:-$(nproc)}
+server_pin=()
+if [ -n "${SERVER_CPUS:-}" ]; then server_pin=(taskset -c "$SERVER_CPUS"); fi
+wrk_pin=()
+if [ -n "${WRK_CPUS:-}" ]; then wrk_pin=(taskset -c "$WRK_CPUS"); fi
 target=${CARGO_TARGET_DIR:-target}
 use_fixture=0
 case "${1:-}" in
@@ -62,7 +77,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
-for tool in curl python3 cmp ps ffmpeg; do
+tools=(curl python3 cmp ps ffmpeg)
+if [ ${#server_pin[@]} -gt 0 ] || [ ${#wrk_pin[@]} -gt 0 ]; then tools+=(taskset); fi
+for tool in "${tools[@]}"; do
     command -v "$tool" >/dev/null || {
         echo "bench-serve: $tool is needed" >&2
         exit 1
@@ -118,7 +135,7 @@ www=$dir/www
 chmod -R a+rX "$www"
 
 # serve: port 0, the address it prints. Request logs go to /dev/null.
-"$serve_bin" "$input" --bind 127.0.0.1:0 >"$dir/serve.out" 2>/dev/null &
+TOKIO_WORKER_THREADS=$workers "${server_pin[@]}" "$serve_bin" "$input" --bind 127.0.0.1:0 >"$dir/serve.out" 2>/dev/null &
 serve_pid=$!
 serve_base=
 for _ in $(seq 1 600); do
@@ -140,7 +157,7 @@ nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 
 mkdir -p "$dir/nginx"
 cat >"$dir/nginx/nginx.conf" <<EOF
 daemon off;
-worker_processes auto;
+worker_processes $workers;
 pid $dir/nginx/nginx.pid;
 error_log $dir/nginx/error.log warn;
 events { worker_connections 1024; }
@@ -162,7 +179,7 @@ http {
     }
 }
 EOF
-"$nginx_bin" -e "$dir/nginx/error.log" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" &
+"${server_pin[@]}" "$nginx_bin" -e "$dir/nginx/error.log" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" &
 nginx_pid=$!
 nginx_base=http://127.0.0.1:$nginx_port
 for _ in $(seq 1 100); do
@@ -250,12 +267,14 @@ cpu_ticks() {
 mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
 ms() { awk -v us="$1" 'BEGIN { printf (us < 10000 ? "%.2f" : "%.0f"), us / 1000 }'; }
 
-rows=()
+# Every run, a line of $dir/runs: round, server, URL key, then the
+# columns of the table of runs.
 failed=0
 run() {
-    local server=$1 pid=$2 base=$3 what=$4
-    shift 4
-    local before peak after out result cpu_before cpu_after
+    local round=$1 server=$2 pid=$3 base=$4 url=$5
+    shift 5
+    local before peak after out result cpu_before cpu_after load
+    load=$(cut -d' ' -f1 /proc/loadavg)
     before=$(rss_kb "$pid")
     cpu_before=$(cpu_ticks "$pid")
     echo "$before" >"$dir/peak"
@@ -267,8 +286,8 @@ run() {
         done
     ) &
     sampler_pid=$!
-    echo "bench-serve: $server, $what: wrk -t$threads -c$connections -d$duration --latency" >&2
-    out=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$dir/bench.lua" "$base" -- "$@")
+    echo "bench-serve: round $round, $server, $url: wrk -t$threads -c$connections -d$duration --latency (load $load)" >&2
+    out=$("${wrk_pin[@]}" wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$dir/bench.lua" "$base" -- "$@")
     cpu_after=$(cpu_ticks "$pid")
     kill "$sampler_pid" 2>/dev/null || true
     wait "$sampler_pid" 2>/dev/null || true
@@ -286,8 +305,11 @@ run() {
     local rps mbps cpu_gb
     rps=$(awk -v n="$requests" -v us="$duration_us" 'BEGIN { printf "%.0f", n / (us / 1e6) }')
     mbps=$(awk -v b="$bytes" -v us="$duration_us" 'BEGIN { printf "%.0f", b / (us / 1e6) / 1e6 }')
-    cpu_gb=$(awk -v t=$((cpu_after - cpu_before)) -v hz="$(getconf CLK_TCK)" -v b="$bytes" 'BEGIN { printf "%.2f", (t / hz) / (b / 1e9) }')
-    rows+=("| $server | $what | $requests | $rps | $mbps | $cpu_gb | $(ms "$p50") / $(ms "$p99") | $status | $sockets ($connect/$read_e/$write_e/$timeout) | $(mb "$before") / $(mb "$peak") / $(mb "$after") |")
+    cpu_gb=$(awk -v t=$((cpu_after - cpu_before)) -v hz="$(getconf CLK_TCK)" -v b="$bytes" 'BEGIN { printf "%.3f", (t / hz) / (b / 1e9) }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$server" "$url" \
+        "$requests" "$rps" "$mbps" "$cpu_gb" "$(ms "$p50")" "$(ms "$p99")" "$status" \
+        "$sockets ($connect/$read_e/$write_e/$timeout)" \
+        "$(mb "$before") / $(mb "$peak") / $(mb "$after")" "$load" >>"$dir/runs"
     if [ "$server" = serve ] && [ $((status + sockets)) -gt 0 ]; then
         echo "$out" >&2
         echo "bench-serve: serve: $status answers >= 400, $sockets socket errors" >&2
@@ -295,19 +317,62 @@ run() {
     fi
 }
 
-for server in serve nginx; do
-    if [ $server = serve ]; then pid=$serve_pid base=$serve_base; else pid=$nginx_pid base=$nginx_base; fi
-    run $server "$pid" "$base" "segments (${#segment_paths[@]}, rotated)" "${segment_paths[@]}"
-    run $server "$pid" "$base" "media playlist" "$playlist_path"
+: >"$dir/runs"
+for round in $(seq 1 "$rounds"); do
+    if [ $((round % 2)) = 1 ]; then order="serve nginx"; else order="nginx serve"; fi
+    for url in segments playlist; do
+        for server in $order; do
+            if [ $server = serve ]; then pid=$serve_pid base=$serve_base; else pid=$nginx_pid base=$nginx_base; fi
+            if [ $url = segments ]; then
+                run "$round" $server "$pid" "$base" $url "${segment_paths[@]}"
+            else
+                run "$round" $server "$pid" "$base" $url "$playlist_path"
+            fi
+        done
+    done
 done
+
+url_name() {
+    case $1 in
+    segments) echo "segments (${#segment_paths[@]}, rotated)" ;;
+    playlist) echo "media playlist" ;;
+    esac
+}
 
 echo
 echo "Input: $input_text; video segments: ${#segment_paths[@]}, mean $segment_bytes B; media playlist: $playlist_bytes B."
-echo "wrk -t$threads -c$connections -d$duration --latency on loopback; $(nproc) cores shared by wrk and the server; load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."
+echo "wrk -t$threads -c$connections -d$duration --latency on loopback${WRK_CPUS:+ (wrk on CPUs $WRK_CPUS)}; $(nproc) cores shared by wrk and the server${SERVER_CPUS:+ (servers on CPUs $SERVER_CPUS)}; $workers workers each (serve's runtime threads, nginx's worker processes); $rounds rounds, the servers' order swapped each round; load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."
 echo
-echo "| server | URL | requests | req/s | MB/s | server CPU s per GB | latency p50 / p99 (ms) | HTTP >= 400 | socket errors (connect/read/write/timeout) | RSS MB before / peak / after |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
-printf '%s\n' "${rows[@]}"
+echo "Every run, in the order run:"
+echo
+echo "| round | server | URL | requests | req/s | MB/s | server CPU s per GB | latency p50 / p99 (ms) | HTTP >= 400 | socket errors (connect/read/write/timeout) | RSS MB before / peak / after | load average (1 min) at start |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+while IFS=$'\t' read -r round server url requests rps mbps cpu_gb p50 p99 status sockets rss load; do
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s | %s |\n' "$round" "$server" \
+        "$(url_name "$url")" "$requests" "$rps" "$mbps" "$cpu_gb" "$p50" "$p99" "$status" "$sockets" "$rss" "$load"
+done <"$dir/runs"
+echo
+echo "Medians over the $rounds rounds (serve / nginx: the median of each round's ratio):"
+echo
+echo "| URL | server | req/s | MB/s | server CPU s per GB | latency p50 / p99 (ms) | serve / nginx req/s | serve / nginx CPU per GB |"
+echo "|---|---|---|---|---|---|---|---|"
+for url in segments playlist; do
+    for server in serve nginx; do
+        awk -F'\t' -v url="$url" -v server="$server" -v name="$(url_name "$url")" '
+            function median(a, n,    i, j, t) {
+                for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+                return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+            }
+            $3 == url { if ($2 == "serve") { srps[$1] = $5; scpu[$1] = $7 } else { nrps[$1] = $5; ncpu[$1] = $7 } }
+            $3 == url && $2 == server { n++; rps[n] = $5; mbps[n] = $6; cpu[n] = $7; p50[n] = $8; p99[n] = $9 }
+            END {
+                for (r in srps) if (r in nrps) { m++; rr[m] = srps[r] / nrps[r]; cr[m] = scpu[r] / ncpu[r] }
+                ratio = (server == "serve" && m) ? sprintf("%.2f | %.2f", median(rr, m), median(cr, m)) : " | "
+                printf "| %s | %s | %.0f | %.0f | %.3f | %s / %s | %s |\n", name, server,
+                    median(rps, n), median(mbps, n), median(cpu, n), median(p50, n), median(p99, n), ratio
+            }' "$dir/runs"
+    done
+done
 if [ $failed = 1 ]; then
     echo "bench-serve: FAILED: serve did not answer every request" >&2
     exit 1

@@ -32,7 +32,7 @@ use hyper::header::{self, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
@@ -47,19 +47,21 @@ use crate::log::{self, Kind};
 use crate::mount::{Answered, Buffers, Chunks, Pending, ResponseBody};
 use crate::rtp::RtpEndpoint;
 use crate::send::{Dropped, GuardedStream, StalledShare};
+use crate::timer::ConnectionTimer;
 use crate::tunnel::{Rewind, Sniffed, Tunnels};
 
 /// The page at `/`.
 const INDEX_HTML: &str = include_str!("web/index.html");
 
 /// How many bytes of a response hyper queues (as references to the
-/// body's buffers, not copies) before it writes them out in one `writev`
-/// (at most 16 buffers a write). hyper's `max_buf_size` bounds both this
-/// and the request head; heads have their own bound,
-/// [`Limits::max_head_bytes`] (`max_header_size`), so this one only sizes
-/// the writes: 16 KiB made about 29 `writev` calls per 630 kB segment, a
-/// quarter MiB makes a few, and the server's CPU per byte sent fell by a
-/// third (BENCHMARKS.md).
+/// body's buffers, not copies) before it writes them out. hyper's
+/// `max_buf_size` bounds both this and the request head; heads have their
+/// own bound, [`Limits::max_head_bytes`] (`max_header_size`), so this one
+/// only sizes the writes: 16 KiB made about 29 `writev` calls per 630 kB
+/// segment, a quarter MiB a few, and the server's CPU per byte sent fell
+/// by a third (BENCHMARKS.md). A full body is now one piece of data
+/// ([`crate::mount::Slices`]) that hyper queues whole, handing up to 64
+/// of its slices to each vectored write.
 const WRITE_QUEUE_BYTES: usize = 256 * 1024;
 
 /// The longest request target served; longer ones are refused with 414.
@@ -202,7 +204,7 @@ pub(crate) async fn serve(
                 async move { Ok::<_, Infallible>(respond(catalog, rtp, request, peer).await) }
             });
             let connection = http1::Builder::new()
-                .timer(TokioTimer::new())
+                .timer(ConnectionTimer::new())
                 .header_read_timeout(limits.header_timeout)
                 .max_buf_size(WRITE_QUEUE_BYTES)
                 .max_header_size(limits.max_head_bytes)

@@ -63,6 +63,7 @@ mod rtsp;
 #[path = "../common/rtsp_client.rs"]
 mod rtsp_client;
 mod send;
+mod timer;
 mod tls;
 mod tunnel;
 mod udp_ingest;

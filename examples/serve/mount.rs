@@ -8,12 +8,13 @@
 //! goes away, and wakes the origin at its timeouts.
 
 use std::collections::HashMap;
+use std::io::IoSlice;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use hyper::body::{Frame, SizeHint};
 use streamkit::core::buffer::BufferList;
 use streamkit::origin::{Answer, Body, Origin, Output, PackageSite, Request, RequestId, Response};
@@ -165,18 +166,80 @@ impl Drop for Cancel {
     }
 }
 
-/// A full body: the origin's buffers, one frame each.
+/// A run of the origin's buffers as one piece of response data: hyper
+/// queues it as one buffer and hands all of its slices to one vectored
+/// write (`chunks_vectored`), where a frame per buffer would be flushed
+/// every 16 buffers (hyper's queue bound) and so take several writes (or
+/// `sendfile`s, see [`crate::zero_copy`]) per segment. The buffers are the
+/// origin's own `Bytes`, never copied.
+pub(crate) struct Slices {
+    /// The buffers, none empty.
+    buffers: Vec<Bytes>,
+    /// The first one not written yet.
+    at: usize,
+    remaining: usize,
+}
+
+impl Slices {
+    /// `buffers` as one piece of data (empty ones left out).
+    pub(crate) fn new(mut buffers: Vec<Bytes>) -> Slices {
+        buffers.retain(|b| !b.is_empty());
+        let remaining = buffers.iter().map(Bytes::len).sum();
+        Slices {
+            buffers,
+            at: 0,
+            remaining,
+        }
+    }
+}
+
+impl Buf for Slices {
+    fn remaining(&self) -> usize {
+        self.remaining
+    }
+
+    fn chunk(&self) -> &[u8] {
+        self.buffers.get(self.at).map_or(&[], |b| &b[..])
+    }
+
+    fn advance(&mut self, mut cnt: usize) {
+        while cnt > 0 {
+            let Some(b) = self.buffers.get_mut(self.at) else {
+                break;
+            };
+            let n = cnt.min(b.len());
+            b.advance(n);
+            self.remaining -= n;
+            cnt -= n;
+            if b.is_empty() {
+                self.at += 1;
+            }
+        }
+    }
+
+    fn chunks_vectored<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        let mut n = 0;
+        for (slot, b) in dst
+            .iter_mut()
+            .zip(&self.buffers[self.at.min(self.buffers.len())..])
+        {
+            *slot = IoSlice::new(b);
+            n += 1;
+        }
+        n
+    }
+}
+
+/// A full body: the origin's buffers, all in one frame.
 pub(crate) struct Buffers {
-    buffers: std::vec::IntoIter<Bytes>,
-    remaining: u64,
+    data: Option<Slices>,
 }
 
 impl Buffers {
     pub(crate) fn new(list: BufferList) -> Buffers {
-        let remaining = list.len();
+        let data = Slices::new(list.into_buffers());
         Buffers {
-            buffers: list.into_buffers().into_iter(),
-            remaining,
+            data: (data.remaining > 0).then_some(data),
         }
     }
 }
@@ -186,7 +249,6 @@ impl Buffers {
 /// short.
 pub(crate) struct Chunks {
     pending: Pending,
-    current: std::vec::IntoIter<Bytes>,
     done: bool,
 }
 
@@ -194,7 +256,6 @@ impl Chunks {
     pub(crate) fn new(pending: Pending) -> Chunks {
         Chunks {
             pending,
-            current: Vec::new().into_iter(),
             done: false,
         }
     }
@@ -213,29 +274,26 @@ impl ResponseBody {
 }
 
 impl hyper::body::Body for ResponseBody {
-    type Data = Bytes;
+    type Data = Slices;
     type Error = std::io::Error;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    ) -> Poll<Option<Result<Frame<Slices>, Self::Error>>> {
         match self.get_mut() {
-            ResponseBody::Full(b) => Poll::Ready(b.buffers.next().map(|chunk| {
-                b.remaining -= chunk.len() as u64;
-                Ok(Frame::data(chunk))
-            })),
+            ResponseBody::Full(b) => Poll::Ready(b.data.take().map(|data| Ok(Frame::data(data)))),
             ResponseBody::Chunked(c) => loop {
-                if let Some(b) = c.current.next() {
-                    return Poll::Ready(Some(Ok(Frame::data(b))));
-                }
                 if c.done {
                     return Poll::Ready(None);
                 }
                 match c.pending.outputs.poll_recv(cx) {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(Some(Output::Chunk { chunk, .. })) => {
-                        c.current = chunk.into_buffers().into_iter();
+                        let data = Slices::new(chunk.into_buffers());
+                        if data.remaining > 0 {
+                            return Poll::Ready(Some(Ok(Frame::data(data))));
+                        }
                     }
                     Poll::Ready(Some(Output::End { .. })) => {
                         c.done = true;
@@ -254,14 +312,16 @@ impl hyper::body::Body for ResponseBody {
 
     fn is_end_stream(&self) -> bool {
         match self {
-            ResponseBody::Full(b) => b.remaining == 0,
-            ResponseBody::Chunked(c) => c.done && c.current.len() == 0,
+            ResponseBody::Full(b) => b.data.is_none(),
+            ResponseBody::Chunked(c) => c.done,
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
-            ResponseBody::Full(b) => SizeHint::with_exact(b.remaining),
+            ResponseBody::Full(b) => {
+                SizeHint::with_exact(b.data.as_ref().map_or(0, |d| d.remaining as u64))
+            }
             ResponseBody::Chunked(_) => SizeHint::default(),
         }
     }

@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::time::Sleep;
+
+use crate::timer::LazyTimer;
 
 /// How long a write may wait before its connection counts as stalled.
 pub(crate) const STALL_GRACE: Duration = Duration::from_secs(1);
@@ -115,8 +116,9 @@ pub(crate) struct GuardedStream {
     stalled_since: Option<Instant>,
     /// Whether this stall counts against the share.
     counted: bool,
-    /// Wakes the connection at the stall's next step.
-    timer: Pin<Box<Sleep>>,
+    /// Wakes the connection at the stall's next step (armed again only
+    /// when it must fire earlier: stalls start on most large responses).
+    timer: LazyTimer,
 }
 
 impl GuardedStream {
@@ -131,7 +133,7 @@ impl GuardedStream {
             share,
             stalled_since: None,
             counted: false,
-            timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            timer: LazyTimer::new(),
         }
     }
 
@@ -146,32 +148,25 @@ impl GuardedStream {
     /// A write could not proceed: `Pending`, or the error that drops the
     /// connection.
     fn stalled(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let now = Instant::now();
-        let since = *self.stalled_since.get_or_insert_with(|| {
-            let grace = STALL_GRACE.min(self.timeout);
-            self.timer
-                .as_mut()
-                .reset(tokio::time::Instant::from_std(now + grace));
-            now
-        });
+        let since = *self.stalled_since.get_or_insert_with(Instant::now);
+        let grace = STALL_GRACE.min(self.timeout);
         loop {
-            if self.timer.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-            // The second step, or a send timeout within the grace.
             let stalled_for = Instant::now().saturating_duration_since(since);
-            if self.counted || stalled_for >= self.timeout {
+            if stalled_for >= self.timeout {
                 return Poll::Ready(Err(Dropped::SendTimeout(self.timeout).error()));
             }
-            if !self.counted {
+            if !self.counted && stalled_for >= grace {
                 if !self.share.acquire() {
                     return Poll::Ready(Err(Dropped::OverStalledShare.error()));
                 }
                 self.counted = true;
             }
-            self.timer
-                .as_mut()
-                .reset(tokio::time::Instant::from_std(since + self.timeout));
+            // The next step: counted after the grace, dropped at the
+            // send timeout.
+            let next = since + if self.counted { self.timeout } else { grace };
+            if self.timer.poll_until(cx, next).is_pending() {
+                return Poll::Pending;
+            }
         }
     }
 
@@ -226,6 +221,35 @@ impl GuardedStream {
     }
 }
 
+#[cfg(target_os = "linux")]
+impl GuardedStream {
+    /// Writes `bufs` (from memory) with `MSG_MORE`: the kernel holds what
+    /// does not fill a packet for the write that follows, the body from
+    /// the file, so a response's head and its body's first bytes share a
+    /// packet (nginx's `tcp_nopush`), where `TCP_NODELAY` alone would send
+    /// the head in a packet of its own.
+    fn send_more(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        use nix::libc::{MSG_MORE, MSG_NOSIGNAL};
+        loop {
+            ready!(self.stream.poll_write_ready(cx))?;
+            let stream = &self.stream;
+            let sent = stream.try_io(tokio::io::Interest::WRITABLE, || {
+                socket2::SockRef::from(stream)
+                    .send_vectored_with_flags(bufs, MSG_MORE | MSG_NOSIGNAL)
+            });
+            match sent {
+                Ok(n) => return Poll::Ready(Ok(n)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
 impl Drop for GuardedStream {
     fn drop(&mut self) {
         self.progressed();
@@ -270,7 +294,8 @@ impl AsyncWrite for GuardedStream {
                     return this.after_write(cx, result);
                 }
             } else if plain < bufs.len() {
-                let result = Pin::new(&mut this.stream).poll_write_vectored(cx, &bufs[..plain]);
+                // The head, then the body from the file.
+                let result = this.send_more(cx, &bufs[..plain]);
                 return this.after_write(cx, result);
             }
         }

@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
@@ -79,9 +79,18 @@ impl Store {
     }
 }
 
+/// How much of the file is written at once at start-up. The page cache
+/// keeps a file written in large writes in large folios, which
+/// `sendfile(2)` finds with a few look-ups where a file written one
+/// buffer at a time (many under 16 KiB) takes a look-up per 4 KiB page:
+/// `perf` put 7 % of serve's CPU under load in `filemap_get_read_batch`,
+/// against 0.9 % for nginx sending the same bytes from files written
+/// whole.
+const WRITE_BYTES: usize = 2 * 1024 * 1024;
+
 /// The store being filled at start-up.
 struct Builder {
-    file: File,
+    file: BufWriter<File>,
     written: u64,
     regions: BTreeMap<usize, Region>,
     kept: Vec<Bytes>,
@@ -94,7 +103,7 @@ impl Builder {
     /// An empty store writing to `file`.
     fn new(file: File) -> Builder {
         Builder {
-            file,
+            file: BufWriter::with_capacity(WRITE_BYTES, file),
             written: 0,
             regions: BTreeMap::new(),
             kept: Vec::new(),
@@ -123,13 +132,16 @@ impl Builder {
         Ok(())
     }
 
-    /// The store of what was recorded.
-    fn freeze(self) -> Store {
-        Store {
-            file: self.file,
+    /// The store of what was recorded, once the file holds it all.
+    fn freeze(self) -> io::Result<Store> {
+        Ok(Store {
+            file: self
+                .file
+                .into_inner()
+                .map_err(io::IntoInnerError::into_error)?,
             regions: self.regions,
             _kept: self.kept,
-        }
+        })
     }
 }
 
@@ -160,7 +172,13 @@ pub(crate) fn freeze() {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take();
-    let store = builder.map(Builder::freeze);
+    let store = builder.and_then(|b| match b.freeze() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::debug!("zero-copy store: {e}; sending from memory");
+            None
+        }
+    });
     if let Some(s) = &store {
         tracing::debug!(
             "zero-copy store: {} buffers, {} bytes",
@@ -225,7 +243,7 @@ mod tests {
         let mut builder = Builder::new(temp_file().unwrap());
         builder.record(&first).unwrap();
         builder.record(&second).unwrap();
-        let store = builder.freeze();
+        let store = builder.freeze().unwrap();
         assert_eq!(store.regions.len(), 3);
 
         for (buf, offset) in [(&a, 0), (&b, 5000), (&c, 5300)] {
@@ -256,7 +274,7 @@ mod tests {
         body.push(c.clone());
         let mut builder = Builder::new(temp_file().unwrap());
         builder.record(&body).unwrap();
-        let store = builder.freeze();
+        let store = builder.freeze().unwrap();
         let head = b"HTTP/1.1 200 OK\r\n\r\n".to_vec();
 
         // Head first: sent from memory, up to the first recorded buffer.
