@@ -17,6 +17,8 @@
 //! decode-time derivation reads.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -29,13 +31,7 @@ use streamkit_core::sample::Sample;
 use streamkit_rtp::payload::latm::StreamMuxConfig;
 use streamkit_rtsp::auth::OpenPolicy;
 use streamkit_rtsp::server::{ServerConfig, ServerConnection, ServerEvent, ServerTransmit};
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
+use support::{base64, hex, request};
 
 /// 320x240.
 const SPS_A: &str = "6764000dacd94141fb0110000003001000000303c0f14299";
@@ -46,41 +42,6 @@ const IDR_A: &str = "6588840039ffd334d575d5c54b47b7d5da362a2d09bb9946";
 const P_A: &str = "419a231882afefcd0444637c03771a3bff3726bfe2679d20";
 const IDR_B: &str = "65888400107f651fca30c7e65b05efed6e07d7d3fef9f046";
 const P_B: &str = "419a2318830ff2c5445184a08b2a8c7aaaf44cc7ad1a99c0";
-
-fn base64(data: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(A[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// The client's request, with its CSeq and, once set up, the session.
-fn request(method: &str, uri: &str, cseq: u32, headers: &str, body: &str) -> Vec<u8> {
-    let mut r = format!("{method} {uri} RTSP/1.0\r\nCSeq: {cseq}\r\n{headers}");
-    if !body.is_empty() {
-        r.push_str(&format!(
-            "Content-Type: application/sdp\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    r.push_str("\r\n");
-    r.push_str(body);
-    r.into_bytes()
-}
 
 /// Single NAL unit packets (mode 1) of one access unit on channel 0, the
 /// last with the marker bit.

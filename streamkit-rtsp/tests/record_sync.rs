@@ -6,6 +6,8 @@
 //! the wait ends and the tracks are aligned by their first packets.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -15,41 +17,7 @@ use streamkit_rtsp::auth::OpenPolicy;
 use streamkit_rtsp::server::{
     AlignedBy, ServerConfig, ServerConnection, ServerEvent, ServerTransmit,
 };
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn base64(data: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(A[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// x264's, 320x240 (scripts/make-resolution-change.sh), slices cut after
-/// their headers.
-const SPS: &str = "6764000dacd94141fb0110000003001000000303c0f14299";
-const PPS: &str = "68efbcb0";
-const IDR: &str = "6588840039ffd334d575d5c54b47b7d5da362a2d09bb9946";
-const P: &str = "419a231882afefcd0444637c03771a3bff3726bfe2679d20";
+use support::{IDR, P, PPS, SPS, base64, hex, request};
 
 const VIDEO_SSRC: u32 = 0x1111_1111;
 const AUDIO_SSRC: u32 = 0x2222_2222;
@@ -60,19 +28,6 @@ const AUDIO_AT_SR: u32 = 50_000;
 /// The video's first picture, 1024 / 44,100 s after that instant, in
 /// 90 kHz ticks as ffmpeg rounds it.
 const VIDEO_FIRST: u32 = VIDEO_AT_SR + 2090;
-
-fn request(method: &str, uri: &str, cseq: u32, headers: &str, body: &str) -> Vec<u8> {
-    let mut r = format!("{method} {uri} RTSP/1.0\r\nCSeq: {cseq}\r\n{headers}");
-    if !body.is_empty() {
-        r.push_str(&format!(
-            "Content-Type: application/sdp\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    r.push_str("\r\n");
-    r.push_str(body);
-    r.into_bytes()
-}
 
 fn frame(channel: u8, packet: &[u8]) -> Vec<u8> {
     let mut out = vec![b'$', channel];
