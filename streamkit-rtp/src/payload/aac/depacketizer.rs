@@ -227,6 +227,26 @@ pub struct AacLoss {
     pub dropped_frames: u32,
 }
 
+impl AacLoss {
+    /// Adds a loss to the one `slot` holds (or starts it): counts summed
+    /// (saturating), the sequence number the latest packet's.
+    pub(crate) fn add(
+        slot: &mut Option<AacLoss>,
+        lost_packets: u16,
+        sequence_number: SequenceNumber,
+        dropped: u32,
+    ) {
+        let loss = slot.get_or_insert(AacLoss {
+            lost_packets: 0,
+            sequence_number,
+            dropped_frames: 0,
+        });
+        loss.lost_packets = loss.lost_packets.saturating_add(lost_packets);
+        loss.dropped_frames = loss.dropped_frames.saturating_add(dropped);
+        loss.sequence_number = sequence_number;
+    }
+}
+
 /// What [`AacDepacketizer::poll_frame`] gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -392,14 +412,7 @@ impl AacDepacketizer {
     }
 
     fn add_loss(&mut self, lost_packets: u16, sequence_number: SequenceNumber, dropped: u32) {
-        let loss = self.loss.get_or_insert(AacLoss {
-            lost_packets: 0,
-            sequence_number,
-            dropped_frames: 0,
-        });
-        loss.lost_packets = loss.lost_packets.saturating_add(lost_packets);
-        loss.dropped_frames = loss.dropped_frames.saturating_add(dropped);
-        loss.sequence_number = sequence_number;
+        AacLoss::add(&mut self.loss, lost_packets, sequence_number, dropped);
     }
 
     fn drop_reassembly(&mut self, sequence_number: SequenceNumber) {

@@ -121,14 +121,7 @@ impl LatmDepacketizer {
     }
 
     fn add_loss(&mut self, lost_packets: u16, sequence_number: SequenceNumber, dropped: u32) {
-        let loss = self.loss.get_or_insert(AacLoss {
-            lost_packets: 0,
-            sequence_number,
-            dropped_frames: 0,
-        });
-        loss.lost_packets = loss.lost_packets.saturating_add(lost_packets);
-        loss.dropped_frames = loss.dropped_frames.saturating_add(dropped);
-        loss.sequence_number = sequence_number;
+        AacLoss::add(&mut self.loss, lost_packets, sequence_number, dropped);
     }
 
     /// Takes the next packet.
