@@ -503,13 +503,12 @@ fn rtspclientsink_publishes_over_tcp_with_the_fixture_times() {
 /// `publisher` publishes the fixture once over TCP with its AAC as
 /// MP4A-LATM. Its audio is judged by what comes out, not by how the
 /// publisher exits (rtspclientsink's exit at its TEARDOWN is not this
-/// test's subject): once the stream ended, LL-HLS gives every audio frame
-/// of the file from where serve's live stream starts (its first few
-/// frames are left out, whatever the payload format) to the last, at the
-/// file's pts, and ffmpeg decodes every one of them with no error (over
-/// mpeg4-generic, ffmpeg's last frames never leave its muxer); an RTSP viewer
-/// from a keyframe to the end gets the file's last frames at the file's
-/// pts, unbroken, and a second one decodes its audio with no error.
+/// test's subject): once the stream ended, LL-HLS gives the published
+/// audio frames from the first, unbroken, at their pts (at least 90 % of
+/// them: ffmpeg's RTP muxer never sends the frames of its last, unfilled
+/// packet), and ffmpeg decodes every one of them with no error; an RTSP
+/// viewer that comes in later gets an unbroken run of them at their pts,
+/// and a second one decodes its audio with no error.
 /// `tolerance`: how far a frame's pts may be from the file's (GStreamer
 /// rounds its RTP timestamps from nanoseconds).
 fn latm_audio_republished_whole(publisher: Publisher, tolerance: i64) {
@@ -560,10 +559,12 @@ fn latm_audio_republished_whole(publisher: Publisher, tolerance: i64) {
         published[0] = published[1] - UNITS_PER_SECOND / 44_100;
     }
     let out = pts(&audio);
-    let j = run_start(&out, &published, tolerance);
-    assert!(
-        j.is_some(),
-        "{key}: LL-HLS audio {:?}... is no run of the published {:?}...",
+    // The run starts at the first frame published: what is left out is
+    // at the end, where the publishers stop.
+    assert_eq!(
+        run_start(&out, &published, tolerance),
+        Some(0),
+        "{key}: LL-HLS audio {:?}... as a run of the published {:?}...",
         &out[..4],
         &published[..4]
     );
