@@ -306,7 +306,7 @@ pub fn sdp(data: &[u8]) {
 /// is polled, and every access unit, frame or loss is checked; at the end
 /// `finish` gives what was held, and a second `finish` nothing more.
 pub fn depacketize(data: &[u8]) {
-    let Some((&selector, mut rest)) = data.split_first() else {
+    let Some((&selector, rest)) = data.split_first() else {
         return;
     };
     let form = match (selector >> 2) % 4 {
@@ -321,31 +321,10 @@ pub fn depacketize(data: &[u8]) {
         2 => Depacketizer::Aac(AacDepacketizer::new(AuHeaderLayout::AAC_HBR, 1024)),
         _ => Depacketizer::Opus(OpusDepacketizer::new()),
     };
-    let mut seq = SequenceNumber::new(1);
-    let mut timestamp = RtpTimestamp::new(0);
-    while let Some((&[len, flags], tail)) = rest.split_first_chunk::<2>() {
-        let take = usize::from(len).min(tail.len());
-        let (payload, tail) = tail.split_at(take);
-        rest = tail;
-        seq = SequenceNumber::new(seq.0.wrapping_add(u16::from((flags >> 1) & 7)));
-        timestamp = RtpTimestamp::new(timestamp.0.wrapping_add(3000 * u32::from(flags >> 4)));
-        let header = RtpHeader {
-            marker: flags & 1 != 0,
-            payload_type: 96,
-            sequence_number: seq,
-            timestamp,
-            ..RtpHeader::default()
-        };
-        let mut datagram = Vec::new();
-        if header.write(payload, &mut datagram).is_err() {
-            continue;
-        }
-        let Ok(packet) = RtpPacket::parse(Bytes::from(datagram)) else {
-            panic!("a written packet does not parse");
-        };
-        let _ = depacketizer.push(&packet);
-        drain(&mut depacketizer, Some(&packet), form);
-    }
+    for_each_packet(rest, 3000, |packet| {
+        let _ = depacketizer.push(packet);
+        drain(&mut depacketizer, Some(packet), form);
+    });
     assert_eq!(depacketizer.finish(), Ok(()), "finish");
     drain(&mut depacketizer, None, form);
     assert_eq!(depacketizer.finish(), Ok(()), "a second finish");
@@ -434,8 +413,6 @@ pub fn latm(data: &[u8]) {
     }
     let max = 4096;
     let mut d = LatmDepacketizer::with_config(config, selector & 1 != 0).with_max_element(max);
-    let mut seq = SequenceNumber::new(1);
-    let mut timestamp = RtpTimestamp::new(0);
     let check = |d: &mut LatmDepacketizer, last: SequenceNumber| {
         let mut events = 0usize;
         while let Some(e) = d.poll_frame() {
@@ -452,12 +429,31 @@ pub fn latm(data: &[u8]) {
         }
         d.check_invariants();
     };
+    let mut seq = SequenceNumber::new(1);
+    for_each_packet(rest, 1024, |packet| {
+        seq = packet.sequence_number();
+        let _ = d.push(packet);
+        check(&mut d, seq);
+    });
+    assert_eq!(d.finish(), Ok(()), "finish");
+    check(&mut d, seq);
+    assert_eq!(d.finish(), Ok(()), "a second finish");
+    assert!(d.poll_frame().is_none(), "a second finish gave more");
+}
+
+/// The RTP packets the records of `rest` make, to `f` in turn: each
+/// record is a length byte, a flags byte (bit 0: marker, bits 1-3:
+/// sequence number step, bits 4-7: timestamp step in `tick` units) and
+/// that many payload bytes (fewer at the end of `rest`).
+fn for_each_packet(mut rest: &[u8], tick: u32, mut f: impl FnMut(&RtpPacket)) {
+    let mut seq = SequenceNumber::new(1);
+    let mut timestamp = RtpTimestamp::new(0);
     while let Some((&[len, flags], tail)) = rest.split_first_chunk::<2>() {
         let take = usize::from(len).min(tail.len());
         let (payload, tail) = tail.split_at(take);
         rest = tail;
         seq = SequenceNumber::new(seq.0.wrapping_add(u16::from((flags >> 1) & 7)));
-        timestamp = RtpTimestamp::new(timestamp.0.wrapping_add(1024 * u32::from(flags >> 4)));
+        timestamp = RtpTimestamp::new(timestamp.0.wrapping_add(tick * u32::from(flags >> 4)));
         let header = RtpHeader {
             marker: flags & 1 != 0,
             payload_type: 96,
@@ -472,13 +468,8 @@ pub fn latm(data: &[u8]) {
         let Ok(packet) = RtpPacket::parse(Bytes::from(datagram)) else {
             panic!("a written packet does not parse");
         };
-        let _ = d.push(&packet);
-        check(&mut d, seq);
+        f(&packet);
     }
-    assert_eq!(d.finish(), Ok(()), "finish");
-    check(&mut d, seq);
-    assert_eq!(d.finish(), Ok(()), "a second finish");
-    assert!(d.poll_frame().is_none(), "a second finish gave more");
 }
 
 /// The jitter buffer over arbitrary packet arrivals: the first two bytes
