@@ -1,7 +1,8 @@
 //! RTSP message parse throughput: streamkit's reader beside `rtsp-types`
 //! (crates.io) on the same requests and responses, in one group; and the
 //! demux of a TCP stream of `$`-framed interleaved RTP and RTCP beside a
-//! memcpy of the same bytes in the same chunks, in another.
+//! memcpy of the same bytes in the same chunks, in another, the payloads
+//! taken as `Bytes` (`poll_frame`) and lent (`poll_frame_ref`).
 #![allow(missing_docs)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(clippy::disallowed_methods)] // a virtual clock's origin
@@ -16,7 +17,9 @@ use streamkit_core::sample::Sample;
 use streamkit_rtp::sender::{
     MediaSender, MediaSenderConfig, Pacing, TransmitKind, first_video_and_audio,
 };
-use streamkit_rtsp::message::{Frame, MessageReader, ReaderConfig, parse_frame, write_interleaved};
+use streamkit_rtsp::message::{
+    Frame, FrameRef, MessageReader, ReaderConfig, parse_frame, write_interleaved,
+};
 
 const MESSAGES: &[&[u8]] = &[
     b"SETUP rtsp://192.168.0.10:554/Streaming/Channels/101/trackID=1 RTSP/1.0\r\nCSeq: 3\r\nUser-Agent: LibVLC/3.0.18 (LIVE555 Streaming Media v2016.11.28)\r\nTransport: RTP/AVP;unicast;client_port=50000-50001\r\n\r\n",
@@ -203,6 +206,35 @@ fn demux_group(c: &mut Criterion, group_name: &str, camera: bool) {
                 assert_eq!(n, frames);
             });
         });
+        group.bench_function(
+            format!("streamkit MessageReader poll_frame_ref {chunk} B reads"),
+            |b| {
+                let mut reader = MessageReader::new(ReaderConfig::default());
+                b.iter(|| {
+                    let mut n = 0;
+                    for piece in stream.chunks(chunk) {
+                        reader.push(piece);
+                        // The payload lent until the next call: what a
+                        // caller that parses or copies it at once takes.
+                        loop {
+                            match reader.poll_frame_ref() {
+                                Ok(Some(FrameRef::Interleaved { channel, data })) => {
+                                    std::hint::black_box(channel);
+                                    std::hint::black_box(data);
+                                }
+                                Ok(Some(message)) => {
+                                    std::hint::black_box(message);
+                                }
+                                Ok(None) => break,
+                                Err(e) => panic!("{e}"),
+                            }
+                            n += 1;
+                        }
+                    }
+                    assert_eq!(n, frames);
+                });
+            },
+        );
     }
     group.finish();
 }

@@ -2,14 +2,14 @@
 //! (built only with the `fuzz` feature; `tests/fuzz_smoke.rs` runs them
 //! over seeds). Each one panics only when a check fails.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 
 use crate::auth::{Authorization, Challenge};
 use crate::header::{
     AcceptRanges, FeatureTags, MediaProperties, NotifyReason, PipelinedRequests, Range,
     RequestStatus, RtpInfoHeader, SeekStyle, SessionHeader, Transport,
 };
-use crate::message::{Frame, MessageReader, ReaderConfig};
+use crate::message::{Frame, FrameRef, MessageReader, ReaderConfig};
 
 /// Every frame `reader` gives, up to the first error or the end.
 fn frames(reader: &mut MessageReader) -> (Vec<Frame>, bool) {
@@ -23,10 +23,27 @@ fn frames(reader: &mut MessageReader) -> (Vec<Frame>, bool) {
     }
 }
 
+/// Every frame `reader` lends, made owned, up to the first error or the
+/// end.
+fn lent_frames(reader: &mut MessageReader) -> (Vec<Frame>, bool) {
+    let mut out = Vec::new();
+    loop {
+        match reader.poll_frame_ref() {
+            Ok(Some(FrameRef::Message(m))) => out.push(Frame::Message(m)),
+            Ok(Some(FrameRef::Interleaved { channel, data })) => out.push(Frame::Interleaved {
+                channel,
+                data: Bytes::copy_from_slice(data),
+            }),
+            Ok(None) => return (out, false),
+            Err(_) => return (out, true),
+        }
+    }
+}
+
 /// The message reader over `data` whole and cut in two at the place the
 /// first byte names: never a panic, the buffer stays within its bounds,
-/// the same frames either way, and every message parsed is written and
-/// parsed back to itself.
+/// the same frames either way and lent or owned, and every message parsed
+/// is written and parsed back to itself.
 pub fn message(data: &[u8]) {
     let config = ReaderConfig::default();
     let mut whole = MessageReader::new(config);
@@ -51,6 +68,15 @@ pub fn message(data: &[u8]) {
     if !a_failed && !b_failed {
         assert_eq!(a, b, "chunking changed the frames");
     }
+    let mut lending = MessageReader::new(config);
+    lending.push(data);
+    let (c, c_failed) = lent_frames(&mut lending);
+    assert_eq!((&a, a_failed), (&c, c_failed), "lending changed the frames");
+    assert_eq!(
+        lending.buffered(),
+        whole.buffered(),
+        "lending kept other bytes"
+    );
     for frame in a {
         if let Frame::Message(m) = frame {
             let mut out = BytesMut::new();

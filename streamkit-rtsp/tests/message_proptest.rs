@@ -6,7 +6,7 @@
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use streamkit_rtsp::message::{
-    Frame, Message, MessageReader, Method, ReaderConfig, Request, Response, Version,
+    Frame, FrameRef, Message, MessageReader, Method, ReaderConfig, Request, Response, Version,
     write_interleaved,
 };
 
@@ -142,6 +142,65 @@ proptest! {
             at = end;
             while let Some(f) = reader.poll_frame().unwrap() {
                 read.push(f);
+            }
+        }
+        prop_assert_eq!(read, frames);
+        prop_assert_eq!(reader.buffered(), 0);
+    }
+
+    /// `poll_frame_ref` gives the frames `poll_frame` gives, in order, when
+    /// the two are mixed at random and the bytes come in arbitrary chunks.
+    #[test]
+    fn lent_and_owned_frames_mixed_read_back_in_order(
+        frames in prop::collection::vec(
+            prop_oneof![
+                (any::<u8>(), prop::collection::vec(any::<u8>(), 0..1500))
+                    .prop_map(|(channel, data)| Frame::Interleaved { channel, data: Bytes::from(data) }),
+                message().prop_map(Frame::Message),
+            ],
+            0..12,
+        ),
+        cuts in prop::collection::vec(any::<usize>(), 0..16),
+        lend in prop::collection::vec(any::<bool>(), 64),
+    ) {
+        let mut out = BytesMut::new();
+        for f in &frames {
+            match f {
+                Frame::Interleaved { channel, data } => {
+                    out.extend_from_slice(&write_interleaved(*channel, data.len()).unwrap());
+                    out.extend_from_slice(data);
+                }
+                Frame::Message(m) => m.write_to(&mut out),
+            }
+        }
+        let mut ends: Vec<usize> = cuts.iter().map(|c| c % (out.len() + 1)).collect();
+        ends.sort_unstable();
+        ends.push(out.len());
+        let mut reader = MessageReader::new(ReaderConfig::default());
+        let mut read = Vec::new();
+        let mut at = 0;
+        let mut calls = 0;
+        for end in ends {
+            reader.push(&out[at..end]);
+            at = end;
+            loop {
+                calls += 1;
+                let frame = if lend[calls % lend.len()] {
+                    match reader.poll_frame_ref().unwrap() {
+                        None => break,
+                        Some(FrameRef::Message(m)) => Frame::Message(m),
+                        Some(FrameRef::Interleaved { channel, data }) => Frame::Interleaved {
+                            channel,
+                            data: Bytes::copy_from_slice(data),
+                        },
+                    }
+                } else {
+                    match reader.poll_frame().unwrap() {
+                        None => break,
+                        Some(f) => f,
+                    }
+                };
+                read.push(frame);
             }
         }
         prop_assert_eq!(read, frames);

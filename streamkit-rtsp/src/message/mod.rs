@@ -419,6 +419,22 @@ pub enum Frame {
     },
 }
 
+/// A [`Frame`] whose interleaved payload is lent from the reader's
+/// buffer ([`MessageReader::poll_frame_ref`]), valid until the next call
+/// on the reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameRef<'a> {
+    /// A request or response.
+    Message(Message),
+    /// `$`, a channel, a 16-bit length and that many bytes.
+    Interleaved {
+        /// The channel (the `interleaved=` of a SETUP).
+        channel: u8,
+        /// The payload, borrowed from the reader.
+        data: &'a [u8],
+    },
+}
+
 /// The reason phrase RFC 2326 section 7.1.1 (or, for the codes it
 /// added, RFC 7826 section 17) gives `status` (`""` for a code neither
 /// lists).
