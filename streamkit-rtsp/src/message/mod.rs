@@ -3,7 +3,9 @@
 //! `$`-framed interleaved binary data that shares a TCP stream with them.
 //!
 //! [`MessageReader`] takes bytes in whatever chunks they arrive and gives
-//! whole [`Frame`]s; [`parse_frame`] is the one-shot form over a buffer
+//! whole [`Frame`]s (or, with [`MessageReader::poll_frame_ref`],
+//! [`FrameRef`]s whose interleaved payload is lent until the next call);
+//! [`parse_frame`] is the one-shot form over a buffer
 //! (complete, incomplete or invalid with the byte position). The writer
 //! is [`Request::write_to`], [`Response::write_to`] and
 //! [`write_interleaved`].
