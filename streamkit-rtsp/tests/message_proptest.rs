@@ -2,6 +2,7 @@
 //! chunks, a message it is given written by the writer parses back to
 //! itself, and a stream of interleaved frames and messages in arbitrary
 //! chunks reads back to the same frames in order.
+#![allow(clippy::unwrap_used)] // tests may fail loudly
 
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
@@ -66,6 +67,41 @@ fn message() -> impl Strategy<Value = Message> {
         )
 }
 
+/// Up to 12 frames, interleaved data and messages mixed.
+fn frames() -> impl Strategy<Value = Vec<Frame>> {
+    prop::collection::vec(
+        prop_oneof![
+            (any::<u8>(), prop::collection::vec(any::<u8>(), 0..1500)).prop_map(
+                |(channel, data)| Frame::Interleaved {
+                    channel,
+                    data: Bytes::from(data)
+                }
+            ),
+            message().prop_map(Frame::Message),
+        ],
+        0..12,
+    )
+}
+
+/// `frames` written one after the other, and the ends of the chunks
+/// `cuts` cut them into (sorted, the last at the end).
+fn written(frames: &[Frame], cuts: &[usize]) -> (BytesMut, Vec<usize>) {
+    let mut out = BytesMut::new();
+    for f in frames {
+        match f {
+            Frame::Interleaved { channel, data } => {
+                out.extend_from_slice(&write_interleaved(*channel, data.len()).unwrap());
+                out.extend_from_slice(data);
+            }
+            Frame::Message(m) => m.write_to(&mut out),
+        }
+    }
+    let mut ends: Vec<usize> = cuts.iter().map(|c| c % (out.len() + 1)).collect();
+    ends.sort_unstable();
+    ends.push(out.len());
+    (out, ends)
+}
+
 proptest! {
     #[test]
     fn arbitrary_bytes_in_arbitrary_chunks_never_panic(
@@ -111,29 +147,10 @@ proptest! {
 
     #[test]
     fn interleaved_frames_and_messages_in_arbitrary_chunks_read_back_in_order(
-        frames in prop::collection::vec(
-            prop_oneof![
-                (any::<u8>(), prop::collection::vec(any::<u8>(), 0..1500))
-                    .prop_map(|(channel, data)| Frame::Interleaved { channel, data: Bytes::from(data) }),
-                message().prop_map(Frame::Message),
-            ],
-            0..12,
-        ),
+        frames in frames(),
         cuts in prop::collection::vec(any::<usize>(), 0..16),
     ) {
-        let mut out = BytesMut::new();
-        for f in &frames {
-            match f {
-                Frame::Interleaved { channel, data } => {
-                    out.extend_from_slice(&write_interleaved(*channel, data.len()).unwrap());
-                    out.extend_from_slice(data);
-                }
-                Frame::Message(m) => m.write_to(&mut out),
-            }
-        }
-        let mut ends: Vec<usize> = cuts.iter().map(|c| c % (out.len() + 1)).collect();
-        ends.sort_unstable();
-        ends.push(out.len());
+        let (out, ends) = written(&frames, &cuts);
         let mut reader = MessageReader::new(ReaderConfig::default());
         let mut read = Vec::new();
         let mut at = 0;
@@ -152,30 +169,11 @@ proptest! {
     /// the two are mixed at random and the bytes come in arbitrary chunks.
     #[test]
     fn lent_and_owned_frames_mixed_read_back_in_order(
-        frames in prop::collection::vec(
-            prop_oneof![
-                (any::<u8>(), prop::collection::vec(any::<u8>(), 0..1500))
-                    .prop_map(|(channel, data)| Frame::Interleaved { channel, data: Bytes::from(data) }),
-                message().prop_map(Frame::Message),
-            ],
-            0..12,
-        ),
+        frames in frames(),
         cuts in prop::collection::vec(any::<usize>(), 0..16),
         lend in prop::collection::vec(any::<bool>(), 64),
     ) {
-        let mut out = BytesMut::new();
-        for f in &frames {
-            match f {
-                Frame::Interleaved { channel, data } => {
-                    out.extend_from_slice(&write_interleaved(*channel, data.len()).unwrap());
-                    out.extend_from_slice(data);
-                }
-                Frame::Message(m) => m.write_to(&mut out),
-            }
-        }
-        let mut ends: Vec<usize> = cuts.iter().map(|c| c % (out.len() + 1)).collect();
-        ends.sort_unstable();
-        ends.push(out.len());
+        let (out, ends) = written(&frames, &cuts);
         let mut reader = MessageReader::new(ReaderConfig::default());
         let mut read = Vec::new();
         let mut at = 0;

@@ -540,10 +540,7 @@ impl MessageReader {
         // handle it is given in, its header then stepped over in that
         // handle (a `$` starts the buffer only between frames). Inlined
         // into the caller's read loop; messages and the rest are not.
-        if self.failed.is_none()
-            && let &[b'$', channel, high, low, ..] = &self.buf[..]
-        {
-            let total = 4 + usize::from(u16::from_be_bytes([high, low]));
+        if let Some((channel, total)) = self.interleaved_front() {
             if self.buf.len() < total {
                 return Ok(None);
             }
@@ -581,10 +578,7 @@ impl MessageReader {
     #[inline(always)]
     pub fn poll_frame_ref(&mut self) -> Result<Option<FrameRef<'_>>, ParseError> {
         self.release();
-        if self.failed.is_none()
-            && let &[b'$', channel, high, low, ..] = &self.buf[..]
-        {
-            let total = 4 + usize::from(u16::from_be_bytes([high, low]));
+        if let Some((channel, total)) = self.interleaved_front() {
             if self.buf.len() < total {
                 return Ok(None);
             }
@@ -605,10 +599,27 @@ impl MessageReader {
         })
     }
 
+    /// The channel and whole length (its header's four bytes included) of
+    /// the interleaved frame that starts the buffer, when one does and the
+    /// stream has not failed.
+    #[inline(always)]
+    fn interleaved_front(&self) -> Option<(u8, usize)> {
+        if self.failed.is_some() {
+            return None;
+        }
+        let &[b'$', channel, high, low, ..] = &self.buf[..] else {
+            return None;
+        };
+        Some((channel, 4 + usize::from(u16::from_be_bytes([high, low]))))
+    }
+
     /// [`poll_frame`](MessageReader::poll_frame) past its fast path: the
     /// error again, a message, or fewer than an interleaved header's four
     /// bytes.
     fn poll_other(&mut self) -> Result<Option<Frame>, ParseError> {
+        // What the last `poll_frame_ref` lent from here is no longer
+        // borrowed.
+        self.held = Bytes::new();
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
