@@ -23,13 +23,21 @@ fn origin() -> Instant {
 
 /// The events of a client fed `transcript` in pieces of the `cuts`'
 /// lengths (cycled), `gaps` milliseconds apart (cycled), then closed.
+/// The pauses together stay under half the request timeout (each is cut
+/// to its share), so that an answer cut into many small pieces still
+/// comes in time: a late one is a timeout, rightly, not a quirk.
 fn events(transcript: &[u8], cuts: &[usize], gaps: &[u64]) -> Vec<ClientEvent> {
     let t0 = origin();
-    let mut c = ClientSession::play(
-        t0,
-        ClientConfig::new(URL),
-        Box::new(|b: &mut [u8]| b.fill(9)),
-    );
+    let config = ClientConfig::new(URL);
+    let mut pieces = 0u64;
+    let mut left = transcript.len();
+    while left > 0 {
+        left -= cuts[pieces as usize % cuts.len()].clamp(1, left);
+        pieces += 1;
+    }
+    let budget = u64::try_from(config.request_timeout.as_millis() / 2).unwrap_or(u64::MAX);
+    let most = budget / pieces.max(1);
+    let mut c = ClientSession::play(t0, config, Box::new(|b: &mut [u8]| b.fill(9)));
     let mut out = Vec::new();
     let mut now = t0;
     let mut rest = transcript;
@@ -39,7 +47,7 @@ fn events(transcript: &[u8], cuts: &[usize], gaps: &[u64]) -> Vec<ClientEvent> {
         let (piece, tail) = rest.split_at(n);
         rest = tail;
         // Time passes (below the request timeout): the timers run.
-        let until = now + Duration::from_millis(gaps[i % gaps.len()]);
+        let until = now + Duration::from_millis(gaps[i % gaps.len()].min(most));
         while let Some(t) = c.poll_timeout().filter(|t| *t <= until) {
             now = t.max(now);
             c.handle_timeout(now);
