@@ -262,9 +262,12 @@ fn mp4_file(shared: &Bytes, file: &Mp4File) {
 /// (pushed whole and in chunks), every sample's track must be announced
 /// first, sample data must not be empty, video samples must be
 /// well-formed length-prefixed NAL units, and PES output must have no
-/// tracks and no samples.
+/// tracks and no samples. The same input through
+/// [`push_with`](crate::ts::TsDemuxer::push_with) (every other chunk, the
+/// rest through `push`, so that queued and sunk events mix) must give the
+/// same events in the same order, lent PES packets equal to owned ones.
 pub fn ts_demux(data: &[u8]) {
-    use crate::ts::{TsDemuxConfig, TsDemuxOutput, TsDemuxer, TsEvent};
+    use crate::ts::{TsDemuxConfig, TsDemuxOutput, TsDemuxer, TsEvent, TsEventRef};
     let Some((&first, rest)) = data.split_first() else {
         return;
     };
@@ -291,8 +294,25 @@ pub fn ts_demux(data: &[u8]) {
         events
     };
     let whole = run(rest.len());
-    let chunked = run(usize::from(first & 0x7F) + 1);
+    let chunk = usize::from(first & 0x7F) + 1;
+    let chunked = run(chunk);
     assert_eq!(whole, chunked, "events depend on how the input is cut");
+    let mut d = TsDemuxer::with_config(config);
+    let mut sunk = Vec::new();
+    let mut sink = |e: TsEventRef<'_>| sunk.push(e.into_event());
+    for (k, c) in rest.chunks(chunk).enumerate() {
+        if k % 2 == 0 {
+            assert!(d.push_with(c, &mut sink).is_ok(), "push_with before finish");
+        } else {
+            assert!(d.push(c).is_ok(), "push before finish");
+        }
+    }
+    assert!(d.finish_with(&mut sink).is_ok());
+    assert!(
+        d.push_with(&[0x47], &mut sink).is_err(),
+        "push_with after finish"
+    );
+    assert_eq!(whole, sunk, "push_with gives other events than push");
     if pes_output {
         assert!(
             !whole

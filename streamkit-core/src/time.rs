@@ -424,6 +424,7 @@ impl<T: Wrapping> Extender<T> {
     }
 
     /// The extended value of `v`.
+    #[inline(always)]
     pub fn extend(&mut self, v: T) -> i64 {
         match self.highest {
             None => {

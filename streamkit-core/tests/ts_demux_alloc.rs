@@ -10,7 +10,9 @@
 
 use bytes::Bytes;
 use streamkit_core::mp4::Mp4File;
-use streamkit_core::ts::{PACKET_SIZE, TsDemuxConfig, TsDemuxOutput, TsDemuxer, TsEvent, TsMuxer};
+use streamkit_core::ts::{
+    PACKET_SIZE, TsDemuxConfig, TsDemuxOutput, TsDemuxer, TsEvent, TsMuxer, TsPesRef, TsSink,
+};
 
 /// The largest fixture, looped `rounds` times, as one transport stream.
 fn stream(rounds: i64) -> Vec<u8> {
@@ -125,5 +127,51 @@ fn pes_output_allocates_per_buffer_chunk_not_per_packet() {
         info.count_total <= bound,
         "{} allocations for {packets} packets, {pes} PES packets (bound {bound})",
         info.count_total
+    );
+}
+
+#[test]
+fn lent_pes_output_allocates_nothing_per_packet_or_pes_packet() {
+    /// Counts what it is lent; events other than PES packets (PCRs) are
+    /// dropped, as a relay would.
+    #[derive(Default)]
+    struct Count {
+        pes: usize,
+        bytes: usize,
+    }
+    impl TsSink for Count {
+        fn pes(&mut self, p: TsPesRef<'_>) {
+            self.pes += 1;
+            self.bytes += p.data.len();
+        }
+        fn event(&mut self, e: TsEvent) {
+            assert!(!matches!(e, TsEvent::Sample(_) | TsEvent::Track { .. }));
+        }
+    }
+    let ts = stream(3);
+    let packets = ts.len() / PACKET_SIZE;
+    let mut config = TsDemuxConfig::default();
+    config.output = TsDemuxOutput::PesPackets;
+    let mut d = TsDemuxer::with_config(config);
+    let mut sink = Count::default();
+    // Warm up on the first round: each buffer grows to its largest PES
+    // packet (the same frames come again in the next rounds).
+    let warm = ts.len() / 3 / PACKET_SIZE * PACKET_SIZE;
+    d.push_with(&ts[..warm], &mut sink).unwrap();
+    let warm_pes = sink.pes;
+    let info = allocation_counter::measure(|| {
+        for datagram in ts[warm..].chunks(7 * PACKET_SIZE) {
+            d.push_with(datagram, &mut sink).unwrap();
+        }
+    });
+    let pes = sink.pes - warm_pes;
+    eprintln!(
+        "{} allocations ({} bytes) for {packets} packets, {pes} lent PES packets",
+        info.count_total, info.bytes_total
+    );
+    assert!(pes > 1_400, "{pes}");
+    assert_eq!(
+        info.count_total, 0,
+        "allocations for {pes} lent PES packets"
     );
 }

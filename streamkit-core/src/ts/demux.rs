@@ -7,8 +7,8 @@
 
 use super::demux_es::{EsCodec, EsState};
 use super::demux_event::{
-    ContinuityError, EventQueue, Pcr, TsDemuxConfig, TsDemuxError, TsEvent, TsProgram,
-    TsProgramStream,
+    ContinuityError, Emit, EventQueue, Pcr, Sink, TsDemuxConfig, TsDemuxError, TsEvent, TsProgram,
+    TsProgramStream, TsSink,
 };
 use super::packet::{PACKET_SIZE, SYNC_BYTE};
 use super::psi::{PAT_PID, StreamType, crc32_mpeg2};
@@ -41,11 +41,15 @@ struct SectionBuffer {
     last: Vec<u8>,
 }
 
+// The elementary stream's state inline (not boxed): the packet path reaches
+// it from the PID table with one load less, and the table holds few entries
+// (the PAT, the PMTs and at most `MAX_DEMUXED_STREAMS` streams).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum PidKind {
     Pat,
     Pmt { program_number: u16 },
-    Es(Box<EsState>),
+    Es(EsState),
 }
 
 #[derive(Debug)]
@@ -160,7 +164,8 @@ impl TsDemuxer {
             pids: Vec::new(),
             pat_version: None,
             programs: Vec::new(),
-            events: EventQueue::with_capacity(64),
+            // Slots come as events do: a sink (`push_with`) needs none.
+            events: EventQueue::default(),
             finished: false,
         };
         d.add_pid(PAT_PID, PidKind::Pat);
@@ -194,6 +199,93 @@ impl TsDemuxer {
     /// [`TsDemuxError::Finished`] after [`finish`](TsDemuxer::finish);
     /// everything wrong in the stream itself is an event.
     pub fn push(&mut self, data: &[u8]) -> Result<(), TsDemuxError> {
+        let mut events = std::mem::take(&mut self.events);
+        let result = self.push_to(data, &mut events);
+        self.events = events;
+        result
+    }
+
+    /// Takes in the next bytes of the stream, as [`push`](TsDemuxer::push)
+    /// does, and hands each event to `sink` ([`TsSink`]: a closure over
+    /// [`TsEventRef`](super::TsEventRef), or a type of your own) as it is found, with no queue:
+    /// first the events earlier pushes left unpolled, then this push's, in
+    /// the order [`poll_event`](TsDemuxer::poll_event) would give them.
+    /// PES packets ([`TsDemuxOutput::PesPackets`]) are lent
+    /// ([`TsSink::pes`], [`TsEventRef::Pes`](super::TsEventRef::Pes)): their payload is read where it was
+    /// assembled, valid for the call only, and the stream's buffer is
+    /// reused for its next PES packet; every other event is owned
+    /// ([`TsSink::event`], [`TsEventRef::Event`](super::TsEventRef::Event)). `push` and `push_with`
+    /// may be mixed.
+    ///
+    /// [`TsDemuxOutput::PesPackets`]: super::TsDemuxOutput::PesPackets
+    ///
+    /// ```
+    /// use streamkit_core::codec::{CodecConfig, aac::AacConfig};
+    /// use streamkit_core::sample::Sample;
+    /// use streamkit_core::time::Timescale;
+    /// use streamkit_core::track::Track;
+    /// use streamkit_core::ts::{TsDemuxConfig, TsDemuxOutput, TsDemuxer, TsEventRef, TsMuxer};
+    ///
+    /// let aac = AacConfig::new(2, 48_000, 2)?;
+    /// let mut muxer = TsMuxer::new(&[Track::new(1, Timescale::AUDIO_48KHZ, CodecConfig::Aac(aac))])?;
+    /// let mut ts = Vec::new();
+    /// let frame = bytes::Bytes::from_static(&[0x21, 0x10, 0x04, 0x60, 0x8c, 0x1c]);
+    /// let sample = Sample {
+    ///     track_id: 1, dts: 0, composition_offset: 0, duration: 1_024,
+    ///     timescale: Timescale::AUDIO_48KHZ, keyframe: true, data: frame.clone(),
+    /// };
+    /// muxer.write_sample(&sample, &mut ts)?;
+    ///
+    /// let mut config = TsDemuxConfig::default();
+    /// config.output = TsDemuxOutput::PesPackets;
+    /// let mut demuxer = TsDemuxer::with_config(config);
+    /// let mut payloads = Vec::new();
+    /// let mut sink = |event: TsEventRef<'_>| {
+    ///     if let TsEventRef::Pes(pes) = event {
+    ///         // The ADTS frame (7-byte header, then the raw frame), lent.
+    ///         assert_eq!(pes.pts, Some(126_000));
+    ///         payloads.push(pes.data.len());
+    ///     }
+    /// };
+    /// demuxer.push_with(&ts, &mut sink)?;
+    /// demuxer.finish_with(&mut sink)?;
+    /// assert_eq!(payloads, [7 + frame.len()]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`push`](TsDemuxer::push).
+    pub fn push_with(
+        &mut self,
+        data: &[u8],
+        sink: &mut (impl TsSink + ?Sized),
+    ) -> Result<(), TsDemuxError> {
+        let mut sink = Sink(sink);
+        self.drain_to(&mut sink);
+        self.push_to(data, &mut sink)
+    }
+
+    /// The end of the input, as [`finish`](TsDemuxer::finish), with the
+    /// events handed to `sink` as in [`push_with`](TsDemuxer::push_with).
+    ///
+    /// # Errors
+    ///
+    /// As [`finish`](TsDemuxer::finish).
+    pub fn finish_with(&mut self, sink: &mut (impl TsSink + ?Sized)) -> Result<(), TsDemuxError> {
+        let mut sink = Sink(sink);
+        self.drain_to(&mut sink);
+        self.finish_to(&mut sink)
+    }
+
+    /// The queued events, handed to `sink` (before a `_with` call's own).
+    fn drain_to<S: TsSink + ?Sized>(&mut self, sink: &mut Sink<'_, S>) {
+        while let Some(event) = self.events.pop_front() {
+            sink.0.event(event);
+        }
+    }
+
+    fn push_to(&mut self, data: &[u8], out: &mut impl Emit) -> Result<(), TsDemuxError> {
         if self.finished {
             return Err(TsDemuxError::Finished);
         }
@@ -216,7 +308,7 @@ impl TsDemuxer {
                 return Ok(());
             }
             let mut carry = std::mem::take(&mut self.carry);
-            let used = self.scan(&carry, false);
+            let used = self.scan(&carry, false, out);
             self.offset += used as u64;
             carry.drain(..used);
             self.carry = carry;
@@ -227,7 +319,7 @@ impl TsDemuxer {
                 data = &data[skip..];
             }
         }
-        let used = self.scan(data, false);
+        let used = self.scan(data, false, out);
         self.offset += used as u64;
         self.carry.extend_from_slice(&data[used..]);
         Ok(())
@@ -242,18 +334,25 @@ impl TsDemuxer {
     /// None yet; the signature leaves room for a stream that must not end
     /// where it does.
     pub fn finish(&mut self) -> Result<(), TsDemuxError> {
+        let mut events = std::mem::take(&mut self.events);
+        let result = self.finish_to(&mut events);
+        self.events = events;
+        result
+    }
+
+    fn finish_to(&mut self, out: &mut impl Emit) -> Result<(), TsDemuxError> {
         if self.finished {
             return Ok(());
         }
         self.finished = true;
         if !self.carry.is_empty() {
             let carry = std::mem::take(&mut self.carry);
-            let used = self.scan(&carry, true);
+            let used = self.scan(&carry, true, out);
             self.offset += used as u64;
         }
         for i in 0..self.pids.len() {
             if let PidKind::Es(es) = &mut self.pids[i].kind {
-                es.finish(&mut self.events);
+                es.finish(out);
             }
         }
         Ok(())
@@ -262,11 +361,11 @@ impl TsDemuxer {
     /// Reads the packets at the start of `data`; returns the bytes used.
     /// Without `at_end`, stops where a packet (or the look-ahead that
     /// confirms sync) would run past the end.
-    fn scan(&mut self, data: &[u8], at_end: bool) -> usize {
+    fn scan(&mut self, data: &[u8], at_end: bool, out: &mut impl Emit) -> usize {
         let mut pos = 0;
         loop {
             if self.stride == Some(PACKET_SIZE) {
-                pos += self.packets_188(&data[pos..]);
+                pos += self.packets_188(&data[pos..], out);
             }
             let rest = &data[pos..];
             match self.stride {
@@ -278,7 +377,7 @@ impl TsDemuxer {
                         Ok(p) => p,
                         Err(_) => return data.len(),
                     };
-                    self.packet(packet);
+                    self.packet(packet, out);
                     if rest.len() < stride {
                         // The stride's tail (time code or parity) comes
                         // with the next push.
@@ -302,7 +401,7 @@ impl TsDemuxer {
                             let lost = self.lost_since.take().unwrap_or(0);
                             let skipped = self.offset + pos as u64 - lost;
                             if skipped > 0 || self.packets > 0 {
-                                self.events.push_back(TsEvent::Resync {
+                                out.push_back(TsEvent::Resync {
                                     offset: lost,
                                     skipped,
                                     stride,
@@ -337,7 +436,7 @@ impl TsDemuxer {
         true
     }
 
-    fn remove_pid(&mut self, pid: u16) {
+    fn remove_pid(&mut self, pid: u16, out: &mut impl Emit) {
         let slot = usize::from(pid & 0x1FFF);
         let index = self.pid_slots[slot];
         if index == 0 {
@@ -345,7 +444,7 @@ impl TsDemuxer {
         }
         let mut removed = self.pids.swap_remove(usize::from(index - 1));
         if let PidKind::Es(es) = &mut removed.kind {
-            es.finish(&mut self.events);
+            es.finish(out);
         }
         self.pid_slots[slot] = 0;
         if let Some(moved) = self.pids.get(usize::from(index - 1)) {
@@ -363,7 +462,7 @@ impl TsDemuxer {
     /// Back-to-back 188-byte packets at the start of `data` (the common
     /// stream): the packets read, up to the first without its sync byte or
     /// the last whole one; returns the bytes used.
-    fn packets_188(&mut self, data: &[u8]) -> usize {
+    fn packets_188(&mut self, data: &[u8], out: &mut impl Emit) -> usize {
         let mut used = 0;
         for p in data.chunks_exact(PACKET_SIZE) {
             let Ok(p) = <&[u8; PACKET_SIZE]>::try_from(p) else {
@@ -372,7 +471,7 @@ impl TsDemuxer {
             if p[0] != SYNC_BYTE {
                 break;
             }
-            self.packet(p);
+            self.packet(p, out);
             used += PACKET_SIZE;
         }
         used
@@ -380,7 +479,7 @@ impl TsDemuxer {
 
     /// One 188-byte transport packet.
     #[inline(always)]
-    fn packet(&mut self, p: &[u8; PACKET_SIZE]) {
+    fn packet(&mut self, p: &[u8; PACKET_SIZE], out: &mut impl Emit) {
         let index = self.packets;
         self.packets += 1;
         let pid = u16::from_be_bytes([p[1] & 0x1F, p[2]]);
@@ -407,34 +506,27 @@ impl TsDemuxer {
             {
                 state.continuity = Some(p[3] & 0x0F);
                 if flags & 0x10 != 0 && start >= 12 {
-                    self.events.push_with(|| pcr_event(pid, p, index));
+                    out.push_with(|| pcr_event(pid, p, index));
                 }
-                es.payload(
-                    &p[start..],
-                    p[1] & 0x40 != 0,
-                    flags & 0x40 != 0,
-                    index,
-                    &mut self.events,
-                );
+                es.payload(&p[start..], p[1] & 0x40 != 0, flags & 0x40 != 0, index, out);
                 return;
             }
         }
-        self.packet_general(p, pid, index);
+        self.packet_general(p, pid, index, out);
     }
 
     /// One 188-byte transport packet, any packet: the error indicator, the
     /// adaptation field's checks, continuity errors and duplicates, PSI.
     #[inline(never)]
-    fn packet_general(&mut self, p: &[u8; PACKET_SIZE], pid: u16, index: u64) {
+    fn packet_general(&mut self, p: &[u8; PACKET_SIZE], pid: u16, index: u64, out: &mut impl Emit) {
         if pid == 0x1FFF {
             return;
         }
         if p[1] & 0x80 != 0 {
-            self.events
-                .push_back(TsEvent::Error(TsDemuxError::TransportError {
-                    pid,
-                    packet: index,
-                }));
+            out.push_back(TsEvent::Error(TsDemuxError::TransportError {
+                pid,
+                packet: index,
+            }));
             return;
         }
         let unit_start = p[1] & 0x40 != 0;
@@ -448,12 +540,11 @@ impl TsDemuxer {
             let length = p[4];
             start = 5 + usize::from(length);
             if start > PACKET_SIZE || (has_payload && length > 182) {
-                self.events
-                    .push_back(TsEvent::Error(TsDemuxError::AdaptationField {
-                        pid,
-                        packet: index,
-                        length,
-                    }));
+                out.push_back(TsEvent::Error(TsDemuxError::AdaptationField {
+                    pid,
+                    packet: index,
+                    length,
+                }));
                 return;
             }
             if length > 0 {
@@ -461,13 +552,12 @@ impl TsDemuxer {
                 discontinuity = flags & 0x80 != 0;
                 random_access = flags & 0x40 != 0;
                 if flags & 0x10 != 0 && length >= 7 {
-                    self.events.push_with(|| pcr_event(pid, p, index));
+                    out.push_with(|| pcr_event(pid, p, index));
                 }
             }
         }
         if discontinuity {
-            self.events
-                .push_back(TsEvent::Discontinuity { pid, packet: index });
+            out.push_back(TsEvent::Discontinuity { pid, packet: index });
         }
         let slot = self.pid_slots[usize::from(pid)];
         if slot == 0 {
@@ -504,8 +594,8 @@ impl TsDemuxer {
         }
         let state = &mut self.pids[i];
         match (&mut state.kind, lost) {
-            (PidKind::Es(es), Some(gap)) => es.lost(&mut self.events, gap),
-            (_, Some(gap)) => self.events.push_back(TsEvent::ContinuityError(gap)),
+            (PidKind::Es(es), Some(gap)) => es.lost(out, gap),
+            (_, Some(gap)) => out.push_back(TsEvent::ContinuityError(gap)),
             _ => {}
         }
         if !has_payload {
@@ -515,21 +605,28 @@ impl TsDemuxer {
         let state = &mut self.pids[i];
         match &mut state.kind {
             PidKind::Es(es) => {
-                es.payload(payload, unit_start, random_access, index, &mut self.events);
+                es.payload(payload, unit_start, random_access, index, out);
             }
             PidKind::Pat | PidKind::Pmt { .. } => {
                 if lost.is_some() {
                     state.section.open = false;
                     state.section.buf.clear();
                 }
-                self.section_payload(i, payload, unit_start, index);
+                self.section_payload(i, payload, unit_start, index, out);
             }
         }
     }
 
     /// PSI payload on the PID at `i`: sections, possibly over several
     /// packets, several in one packet.
-    fn section_payload(&mut self, i: usize, payload: &[u8], unit_start: bool, packet: u64) {
+    fn section_payload(
+        &mut self,
+        i: usize,
+        payload: &[u8],
+        unit_start: bool,
+        packet: u64,
+        out: &mut impl Emit,
+    ) {
         let pid = self.pids[i].pid;
         let mut data = payload;
         if unit_start {
@@ -538,7 +635,7 @@ impl TsDemuxer {
             };
             let pointer = usize::from(pointer);
             if pointer > rest.len() {
-                self.section_error(pid, packet, "pointer_field past the packet");
+                self.section_error(pid, packet, "pointer_field past the packet", out);
                 let s = &mut self.pids[i].section;
                 s.open = false;
                 s.buf.clear();
@@ -547,7 +644,7 @@ impl TsDemuxer {
             if self.pids[i].section.open {
                 let head = &rest[..pointer];
                 self.pids[i].section.buf.extend_from_slice(head);
-                self.drain_sections(i, packet);
+                self.drain_sections(i, packet, out);
             }
             let s = &mut self.pids[i].section;
             s.buf.clear();
@@ -560,15 +657,15 @@ impl TsDemuxer {
         if s.buf.len() + data.len() > MAX_SECTION + PACKET_SIZE {
             s.open = false;
             s.buf.clear();
-            self.section_error(pid, packet, "section longer than 1024 bytes");
+            self.section_error(pid, packet, "section longer than 1024 bytes", out);
             return;
         }
         s.buf.extend_from_slice(data);
-        self.drain_sections(i, packet);
+        self.drain_sections(i, packet, out);
     }
 
     /// Handles every complete section at the start of the PID's buffer.
-    fn drain_sections(&mut self, i: usize, packet: u64) {
+    fn drain_sections(&mut self, i: usize, packet: u64, out: &mut impl Emit) {
         loop {
             let s = &self.pids[i].section;
             if !s.open {
@@ -594,7 +691,7 @@ impl TsDemuxer {
                 let s = &mut self.pids[i].section;
                 s.open = false;
                 s.buf.clear();
-                self.section_error(pid, packet, "section_length over 1021");
+                self.section_error(pid, packet, "section_length over 1021", out);
                 return;
             }
             if s.buf.len() < total {
@@ -602,7 +699,7 @@ impl TsDemuxer {
             }
             let mut section = std::mem::take(&mut self.pids[i].section.buf);
             let pid = self.pids[i].pid;
-            self.section(i, pid, &section[..total], packet);
+            self.section(i, pid, &section[..total], packet, out);
             section.drain(..total);
             // `section` may have moved: index again.
             let Some(state) = self.pids.get_mut(i).filter(|s| s.pid == pid) else {
@@ -616,8 +713,8 @@ impl TsDemuxer {
         }
     }
 
-    fn section_error(&mut self, pid: u16, packet: u64, reason: &'static str) {
-        self.events.push_back(TsEvent::Error(TsDemuxError::Section {
+    fn section_error(&mut self, pid: u16, packet: u64, reason: &'static str, out: &mut impl Emit) {
+        out.push_back(TsEvent::Error(TsDemuxError::Section {
             pid,
             packet,
             reason,
@@ -625,15 +722,15 @@ impl TsDemuxer {
     }
 
     /// One complete section on the PID at `i`.
-    fn section(&mut self, i: usize, pid: u16, s: &[u8], packet: u64) {
+    fn section(&mut self, i: usize, pid: u16, s: &[u8], packet: u64, out: &mut impl Emit) {
         if self.pids[i].section.last == s {
             return;
         }
         if s.len() < 12 || s[1] & 0x80 == 0 {
-            return self.section_error(pid, packet, "not a long-form section");
+            return self.section_error(pid, packet, "not a long-form section", out);
         }
         if crc32_mpeg2(s) != 0 {
-            return self.section_error(pid, packet, "CRC_32 mismatch");
+            return self.section_error(pid, packet, "CRC_32 mismatch", out);
         }
         let current = s[5] & 0x01 != 0;
         if !current {
@@ -643,12 +740,12 @@ impl TsDemuxer {
         let body = &s[8..s.len() - 4];
         let applied = match self.pids[i].kind {
             PidKind::Pat if s[0] == 0x00 => {
-                self.pat(version, body, packet);
+                self.pat(version, body, packet, out);
                 true
             }
             PidKind::Pmt { program_number } if s[0] == 0x02 => {
                 let number = u16::from_be_bytes([s[3], s[4]]);
-                number == program_number && self.pmt(pid, number, version, body, packet)
+                number == program_number && self.pmt(pid, number, version, body, packet, out)
             }
             _ => false,
         };
@@ -661,7 +758,7 @@ impl TsDemuxer {
         }
     }
 
-    fn pat(&mut self, version: u8, body: &[u8], packet: u64) {
+    fn pat(&mut self, version: u8, body: &[u8], packet: u64, out: &mut impl Emit) {
         if self.pat_version == Some(version) {
             return;
         }
@@ -683,7 +780,7 @@ impl TsDemuxer {
             .collect();
         for k in gone.into_iter().rev() {
             let p = self.programs.remove(k);
-            self.remove_pid(p.pmt_pid);
+            self.remove_pid(p.pmt_pid, out);
             let streams: Vec<u16> = self
                 .pids
                 .iter()
@@ -693,7 +790,7 @@ impl TsDemuxer {
                 })
                 .collect();
             for pid in streams {
-                self.remove_pid(pid);
+                self.remove_pid(pid, out);
             }
         }
         for (number, pmt_pid) in listed {
@@ -709,7 +806,7 @@ impl TsDemuxer {
                     },
                 )
             {
-                self.events.push_back(TsEvent::Error(TsDemuxError::TooMany {
+                out.push_back(TsEvent::Error(TsDemuxError::TooMany {
                     pid: pmt_pid,
                     what: "programs",
                     limit: MAX_PROGRAMS,
@@ -727,7 +824,15 @@ impl TsDemuxer {
 
     /// Applies a PMT section; false when it was not applied (no such
     /// program, entries that do not parse).
-    fn pmt(&mut self, pmt_pid: u16, number: u16, version: u8, body: &[u8], packet: u64) -> bool {
+    fn pmt(
+        &mut self,
+        pmt_pid: u16,
+        number: u16,
+        version: u8,
+        body: &[u8],
+        packet: u64,
+        out: &mut impl Emit,
+    ) -> bool {
         let Some(k) = self.programs.iter().position(|p| p.number == number) else {
             return false;
         };
@@ -735,7 +840,7 @@ impl TsDemuxer {
             return true;
         }
         let Some(program) = parse_pmt(pmt_pid, number, version, body) else {
-            self.section_error(pmt_pid, packet, "PMT entries run past the section");
+            self.section_error(pmt_pid, packet, "PMT entries run past the section", out);
             return false;
         };
         self.programs[k].version = Some(version);
@@ -755,7 +860,7 @@ impl TsDemuxer {
                 .iter()
                 .any(|s| s.pid == *pid && EsCodec::of(s) == *codec);
             if !keep {
-                self.remove_pid(*pid);
+                self.remove_pid(*pid, out);
             }
         }
         for stream in &program.streams {
@@ -770,7 +875,7 @@ impl TsDemuxer {
                 continue;
             }
             if self.es_count() >= MAX_DEMUXED_STREAMS {
-                self.events.push_back(TsEvent::Error(TsDemuxError::TooMany {
+                out.push_back(TsEvent::Error(TsDemuxError::TooMany {
                     pid: stream.pid,
                     what: "elementary streams",
                     limit: MAX_DEMUXED_STREAMS,
@@ -778,15 +883,15 @@ impl TsDemuxer {
                 continue;
             }
             let es = EsState::new(stream.pid, number, codec, stream.language, &self.config);
-            if !self.add_pid(stream.pid, PidKind::Es(Box::new(es))) {
-                self.events.push_back(TsEvent::Error(TsDemuxError::TooMany {
+            if !self.add_pid(stream.pid, PidKind::Es(es)) {
+                out.push_back(TsEvent::Error(TsDemuxError::TooMany {
                     pid: stream.pid,
                     what: "elementary streams",
                     limit: MAX_DEMUXED_STREAMS,
                 }));
             }
         }
-        self.events.push_back(TsEvent::Program(program));
+        out.push_back(TsEvent::Program(program));
         true
     }
 }

@@ -23,8 +23,8 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use memchr::memmem::Finder;
 
 use super::demux_event::{
-    ContinuityError, EventQueue, SkipReason, TsDemuxConfig, TsDemuxError, TsDemuxOutput, TsEvent,
-    TsPes, TsProgramStream, TsSample,
+    ContinuityError, Emit, PesHead, SkipReason, TsDemuxConfig, TsDemuxError, TsDemuxOutput,
+    TsEvent, TsProgramStream, TsSample,
 };
 use super::packet::PAYLOAD_SIZE;
 use super::psi::StreamType;
@@ -41,6 +41,9 @@ mod audio;
 
 /// How much a stream's buffer grows by at least (samples are cut from it).
 const BUFFER_CHUNK: usize = 64 << 10;
+/// A stream's first buffer when its PES packets are lent (it is reused
+/// for each, and doubles when one is larger).
+const LENT_BUFFER: usize = 4 << 10;
 /// [`EsState::pes_end`] while a PES packet's `PES_packet_length` (bytes 4
 /// and 5) is not in yet; a declared end is at least 7.
 const PES_LENGTH_PROBE: usize = 6;
@@ -172,7 +175,7 @@ impl EsState {
     /// Packets were lost: the open PES packet is incomplete; video resumes
     /// at the next keyframe (the sample held for its duration goes out
     /// now, with the last duration).
-    pub(super) fn lost(&mut self, events: &mut EventQueue, gap: ContinuityError) {
+    pub(super) fn lost(&mut self, events: &mut impl Emit, gap: ContinuityError) {
         self.release_held(events);
         events.push_back(TsEvent::ContinuityError(gap));
         if self.open {
@@ -191,16 +194,36 @@ impl EsState {
 
     /// One transport packet's payload.
     #[inline(always)]
-    pub(super) fn payload(
+    pub(super) fn payload<E: Emit>(
         &mut self,
         payload: &[u8],
         unit_start: bool,
         random_access: bool,
         packet: u64,
-        events: &mut EventQueue,
+        events: &mut E,
     ) {
         if unit_start {
             self.start_pes(random_access, packet, events);
+            // The declared end, read here from the transport packet rather
+            // than from the buffer after the copy (reading back what the
+            // copy just wrote stalls until its stores are done).
+            if let Some(b) = payload.get(4..6) {
+                let end = match u16::from_be_bytes([b[0], b[1]]) {
+                    0 => usize::MAX,
+                    len => 6 + usize::from(len),
+                };
+                // Lent PES output: a PES packet inside this transport
+                // packet is lent from it, not copied into the buffer first.
+                if E::LENDS
+                    && self.pes_output
+                    && end <= payload.len()
+                    && payload.len() <= self.max_pes
+                {
+                    self.open = false;
+                    return self.lend_whole(payload.get(..end).unwrap_or_default(), events);
+                }
+                self.pes_end = end;
+            }
         } else if !self.open {
             return;
         }
@@ -209,33 +232,42 @@ impl EsState {
         }
         // Most payloads fill the packet: a copy of a known length, inlined.
         match <&[u8; PAYLOAD_SIZE]>::try_from(payload) {
-            Ok(full) => self.append(full),
-            Err(_) => self.append(payload),
+            Ok(full) => self.append(full, E::LENDS),
+            Err(_) => self.append(payload, E::LENDS),
         }
         if self.pes.len() >= self.pes_end {
             self.at_pes_end(events);
         }
     }
 
+    /// Appends to the PES packet; `lends`: PES packets are lent, not split
+    /// off ([`Emit::LENDS`]).
     #[inline(always)]
-    fn append(&mut self, payload: &[u8]) {
+    fn append(&mut self, payload: &[u8], lends: bool) {
         if self.pes.capacity() - self.pes.len() < payload.len() {
-            self.grow(payload.len());
+            self.grow(payload.len(), lends);
         }
         self.pes.extend_from_slice(payload);
     }
 
-    /// Room for `more` bytes: whole chunks, so that samples cut from the
-    /// buffer share few allocations.
+    /// Room for `more` bytes. Whole chunks when samples or PES packets are
+    /// split off the buffer, so that they share few allocations; when PES
+    /// packets are lent, the buffer is reused from its front for each and
+    /// grows only to the largest, doubling as a `Vec` does.
     #[inline(never)]
-    fn grow(&mut self, more: usize) {
-        self.pes.reserve(BUFFER_CHUNK.max(self.pes.len() + more));
+    fn grow(&mut self, more: usize, lends: bool) {
+        let least = if lends && self.pes_output {
+            LENT_BUFFER
+        } else {
+            BUFFER_CHUNK
+        };
+        self.pes.reserve(least.max(self.pes.len() + more));
     }
 
     /// A transport packet with `payload_unit_start_indicator`: the open PES
     /// packet ends, a new one opens.
     #[inline(never)]
-    fn start_pes(&mut self, random_access: bool, packet: u64, events: &mut EventQueue) {
+    fn start_pes(&mut self, random_access: bool, packet: u64, events: &mut impl Emit) {
         if self.open {
             if self.declared_len().is_some() {
                 // A bounded PES packet should have ended by now.
@@ -255,9 +287,33 @@ impl EsState {
         self.pes_random_access = random_access;
     }
 
+    /// A whole PES packet in one transport packet's payload, lent as it is
+    /// (PES output to a sink).
+    #[inline(never)]
+    fn lend_whole(&mut self, pes: &[u8], events: &mut impl Emit) {
+        match read_pes_header(pes, true, &mut self.extender) {
+            Ok(header) => {
+                let head = self.pes_head(header.stream_id, header.times);
+                events.lend(head, pes.get(header.start..).unwrap_or_default());
+            }
+            Err(reason) => self.error(events, reason),
+        }
+    }
+
+    fn pes_head(&self, stream_id: u8, times: Option<(i64, i64)>) -> PesHead {
+        PesHead {
+            pid: self.pid,
+            stream_id,
+            pts: times.map(|t| t.0),
+            dts: times.map(|t| t.1),
+            random_access: self.pes_random_access,
+            packet: self.pes_packet,
+        }
+    }
+
     /// The open PES packet grew past the limit: it is dropped.
     #[cold]
-    fn too_large(&mut self, events: &mut EventQueue) {
+    fn too_large(&mut self, events: &mut impl Emit) {
         events.push_back(TsEvent::Error(TsDemuxError::PesTooLarge {
             pid: self.pid,
             packet: self.pes_packet,
@@ -273,7 +329,7 @@ impl EsState {
     /// The buffer reached [`pes_end`](EsState::pes_end): the declared
     /// length is read, or the PES packet is complete.
     #[inline(never)]
-    fn at_pes_end(&mut self, events: &mut EventQueue) {
+    fn at_pes_end(&mut self, events: &mut impl Emit) {
         if self.pes_end == PES_LENGTH_PROBE {
             self.pes_end = self.declared_len().unwrap_or(usize::MAX);
             if self.pes.len() < self.pes_end {
@@ -292,7 +348,7 @@ impl EsState {
     }
 
     /// The end of the input.
-    pub(super) fn finish(&mut self, events: &mut EventQueue) {
+    pub(super) fn finish(&mut self, events: &mut impl Emit) {
         if self.open {
             if self.declared_len().is_some() {
                 events.push_back(TsEvent::Error(TsDemuxError::PesIncomplete {
@@ -308,7 +364,7 @@ impl EsState {
         self.release_held(events);
     }
 
-    fn error(&self, events: &mut EventQueue, reason: &'static str) {
+    fn error(&self, events: &mut impl Emit, reason: &'static str) {
         events.push_back(TsEvent::Error(TsDemuxError::Pes {
             pid: self.pid,
             packet: self.pes_packet,
@@ -318,71 +374,24 @@ impl EsState {
 
     /// The open PES packet is complete: its access units come out, and the
     /// buffer is empty for the next one.
-    fn complete(&mut self, events: &mut EventQueue) {
+    fn complete(&mut self, events: &mut impl Emit) {
         self.open = false;
         self.complete_pes(events);
         self.pes.clear();
     }
 
-    fn complete_pes(&mut self, events: &mut EventQueue) {
-        let Some(header) = self.pes.get(..9) else {
-            return self.error(events, "shorter than a PES header");
-        };
-        if header[..3] != [0, 0, 1] {
-            return self.error(events, "no packet_start_code_prefix");
-        }
-        if header[6] & 0xC0 != 0x80 {
-            return self.error(events, "no optional PES header");
-        }
-        if header[6] & 0x30 != 0 {
-            return self.error(events, "scrambled");
-        }
-        let stream_id = header[3];
-        let flags = header[7] >> 6;
-        let header_len = usize::from(header[8]);
-        let start = 9 + header_len;
-        if start > self.pes.len() {
-            return self.error(events, "PES_header_data_length past the packet");
-        }
-        let fields = &self.pes[9..start];
-        let pts = match flags {
-            0b10 | 0b11 => match fields.get(..5).and_then(timestamp) {
-                Some(t) => Some(t),
-                None => return self.error(events, "malformed PTS"),
-            },
-            _ if self.pes_output => None,
-            _ => return self.error(events, "no PTS"),
-        };
-        let dts = if flags == 0b11 {
-            match fields.get(5..10).and_then(timestamp) {
-                Some(t) => Some(t),
-                None => return self.error(events, "malformed DTS"),
-            }
-        } else {
-            pts
-        };
-        let times = match (pts, dts) {
-            (Some(pts), Some(dts)) => {
-                let dts90 = self.extender.extend(dts);
-                Some((dts90.saturating_add(dts.distance_to(pts)), dts90))
-            }
-            _ => None,
+    fn complete_pes(&mut self, events: &mut impl Emit) {
+        let PesHeader {
+            start,
+            stream_id,
+            times,
+        } = match read_pes_header(&self.pes, self.pes_output, &mut self.extender) {
+            Ok(header) => header,
+            Err(reason) => return self.error(events, reason),
         };
         if self.pes_output {
-            self.pes.advance(start);
-            let data = self.pes.split().freeze();
-            let (pid, random_access, packet) = (self.pid, self.pes_random_access, self.pes_packet);
-            events.push_with(|| {
-                TsEvent::Pes(TsPes {
-                    pid,
-                    stream_id,
-                    pts: times.map(|t| t.0),
-                    dts: times.map(|t| t.1),
-                    data,
-                    random_access,
-                    packet,
-                })
-            });
+            let head = self.pes_head(stream_id, times);
+            events.pes(head, &mut self.pes, start);
             return;
         }
         let Some((pts90, dts90)) = times else {
@@ -436,7 +445,7 @@ impl EsState {
         }
     }
 
-    fn video(&mut self, start: usize, pts: i64, dts: i64, events: &mut EventQueue) {
+    fn video(&mut self, start: usize, pts: i64, dts: i64, events: &mut impl Emit) {
         let h265 = self.codec == EsCodec::H265;
         let coded_len = self.pes.len() - start;
         self.find_units(start);
@@ -604,7 +613,7 @@ impl EsState {
 
     /// New parameter sets in the access unit (its `units`): the track's
     /// configuration is built again (and announced).
-    fn update_video_config(&mut self, h265: bool, events: &mut EventQueue) {
+    fn update_video_config(&mut self, h265: bool, events: &mut impl Emit) {
         let mut sets = ParameterSets::default();
         for &(s, e, _) in &self.units {
             let unit = &self.pes[s..e];
@@ -652,7 +661,7 @@ impl EsState {
     /// duration in the held sample and then moving it whole would read the
     /// bytes just written back through a wider load (a store-forwarding
     /// stall at every video sample).
-    fn release_held(&mut self, events: &mut EventQueue) {
+    fn release_held(&mut self, events: &mut impl Emit) {
         if let Some(held) = self.held.take() {
             let duration = self.last_duration;
             events.push_with(|| {
@@ -667,7 +676,7 @@ impl EsState {
         }
     }
 
-    fn announce(&mut self, mut track: Track, events: &mut EventQueue) {
+    fn announce(&mut self, mut track: Track, events: &mut impl Emit) {
         if let Some(language) = self.language {
             track = track.with_language(language);
         }
@@ -680,7 +689,7 @@ impl EsState {
         });
     }
 
-    fn skip(&self, events: &mut EventQueue, dts: i64, reason: SkipReason) {
+    fn skip(&self, events: &mut impl Emit, dts: i64, reason: SkipReason) {
         events.push_back(TsEvent::Skipped {
             pid: self.pid,
             dts,
@@ -689,7 +698,75 @@ impl EsState {
     }
 }
 
+/// What [`read_pes_header`] reads.
+struct PesHeader {
+    /// Where the payload starts.
+    start: usize,
+    stream_id: u8,
+    /// PTS and DTS, extended (none without a PTS, allowed only for PES
+    /// output).
+    times: Option<(i64, i64)>,
+}
+
+/// A PES packet's header: where its payload starts, its `stream_id`, and
+/// its PTS and DTS extended by `extender` (none without a PTS, allowed
+/// only for PES output); or what is wrong with it.
+#[inline(always)]
+fn read_pes_header(
+    pes: &[u8],
+    pes_output: bool,
+    extender: &mut Extender<MpegTsTimestamp>,
+) -> Result<PesHeader, &'static str> {
+    let Some(header) = pes.get(..9) else {
+        return Err("shorter than a PES header");
+    };
+    if header[..3] != [0, 0, 1] {
+        return Err("no packet_start_code_prefix");
+    }
+    if header[6] & 0xC0 != 0x80 {
+        return Err("no optional PES header");
+    }
+    if header[6] & 0x30 != 0 {
+        return Err("scrambled");
+    }
+    let stream_id = header[3];
+    let flags = header[7] >> 6;
+    let start = 9 + usize::from(header[8]);
+    let Some(fields) = pes.get(9..start) else {
+        return Err("PES_header_data_length past the packet");
+    };
+    let pts = match flags {
+        0b10 | 0b11 => match fields.get(..5).and_then(timestamp) {
+            Some(t) => Some(t),
+            None => return Err("malformed PTS"),
+        },
+        _ if pes_output => None,
+        _ => return Err("no PTS"),
+    };
+    let dts = if flags == 0b11 {
+        match fields.get(5..10).and_then(timestamp) {
+            Some(t) => Some(t),
+            None => return Err("malformed DTS"),
+        }
+    } else {
+        pts
+    };
+    let times = match (pts, dts) {
+        (Some(pts), Some(dts)) => {
+            let dts90 = extender.extend(dts);
+            Some((dts90.saturating_add(dts.distance_to(pts)), dts90))
+        }
+        _ => None,
+    };
+    Ok(PesHeader {
+        start,
+        stream_id,
+        times,
+    })
+}
+
 /// A 5-byte PTS or DTS field, with its marker bits checked.
+#[inline(always)]
 fn timestamp(b: &[u8]) -> Option<MpegTsTimestamp> {
     if b.len() < 5 || b[0] & 1 == 0 || b[2] & 1 == 0 || b[4] & 1 == 0 {
         return None;

@@ -56,6 +56,205 @@ pub struct TsPes {
     pub packet: u64,
 }
 
+/// A PES packet with its payload lent from the demuxer's buffer, handed
+/// to the sink of [`TsDemuxer::push_with`](super::TsDemuxer::push_with)
+/// ([`TsDemuxOutput::PesPackets`]): the fields of [`TsPes`], without an
+/// owned `Bytes` (no reference count, and the buffer is reused for the
+/// next PES packet of the stream, where it is still in cache).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TsPesRef<'a> {
+    /// The PID it came on.
+    pub pid: u16,
+    /// Its `stream_id`.
+    pub stream_id: u8,
+    /// Its PTS on the 90 kHz clock, extended past the 33-bit wrap (`None`
+    /// when the header has none).
+    pub pts: Option<i64>,
+    /// Its DTS likewise (the PTS when the header has only a PTS).
+    pub dts: Option<i64>,
+    /// The payload after the PES header, valid for the sink's call only.
+    pub data: &'a [u8],
+    /// The `random_access_indicator` of its first transport packet.
+    pub random_access: bool,
+    /// The index of the transport packet that started it.
+    pub packet: u64,
+}
+
+impl TsPesRef<'_> {
+    /// The same PES packet, its payload copied into an owned [`TsPes`].
+    #[must_use]
+    pub fn to_pes(&self) -> TsPes {
+        TsPes {
+            pid: self.pid,
+            stream_id: self.stream_id,
+            pts: self.pts,
+            dts: self.dts,
+            data: bytes::Bytes::copy_from_slice(self.data),
+            random_access: self.random_access,
+            packet: self.packet,
+        }
+    }
+}
+
+/// What the sink of [`TsDemuxer::push_with`](super::TsDemuxer::push_with)
+/// is handed: the events [`poll_event`](super::TsDemuxer::poll_event)
+/// gives, in the same order, with PES packets lent instead of owned.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TsEventRef<'a> {
+    /// A PES packet ([`TsDemuxOutput::PesPackets`]), its payload lent.
+    Pes(TsPesRef<'a>),
+    /// Every other event (samples included), owned, as
+    /// [`poll_event`](super::TsDemuxer::poll_event) gives it.
+    Event(TsEvent),
+}
+
+impl TsEventRef<'_> {
+    /// The event as [`poll_event`](super::TsDemuxer::poll_event) gives it
+    /// (a lent PES packet's payload copied).
+    #[must_use]
+    pub fn into_event(self) -> TsEvent {
+        match self {
+            TsEventRef::Pes(pes) => TsEvent::Pes(pes.to_pes()),
+            TsEventRef::Event(event) => event,
+        }
+    }
+}
+
+/// A complete PES packet's fields, before its payload is handed on.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct PesHead {
+    pub(super) pid: u16,
+    pub(super) stream_id: u8,
+    pub(super) pts: Option<i64>,
+    pub(super) dts: Option<i64>,
+    pub(super) random_access: bool,
+    pub(super) packet: u64,
+}
+
+/// Where the demuxer's layers put what they find: its own queue (for
+/// [`poll_event`](super::TsDemuxer::poll_event)) or the caller's sink (for
+/// [`push_with`](super::TsDemuxer::push_with)).
+pub(super) trait Emit {
+    /// PES packets are lent ([`Emit::pes`] leaves the buffer whole, and
+    /// [`Emit::lend`] is how a PES packet in one transport packet goes).
+    const LENDS: bool;
+
+    /// Puts out the event `make` builds (built in place, see
+    /// [`EventQueue::push_with`]).
+    fn push_with(&mut self, make: impl FnOnce() -> TsEvent);
+
+    /// Puts out `event`.
+    #[inline(always)]
+    fn push_back(&mut self, event: TsEvent) {
+        self.push_with(|| event);
+    }
+
+    /// Puts out a complete PES packet whose payload is `buf[start..]`; the
+    /// caller empties `buf` afterwards.
+    fn pes(&mut self, head: PesHead, buf: &mut bytes::BytesMut, start: usize);
+
+    /// Puts out a complete PES packet whose payload is `data`, read where
+    /// it came (called only when [`Emit::LENDS`]).
+    fn lend(&mut self, head: PesHead, data: &[u8]);
+}
+
+impl Emit for EventQueue {
+    const LENDS: bool = false;
+
+    #[inline(always)]
+    fn push_with(&mut self, make: impl FnOnce() -> TsEvent) {
+        EventQueue::push_with(self, make);
+    }
+
+    /// Owned: the payload is split off the buffer (which keeps the rest of
+    /// its capacity for the next PES packet).
+    #[inline(always)]
+    fn pes(&mut self, head: PesHead, buf: &mut bytes::BytesMut, start: usize) {
+        bytes::Buf::advance(buf, start);
+        let data = buf.split().freeze();
+        self.owned_pes(head, data);
+    }
+
+    /// Not called (the queue does not lend); correct all the same, at the
+    /// cost of a copy.
+    fn lend(&mut self, head: PesHead, data: &[u8]) {
+        self.owned_pes(head, bytes::Bytes::copy_from_slice(data));
+    }
+}
+
+impl EventQueue {
+    #[inline(always)]
+    fn owned_pes(&mut self, head: PesHead, data: bytes::Bytes) {
+        EventQueue::push_with(self, || {
+            TsEvent::Pes(TsPes {
+                pid: head.pid,
+                stream_id: head.stream_id,
+                pts: head.pts,
+                dts: head.dts,
+                data,
+                random_access: head.random_access,
+                packet: head.packet,
+            })
+        });
+    }
+}
+
+/// Where [`TsDemuxer::push_with`](super::TsDemuxer::push_with) hands
+/// its events, as they are found: each lent PES packet to
+/// [`pes`](TsSink::pes), every other event to [`event`](TsSink::event),
+/// in stream order. A closure over [`TsEventRef`] is a sink; a type with
+/// the two methods keeps the PES path a direct call of its own.
+pub trait TsSink {
+    /// A PES packet ([`TsDemuxOutput::PesPackets`]), its payload lent for
+    /// the call.
+    fn pes(&mut self, pes: TsPesRef<'_>);
+    /// Any other event, owned.
+    fn event(&mut self, event: TsEvent);
+}
+
+impl<F: FnMut(TsEventRef<'_>)> TsSink for F {
+    #[inline]
+    fn pes(&mut self, pes: TsPesRef<'_>) {
+        self(TsEventRef::Pes(pes));
+    }
+
+    #[inline]
+    fn event(&mut self, event: TsEvent) {
+        self(TsEventRef::Event(event));
+    }
+}
+
+/// A caller's sink as an [`Emit`]: events go to it as they are found.
+pub(super) struct Sink<'s, S: ?Sized>(pub(super) &'s mut S);
+
+impl<S: TsSink + ?Sized> Emit for Sink<'_, S> {
+    const LENDS: bool = true;
+
+    #[inline(always)]
+    fn push_with(&mut self, make: impl FnOnce() -> TsEvent) {
+        self.0.event(make());
+    }
+
+    /// Lent: the sink reads the payload where it was assembled.
+    #[inline(always)]
+    fn pes(&mut self, head: PesHead, buf: &mut bytes::BytesMut, start: usize) {
+        self.lend(head, buf.get(start..).unwrap_or_default());
+    }
+
+    #[inline(always)]
+    fn lend(&mut self, head: PesHead, data: &[u8]) {
+        self.0.pes(TsPesRef {
+            pid: head.pid,
+            stream_id: head.stream_id,
+            pts: head.pts,
+            dts: head.dts,
+            data,
+            random_access: head.random_access,
+            packet: head.packet,
+        });
+    }
+}
+
 impl Default for TsDemuxConfig {
     /// 8 MiB for video (an intra frame of 4K video at a high rate fits),
     /// 256 KiB for audio.
@@ -332,7 +531,7 @@ pub enum TsDemuxError {
 /// (what a caller draining after each push does), rather than a ring: an
 /// event is written into its slot where it is built (the push is inlined),
 /// not built aside and copied in, which costs more than building it.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(super) struct EventQueue {
     /// `slots[read..end]` are the events not yet polled; slots past `end`
     /// are kept for reuse (all `None`).
@@ -342,21 +541,6 @@ pub(super) struct EventQueue {
 }
 
 impl EventQueue {
-    pub(super) fn with_capacity(capacity: usize) -> EventQueue {
-        let mut slots = Vec::new();
-        slots.resize_with(capacity, || None);
-        EventQueue {
-            slots,
-            read: 0,
-            end: 0,
-        }
-    }
-
-    #[inline(always)]
-    pub(super) fn push_back(&mut self, event: TsEvent) {
-        self.push_with(|| event);
-    }
-
     /// Pushes the event `make` builds, built once its slot is known (so
     /// that it is written there, not on the stack and then copied: the copy
     /// reads back what was just written, a store-forwarding stall).
@@ -407,7 +591,7 @@ mod tests {
 
     #[test]
     fn event_queue_keeps_order_when_polled_in_part() {
-        let mut q = EventQueue::with_capacity(2);
+        let mut q = EventQueue::default();
         for k in 0..3 {
             q.push_back(discontinuity(k));
         }

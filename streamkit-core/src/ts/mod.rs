@@ -159,8 +159,8 @@ mod psi;
 
 pub use demux::{MAX_DEMUXED_STREAMS, MAX_PROGRAMS, TsDemuxer};
 pub use demux_event::{
-    ContinuityError, Pcr, SkipReason, TsDemuxConfig, TsDemuxError, TsDemuxOutput, TsEvent, TsPes,
-    TsProgram, TsProgramStream, TsSample,
+    ContinuityError, Pcr, SkipReason, TsDemuxConfig, TsDemuxError, TsDemuxOutput, TsEvent,
+    TsEventRef, TsPes, TsPesRef, TsProgram, TsProgramStream, TsSample, TsSink,
 };
 pub use file::{TsFile, TsFileError};
 pub use muxer::{MAX_AUDIO_FRAMES_PER_PES, MAX_TRACKS, TsConfig, TsError, TsMuxer};

@@ -5,7 +5,7 @@
 use super::*;
 
 impl EsState {
-    pub(super) fn aac(&mut self, start: usize, pts: i64, events: &mut EventQueue) {
+    pub(super) fn aac(&mut self, start: usize, pts: i64, events: &mut impl Emit) {
         // Frames are split off the front of the buffer as they are read:
         // one reference count per frame, none for the PES packet itself.
         self.pes.advance(start);
@@ -104,7 +104,7 @@ impl EsState {
         duration: u32,
         timescale: Timescale,
         coded_len: usize,
-        events: &mut EventQueue,
+        events: &mut impl Emit,
     ) {
         let base = rescale_from_90khz(pes_pts, timescale);
         let mut dts = base + offset;
@@ -139,7 +139,7 @@ impl EsState {
 
     /// Opus in MPEG-TS (the ETSI mapping's framing, as FFmpeg writes it):
     /// each packet after an `opus_control_header`.
-    pub(super) fn opus(&mut self, start: usize, pts: i64, events: &mut EventQueue) {
+    pub(super) fn opus(&mut self, start: usize, pts: i64, events: &mut impl Emit) {
         if self.track.is_none() {
             let mut config = OpusConfig::stereo(0, 48_000);
             config.output_channel_count = 2;
