@@ -12,6 +12,12 @@
 //!   sync, continuity, PAT/PMT, PES assembly and times, each PES payload
 //!   an owned `Bytes` in an event, no codec layer: the same work as the
 //!   reassembling peer below, the like-for-like row.
+//! - `streamkit-pes-lent`: the same through `TsDemuxer::push_with`, each
+//!   PES packet lent to the consumer (its payload a borrowed slice of the
+//!   stream's buffer, as the peer hands its consumer slices) as it
+//!   completes, with no event queue and no `Bytes`.
+//! - `streamkit-sink`: full demux through `push_with` (samples still owned
+//!   `Bytes`, no event queue).
 //! - `mpeg2ts-reader`: the `mpeg2ts-reader` crate (0.18) with an
 //!   elementary-stream consumer that copies each PES packet's payload into
 //!   a buffer of its stream and counts the packets: reassembly, as ours
@@ -41,7 +47,9 @@ use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mpeg2ts_reader::{demultiplex, pes, psi};
 use streamkit::core::mp4::Mp4File;
-use streamkit::core::ts::{TsDemuxConfig, TsDemuxOutput, TsDemuxer, TsEvent, TsMuxer};
+use streamkit::core::ts::{
+    TsDemuxConfig, TsDemuxOutput, TsDemuxer, TsEvent, TsMuxer, TsPesRef, TsSink,
+};
 
 const FIXTURE: &str = "h264_aac.mp4";
 const DATAGRAM: usize = 7 * 188;
@@ -166,6 +174,31 @@ impl pes::ElementaryStreamConsumer<PeerContext> for CountOnly {
     fn continuity_error(&mut self, _: &mut PeerContext) {}
 }
 
+/// Our consumer for `push_with`: reads each lent PES packet's times and
+/// payload (as the peer's consumer reads them from its header), and each
+/// sample as the polling rows do.
+#[derive(Default)]
+struct Consumer {
+    bytes: usize,
+    check: i64,
+}
+
+impl TsSink for Consumer {
+    fn pes(&mut self, p: TsPesRef<'_>) {
+        // The times, the payload's length and its first byte, each read
+        // once (the whole `TsPesRef` through `black_box` would measure
+        // its copy).
+        let first = p.data.first().copied().unwrap_or_default();
+        self.check ^= p.pts.unwrap_or_default() ^ p.dts.unwrap_or_default() ^ i64::from(first);
+        self.bytes += p.data.len();
+    }
+    fn event(&mut self, e: TsEvent) {
+        if let TsEvent::Sample(s) = e {
+            self.bytes += black_box(&s).sample.data.len();
+        }
+    }
+}
+
 fn set_reassemble(on: bool) {
     REASSEMBLE.with(|r| r.set(on));
 }
@@ -252,6 +285,34 @@ fn ts_demux(c: &mut Criterion) {
                 bytes += usize::from(matches!(e, TsEvent::Pes(_)));
             }
             bytes
+        });
+    });
+
+    group.bench_function("streamkit-pes-lent", |b| {
+        b.iter(|| {
+            let mut d = TsDemuxer::with_config(pes_config);
+            let mut consumer = Consumer::default();
+            for datagram in ts.chunks(DATAGRAM) {
+                d.push_with(black_box(datagram), &mut consumer)
+                    .expect("push");
+            }
+            d.finish_with(&mut consumer).expect("finish");
+            black_box(consumer.check);
+            consumer.bytes
+        });
+    });
+
+    group.bench_function("streamkit-sink", |b| {
+        b.iter(|| {
+            let mut d = TsDemuxer::new();
+            let mut consumer = Consumer::default();
+            for datagram in ts.chunks(DATAGRAM) {
+                d.push_with(black_box(datagram), &mut consumer)
+                    .expect("push");
+            }
+            d.finish_with(&mut consumer).expect("finish");
+            black_box(consumer.check);
+            consumer.bytes
         });
     });
 

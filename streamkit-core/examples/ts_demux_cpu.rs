@@ -9,7 +9,9 @@
 //! perf stat -e task-clock target/release/examples/ts_demux_cpu full 1
 //! ```
 //!
-//! `full` is full demux (samples), `pes` PES output.
+//! `full` is full demux (samples), `pes` PES output, both polled; `pes-lent`
+//! is PES output through [`TsDemuxer::push_with`] (PES packets lent to a
+//! sink, no queue), `full-sink` full demux through it.
 
 // A missing fixture or bad arguments end the program with a message.
 #![allow(clippy::expect_used, clippy::panic)]
@@ -18,7 +20,32 @@ use std::hint::black_box;
 
 use bytes::Bytes;
 use streamkit_core::mp4::Mp4File;
-use streamkit_core::ts::{TsDemuxConfig, TsDemuxOutput, TsDemuxer, TsEvent, TsMuxer};
+use streamkit_core::ts::{
+    TsDemuxConfig, TsDemuxOutput, TsDemuxer, TsEvent, TsMuxer, TsPesRef, TsSink,
+};
+
+/// The bench's consumer for `push_with`.
+#[derive(Default)]
+struct Consumer {
+    bytes: usize,
+    check: i64,
+}
+
+impl TsSink for Consumer {
+    fn pes(&mut self, p: TsPesRef<'_>) {
+        // The times, the payload's length and its first byte, each read
+        // once (the whole `TsPesRef` through `black_box` would measure
+        // its copy).
+        let first = p.data.first().copied().unwrap_or_default();
+        self.check ^= p.pts.unwrap_or_default() ^ p.dts.unwrap_or_default() ^ i64::from(first);
+        self.bytes += p.data.len();
+    }
+    fn event(&mut self, e: TsEvent) {
+        if let TsEvent::Sample(s) = e {
+            self.bytes += black_box(&s).sample.data.len();
+        }
+    }
+}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -41,13 +68,25 @@ fn main() {
     }
     let mut config = TsDemuxConfig::default();
     match mode.as_str() {
-        "full" => {}
-        "pes" => config.output = TsDemuxOutput::PesPackets,
-        other => panic!("mode {other}: full or pes"),
+        "full" | "full-sink" => {}
+        "pes" | "pes-lent" | "setup-lent" => config.output = TsDemuxOutput::PesPackets,
+        other => panic!("mode {other}: full, pes, pes-lent or full-sink"),
     }
+    let sink = mode.ends_with("-lent") || mode == "setup-lent" || mode.ends_with("-sink");
     let mut total = 0usize;
     for _ in 0..runs {
         let mut d = TsDemuxer::with_config(config);
+        if sink {
+            let mut consumer = Consumer::default();
+            let n = if mode == "setup-lent" { 3 } else { usize::MAX };
+            for datagram in ts.chunks(7 * 188).take(n) {
+                d.push_with(black_box(datagram), &mut consumer)
+                    .expect("push");
+            }
+            d.finish_with(&mut consumer).expect("finish");
+            total += consumer.bytes + usize::from(black_box(consumer.check) == 1);
+            continue;
+        }
         for datagram in ts.chunks(7 * 188) {
             d.push(black_box(datagram)).expect("push");
             while let Some(e) = d.poll_event() {
