@@ -206,17 +206,21 @@ impl TsDemuxer {
     }
 
     /// Takes in the next bytes of the stream, as [`push`](TsDemuxer::push)
-    /// does, and hands each event to `sink` ([`TsSink`]: a closure over
-    /// [`TsEventRef`](super::TsEventRef), or a type of your own) as it is found, with no queue:
+    /// does, and hands each event to `sink` as it is found, with no queue:
     /// first the events earlier pushes left unpolled, then this push's, in
     /// the order [`poll_event`](TsDemuxer::poll_event) would give them.
-    /// PES packets ([`TsDemuxOutput::PesPackets`]) are lent
-    /// ([`TsSink::pes`], [`TsEventRef::Pes`](super::TsEventRef::Pes)): their payload is read where it was
-    /// assembled, valid for the call only, and the stream's buffer is
-    /// reused for its next PES packet; every other event is owned
-    /// ([`TsSink::event`], [`TsEventRef::Event`](super::TsEventRef::Event)). `push` and `push_with`
-    /// may be mixed.
+    /// The sink is a [`TsSink`]: a closure over [`TsEventRef`], or a type
+    /// of your own with a method for PES packets and one for the rest.
     ///
+    /// PES packets ([`TsDemuxOutput::PesPackets`]) are lent
+    /// ([`TsSink::pes`]): the payload is read where it is, valid for the
+    /// call only, in the stream's buffer (reused for its next PES packet)
+    /// or, for a PES packet inside one transport packet, in that packet
+    /// (in `data`, or in the bytes carried over from the last push).
+    /// Every other event is owned ([`TsSink::event`]), samples included.
+    /// `push` and `push_with` may be mixed.
+    ///
+    /// [`TsEventRef`]: super::TsEventRef
     /// [`TsDemuxOutput::PesPackets`]: super::TsDemuxOutput::PesPackets
     ///
     /// ```

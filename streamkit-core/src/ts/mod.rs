@@ -42,12 +42,20 @@
 //! - **PES packets only** ([`TsDemuxOutput::PesPackets`] in
 //!   [`TsDemuxConfig`]): each PES packet's payload and times as one
 //!   [`TsEvent::Pes`], without the codec layer (no tracks, no samples).
+//! - **A sink instead of the queue** ([`TsDemuxer::push_with`],
+//!   [`TsSink`]): the same events in the same order, handed over during
+//!   the call; PES packets lent ([`TsPesRef`], a borrowed payload) rather
+//!   than owned, so that a relay or recorder reading each one at once pays
+//!   no reference count and no allocation (each stream's buffer is reused,
+//!   and a PES packet inside one transport packet is lent from it
+//!   without a copy).
 //! - **Bounds**: a PES packet larger than [`TsDemuxConfig`]'s limit is
 //!   dropped (8 MiB of video, 256 KiB of audio by default); carried-over
 //!   input is at most three packets.
 //!
 //! Each PES packet is copied once, out of the transport packets into its
-//! stream's buffer; samples are slices of that buffer (video converted to
+//! stream's buffer (none when it is lent from its only transport packet);
+//! samples are slices of that buffer (video converted to
 //! length-prefixed NAL units in place). No allocation per packet or per
 //! sample: the buffers grow by 64 KiB chunks. [`TsFile`] reads a whole
 //! file: the first program's tracks and samples from decode time zero.
