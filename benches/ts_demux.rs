@@ -232,6 +232,12 @@ fn ts_demux(c: &mut Criterion) {
         }
     }
     assert_eq!(ours_pes.0, ours.0, "one PES packet per sample");
+    // The consumer of the `push_with` rows is lent the same payloads.
+    let mut d = TsDemuxer::with_config(pes_config);
+    let mut lent = Consumer::default();
+    d.push_with(&ts, &mut lent).expect("push");
+    d.finish_with(&mut lent).expect("finish");
+    assert_eq!(lent.bytes, ours_pes.1, "lent PES payload bytes");
     let mut ctx = PeerContext::new();
     let mut demux = demultiplex::Demultiplex::new(&mut ctx);
     demux.push(&mut ctx, &ts);
@@ -288,33 +294,26 @@ fn ts_demux(c: &mut Criterion) {
         });
     });
 
-    group.bench_function("streamkit-pes-lent", |b| {
-        b.iter(|| {
-            let mut d = TsDemuxer::with_config(pes_config);
-            let mut consumer = Consumer::default();
-            for datagram in ts.chunks(DATAGRAM) {
-                d.push_with(black_box(datagram), &mut consumer)
-                    .expect("push");
-            }
-            d.finish_with(&mut consumer).expect("finish");
-            black_box(consumer.check);
-            consumer.bytes
+    // Through `push_with`: lent PES output, and full demux (samples still
+    // owned) without the queue.
+    for (name, config) in [
+        ("streamkit-pes-lent", pes_config),
+        ("streamkit-sink", TsDemuxConfig::default()),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut d = TsDemuxer::with_config(config);
+                let mut consumer = Consumer::default();
+                for datagram in ts.chunks(DATAGRAM) {
+                    d.push_with(black_box(datagram), &mut consumer)
+                        .expect("push");
+                }
+                d.finish_with(&mut consumer).expect("finish");
+                black_box(consumer.check);
+                consumer.bytes
+            });
         });
-    });
-
-    group.bench_function("streamkit-sink", |b| {
-        b.iter(|| {
-            let mut d = TsDemuxer::new();
-            let mut consumer = Consumer::default();
-            for datagram in ts.chunks(DATAGRAM) {
-                d.push_with(black_box(datagram), &mut consumer)
-                    .expect("push");
-            }
-            d.finish_with(&mut consumer).expect("finish");
-            black_box(consumer.check);
-            consumer.bytes
-        });
-    });
+    }
 
     for (name, reassembles) in [
         ("mpeg2ts-reader", true),
