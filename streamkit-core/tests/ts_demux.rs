@@ -613,6 +613,54 @@ proptest! {
         let _ = demux_all(&stream, 500);
     }
 
+    /// PES packets of random lengths, flags and times after real tables,
+    /// some inside one transport packet (lent from it), some over several,
+    /// some cut short or running on: the fuzz entry's checks (the same
+    /// events in any chunking, and through `push_with` mixed with `push`),
+    /// in both outputs.
+    #[test]
+    fn random_pes_packets_give_the_same_events_through_push_with(
+        packets in proptest::collection::vec(
+            (any::<bool>(), any::<bool>(), 0u16..400, any::<u8>(), any::<[u8; 10]>(),
+             proptest::collection::vec(any::<u8>(), 184)),
+            1..30),
+        cut in any::<u8>(),
+    ) {
+        let (_, _, ts) = mux_fixture_cached();
+        // The tables (PAT, PMT) and nothing else of the fixture.
+        let mut stream: Vec<u8> = ts
+            .chunks(PACKET_SIZE)
+            .take(4)
+            .filter(|p| matches!(u16::from_be_bytes([p[1] & 0x1F, p[2]]), 0 | 0x1000))
+            .flat_map(|p| p.to_vec())
+            .collect();
+        let mut cc = [0u8; 2];
+        for (video, start, len, flags, times, mut body) in packets {
+            let k = usize::from(video);
+            let pid: u16 = if video { 0x100 } else { 0x101 };
+            if start {
+                // A PES header: the prefix, a stream id, the declared
+                // length, the flags (PTS, PTS and DTS, none) and the times
+                // with their marker bits set.
+                let id = if video { 0xE0 } else { 0xC0 };
+                let [hi, lo] = len.to_be_bytes();
+                let pts_dts = flags & 0xC0;
+                body[..9].copy_from_slice(&[0, 0, 1, id, hi, lo, 0x80, pts_dts, 10]);
+                for (i, t) in times.iter().enumerate() {
+                    body[9 + i] = t | if i % 2 == 0 { 1 } else { 0 };
+                }
+            }
+            stream.extend_from_slice(&[0x47, (u8::from(start) << 6) | (pid >> 8) as u8, pid as u8, 0x10 | cc[k]]);
+            stream.extend_from_slice(&body);
+            cc[k] = (cc[k] + 1) & 0x0F;
+        }
+        for output in [0x00, 0x80] {
+            let mut input = vec![output | (cut & 0x7F)];
+            input.extend_from_slice(&stream);
+            streamkit_core::fuzz::ts_demux(&input);
+        }
+    }
+
     /// AAC frames of any sizes, one or several per PES: mux -> demux gives
     /// the same frames and times.
     #[test]
