@@ -7,11 +7,10 @@
 
 use super::demux_es::{EsCodec, EsState};
 use super::demux_event::{
-    ContinuityError, Emit, EventQueue, Pcr, Sink, TsDemuxConfig, TsDemuxError, TsEvent, TsProgram,
-    TsProgramStream, TsSink,
+    ContinuityError, Emit, EventQueue, Pcr, Sink, TsDemuxConfig, TsDemuxError, TsEvent, TsSink,
 };
 use super::packet::{PACKET_SIZE, SYNC_BYTE};
-use super::psi::{PAT_PID, StreamType, crc32_mpeg2};
+use super::psi::{PAT_PID, crc32_mpeg2, parse_pmt};
 use crate::time::MpegTsTimestamp;
 
 /// The most elementary streams one [`TsDemuxer`] demuxes at once (over all
@@ -948,59 +947,4 @@ fn find_sync(data: &[u8]) -> Sync {
         from = at + 1;
     }
     Sync::None
-}
-
-/// The PMT body after the 8-byte section header, up to the CRC.
-fn parse_pmt(pmt_pid: u16, number: u16, version: u8, body: &[u8]) -> Option<TsProgram> {
-    let pcr_pid = u16::from_be_bytes([*body.first()? & 0x1F, *body.get(1)?]);
-    let info_len = usize::from(u16::from_be_bytes([*body.get(2)? & 0x0F, *body.get(3)?]));
-    let mut rest = body.get(4 + info_len..)?;
-    let mut streams = Vec::new();
-    while !rest.is_empty() {
-        let stream_type = *rest.first()?;
-        let pid = u16::from_be_bytes([*rest.get(1)? & 0x1F, *rest.get(2)?]);
-        let es_len = usize::from(u16::from_be_bytes([*rest.get(3)? & 0x0F, *rest.get(4)?]));
-        let descriptors = rest.get(5..5 + es_len)?;
-        rest = &rest[5 + es_len..];
-        let mut registration = None;
-        let mut language = None;
-        let mut d = descriptors;
-        while d.len() >= 2 {
-            let (tag, len) = (d[0], usize::from(d[1]));
-            let Some(value) = d.get(2..2 + len) else {
-                break;
-            };
-            match tag {
-                0x05 if len >= 4 => registration = Some([value[0], value[1], value[2], value[3]]),
-                0x0A if len >= 3 => {
-                    let code = [value[0], value[1], value[2]];
-                    if code.iter().all(u8::is_ascii_lowercase) {
-                        language = Some(code);
-                    }
-                }
-                _ => {}
-            }
-            d = &d[2 + len..];
-        }
-        let codec = match stream_type {
-            0x1B => Some(StreamType::H264),
-            0x24 => Some(StreamType::H265),
-            0x0F => Some(StreamType::AdtsAac),
-            0x06 if registration == Some(*b"Opus") => Some(StreamType::Opus),
-            _ => None,
-        };
-        streams.push(TsProgramStream {
-            pid,
-            stream_type,
-            codec,
-            language,
-        });
-    }
-    Some(TsProgram {
-        program_number: number,
-        pmt_pid,
-        pcr_pid,
-        version,
-        streams,
-    })
 }

@@ -1,12 +1,14 @@
 //! Program-specific information (ISO/IEC 13818-1 2.4.4): long-form
 //! sections with their CRC-32, the program association table (PAT) and
-//! the program map table (PMT), and the packet that carries a section.
+//! the program map table (PMT), and the packet that carries a section;
+//! and the PMT's entries read back ([`parse_pmt`], for the demuxer).
 //!
 //! The section layout ([`SectionHeader`], `section_length`, the CRC that
 //! makes a whole section check to zero) and the PMT's entries
 //! ([`TsStream`], [`StreamType`]) are the same for writing and for
 //! reading a program.
 
+use super::demux_event::{TsProgram, TsProgramStream};
 use super::packet::{PACKET_SIZE, PacketHeader};
 
 /// The PID of the program association table.
@@ -282,6 +284,61 @@ pub(super) fn psi_packet(pid: u16, section: &Section) -> [u8; PACKET_SIZE] {
         dst.copy_from_slice(body);
     }
     p
+}
+
+/// The PMT body after the 8-byte section header, up to the CRC.
+pub(super) fn parse_pmt(pmt_pid: u16, number: u16, version: u8, body: &[u8]) -> Option<TsProgram> {
+    let pcr_pid = u16::from_be_bytes([*body.first()? & 0x1F, *body.get(1)?]);
+    let info_len = usize::from(u16::from_be_bytes([*body.get(2)? & 0x0F, *body.get(3)?]));
+    let mut rest = body.get(4 + info_len..)?;
+    let mut streams = Vec::new();
+    while !rest.is_empty() {
+        let stream_type = *rest.first()?;
+        let pid = u16::from_be_bytes([*rest.get(1)? & 0x1F, *rest.get(2)?]);
+        let es_len = usize::from(u16::from_be_bytes([*rest.get(3)? & 0x0F, *rest.get(4)?]));
+        let descriptors = rest.get(5..5 + es_len)?;
+        rest = &rest[5 + es_len..];
+        let mut registration = None;
+        let mut language = None;
+        let mut d = descriptors;
+        while d.len() >= 2 {
+            let (tag, len) = (d[0], usize::from(d[1]));
+            let Some(value) = d.get(2..2 + len) else {
+                break;
+            };
+            match tag {
+                0x05 if len >= 4 => registration = Some([value[0], value[1], value[2], value[3]]),
+                0x0A if len >= 3 => {
+                    let code = [value[0], value[1], value[2]];
+                    if code.iter().all(u8::is_ascii_lowercase) {
+                        language = Some(code);
+                    }
+                }
+                _ => {}
+            }
+            d = &d[2 + len..];
+        }
+        let codec = match stream_type {
+            0x1B => Some(StreamType::H264),
+            0x24 => Some(StreamType::H265),
+            0x0F => Some(StreamType::AdtsAac),
+            0x06 if registration == Some(*b"Opus") => Some(StreamType::Opus),
+            _ => None,
+        };
+        streams.push(TsProgramStream {
+            pid,
+            stream_type,
+            codec,
+            language,
+        });
+    }
+    Some(TsProgram {
+        program_number: number,
+        pmt_pid,
+        pcr_pid,
+        version,
+        streams,
+    })
 }
 
 #[cfg(test)]
